@@ -1,0 +1,354 @@
+"""Image commands: images, tag, rmi, history, image inspect, import, save, load, image prune, image bootstrap."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from . import output
+from .commands import engine
+from .progress import progress
+
+
+def _group(sub: argparse._SubParsersAction, name: str, help: str) -> argparse._SubParsersAction:  # type: ignore[type-arg]
+    g = sub.add_parser(name, help=help)
+    return g.add_subparsers(dest=name + "_command", metavar="COMMAND")
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    image = _group(sub, "image", "Manage images")
+
+    for parent, name in ((sub, "images"), (image, "ls"), (image, "list")):
+        p = parent.add_parser(name, help="List images")
+        p.add_argument("-a", "--all", action="store_true", help="show all images (intermediate too)")
+        p.add_argument("-q", "--quiet", action="store_true", help="only show image IDs")
+        p.add_argument("--no-trunc", action="store_true")
+        p.add_argument("--format", help="'json', 'table' or a Go-style template")
+        p.add_argument("repository", nargs="?")
+        p.set_defaults(handler=cmd_images)
+
+    for parent, name in ((sub, "tag"), (image, "tag")):
+        p = parent.add_parser(name, help="Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE")
+        p.add_argument("source")
+        p.add_argument("target")
+        p.set_defaults(handler=cmd_tag)
+
+    for parent, name in ((sub, "rmi"), (image, "rm"), (image, "remove")):
+        p = parent.add_parser(name, help="Remove one or more images")
+        p.add_argument("-f", "--force", action="store_true")
+        p.add_argument("images", nargs="+")
+        p.set_defaults(handler=cmd_rmi)
+
+    for parent, name in ((sub, "history"), (image, "history")):
+        p = parent.add_parser(name, help="Show the history of an image")
+        p.add_argument("--no-trunc", action="store_true")
+        p.add_argument("-q", "--quiet", action="store_true")
+        p.add_argument("-H", "--human", action="store_true", default=True)
+        p.add_argument("--format")
+        p.add_argument("image")
+        p.set_defaults(handler=cmd_history)
+
+    p = image.add_parser("inspect", help="Display detailed information on one or more images")
+    p.add_argument("-f", "--format")
+    p.add_argument("images", nargs="+")
+    p.set_defaults(handler=cmd_image_inspect)
+
+    for parent, name in ((sub, "import"), (image, "import")):
+        p = parent.add_parser(name, help="Import a rootfs tarball to create an image")
+        p.add_argument("-m", "--message", default="")
+        p.add_argument("-c", "--change", action="append", default=[], help="Dockerfile instruction")
+        p.add_argument("file", help="tarball path, or - for standard input")
+        p.add_argument("reference", nargs="?")
+        p.set_defaults(handler=cmd_import)
+
+    for parent, name in ((sub, "save"), (image, "save")):
+        p = parent.add_parser(name, help="Save one or more images to a tar archive")
+        p.add_argument("-o", "--output", help="write to a file instead of standard output")
+        p.add_argument("images", nargs="+")
+        p.set_defaults(handler=cmd_save)
+
+    for parent, name in ((sub, "load"), (image, "load")):
+        p = parent.add_parser(name, help="Load images from a tar archive (docker save or OCI)")
+        p.add_argument("-i", "--input", help="read from a file instead of standard input")
+        p.add_argument("-q", "--quiet", action="store_true")
+        p.set_defaults(handler=cmd_load)
+
+    p = image.add_parser("prune", help="Remove unused images")
+    p.add_argument("-a", "--all", action="store_true", help="remove all images not used by a container")
+    p.add_argument("-f", "--force", action="store_true", help="do not prompt for confirmation")
+    p.set_defaults(handler=cmd_image_prune)
+
+    p = image.add_parser("bootstrap", help="Make a base image on this machine: busybox, debian[:SUITE]")
+    p.add_argument("what", help="busybox or debian[:SUITE]")
+    p.add_argument("-q", "--quiet", action="store_true")
+    p.set_defaults(handler=cmd_bootstrap)
+
+
+def _split(tag: str) -> tuple[str, str]:
+    name, _, t = tag.rpartition(":")
+    if "/" in t or not name:
+        return tag, "latest"
+    return name, t
+
+
+def image_rows(images: list[Any], no_trunc: bool = False) -> list[dict[str, Any]]:
+    from engine.humanize import ago, human_size
+
+    rows = []
+    for im in images:
+        iid = im.id if no_trunc else im.short_id
+        base = {
+            "ID": iid,
+            "CreatedSince": ago(im.created),
+            "CreatedAt": im.created,
+            "Size": human_size(im.size),
+            "Digest": (im.repo_digests[0].partition("@")[2] if im.repo_digests else "<none>"),
+        }
+        if not im.tags:
+            rows.append({"Repository": "<none>", "Tag": "<none>", **base})
+        for t in im.tags:
+            repo, tag = _split(t)
+            rows.append({"Repository": repo, "Tag": tag, **base})
+    return rows
+
+
+def cmd_images(a: argparse.Namespace) -> int:
+    ims = engine().images.list(all=a.all)
+    rows = image_rows(ims, a.no_trunc)
+    if a.repository:
+        want_repo, _, want_tag = a.repository.partition(":")
+        rows = [r for r in rows if r["Repository"] == want_repo and (not want_tag or r["Tag"] == want_tag)]
+    if a.quiet:
+        seen = []
+        for r in rows:
+            if r["ID"] not in seen:
+                seen.append(r["ID"])
+        print("\n".join(seen)) if seen else None
+        return 0
+    output.emit(
+        a.format,
+        ["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"],
+        ["Repository", "Tag", "ID", "CreatedSince", "Size"],
+        rows,
+    )
+    return 0
+
+
+def cmd_tag(a: argparse.Namespace) -> int:
+    engine().images.tag(a.source, a.target)
+    return 0
+
+
+def cmd_rmi(a: argparse.Namespace) -> int:
+    from engine import DockyardError
+
+    eng = engine()
+    status = 0
+    for name in a.images:
+        try:
+            r = eng.images.remove(name, force=a.force)
+        except DockyardError as e:
+            sys.stderr.write(f"Error: {e}\n")
+            status = 1
+            continue
+        for t in r.untagged:
+            print(f"Untagged: {t}")
+        for d in r.deleted:
+            print(f"Deleted: {d}")
+    return status
+
+
+def cmd_history(a: argparse.Namespace) -> int:
+    from engine.humanize import ago, human_size
+
+    rows = engine().images.history(a.image)
+    recs = []
+    for h in rows:
+        iid = h.id if (a.no_trunc or h.id == "<missing>") else h.id[7:19]
+        created_by = h.created_by if a.no_trunc else output.truncate(h.created_by, 45)
+        recs.append(
+            {
+                "ID": iid,
+                "CreatedSince": ago(h.created) if h.created else "N/A",
+                "CreatedAt": h.created,
+                "CreatedBy": created_by,
+                "Size": human_size(h.size),
+                "Comment": h.comment,
+            }
+        )
+    if a.quiet:
+        print("\n".join(r["ID"] for r in recs))
+        return 0
+    output.emit(
+        a.format,
+        ["IMAGE", "CREATED", "CREATED BY", "SIZE", "COMMENT"],
+        ["ID", "CreatedSince", "CreatedBy", "Size", "Comment"],
+        recs,
+    )
+    return 0
+
+
+def cmd_image_inspect(a: argparse.Namespace) -> int:
+    from engine import DockyardError
+
+    eng = engine()
+    docs, status = [], 0
+    for n in a.images:
+        try:
+            docs.append(eng.images.inspect(n))
+        except DockyardError as e:
+            sys.stderr.write(f"Error: {e}\n")
+            status = 1
+    if a.format:
+        for d in docs:
+            print(output.render_template(a.format, d))
+    else:
+        output.print_json(docs)
+    return status
+
+
+def parse_changes(changes: list[str]) -> dict[str, Any]:
+    """``--change`` instructions for import and commit: CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, USER, WORKDIR..."""
+    from engine import InvalidArgument
+
+    cfg: dict[str, Any] = {}
+    for ch in changes:
+        kw, _, rest = ch.strip().partition(" ")
+        kw = kw.upper()
+        rest = rest.strip()
+
+        def cmdlist(v: str) -> list[str]:
+            try:
+                j = json.loads(v)
+                if isinstance(j, list) and all(isinstance(x, str) for x in j):
+                    return j
+            except ValueError:
+                pass
+            return ["/bin/sh", "-c", v]
+
+        if kw == "CMD":
+            cfg["Cmd"] = cmdlist(rest)
+        elif kw == "ENTRYPOINT":
+            cfg["Entrypoint"] = cmdlist(rest)
+        elif kw == "ENV":
+            k, sep, v = rest.partition("=")
+            if not sep:
+                k, _, v = rest.partition(" ")
+            cfg.setdefault("Env", []).append(f"{k}={v.strip()}")
+        elif kw == "EXPOSE":
+            for port in rest.split():
+                cfg.setdefault("ExposedPorts", {})[port if "/" in port else port + "/tcp"] = {}
+        elif kw == "LABEL":
+            k, _, v = rest.partition("=")
+            cfg.setdefault("Labels", {})[k.strip('"')] = v.strip('"')
+        elif kw == "USER":
+            cfg["User"] = rest
+        elif kw == "WORKDIR":
+            cfg["WorkingDir"] = rest
+        elif kw == "STOPSIGNAL":
+            cfg["StopSignal"] = rest
+        elif kw == "VOLUME":
+            for v in cmdlist(rest) if rest.startswith("[") else rest.split():
+                cfg.setdefault("Volumes", {})[v] = {}
+        else:
+            raise InvalidArgument(f"{kw} is not a valid change command")
+    return cfg
+
+
+def cmd_import(a: argparse.Namespace) -> int:
+    changes = parse_changes(a.change)
+    eng = engine()
+    if a.reference:
+        from engine.store import reference
+
+        reference.parse(a.reference)
+    if a.file == "-":
+        image_id = eng.images.import_(sys.stdin.buffer, a.reference, a.message, changes)
+    else:
+        try:
+            f = open(a.file, "rb")  # noqa: SIM115
+        except OSError as e:
+            from engine import InvalidArgument
+
+            raise InvalidArgument(f"open {a.file}: {e.strerror.lower() if e.strerror else e}") from None
+        with f:
+            image_id = eng.images.import_(f, a.reference, a.message, changes)
+    print(image_id)
+    return 0
+
+
+def cmd_save(a: argparse.Namespace) -> int:
+    import os
+    import tempfile
+
+    from engine import InvalidArgument
+
+    eng = engine()
+    for n in a.images:
+        eng.images.resolve(n)  # refuse unknown names before writing anything
+    if a.output:
+        d = os.path.dirname(os.path.abspath(a.output))
+        fd, tmp = tempfile.mkstemp(dir=d, prefix=".dockyard-save-")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                eng.images.save(a.images, f)
+            os.replace(tmp, a.output)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+        return 0
+    if sys.stdout.isatty():
+        raise InvalidArgument("cowardly refusing to save to a terminal. Use the -o flag or redirect")
+    eng.images.save(a.images, sys.stdout.buffer)
+    return 0
+
+
+def cmd_load(a: argparse.Namespace) -> int:
+    from engine import InvalidArgument
+
+    eng = engine()
+    if a.input:
+        try:
+            f = open(a.input, "rb")  # noqa: SIM115
+        except OSError as e:
+            raise InvalidArgument(f"open {a.input}: {(e.strerror or str(e)).lower()}") from None
+    else:
+        if sys.stdin.isatty():
+            raise InvalidArgument("requested load from stdin, but stdin is empty")
+        f = sys.stdin.buffer
+    with f, progress("load", quiet=a.quiet) as pr:
+        loaded = eng.images.load(f, pr)
+    for name in loaded:
+        if name.startswith("sha256:"):
+            print(f"Loaded image ID: {name}")
+        else:
+            print(f"Loaded image: {name}")
+    return 0
+
+
+def cmd_image_prune(a: argparse.Namespace) -> int:
+    from engine.humanize import human_size
+
+    if not a.force and sys.stdin.isatty():
+        what = "all images without at least one container associated to them" if a.all else "all dangling images"
+        sys.stderr.write(f"WARNING! This will remove {what}.\nAre you sure you want to continue? [y/N] ")
+        if input().strip().lower() not in ("y", "yes"):
+            return 0
+    r = engine().images.prune(all=a.all)
+    if r.deleted:
+        print("Deleted Images:")
+        for d in r.deleted:
+            print(f"deleted: {d}")
+        print()
+    print(f"Total reclaimed space: {human_size(r.reclaimed)}")
+    return 0
+
+
+def cmd_bootstrap(a: argparse.Namespace) -> int:
+    eng = engine()
+    with progress(f"bootstrap {a.what}", quiet=a.quiet) as pr:
+        image_id = eng.images.bootstrap(a.what, pr)
+    print(image_id)
+    return 0

@@ -1,0 +1,253 @@
+"""Seeing inside containers: inspect, logs, attach, exec, top, diff, stats, port, commit, export, cp."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Any
+
+from . import output
+from .commands import engine
+
+
+def register(sub: argparse._SubParsersAction, cs: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("inspect", help="Return low-level information on containers or images")
+    p.add_argument("-f", "--format")
+    p.add_argument("--type", choices=["container", "image"])
+    p.add_argument("names", nargs="+")
+    p.set_defaults(handler=cmd_inspect)
+    p = cs.add_parser("inspect", help="Display detailed information on one or more containers")
+    p.add_argument("-f", "--format")
+    p.add_argument("names", nargs="+")
+    p.set_defaults(handler=cmd_inspect, type="container")
+
+    for parent, name in ((sub, "logs"), (cs, "logs")):
+        p = parent.add_parser(name, help="Fetch the logs of a container")
+        p.add_argument("-f", "--follow", action="store_true")
+        p.add_argument("-n", "--tail", default="all")
+        p.add_argument("-t", "--timestamps", action="store_true")
+        p.add_argument("--since")
+        p.add_argument("--until")
+        p.add_argument("--details", action="store_true")
+        p.add_argument("container")
+        p.set_defaults(handler=cmd_logs)
+    for parent, name in ((sub, "attach"), (cs, "attach")):
+        p = parent.add_parser(name, help="Attach to a running container's input and output")
+        p.add_argument("--no-stdin", action="store_true")
+        p.add_argument("--detach-keys", default="ctrl-p,ctrl-q")
+        p.add_argument("container")
+        p.set_defaults(handler=cmd_attach)
+    for parent, name in ((sub, "exec"), (cs, "exec")):
+        p = parent.add_parser(name, help="Execute a command in a running container")
+        p.add_argument("-d", "--detach", action="store_true")
+        p.add_argument("-i", "--interactive", action="store_true")
+        p.add_argument("-t", "--tty", action="store_true")
+        p.add_argument("-e", "--env", action="append", default=[])
+        p.add_argument("-w", "--workdir", default="")
+        p.add_argument("-u", "--user", default="")
+        p.add_argument("--privileged", action="store_true")
+        p.add_argument("container")
+        p.add_argument("command", nargs=argparse.REMAINDER)
+        p.set_defaults(handler=cmd_exec, docker_exit_codes=True)
+    for parent, name in ((sub, "top"), (cs, "top")):
+        p = parent.add_parser(name, help="Display the running processes of a container")
+        p.add_argument("container")
+        p.set_defaults(handler=cmd_top)
+    for parent, name in ((sub, "diff"), (cs, "diff")):
+        p = parent.add_parser(name, help="Inspect changes to files in a container's writable layer")
+        p.add_argument("container")
+        p.set_defaults(handler=cmd_diff)
+    for parent, name in ((sub, "stats"), (cs, "stats")):
+        p = parent.add_parser(name, help="Display a live stream of container resource usage")
+        p.add_argument("-a", "--all", action="store_true")
+        p.add_argument("--no-stream", action="store_true")
+        p.add_argument("--no-trunc", action="store_true")
+        p.add_argument("--format")
+        p.add_argument("containers", nargs="*")
+        p.set_defaults(handler=cmd_stats)
+    for parent, name in ((sub, "port"), (cs, "port")):
+        p = parent.add_parser(name, help="List port mappings for the container")
+        p.add_argument("container")
+        p.add_argument("private_port", nargs="?")
+        p.set_defaults(handler=cmd_port)
+
+
+def cmd_inspect(a: argparse.Namespace) -> int:
+    from engine import DockyardError, NotFound
+
+    eng = engine()
+    docs: list[Any] = []
+    status = 0
+    for n in a.names:
+        try:
+            if a.type == "image":
+                docs.append(eng.images.inspect(n))
+                continue
+            try:
+                docs.append(eng.containers.inspect(n))
+            except NotFound:
+                if a.type == "container":
+                    raise
+                docs.append(eng.images.inspect(n))
+        except DockyardError:
+            sys.stderr.write(f"Error: No such object: {n}\n")
+            status = 1
+    if a.format:
+        for d in docs:
+            print(output.render_template(a.format, _flatten_for_template(d)))
+    else:
+        output.print_json(docs)
+    return status
+
+
+def _flatten_for_template(d: dict[str, Any]) -> dict[str, Any]:
+    return d
+
+
+def cmd_logs(a: argparse.Namespace) -> int:
+    from engine import InvalidArgument
+    from engine.units import parse_time_arg
+
+    tail = None
+    if a.tail != "all":
+        try:
+            tail = int(a.tail)
+        except ValueError:
+            raise InvalidArgument(f"invalid tail value: {a.tail}") from None
+        if tail < 0:
+            tail = None
+    since = parse_time_arg(a.since) if a.since else None
+    until = parse_time_arg(a.until) if a.until else None
+    out, err = sys.stdout.buffer, sys.stderr.buffer
+    for e in engine().containers.logs(a.container, a.follow, tail, since, until):
+        data = e.data
+        if a.timestamps:
+            data = e.time.encode() + b" " + data
+        (out if e.stream == "stdout" else err).write(data)
+        if a.follow:
+            (out if e.stream == "stdout" else err).flush()
+    out.flush()
+    return 0
+
+
+def _detach_keys(spec: str) -> bytes:
+    keys = b""
+    for k in spec.split(","):
+        k = k.strip()
+        if k.startswith("ctrl-") and len(k) == 6:
+            keys += bytes([ord(k[5].lower()) - 96])
+        elif len(k) == 1:
+            keys += k.encode()
+    return keys or b"\x10\x11"
+
+
+def cmd_attach(a: argparse.Namespace) -> int:
+    from .terminal import relay_session
+
+    eng = engine()
+    cfg = eng.containers.config(a.container)
+    with eng.containers.attach(a.container) as session:
+        code = relay_session(session, cfg.open_stdin and not a.no_stdin, cfg.tty, _detach_keys(a.detach_keys))
+    return code or 0
+
+
+def cmd_exec(a: argparse.Namespace) -> int:
+    from engine import InvalidArgument
+
+    if not a.command:
+        raise InvalidArgument('"exec" requires at least 2 arguments')
+    eng = engine()
+    if a.detach:
+        eng.containers.exec_run(a.container, a.command, env=a.env, workdir=a.workdir, user=a.user,
+                                privileged=a.privileged, detach=True)
+        return 0
+    if a.tty:
+        from .terminal import relay_pty
+
+        proc = eng.containers.exec_pty(a.container, a.command, env=a.env, workdir=a.workdir, user=a.user,
+                                       privileged=a.privileged)
+        try:
+            return relay_pty(proc.master, proc.wait)
+        finally:
+            proc.close()
+    stdin = sys.stdin.fileno() if a.interactive else None
+    proc = eng.containers.exec_run(a.container, a.command, env=a.env, workdir=a.workdir, user=a.user,
+                                   privileged=a.privileged, stdin=stdin, stdout=sys.stdout.fileno(),
+                                   stderr=sys.stderr.fileno())
+    return int(proc.wait())
+
+
+def cmd_top(a: argparse.Namespace) -> int:
+    titles, rows = engine().containers.top(a.container)
+    output.table(titles, rows)
+    return 0
+
+
+def cmd_diff(a: argparse.Namespace) -> int:
+    for kind, path in engine().containers.diff(a.container):
+        print(f"{kind} {path}")
+    return 0
+
+
+def cmd_stats(a: argparse.Namespace) -> int:
+    import time
+
+    from engine.stats import Sampler, format_bytes_binary, format_bytes_decimal
+
+    eng = engine()
+    sampler = Sampler()
+    want = set(a.containers)
+
+    def targets() -> list[Any]:
+        ts = eng.containers.stats_targets()
+        if want:
+            ids = {eng.containers.resolve(w) for w in want}
+            ts = [t for t in ts if t[0] in ids]
+        return ts
+
+    sampler.sample(targets())
+    first = True
+    while True:
+        time.sleep(0.5 if first else 1.0)
+        first = False
+        recs = sampler.sample(targets())
+        rows = []
+        for r in recs:
+            rows.append(
+                {
+                    "ID": r.id if a.no_trunc else r.id[:12],
+                    "Name": r.name,
+                    "CPUPerc": f"{r.cpu_percent:.2f}%",
+                    "MemUsage": f"{format_bytes_binary(r.mem_usage)} / {format_bytes_binary(r.mem_limit)}",
+                    "MemPerc": f"{r.mem_percent:.2f}%",
+                    "NetIO": f"{format_bytes_decimal(r.net_rx)} / {format_bytes_decimal(r.net_tx)}",
+                    "BlockIO": f"{format_bytes_decimal(r.block_read)} / {format_bytes_decimal(r.block_write)}",
+                    "PIDs": str(r.pids),
+                }
+            )
+        if not a.no_stream and sys.stdout.isatty():
+            sys.stdout.write("\x1b[2J\x1b[H")
+        output.emit(
+            a.format,
+            ["CONTAINER ID", "NAME", "CPU %", "MEM USAGE / LIMIT", "MEM %", "NET I/O", "BLOCK I/O", "PIDS"],
+            ["ID", "Name", "CPUPerc", "MemUsage", "MemPerc", "NetIO", "BlockIO", "PIDs"],
+            rows,
+        )
+        sys.stdout.flush()
+        if a.no_stream:
+            return 0
+
+
+def cmd_port(a: argparse.Namespace) -> int:
+    c = engine().containers.get(a.container)
+    for p in c.ports:
+        key = f"{p['container_port']}/{p.get('protocol', 'tcp')}"
+        if a.private_port and a.private_port not in (key, str(p["container_port"])):
+            continue
+        if p.get("host_port"):
+            print(f"{key} -> {p.get('host_ip') or '0.0.0.0'}:{p['host_port']}")
+    return 0
+
+
+_ = os

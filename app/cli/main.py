@@ -1,0 +1,73 @@
+"""``dockyard``: the docker-compatible command line. With no command on a terminal, it opens the app.
+
+Start-up is kept cheap: this module imports only argparse and the engine; rich is imported only to draw
+progress, Textual only to open the app.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable
+
+from . import commands
+
+VERSION = "0.1.0"
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # Docker prints usage errors and exits 125
+        sys.stderr.write(f"dockyard: {message}\nSee '{self.prog} --help'.\n")
+        raise SystemExit(125)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog="dockyard",
+        description="A terminal container manager with its own engine. Without a command, opens the app.",
+    )
+    p.add_argument("--root", help="engine root directory (default $DOCKYARD_ROOT or /var/lib/dockyard)")
+    p.add_argument("-v", "--version", action="store_true", help="print the version and exit")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    commands.register_all(sub)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.version:
+        print(f"dockyard version {VERSION}")
+        return 0
+    if args.root:
+        os.environ["DOCKYARD_ROOT"] = os.path.abspath(args.root)
+    handler: Callable[[argparse.Namespace], int] | None = getattr(args, "handler", None)
+    if handler is None:
+        if getattr(args, "command", None) is None and sys.stdin.isatty() and sys.stdout.isatty():
+            from app.tui.run import run_app
+
+            return run_app(args.root)
+        parser.print_help()
+        return 0
+    from engine import DockyardError
+
+    try:
+        return handler(args) or 0
+    except DockyardError as e:
+        sys.stderr.write(f"Error: {e}\n")
+        code = e.exit_code if getattr(args, "docker_exit_codes", False) else 1
+        return code
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+def entry() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

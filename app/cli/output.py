@@ -1,0 +1,83 @@
+"""Printing for the CLI: Docker-style aligned tables, ``--format json`` and simple Go-template formats."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+_FIELD = re.compile(r"\{\{\s*(json\s+)?\.(\w*)\s*\}\}")
+
+
+def table(headers: Sequence[str], rows: Iterable[Sequence[Any]], out: Any = None) -> None:
+    """Columns padded like Docker's tabwriter: each column as wide as its widest cell, plus three spaces."""
+    out = out or sys.stdout
+    rows = [[str(c) for c in r] for r in rows]
+    widths = [len(h) for h in headers]
+    for r in rows:
+        for i, c in enumerate(r):
+            widths[i] = max(widths[i], len(c))
+    lines = []
+    for r in [list(headers), *rows]:
+        cells = [c.ljust(widths[i]) if i < len(r) - 1 else c for i, c in enumerate(r)]
+        lines.append("   ".join(cells).rstrip())
+    out.write("\n".join(lines) + "\n")
+
+
+def render_template(fmt: str, obj: dict[str, Any]) -> str:
+    fmt = fmt.replace("\\t", "\t").replace("\\n", "\n")
+
+    def sub(m: re.Match[str]) -> str:
+        as_json, field = m.group(1), m.group(2)
+        value = obj if field == "" else obj.get(field, "")
+        if as_json:
+            return json.dumps(value)
+        if isinstance(value, (dict, list)):
+            return json.dumps(value)
+        return str(value)
+
+    return _FIELD.sub(sub, fmt)
+
+
+def emit(
+    fmt: str | None,
+    headers: Sequence[str],
+    fields: Sequence[str],
+    records: Sequence[dict[str, Any]],
+    out: Any = None,
+) -> None:
+    """Print records as a table (default), JSON lines (``json``) or a template (``{{.ID}}\\t{{.Names}}``)."""
+    out = out or sys.stdout
+    if not fmt or fmt == "table":
+        table(headers, [[r.get(f, "") for f in fields] for r in records], out)
+    elif fmt == "json":
+        for r in records:
+            out.write(json.dumps(r) + "\n")
+    elif fmt.startswith("table "):
+        tmpl = fmt[6:]
+        cols = [c for c in tmpl.replace("\\t", "\t").split("\t")]
+        hdr = [_header_for(c, headers, fields) for c in cols]
+        table(hdr, [[render_template(c, r) for c in cols] for r in records], out)
+    else:
+        for r in records:
+            out.write(render_template(fmt, r) + "\n")
+
+
+def _header_for(col: str, headers: Sequence[str], fields: Sequence[str]) -> str:
+    m = _FIELD.search(col)
+    if not m:
+        return col
+    f = m.group(2)
+    if f in fields:
+        return headers[list(fields).index(f)]
+    return re.sub(r"(?<!^)(?=[A-Z])", " ", f).upper()
+
+
+def print_json(obj: Any, out: Any = None) -> None:
+    (out or sys.stdout).write(json.dumps(obj, indent=4) + "\n")
+
+
+def truncate(s: str, n: int) -> str:
+    return s if len(s) <= n else s[: n - 1] + "…"

@@ -1,0 +1,136 @@
+"""Relaying a terminal to a container: raw mode, window size, ctrl-p ctrl-q to detach."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import select
+import signal
+import struct
+import sys
+import termios
+import threading
+import tty
+from collections.abc import Callable
+
+DETACH_KEYS = b"\x10\x11"  # ctrl-p ctrl-q
+
+
+def window_size(fd: int) -> tuple[int, int]:
+    try:
+        rows, cols, _, _ = struct.unpack("HHHH", fcntl.ioctl(fd, termios.TIOCGWINSZ, b"\0" * 8))
+        return rows, cols
+    except OSError:
+        return 24, 80
+
+
+@contextlib.contextmanager
+def raw_mode(fd: int):  # type: ignore[no-untyped-def]
+    if not os.isatty(fd):
+        yield
+        return
+    old = termios.tcgetattr(fd)
+    try:
+        tty.setraw(fd)
+        yield
+    finally:
+        termios.tcsetattr(fd, termios.TCSADRAIN, old)
+
+
+def relay_session(session, interactive: bool, tty_mode: bool, detach_keys: bytes = DETACH_KEYS) -> int | None:  # type: ignore[no-untyped-def]
+    """Pump stdin to the session and its output to stdout/stderr. Returns the exit code, None on detach."""
+    out = sys.stdout.buffer
+    err = sys.stderr.buffer
+    stdin_fd = sys.stdin.fileno() if interactive else -1
+    if tty_mode and interactive and os.isatty(stdin_fd):
+        session.resize(*window_size(stdin_fd))
+        prev = signal.signal(signal.SIGWINCH, lambda *_: session.resize(*window_size(stdin_fd)))
+    else:
+        prev = None
+    detached = False
+    pending = b""
+    try:
+        with raw_mode(stdin_fd) if (tty_mode and interactive) else contextlib.nullcontext():
+            fds = [session.fileno()] + ([stdin_fd] if interactive else [])
+            while True:
+                try:
+                    ready, _, _ = select.select(fds, [], [])
+                except InterruptedError:
+                    continue
+                if stdin_fd in ready:
+                    data = os.read(stdin_fd, 65536)
+                    if not data:
+                        session.close_stdin()
+                        fds.remove(stdin_fd)
+                    else:
+                        if tty_mode:
+                            data = pending + data
+                            pending = b""
+                            if detach_keys in data:
+                                session.send_stdin(data[: data.index(detach_keys)])
+                                detached = True
+                                break
+                            if data.endswith(detach_keys[:1]):
+                                pending, data = data[-1:], data[:-1]
+                        if data:
+                            session.send_stdin(data)
+                if session.fileno() in ready:
+                    chunk = session.read()
+                    if not chunk:
+                        break
+                    for kind, data in chunk:
+                        if kind == 1:
+                            out.write(data)
+                            out.flush()
+                        elif kind == 2:
+                            err.write(data)
+                            err.flush()
+    finally:
+        if prev is not None:
+            signal.signal(signal.SIGWINCH, prev)
+    if detached:
+        sys.stderr.write("\r\nread escape sequence\r\n")
+        return None
+    return session.exit_code
+
+
+def relay_pty(master: int, wait_exit: Callable[[], int]) -> int:
+    """Relay the terminal to a pty master (exec -it) until the process ends; returns its exit code."""
+    stdin_fd = sys.stdin.fileno()
+    out = sys.stdout.buffer
+
+    def resize(*_: object) -> None:
+        rows, cols = window_size(stdin_fd)
+        with contextlib.suppress(OSError):
+            fcntl.ioctl(master, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+
+    resize()
+    prev = signal.signal(signal.SIGWINCH, resize) if threading.current_thread() is threading.main_thread() else None
+    fds = [master, stdin_fd]
+    try:
+        with raw_mode(stdin_fd):
+            while True:
+                try:
+                    ready, _, _ = select.select(fds, [], [])
+                except InterruptedError:
+                    continue
+                if master in ready:
+                    try:
+                        data = os.read(master, 65536)
+                    except OSError:
+                        data = b""
+                    if not data:
+                        break
+                    out.write(data)
+                    out.flush()
+                if stdin_fd in ready:
+                    data = os.read(stdin_fd, 65536)
+                    if not data:
+                        fds.remove(stdin_fd)
+                    else:
+                        os.write(master, data)
+    finally:
+        if prev is not None:
+            signal.signal(signal.SIGWINCH, prev)
+    return wait_exit()

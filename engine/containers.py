@@ -1,0 +1,342 @@
+"""The container half of the engine API: ``engine.containers.create/run/start/stop/.../logs/exec_run``.
+
+Shaped after docker-py's ``client.containers``: records are typed (engine.records.Container), streams are
+iterators, errors are the engine's exception hierarchy. Each operation lives in its own module under
+engine/runtime (create.py, start.py, stop.py, pause.py, rename.py, wait.py, remove.py ...).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from .errors import Conflict, ContainerNotFound, InvalidArgument
+from .humanize import parse_time
+from .records import Container, PruneReport
+from .runtime import create as _create
+from .runtime import pause as _pause
+from .runtime import rename as _rename
+from .runtime import start as _start
+from .runtime import stop as _stop
+from .runtime import wait as _wait
+from .runtime.create import CreateOptions
+from .runtime.logfile import LogEntry, follow, read_entries, tail_offset
+from .runtime.reconcile import reconcile
+from .runtime.remove import remove_stopped
+from .runtime.store import ContainerStore
+
+if TYPE_CHECKING:
+    from .engine import Engine
+    from .runtime.attach import AttachSession
+
+__all__ = ["Containers", "CreateOptions"]
+
+
+class Containers:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.layout = engine.layout
+        self.store = ContainerStore(self.layout)
+
+    # -- lookup ------------------------------------------------------------------------
+    def resolve(self, ref: str) -> str:
+        return self.store.resolve(ref)
+
+    def _record(self, cid: str) -> Container:
+        reconcile(self.layout, cid)
+        cfg = self.store.config(cid)
+        st = self.store.state(cid)
+        return Container(
+            id=cid,
+            name=cfg.name,
+            image=cfg.image,
+            image_id=cfg.image_id,
+            command=cfg.argv,
+            created=cfg.created,
+            status=st.status,
+            exit_code=st.exit_code,
+            started_at=st.started_at,
+            finished_at=st.finished_at,
+            pid=st.pid,
+            oom_killed=st.oom_killed,
+            error=st.error,
+            restart_count=st.restart_count,
+            health=st.health,
+            labels=dict(cfg.labels),
+            ports=list(cfg.ports),
+            tty=cfg.tty,
+            networks=dict(cfg.networks),
+        )
+
+    def get(self, ref: str) -> Container:
+        return self._record(self.resolve(ref))
+
+    def list(self, all: bool = False, filters: dict[str, list[str]] | None = None) -> list[Container]:
+        """Containers, newest first; running ones only unless ``all``. Filters: status, name, ancestor, label, id."""
+        out = []
+        for cid in self.store.ids():
+            try:
+                c = self._record(cid)
+            except ContainerNotFound:
+                continue
+            if not all and c.status not in ("running", "paused", "restarting"):
+                continue
+            if filters and not self._matches(c, filters):
+                continue
+            out.append(c)
+        out.sort(key=lambda c: parse_time(c.created), reverse=True)
+        return out
+
+    def _matches(self, c: Container, filters: dict[str, list[str]]) -> bool:
+        for key, values in filters.items():
+            if key == "status":
+                if c.status not in values:
+                    return False
+            elif key == "name":
+                if not any(v.lstrip("/") in c.name for v in values):
+                    return False
+            elif key == "id":
+                if not any(c.id.startswith(v) for v in values):
+                    return False
+            elif key == "ancestor":
+                ok = False
+                for v in values:
+                    try:
+                        if self.engine.images.resolve(v) == c.image_id:
+                            ok = True
+                    except Exception:
+                        ok = ok or v == c.image
+                if not ok:
+                    return False
+            elif key == "label":
+                for v in values:
+                    k, sep, val = v.partition("=")
+                    if k not in c.labels or (sep and c.labels[k] != val):
+                        return False
+            elif key == "exited":
+                if c.status != "exited" or str(c.exit_code) not in values:
+                    return False
+            else:
+                raise InvalidArgument(f"invalid filter '{key}'")
+        return True
+
+    def users_of_image(self, image_id: str) -> list[tuple[str, bool]]:
+        out = []
+        for cid in self.store.ids():
+            try:
+                cfg = self.store.config(cid)
+            except ContainerNotFound:
+                continue
+            if cfg.image_id == image_id:
+                st = self.store.state(cid)
+                out.append((cid, st.status in ("running", "paused", "restarting")))
+        return out
+
+    # -- lifecycle ------------------------------------------------------------------------
+    def create(self, image: str, opts: CreateOptions | None = None, **kw: Any) -> Container:
+        opts = opts or CreateOptions(**kw)
+        image_id = self.engine.images.resolve(image)
+        image_cfg = self.engine.images.config_of(image_id).get("config") or {}
+        cid = _create.create(self.layout, image, image_id, image_cfg, opts)
+        return self._record(cid)
+
+    def start(self, ref: str, attach_fd: int | None = None) -> bool:
+        return _start.start(self.layout, self.resolve(ref), attach_fd)
+
+    def run(self, image: str, opts: CreateOptions | None = None, detach: bool = True, **kw: Any) -> Container:
+        """Create and start. With ``detach=False`` wait for the end (docker-py returns the logs then)."""
+        c = self.create(image, opts, **kw)
+        try:
+            self.start(c.id)
+        except Exception:
+            if (opts or CreateOptions(**kw)).auto_remove:
+                with contextlib.suppress(Exception):
+                    self.remove(c.id, force=True)
+            raise
+        if not detach:
+            self.wait(c.id)
+        with contextlib.suppress(ContainerNotFound):
+            return self.get(c.id)
+        return c
+
+    def stop(self, ref: str, timeout: int | None = None, signal: str | None = None) -> bool:
+        return _stop.stop(self.layout, self.resolve(ref), timeout, signal)
+
+    def kill(self, ref: str, signal: str | None = None) -> None:
+        _stop.kill(self.layout, self.resolve(ref), signal)
+
+    def restart(self, ref: str, timeout: int | None = None) -> None:
+        cid = self.resolve(ref)
+        _stop.stop(self.layout, cid, timeout)
+        _start.start(self.layout, cid)
+        from .events import emit
+
+        emit(self.layout, "container", "restart", cid)
+
+    def pause(self, ref: str) -> None:
+        _pause.pause(self.layout, self.resolve(ref))
+
+    def unpause(self, ref: str) -> None:
+        _pause.unpause(self.layout, self.resolve(ref))
+
+    def rename(self, ref: str, new_name: str) -> None:
+        _rename.rename(self.layout, self.resolve(ref), new_name)
+
+    def wait(self, ref: str, timeout: float | None = None) -> int:
+        return _wait.wait(self.layout, self.resolve(ref), timeout)
+
+    def remove(self, ref: str, force: bool = False, volumes: bool = False) -> None:
+        cid = self.resolve(ref)
+        reconcile(self.layout, cid)
+        st = self.store.state(cid)
+        cfg = self.store.config(cid)
+        if st.status in ("running", "paused", "restarting"):
+            if not force:
+                raise Conflict(
+                    f'cannot remove container "/{cfg.name}": container is {st.status}: stop the container '
+                    "before removing or force remove"
+                )
+            _stop.stop(self.layout, cid, timeout=0, sig="KILL")
+        remove_stopped(self.layout, cid)
+        if volumes:
+            from .volumes import Volumes
+
+            vols = Volumes(self.layout)
+            for m in cfg.mounts:
+                if m.type == "volume" and len(m.source) == 64:
+                    with contextlib.suppress(Exception):
+                        vols.remove(m.source)
+
+    def prune(self) -> PruneReport:
+        report = PruneReport()
+        for c in self.list(all=True):
+            if c.status in ("exited", "created", "dead"):
+                size = self.writable_size(c.id)
+                with contextlib.suppress(ContainerNotFound):
+                    remove_stopped(self.layout, c.id)
+                    report.deleted.append(c.id)
+                    report.reclaimed += size
+        return report
+
+    def reconcile_all(self) -> list[str]:
+        fixed = []
+        for cid in self.store.ids():
+            with contextlib.suppress(ContainerNotFound):
+                if reconcile(self.layout, cid):
+                    fixed.append(cid)
+        from .runtime.cgroups import parent_for_root, remove_leftovers
+
+        with contextlib.suppress(Exception):
+            remove_leftovers(set(self.store.ids()), parent_for_root(self.layout.root))
+        return fixed
+
+    # -- seeing inside -----------------------------------------------------------------------
+    def config(self, ref: str) -> Any:
+        return self.store.config(self.resolve(ref))
+
+    def writable_size(self, ref: str) -> int:
+        from .fsutil import dir_size
+
+        return dir_size(self.store.path(self.resolve(ref), "upper"))
+
+    def inspect(self, ref: str) -> dict[str, Any]:
+        from .runtime.inspect import inspect
+
+        cid = self.resolve(ref)
+        reconcile(self.layout, cid)
+        return inspect(self.engine, self.store, cid)
+
+    def logs(
+        self,
+        ref: str,
+        follow_: bool = False,
+        tail: int | None = None,
+        since: float | None = None,
+        until: float | None = None,
+        stdout: bool = True,
+        stderr: bool = True,
+    ) -> Iterator[LogEntry]:
+        cid = self.resolve(ref)
+        path = self.store.log_path(cid)
+        offset = tail_offset(path, tail) if tail is not None and tail >= 0 else 0
+        if tail == 0:
+            try:
+                offset = os.stat(path).st_size
+            except FileNotFoundError:
+                offset = 0
+
+        def keep(e: LogEntry) -> bool:
+            if (e.stream == "stdout" and not stdout) or (e.stream == "stderr" and not stderr):
+                return False
+            t = e.timestamp if (since or until) else 0
+            if since and t < since:
+                return False
+            return not (until and t >= until)
+
+        if not follow_:
+            entries, _ = read_entries(path, offset)
+            yield from (e for e in entries if keep(e))
+            return
+
+        def running() -> bool:
+            reconcile(self.layout, cid)
+            with contextlib.suppress(Exception):
+                return self.store.state(cid).status in ("running", "paused", "restarting")
+            return False
+
+        for e in follow(path, offset, running):
+            if until and e.timestamp >= until:
+                return
+            if keep(e):
+                yield e
+
+    def attach(self, ref: str) -> AttachSession:
+        from .runtime.attach import AttachSession
+
+        cid = self.resolve(ref)
+        st = self.store.state(cid)
+        if st.status not in ("running", "paused", "restarting"):
+            raise Conflict("You cannot attach to a stopped container, start it first")
+        return AttachSession.connect(self.store.path(cid))
+
+    def top(self, ref: str) -> tuple[list[str], list[list[str]]]:
+        from .runtime.top import top
+
+        cid = self.resolve(ref)
+        st = self.store.state(cid)
+        if st.status not in ("running", "paused"):
+            raise Conflict(f"container {cid[:12]} is not running")
+        from .runtime.cgroups import ContainerCgroup, parent_for_root
+
+        pids = ContainerCgroup.open(cid, parent_for_root(self.layout.root)).pids()
+        return top(pids)  # type: ignore[no-any-return]
+
+    def diff(self, ref: str) -> list[tuple[str, str]]:
+        from .runtime.prepare import image_lower_dirs
+        from .store.changes import diff_upper
+
+        cid = self.resolve(ref)
+        cfg = self.store.config(cid)
+        changes = diff_upper(self.store.path(cid, "upper"), image_lower_dirs(self.layout, cfg.image_id))
+        return [(c.kind, c.path) for c in changes]
+
+    def stats_targets(self) -> list[tuple[str, str, int, Any]]:
+        from .runtime.cgroups import ContainerCgroup, parent_for_root
+
+        out = []
+        for c in self.list():
+            with contextlib.suppress(Exception):
+                cg = ContainerCgroup.open(c.id, parent_for_root(self.layout.root))
+                out.append((c.id, c.name, c.pid, cg))
+        return out
+
+    def wait_running(self, ref: str, timeout: float = 5.0) -> Container:
+        deadline = time.monotonic() + timeout
+        while True:
+            c = self.get(ref)
+            if c.status == "running" or time.monotonic() > deadline:
+                return c
+            time.sleep(0.02)

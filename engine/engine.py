@@ -1,0 +1,54 @@
+"""The engine: one object over one root on disk. ``Engine(root).images`` / ``.containers`` / ``.volumes``.
+
+There is no daemon: every process that makes an Engine works on the same state under the root, with file
+locks keeping concurrent callers safe.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from .images import Images
+from .paths import Layout, resolve_root
+from .records import DiskUsage
+
+
+class Engine:
+    def __init__(self, root: str | None = None) -> None:
+        self.root = resolve_root(root)
+        self.layout = Layout(self.root)
+        self.layout.ensure()
+        self.images = Images(self.layout, users=self._image_users)
+
+    @functools.cached_property
+    def containers(self):  # type: ignore[no-untyped-def]
+        from .containers import Containers
+
+        return Containers(self)
+
+    @functools.cached_property
+    def volumes(self):  # type: ignore[no-untyped-def]
+        from .volumes import Volumes
+
+        return Volumes(self.layout)
+
+    def _image_users(self, image_id: str) -> list[tuple[str, bool]]:
+        try:
+            containers = self.containers
+        except ImportError:
+            return []
+        return containers.users_of_image(image_id)  # type: ignore[no-any-return]
+
+    def recover(self) -> list[str]:
+        """Clean what crashed processes left behind (temporaries, orphaned layers, dead containers)."""
+        removed = self.images.recover()
+        try:
+            removed += self.containers.reconcile_all()
+        except ImportError:
+            pass
+        return removed
+
+    def df(self) -> DiskUsage:
+        from .diskusage import disk_usage
+
+        return disk_usage(self)

@@ -1,0 +1,68 @@
+"""The engine's exceptions: one small hierarchy, messages worded as Docker users know them.
+
+Every error carries the exit status the CLI should use (Docker's: 125 for an engine error, 126 when the
+command cannot be invoked, 127 when it is not found).
+"""
+
+from __future__ import annotations
+
+
+class DockyardError(Exception):
+    """Base of every error the engine raises on purpose."""
+
+    exit_code = 125
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class NotFound(DockyardError):
+    """An image, container, volume, network or file that does not exist."""
+
+
+class ImageNotFound(NotFound):
+    pass
+
+
+class ContainerNotFound(NotFound):
+    pass
+
+
+class Conflict(DockyardError):
+    """The request clashes with the current state (a name in use, an image in use, a running container)."""
+
+
+class InvalidArgument(DockyardError):
+    """Bad input, refused before anything was changed."""
+
+
+class UnsafeArchive(InvalidArgument):
+    """A tar archive tried to write outside its destination or had a malformed entry."""
+
+
+class StoreError(DockyardError):
+    """The store on disk is unreadable or inconsistent."""
+
+
+class RuntimeFailure(DockyardError):
+    """The kernel refused something the runtime needed (a mount, a namespace, a cgroup)."""
+
+
+class CommandNotInvokable(DockyardError):
+    """The container's command exists but cannot be executed (Docker: exit 126)."""
+
+    exit_code = 126
+
+
+class CommandNotFound(DockyardError):
+    """The container's command was not found in the container (Docker: exit 127)."""
+
+    exit_code = 127
+
+
+class BuildError(DockyardError):
+    """A Dockerfile is invalid or a build step failed."""

@@ -1,0 +1,81 @@
+"""What changed, for whoever watches: an append-only JSON-lines log under the engine root.
+
+Every state change (create, start, die, stop, rename, destroy, pull, tag, delete...) appends one line. A
+watcher (the TUI, ``dockyard events``) reads new lines by offset when the file changes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from .paths import Layout
+
+
+@dataclass
+class Event:
+    type: str  # container | image | volume | network
+    action: str
+    id: str
+    time: float
+    attributes: dict[str, Any] = field(default_factory=dict)
+
+
+def emit(layout: Layout, type: str, action: str, id: str, attributes: dict[str, Any] | None = None) -> None:
+    line = json.dumps(
+        {"type": type, "action": action, "id": id, "time": time.time(), "attributes": attributes or {}}
+    ).encode() + b"\n"
+    fd = os.open(layout.events, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    try:
+        os.write(fd, line)
+    finally:
+        os.close(fd)
+
+
+def read(layout: Layout, offset: int = 0) -> tuple[list[Event], int]:
+    """Events after ``offset`` and the new offset (only whole lines are consumed)."""
+    try:
+        with open(layout.events, "rb") as f:
+            f.seek(offset)
+            data = f.read()
+    except FileNotFoundError:
+        return [], offset
+    end = data.rfind(b"\n")
+    if end < 0:
+        return [], offset
+    out = []
+    for line in data[: end + 1].splitlines():
+        try:
+            d = json.loads(line)
+            out.append(Event(d["type"], d["action"], d["id"], d["time"], d.get("attributes") or {}))
+        except (ValueError, KeyError):
+            continue
+    return out, offset + end + 1
+
+
+def end_offset(layout: Layout) -> int:
+    try:
+        return os.stat(layout.events).st_size
+    except FileNotFoundError:
+        return 0
+
+
+def stream(layout: Layout, since_offset: int | None = None, timeout: float | None = None) -> Iterator[Event]:
+    """Follow the event log (inotify-driven), yielding events as they are appended."""
+    from .runtime.inotify import Watcher
+
+    offset = end_offset(layout) if since_offset is None else since_offset
+    if not os.path.exists(layout.events):
+        open(layout.events, "ab").close()
+    deadline = None if timeout is None else time.monotonic() + timeout
+    with Watcher(layout.events) as w:
+        while True:
+            events, offset = read(layout, offset)
+            yield from events
+            if deadline is not None and time.monotonic() >= deadline:
+                return
+            w.wait(0.5 if deadline is None else max(0.0, min(0.5, deadline - time.monotonic())))

@@ -1,0 +1,89 @@
+"""Docker's human wording for sizes, durations and times (shared by the CLI and the TUI)."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+
+def human_size(n: float) -> str:
+    """Decimal units, three significant digits, as ``docker images`` prints: ``4.26MB``, ``1.2GB``, ``0B``."""
+    units = ["B", "kB", "MB", "GB", "TB", "PB"]
+    i = 0
+    while n >= 1000 and i < len(units) - 1:
+        n /= 1000.0
+        i += 1
+    s = f"{n:.3g}"
+    if "e" in s:
+        s = f"{n:.0f}"
+    return f"{s}{units[i]}"
+
+
+def human_duration(seconds: float) -> str:
+    """``Less than a second``, ``1 second``, ``About a minute``, ``3 hours``, ``2 weeks`` ... (Docker's units)."""
+    s = int(seconds)
+    if seconds < 1:
+        return "Less than a second"
+    if s == 1:
+        return "1 second"
+    if s < 60:
+        return f"{s} seconds"
+    m = int(s / 60)
+    if m == 1:
+        return "About a minute"
+    if m < 60:
+        return f"{m} minutes"
+    h = int(round(s / 3600.0))
+    if h == 1:
+        return "About an hour"
+    if h < 48:
+        return f"{h} hours"
+    if h < 24 * 7 * 2:
+        return f"{h // 24} days"
+    if h < 24 * 30 * 2:
+        return f"{h // 24 // 7} weeks"
+    if h < 24 * 365 * 2:
+        return f"{h // 24 // 30} months"
+    return f"{h // 24 // 365} years"
+
+
+def parse_time(ts: str) -> float:
+    """Seconds since the epoch for an RFC 3339 timestamp (nanoseconds tolerated); 0 when empty."""
+    if not ts:
+        return 0.0
+    ts = ts.strip()
+    frac = 0.0
+    if ts.endswith("Z"):
+        ts = ts[:-1] + "+00:00"
+    main, dot, rest = ts.partition(".")
+    if dot:
+        digits = ""
+        i = 0
+        while i < len(rest) and rest[i].isdigit():
+            digits += rest[i]
+            i += 1
+        frac = float("0." + digits) if digits else 0.0
+        ts = main + rest[i:]
+    try:
+        dt = datetime.fromisoformat(ts)
+    except ValueError:
+        return 0.0
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return dt.timestamp() + frac
+
+
+def ago(ts: str | float, now: float | None = None) -> str:
+    t = parse_time(ts) if isinstance(ts, str) else ts
+    if not t:
+        return "N/A"
+    return human_duration(max(0.0, (now or time.time()) - t)) + " ago"
+
+
+def rfc3339(t: float) -> str:
+    """Nanosecond-precision UTC timestamp, as Docker writes in logs and inspect."""
+    whole = int(t)
+    nanos = int(round((t - whole) * 1e9))
+    if nanos >= 1_000_000_000:
+        whole, nanos = whole + 1, 0
+    return datetime.fromtimestamp(whole, UTC).strftime("%Y-%m-%dT%H:%M:%S") + f".{nanos:09d}Z"

@@ -1,0 +1,64 @@
+"""Where everything lives under one engine root.
+
+Default root ``/var/lib/dockyard``; the ``DOCKYARD_ROOT`` variable or an explicit argument override it.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+DEFAULT_ROOT = "/var/lib/dockyard"
+
+
+def resolve_root(root: str | None = None) -> str:
+    return os.path.abspath(root or os.environ.get("DOCKYARD_ROOT") or DEFAULT_ROOT)
+
+
+@dataclass(frozen=True)
+class Layout:
+    root: str
+
+    @property
+    def blobs(self) -> str:
+        return os.path.join(self.root, "blobs", "sha256")
+
+    @property
+    def layers(self) -> str:
+        return os.path.join(self.root, "layers")
+
+    @property
+    def images(self) -> str:
+        return os.path.join(self.root, "images")
+
+    @property
+    def containers(self) -> str:
+        return os.path.join(self.root, "containers")
+
+    @property
+    def volumes(self) -> str:
+        return os.path.join(self.root, "volumes")
+
+    @property
+    def networks(self) -> str:
+        return os.path.join(self.root, "networks")
+
+    @property
+    def locks(self) -> str:
+        return os.path.join(self.root, "locks")
+
+    @property
+    def tmp(self) -> str:
+        return os.path.join(self.root, "tmp")
+
+    @property
+    def events(self) -> str:
+        return os.path.join(self.root, "events.log")
+
+    def lock(self, name: str) -> str:
+        return os.path.join(self.locks, name + ".lock")
+
+    def ensure(self) -> None:
+        for d in (self.blobs, self.layers, self.images, self.containers, self.volumes, self.networks,
+                  self.locks, self.tmp):
+            os.makedirs(d, exist_ok=True)

@@ -1,0 +1,220 @@
+"""``create``: a new container record over an image: its config, an empty writable layer, a name."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import InvalidArgument
+from ..humanize import rfc3339
+from ..paths import Layout
+from .names import generate_name, new_id, validate_name
+from .records import ContainerConfig, ContainerState, MountConfig, RestartPolicy
+from .specbuild import capabilities
+from .store import ContainerStore, name_conflict
+
+RESTART_NAMES = ("no", "on-failure", "always", "unless-stopped")
+
+
+@dataclass
+class CreateOptions:
+    """What ``run``/``create`` accept (the docker-py ``containers.run`` keywords, flattened)."""
+
+    command: list[str] | None = None
+    entrypoint: list[str] | None = None  # [] means "reset the image's entrypoint"
+    name: str | None = None
+    env: list[str] = field(default_factory=list)
+    working_dir: str = ""
+    user: str = ""
+    hostname: str = ""
+    tty: bool = False
+    stdin_open: bool = False
+    auto_remove: bool = False
+    labels: dict[str, str] = field(default_factory=dict)
+    stop_signal: str = ""
+    stop_timeout: int | None = None
+    restart: str = "no"
+    network: str = "none"
+    volumes: list[str] = field(default_factory=list)  # HOST:CTR[:ro] or NAME:CTR[:ro] or CTR
+    tmpfs: list[str] = field(default_factory=list)  # CTR[:opts]
+    read_only: bool = False
+    memory: int | None = None
+    memory_swap: int | None = None
+    cpus: float | None = None
+    cpu_shares: int | None = None
+    pids_limit: int | None = None
+    cap_add: list[str] = field(default_factory=list)
+    cap_drop: list[str] = field(default_factory=list)
+    privileged: bool = False
+    ports: list[str] = field(default_factory=list)
+    publish_all: bool = False
+    ip: str = ""
+    aliases: list[str] = field(default_factory=list)
+    extra_hosts: list[str] = field(default_factory=list)
+    dns: list[str] = field(default_factory=list)
+    healthcheck: dict[str, Any] | None = None
+
+
+def parse_restart(policy: str) -> RestartPolicy:
+    name, _, count = (policy or "no").partition(":")
+    if name not in RESTART_NAMES:
+        raise InvalidArgument(f"invalid restart policy '{policy}'")
+    if count:
+        if name != "on-failure":
+            raise InvalidArgument(f"invalid restart policy '{policy}': maximum retry count can only be used with 'on-failure'")
+        if not count.isdigit():
+            raise InvalidArgument(f"invalid restart policy '{policy}': maximum retry count must be an integer")
+    return RestartPolicy(name, int(count or 0))
+
+
+def parse_volume(spec: str) -> MountConfig:
+    parts = spec.split(":")
+    if len(parts) == 1:
+        if not parts[0].startswith("/"):
+            raise InvalidArgument(f"invalid volume specification: '{spec}'")
+        return MountConfig("volume", parts[0], "", False)  # anonymous volume
+    if len(parts) > 3:
+        raise InvalidArgument(f"invalid volume specification: '{spec}'")
+    src, dst = parts[0], parts[1]
+    mode = parts[2] if len(parts) == 3 else "rw"
+    ro = False
+    for m in mode.split(","):
+        if m == "ro":
+            ro = True
+        elif m not in ("rw", "z", "Z", "rprivate", "private", "rslave", "slave", "nocopy", ""):
+            raise InvalidArgument(f"invalid mode: {mode}")
+    if not dst.startswith("/"):
+        raise InvalidArgument(f"invalid volume specification: '{spec}': invalid mount config: the container path must be absolute")
+    if dst == "/":
+        raise InvalidArgument(f"invalid volume specification: '{spec}': invalid mount config: destination can't be '/'")
+    if src.startswith("/") or src.startswith("."):
+        return MountConfig("bind", os.path.normpath(dst), os.path.abspath(src), ro)
+    import re
+
+    if not re.match(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]+$", src):
+        raise InvalidArgument(
+            f'"{src}" includes invalid characters for a local volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed. '
+            "If you intended to pass a host directory, use absolute path"
+        )
+    return MountConfig("volume", os.path.normpath(dst), src, ro)
+
+
+def parse_tmpfs(spec: str) -> MountConfig:
+    dst, _, opts = spec.partition(":")
+    if not dst.startswith("/"):
+        raise InvalidArgument(f"invalid tmpfs specification: '{spec}': the path must be absolute")
+    options = [o for o in opts.split(",") if o] or ["rw", "noexec", "nosuid", "nodev"]
+    return MountConfig("tmpfs", dst, "tmpfs", "ro" in options, options)
+
+
+def resolve_command(
+    image_cfg: dict[str, Any], entrypoint: list[str] | None, command: list[str] | None
+) -> tuple[list[str] | None, list[str] | None]:
+    """Docker's rule: --entrypoint replaces the image's and drops its CMD; a command replaces CMD."""
+    ep = image_cfg.get("Entrypoint")
+    cmd = image_cfg.get("Cmd")
+    if entrypoint is not None:
+        ep = [x for x in entrypoint if x != ""] or None
+        cmd = None
+    if command:
+        cmd = list(command)
+    return (list(ep) if ep else None), (list(cmd) if cmd else None)
+
+
+def create(layout: Layout, image_ref: str, image_id: str, image_cfg: dict[str, Any], opts: CreateOptions) -> str:
+    """Validate everything, then write the container; returns its ID. Nothing is written on bad input."""
+    store = ContainerStore(layout)
+    name = validate_name(opts.name) if opts.name else None
+    entrypoint, cmd = resolve_command(image_cfg, opts.entrypoint, opts.command)
+    if not entrypoint and not cmd:
+        raise InvalidArgument("no command specified")
+    policy = parse_restart(opts.restart)
+    if policy.name != "no" and opts.auto_remove:
+        raise InvalidArgument("conflicting options: cannot specify both --restart and --rm")
+    mounts = [parse_volume(v) for v in opts.volumes] + [parse_tmpfs(t) for t in opts.tmpfs]
+    capabilities(opts.cap_add, opts.cap_drop, opts.privileged)  # validates names
+    from .cgroups import Limits
+
+    Limits(memory=opts.memory, memory_swap=opts.memory_swap, cpus=opts.cpus, cpu_shares=opts.cpu_shares,
+           pids=opts.pids_limit).validate()
+    for e in opts.env:
+        if not e or e.startswith("="):
+            raise InvalidArgument(f"invalid environment variable: {e!r}")
+    if opts.network not in ("none", "host", "bridge", "default") and not opts.network:
+        raise InvalidArgument("invalid network mode")
+    ports: list[dict[str, Any]] = []
+    networks: dict[str, dict[str, Any]] = {}
+    if opts.network not in ("none", "host"):
+        from ..net import plan_networking  # type: ignore[attr-defined]
+
+        ports, networks = plan_networking(layout, opts, image_cfg)
+    elif opts.ports:
+        raise InvalidArgument(f"conflicting options: port publishing and the container type network mode ({opts.network})")
+    cid = new_id()
+    for m in mounts:
+        if m.type == "volume" and not m.source:
+            m.source = new_id()  # anonymous volume, removed with rm -v
+    stop_timeout = opts.stop_timeout
+    cfg = ContainerConfig(
+        id=cid,
+        name="",
+        created=rfc3339(__import__("time").time()),
+        image=image_ref,
+        image_id=image_id,
+        entrypoint=entrypoint,
+        cmd=cmd,
+        env=list(opts.env),
+        working_dir=opts.working_dir,
+        user=opts.user,
+        hostname=opts.hostname,
+        tty=opts.tty,
+        open_stdin=opts.stdin_open,
+        stdin_once=opts.stdin_open,
+        auto_remove=opts.auto_remove,
+        labels={**(image_cfg.get("Labels") or {}), **opts.labels},
+        stop_signal=opts.stop_signal or image_cfg.get("StopSignal", "") or "",
+        stop_timeout=stop_timeout,
+        restart_policy=policy,
+        network_mode=opts.network,
+        mounts=mounts,
+        read_only=opts.read_only,
+        memory=opts.memory,
+        memory_swap=opts.memory_swap,
+        cpus=opts.cpus,
+        cpu_shares=opts.cpu_shares,
+        pids_limit=opts.pids_limit,
+        cap_add=list(opts.cap_add),
+        cap_drop=list(opts.cap_drop),
+        privileged=opts.privileged,
+        ports=ports,
+        networks=networks,
+        extra_hosts=list(opts.extra_hosts),
+        dns=list(opts.dns),
+        healthcheck=opts.healthcheck if opts.healthcheck is not None else image_cfg.get("Healthcheck"),
+        image_config=dict(image_cfg),
+    )
+    with store.names_lock():
+        taken = store.names()
+        if name is not None:
+            owner = taken.get(name)
+            if owner and os.path.exists(store.path(owner, "config.json")):
+                raise name_conflict(name, owner)
+        else:
+            name = generate_name(set(taken))
+        cfg.name = name
+        store.create_dir(cid)
+        try:
+            store.save_state(cid, ContainerState())
+            store.save_config(cfg)
+            store.reserve_name(name, cid)
+        except BaseException:
+            store.delete_dir(cid)
+            raise
+    for m in mounts:
+        if m.type == "bind" and not os.path.exists(m.source):
+            os.makedirs(m.source, exist_ok=True)  # -v creates a missing host directory, as Docker does
+    from ..events import emit
+
+    emit(layout, "container", "create", cid, {"name": name, "image": image_ref})
+    return cid

@@ -1,0 +1,63 @@
+"""Everything the supervisor needs before launch: the image's layer directories, volumes, the user, /etc files."""
+
+from __future__ import annotations
+
+import os
+
+from ..errors import ImageNotFound
+from ..paths import Layout
+from ..store.images import ImageStore
+from ..store.layers import LayerStore
+from .records import ContainerConfig
+from .spec import ContainerSpec
+from .specbuild import build_spec, layered_file
+
+
+def image_lower_dirs(layout: Layout, image_id: str) -> list[str]:
+    """The image's unpacked layer directories, top-most first (overlayfs lowerdir order)."""
+    images = ImageStore(layout.images, layout.lock("images"))
+    entry = images.get(image_id)
+    if entry is None:
+        raise ImageNotFound(f"No such image: {image_id}")
+    layers = LayerStore(layout.layers, layout.tmp)
+    dirs = [layers.diff_path(c) for c in reversed(entry.layers)]
+    if not dirs:
+        empty = os.path.join(layout.root, "empty-layer")
+        os.makedirs(empty, exist_ok=True)
+        dirs = [empty]
+    return dirs
+
+
+def resolve_user_in_layers(dirs_top_first: list[str], user: str) -> tuple[int, int, list[int], str]:
+    from .users import resolve_user_from_files
+
+    passwd = layered_file(dirs_top_first, "etc/passwd")
+    group = layered_file(dirs_top_first, "etc/group")
+    return resolve_user_from_files(passwd, group, user)  # type: ignore[no-any-return]
+
+
+def volume_path(layout: Layout, name: str) -> str:
+    return os.path.join(layout.volumes, name, "_data")
+
+
+def prepare_spec(layout: Layout, cfg: ContainerConfig) -> ContainerSpec:
+    lower = image_lower_dirs(layout, cfg.image_id)
+    cdir = os.path.join(layout.containers, cfg.id)
+    net_ns = None
+    hosts_extra: list[str] = []
+    if cfg.network_mode not in ("none", "host", ""):
+        from ..net import prepare_container_network  # type: ignore[attr-defined]
+
+        net_ns, hosts_extra = prepare_container_network(layout, cfg)
+    for m in cfg.mounts:
+        if m.type == "volume":
+            os.makedirs(volume_path(layout, m.source), exist_ok=True)
+    return build_spec(
+        cfg,
+        cdir,
+        lower,
+        lambda n: volume_path(layout, n),
+        resolve_user_in_layers,
+        net_ns_path=net_ns,
+        hosts_extra=hosts_extra,
+    )

@@ -1,0 +1,109 @@
+"""A container on disk: ``containers/<id>/config.json`` (what was asked) and ``state.json`` (what is).
+
+The config is written once at create (only ``name`` changes later, by rename); the state is rewritten
+atomically by whoever changes it, under the container's lock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+
+@dataclass
+class MountConfig:
+    type: str  # "bind" | "volume" | "tmpfs"
+    destination: str
+    source: str = ""  # host path (bind) or volume name
+    read_only: bool = False
+    options: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RestartPolicy:
+    name: str = "no"  # no | on-failure | always | unless-stopped
+    max_retries: int = 0
+
+
+@dataclass
+class ContainerConfig:
+    id: str
+    name: str
+    created: str
+    image: str  # as the user named it
+    image_id: str
+    entrypoint: list[str] | None = None
+    cmd: list[str] | None = None
+    env: list[str] = field(default_factory=list)
+    working_dir: str = ""
+    user: str = ""
+    hostname: str = ""
+    domainname: str = ""
+    tty: bool = False
+    open_stdin: bool = False
+    stdin_once: bool = False
+    auto_remove: bool = False
+    labels: dict[str, str] = field(default_factory=dict)
+    stop_signal: str = ""
+    stop_timeout: int | None = None
+    restart_policy: RestartPolicy = field(default_factory=RestartPolicy)
+    network_mode: str = "none"
+    mounts: list[MountConfig] = field(default_factory=list)
+    read_only: bool = False
+    memory: int | None = None
+    memory_swap: int | None = None
+    cpus: float | None = None
+    cpu_shares: int | None = None
+    pids_limit: int | None = None
+    cap_add: list[str] = field(default_factory=list)
+    cap_drop: list[str] = field(default_factory=list)
+    privileged: bool = False
+    ports: list[dict[str, Any]] = field(default_factory=list)
+    networks: dict[str, dict[str, Any]] = field(default_factory=dict)
+    extra_hosts: list[str] = field(default_factory=list)
+    dns: list[str] = field(default_factory=list)
+    healthcheck: dict[str, Any] | None = None
+    image_config: dict[str, Any] = field(default_factory=dict)  # the image's config at create time
+
+    @property
+    def argv(self) -> list[str]:
+        return list(self.entrypoint or []) + list(self.cmd or [])
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ContainerConfig:
+        known = {f.name for f in fields(cls)}
+        d = {k: v for k, v in d.items() if k in known}
+        d["restart_policy"] = RestartPolicy(**(d.get("restart_policy") or {}))
+        d["mounts"] = [MountConfig(**m) for m in d.get("mounts") or []]
+        return cls(**d)
+
+
+@dataclass
+class ContainerState:
+    status: str = "created"  # created | running | paused | restarting | exited | dead | removing
+    pid: int = 0
+    pid_start: int = 0  # start time of pid (clock ticks since boot), guards against PID reuse
+    shim_pid: int = 0
+    shim_start: int = 0
+    boot_id: str = ""
+    exit_code: int = 0
+    oom_killed: bool = False
+    error: str = ""
+    started_at: str = ""
+    finished_at: str = ""
+    restart_count: int = 0
+    stop_requested: bool = False  # a user stop: the restart policy must not bring it back
+    health: str = ""  # "" | starting | healthy | unhealthy
+    health_failing_streak: int = 0
+    health_log: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ContainerState:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in (d or {}).items() if k in known})

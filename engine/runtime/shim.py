@@ -1,0 +1,491 @@
+"""The per-container supervisor (like conmon): one small detached process for each running container.
+
+It starts the container's PID 1, holds its stdio (pipes or the pty master), writes the json-file log,
+serves the attach socket, records the exit status (128+signal), OOM kills and times, applies the restart
+policy, and tears down the cgroup when the container ends. It is detached from its caller (double fork,
+own session), so containers outlive the CLI or the app that started them.
+
+It is normally forked from the calling process (no new interpreter: milliseconds); a caller with several
+threads (the TUI) starts it as ``python -m engine.runtime.shim ROOT ID STATUS_FD [CLIENT_FD]`` instead.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import json
+import os
+import selectors
+import signal
+import socket
+import sys
+import termios
+import time
+import traceback
+from typing import Any
+
+from ..errors import CommandNotFound, CommandNotInvokable, DockyardError
+from ..humanize import rfc3339
+from ..paths import Layout
+from . import attachproto as ap
+from .logfile import LogWriter
+from .procinfo import boot_id, start_time
+from .records import ContainerConfig, ContainerState
+from .store import ContainerStore
+
+_ERROR_KINDS = {"CommandNotFound": CommandNotFound, "CommandNotInvokable": CommandNotInvokable}
+
+
+def _report(fd: int, msg: dict[str, Any]) -> None:
+    with contextlib.suppress(OSError):
+        os.write(fd, json.dumps(msg).encode() + b"\n")
+        os.close(fd)
+
+
+def _exit_status(status: int) -> int:
+    code = os.waitstatus_to_exitcode(status)
+    return 128 - code if code < 0 else code
+
+
+class _Client:
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.decoder = ap.Decoder()
+
+    def send(self, data: bytes) -> bool:
+        try:
+            self.sock.sendall(data)
+            return True
+        except OSError:
+            return False
+
+
+class Supervisor:
+    def __init__(self, root: str, cid: str, status_fd: int, client_fd: int | None) -> None:
+        self.layout = Layout(root)
+        self.store = ContainerStore(self.layout)
+        self.cid = cid
+        self.cdir = self.store.path(cid)
+        self.status_fd = status_fd
+        self.cfg: ContainerConfig = self.store.config(cid)
+        self.sel = selectors.DefaultSelector()
+        self.clients: list[_Client] = []
+        self.pending_client = client_fd
+        self.pid = 0
+        self.outputs: dict[int, str] = {}  # fd -> stream name
+        self.stdin_w: int | None = None
+        self.master: int | None = None
+        self.cgroup: Any = None
+        self.log: LogWriter | None = None
+
+    # -- state -------------------------------------------------------------------------
+    def update_state(self, **changes: Any) -> ContainerState:
+        with self.store.lock(self.cid):
+            st = self.store.state(self.cid)
+            for k, v in changes.items():
+                setattr(st, k, v)
+            self.store.save_state(self.cid, st)
+            return st
+
+    # -- stdio ---------------------------------------------------------------------------
+    def _stdio(self) -> tuple[int, int, int]:
+        if self.cfg.tty:
+            master, slave = os.openpty()
+            os.set_blocking(master, False)
+            self.master = master
+            self.outputs = {master: "stdout"}
+            return slave, slave, slave
+        out_r, out_w = os.pipe2(os.O_CLOEXEC)
+        err_r, err_w = os.pipe2(os.O_CLOEXEC)
+        for fd in (out_r, err_r):
+            os.set_blocking(fd, False)
+        self.outputs = {out_r: "stdout", err_r: "stderr"}
+        if self.cfg.open_stdin:
+            in_r, in_w = os.pipe2(os.O_CLOEXEC)
+            self.stdin_w = in_w
+            return in_r, out_w, err_w
+        devnull = os.open("/dev/null", os.O_RDONLY | os.O_CLOEXEC)
+        return devnull, out_w, err_w
+
+    # -- launching -------------------------------------------------------------------------
+    def launch(self) -> None:
+        from .cgroups import ContainerCgroup, Limits, parent_for_root
+        from .launch import launch
+        from .prepare import prepare_spec
+
+        spec = prepare_spec(self.layout, self.cfg)
+        limits = Limits(
+            memory=self.cfg.memory,
+            memory_swap=self.cfg.memory_swap,
+            cpus=self.cfg.cpus,
+            cpu_shares=self.cfg.cpu_shares,
+            pids=self.cfg.pids_limit,
+        )
+        parent = parent_for_root(self.layout.root)
+        with contextlib.suppress(DockyardError):
+            ContainerCgroup.open(self.cid, parent, must_exist=False).destroy()
+        self.cgroup = ContainerCgroup.create(self.cid, limits, parent)
+        spec.cgroup_procs = self.cgroup.procs_files()
+        stdin, stdout, stderr = self._stdio()
+        try:
+            self.pid = launch(spec, stdin=stdin, stdout=stdout, stderr=stderr, ctty=self.cfg.tty)
+        except BaseException:
+            self.cgroup.destroy()
+            raise
+        finally:
+            for fd in {stdin, stdout, stderr}:
+                os.close(fd)
+        for fd in self.outputs:
+            self.sel.register(fd, selectors.EVENT_READ, "out")
+
+    # -- the loop ----------------------------------------------------------------------------
+    def _add_client(self, sock: socket.socket) -> None:
+        sock.setblocking(True)
+        c = _Client(sock)
+        self.clients.append(c)
+        self.sel.register(sock, selectors.EVENT_READ, c)
+
+    def _drop_client(self, c: _Client) -> None:
+        with contextlib.suppress(KeyError, ValueError):
+            self.sel.unregister(c.sock)
+        with contextlib.suppress(ValueError):
+            self.clients.remove(c)
+        c.sock.close()
+
+    def _broadcast(self, kind: int, data: bytes) -> None:
+        msg = ap.frame(kind, data)
+        for c in list(self.clients):
+            if not c.send(msg):
+                self._drop_client(c)
+
+    def _on_output(self, fd: int) -> bool:
+        try:
+            data = os.read(fd, 65536)
+        except BlockingIOError:
+            return True
+        except OSError as e:
+            if e.errno != errno.EIO:
+                raise
+            data = b""
+        if not data:
+            with contextlib.suppress(KeyError, ValueError):
+                self.sel.unregister(fd)
+            os.close(fd)
+            del self.outputs[fd]
+            if self.master == fd:
+                self.master = None
+            return False
+        stream = self.outputs[fd]
+        assert self.log is not None
+        self.log.write(stream, data)
+        self._broadcast(ap.STDOUT if stream == "stdout" else ap.STDERR, data)
+        return True
+
+    def _on_client(self, c: _Client) -> None:
+        try:
+            data = c.sock.recv(65536)
+        except OSError:
+            data = b""
+        if not data:
+            self._drop_client(c)
+            return
+        for kind, payload in c.decoder.feed(data):
+            if kind == ap.STDIN:
+                target = self.master if self.cfg.tty else self.stdin_w
+                if target is not None:
+                    with contextlib.suppress(OSError):
+                        os.write(target, payload)
+            elif kind == ap.STDIN_EOF:
+                if self.stdin_w is not None and (self.cfg.stdin_once or True):
+                    os.close(self.stdin_w)
+                    self.stdin_w = None
+            elif kind == ap.RESIZE and self.master is not None:
+                rows, cols = ap.parse_resize(payload)
+                import struct
+
+                with contextlib.suppress(OSError):
+                    fcntl.ioctl(self.master, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+
+    def _reap(self) -> int | None:
+        """Reap children; the container's exit status once PID 1 is gone."""
+        result = None
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                break
+            if pid == 0:
+                break
+            if pid == self.pid:
+                result = _exit_status(status)
+        return result
+
+    def serve_until_exit(self) -> int:
+        wake_r, wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+        signal.set_wakeup_fd(wake_w)
+        signal.signal(signal.SIGCHLD, lambda *_: None)
+        self.sel.register(wake_r, selectors.EVENT_READ, "wake")
+        code = self._reap()
+        while code is None:
+            for key, _ev in self.sel.select(timeout=1.0):
+                if key.data == "wake":
+                    with contextlib.suppress(BlockingIOError):
+                        os.read(wake_r, 512)
+                elif key.data == "out":
+                    self._on_output(key.fd)  # type: ignore[arg-type]
+                elif key.data == "listen":
+                    with contextlib.suppress(OSError):
+                        conn, _ = self.listener.accept()
+                        self._add_client(conn)
+                else:
+                    self._on_client(key.data)
+            code = self._reap()
+        # PID 1 is gone: the pid namespace is torn down; drain what is left of the output.
+        deadline = time.monotonic() + 1.0
+        while self.outputs and time.monotonic() < deadline:
+            for key, _ev in self.sel.select(timeout=0.1):
+                if key.data == "out":
+                    self._on_output(key.fd)  # type: ignore[arg-type]
+        for fd in list(self.outputs):
+            with contextlib.suppress(KeyError, ValueError):
+                self.sel.unregister(fd)
+            os.close(fd)
+        self.outputs = {}
+        self.master = None
+        if self.stdin_w is not None:
+            os.close(self.stdin_w)
+            self.stdin_w = None
+        self.sel.unregister(wake_r)
+        signal.set_wakeup_fd(-1)
+        os.close(wake_r)
+        os.close(wake_w)
+        return code
+
+    def teardown(self) -> bool:
+        oom = False
+        if self.cgroup is not None:
+            with contextlib.suppress(Exception):
+                oom = self.cgroup.oom_killed()
+            with contextlib.suppress(Exception):
+                self.cgroup.destroy()
+            self.cgroup = None
+        return oom
+
+    def should_restart(self, code: int, st: ContainerState) -> bool:
+        pol = self.cfg.restart_policy
+        if st.stop_requested or pol.name in ("", "no"):
+            return False
+        if pol.name == "on-failure":
+            return code != 0 and (pol.max_retries <= 0 or st.restart_count < pol.max_retries)
+        return pol.name in ("always", "unless-stopped")
+
+    def run(self) -> None:
+        self.log = LogWriter(self.store.log_path(self.cid))
+        self.listener = ap.listen(self.cdir)
+        self.sel.register(self.listener, selectors.EVENT_READ, "listen")
+        if self.pending_client is not None:
+            self._add_client(socket.socket(fileno=self.pending_client))
+        reported = False
+        backoff = 0.1
+        while True:
+            try:
+                self.launch()
+            except BaseException as e:
+                self.teardown()
+                kind = type(e).__name__
+                msg = str(e) if isinstance(e, DockyardError) else f"{kind}: {e}"
+                code = getattr(e, "exit_code", 125)
+                self.update_state(status="exited" if reported else "created" if not reported else "exited",
+                                  error=msg, exit_code=code if reported else 0, pid=0,
+                                  finished_at=rfc3339(time.time()) if reported else "")
+                if not reported:
+                    _report(self.status_fd, {"ok": False, "kind": kind, "error": msg})
+                    if self.cfg.auto_remove:
+                        self.state_status_exited(code, msg)
+                self._finish(code)
+                return
+            st = self.update_state(
+                status="running",
+                pid=self.pid,
+                pid_start=start_time(self.pid),
+                shim_pid=os.getpid(),
+                shim_start=start_time(os.getpid()),
+                boot_id=boot_id(),
+                started_at=rfc3339(time.time()),
+                finished_at="",
+                exit_code=0,
+                oom_killed=False,
+                error="",
+            )
+            if not reported:
+                _report(self.status_fd, {"ok": True, "pid": self.pid})
+                reported = True
+            t0 = time.monotonic()
+            code = self.serve_until_exit()
+            oom = self.teardown()
+            with self.store.lock(self.cid):
+                st = self.store.state(self.cid)
+                restart = self.should_restart(code, st)
+                st.status = "restarting" if restart else "exited"
+                st.exit_code = code
+                st.oom_killed = oom
+                st.pid = 0
+                st.finished_at = rfc3339(time.time())
+                if restart:
+                    st.restart_count += 1
+                self.store.save_state(self.cid, st)
+            if not restart:
+                self._finish(code)
+                return
+            self.log.flush()
+            if time.monotonic() - t0 > 10:
+                backoff = 0.1
+            time.sleep(backoff)
+            backoff = min(backoff * 2, 60.0)
+            with self.store.lock(self.cid):
+                if self.store.state(self.cid).stop_requested:
+                    st = self.store.state(self.cid)
+                    st.status = "exited"
+                    self.store.save_state(self.cid, st)
+                    self._finish(code)
+                    return
+
+    def state_status_exited(self, code: int, msg: str) -> None:
+        self.update_state(status="exited", exit_code=code, error=msg)
+
+    def _finish(self, code: int) -> None:
+        if self.log is not None:
+            self.log.close()
+            self.log = None
+        with contextlib.suppress(OSError):
+            os.unlink(os.path.join(self.cdir, ap.SOCKET_NAME))
+        if self.cfg.auto_remove:
+            from .remove import remove_stopped
+
+            with contextlib.suppress(Exception):
+                remove_stopped(self.layout, self.cid)
+        self._broadcast(ap.EXIT, str(code).encode())
+        for c in list(self.clients):
+            self._drop_client(c)
+        self.listener.close()
+        from ..events import emit
+
+        with contextlib.suppress(Exception):
+            emit(self.layout, "container", "die", self.cid, {"exitCode": code})
+
+
+def _detach_stdio() -> None:
+    devnull = os.open("/dev/null", os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(devnull, fd)
+    if devnull > 2:
+        os.close(devnull)
+
+
+def _become_supervisor(root: str, cid: str, status_fd: int, client_fd: int | None) -> None:
+    """Run in the detached grandchild; never returns."""
+    code = 0
+    try:
+        keep = {status_fd} | ({client_fd} if client_fd is not None else set())
+        _detach_stdio()
+        os.closerange(3, min(keep))
+        for fd in range(min(keep) + 1, max(keep)):
+            if fd not in keep:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+        os.closerange(max(keep) + 1, 65536)
+        for sig in (signal.SIGINT, signal.SIGHUP, signal.SIGPIPE, signal.SIGTTOU, signal.SIGTTIN):
+            signal.signal(sig, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        from .launch import set_child_subreaper
+
+        set_child_subreaper()
+        Supervisor(root, cid, status_fd, client_fd).run()
+    except BaseException:
+        code = 1
+        with contextlib.suppress(Exception):
+            with open(os.path.join(Layout(root).containers, cid, "shim-error.log"), "a") as f:
+                f.write(traceback.format_exc())
+            _report(status_fd, {"ok": False, "kind": "RuntimeFailure", "error": "supervisor failed: see shim-error.log"})
+    finally:
+        os._exit(code)
+
+
+def spawn(root: str, cid: str, client_fd: int | None = None, timeout: float = 60.0) -> int:
+    """Start the supervisor of container ``cid``; return the container's PID once its command runs.
+
+    Raises the error the launch hit (CommandNotFound, CommandNotInvokable, RuntimeFailure...).
+    """
+    import threading
+
+    r, w = os.pipe2(os.O_CLOEXEC)
+    if threading.active_count() > 1:
+        import subprocess
+
+        fds = [w] + ([client_fd] if client_fd is not None else [])
+        args = [sys.executable, "-m", "engine.runtime.shim", root, cid, str(w)]
+        if client_fd is not None:
+            args.append(str(client_fd))
+        proc = subprocess.Popen(args, pass_fds=fds, start_new_session=True, stdin=subprocess.DEVNULL,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                cwd="/", env={**os.environ, "PYTHONPATH": _project_path()})
+        os.close(w)
+        child = proc.pid
+    else:
+        child = os.fork()
+        if child == 0:
+            try:
+                os.close(r)
+                os.setsid()
+                if os.fork() != 0:
+                    os._exit(0)
+                os.chdir("/")
+                _become_supervisor(root, cid, w, client_fd)
+            finally:
+                os._exit(1)
+        os.close(w)
+    try:
+        data = b""
+        import select
+
+        deadline = time.monotonic() + timeout
+        while not data.endswith(b"\n"):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            ready, _, _ = select.select([r], [], [], left)
+            if not ready:
+                break
+            chunk = os.read(r, 65536)
+            if not chunk:
+                break
+            data += chunk
+    finally:
+        os.close(r)
+        if threading.active_count() <= 1:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(child, 0)
+    if not data:
+        from ..errors import RuntimeFailure
+
+        raise RuntimeFailure("the container's supervisor exited before the container started")
+    msg = json.loads(data.splitlines()[0])
+    if msg.get("ok"):
+        return int(msg["pid"])
+    from ..errors import RuntimeFailure
+
+    cls = _ERROR_KINDS.get(msg.get("kind", ""), RuntimeFailure)
+    raise cls(msg.get("error", "failed to start the container"))
+
+
+def _project_path() -> str:
+    here = os.path.dirname(os.path.abspath(__file__))
+    return os.path.dirname(os.path.dirname(here))
+
+
+if __name__ == "__main__":
+    _root, _cid, _status = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    _client = int(sys.argv[4]) if len(sys.argv) > 4 else None
+    os.setsid() if os.getsid(0) != os.getpid() else None
+    _become_supervisor(_root, _cid, _status, _client)

@@ -1,0 +1,114 @@
+"""What the runtime needs to start one isolated process tree: a plain, serialisable description.
+
+The container record (engine/runtime/records) is turned into a ContainerSpec by the lifecycle code; the
+launcher (engine/runtime/launch) turns a ContainerSpec into a running PID 1 inside new namespaces.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+# Docker's default capability set (REFERENCE: CapBnd 0x00000000a80425fb).
+DEFAULT_CAPABILITIES: tuple[str, ...] = (
+    "CAP_CHOWN",
+    "CAP_DAC_OVERRIDE",
+    "CAP_FSETID",
+    "CAP_FOWNER",
+    "CAP_MKNOD",
+    "CAP_NET_RAW",
+    "CAP_SETGID",
+    "CAP_SETUID",
+    "CAP_SETFCAP",
+    "CAP_SETPCAP",
+    "CAP_NET_BIND_SERVICE",
+    "CAP_SYS_CHROOT",
+    "CAP_KILL",
+    "CAP_AUDIT_WRITE",
+)
+
+DEFAULT_MASKED_PATHS: tuple[str, ...] = (
+    "/proc/acpi",
+    "/proc/asound",
+    "/proc/interrupts",
+    "/proc/kcore",
+    "/proc/keys",
+    "/proc/latency_stats",
+    "/proc/sched_debug",
+    "/proc/scsi",
+    "/proc/timer_list",
+    "/proc/timer_stats",
+    "/sys/devices/virtual/powercap",
+    "/sys/firmware",
+)
+
+DEFAULT_READONLY_PATHS: tuple[str, ...] = (
+    "/proc/bus",
+    "/proc/fs",
+    "/proc/irq",
+    "/proc/sys",
+    "/proc/sysrq-trigger",
+)
+
+
+@dataclass
+class Mount:
+    """A mount inside the container: ``type`` is "bind", "tmpfs" (or any fs type); ``source`` a host path."""
+
+    destination: str
+    type: str = "bind"
+    source: str = ""
+    options: list[str] = field(default_factory=list)  # e.g. ["ro"], ["size=64m", "mode=1777"]
+
+
+@dataclass
+class ProcessSpec:
+    """The process to exec inside the container (also used for ``exec`` into a running one)."""
+
+    args: list[str]
+    env: list[str] = field(default_factory=list)  # "KEY=value"
+    cwd: str = "/"
+    uid: int = 0
+    gid: int = 0
+    additional_gids: list[int] = field(default_factory=list)
+    tty: bool = False
+    capabilities: list[str] = field(default_factory=lambda: list(DEFAULT_CAPABILITIES))
+    no_new_privileges: bool = True
+    seccomp: bool = True  # apply dockyard's default seccomp filter
+    rlimits: dict[str, tuple[int, int]] = field(default_factory=dict)  # never raised above the caller's
+
+
+@dataclass
+class ContainerSpec:
+    """Everything needed to start the container's PID 1."""
+
+    id: str
+    process: ProcessSpec
+    lower_dirs: list[str]  # image layer directories, top-most first (overlayfs lowerdir order)
+    upper_dir: str  # the container's writable layer
+    work_dir: str  # overlayfs workdir (same filesystem as upper_dir)
+    rootfs: str  # mount point for the merged view (an empty directory on the host)
+    hostname: str = ""
+    domainname: str = ""
+    readonly_rootfs: bool = False
+    mounts: list[Mount] = field(default_factory=list)  # extra mounts: binds, volumes, tmpfs
+    # Namespaces to create: any of "mount", "pid", "uts", "ipc", "net", "cgroup". Without "net" the
+    # container shares the host's network namespace (--network host) unless net_ns_path is set.
+    namespaces: list[str] = field(default_factory=lambda: ["mount", "pid", "uts", "ipc", "net", "cgroup"])
+    net_ns_path: str | None = None  # join this existing network namespace instead of creating one
+    masked_paths: list[str] = field(default_factory=lambda: list(DEFAULT_MASKED_PATHS))
+    readonly_paths: list[str] = field(default_factory=lambda: list(DEFAULT_READONLY_PATHS))
+    privileged: bool = False
+    cgroup_procs: list[str] = field(default_factory=list)  # cgroup.procs files the process is put in
+    etc_files: dict[str, str] = field(default_factory=dict)  # e.g. {"/etc/hostname": host path} bind-mounted
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ContainerSpec:
+        d = dict(d)
+        d["process"] = ProcessSpec(**d["process"])
+        d["mounts"] = [Mount(**m) for m in d.get("mounts", [])]
+        d["process"].rlimits = {k: tuple(v) for k, v in d["process"].rlimits.items()}  # type: ignore[misc]
+        return cls(**d)

@@ -1,0 +1,38 @@
+"""``start``: bring a created or exited container up under a new supervisor."""
+
+from __future__ import annotations
+
+import os
+
+from ..errors import Conflict
+from ..fsutil import locked
+from ..paths import Layout
+from . import shim
+from .reconcile import reconcile
+from .store import ContainerStore
+
+
+def start(layout: Layout, cid: str, client_fd: int | None = None) -> bool:
+    """Start ``cid``; False if it was already running. ``client_fd`` is attached before the process runs."""
+    store = ContainerStore(layout)
+    with locked(layout.lock("start-" + cid[:32])):
+        reconcile(layout, cid)
+        with store.lock(cid):
+            st = store.state(cid)
+            if st.status == "paused":
+                raise Conflict("cannot start a paused container, try unpause instead")
+            if st.status in ("running", "restarting"):
+                return False
+            st.stop_requested = False
+            st.error = ""
+            store.save_state(cid, st)
+        # Make sure the log directory survives and old sockets are gone before the supervisor takes over.
+        try:
+            os.unlink(store.path(cid, "attach.sock"))
+        except FileNotFoundError:
+            pass
+        shim.spawn(layout.root, cid, client_fd)
+    from ..events import emit
+
+    emit(layout, "container", "start", cid)
+    return True

@@ -1,0 +1,100 @@
+"""``stop``, ``kill`` and ``restart``.
+
+stop: the signal is ``-s``, else the container's stop signal (image STOPSIGNAL / --stop-signal), else
+SIGTERM; after the timeout (``-t``, else --stop-timeout, else 10 s; -1 waits forever) SIGKILL.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+
+from ..errors import Conflict
+from ..paths import Layout
+from .procinfo import wait_exit
+from .reconcile import reconcile
+from .signals import parse_signal
+from .store import ContainerStore
+
+DEFAULT_TIMEOUT = 10
+
+
+def _signal_container(layout: Layout, cid: str, pid: int, sig: int) -> None:
+    try:
+        os.kill(pid, sig)
+    except ProcessLookupError:
+        return
+    if sig == signal.SIGKILL:
+        from .cgroups import ContainerCgroup, parent_for_root
+
+        with contextlib.suppress(Exception):
+            cg = ContainerCgroup.open(cid, parent_for_root(layout.root), must_exist=False)
+            if cg.frozen():
+                cg.thaw()
+
+
+def stop(layout: Layout, cid: str, timeout: int | None = None, sig: str | None = None) -> bool:
+    """Stop ``cid``; False if it was not running."""
+    store = ContainerStore(layout)
+    reconcile(layout, cid)
+    cfg = store.config(cid)
+    with store.lock(cid):
+        st = store.state(cid)
+        if st.status not in ("running", "paused", "restarting"):
+            return False
+        st.stop_requested = True
+        store.save_state(cid, st)
+    if timeout is None:
+        timeout = cfg.stop_timeout if cfg.stop_timeout is not None else DEFAULT_TIMEOUT
+    signum = parse_signal(sig or cfg.stop_signal or None, signal.SIGTERM)
+    if st.pid:
+        if st.status == "paused":
+            _thaw(layout, cid)
+        _signal_container(layout, cid, st.pid, signum)
+        done = wait_exit(st.pid, st.pid_start, None if timeout < 0 else float(timeout))
+        if not done:
+            _signal_container(layout, cid, st.pid, signal.SIGKILL)
+            wait_exit(st.pid, st.pid_start, 30.0)
+    wait_supervisor(layout, cid)
+    from ..events import emit
+
+    emit(layout, "container", "stop", cid)
+    return True
+
+
+def _thaw(layout: Layout, cid: str) -> None:
+    from .cgroups import ContainerCgroup, parent_for_root
+
+    with contextlib.suppress(Exception):
+        ContainerCgroup.open(cid, parent_for_root(layout.root), must_exist=False).thaw()
+
+
+def wait_supervisor(layout: Layout, cid: str, timeout: float = 30.0) -> None:
+    """Wait until the supervisor has recorded the exit (or is gone)."""
+    store = ContainerStore(layout)
+    st = store.state(cid)
+    if st.shim_pid:
+        wait_exit(st.shim_pid, st.shim_start, timeout)
+    reconcile(layout, cid)
+
+
+def kill(layout: Layout, cid: str, sig: str | None = None) -> None:
+    store = ContainerStore(layout)
+    reconcile(layout, cid)
+    st = store.state(cid)
+    if st.status not in ("running", "paused", "restarting") or not st.pid:
+        raise Conflict(f"cannot kill container: {cid[:12]}: container {cid[:12]} is not running")
+    signum = parse_signal(sig, signal.SIGKILL)
+    if signum in (signal.SIGKILL, signal.SIGTERM, signal.SIGINT):
+        with store.lock(cid):  # a killed container is not brought back by its restart policy
+            st2 = store.state(cid)
+            st2.stop_requested = True
+            store.save_state(cid, st2)
+    _signal_container(layout, cid, st.pid, signum)
+    if signum == signal.SIGKILL:
+        wait_exit(st.pid, st.pid_start, 10.0)
+        wait_supervisor(layout, cid)
+    from ..events import emit
+
+    emit(layout, "container", "kill", cid, {"signal": signum})

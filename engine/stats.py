@@ -1,0 +1,301 @@
+"""Live resource usage of running containers, computed and formatted as ``docker stats`` shows it.
+
+``sample()`` reads every running container's cgroup counters and network counters in one pass, plus
+/proc/stat once per tick. A ``Sampler`` keeps the previous sample and turns two of them into
+``StatsRecord``s with Docker's columns; ``stream()`` yields a list of records every interval for the
+CLI's live ``stats`` and the TUI.
+
+Docker's formulas: CPU % = (delta container CPU ns / delta system CPU ns) x online CPUs x 100, where the
+system figure is the sum of the first seven fields of /proc/stat's ``cpu`` line converted from clock ticks
+to ns. Memory usage is usage minus inactive file cache; the limit is the host's memory when the container
+has none. Memory sizes are shown in binary units (MiB), network and block I/O in decimal units (kB).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from engine.errors import DockyardError
+from engine.runtime.cgroups import CgroupStats, ContainerCgroup
+
+STATS_COLUMNS: tuple[str, ...] = (
+    "CONTAINER ID",
+    "NAME",
+    "CPU %",
+    "MEM USAGE / LIMIT",
+    "MEM %",
+    "NET I/O",
+    "BLOCK I/O",
+    "PIDS",
+)
+
+_CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+class Target(NamedTuple):
+    """A running container to sample: its id, name, PID 1 on the host, and cgroup."""
+
+    id: str
+    name: str
+    pid: int
+    cgroup: ContainerCgroup
+
+
+@dataclass(frozen=True)
+class ContainerSample:
+    """The raw counters of one container at one instant."""
+
+    id: str
+    name: str
+    pid: int
+    cgroup: CgroupStats
+    net_rx: int
+    net_tx: int
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One sampling pass: host figures read once, and every container's counters."""
+
+    time: float
+    system_cpu_ns: int
+    online_cpus: int
+    host_memory: int
+    containers: dict[str, ContainerSample] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StatsRecord:
+    """One row of ``docker stats``, as numbers (``display()`` gives the strings)."""
+
+    id: str
+    name: str
+    cpu_percent: float
+    memory_usage: int
+    memory_limit: int
+    memory_percent: float
+    net_rx: int
+    net_tx: int
+    block_read: int
+    block_write: int
+    pids: int
+
+    def display(self) -> tuple[str, ...]:
+        """The row in ``STATS_COLUMNS`` order, formatted exactly as Docker's CLI formats it."""
+        return (
+            self.id[:12],
+            self.name,
+            format_percent(self.cpu_percent),
+            f"{format_bytes_binary(self.memory_usage)} / {format_bytes_binary(self.memory_limit)}",
+            format_percent(self.memory_percent),
+            f"{format_bytes_decimal(self.net_rx)} / {format_bytes_decimal(self.net_tx)}",
+            f"{format_bytes_decimal(self.block_read)} / {format_bytes_decimal(self.block_write)}",
+            str(self.pids),
+        )
+
+
+# --- formatting (Docker's go-units) -----------------------------------------------------------------------
+
+_DECIMAL_UNITS = ("B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB")
+_BINARY_UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB")
+
+
+def _scaled(size: float, base: float, units: tuple[str, ...], precision: int) -> str:
+    i = 0
+    while size >= base and i < len(units) - 1:
+        size /= base
+        i += 1
+    return f"{size:.{precision}g}{units[i]}"
+
+
+def format_bytes_binary(size: float, precision: int = 4) -> str:
+    """Memory sizes as Docker shows them: ``1.5MiB``, ``15.55GiB``, ``0B``."""
+    return _scaled(float(size), 1024.0, _BINARY_UNITS, precision)
+
+
+def format_bytes_decimal(size: float, precision: int = 3) -> str:
+    """Network and block I/O as Docker's ``stats`` shows them: ``1.2kB``, ``648B``, ``3.46MB``."""
+    return _scaled(float(size), 1000.0, _DECIMAL_UNITS, precision)
+
+
+def format_percent(value: float) -> str:
+    """``0.00%``."""
+    return f"{value:.2f}%"
+
+
+# --- host figures -----------------------------------------------------------------------------------------
+
+
+def system_cpu_ns(proc_stat: str | None = None) -> int:
+    """Total CPU time of the host: first seven fields of /proc/stat's ``cpu`` line, in nanoseconds."""
+    if proc_stat is None:
+        with open("/proc/stat", "rb") as f:
+            first = f.readline().decode()
+    else:
+        first = proc_stat.split("\n", 1)[0]
+    fields = first.split()
+    if not fields or fields[0] != "cpu":
+        return 0
+    ticks = sum(int(v) for v in fields[1:8])
+    return ticks * 1_000_000_000 // _CLK_TCK
+
+
+def host_memory() -> int:
+    """The host's total memory in bytes (MemTotal)."""
+    with open("/proc/meminfo", "rb") as f:
+        for line in f:
+            if line.startswith(b"MemTotal:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def online_cpus() -> int:
+    """Online CPUs, as Docker counts them for the CPU % formula."""
+    try:
+        return int(os.sysconf("SC_NPROCESSORS_ONLN"))
+    except (ValueError, OSError):
+        return os.cpu_count() or 1
+
+
+def parse_net_dev(text: str) -> tuple[int, int]:
+    """Sum received and transmitted bytes of /proc/<pid>/net/dev over every interface except ``lo``."""
+    rx = tx = 0
+    for line in text.splitlines()[2:]:
+        name, sep, rest = line.partition(":")
+        if not sep or name.strip() == "lo":
+            continue
+        fields = rest.split()
+        if len(fields) >= 9:
+            rx += int(fields[0])
+            tx += int(fields[8])
+    return rx, tx
+
+
+_OWN_NETNS: int | None = None
+
+
+def _own_netns() -> int:
+    global _OWN_NETNS
+    if _OWN_NETNS is None:
+        _OWN_NETNS = os.stat("/proc/self/ns/net").st_ino
+    return _OWN_NETNS
+
+
+def net_io(pid: int) -> tuple[int, int]:
+    """The container's own network traffic (its namespace, without loopback); 0/0 on the host's network."""
+    try:
+        if os.stat(f"/proc/{pid}/ns/net").st_ino == _own_netns():
+            return 0, 0
+        with open(f"/proc/{pid}/net/dev", "rb") as f:
+            return parse_net_dev(f.read().decode("ascii", "replace"))
+    except OSError:
+        return 0, 0
+
+
+# --- sampling ---------------------------------------------------------------------------------------------
+
+_HOST_MEMORY: int | None = None
+
+
+def sample(containers: Iterable[tuple[str, str, int, ContainerCgroup]]) -> Sample:
+    """Read every container's counters in one pass (containers that vanish meanwhile are left out)."""
+    global _HOST_MEMORY
+    if _HOST_MEMORY is None:
+        _HOST_MEMORY = host_memory()
+    now = time.monotonic()
+    out: dict[str, ContainerSample] = {}
+    system = system_cpu_ns()
+    for cid, name, pid, cgroup in containers:
+        try:
+            stats = cgroup.stats()
+        except DockyardError:
+            continue
+        rx, tx = net_io(pid)
+        out[cid] = ContainerSample(cid, name, pid, stats, rx, tx)
+    return Sample(now, system, online_cpus(), _HOST_MEMORY, out)
+
+
+def cpu_percent(
+    prev_container_ns: int, container_ns: int, prev_system_ns: int, system_ns: int, cpus: int
+) -> float:
+    """Docker's CPU %: the container's share of all CPU time in the interval, times the online CPUs."""
+    cpu_delta = container_ns - prev_container_ns
+    system_delta = system_ns - prev_system_ns
+    if cpu_delta <= 0 or system_delta <= 0:
+        return 0.0
+    return cpu_delta / system_delta * cpus * 100.0
+
+
+def record(current: Sample, entry: ContainerSample, previous: Sample | None) -> StatsRecord:
+    """One ``docker stats`` row from a container's counters and the previous sample (if any)."""
+    cg = entry.cgroup
+    cpu = 0.0
+    if previous is not None:
+        before = previous.containers.get(entry.id)
+        if before is not None:
+            cpu = cpu_percent(
+                before.cgroup.cpu_usage_ns,
+                cg.cpu_usage_ns,
+                previous.system_cpu_ns,
+                current.system_cpu_ns,
+                current.online_cpus,
+            )
+    limit = current.host_memory
+    if cg.memory_limit is not None and (limit == 0 or cg.memory_limit < limit):
+        limit = cg.memory_limit
+    usage = cg.memory_working_set
+    mem_percent = usage / limit * 100.0 if limit else 0.0
+    return StatsRecord(
+        id=entry.id,
+        name=entry.name,
+        cpu_percent=cpu,
+        memory_usage=usage,
+        memory_limit=limit,
+        memory_percent=mem_percent,
+        net_rx=entry.net_rx,
+        net_tx=entry.net_tx,
+        block_read=cg.block_read,
+        block_write=cg.block_write,
+        pids=cg.pids_current,
+    )
+
+
+class Sampler:
+    """Keeps the previous sample so each ``update`` can report CPU % over the interval since the last."""
+
+    def __init__(self) -> None:
+        self.previous: Sample | None = None
+
+    def update(self, containers: Iterable[tuple[str, str, int, ContainerCgroup]]) -> list[StatsRecord]:
+        """Sample now and return one record per container, in the order given (CPU % is 0 the first time)."""
+        current = sample(containers)
+        records = [record(current, entry, self.previous) for entry in current.containers.values()]
+        self.previous = current
+        return records
+
+
+def stream(
+    source: Callable[[], Iterable[tuple[str, str, int, ContainerCgroup]]],
+    interval: float = 1.0,
+) -> Iterator[list[StatsRecord]]:
+    """Yield the records of the containers ``source()`` lists, every ``interval`` seconds, forever.
+
+    ``source`` is called on each tick, so containers that start or stop are followed. The first list comes
+    after one interval, when the CPU % has something to compare with (``docker stats --no-stream`` is the
+    first item).
+    """
+    sampler = Sampler()
+    sampler.update(source())
+    deadline = time.monotonic()
+    while True:
+        deadline += interval
+        delay = deadline - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        else:
+            deadline = time.monotonic()
+        yield sampler.update(source())

@@ -1,0 +1,1096 @@
+"""Layer tarballs: safe streaming extraction and deterministic creation.
+
+``extract_layer`` unpacks an OCI layer (plain, gzip, bzip2, xz, or zstd when the ``zstandard`` package is
+installed) below a destination directory without ever writing outside it: every entry name is cleaned
+lexically (a ``..`` that climbs out is refused), parent directories are opened one component at a time with
+O_NOFOLLOW (so nothing is written through a symlink, whether it came from the archive or was already there),
+symlinks whose target leaves the destination and hardlinks to paths outside it are refused, and file contents
+are written through descriptors opened with O_EXCL|O_NOFOLLOW. A refusal raises ``UnsafeArchive`` naming the
+entry; entries before it stay extracted (callers extract into a temporary directory and delete it on error).
+
+OCI whiteouts become overlayfs whiteouts (``overlay_whiteouts=True``, for layer directories stacked as
+lowerdirs) or are applied by deleting (``overlay_whiteouts=False``, for applying a layer onto a full tree).
+
+``write_layer_tar`` writes a directory as a reproducible PAX tar: sorted entries, numeric owners, whole-second
+mtimes, xattrs (never overlayfs' own), hardlinks detected by inode; from an overlayfs upper directory it turns
+whiteouts and opaque directories back into their OCI form. The same tree always gives the same bytes, hence
+the same diff_id.
+"""
+
+from __future__ import annotations
+
+import base64
+import bz2
+import errno
+import hashlib
+import lzma
+import os
+import queue
+import shutil
+import stat
+import tarfile
+import threading
+import urllib.parse
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, BinaryIO, Protocol, cast
+
+from engine.errors import InvalidArgument, NotFound, RuntimeFailure, UnsafeArchive
+from engine.store import whiteouts as wh
+
+BLOCK = 512
+_CHUNK = 1 << 20
+_ZERO_BLOCK = bytes(BLOCK)
+_DIR_CACHE_SIZE = 64
+
+_O_DIR = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+_O_PATHDIR = os.O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+_O_NEWFILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+
+# Tar type flags (bytes of length 1, as tarfile.TarInfo.type holds them).
+_REGULAR = (tarfile.REGTYPE, tarfile.AREGTYPE, tarfile.CONTTYPE)
+_HEADER_ONLY = (
+    tarfile.LNKTYPE,
+    tarfile.SYMTYPE,
+    tarfile.CHRTYPE,
+    tarfile.BLKTYPE,
+    tarfile.DIRTYPE,
+    tarfile.FIFOTYPE,
+)
+
+COMPRESSIONS = ("none", "gzip", "zstd", "bzip2", "xz")
+
+
+class Readable(Protocol):
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
+@dataclass
+class ExtractResult:
+    """What one extraction did."""
+
+    entries: int = 0
+    """Archive entries applied (files, directories, links, devices, whiteouts)."""
+    bytes: int = 0
+    """Bytes of regular-file content written."""
+    tar_bytes: int = 0
+    """Length of the uncompressed tar stream read."""
+    whiteouts: int = 0
+    """Whiteout and opaque-directory markers applied."""
+    compression: str = "none"
+    """Compression detected on the input: one of COMPRESSIONS."""
+    diff_id: str | None = None
+    """``sha256:<hex>`` of the uncompressed stream when ``compute_diff_id`` was asked for."""
+
+
+# --------------------------------------------------------------------------------------------------------
+# Decompression
+
+
+def detect_compression(head: bytes) -> str:
+    """The compression of a stream from its first bytes (at least 6 for a sure answer)."""
+    if head.startswith(b"\x1f\x8b"):
+        return "gzip"
+    if head.startswith(b"\x28\xb5\x2f\xfd"):
+        return "zstd"
+    if head.startswith(b"BZh"):
+        return "bzip2"
+    if head.startswith(b"\xfd7zXZ\x00"):
+        return "xz"
+    return "none"
+
+
+class _Prefixed:
+    """A forward-only reader that first returns bytes already read from ``f`` (to sniff the magic)."""
+
+    def __init__(self, head: bytes, f: Readable) -> None:
+        self._head = head
+        self._f = f
+
+    def read(self, size: int = -1, /) -> bytes:
+        if self._head:
+            if size < 0 or size >= len(self._head):
+                data, self._head = self._head, b""
+                if size < 0:
+                    return data + self._f.read()
+                return data
+            data, self._head = self._head[:size], self._head[size:]
+            return data
+        return self._f.read(size)
+
+
+class _Prefetcher:
+    """Runs ``read`` (a decompressor) in a thread, one chunk ahead, so decompression overlaps writing.
+
+    zlib, bz2 and lzma release the GIL while they work, so this uses the second core the way ``tar | gzip``
+    does.
+    """
+
+    def __init__(self, read: Callable[[int], bytes], depth: int = 4) -> None:
+        self._read = read
+        self._q: queue.Queue[bytes | BaseException] = queue.Queue(depth)
+        self._stop = threading.Event()
+        self._eof = False
+        self._thread = threading.Thread(target=self._run, name="layer-decompress", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            while not self._stop.is_set():
+                data = self._read(_CHUNK)
+                self._put(data)
+                if not data:
+                    return
+        except BaseException as e:  # handed to the reading thread
+            self._put(e)
+
+    def _put(self, item: bytes | BaseException) -> None:
+        while not self._stop.is_set():
+            try:
+                self._q.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def read(self, size: int = -1, /) -> bytes:
+        if self._eof:
+            return b""
+        item = self._q.get()
+        if isinstance(item, BaseException):
+            self._eof = True
+            raise item
+        if not item:
+            self._eof = True
+        return item
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def open_decompressed(fileobj: Readable) -> tuple[Readable, str]:
+    """Wrap a forward-only byte stream in the decompressor its magic bytes call for.
+
+    Returns the reader of uncompressed bytes and the compression name (one of COMPRESSIONS).
+    """
+    head = b""
+    while len(head) < 6:
+        part = fileobj.read(6 - len(head))
+        if not part:
+            break
+        head += part
+    kind = detect_compression(head)
+    raw = _Prefixed(head, fileobj)
+    if kind == "none":
+        return raw, kind
+    if kind == "gzip":
+        import gzip
+
+        return gzip.GzipFile(fileobj=cast(Any, raw), mode="rb"), kind
+    if kind == "bzip2":
+        return bz2.BZ2File(cast(Any, raw)), kind
+    if kind == "xz":
+        return lzma.LZMAFile(cast(Any, raw)), kind
+    try:
+        import zstandard  # type: ignore[import-not-found]
+    except ImportError:
+        raise InvalidArgument(
+            "this layer is compressed with zstd, which needs the Python package 'zstandard' "
+            "(pip install zstandard)"
+        ) from None
+    reader: Readable = zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)
+    return reader, kind
+
+
+# --------------------------------------------------------------------------------------------------------
+# Reading tar entries
+
+
+class _Stream:
+    """Forward-only reader of the uncompressed tar bytes, with large reads and no extra copies."""
+
+    def __init__(self, read: Callable[[int], bytes], hasher: Any = None) -> None:
+        self._read = read
+        self._buf = memoryview(b"")
+        self._hasher = hasher
+        self.total = 0
+        self.eof = False
+
+    def _fill(self) -> bool:
+        if self.eof:
+            return False
+        data = self._read(_CHUNK)
+        if not data:
+            self.eof = True
+            return False
+        self.total += len(data)
+        if self._hasher is not None:
+            self._hasher.update(data)
+        self._buf = memoryview(data)
+        return True
+
+    def read_exact(self, n: int) -> bytes:
+        buf = self._buf
+        if len(buf) >= n:
+            self._buf = buf[n:]
+            return bytes(buf[:n])
+        parts = [bytes(buf)]
+        have = len(buf)
+        self._buf = memoryview(b"")
+        while have < n:
+            if not self._fill():
+                raise UnsafeArchive("unexpected end of archive (the tar stream is truncated)")
+            take = min(n - have, len(self._buf))
+            parts.append(bytes(self._buf[:take]))
+            self._buf = self._buf[take:]
+            have += take
+        return b"".join(parts)
+
+    def read_block(self) -> bytes:
+        """The next 512-byte block, or b"" at the end of the stream."""
+        if len(self._buf) >= BLOCK:
+            block = bytes(self._buf[:BLOCK])
+            self._buf = self._buf[BLOCK:]
+            return block
+        if not self._buf and not self._fill():
+            return b""
+        return self.read_exact(BLOCK)
+
+    def copy_to(self, fd: int, n: int) -> None:
+        while n > 0:
+            if not self._buf and not self._fill():
+                raise UnsafeArchive("unexpected end of archive (the tar stream is truncated)")
+            take = min(n, len(self._buf))
+            chunk = self._buf[:take]
+            while chunk:
+                written = os.write(fd, chunk)
+                chunk = chunk[written:]
+            self._buf = self._buf[take:]
+            n -= take
+
+    def skip(self, n: int) -> None:
+        while n > 0:
+            if not self._buf and not self._fill():
+                raise UnsafeArchive("unexpected end of archive (the tar stream is truncated)")
+            take = min(n, len(self._buf))
+            self._buf = self._buf[take:]
+            n -= take
+
+    def drain(self) -> None:
+        """Read (and hash) whatever follows the end-of-archive marker."""
+        self._buf = memoryview(b"")
+        while self._fill():
+            pass
+
+
+def _padding(size: int) -> int:
+    return -size % BLOCK
+
+
+@dataclass
+class _Entry:
+    name: str
+    type: bytes
+    mode: int
+    uid: int
+    gid: int
+    size: int
+    mtime_ns: int
+    linkname: str
+    devmajor: int
+    devminor: int
+    xattrs: dict[str, bytes]
+
+
+def _decode(raw: bytes) -> str:
+    return raw.decode("utf-8", "surrogateescape")
+
+
+def _parse_pax(data: bytes) -> dict[str, bytes]:
+    records: dict[str, bytes] = {}
+    pos = 0
+    end = len(data)
+    while pos < end and data[pos] != 0:
+        space = data.find(b" ", pos)
+        try:
+            length = int(data[pos:space])
+        except ValueError:
+            raise UnsafeArchive("invalid PAX extended header in the archive") from None
+        stop = pos + length
+        if space < 0 or length < 5 or stop > end or data[stop - 1] != 0x0A:
+            raise UnsafeArchive("invalid PAX extended header in the archive")
+        key, eq, value = data[space + 1 : stop - 1].partition(b"=")
+        if not eq or not key:
+            raise UnsafeArchive("invalid PAX extended header in the archive")
+        records[_decode(key)] = value
+        pos = stop
+    return records
+
+
+def _pax_time_ns(value: bytes) -> int:
+    text = value.decode("ascii", "replace").strip()
+    try:
+        neg = text.startswith("-")
+        whole, _, frac = text.lstrip("-").partition(".")
+        ns = int(whole or "0") * 1_000_000_000 + int((frac + "000000000")[:9] or "0")
+    except ValueError:
+        raise UnsafeArchive(f"invalid PAX mtime {text!r} in the archive") from None
+    return -ns if neg else ns
+
+
+def _pax_int(value: bytes, key: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise UnsafeArchive(f"invalid PAX {key} {value!r} in the archive") from None
+    if number < 0:
+        raise UnsafeArchive(f"invalid PAX {key} {value!r} in the archive")
+    return number
+
+
+def _next_entry(stream: _Stream) -> _Entry | None:
+    """The next real entry with its PAX/GNU extensions folded in; None at the end of the archive."""
+    pax: dict[str, bytes] = {}
+    longname: str | None = None
+    longlink: str | None = None
+    while True:
+        block = stream.read_block()
+        if not block or block == _ZERO_BLOCK:
+            return None
+        try:
+            info = tarfile.TarInfo.frombuf(block, "utf-8", "surrogateescape")
+        except tarfile.HeaderError as e:
+            raise UnsafeArchive(
+                f"invalid tar header at byte {stream.total}: {e} (is this a tar archive?)"
+            ) from None
+        kind = info.type
+        if kind in (tarfile.XHDTYPE, tarfile.SOLARIS_XHDTYPE, tarfile.XGLTYPE):
+            data = stream.read_exact(info.size)
+            stream.skip(_padding(info.size))
+            if kind != tarfile.XGLTYPE:  # global headers are ignored, as Docker does
+                pax.update(_parse_pax(data))
+            continue
+        if kind in (tarfile.GNUTYPE_LONGNAME, tarfile.GNUTYPE_LONGLINK):
+            data = stream.read_exact(info.size)
+            stream.skip(_padding(info.size))
+            text = _decode(data.split(b"\0", 1)[0])
+            if kind == tarfile.GNUTYPE_LONGNAME:
+                longname = text
+            else:
+                longlink = text
+            continue
+        size = info.size
+        mtime_ns = int(info.mtime) * 1_000_000_000
+        name = longname if longname is not None else info.name
+        linkname = longlink if longlink is not None else info.linkname
+        xattrs: dict[str, bytes] = {}
+        uid, gid = info.uid, info.gid
+        if pax:
+            for key, value in pax.items():
+                if key == "path":
+                    name = _decode(value)
+                elif key == "linkpath":
+                    linkname = _decode(value)
+                elif key == "size":
+                    size = _pax_int(value, key)
+                elif key == "uid":
+                    uid = _pax_int(value, key)
+                elif key == "gid":
+                    gid = _pax_int(value, key)
+                elif key == "mtime":
+                    mtime_ns = _pax_time_ns(value)
+                elif key.startswith("SCHILY.xattr."):
+                    xattrs[key[len("SCHILY.xattr.") :]] = value
+                elif key.startswith("LIBARCHIVE.xattr."):
+                    attr = urllib.parse.unquote(key[len("LIBARCHIVE.xattr.") :])
+                    try:
+                        xattrs[attr] = base64.b64decode(value + b"=" * (-len(value) % 4))
+                    except ValueError:
+                        raise UnsafeArchive(f"invalid xattr {attr!r} in the archive") from None
+                elif key.startswith("GNU.sparse."):
+                    raise UnsafeArchive(f"{name!r}: sparse files are not supported in layers")
+        if kind == tarfile.GNUTYPE_SPARSE:
+            raise UnsafeArchive(f"{name!r}: sparse files are not supported in layers")
+        if kind in _HEADER_ONLY:
+            size = 0
+        return _Entry(
+            name=name,
+            type=kind,
+            mode=info.mode & 0o7777,
+            uid=uid,
+            gid=gid,
+            size=size,
+            mtime_ns=mtime_ns,
+            linkname=linkname,
+            devmajor=info.devmajor,
+            devminor=info.devminor,
+            xattrs=xattrs,
+        )
+
+
+# --------------------------------------------------------------------------------------------------------
+# Paths
+
+
+class _Escape(Exception):
+    pass
+
+
+def _clean(name: str) -> str:
+    """``name`` as a relative path without ``.``, ``..`` or empty parts; "" for the root.
+
+    A leading ``/`` is dropped (the path is taken inside the destination); a ``..`` climbing above the
+    root raises _Escape.
+    """
+    if "\0" in name:
+        raise _Escape
+    parts: list[str] = []
+    for part in name.split("/"):
+        if part == "" or part == ".":
+            continue
+        if part == "..":
+            if not parts:
+                raise _Escape
+            parts.pop()
+        else:
+            parts.append(part)
+    return "/".join(parts)
+
+
+def _proc(fd: int, name: str | None = None) -> str:
+    return f"/proc/self/fd/{fd}" if name is None else f"/proc/self/fd/{fd}/{name}"
+
+
+def _join(parent: str, name: str) -> str:
+    return f"{parent}/{name}" if parent else name
+
+
+def symlink_stays_inside(rel_path: str, target: str) -> bool:
+    """True when the symlink at ``rel_path`` (relative to a root) pointing at ``target`` resolves
+    lexically inside that root (absolute targets are taken from the root)."""
+    base = "" if target.startswith("/") else rel_path.rpartition("/")[0]
+    try:
+        _clean(f"{base}/{target}")
+    except _Escape:
+        return False
+    return True
+
+
+# --------------------------------------------------------------------------------------------------------
+# Extraction
+
+
+class _Extractor:
+    def __init__(self, dest: str, overlay_whiteouts: bool) -> None:
+        try:
+            self.root_fd = os.open(dest, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        except FileNotFoundError:
+            raise NotFound(f"extraction destination {dest!r} does not exist") from None
+        except NotADirectoryError:
+            raise InvalidArgument(f"extraction destination {dest!r} is not a directory") from None
+        self.dest = dest
+        self.overlay = overlay_whiteouts
+        self.is_root = os.geteuid() == 0
+        self.dirs: dict[str, int] = {}
+        self.deferred: list[tuple[str, int, int]] = []
+        # Paths this archive created, to tell them from lower content when an opaque marker empties a
+        # directory (only needed when whiteouts are applied by deleting).
+        self.written: set[str] | None = None if overlay_whiteouts else set()
+        self.result = ExtractResult()
+
+    def close(self) -> None:
+        for fd in self.dirs.values():
+            os.close(fd)
+        self.dirs.clear()
+        os.close(self.root_fd)
+
+    # -- directory descriptors -------------------------------------------------------------------------
+
+    def dirfd(self, rel: str, entry: str, create: bool = True) -> int | None:
+        """An O_PATH descriptor of the directory ``rel``, reached without following any symlink.
+
+        Missing directories are created (mode 0755) when ``create``, else None is returned. The descriptor
+        stays valid until the next call (the cache may close it then).
+        """
+        if not rel:
+            return self.root_fd
+        cached = self.dirs.pop(rel, None)
+        if cached is not None:
+            self.dirs[rel] = cached
+            return cached
+        parts = rel.split("/")
+        depth = len(parts) - 1
+        fd = self.root_fd
+        while depth > 0:
+            found = self.dirs.get("/".join(parts[:depth]))
+            if found is not None:
+                fd = found
+                break
+            depth -= 1
+        for i in range(depth, len(parts)):
+            sub = "/".join(parts[: i + 1])
+            name = parts[i]
+            try:
+                fd = os.open(name, _O_PATHDIR, dir_fd=fd)
+            except FileNotFoundError:
+                if not create:
+                    return None
+                try:
+                    os.mkdir(name, 0o755, dir_fd=fd)
+                except FileExistsError:
+                    pass
+                if self.written is not None:
+                    self.written.add(sub)
+                fd = self._open_dir_component(name, fd, sub, entry)
+            except OSError as e:
+                if e.errno not in (errno.ELOOP, errno.ENOTDIR):
+                    raise
+                fd = self._open_dir_component(name, fd, sub, entry)
+            self.dirs[sub] = fd
+        while len(self.dirs) > _DIR_CACHE_SIZE:
+            oldest = next(iter(self.dirs))
+            os.close(self.dirs.pop(oldest))
+        return fd
+
+    def _open_dir_component(self, name: str, pfd: int, rel: str, entry: str) -> int:
+        try:
+            return os.open(name, _O_PATHDIR, dir_fd=pfd)
+        except OSError as e:
+            if e.errno not in (errno.ELOOP, errno.ENOTDIR):
+                raise
+        st = os.stat(name, dir_fd=pfd, follow_symlinks=False)
+        if stat.S_ISLNK(st.st_mode):
+            raise UnsafeArchive(
+                f"refusing to extract {entry!r}: {rel!r} is a symbolic link and writing through it "
+                "could leave the destination"
+            )
+        raise UnsafeArchive(f"cannot extract {entry!r}: {rel!r} is not a directory")
+
+    def forget(self, rel: str) -> None:
+        """Drop cached descriptors of ``rel`` and everything below it (it was removed or replaced)."""
+        prefix = rel + "/"
+        for key in [k for k in self.dirs if k == rel or k.startswith(prefix)]:
+            os.close(self.dirs.pop(key))
+
+    # -- removal ---------------------------------------------------------------------------------------
+
+    def remove(self, pfd: int, name: str, rel: str) -> bool:
+        """Remove ``name`` in ``pfd`` whatever it is (a directory with its content); False if absent."""
+        try:
+            st = os.stat(name, dir_fd=pfd, follow_symlinks=False)
+        except FileNotFoundError:
+            return False
+        if stat.S_ISDIR(st.st_mode):
+            self.forget(rel)
+            shutil.rmtree(name, dir_fd=pfd)
+        else:
+            os.unlink(name, dir_fd=pfd)
+        return True
+
+    # -- one entry -------------------------------------------------------------------------------------
+
+    def apply(self, e: _Entry, stream: _Stream) -> None:
+        try:
+            rel = _clean(e.name)
+        except _Escape:
+            raise UnsafeArchive(f"refusing to extract {e.name!r}: the path leaves the destination") from None
+        if not rel:
+            if e.type != tarfile.DIRTYPE:
+                raise UnsafeArchive(f"refusing to extract {e.name!r}: it would replace the destination")
+            stream.skip(e.size + _padding(e.size))  # like Docker, the root's own metadata is not applied
+            return
+        parent, _, base = rel.rpartition("/")
+        if ".wh." in rel:
+            if self._whiteout_entry(e, rel, parent, base, stream):
+                return
+        pfd = self.dirfd(parent, e.name)
+        assert pfd is not None
+        kind = e.type
+        if kind in _REGULAR:
+            self._file(pfd, base, rel, e, stream)
+        elif kind == tarfile.DIRTYPE:
+            self._dir(pfd, base, rel, e)
+        elif kind == tarfile.SYMTYPE:
+            self._symlink(pfd, base, rel, e)
+        elif kind == tarfile.LNKTYPE:
+            self._hardlink(pfd, base, rel, e)
+        elif kind in (tarfile.CHRTYPE, tarfile.BLKTYPE, tarfile.FIFOTYPE):
+            self._node(pfd, base, rel, e)
+        else:
+            raise UnsafeArchive(f"refusing to extract {e.name!r}: unsupported tar entry type {kind!r}")
+        if self.written is not None:
+            self.written.add(rel)
+        self.result.entries += 1
+
+    def _whiteout_entry(self, e: _Entry, rel: str, parent: str, base: str, stream: _Stream) -> bool:
+        """Handle whiteout markers and AUFS metadata; True when the entry was consumed."""
+        for part in parent.split("/"):
+            if part.startswith(wh.WHITEOUT_META_PREFIX):
+                stream.skip(e.size + _padding(e.size))  # AUFS bookkeeping (.wh..wh.plnk/...)
+                return True
+            if part.startswith(wh.WHITEOUT_PREFIX):
+                raise UnsafeArchive(f"refusing to extract {e.name!r}: a whiteout cannot be a directory")
+        if not base.startswith(wh.WHITEOUT_PREFIX):
+            return False
+        stream.skip(e.size + _padding(e.size))
+        if wh.is_opaque_marker(base):
+            self._opaque(parent, e)
+        elif wh.is_meta_name(base):
+            return True
+        else:
+            target = wh.whiteout_target(base)
+            self._whiteout(parent, target, e)
+        self.result.entries += 1
+        self.result.whiteouts += 1
+        return True
+
+    def _whiteout(self, parent: str, target: str, e: _Entry) -> None:
+        target_rel = _join(parent, target)
+        if self.overlay:
+            pfd = self.dirfd(parent, e.name)
+            assert pfd is not None
+            self.remove(pfd, target, target_rel)
+            try:
+                wh.make_overlay_whiteout(target, dir_fd=pfd)
+            except PermissionError:
+                raise RuntimeFailure(
+                    f"cannot unpack whiteout {e.name!r}: overlay whiteouts are device nodes and need root"
+                ) from None
+        else:
+            found = self.dirfd(parent, e.name, create=False)
+            if found is not None:
+                self.remove(found, target, target_rel)
+
+    def _opaque(self, parent: str, e: _Entry) -> None:
+        dfd = self.dirfd(parent, e.name)
+        assert dfd is not None
+        if self.overlay:
+            os.setxattr(_proc(dfd), wh.OVERLAY_OPAQUE_XATTR, b"y")
+            return
+        assert self.written is not None
+        self._clear_lower(dfd, parent)
+
+    def _clear_lower(self, dfd: int, rel: str) -> None:
+        """Remove what below ``rel`` was not written by this archive (an opaque directory's lower content)."""
+        assert self.written is not None
+        for name in os.listdir(_proc(dfd)):
+            child = _join(rel, name)
+            if child not in self.written:
+                self.remove(dfd, name, child)
+                continue
+            st = os.stat(name, dir_fd=dfd, follow_symlinks=False)
+            if stat.S_ISDIR(st.st_mode):
+                cfd = os.open(name, _O_PATHDIR, dir_fd=dfd)
+                try:
+                    self._clear_lower(cfd, child)
+                finally:
+                    os.close(cfd)
+
+    def _create(self, pfd: int, name: str, rel: str, make: Callable[[], None]) -> None:
+        try:
+            make()
+        except FileExistsError:
+            self.remove(pfd, name, rel)
+            make()
+
+    def _file(self, pfd: int, name: str, rel: str, e: _Entry, stream: _Stream) -> None:
+        try:
+            fd = os.open(name, _O_NEWFILE, 0o600, dir_fd=pfd)
+        except FileExistsError:
+            self.remove(pfd, name, rel)
+            fd = os.open(name, _O_NEWFILE, 0o600, dir_fd=pfd)
+        try:
+            stream.copy_to(fd, e.size)
+            if self.is_root:
+                os.fchown(fd, e.uid, e.gid)
+            os.fchmod(fd, e.mode)
+            self._xattrs(fd, e)
+            os.utime(fd, ns=(e.mtime_ns, e.mtime_ns))
+        finally:
+            os.close(fd)
+        stream.skip(_padding(e.size))
+        self.result.bytes += e.size
+
+    def _dir(self, pfd: int, name: str, rel: str, e: _Entry) -> None:
+        try:
+            os.mkdir(name, 0o700, dir_fd=pfd)
+        except FileExistsError:
+            st = os.stat(name, dir_fd=pfd, follow_symlinks=False)
+            if not stat.S_ISDIR(st.st_mode):
+                self.remove(pfd, name, rel)
+                os.mkdir(name, 0o700, dir_fd=pfd)
+        if self.is_root:
+            os.chown(name, e.uid, e.gid, dir_fd=pfd, follow_symlinks=False)
+        if e.xattrs:
+            fd = os.open(name, _O_DIR, dir_fd=pfd)
+            try:
+                self._xattrs(fd, e)
+            finally:
+                os.close(fd)
+        self.deferred.append((rel, e.mode, e.mtime_ns))
+
+    def _symlink(self, pfd: int, name: str, rel: str, e: _Entry) -> None:
+        target = e.linkname
+        if not target or "\0" in target or not symlink_stays_inside(rel, target):
+            raise UnsafeArchive(
+                f"refusing to extract symlink {e.name!r} -> {target!r}: it points outside the destination"
+            )
+        self._create(pfd, name, rel, lambda: os.symlink(target, name, dir_fd=pfd))
+        if self.is_root:
+            os.chown(name, e.uid, e.gid, dir_fd=pfd, follow_symlinks=False)
+        if e.xattrs:
+            self._xattrs(_proc(pfd, name), e)
+        os.utime(name, ns=(e.mtime_ns, e.mtime_ns), dir_fd=pfd, follow_symlinks=False)
+
+    def _hardlink(self, pfd: int, name: str, rel: str, e: _Entry) -> None:
+        try:
+            target = _clean(e.linkname)
+        except _Escape:
+            target = ""
+        if not target:
+            raise UnsafeArchive(
+                f"refusing to extract hardlink {e.name!r} -> {e.linkname!r}: it points outside the destination"
+            )
+        if target == rel:
+            return
+        tparent, _, tname = target.rpartition("/")
+        tfd = self.dirfd(tparent, e.name, create=False)
+        if tfd is None:
+            raise UnsafeArchive(
+                f"cannot extract hardlink {e.name!r}: its target {e.linkname!r} does not exist"
+            )
+        tfd = os.dup(tfd)
+        try:
+            pfd2 = self.dirfd(rel.rpartition("/")[0], e.name)
+            assert pfd2 is not None
+            try:
+                tst = os.stat(tname, dir_fd=tfd, follow_symlinks=False)
+            except FileNotFoundError:
+                raise UnsafeArchive(
+                    f"cannot extract hardlink {e.name!r}: its target {e.linkname!r} does not exist"
+                ) from None
+            if stat.S_ISDIR(tst.st_mode):
+                raise UnsafeArchive(
+                    f"refusing to extract hardlink {e.name!r}: its target {e.linkname!r} is a directory"
+                )
+            try:
+                os.link(tname, name, src_dir_fd=tfd, dst_dir_fd=pfd2, follow_symlinks=False)
+            except FileExistsError:
+                st = os.stat(name, dir_fd=pfd2, follow_symlinks=False)
+                if (st.st_dev, st.st_ino) == (tst.st_dev, tst.st_ino):
+                    return
+                self.remove(pfd2, name, rel)
+                os.link(tname, name, src_dir_fd=tfd, dst_dir_fd=pfd2, follow_symlinks=False)
+        finally:
+            os.close(tfd)
+
+    def _node(self, pfd: int, name: str, rel: str, e: _Entry) -> None:
+        if e.type == tarfile.FIFOTYPE:
+            fmt = stat.S_IFIFO
+            device = 0
+        else:
+            if not self.is_root:
+                raise UnsafeArchive(
+                    f"cannot extract device node {e.name!r}: device nodes can only be created by root"
+                )
+            fmt = stat.S_IFCHR if e.type == tarfile.CHRTYPE else stat.S_IFBLK
+            device = os.makedev(e.devmajor, e.devminor)
+        self._create(pfd, name, rel, lambda: os.mknod(name, fmt | 0o600, device, dir_fd=pfd))
+        fd = os.open(name, os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=pfd)
+        try:
+            if stat.S_IFMT(os.fstat(fd).st_mode) != fmt:
+                raise UnsafeArchive(f"{e.name!r} was replaced while it was being extracted")
+            path = _proc(fd)
+            if self.is_root:
+                os.chown(path, e.uid, e.gid)
+            os.chmod(path, e.mode)
+            self._xattrs(path, e, follow=True)
+            os.utime(path, ns=(e.mtime_ns, e.mtime_ns))
+        finally:
+            os.close(fd)
+
+    def _xattrs(self, target: int | str, e: _Entry, follow: bool = False) -> None:
+        for key, value in e.xattrs.items():
+            if wh.is_overlay_xattr(key):
+                continue  # never trust overlayfs' own attributes from an archive
+            try:
+                if isinstance(target, int):
+                    os.setxattr(target, key, value)
+                else:
+                    os.setxattr(target, key, value, follow_symlinks=follow)
+            except OSError as err:
+                # Like tar: an attribute the filesystem or our privileges cannot hold is skipped.
+                if err.errno not in (
+                    errno.ENOTSUP,
+                    errno.EOPNOTSUPP,
+                    errno.EPERM,
+                    errno.EACCES,
+                    errno.EINVAL,
+                ):
+                    raise
+
+    def finish(self) -> None:
+        """Set directory modes and mtimes, now that their content is complete."""
+        for rel, mode, mtime_ns in self.deferred:
+            parent, _, name = rel.rpartition("/")
+            pfd = self.dirfd(parent, rel, create=False)
+            if pfd is None:
+                continue
+            try:
+                fd = os.open(name, _O_DIR, dir_fd=pfd)
+            except (FileNotFoundError, NotADirectoryError):
+                continue  # removed or replaced later in the archive
+            except OSError as e:
+                if e.errno == errno.ELOOP:
+                    continue
+                raise
+            try:
+                os.fchmod(fd, mode)
+                os.utime(fd, ns=(mtime_ns, mtime_ns))
+            finally:
+                os.close(fd)
+
+
+def extract_layer(
+    fileobj: Readable | BinaryIO,
+    dest: str,
+    *,
+    overlay_whiteouts: bool = True,
+    compute_diff_id: bool = False,
+) -> ExtractResult:
+    """Extract the tar stream ``fileobj`` (plain or compressed) below the existing directory ``dest``.
+
+    The stream is read forward only. With ``overlay_whiteouts`` OCI whiteouts become overlayfs ones (a
+    char device 0/0 for ``.wh.NAME``, ``trusted.overlay.opaque=y`` for ``.wh..wh..opq``); without, they
+    delete from ``dest`` (an opaque marker removes what this archive did not write in its directory).
+    ``compute_diff_id`` hashes the uncompressed stream (including anything after the end-of-archive
+    marker, which is read to the end). Raises UnsafeArchive on an entry that would leave ``dest`` or is
+    malformed; what was extracted before it stays in place.
+    """
+    reader, compression = open_decompressed(fileobj)
+    prefetch = _Prefetcher(reader.read) if compression != "none" else None
+    hasher = hashlib.sha256() if compute_diff_id else None
+    stream = _Stream(prefetch.read if prefetch else reader.read, hasher)
+    try:
+        x = _Extractor(dest, overlay_whiteouts)
+        try:
+            while (entry := _next_entry(stream)) is not None:
+                x.apply(entry, stream)
+            x.finish()
+        finally:
+            x.close()
+        stream.drain()
+    finally:
+        if prefetch is not None:
+            prefetch.close()
+    result = x.result
+    result.tar_bytes = stream.total
+    result.compression = compression
+    if hasher is not None:
+        result.diff_id = "sha256:" + hasher.hexdigest()
+    return result
+
+
+# --------------------------------------------------------------------------------------------------------
+# Writing
+
+
+class _Writer:
+    """Buffers headers and small files so that ``out`` sees few, large writes."""
+
+    def __init__(self, out: BinaryIO) -> None:
+        self.out = out
+        self.pending = bytearray()
+        self.big = bytearray(_CHUNK)
+
+    def write(self, data: bytes) -> None:
+        self.pending += data
+        if len(self.pending) >= _CHUNK:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.pending:
+            self.out.write(self.pending)
+            self.pending = bytearray()
+
+    def file_data(self, fd: int, size: int) -> None:
+        """Copy exactly ``size`` bytes of ``fd`` (zero-filled if the file shrank) plus the block padding."""
+        remaining = size
+        if size <= 64 * 1024:
+            data = os.read(fd, size)
+            while data and len(data) < size:
+                more = os.read(fd, size - len(data))
+                if not more:
+                    break
+                data += more
+            self.pending += data
+            remaining -= len(data)
+        else:
+            self.flush()
+            view = memoryview(self.big)
+            while remaining > 0:
+                n = os.readv(fd, [view[: min(remaining, _CHUNK)]])
+                if n == 0:
+                    break
+                self.out.write(view[:n])
+                remaining -= n
+        if remaining > 0:
+            self.pending += bytes(remaining)
+        self.pending += bytes(_padding(size))
+        if len(self.pending) >= _CHUNK:
+            self.flush()
+
+    def close(self) -> None:
+        self.pending += bytes(2 * BLOCK)
+        self.flush()
+
+
+def _tarinfo(name: str, st: os.stat_result, kind: bytes, xattrs: dict[str, bytes]) -> tarfile.TarInfo:
+    info = tarfile.TarInfo(name)
+    info.type = kind
+    info.mode = stat.S_IMODE(st.st_mode)
+    info.uid = st.st_uid
+    info.gid = st.st_gid
+    info.uname = ""
+    info.gname = ""
+    info.mtime = st.st_mtime_ns // 1_000_000_000
+    info.size = 0
+    if xattrs:
+        info.pax_headers = {
+            "SCHILY.xattr." + key: value.decode("utf-8", "surrogateescape")
+            for key, value in sorted(xattrs.items())
+        }
+    return info
+
+
+def _header(info: tarfile.TarInfo) -> bytes:
+    return info.tobuf(tarfile.PAX_FORMAT, "utf-8", "surrogateescape")
+
+
+def _read_xattrs(target: int | str) -> dict[str, bytes]:
+    try:
+        if isinstance(target, int):
+            names = os.listxattr(target)
+        else:
+            names = os.listxattr(target, follow_symlinks=False)
+    except OSError as e:
+        if e.errno in (errno.ENOTSUP, errno.EOPNOTSUPP):
+            return {}
+        raise
+    found: dict[str, bytes] = {}
+    for key in names:
+        if wh.is_overlay_xattr(key):
+            continue
+        try:
+            if isinstance(target, int):
+                found[key] = os.getxattr(target, key)
+            else:
+                found[key] = os.getxattr(target, key, follow_symlinks=False)
+        except OSError as e:
+            if e.errno != errno.ENODATA:
+                raise
+    return found
+
+
+def _sorted_names(dfd: int) -> list[str]:
+    return sorted(os.listdir(dfd), key=os.fsencode)
+
+
+def write_layer_tar(src_dir: str, out: BinaryIO, *, overlay_upper: bool = True) -> None:
+    """Write the tree below ``src_dir`` to ``out`` as a deterministic PAX tar (the root itself excluded).
+
+    With ``overlay_upper`` the tree is an overlayfs upper directory: whiteouts (char devices 0/0) become
+    empty ``.wh.NAME`` files and an opaque directory is followed by a ``DIR/.wh..wh..opq`` entry. Symlinks
+    are never followed and sockets are skipped.
+    """
+    try:
+        root_fd = os.open(src_dir, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except FileNotFoundError:
+        raise NotFound(f"directory {src_dir!r} does not exist") from None
+    writer = _Writer(out)
+    links: dict[tuple[int, int], str] = {}
+    stack: list[tuple[int, str, list[str]]] = [(root_fd, "", _sorted_names(root_fd)[::-1])]
+    try:
+        while stack:
+            dfd, prefix, names = stack[-1]
+            if not names:
+                stack.pop()
+                os.close(dfd)
+                continue
+            name = names.pop()
+            rel = prefix + name
+            try:
+                st = os.stat(name, dir_fd=dfd, follow_symlinks=False)
+            except FileNotFoundError:
+                continue
+            mode = st.st_mode
+            if stat.S_ISDIR(mode):
+                try:
+                    cfd = os.open(name, _O_DIR, dir_fd=dfd)
+                except (FileNotFoundError, NotADirectoryError):
+                    continue
+                writer.write(_header(_tarinfo(rel, st, tarfile.DIRTYPE, _read_xattrs(cfd))))
+                if overlay_upper and wh.is_opaque_dir(cfd):
+                    marker = _tarinfo(f"{rel}/{wh.OPAQUE_MARKER}", st, tarfile.REGTYPE, {})
+                    writer.write(_header(marker))
+                stack.append((cfd, rel + "/", _sorted_names(cfd)[::-1]))
+                continue
+            if overlay_upper and wh.is_overlay_whiteout(st):
+                wname = prefix + wh.whiteout_name(name)
+                writer.write(_header(_tarinfo(wname, st, tarfile.REGTYPE, {})))
+                continue
+            if stat.S_ISSOCK(mode):
+                continue
+            if st.st_nlink > 1:
+                key = (st.st_dev, st.st_ino)
+                first = links.get(key)
+                if first is not None:
+                    info = _tarinfo(rel, st, tarfile.LNKTYPE, {})
+                    info.linkname = first
+                    writer.write(_header(info))
+                    continue
+                links[key] = rel
+            if stat.S_ISREG(mode):
+                _write_file(writer, dfd, name, rel)
+            elif stat.S_ISLNK(mode):
+                info = _tarinfo(rel, st, tarfile.SYMTYPE, _read_xattrs(_proc(dfd, name)))
+                info.linkname = os.readlink(name, dir_fd=dfd)
+                writer.write(_header(info))
+            else:
+                kind = {
+                    stat.S_IFCHR: tarfile.CHRTYPE,
+                    stat.S_IFBLK: tarfile.BLKTYPE,
+                    stat.S_IFIFO: tarfile.FIFOTYPE,
+                }[stat.S_IFMT(mode)]
+                info = _tarinfo(rel, st, kind, _read_xattrs(_proc(dfd, name)))
+                if kind != tarfile.FIFOTYPE:
+                    info.devmajor = os.major(st.st_rdev)
+                    info.devminor = os.minor(st.st_rdev)
+                writer.write(_header(info))
+        writer.close()
+    finally:
+        for dfd, _prefix, _names in stack:
+            os.close(dfd)
+
+
+def _write_file(writer: _Writer, dfd: int, name: str, rel: str) -> None:
+    try:
+        fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK, dir_fd=dfd)
+    except FileNotFoundError:
+        return
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise InvalidArgument(f"{rel!r} changed while it was being archived")
+        info = _tarinfo(rel, st, tarfile.REGTYPE, _read_xattrs(fd))
+        info.size = st.st_size
+        writer.write(_header(info))
+        writer.file_data(fd, st.st_size)
+    finally:
+        os.close(fd)
+
+
+def write_tree_tar(src_dir: str, out: BinaryIO) -> None:
+    """Write a full filesystem tree (an export, a rootfs) as a deterministic tar, with no whiteout
+    conversion: device nodes, including 0/0 ones, are archived as devices."""
+    write_layer_tar(src_dir, out, overlay_upper=False)

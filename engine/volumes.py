@@ -1,0 +1,103 @@
+"""Named volumes: ``volumes/<name>/_data`` directories that outlive containers."""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from dataclasses import dataclass, field
+
+from .errors import Conflict, InvalidArgument, NotFound
+from .fsutil import atomic_write_json, dir_size, locked, read_json
+from .humanize import rfc3339
+from .paths import Layout
+from .store import tmp as tmpfiles
+
+_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]+$")
+
+
+@dataclass
+class Volume:
+    name: str
+    mountpoint: str
+    created: str
+    labels: dict[str, str] = field(default_factory=dict)
+    in_use: bool = False
+    size: int = 0
+
+
+class Volumes:
+    def __init__(self, layout: Layout) -> None:
+        self.layout = layout
+
+    def _dir(self, name: str) -> str:
+        return os.path.join(self.layout.volumes, name)
+
+    def _users(self, name: str) -> list[str]:
+        from .runtime.store import ContainerStore
+
+        store = ContainerStore(self.layout)
+        out = []
+        for cid in store.ids():
+            try:
+                cfg = store.config(cid)
+            except Exception:
+                continue
+            if any(m.type == "volume" and m.source == name for m in cfg.mounts):
+                out.append(cid)
+        return out
+
+    def create(self, name: str | None = None, labels: dict[str, str] | None = None) -> Volume:
+        if name is None:
+            name = os.urandom(32).hex()
+        if not _NAME.match(name):
+            raise InvalidArgument(
+                f'create {name}: "{name}" includes invalid characters for a local volume name, only '
+                '"[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed'
+            )
+        with locked(self.layout.lock("volumes")):
+            d = self._dir(name)
+            if not os.path.exists(os.path.join(d, "volume.json")):
+                os.makedirs(os.path.join(d, "_data"), exist_ok=True)
+                atomic_write_json(os.path.join(d, "volume.json"), {"created": rfc3339(time.time()), "labels": labels or {}})
+        return self.get(name)
+
+    def get(self, name: str, size: bool = False) -> Volume:
+        meta = read_json(os.path.join(self._dir(name), "volume.json"))
+        if meta is None:
+            raise NotFound(f"get {name}: no such volume")
+        data = os.path.join(self._dir(name), "_data")
+        return Volume(name, data, meta.get("created", ""), meta.get("labels") or {}, bool(self._users(name)),
+                      dir_size(data) if size else 0)
+
+    def list(self) -> list[Volume]:
+        try:
+            names = sorted(os.listdir(self.layout.volumes))
+        except FileNotFoundError:
+            return []
+        out = []
+        for n in names:
+            try:
+                out.append(self.get(n, size=True))
+            except NotFound:
+                continue
+        return out
+
+    def remove(self, name: str, force: bool = False) -> None:
+        with locked(self.layout.lock("volumes")):
+            self.get(name)
+            users = self._users(name)
+            if users and not force:
+                raise Conflict(f"remove {name}: volume is in use - [{', '.join(users)}]")
+            d = self._dir(name)
+            dead = os.path.join(self.layout.tmp, f"{os.getpid()}-deadv-{os.urandom(4).hex()}")
+            os.rename(d, dead)
+            tmpfiles.remove_tree(dead)
+
+    def prune(self) -> list[str]:
+        removed = []
+        for v in self.list():
+            if not v.in_use:
+                self.remove(v.name)
+                removed.append(v.name)
+        return removed
