@@ -47,3 +47,9 @@ __all__ = [
     "StoreError",
     "UnsafeArchive",
 ]
+
+from .containers import CreateOptions  # noqa: E402
+from .events import Event  # noqa: E402
+from .records import Container  # noqa: E402
+
+__all__ += ["Container", "CreateOptions", "Event"]

@@ -48,6 +48,17 @@ class Engine:
             pass
         return removed
 
+    def events(self, since_offset: int | None = None, timeout: float | None = None):  # type: ignore[no-untyped-def]
+        """Follow what changes under this root (any process's changes), as engine.events.Event records."""
+        from . import events
+
+        return events.stream(self.layout, since_offset, timeout)
+
+    def event_offset(self) -> int:
+        from . import events
+
+        return events.end_offset(self.layout)
+
     def df(self) -> DiskUsage:
         from .diskusage import disk_usage
 

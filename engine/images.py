@@ -212,15 +212,17 @@ class Images:
     def create(
         self,
         layers: list[NewLayer],
-        config: dict[str, Any],
+        config: dict[str, Any] | bytes,
         tags: list[str] = (),  # type: ignore[assignment]
         parent: str = "",
         repo_digests: list[str] = (),  # type: ignore[assignment]
         manifest_bytes: bytes | None = None,
     ) -> str:
-        """Record a new image over layers already in the store; returns its ID. Tags move to it."""
+        """Record a new image over layers already in the store; returns its ID. Tags move to it.
+
+        ``config`` as bytes is kept byte for byte (its digest is the image ID)."""
         parsed = [reference.parse(t) for t in tags]
-        config_bytes = oci.canonical(config)
+        config_bytes = config if isinstance(config, bytes) else oci.canonical(config)
         config_id = self.blobs.put_bytes(config_bytes)
         if manifest_bytes is None:
             manifest = oci.new_manifest(

@@ -202,7 +202,7 @@ _HOST_MEMORY: int | None = None
 
 
 def sample(containers: Iterable[tuple[str, str, int, ContainerCgroup]]) -> Sample:
-    """Read every container's counters in one pass (containers that vanish meanwhile are left out)."""
+    """Read every container's counters in one pass (a container whose cgroup is already gone reads as zeros)."""
     global _HOST_MEMORY
     if _HOST_MEMORY is None:
         _HOST_MEMORY = host_memory()

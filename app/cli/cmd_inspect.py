@@ -193,7 +193,7 @@ def cmd_diff(a: argparse.Namespace) -> int:
 def cmd_stats(a: argparse.Namespace) -> int:
     import time
 
-    from engine.stats import Sampler, format_bytes_binary, format_bytes_decimal
+    from engine.stats import Sampler
 
     eng = engine()
     sampler = Sampler()
@@ -206,26 +206,19 @@ def cmd_stats(a: argparse.Namespace) -> int:
             ts = [t for t in ts if t[0] in ids]
         return ts
 
-    sampler.sample(targets())
+    sampler.update(targets())
     first = True
     while True:
         time.sleep(0.5 if first else 1.0)
         first = False
-        recs = sampler.sample(targets())
+        recs = sampler.update(targets())
         rows = []
         for r in recs:
-            rows.append(
-                {
-                    "ID": r.id if a.no_trunc else r.id[:12],
-                    "Name": r.name,
-                    "CPUPerc": f"{r.cpu_percent:.2f}%",
-                    "MemUsage": f"{format_bytes_binary(r.mem_usage)} / {format_bytes_binary(r.mem_limit)}",
-                    "MemPerc": f"{r.mem_percent:.2f}%",
-                    "NetIO": f"{format_bytes_decimal(r.net_rx)} / {format_bytes_decimal(r.net_tx)}",
-                    "BlockIO": f"{format_bytes_decimal(r.block_read)} / {format_bytes_decimal(r.block_write)}",
-                    "PIDs": str(r.pids),
-                }
-            )
+            cells = r.display()
+            rows.append(dict(zip(["ID", "Name", "CPUPerc", "MemUsage", "MemPerc", "NetIO", "BlockIO", "PIDs"],
+                                 cells, strict=True)))
+            if a.no_trunc:
+                rows[-1]["ID"] = r.id
         if not a.no_stream and sys.stdout.isatty():
             sys.stdout.write("\x1b[2J\x1b[H")
         output.emit(

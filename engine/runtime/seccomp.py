@@ -136,7 +136,7 @@ class _Program:
             offs = []
             for target in (jt, jf):
                 off = target if isinstance(target, int) else self.labels[target] - (i + 1)
-                if not 0 <= off <= 255:
+                if not 0 <= off <= 255:  # classic BPF jumps only forward, by at most 255
                     raise ValueError(f"seccomp: jump out of range at instruction {i}")
                 offs.append(off)
             out += struct.pack("<HBBI", code, offs[0], offs[1], k)
@@ -169,8 +169,9 @@ def default_filter(machine: str = syscalls.MACHINE) -> bytes:
     p.op(_RET_K, ret_errno(errno.ENOSYS))
     p.label("clone")
     p.op(_LD_W_ABS, _OFF_ARG0_LO)
-    p.op(_JSET_K, CLONE_NAMESPACE_FLAGS, jt="eperm")
+    p.op(_JSET_K, CLONE_NAMESPACE_FLAGS, jt=1)
     p.op(_RET_K, RET_ALLOW)
+    p.op(_RET_K, ret_errno(errno.EPERM))
     p.label("personality")
     p.op(_LD_W_ABS, _OFF_ARG0_LO)
     for value in PERSONALITY_ALLOWED:

@@ -76,6 +76,9 @@ class ProcessSpec:
     no_new_privileges: bool = True
     seccomp: bool = True  # apply dockyard's default seccomp filter
     rlimits: dict[str, tuple[int, int]] = field(default_factory=dict)  # never raised above the caller's
+    # "USER[:GROUP]" resolved from the container's own /etc/passwd and /etc/group when the process starts
+    # (overrides uid, gid and additional_gids; sets HOME if env lacks it). None: use the numeric fields.
+    user: str | None = None
 
 
 @dataclass

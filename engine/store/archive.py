@@ -287,7 +287,7 @@ def load(images: Images, source: BinaryIO, progress: ProgressFn | None = None) -
                             with contextlib.suppress(InvalidArgument):
                                 tags.append(reference.parse(cand).tagged)
                                 break
-                image_id = images.create(new_layers, config, tags, manifest_bytes=manifest_bytes)
+                image_id = images.create(new_layers, config_bytes, tags, manifest_bytes=manifest_bytes)
                 loaded.extend(tags or [image_id])
         elif docker_manifest:
             for m in docker_manifest:
@@ -308,7 +308,7 @@ def load(images: Images, source: BinaryIO, progress: ProgressFn | None = None) -
                     new_layers.append(nl)
                     parent = nl.chain_id
                 tags = [reference.parse(t).tagged for t in (m.get("RepoTags") or [])]
-                image_id = images.create(new_layers, config, tags)
+                image_id = images.create(new_layers, config_bytes, tags)
                 loaded.extend(tags or [image_id])
         else:
             raise InvalidArgument(

@@ -348,6 +348,55 @@ def _pax_int(value: bytes, key: str) -> int:
     return number
 
 
+def _octal(field: bytes) -> int:
+    """A numeric header field: NUL/space-terminated octal, or GNU base-256 when the high bit is set."""
+    if field[0] in (0x80, 0xFF):
+        number = int.from_bytes(field[1:], "big")
+        return number - 256 ** (len(field) - 1) if field[0] == 0xFF else number
+    text = field.split(b"\0", 1)[0].strip()
+    return int(text, 8) if text else 0
+
+
+def _text(field: bytes) -> str:
+    return field.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
+
+
+def _parse_header(block: bytes, offset: int) -> tuple[str, bytes, int, int, int, int, int, str, int, int]:
+    """Parse a 512-byte ustar/GNU/v7 header: name, type, mode, uid, gid, size, mtime, linkname, devmajor,
+    devminor."""
+    try:
+        chksum = _octal(block[148:156])
+        unsigned = sum(block) - sum(block[148:156]) + 256
+        if chksum != unsigned:
+            signed = (
+                unsigned
+                - 2 * sum(b for b in block if b > 127)
+                + 2 * sum(b for b in block[148:156] if b > 127)
+            )
+            if chksum != signed:
+                raise ValueError("bad checksum")
+        name = _text(block[0:100])
+        kind = block[156:157]
+        if block[257:263] == b"ustar\0" and block[345] != 0 and kind not in (b"L", b"K"):
+            name = _text(block[345:500]) + "/" + name  # POSIX ustar name prefix
+        if kind == tarfile.AREGTYPE and name.endswith("/"):
+            kind = tarfile.DIRTYPE
+        return (
+            name,
+            kind,
+            _octal(block[100:108]),
+            _octal(block[108:116]),
+            _octal(block[116:124]),
+            _octal(block[124:136]),
+            _octal(block[136:148]),
+            _text(block[157:257]),
+            _octal(block[329:337]) if kind in (tarfile.CHRTYPE, tarfile.BLKTYPE) else 0,
+            _octal(block[337:345]) if kind in (tarfile.CHRTYPE, tarfile.BLKTYPE) else 0,
+        )
+    except (ValueError, tarfile.HeaderError) as e:
+        raise UnsafeArchive(f"invalid tar header at byte {offset}: {e} (is this a tar archive?)") from None
+
+
 def _next_entry(stream: _Stream) -> _Entry | None:
     """The next real entry with its PAX/GNU extensions folded in; None at the end of the archive."""
     pax: dict[str, bytes] = {}
@@ -357,34 +406,30 @@ def _next_entry(stream: _Stream) -> _Entry | None:
         block = stream.read_block()
         if not block or block == _ZERO_BLOCK:
             return None
-        try:
-            info = tarfile.TarInfo.frombuf(block, "utf-8", "surrogateescape")
-        except tarfile.HeaderError as e:
-            raise UnsafeArchive(
-                f"invalid tar header at byte {stream.total}: {e} (is this a tar archive?)"
-            ) from None
-        kind = info.type
+        name, kind, mode, uid, gid, size, mtime, linkname, devmajor, devminor = _parse_header(
+            block, stream.total
+        )
         if kind in (tarfile.XHDTYPE, tarfile.SOLARIS_XHDTYPE, tarfile.XGLTYPE):
-            data = stream.read_exact(info.size)
-            stream.skip(_padding(info.size))
+            data = stream.read_exact(size)
+            stream.skip(_padding(size))
             if kind != tarfile.XGLTYPE:  # global headers are ignored, as Docker does
                 pax.update(_parse_pax(data))
             continue
         if kind in (tarfile.GNUTYPE_LONGNAME, tarfile.GNUTYPE_LONGLINK):
-            data = stream.read_exact(info.size)
-            stream.skip(_padding(info.size))
+            data = stream.read_exact(size)
+            stream.skip(_padding(size))
             text = _decode(data.split(b"\0", 1)[0])
             if kind == tarfile.GNUTYPE_LONGNAME:
                 longname = text
             else:
                 longlink = text
             continue
-        size = info.size
-        mtime_ns = int(info.mtime) * 1_000_000_000
-        name = longname if longname is not None else info.name
-        linkname = longlink if longlink is not None else info.linkname
+        mtime_ns = mtime * 1_000_000_000
+        if longname is not None:
+            name = longname
+        if longlink is not None:
+            linkname = longlink
         xattrs: dict[str, bytes] = {}
-        uid, gid = info.uid, info.gid
         if pax:
             for key, value in pax.items():
                 if key == "path":
@@ -414,17 +459,7 @@ def _next_entry(stream: _Stream) -> _Entry | None:
         if kind in _HEADER_ONLY:
             size = 0
         return _Entry(
-            name=name,
-            type=kind,
-            mode=info.mode & 0o7777,
-            uid=uid,
-            gid=gid,
-            size=size,
-            mtime_ns=mtime_ns,
-            linkname=linkname,
-            devmajor=info.devmajor,
-            devminor=info.devminor,
-            xattrs=xattrs,
+            name, kind, mode & 0o7777, uid, gid, size, mtime_ns, linkname, devmajor, devminor, xattrs
         )
 
 

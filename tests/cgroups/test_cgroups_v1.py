@@ -16,7 +16,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from engine.errors import InvalidArgument, NotFound, RuntimeFailure
+from engine.errors import Conflict, InvalidArgument, NotFound, RuntimeFailure
 from engine.runtime.cgroups import (
     CgroupSystem,
     ContainerCgroup,
@@ -173,6 +173,7 @@ def test_limit_conversions() -> None:
 
 
 @needs_v1
+@pytest.mark.root
 def test_detect_matches_proc_self_cgroup() -> None:
     assert SYSTEM is not None
     with open("/proc/self/cgroup") as f:
@@ -184,6 +185,7 @@ def test_detect_matches_proc_self_cgroup() -> None:
 
 
 @needs_v1
+@pytest.mark.root
 @pytest.mark.slow
 def test_invalid_limits_create_nothing(parent: str) -> None:
     with pytest.raises(InvalidArgument, match="Minimum memory limit allowed is 6MB"):
@@ -194,6 +196,7 @@ def test_invalid_limits_create_nothing(parent: str) -> None:
 
 
 @needs_v1
+@pytest.mark.root
 @pytest.mark.slow
 def test_create_writes_limits_and_a_process_joins(parent: str, procs: list[subprocess.Popen[bytes]]) -> None:
     assert SYSTEM is not None
@@ -238,6 +241,7 @@ def test_create_writes_limits_and_a_process_joins(parent: str, procs: list[subpr
 
 
 @needs_v1
+@pytest.mark.root
 @pytest.mark.slow
 def test_open_and_state_reattach(parent: str, procs: list[subprocess.Popen[bytes]]) -> None:
     with pytest.raises(NotFound):
@@ -245,6 +249,8 @@ def test_open_and_state_reattach(parent: str, procs: list[subprocess.Popen[bytes
     cg = ContainerCgroup.create("c2", parent=parent)
     p = _start(procs, "sleep", "30")
     cg.add(p.pid)
+    with pytest.raises(Conflict, match="already exists and has processes"):
+        ContainerCgroup.create("c2", parent=parent)
     again = ContainerCgroup.open("c2", parent)
     assert again.dirs == cg.dirs and again.pids() == [p.pid]
     restored = ContainerCgroup.from_state(cg.state())
@@ -255,6 +261,7 @@ def test_open_and_state_reattach(parent: str, procs: list[subprocess.Popen[bytes
 
 
 @needs_v1
+@pytest.mark.root
 @pytest.mark.slow
 def test_memory_limit_oom_kills(parent: str, procs: list[subprocess.Popen[bytes]]) -> None:
     cg = ContainerCgroup.create("oom", Limits(memory=10 * MiB), parent=parent)
@@ -295,6 +302,7 @@ time.sleep(60)
 
 
 @needs_v1
+@pytest.mark.root
 @pytest.mark.slow
 def test_pids_limit_stops_forks_and_kill_all_gets_every_process(
     parent: str, procs: list[subprocess.Popen[bytes]]
@@ -327,6 +335,7 @@ def _is_zombie(pid: int) -> bool:
 
 
 @needs_v1
+@pytest.mark.root
 @pytest.mark.slow
 def test_kill_all_without_cgroup_kill_freezes_and_signals(
     parent: str, procs: list[subprocess.Popen[bytes]]
@@ -350,6 +359,7 @@ def test_kill_all_without_cgroup_kill_freezes_and_signals(
 
 
 @needs_v1
+@pytest.mark.root
 @pytest.mark.slow
 def test_kill_all_with_another_signal_sends_it_once(
     parent: str, procs: list[subprocess.Popen[bytes]]
@@ -383,6 +393,7 @@ def _counter(path: str) -> int:
 
 
 @needs_v1
+@pytest.mark.root
 @pytest.mark.slow
 def test_freeze_stops_progress_and_thaw_resumes(
     parent: str, procs: list[subprocess.Popen[bytes]], tmp_path: os.PathLike[str]
@@ -423,6 +434,7 @@ time.sleep(60)
 
 
 @needs_v1
+@pytest.mark.root
 @pytest.mark.slow
 def test_stats_move(parent: str, procs: list[subprocess.Popen[bytes]]) -> None:
     cg = ContainerCgroup.create("stats", parent=parent)
@@ -442,6 +454,7 @@ def test_stats_move(parent: str, procs: list[subprocess.Popen[bytes]]) -> None:
 
 
 @needs_v1
+@pytest.mark.root
 @pytest.mark.slow
 def test_update_changes_limits_of_a_running_container(parent: str) -> None:
     cg = ContainerCgroup.create("upd", Limits(memory=32 * MiB), parent=parent)
@@ -454,6 +467,7 @@ def test_update_changes_limits_of_a_running_container(parent: str) -> None:
 
 
 @needs_v1
+@pytest.mark.root
 @pytest.mark.slow
 def test_kernel_refusal_rolls_back_what_was_created(parent: str) -> None:
     assert SYSTEM is not None
@@ -469,6 +483,7 @@ def test_kernel_refusal_rolls_back_what_was_created(parent: str) -> None:
 
 
 @needs_v1
+@pytest.mark.root
 @pytest.mark.slow
 def test_leftovers_are_found_and_only_unknown_ones_removed(
     parent: str, procs: list[subprocess.Popen[bytes]]
@@ -486,6 +501,7 @@ def test_leftovers_are_found_and_only_unknown_ones_removed(
 
 
 @needs_v1
+@pytest.mark.root
 @pytest.mark.slow
 def test_create_is_fast(parent: str) -> None:
     cgs = []

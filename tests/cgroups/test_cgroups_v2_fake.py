@@ -434,6 +434,7 @@ def _counter(path: Path) -> int:
 
 
 @needs_real_v2
+@pytest.mark.root
 @pytest.mark.slow
 def test_real_v2_limits_without_controller_are_refused(real_parent: str) -> None:
     assert REAL is not None and REAL.unified is not None
@@ -446,6 +447,7 @@ def test_real_v2_limits_without_controller_are_refused(real_parent: str) -> None
 
 
 @needs_real_v2
+@pytest.mark.root
 @pytest.mark.slow
 def test_real_v2_freeze_kill_and_destroy(real_parent: str, tmp_path: Path) -> None:
     assert REAL is not None
@@ -478,6 +480,7 @@ def test_real_v2_freeze_kill_and_destroy(real_parent: str, tmp_path: Path) -> No
 
 
 @needs_real_v2
+@pytest.mark.root
 @pytest.mark.slow
 def test_real_v2_destroy_kills_forked_processes(real_parent: str) -> None:
     assert REAL is not None

@@ -18,7 +18,6 @@ Life of a container cgroup:
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import posixpath
 import signal
@@ -26,7 +25,7 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-from engine.errors import InvalidArgument, NotFound, RuntimeFailure
+from engine.errors import Conflict, InvalidArgument, NotFound, RuntimeFailure
 from engine.paths import DEFAULT_ROOT
 from engine.runtime.cgroups import v1, v2
 from engine.runtime.cgroups.common import (
@@ -35,6 +34,7 @@ from engine.runtime.cgroups.common import (
     make_dir,
     read_pids,
     remove_dir,
+    wait_for,
     write_value,
 )
 from engine.runtime.cgroups.detect import V1_CONTROLLERS, CgroupSystem, Hierarchy, detect, parse
@@ -65,6 +65,8 @@ def parent_for_root(root: str) -> str:
     Engines with different roots must not share a parent, or one's recovery pass would remove the other's
     containers.
     """
+    import hashlib  # only here: the launcher path never needs it
+
     root = os.path.abspath(root)
     if root == DEFAULT_ROOT:
         return DEFAULT_PARENT
@@ -111,8 +113,8 @@ def _levels(h: Hierarchy, parent: str, leaf: str) -> list[str]:
 class ContainerCgroup:
     """One container's cgroup across all hierarchies.
 
-    ``dirs`` maps each controller (v1) and ``"unified"`` (the cgroup2 tree) to the container's directory;
-    ``paths`` is what ``state()`` saves and ``from_state()`` restores.
+    ``dirs`` maps each controller (v1) and ``"unified"`` (the cgroup2 tree) to the container's directory
+    (co-mounted controllers share one); ``state()`` saves them and ``from_state()`` restores them.
     """
 
     def __init__(self, container_id: str, mode: str, dirs: dict[str, str], path: str) -> None:
@@ -215,8 +217,7 @@ class ContainerCgroup:
                     leaf = posixpath.join(_base_path(h, parent_path), container_id)
                     levels = _levels(h, parent_path, leaf)
                     for level in levels:
-                        if make_dir(level):
-                            created.append(level)
+                        _make_level(level, level == levels[-1], created, container_id)
                     if "cpuset" in h.controllers:
                         v1.prepare_cpuset(levels)
             if system.unified is not None:
@@ -228,15 +229,18 @@ class ContainerCgroup:
                 if enable and anchor == u.dir_for("/"):
                     v2.enable_controllers(anchor, enable)
                 for i, level in enumerate(levels):
-                    if make_dir(level):
-                        created.append(level)
+                    _make_level(level, i == len(levels) - 1, created, container_id)
                     if i < len(levels) - 1:
                         v2.enable_controllers(level, enable)
             cg._apply(limits)
         except BaseException:
             for d in reversed(created):
-                with contextlib.suppress(RuntimeFailure):
-                    remove_dir(d)
+                # parents may meanwhile hold another container's cgroup: those stay
+                with contextlib.suppress(OSError, RuntimeFailure):
+                    if os.path.basename(d) == container_id:
+                        remove_dir(d)
+                    else:
+                        os.rmdir(d)
             raise
         return cg
 
@@ -346,7 +350,7 @@ class ContainerCgroup:
             with contextlib.suppress(RuntimeFailure):
                 v2.kill(unified)
                 self._thaw_v1()  # tasks frozen by a v1 freezer only die once thawed
-                if _wait(lambda: not self.pids(), min(timeout, 1.0)):
+                if wait_for(lambda: not self.pids(), min(timeout, 1.0)):
                     return
         deadline = time.monotonic() + timeout
         while True:
@@ -358,7 +362,7 @@ class ContainerCgroup:
                     f"processes {' '.join(map(str, pids))} of container {self.container_id} survived SIGKILL"
                 )
             self._kill_round(pids)
-            _wait(lambda: not self.pids(), 0.2)
+            wait_for(lambda: not self.pids(), 0.2)
 
     def _thaw_v1(self) -> None:
         freezer = self.dirs.get("freezer")
@@ -416,20 +420,17 @@ class ContainerCgroup:
 _V2_PROBE = {"memory": "memory.max", "cpu": "cpu.max", "pids": "pids.max", "io": "io.stat"}
 
 
+def _make_level(path: str, leaf: bool, created: list[str], container_id: str) -> None:
+    """Create one directory on the way to a container's cgroup; refuse a leaf that is in use."""
+    if make_dir(path):
+        created.append(path)
+    elif leaf and read_pids(os.path.join(path, "cgroup.procs")):
+        raise Conflict(f"the cgroup of container {container_id} already exists and has processes: {path}")
+
+
 def _signal(pid: int, sig: int) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, sig)
-
-
-def _wait(done: Any, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    delay = 0.0005
-    while not done():
-        if time.monotonic() >= deadline:
-            return False
-        time.sleep(delay)
-        delay = min(delay * 2, 0.02)
-    return True
 
 
 def _parent_dirs(parent: str | None, system: CgroupSystem) -> list[str]:

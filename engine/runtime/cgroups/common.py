@@ -222,15 +222,22 @@ def read_pids(path: str) -> list[int]:
     return [int(p) for p in text.split()]
 
 
-def poll_until(done: Callable[[], bool], timeout: float, what: str) -> None:
-    """Wait for ``done()`` with short, growing sleeps; RuntimeFailure naming ``what`` after ``timeout``."""
+def wait_for(done: Callable[[], bool], timeout: float) -> bool:
+    """Wait for ``done()`` with short, growing sleeps; False if ``timeout`` passed first."""
     deadline = time.monotonic() + timeout
     delay = 0.0005
     while not done():
         if time.monotonic() >= deadline:
-            raise RuntimeFailure(f"timed out after {timeout:g}s waiting for {what}")
+            return False
         time.sleep(delay)
         delay = min(delay * 2, 0.02)
+    return True
+
+
+def poll_until(done: Callable[[], bool], timeout: float, what: str) -> None:
+    """Like ``wait_for``, but a RuntimeFailure naming ``what`` after ``timeout``."""
+    if not wait_for(done, timeout):
+        raise RuntimeFailure(f"timed out after {timeout:g}s waiting for {what}")
 
 
 def remove_dir(path: str) -> bool:

@@ -1,0 +1,521 @@
+"""Start a container's PID 1 from the running Python process: one fork, no helper binary, no new interpreter.
+
+Contract with the caller (the per-container supervisor)::
+
+    pid = launch(spec, stdin=..., stdout=..., stderr=..., before_exec=setup)
+    ...
+    _, status = os.waitpid(pid, 0)          # the caller reaps PID 1; its exit status is the container's
+
+* ``launch`` returns once the container's command has been exec'd. The returned host PID is a **direct
+  child of the calling process**: the calling thread unshares a PID namespace for its children, forks, and
+  switches back at once (see ``namespaces.children_in_pid_namespace``), so PID 1 needs no intermediate
+  process and no reparenting. The caller must reap it with ``waitpid`` and must not set SIGCHLD to SIG_IGN.
+* Orphans inside the container are reaped by the container's PID 1. Without a PID namespace (``--pid
+  host``) they would go to the nearest child subreaper: a supervisor should call ``set_child_subreaper()``
+  once at start so that they come to it rather than to the host's init.
+* ``before_exec(pid)`` runs in the caller while the new process sets up its root filesystem (both proceed
+  in parallel); the process waits for it before it creates its cgroup namespace and mounts
+  /sys/fs/cgroup, so this is where the caller puts the pid in its cgroups (``spec.cgroup_procs`` are
+  written before the call) and wires the network namespace (/proc/PID/ns/net). If it raises, the process is
+  killed and reaped and the exception propagates.
+* Errors: ``CommandNotFound`` (127), ``CommandNotInvokable`` (126), ``InvalidArgument`` (bad spec, an
+  unknown ``-u`` user), ``RuntimeFailure`` (a setup step failed; the message names it and the errno). In
+  every failure no process is left behind.
+* The calling thread must stay alive until ``launch`` returns (the child has PR_SET_PDEATHSIG tied to it
+  during setup, cleared just before exec). Concurrent ``launch`` calls from several threads are fine.
+
+In the container process, in order: dumpable off (until exec), signals reset, stdio on 0-2, setsid (and the
+terminal as controlling tty when ``ctty``), the namespaces, the root filesystem (see rootfs.py), hostname,
+wait for ``before_exec``, cgroup namespace, masked and read-only paths, close every other fd (CVE-2024-21626),
+user from the image's /etc/passwd, working directory, read-only root, rlimits, PATH lookup, seccomp,
+capabilities and ids, no_new_privs, exec.
+
+The window in which a host program is visible: until execve the process is this Python interpreter, and
+/proc/1/exe refers to the host's python binary. It is not dumpable during that window (so /proc/1/exe, fd/,
+mem are closed to anything without CAP_SYS_PTRACE), no other process of the container exists yet, and after
+pivot_root no host path resolves. Imports are disabled in the child so that nothing can be loaded from the
+container's files.
+"""
+
+from __future__ import annotations
+
+import _signal
+import contextlib
+import errno
+import fcntl
+import gc
+import json
+import os
+import resource
+import signal
+import stat
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import NoReturn
+
+from engine.errors import CommandNotFound, CommandNotInvokable, DockyardError, InvalidArgument, RuntimeFailure
+from engine.runtime import capabilities, namespaces, rootfs, seccomp, syscalls, users
+from engine.runtime.spec import ContainerSpec, ProcessSpec
+
+DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+_ERRORS: dict[str, type[DockyardError]] = {
+    "RuntimeFailure": RuntimeFailure,
+    "CommandNotFound": CommandNotFound,
+    "CommandNotInvokable": CommandNotInvokable,
+    "InvalidArgument": InvalidArgument,
+}
+
+_RLIMITS: dict[str, int] = {
+    name[len("RLIMIT_") :].lower(): getattr(resource, name) for name in dir(resource) if name.startswith("RLIMIT_")
+}
+
+
+def set_child_subreaper() -> None:
+    """Make the calling process the reaper of its orphaned descendants (PR_SET_CHILD_SUBREAPER)."""
+    syscalls.prctl(syscalls.PR_SET_CHILD_SUBREAPER, 1)
+
+
+# ---------------------------------------------------------------------------------- process plan
+
+
+@dataclass
+class ProcessPlan:
+    """A validated ProcessSpec, ready for the forked child (nothing in it needs computing there)."""
+
+    args: list[str]
+    env: dict[str, str]
+    cwd: str
+    create_cwd: bool
+    uid: int
+    gid: int
+    groups: list[int]
+    user: str | None
+    caps: int
+    no_new_privs: bool
+    seccomp_program: bytes | None
+    rlimits: list[tuple[int, int, int]] = field(default_factory=list)
+
+
+def _env_dict(entries: Iterable[str]) -> dict[str, str]:
+    env: dict[str, str] = {}
+    for entry in entries:
+        key, sep, value = entry.partition("=")
+        if not sep or not key:
+            continue
+        if "\0" in entry:
+            raise InvalidArgument(f"invalid environment variable: {entry!r}")
+        env[key] = value
+    return env
+
+
+def _rlimits(requested: dict[str, tuple[int, int]]) -> list[tuple[int, int, int]]:
+    """Resolve rlimit names and cap them at what the caller has (root here lacks CAP_SYS_RESOURCE)."""
+    inf = resource.RLIM_INFINITY
+
+    def value(v: int) -> float:
+        return float("inf") if v == inf or v < 0 else v
+
+    def back(v: float) -> int:
+        return inf if v == float("inf") else int(v)
+
+    out = []
+    for name, (soft, hard) in requested.items():
+        key = name.lower().removeprefix("rlimit_")
+        if key not in _RLIMITS:
+            raise InvalidArgument(f"invalid ulimit type: {name}")
+        if value(soft) > value(hard):
+            raise InvalidArgument(f"ulimit soft limit must be less than hard limit: {soft} > {hard}")
+        res = _RLIMITS[key]
+        _cur_soft, cur_hard = resource.getrlimit(res)
+        new_hard = min(value(hard), value(cur_hard))
+        new_soft = min(value(soft), new_hard)
+        out.append((res, back(new_soft), back(new_hard)))
+    return out
+
+
+def plan_process(process: ProcessSpec, *, privileged: bool = False, create_cwd: bool = True) -> ProcessPlan:
+    """Validate ``process`` (raising before anything changes) and precompute what the child needs."""
+    if not process.args or not process.args[0]:
+        raise InvalidArgument("no command specified")
+    if any("\0" in a for a in process.args):
+        raise InvalidArgument("the command contains a NUL byte")
+    cwd = process.cwd or "/"
+    if not cwd.startswith("/"):
+        raise InvalidArgument(f"the working directory '{cwd}' is invalid, it needs to be an absolute path")
+    for value in (process.uid, process.gid, *process.additional_gids):
+        if not 0 <= value <= users.MAX_ID:
+            raise InvalidArgument(f"uids and gids must be in range 0-{users.MAX_ID}")
+    wanted = capabilities.mask_of(["ALL"] if privileged else process.capabilities)
+    caps = wanted & capabilities.available_mask()
+    program = seccomp.default_filter() if process.seccomp and not privileged else None
+    return ProcessPlan(
+        args=list(process.args),
+        env=_env_dict(process.env),
+        cwd=os.path.normpath(cwd),
+        create_cwd=create_cwd,
+        uid=process.uid,
+        gid=process.gid,
+        groups=list(process.additional_gids),
+        user=process.user,
+        caps=caps,
+        no_new_privs=process.no_new_privileges,
+        seccomp_program=program,
+        rlimits=_rlimits(process.rlimits),
+    )
+
+
+# ------------------------------------------------------------------------- child-side helpers
+
+
+def child_prelude() -> None:
+    """First thing in a forked child: no GC finalizers, no imports, no output, not dumpable, clean signals."""
+    gc.disable()
+    sys.stdout = None  # type: ignore[assignment]
+    sys.stderr = None  # type: ignore[assignment]
+    # With no finders at all, a lazy import fails instead of reading code from the container's files.
+    # (Replaced, not cleared: freeing the finder caches would only cost copy-on-write faults.)
+    sys.meta_path = []
+    syscalls.prctl(syscalls.PR_SET_DUMPABLE, 0)
+    syscalls.prctl(syscalls.PR_SET_PDEATHSIG, signal.SIGKILL)
+    os.umask(0)
+    # exec resets caught signals but keeps ignored ones (Python ignores SIGPIPE and SIGXFSZ): reset those
+    # this interpreter changed; the rest are at their defaults already.
+    # (_signal: the public wrappers convert every handler to an enum, ten times slower.)
+    for sig in range(1, signal.NSIG):
+        handler = _signal.getsignal(sig)
+        if handler is not None and handler != _signal.SIG_DFL:
+            with contextlib.suppress(OSError, ValueError):
+                _signal.signal(sig, _signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_SETMASK, [])
+
+
+def install_stdio(stdin: int, stdout: int, stderr: int) -> None:
+    """Put the three descriptors on 0, 1, 2 (inheritable), whatever numbers they had."""
+    tmp = [fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 3) for fd in (stdin, stdout, stderr)]
+    for target, fd in enumerate(tmp):
+        os.dup2(fd, target)
+    for fd in tmp:
+        os.close(fd)
+
+
+def close_other_fds(keep: int) -> None:
+    """Close everything but 0, 1, 2 and ``keep`` (the close-on-exec error pipe)."""
+    if keep > 3:
+        syscalls.close_range(3, keep - 1)
+    syscalls.close_range(keep + 1)
+
+
+def join_cgroups(paths: Iterable[str], pid: int = 0) -> None:
+    for path in paths:
+        try:
+            with open(path, "w") as f:
+                f.write(str(pid))
+        except OSError as e:
+            raise RuntimeFailure(f"cannot add process to cgroup {os.path.dirname(path)}: {e.strerror}") from None
+
+
+def find_executable(name: str, path_var: str) -> str:
+    """Resolve the command like Docker (Go's exec.LookPath) inside the container's root."""
+    if "/" in name:
+        try:
+            st = os.stat(name)
+        except FileNotFoundError:
+            raise CommandNotFound(f'exec: "{name}": stat {name}: no such file or directory') from None
+        except OSError as e:
+            raise CommandNotInvokable(f'exec: "{name}": {os.strerror(e.errno or 0).lower()}') from None
+        if stat.S_ISDIR(st.st_mode) or not st.st_mode & 0o111:
+            raise CommandNotInvokable(f'exec: "{name}": permission denied')
+        return name
+    for directory in path_var.split(":"):
+        candidate = os.path.join(directory or ".", name)
+        try:
+            st = os.stat(candidate)
+        except OSError:
+            continue
+        if stat.S_ISREG(st.st_mode) and st.st_mode & 0o111:
+            return candidate
+    raise CommandNotFound(f'exec: "{name}": executable file not found in $PATH')
+
+
+def finish_and_exec(plan: ProcessPlan, *, readonly_root: bool = False) -> NoReturn:
+    """The last steps, inside the container's root with only 0-2 and the error pipe open: user, cwd,
+    read-only root, rlimits, PATH lookup, seccomp, capabilities and ids, no_new_privs, execve."""
+    env = dict(plan.env)
+    uid, gid, groups = plan.uid, plan.gid, plan.groups
+    if plan.user is not None:
+        uid, gid, groups, home = users.resolve_user("/", plan.user)
+        env.setdefault("HOME", home)
+    cwd = plan.cwd
+    if plan.create_cwd:
+        with contextlib.suppress(FileExistsError):
+            os.makedirs(cwd, 0o755, exist_ok=True)
+    try:
+        os.chdir(cwd)
+    except OSError as e:
+        raise RuntimeFailure(f'chdir to cwd ("{cwd}") failed: {os.strerror(e.errno or 0).lower()}') from None
+    if readonly_root:
+        rootfs.make_root_readonly()
+    for res, soft, hard in plan.rlimits:
+        resource.setrlimit(res, (soft, hard))
+    path = find_executable(plan.args[0], env.get("PATH", DEFAULT_PATH))
+    if plan.seccomp_program is not None:
+        # Installed while CAP_SYS_ADMIN is still held, so it works without no_new_privs too.
+        seccomp.install(plan.seccomp_program)
+    capabilities.drop_to(plan.caps, uid, gid, groups)
+    if plan.no_new_privs:
+        syscalls.prctl(syscalls.PR_SET_NO_NEW_PRIVS, 1)
+    os.umask(0o022)
+    syscalls.prctl(syscalls.PR_SET_PDEATHSIG, 0)
+    try:
+        os.execve(path, plan.args, env)
+    except OSError as e:
+        code = e.errno or 0
+        reason = os.strerror(code).lower()
+        if code == errno.ENOENT:
+            raise CommandNotFound(f'exec: "{plan.args[0]}": {reason}') from None
+        if code in (errno.EACCES, errno.ENOEXEC, errno.EISDIR, errno.EPERM, errno.ENOTDIR):
+            raise CommandNotInvokable(f'exec: "{plan.args[0]}": {reason}') from None
+        raise RuntimeFailure(f'exec: "{plan.args[0]}": {reason}') from None
+
+
+def report_and_exit(err_w: int, step: str, exc: BaseException) -> NoReturn:
+    """Send the failure to the parent over the error pipe and exit (never returns, never raises)."""
+    try:
+        if isinstance(exc, DockyardError):
+            kind, message = type(exc).__name__, exc.message
+            if kind not in _ERRORS:
+                kind = "RuntimeFailure"
+        elif isinstance(exc, OSError):
+            code = exc.errno or 0
+            name = errno.errorcode.get(code, str(code))
+            where = f" ({exc.filename})" if exc.filename else ""
+            kind, message = "RuntimeFailure", f"{step}: {os.strerror(code).lower()} ({name}){where}"
+        else:
+            kind, message = "RuntimeFailure", f"{step}: {type(exc).__name__}: {exc}"
+        os.write(err_w, json.dumps({"type": kind, "message": message}).encode())
+    finally:
+        os._exit(1)
+
+
+# ------------------------------------------------------------------------- parent-side helpers
+
+
+def high_fd(fd: int) -> int:
+    """Move ``fd`` to 3 or above (close-on-exec), so it never collides with the child's 0, 1, 2."""
+    if fd >= 3:
+        return fd
+    new = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 3)
+    os.close(fd)
+    return new
+
+
+def pipe() -> tuple[int, int]:
+    r, w = os.pipe2(os.O_CLOEXEC)
+    return high_fd(r), high_fd(w)
+
+
+def read_report(fd: int) -> DockyardError | None:
+    """Read the child's error pipe to EOF (EOF alone means the exec succeeded)."""
+    chunks = []
+    while True:
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            break
+        chunks.append(chunk)
+    if not chunks:
+        return None
+    try:
+        data = json.loads(b"".join(chunks))
+        return _ERRORS.get(data["type"], RuntimeFailure)(str(data["message"]))
+    except (ValueError, KeyError, TypeError):
+        return RuntimeFailure("the container process failed during setup")
+
+
+def kill_and_reap(pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, 0)
+
+
+def close_all(fds: Iterable[int]) -> None:
+    for fd in fds:
+        if fd >= 0:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+
+# ------------------------------------------------------------------------------------ launch
+
+
+@dataclass
+class _LaunchPlan:
+    process: ProcessPlan
+    unshare_flags: int
+    cgroup_ns: bool
+    overlay: str
+    mounts: list[rootfs.MountPlan]
+    devices: Sequence[rootfs.Device]
+    replaced: list[str]
+    cgroups: rootfs.CgroupLayout | None
+    masked: list[str]
+    readonly: list[str]
+
+
+def _plan_launch(spec: ContainerSpec) -> _LaunchPlan:
+    ns = set(spec.namespaces)
+    namespaces.flags_of(ns)  # validates the names
+    if "mount" not in ns:
+        raise InvalidArgument("a container needs its own mount namespace")
+    for path in (spec.rootfs, spec.upper_dir, spec.work_dir, *spec.lower_dirs):
+        if not os.path.isabs(path):
+            raise InvalidArgument(f"runtime paths must be absolute: {path}")
+    if not os.path.isdir(spec.rootfs):
+        raise InvalidArgument(f"rootfs mount point {spec.rootfs} is not a directory")
+    if spec.hostname and "uts" not in ns:
+        raise InvalidArgument("a hostname needs a UTS namespace")
+    flags = namespaces.flags_of(ns - {"pid", "cgroup"})
+    if spec.net_ns_path:
+        flags &= ~syscalls.CLONE_NEWNET
+    mounts = rootfs.plan_mounts(spec)
+    user_dests = {m.destination for m in mounts}
+    return _LaunchPlan(
+        process=plan_process(spec.process, privileged=spec.privileged, create_cwd=True),
+        unshare_flags=flags,
+        cgroup_ns="cgroup" in ns,
+        overlay=rootfs.overlay_options(spec.lower_dirs, spec.upper_dir, spec.work_dir),
+        mounts=mounts,
+        devices=rootfs.host_devices() if spec.privileged else rootfs.default_devices(),
+        replaced=[d for d in rootfs.REPLACEABLE if d in user_dests],
+        cgroups=rootfs.cgroup_layout(),
+        masked=[] if spec.privileged else list(spec.masked_paths),
+        readonly=[] if spec.privileged else list(spec.readonly_paths),
+    )
+
+
+def _container_main(
+    spec: ContainerSpec,
+    plan: _LaunchPlan,
+    stdio: tuple[int, int, int],
+    ctty: bool,
+    net_fd: int,
+    pipes: tuple[int, int, int, int],
+) -> NoReturn:
+    err_r, err_w, go_r, go_w = pipes
+    step = "prepare the container process"
+    try:
+        child_prelude()
+        close_all((err_r, go_w))  # the parent's ends: an EOF on go_r must mean the parent is gone
+        step = "set up stdio"
+        install_stdio(*stdio)
+        os.setsid()
+        if ctty:
+            step = "set the controlling terminal"
+            syscalls.set_controlling_tty(0)
+        if net_fd >= 0:
+            step = f"join network namespace {spec.net_ns_path}"
+            syscalls.setns(net_fd, syscalls.CLONE_NEWNET)
+        step = "create namespaces"
+        syscalls.unshare(plan.unshare_flags)
+        step = "make mounts private"
+        rootfs.make_rslave()
+        step = f"mount overlay on {spec.rootfs}"
+        rootfs.mount_overlay(plan.overlay, spec.lower_dirs, spec.upper_dir, spec.work_dir, spec.rootfs)
+        step = "prepare bind mounts"
+        bind_fds = rootfs.detach_binds(plan.mounts)
+        console_fd = rootfs.detach_terminal(0) if ctty else -1
+        step = "pivot_root"
+        rootfs.pivot(spec.rootfs)
+        step = "mount /proc"
+        rootfs.mount_proc()
+        step = "set up /dev"
+        rootfs.mount_dev(plan.devices, console_fd, plan.replaced)
+        step = "mount /sys"
+        rootfs.mount_sys(readonly=not spec.privileged)
+        step = "mount volumes"
+        rootfs.attach_mounts(plan.mounts, bind_fds)
+        step = "mask paths"
+        rootfs.mask_paths(plan.masked)
+        step = "make paths read-only"
+        rootfs.readonly_paths(plan.readonly)
+        if spec.hostname:
+            step = "set hostname"
+            syscalls.sethostname(spec.hostname)
+        if spec.domainname:
+            step = "set domainname"
+            syscalls.setdomainname(spec.domainname)
+        step = "wait for the engine"
+        if not os.read(go_r, 1):
+            os._exit(1)  # the engine gave up on this container
+        if plan.cgroup_ns:
+            step = "create cgroup namespace"
+            syscalls.unshare(syscalls.CLONE_NEWCGROUP)
+        step = "mount /sys/fs/cgroup"
+        rootfs.mount_cgroups(plan.cgroups, readonly=not spec.privileged)
+        step = "close file descriptors"
+        close_other_fds(err_w)
+        step = "start the process"
+        finish_and_exec(plan.process, readonly_root=spec.readonly_rootfs)
+    except BaseException as exc:  # noqa: B036 - the child must never unwind into the caller's code
+        report_and_exit(err_w, step, exc)
+
+
+def launch(
+    spec: ContainerSpec,
+    *,
+    stdin: int,
+    stdout: int,
+    stderr: int,
+    ctty: bool = False,
+    before_exec: Callable[[int], None] | None = None,
+) -> int:
+    """Start the container's PID 1 and return its host PID once its command is exec'd (see module doc)."""
+    plan = _plan_launch(spec)
+    net_fd = -1
+    err_r = err_w = go_r = go_w = -1
+    pid = 0
+    started = False
+    try:
+        if spec.net_ns_path:
+            try:
+                net_fd = high_fd(os.open(spec.net_ns_path, os.O_RDONLY | os.O_CLOEXEC))
+            except OSError as e:
+                raise RuntimeFailure(f"cannot open network namespace {spec.net_ns_path}: {e.strerror}") from None
+        err_r, err_w = pipe()
+        go_r, go_w = pipe()
+        pid_ns = namespaces.children_in_pid_namespace(None) if "pid" in spec.namespaces else contextlib.nullcontext()
+        with pid_ns:
+            pid = os.fork()
+            if pid == 0:  # pragma: no cover - runs in the child
+                try:
+                    _container_main(spec, plan, (stdin, stdout, stderr), ctty, net_fd, (err_r, err_w, go_r, go_w))
+                finally:
+                    os._exit(1)
+        close_all((err_w, go_r, net_fd))
+        err_w = go_r = net_fd = -1
+        try:
+            join_cgroups(spec.cgroup_procs, pid)
+            if before_exec is not None:
+                before_exec(pid)
+        except BaseException:
+            kill_and_reap(pid)
+            pid = 0
+            failure = read_report(err_r)
+            if failure is not None:
+                raise failure from None
+            raise
+        with contextlib.suppress(BrokenPipeError):
+            os.write(go_w, b"G")
+        close_all((go_w,))
+        go_w = -1
+        failure = read_report(err_r)
+        if failure is not None:
+            raise failure
+        started = True
+        return pid
+    finally:
+        if pid > 0 and not started:
+            kill_and_reap(pid)
+        close_all((err_r, err_w, go_r, go_w, net_fd))

@@ -1,0 +1,104 @@
+"""Shared fixtures: a fresh engine root per test, a busybox image, and a CLI runner."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DOCKYARD = os.path.join(os.path.dirname(sys.executable), "dockyard")
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+class CLI:
+    """Runs the real ``dockyard`` command against one engine root."""
+
+    def __init__(self, root: str) -> None:
+        self.root = root
+
+    def __call__(self, *args: str, input: bytes | None = None, timeout: float = 60, check: bool = True) -> Result:
+        env = {**os.environ, "DOCKYARD_ROOT": self.root}
+        p = subprocess.run([DOCKYARD, *args], input=input, capture_output=True, timeout=timeout, env=env,
+                           stdin=None if input is not None else subprocess.DEVNULL)
+        r = Result(p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace"))
+        if check and r.code != 0:
+            raise AssertionError(f"dockyard {' '.join(args)} exited {r.code}\nstdout:{r.out}\nstderr:{r.err}")
+        return r
+
+    def fails(self, *args: str, code: int | None = None, input: bytes | None = None) -> Result:
+        r = self(*args, check=False, input=input)
+        assert r.code != 0, f"dockyard {' '.join(args)} should have failed\n{r.out}{r.err}"
+        if code is not None:
+            assert r.code == code, f"exit {r.code}, wanted {code}: {r.err}"
+        return r
+
+
+@pytest.fixture
+def root(tmp_path) -> Iterator[str]:
+    r = str(tmp_path / "root")
+    os.makedirs(r)
+    yield r
+    _cleanup_root(r)
+
+
+def _cleanup_root(r: str) -> None:
+    """Stop whatever a test left running under this root, and remove its cgroups."""
+    try:
+        from engine import Engine
+
+        eng = Engine(r)
+        for c in eng.containers.list(all=True):
+            try:
+                eng.containers.remove(c.id, force=True)
+            except Exception:
+                pass
+        from engine.runtime.cgroups import parent_for_root, remove_parent
+
+        try:
+            remove_parent(parent_for_root(r))
+        except Exception:
+            pass
+    except Exception:
+        pass
+
+
+@pytest.fixture
+def cli(root) -> CLI:
+    return CLI(root)
+
+
+@pytest.fixture
+def engine_(root):
+    from engine import Engine
+
+    return Engine(root)
+
+
+@pytest.fixture(scope="session")
+def busybox_tar(tmp_path_factory) -> str:
+    """A rootfs tarball of the host's static busybox (built once per session)."""
+    from engine.store.bootstrap import busybox_tar as make, find_static_busybox
+
+    path = tmp_path_factory.mktemp("bb") / "busybox-rootfs.tar"
+    path.write_bytes(make(find_static_busybox()))
+    return str(path)
+
+
+@pytest.fixture
+def busybox(engine_, busybox_tar) -> str:
+    """busybox:latest in the test's engine root."""
+    with open(busybox_tar, "rb") as f:
+        engine_.images.import_(f, "busybox:latest", changes={"Cmd": ["sh"], "Env": [
+            "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]})
+    return "busybox:latest"
