@@ -323,6 +323,42 @@ class Containers:
         changes = diff_upper(self.store.path(cid, "upper"), image_lower_dirs(self.layout, cfg.image_id))
         return [(c.kind, c.path) for c in changes]
 
+    def exec_run(self, ref: str, cmd: list[str], **kw: Any) -> Any:
+        """Run ``cmd`` in the running container; returns an ExecProcess (``wait()`` gives the exit code)."""
+        from .runtime.exec import exec_run
+
+        return exec_run(self.layout, self.resolve(ref), list(cmd), **kw)
+
+    def exec_pty(self, ref: str, cmd: list[str], **kw: Any) -> Any:
+        """Run ``cmd`` on a new pseudo-terminal; returns an ExecPty (``master`` fd, ``resize``, ``close``)."""
+        from .runtime.exec import exec_pty
+
+        return exec_pty(self.layout, self.resolve(ref), list(cmd), **kw)
+
+    def copy_from(self, ref: str, src: str, dest: str) -> None:
+        """``cp CONTAINER:SRC DEST``."""
+        from .runtime.copy import copy_from
+
+        copy_from(self.layout, self.resolve(ref), src, dest)
+
+    def copy_to(self, ref: str, src: str, dest: str) -> None:
+        """``cp SRC CONTAINER:DEST``."""
+        from .runtime.copy import copy_to
+
+        copy_to(self.layout, self.resolve(ref), src, dest)
+
+    def export(self, ref: str, out: Any) -> None:
+        from .runtime.copy import export
+
+        export(self.layout, self.resolve(ref), out)
+
+    def commit(self, ref: str, repo_tag: str | None = None, message: str = "", author: str = "",
+               changes: dict[str, Any] | None = None, pause: bool = True) -> str:
+        """The writable layer becomes a new image layer on top of the container's image; returns the image ID."""
+        from .runtime.copy import commit
+
+        return commit(self.layout, self.engine.images, self.resolve(ref), repo_tag, message, author, changes, pause)
+
     def stats_targets(self) -> list[tuple[str, str, int, Any]]:
         from .runtime.cgroups import ContainerCgroup, parent_for_root
 

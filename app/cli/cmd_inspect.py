@@ -12,6 +12,7 @@ from .commands import engine
 
 
 def register(sub: argparse._SubParsersAction, cs: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    register_files(sub, cs)
     p = sub.add_parser("inspect", help="Return low-level information on containers or images")
     p.add_argument("-f", "--format")
     p.add_argument("--type", choices=["container", "image"])
@@ -71,6 +72,87 @@ def register(sub: argparse._SubParsersAction, cs: argparse._SubParsersAction) ->
         p.add_argument("container")
         p.add_argument("private_port", nargs="?")
         p.set_defaults(handler=cmd_port)
+
+
+def register_files(sub: argparse._SubParsersAction, cs: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    for parent, name in ((sub, "commit"), (cs, "commit")):
+        p = parent.add_parser(name, help="Create a new image from a container's changes")
+        p.add_argument("-m", "--message", default="")
+        p.add_argument("-a", "--author", default="")
+        p.add_argument("-c", "--change", action="append", default=[])
+        p.add_argument("-p", "--pause", action="store_true", default=True)
+        p.add_argument("container")
+        p.add_argument("repository", nargs="?")
+        p.set_defaults(handler=cmd_commit)
+    for parent, name in ((sub, "export"), (cs, "export")):
+        p = parent.add_parser(name, help="Export a container's filesystem as a tar archive")
+        p.add_argument("-o", "--output")
+        p.add_argument("container")
+        p.set_defaults(handler=cmd_export)
+    for parent, name in ((sub, "cp"), (cs, "cp")):
+        p = parent.add_parser(name, help="Copy files between a container and the host")
+        p.add_argument("-a", "--archive", action="store_true")
+        p.add_argument("-L", "--follow-link", action="store_true")
+        p.add_argument("src")
+        p.add_argument("dest")
+        p.set_defaults(handler=cmd_cp)
+
+
+def cmd_commit(a: argparse.Namespace) -> int:
+    from .cmd_images import parse_changes
+
+    image_id = engine().containers.commit(a.container, a.repository, a.message, a.author,
+                                          parse_changes(a.change))
+    print(image_id)
+    return 0
+
+
+def cmd_export(a: argparse.Namespace) -> int:
+    import tempfile
+
+    from engine import InvalidArgument
+
+    eng = engine()
+    eng.containers.resolve(a.container)
+    if a.output:
+        d = os.path.dirname(os.path.abspath(a.output))
+        fd, tmp = tempfile.mkstemp(dir=d, prefix=".dockyard-export-")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                eng.containers.export(a.container, f)
+            os.replace(tmp, a.output)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+        return 0
+    if sys.stdout.isatty():
+        raise InvalidArgument("cowardly refusing to save to a terminal. Use the -o flag or redirect")
+    eng.containers.export(a.container, sys.stdout.buffer)
+    return 0
+
+
+def _split_cp(arg: str) -> tuple[str | None, str]:
+    if arg.startswith(("/", ".")) or ":" not in arg:
+        return None, arg
+    c, _, p = arg.partition(":")
+    return c, p
+
+
+def cmd_cp(a: argparse.Namespace) -> int:
+    from engine import InvalidArgument
+
+    sc, sp = _split_cp(a.src)
+    dc, dp = _split_cp(a.dest)
+    eng = engine()
+    if sc and dc:
+        raise InvalidArgument("copying between containers is not supported")
+    if not sc and not dc:
+        raise InvalidArgument("must specify at least one container source")
+    if sc:
+        eng.containers.copy_from(sc, sp, dp)
+    else:
+        eng.containers.copy_to(dc, sp, dp)  # type: ignore[arg-type]
+    return 0
 
 
 def cmd_inspect(a: argparse.Namespace) -> int:

@@ -1,25 +1,59 @@
-"""The table of commands: each module registers its own subcommands."""
+"""The table of commands: each module registers its own subcommands.
+
+Building argparse parsers for every command costs tens of milliseconds, which ``run`` cannot afford; so only
+the parser of the command being run is built (all of them for ``--help``).
+"""
 
 from __future__ import annotations
 
 import argparse
 import importlib
+from typing import Any
 
-MODULES = ["app.cli.cmd_images", "app.cli.cmd_system"]
-OPTIONAL = ["app.cli.cmd_containers", "app.cli.cmd_volumes", "app.cli.cmd_build", "app.cli.cmd_network"]
+MODULES = [
+    "app.cli.cmd_images",
+    "app.cli.cmd_system",
+    "app.cli.cmd_containers",
+    "app.cli.cmd_volumes",
+    "app.cli.cmd_build",
+    "app.cli.cmd_network",
+    "app.cli.cmd_registry",
+]
 
 
-def register_all(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+class _Null:
+    """Stands in for parsers of commands that are not being run: accepts every call, builds nothing."""
+
+    def __getattr__(self, _name: str) -> Any:
+        return self
+
+    def __call__(self, *_a: Any, **_k: Any) -> Any:
+        return self
+
+
+class _Only:
+    """A subparsers action that builds only the parser named ``only``."""
+
+    def __init__(self, sub: argparse._SubParsersAction, only: str | None) -> None:  # type: ignore[type-arg]
+        self.sub = sub
+        self.only = only
+
+    def add_parser(self, name: str, **kw: Any) -> Any:
+        if self.only is not None and name != self.only and self.only not in kw.get("aliases", ()):
+            return _Null()
+        return self.sub.add_parser(name, **kw)
+
+
+def register_all(sub: argparse._SubParsersAction, only: str | None = None) -> None:  # type: ignore[type-arg]
+    target = _Only(sub, only)
     for name in MODULES:
-        importlib.import_module(name).register(sub)
-    for name in OPTIONAL:
         try:
             mod = importlib.import_module(name)
         except ModuleNotFoundError as e:
             if e.name != name:
                 raise
             continue
-        mod.register(sub)
+        mod.register(target)
 
 
 def engine():  # type: ignore[no-untyped-def]

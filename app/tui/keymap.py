@@ -63,11 +63,11 @@ KEYS: tuple[Key, ...] = (
     # -- lists -----------------------------------------------------------------------------------
     Key("containers.mark", "space", "mark", "Mark row for a bulk action", "containers", show=False),
     Key("containers.mark_all", "ctrl+a", "mark_all", "Mark all rows", "containers", show=False),
-    Key("images.run", "enter", "run_image", "Run", "images"),
-    Key("images.tag", "t", "tag", "Tag", "images"),
-    Key("images.remove", "d", "remove_image", "Remove image", "images"),
+    Key("images.run", "enter", "screen.run_image", "Run", "images"),
+    Key("images.tag", "t", "screen.tag", "Tag", "images"),
+    Key("images.remove", "d", "screen.remove_image", "Remove image", "images"),
     Key("images.mark", "space", "mark", "Mark row for a bulk action", "images", show=False),
-    Key("images.layers", "L", "layers", "Show layers", "images", show=False),
+    Key("images.layers", "L", "screen.layers", "Show layers", "images", show=False),
     # -- layers ----------------------------------------------------------------------------------
     Key("layers.aggregate", "ctrl+a", "toggle_aggregate", "All layers / this layer", "layers"),
     Key("layers.changes_only", "ctrl+u", "toggle_changes_only", "Only changed files", "layers"),

@@ -55,15 +55,14 @@ def _enter_main(
     stdio: tuple[int, int, int],
     ctty: bool,
     cgroup_procs: Sequence[str],
-    err_r: int,
     err_w: int,
 ) -> NoReturn:
     step = "prepare the exec process"
     try:
         child_prelude()
-        close_all((err_r,))
         step = "set up stdio"
         install_stdio(*stdio)
+        close_other_fds(err_w, *ns_fds.values())
         os.setsid()
         if ctty:
             step = "set the controlling terminal"
@@ -108,7 +107,7 @@ def enter(
                 raise RuntimeFailure(f"container process {pid} is not running: {e.strerror}") from None
             if child == 0:  # pragma: no cover - runs in the child
                 try:
-                    _enter_main(plan, ns_fds, (stdin, stdout, stderr), ctty, cgroup_procs, err_r, err_w)
+                    _enter_main(plan, ns_fds, (stdin, stdout, stderr), ctty, cgroup_procs, err_w)
                 finally:
                     os._exit(1)
         close_all((err_w, *ns_fds.values()))

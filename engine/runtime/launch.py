@@ -24,11 +24,12 @@ Contract with the caller (the per-container supervisor)::
 * The calling thread must stay alive until ``launch`` returns (the child has PR_SET_PDEATHSIG tied to it
   during setup, cleared just before exec). Concurrent ``launch`` calls from several threads are fine.
 
-In the container process, in order: dumpable off (until exec), signals reset, stdio on 0-2, setsid (and the
-terminal as controlling tty when ``ctty``), the namespaces, the root filesystem (see rootfs.py), hostname,
-wait for ``before_exec``, cgroup namespace, masked and read-only paths, close every other fd (CVE-2024-21626),
-user from the image's /etc/passwd, working directory, read-only root, rlimits, PATH lookup, seccomp,
-capabilities and ids, no_new_privs, exec.
+In the container process, in order: dumpable off (until exec), signals reset, stdio on 0-2 and every other
+inherited fd closed, setsid (and the terminal as controlling tty when ``ctty``), the namespaces, the root
+filesystem (rootfs.py: overlay, pivot_root, /dev, /sys, volumes, /proc, masked and read-only paths),
+hostname, wait for ``before_exec``, cgroup namespace and /sys/fs/cgroup, close every fd but 0-2 before
+anything resolves a path the image controls (CVE-2024-21626), user from the container's /etc/passwd,
+working directory, read-only root, rlimits, PATH lookup, seccomp, capabilities and ids, no_new_privs, exec.
 
 The window in which a host program is visible: until execve the process is this Python interpreter, and
 /proc/1/exe refers to the host's python binary. It is not dumpable during that window (so /proc/1/exe, fd/,
@@ -68,7 +69,9 @@ _ERRORS: dict[str, type[DockyardError]] = {
 }
 
 _RLIMITS: dict[str, int] = {
-    name[len("RLIMIT_") :].lower(): getattr(resource, name) for name in dir(resource) if name.startswith("RLIMIT_")
+    name[len("RLIMIT_") :].lower(): getattr(resource, name)
+    for name in dir(resource)
+    if name.startswith("RLIMIT_")
 }
 
 
@@ -200,11 +203,14 @@ def install_stdio(stdin: int, stdout: int, stderr: int) -> None:
         os.close(fd)
 
 
-def close_other_fds(keep: int) -> None:
-    """Close everything but 0, 1, 2 and ``keep`` (the close-on-exec error pipe)."""
-    if keep > 3:
-        syscalls.close_range(3, keep - 1)
-    syscalls.close_range(keep + 1)
+def close_other_fds(*keep: int) -> None:
+    """Close everything but 0, 1, 2 and the descriptors in ``keep`` (the error pipe, ...)."""
+    first = 3
+    for fd in sorted(k for k in keep if k >= 3):
+        if fd > first:
+            syscalls.close_range(first, fd - 1)
+        first = fd + 1
+    syscalls.close_range(first)
 
 
 def join_cgroups(paths: Iterable[str], pid: int = 0) -> None:
@@ -213,7 +219,9 @@ def join_cgroups(paths: Iterable[str], pid: int = 0) -> None:
             with open(path, "w") as f:
                 f.write(str(pid))
         except OSError as e:
-            raise RuntimeFailure(f"cannot add process to cgroup {os.path.dirname(path)}: {e.strerror}") from None
+            raise RuntimeFailure(
+                f"cannot add process to cgroup {os.path.dirname(path)}: {e.strerror}"
+            ) from None
 
 
 def find_executable(name: str, path_var: str) -> str:
@@ -290,7 +298,7 @@ def report_and_exit(err_w: int, step: str, exc: BaseException) -> NoReturn:
         elif isinstance(exc, OSError):
             code = exc.errno or 0
             name = errno.errorcode.get(code, str(code))
-            where = f" ({exc.filename})" if exc.filename else ""
+            where = f" ({exc.filename})" if exc.filename and str(exc.filename) not in step else ""
             kind, message = "RuntimeFailure", f"{step}: {os.strerror(code).lower()} ({name}){where}"
         else:
             kind, message = "RuntimeFailure", f"{step}: {type(exc).__name__}: {exc}"
@@ -374,7 +382,7 @@ def _plan_launch(spec: ContainerSpec) -> _LaunchPlan:
             raise InvalidArgument(f"runtime paths must be absolute: {path}")
     if not os.path.isdir(spec.rootfs):
         raise InvalidArgument(f"rootfs mount point {spec.rootfs} is not a directory")
-    if spec.hostname and "uts" not in ns:
+    if (spec.hostname or spec.domainname) and "uts" not in ns:
         raise InvalidArgument("a hostname needs a UTS namespace")
     flags = namespaces.flags_of(ns - {"pid", "cgroup"})
     if spec.net_ns_path:
@@ -401,19 +409,23 @@ def _container_main(
     stdio: tuple[int, int, int],
     ctty: bool,
     net_fd: int,
-    pipes: tuple[int, int, int, int],
+    err_w: int,
+    go_r: int,
 ) -> NoReturn:
-    err_r, err_w, go_r, go_w = pipes
     step = "prepare the container process"
     try:
         child_prelude()
-        close_all((err_r, go_w))  # the parent's ends: an EOF on go_r must mean the parent is gone
         step = "set up stdio"
         install_stdio(*stdio)
+        # Drop every inherited descriptor now (the parent's pipe ends included: an EOF on go_r must mean the
+        # parent is gone; and those of other containers being started by other threads).
+        close_other_fds(err_w, go_r, net_fd)
         os.setsid()
         if ctty:
             step = "set the controlling terminal"
             syscalls.set_controlling_tty(0)
+        # The terminal's mount must be cloned while it is still in this process's mount namespace.
+        console_fd = rootfs.detach_terminal(0) if ctty else -1
         if net_fd >= 0:
             step = f"join network namespace {spec.net_ns_path}"
             syscalls.setns(net_fd, syscalls.CLONE_NEWNET)
@@ -425,17 +437,23 @@ def _container_main(
         rootfs.mount_overlay(plan.overlay, spec.lower_dirs, spec.upper_dir, spec.work_dir, spec.rootfs)
         step = "prepare bind mounts"
         bind_fds = rootfs.detach_binds(plan.mounts)
-        console_fd = rootfs.detach_terminal(0) if ctty else -1
         step = "pivot_root"
         rootfs.pivot(spec.rootfs)
-        step = "mount /proc"
-        rootfs.mount_proc()
         step = "set up /dev"
         rootfs.mount_dev(plan.devices, console_fd, plan.replaced)
         step = "mount /sys"
         rootfs.mount_sys(readonly=not spec.privileged)
+        # /proc comes after the volumes: while their host sources are open here, the image must have no
+        # /proc/self/fd/N to point a mount point's symlink at.
+        late = [i for i, m in enumerate(plan.mounts) if rootfs.under_proc(m.destination)]
+        early = [i for i in range(len(plan.mounts)) if i not in late]
         step = "mount volumes"
-        rootfs.attach_mounts(plan.mounts, bind_fds)
+        rootfs.attach_mounts([plan.mounts[i] for i in early], [bind_fds[i] for i in early])
+        step = "mount /proc"
+        rootfs.mount_proc()
+        if late:
+            step = "mount volumes"
+            rootfs.attach_mounts([plan.mounts[i] for i in late], [bind_fds[i] for i in late])
         step = "mask paths"
         rootfs.mask_paths(plan.masked)
         step = "make paths read-only"
@@ -482,15 +500,24 @@ def launch(
             try:
                 net_fd = high_fd(os.open(spec.net_ns_path, os.O_RDONLY | os.O_CLOEXEC))
             except OSError as e:
-                raise RuntimeFailure(f"cannot open network namespace {spec.net_ns_path}: {e.strerror}") from None
+                raise RuntimeFailure(
+                    f"cannot open network namespace {spec.net_ns_path}: {e.strerror}"
+                ) from None
         err_r, err_w = pipe()
         go_r, go_w = pipe()
-        pid_ns = namespaces.children_in_pid_namespace(None) if "pid" in spec.namespaces else contextlib.nullcontext()
+        pid_ns = (
+            namespaces.children_in_pid_namespace(None)
+            if "pid" in spec.namespaces
+            else contextlib.nullcontext()
+        )
         with pid_ns:
-            pid = os.fork()
+            try:
+                pid = os.fork()
+            except OSError as e:
+                raise RuntimeFailure(f"cannot start the container process: {e.strerror}") from None
             if pid == 0:  # pragma: no cover - runs in the child
                 try:
-                    _container_main(spec, plan, (stdin, stdout, stderr), ctty, net_fd, (err_r, err_w, go_r, go_w))
+                    _container_main(spec, plan, (stdin, stdout, stderr), ctty, net_fd, err_w, go_r)
                 finally:
                     os._exit(1)
         close_all((err_w, go_r, net_fd))

@@ -60,15 +60,6 @@ def open_namespace(pid: int, name: str) -> int:
         raise RuntimeFailure(f"cannot open {path}: {e.strerror}") from None
 
 
-def same_namespace(pid: int, name: str) -> bool:
-    """True when process ``pid`` shares the caller's namespace ``name``."""
-    proc = PROC_NAMES[name]
-    try:
-        return os.stat(f"/proc/{pid}/ns/{proc}").st_ino == os.stat(f"/proc/self/ns/{proc}").st_ino
-    except OSError:
-        return False
-
-
 @contextlib.contextmanager
 def children_in_pid_namespace(target_fd: int | None) -> Iterator[None]:
     """Within the block, processes forked by this thread start in a new PID namespace (``target_fd`` None)

@@ -29,11 +29,26 @@ def image_lower_dirs(layout: Layout, image_id: str) -> list[str]:
 
 
 def resolve_user_in_layers(dirs_top_first: list[str], user: str) -> tuple[int, int, list[int], str]:
-    from .users import resolve_user_from_files
+    """Resolve ``user`` against the image's /etc/passwd and /etc/group as the merged view shows them."""
+    from .users import resolve_user
 
-    passwd = layered_file(dirs_top_first, "etc/passwd")
-    group = layered_file(dirs_top_first, "etc/group")
-    return resolve_user_from_files(passwd, group, user)  # type: ignore[no-any-return]
+    if not user:
+        user = "0"
+    if all(part.isdigit() for part in user.split(":") if part) and ":" in user:
+        uid_s, _, gid_s = user.partition(":")
+        return int(uid_s or 0), int(gid_s or 0), [], "/"
+    view = os.path.join(os.path.dirname(dirs_top_first[0]), "etc-view")
+    os.makedirs(os.path.join(view, "etc"), exist_ok=True)
+    for name in ("passwd", "group"):
+        src = layered_file(dirs_top_first, "etc/" + name)
+        dst = os.path.join(view, "etc", name)
+        data = b""
+        if src is not None:
+            with open(src, "rb") as f:
+                data = f.read(4 << 20)
+        with open(dst, "wb") as f:
+            f.write(data)
+    return resolve_user(view, user)
 
 
 def volume_path(layout: Layout, name: str) -> str:

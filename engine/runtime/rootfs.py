@@ -10,13 +10,16 @@ run in the forked container process, in its own mount namespace, in this order::
                                            still visible
     pivot(rootfs)                          pivot_root + detach the old root: from here on no host path
                                            can be resolved at all
-    mount_proc(), mount_dev(...), mount_sys(...), attach_mounts(...), mount_cgroups(...),
-    mask_paths(...), readonly_paths(...), make_root_readonly()
+    mount_dev(...), mount_sys(...), attach_mounts(...) (all but those under /proc), mount_proc(),
+    attach_mounts(...) (under /proc), mask_paths(...), readonly_paths(...), mount_cgroups(...),
+    make_root_readonly()
 
 Everything after ``pivot`` uses plain paths: they resolve inside the container's root, so a hostile image
-(``/etc/hostname -> /host/path``, ``/proc -> /``) can only redirect a mount to another place in its own tree.
-Bind sources cross the boundary as detached mount trees (open_tree with OPEN_TREE_CLONE), attached with
-move_mount after the pivot. This needs Linux 5.12 (mount_setattr).
+(``/etc/hostname -> /host/path``) can only redirect a mount to another place in its own tree. Bind sources
+cross the boundary as detached mount trees (open_tree with OPEN_TREE_CLONE), attached with move_mount after
+the pivot; /proc is mounted only once they are attached, so that no magic link (``/proc/self/fd/N``) can
+lead a mount point into them. /proc, /dev and /sys themselves must not be symlinks in the image. This needs
+Linux 5.12 (mount_setattr).
 """
 
 from __future__ import annotations
@@ -132,6 +135,10 @@ class CgroupLayout:
 
 
 # ----------------------------------------------------------------------------------------- planning
+
+
+def under_proc(path: str) -> bool:
+    return path == "/proc" or path.startswith("/proc/")
 
 
 def _depth(path: str) -> int:
@@ -347,7 +354,12 @@ def detach_binds(plans: Sequence[MountPlan]) -> list[int]:
         fds.append(fd)
         if plan.attrs or plan.propagation:
             sc.mount_setattr(
-                fd, "", sc.AT_EMPTY_PATH | (sc.AT_RECURSIVE if plan.recursive else 0), plan.attrs, 0, plan.propagation
+                fd,
+                "",
+                sc.AT_EMPTY_PATH | (sc.AT_RECURSIVE if plan.recursive else 0),
+                plan.attrs,
+                0,
+                plan.propagation,
             )
     return fds
 
@@ -412,7 +424,13 @@ def mount_dev(devices: Sequence[Device], console_fd: int, skip: Iterable[str] = 
         if dev.uid or dev.gid:
             os.chown(path, dev.uid, dev.gid)
     os.mkdir("/dev/pts", 0o755)
-    sc.mount("devpts", "/dev/pts", "devpts", sc.MS_NOSUID | sc.MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620,gid=5")
+    sc.mount(
+        "devpts",
+        "/dev/pts",
+        "devpts",
+        sc.MS_NOSUID | sc.MS_NOEXEC,
+        "newinstance,ptmxmode=0666,mode=0620,gid=5",
+    )
     if "/dev/shm" not in skipped:
         os.mkdir("/dev/shm", 0o1777)
         sc.mount("shm", "/dev/shm", "tmpfs", _NOSUID_NODEV_NOEXEC, "mode=1777,size=65536k")
@@ -424,6 +442,7 @@ def mount_dev(devices: Sequence[Device], console_fd: int, skip: Iterable[str] = 
     if console_fd >= 0:
         os.close(os.open("/dev/console", os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o620))
         sc.move_mount(console_fd, "", sc.AT_FDCWD, "/dev/console", sc.MOVE_MOUNT_F_EMPTY_PATH)
+        os.close(console_fd)
 
 
 def mount_sys(readonly: bool) -> None:

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import ctypes
 import os
-import platform
 
 _libc = ctypes.CDLL("libc.so.6", use_errno=True)
 
-MACHINE = platform.machine()
+MACHINE = os.uname().machine
 
 # --- namespaces (clone flags) ---
 CLONE_NEWTIME = 0x00000080
@@ -172,7 +171,9 @@ def _enc(path: str | bytes | None) -> bytes | None:
     return os.fsencode(path)
 
 
-def mount(source: str | None, target: str, fstype: str | None, flags: int = 0, data: str | None = None) -> None:
+def mount(
+    source: str | None, target: str, fstype: str | None, flags: int = 0, data: str | None = None
+) -> None:
     if _mount(_enc(source), _enc(target), _enc(fstype), flags, _enc(data)) != 0:
         raise _fail(target)
 
@@ -238,7 +239,11 @@ class _CapHeader(ctypes.Structure):
 
 
 class _CapData(ctypes.Structure):
-    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
+    _fields_ = [
+        ("effective", ctypes.c_uint32),
+        ("permitted", ctypes.c_uint32),
+        ("inheritable", ctypes.c_uint32),
+    ]
 
 
 _capget = _libc.capget
@@ -300,7 +305,9 @@ class _MountAttr(ctypes.Structure):
 
 def open_tree(dirfd: int, path: str, flags: int) -> int:
     """Return an fd for a detached copy (with OPEN_TREE_CLONE) of the mount at ``path``."""
-    res = _syscall(_c_long(SYS_OPEN_TREE), ctypes.c_int(dirfd), ctypes.c_char_p(_enc(path)), ctypes.c_uint(flags))
+    res = _syscall(
+        _c_long(SYS_OPEN_TREE), ctypes.c_int(dirfd), ctypes.c_char_p(_enc(path)), ctypes.c_uint(flags)
+    )
     if res < 0:
         raise _fail(path or f"fd {dirfd}")
     return int(res)
@@ -319,7 +326,9 @@ def move_mount(from_dfd: int, from_path: str, to_dfd: int, to_path: str, flags: 
         raise _fail(to_path or f"fd {to_dfd}")
 
 
-def mount_setattr(dirfd: int, path: str, flags: int, attr_set: int, attr_clr: int = 0, propagation: int = 0) -> None:
+def mount_setattr(
+    dirfd: int, path: str, flags: int, attr_set: int, attr_clr: int = 0, propagation: int = 0
+) -> None:
     attr = _MountAttr(attr_set, attr_clr, propagation, 0)
     res = _syscall(
         _c_long(SYS_MOUNT_SETATTR),

@@ -1,0 +1,99 @@
+"""Volume commands: volume create, ls, inspect, rm, prune."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from . import output
+from .commands import engine
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    g = sub.add_parser("volume", help="Manage volumes")
+    vs = g.add_subparsers(dest="volume_command", metavar="COMMAND")
+    p = vs.add_parser("create", help="Create a volume")
+    p.add_argument("-l", "--label", action="append", default=[])
+    p.add_argument("name", nargs="?")
+    p.set_defaults(handler=cmd_create)
+    for name in ("ls", "list"):
+        p = vs.add_parser(name, help="List volumes")
+        p.add_argument("-q", "--quiet", action="store_true")
+        p.add_argument("--format")
+        p.set_defaults(handler=cmd_ls)
+    p = vs.add_parser("inspect", help="Display detailed information on one or more volumes")
+    p.add_argument("names", nargs="+")
+    p.set_defaults(handler=cmd_inspect)
+    for name in ("rm", "remove"):
+        p = vs.add_parser(name, help="Remove one or more volumes")
+        p.add_argument("-f", "--force", action="store_true")
+        p.add_argument("names", nargs="+")
+        p.set_defaults(handler=cmd_rm)
+    p = vs.add_parser("prune", help="Remove unused volumes")
+    p.add_argument("-f", "--force", action="store_true")
+    p.add_argument("-a", "--all", action="store_true")
+    p.set_defaults(handler=cmd_prune)
+
+
+def cmd_create(a: argparse.Namespace) -> int:
+    labels = dict(lab.partition("=")[::2] for lab in a.label)
+    print(engine().volumes.create(a.name, labels).name)
+    return 0
+
+
+def cmd_ls(a: argparse.Namespace) -> int:
+    vols = engine().volumes.list()
+    if a.quiet:
+        for v in vols:
+            print(v.name)
+        return 0
+    output.emit(a.format, ["DRIVER", "VOLUME NAME"], ["Driver", "Name"],
+                [{"Driver": "local", "Name": v.name, "Mountpoint": v.mountpoint} for v in vols])
+    return 0
+
+
+def cmd_inspect(a: argparse.Namespace) -> int:
+    from engine import DockyardError
+
+    eng = engine()
+    docs, status = [], 0
+    for n in a.names:
+        try:
+            v = eng.volumes.get(n)
+        except DockyardError as e:
+            sys.stderr.write(f"Error: {e}\n")
+            status = 1
+            continue
+        docs.append({"CreatedAt": v.created, "Driver": "local", "Labels": v.labels, "Mountpoint": v.mountpoint,
+                     "Name": v.name, "Options": None, "Scope": "local"})
+    output.print_json(docs)
+    return status
+
+
+def cmd_rm(a: argparse.Namespace) -> int:
+    from engine import DockyardError
+
+    eng = engine()
+    status = 0
+    for n in a.names:
+        try:
+            eng.volumes.remove(n, force=a.force)
+            print(n)
+        except DockyardError as e:
+            sys.stderr.write(f"Error: {e}\n")
+            status = 1
+    return status
+
+
+def cmd_prune(a: argparse.Namespace) -> int:
+    if not a.force and sys.stdin.isatty():
+        sys.stderr.write("WARNING! This will remove all local volumes not used by at least one container.\n"
+                         "Are you sure you want to continue? [y/N] ")
+        if input().strip().lower() not in ("y", "yes"):
+            return 0
+    removed = engine().volumes.prune()
+    if removed:
+        print("Deleted Volumes:")
+        print("\n".join(removed) + "\n")
+    print("Total reclaimed space: 0B")
+    return 0

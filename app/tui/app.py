@@ -1,0 +1,336 @@
+"""The dockyard app: owns the engine, the settings, the background feeds and the data the panes show.
+
+Every engine call runs in a worker thread (``call``); results and errors come back to the UI thread, errors
+as notifications (the app never leaves the screen because an operation failed). Lists are reloaded when
+the engine's event log says something changed (any process's change), coalesced so a burst of events costs
+one reload.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable
+from typing import Any, ClassVar
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from engine import Container, DockyardError, Engine, Image
+from themes import DEFAULT_THEME, THEMES
+
+from . import keymap
+from .config import Config
+from .dialogs.confirm import ConfirmDialog
+from .dialogs.run import RunRequest
+from .feeds import EventFeed, StatsFeed
+from .layer_loader import build_report
+from .messages import DataLoaded, EngineChanged, Snapshot, StatsSampled
+from .screens.help import HelpScreen
+from .screens.main import MainScreen
+from .stats_history import StatsHistory
+from .terminal_session import AttachBackend, PtyBackend, TerminalSession
+from .widgets.terminal import TerminalView
+from .widgets.terminal_pane import TerminalPane
+
+THEME_DEFAULTS = {
+    "layer-added": "green",
+    "layer-modified": "yellow",
+    "layer-removed": "red",
+    "log-stderr": "red",
+    "log-match": "black on yellow",
+}
+
+
+class DockyardApp(App[int]):
+    CSS_PATH = "app.tcss"
+    TITLE = "dockyard"
+    BINDINGS: ClassVar = [Binding("ctrl+q", "quit", "Quit", show=False, priority=True)]
+
+    def __init__(
+        self,
+        engine: Engine,
+        config: Config | None = None,
+        clock: Callable[[], float] = time.time,
+        feeds: bool = True,
+    ) -> None:
+        self.engine = engine
+        self.config = config or Config()
+        self.clock = clock
+        self.use_feeds = feeds
+        self.snapshot = Snapshot()
+        self.history = StatsHistory()
+        self._reload_lock = threading.Lock()
+        self._reload_running = False
+        self._reload_again = False
+        self._reload_timer: Any = None
+        self.event_feed: EventFeed | None = None
+        self.stats_feed: StatsFeed | None = None
+        self.loaded = threading.Event()  # the first lists are on screen (benchmarks and tests wait on it)
+        super().__init__()
+        for theme in THEMES.values():
+            self.register_theme(theme)
+        self.theme = self.config.theme if self.config.theme in self.available_themes else DEFAULT_THEME
+
+    # -- set-up ------------------------------------------------------------------------------------------------
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        return dict(THEME_DEFAULTS)
+
+    def get_default_screen(self) -> Screen[Any]:
+        return MainScreen()
+
+    @property
+    def main(self) -> MainScreen:
+        for screen in self.screen_stack:
+            if isinstance(screen, MainScreen):
+                return screen
+        raise LookupError("main screen")
+
+    def on_mount(self) -> None:
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
+        if self.config.keys:
+            self.set_keymap(self.config.keys)
+        if self.config.problem:
+            self.notify(self.config.problem, severity="warning", timeout=8)
+        self.reload()
+        if self.use_feeds:
+            self.event_feed = EventFeed(self.engine, self.post_message)
+            self.event_feed.start()
+            self.stats_feed = StatsFeed(self.engine, self.post_message)
+            self.stats_feed.start()
+        self.set_interval(15, self._tick)
+
+    def on_unmount(self) -> None:
+        for feed in (self.event_feed, self.stats_feed):
+            if feed is not None:
+                feed.stop()
+
+    def _tick(self) -> None:
+        """Durations in the lists ("Up 3 minutes") age: redraw them now and then from what is loaded."""
+        if any(c.running for c in self.snapshot.containers):
+            self.reload()
+
+    def _theme_changed(self, theme: Any) -> None:
+        name = getattr(theme, "name", str(theme))
+        if name != self.config.theme:
+            self.config.theme = name
+            try:
+                self.config.save()
+            except OSError as e:
+                self.notify(f"Could not save the settings: {e}", severity="warning")
+
+    # -- engine calls ------------------------------------------------------------------------------------------
+    def call(
+        self,
+        label: str,
+        fn: Callable[..., Any],
+        *args: Any,
+        done: Callable[[Any], None] | None = None,
+        failed: Callable[[str], None] | None = None,
+        **kw: Any,
+    ) -> None:
+        """Run ``fn(*args, **kw)`` in a worker thread; ``done(result)`` runs on the UI thread afterwards."""
+
+        def work() -> None:
+            try:
+                result = fn(*args, **kw)
+            except DockyardError as e:
+                self._report(label, str(e), failed)
+                return
+            except Exception as e:  # an unexpected failure is shown too, never raised into the UI
+                self._report(label, f"{type(e).__name__}: {e}", failed)
+                return
+            if done is not None:
+                self.call_from_thread(done, result)
+
+        self.run_worker(work, name=label, group="engine", thread=True, exit_on_error=False)
+
+    def _report(self, label: str, error: str, failed: Callable[[str], None] | None) -> None:
+        def show() -> None:
+            self.notify(error, title=f"{label} failed", severity="error", timeout=8)
+            if failed is not None:
+                failed(error)
+
+        try:
+            self.call_from_thread(show)
+        except RuntimeError:
+            pass
+
+    def reload(self) -> None:
+        """Re-read the lists in a worker (one at a time; a request during a reload runs once more after it)."""
+        with self._reload_lock:
+            if self._reload_running:
+                self._reload_again = True
+                return
+            self._reload_running = True
+        self.run_worker(self._reload_work, name="reload", group="reload", thread=True, exit_on_error=False)
+
+    def _reload_work(self) -> None:
+        while True:
+            snap = Snapshot()
+            try:
+                snap.containers = self.engine.containers.list(all=True)
+                snap.images = self.engine.images.list()
+                for c in snap.containers:
+                    snap.image_users[c.image_id] = snap.image_users.get(c.image_id, 0) + 1
+            except Exception as e:
+                self._report("Reload", str(e), None)
+            try:
+                self.post_message(DataLoaded(snap))
+            except RuntimeError:
+                return
+            with self._reload_lock:
+                if not self._reload_again:
+                    self._reload_running = False
+                    return
+                self._reload_again = False
+
+    def on_data_loaded(self, message: DataLoaded) -> None:
+        self.snapshot = message.snapshot
+        try:
+            self.main.on_data_loaded(message)
+        except LookupError:
+            return
+        self.loaded.set()
+
+    def on_engine_changed(self, message: EngineChanged) -> None:
+        if "container" in message.kinds and self.stats_feed is not None:
+            self.stats_feed.changed()
+        if self._reload_timer is None:
+            self._reload_timer = self.set_timer(0.05, self._reload_soon)
+
+    def _reload_soon(self) -> None:
+        self._reload_timer = None
+        self.reload()
+
+    def on_stats_sampled(self, message: StatsSampled) -> None:
+        self.history.add(message.records, message.at)
+        try:
+            self.main.on_stats_sampled(message)
+        except LookupError:
+            pass
+
+    def image_by_id(self, image_id: str) -> Image | None:
+        for im in self.snapshot.images:
+            if im.id == image_id:
+                return im
+        return None
+
+    def load_layers(self, image: Image | None, container: Container | None, done: Callable[[Any], None]) -> None:
+        self.call("Layers", build_report, self.engine, image, container, done=done)
+
+    def pruned(self, report: Any) -> None:
+        from engine.humanize import human_size
+
+        n = len(getattr(report, "deleted", []) or [])
+        self.notify(f"Removed {n} · reclaimed {human_size(getattr(report, 'reclaimed', 0) or 0)}", title="Prune")
+
+    def confirm(self, question: str, detail: str, go: Callable[[], None], ok: str = "Remove") -> None:
+        """Ask first unless the settings say not to."""
+        if not self.config.confirm:
+            go()
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                go()
+
+        self.push_screen(ConfirmDialog(question, detail, ok), answered)
+
+    # -- containers ------------------------------------------------------------------------------------------------
+    def run_container(self, req: RunRequest) -> None:
+        def done(c: Container) -> None:
+            self.notify(f"Started {c.name} ({c.short_id})", title="Run")
+            if not req.detach:
+                self.main.tabs.active = "tab-terminal"
+                self.open_attach(c, f"{c.name}:attach")
+
+        self.call(f"Run {req.image}", self.engine.containers.run, req.image, req.options, done=done)
+
+    def open_shell(self, c: Container, title: str, argv: list[str]) -> None:
+        exec_pty = getattr(self.engine.containers, "exec_pty", None)
+        if exec_pty is None:
+            self.notify("This engine cannot open a shell yet.", severity="warning")
+            return
+        pane = self.main.query_one(TerminalPane)
+        size = pane.size
+        rows, cols = max(5, size.height - 2), max(20, size.width)
+
+        def started(pty: Any) -> None:
+            session = TerminalSession(title, PtyBackend(pty), cols, rows)
+            self.run_worker(pane.add_session(session), exit_on_error=False)
+
+        self.call(f"Shell in {c.name}", exec_pty, c.id, argv, env=["TERM=xterm-256color"], rows=rows, cols=cols,
+                  done=started)
+
+    def open_attach(self, c: Container, title: str) -> None:
+        pane = self.main.query_one(TerminalPane)
+        size = pane.size
+
+        def started(att: Any) -> None:
+            session = TerminalSession(title, AttachBackend(att), max(20, size.width), max(5, size.height - 2))
+            self.run_worker(pane.add_session(session), exit_on_error=False)
+
+        self.call(f"Attach {c.name}", self.engine.containers.attach, c.id, done=started)
+
+    async def close_terminal(self) -> None:
+        pane = self.main.query_one(TerminalPane)
+        view = pane.active
+        if view is not None:
+            await pane.close_session(view)
+
+    # -- keys, help, palette --------------------------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # inside a terminal session ctrl+p and ctrl+q belong to the container's programs
+        if action in ("command_palette", "quit") and isinstance(self.focused, TerminalView):
+            return False
+        return True
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.config.keys))
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        main = self.main if isinstance(screen, MainScreen) else None
+        if main is None:
+            return
+        for k in keymap.KEYS:
+            if k.scope not in ("app", "images") or k.action.startswith(("jump", "tab", "focus_")):
+                continue
+            action = k.action.removeprefix("screen.")
+            method = getattr(main, f"action_{action}", None)
+            if method is None:
+                continue
+            keys = keymap.display(self.config.keys.get(k.id, k.keys))
+            yield SystemCommand(k.description, f"key: {keys}", method)
+        for tab, title in (("tab-layers", "Layers"), ("tab-logs", "Logs"), ("tab-stats", "Stats"),
+                           ("tab-inspect", "Inspect"), ("tab-terminal", "Terminal")):
+            yield SystemCommand(f"Show {title}", f"open the {title} tab", lambda t=tab: main.open_tab(t))
+        yield SystemCommand("Prune stopped containers", "remove every container that is not running",
+                            lambda: self.confirm("Prune stopped containers?", "Every stopped container is removed.",
+                                                 lambda: self.call("Prune containers", self.engine.containers.prune,
+                                                                   done=self.pruned), ok="Prune"))
+        yield SystemCommand("Prune unused images", "remove dangling images no container uses",
+                            lambda: self.confirm("Prune unused images?", "Dangling images are deleted.",
+                                                 lambda: self.call("Prune images", self.engine.images.prune,
+                                                                   done=self.pruned), ok="Prune"))
+        yield SystemCommand("New shell session", "open another shell in the selected container",
+                            lambda: main.container and self.open_shell(main.container, f"{main.container.name}:sh",
+                                                                       ["/bin/sh"]))
+        yield SystemCommand("Close terminal session", "end the shown terminal session", self.close_terminal)
+        confirm_state = "on" if self.config.confirm else "off"
+        yield SystemCommand(f"Confirmations: {confirm_state}", "ask before removing and pruning (toggle)",
+                            self.toggle_confirm)
+        for name in THEMES:
+            yield SystemCommand(f"Theme: {name}", "switch the colour theme (remembered)",
+                                lambda n=name: setattr(self, "theme", n))
+
+    def toggle_confirm(self) -> None:
+        self.config.confirm = not self.config.confirm
+        try:
+            self.config.save()
+        except OSError as e:
+            self.notify(f"Could not save the settings: {e}", severity="warning")
+        self.notify(f"Confirmations are {'on' if self.config.confirm else 'off'}.")

@@ -1,0 +1,174 @@
+"""Build an image from a Dockerfile: context directory, Dockerfile, tag, build arguments, and the build's
+progress streamed into the dialog while it runs (in a worker; the app stays usable)."""
+
+from __future__ import annotations
+
+import inspect
+import os
+from collections.abc import Callable, Iterable
+from typing import Any, ClassVar
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, RichLog, Static
+
+from ..forms import FormError, parse_build_args
+from .base import Dialog
+
+
+class BuildDialog(ModalScreen[str]):
+    BINDINGS: ClassVar = [Binding("escape", "close", "Close", show=False)]
+    DEFAULT_CSS = Dialog.DEFAULT_CSS.replace("Dialog", "BuildDialog") + """
+    BuildDialog #build-log { height: 10; border: round $panel; background: $background; }
+    """
+
+    class Line(Message):
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
+    class Finished(Message):
+        def __init__(self, image_id: str, error: str) -> None:
+            super().__init__()
+            self.image_id = image_id
+            self.error = error
+
+    def __init__(self, builder: Callable[..., Any] | None, context: str = "") -> None:
+        super().__init__()
+        self.builder = builder
+        self.context = context or os.getcwd()
+        self.running = False
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Label("Build an image", id="dialog-title")
+            with VerticalScroll(id="dialog-body"):
+                yield Dialog.row("Context", Input(self.context, id="context", compact=True))
+                yield Dialog.row("Dockerfile", Input(placeholder="Dockerfile", id="dockerfile", compact=True))
+                yield Dialog.row("Tag", Input(placeholder="myimage:latest", id="tag", compact=True))
+                yield Dialog.row("Build args", Input(placeholder="NAME=value, OTHER=value", id="args", compact=True))
+            yield RichLog(id="build-log", wrap=True, markup=False)
+            yield Static("" if self.builder else "This engine cannot build images yet.", id="dialog-error")
+            with Horizontal(id="dialog-buttons"):
+                yield Button("Close", id="cancel", compact=True)
+                yield Button("Build", id="ok", variant="primary", compact=True, disabled=self.builder is None)
+
+    def on_mount(self) -> None:
+        self.query_one("#tag", Input).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "ok":
+            self.start()
+        else:
+            self.action_close()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.start()
+
+    def action_close(self) -> None:
+        if self.running:
+            self.notify("The build goes on in the background; its result will be shown when it ends.")
+        self.dismiss(None)
+
+    def start(self) -> None:
+        if self.builder is None or self.running:
+            return
+        try:
+            args = parse_build_args(self.query_one("#args", Input).value)
+        except FormError as e:
+            self.query_one("#dialog-error", Static).update(str(e))
+            return
+        context = os.path.abspath(os.path.expanduser(self.query_one("#context", Input).value.strip() or "."))
+        if not os.path.isdir(context):
+            self.query_one("#dialog-error", Static).update(f"context: {context} is not a directory")
+            return
+        self.query_one("#dialog-error", Static).update("")
+        self.running = True
+        self.query_one("#ok", Button).disabled = True
+        self.query_one("#build-log", RichLog).clear()
+        self._build(
+            context,
+            self.query_one("#dockerfile", Input).value.strip(),
+            self.query_one("#tag", Input).value.strip(),
+            args,
+        )
+
+    @work(thread=True, exclusive=True, group="build")
+    def _build(self, context: str, dockerfile: str, tag: str, args: dict[str, str]) -> None:
+        assert self.builder is not None
+        try:
+            result = call_build(self.builder, context, dockerfile, tag, args, lambda s: self.post_message(self.Line(s)))
+        except Exception as e:  # every failure is shown, the app stays up
+            self.post_message(self.Finished("", str(e) or type(e).__name__))
+            return
+        self.post_message(self.Finished(result, ""))
+
+    def on_build_dialog_line(self, message: Line) -> None:
+        self.query_one("#build-log", RichLog).write(message.text)
+
+    def on_build_dialog_finished(self, message: Finished) -> None:
+        self.running = False
+        self.query_one("#ok", Button).disabled = False
+        log = self.query_one("#build-log", RichLog)
+        if message.error:
+            log.write(f"ERROR: {message.error}")
+            self.query_one("#dialog-error", Static).update(message.error)
+            self.app.notify(message.error, title="Build failed", severity="error")
+        else:
+            log.write(f"Successfully built {message.image_id}")
+            self.app.notify(f"Built {message.image_id[:19]}", title="Build")
+
+
+def call_build(
+    builder: Callable[..., Any],
+    context: str,
+    dockerfile: str,
+    tag: str,
+    args: dict[str, str],
+    emit: Callable[[str], None],
+) -> str:
+    """Call the engine's build with the names its signature uses; stream what it reports through ``emit``."""
+    params = inspect.signature(builder).parameters
+    kw: dict[str, Any] = {}
+    for names, value in (
+        (("dockerfile",), dockerfile or None),
+        (("tags",), [tag] if tag else []),
+        (("tag",), tag or None),
+        (("buildargs", "build_args", "args"), args),
+    ):
+        for name in names:
+            if name in params and value is not None:
+                kw[name] = value
+                break
+    if "progress" in params:
+        kw["progress"] = lambda *a: emit(_progress_text(a[0] if len(a) == 1 else a))
+    first = next(iter(params), None)
+    if first in ("path", "context", "context_dir"):
+        kw[first] = context
+        result = builder(**kw)
+    else:
+        result = builder(context, **kw)
+    if isinstance(result, Iterable) and not isinstance(result, str | bytes | tuple):
+        image_id = ""
+        for item in result:
+            emit(_progress_text(item))
+            image_id = getattr(item, "image_id", "") or image_id
+        return image_id
+    if isinstance(result, tuple):
+        return str(result[0])
+    return str(getattr(result, "id", result))
+
+
+def _progress_text(item: Any) -> str:
+    if isinstance(item, tuple):
+        return str(item[0])
+    for attr in ("message", "text", "stream"):
+        if hasattr(item, attr):
+            return str(getattr(item, attr)).rstrip("\n")
+    return str(item).rstrip("\n")

@@ -1,0 +1,96 @@
+"""The app's two long-running background threads: engine events and resource sampling.
+
+``EventFeed`` follows the engine's event log (inotify-driven inside the engine) and tells the app what kind
+of thing changed, so lists refresh within a fraction of a second of a change made by any process.
+``StatsFeed`` samples every running container once a second (one pass over all of them) and sleeps while
+nothing runs. Both are daemon threads that stop with the app; neither touches a widget: they post messages.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from engine import Engine
+from engine.stats import Sampler
+
+from .messages import EngineChanged, StatsSampled
+
+Post = Callable[[Any], object]
+
+
+def _safe(post: Post, message: Any) -> bool:
+    try:
+        post(message)
+        return True
+    except RuntimeError:  # the app's loop is closed: we are shutting down
+        return False
+
+
+class EventFeed(threading.Thread):
+    def __init__(self, engine: Engine, post: Post) -> None:
+        super().__init__(name="dockyard-events", daemon=True)
+        self.engine = engine
+        self.post = post
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopped.is_set():
+            try:
+                offset = self.engine.event_offset()
+                for event in self.engine.events(since_offset=offset):
+                    if self.stopped.is_set() or not _safe(self.post, EngineChanged({event.type})):
+                        return
+            except Exception:
+                if self.stopped.wait(2.0):
+                    return
+
+    def stop(self) -> None:
+        self.stopped.set()
+
+
+class StatsFeed(threading.Thread):
+    def __init__(self, engine: Engine, post: Post, interval: float = 1.0) -> None:
+        super().__init__(name="dockyard-stats", daemon=True)
+        self.engine = engine
+        self.post = post
+        self.interval = interval
+        self.stopped = threading.Event()
+        self.dirty = threading.Event()  # the set of running containers may have changed
+        self.dirty.set()
+
+    def run(self) -> None:
+        sampler = Sampler()
+        targets: list[Any] = []
+        while not self.stopped.is_set():
+            if self.dirty.is_set():
+                self.dirty.clear()
+                try:
+                    targets = self.engine.containers.stats_targets()
+                except Exception:
+                    targets = []
+                sampler = Sampler() if not targets else sampler
+            if not targets:
+                if not _safe(self.post, StatsSampled([], time.monotonic())):
+                    return
+                self.dirty.wait(30.0)  # nothing runs: sleep until a container starts
+                continue
+            try:
+                records = sampler.update(targets)
+            except Exception:
+                records = []
+                self.dirty.set()
+            if not _safe(self.post, StatsSampled(records, time.monotonic())):
+                return
+            if len(records) < len(targets):
+                self.dirty.set()  # one of them stopped
+            self.stopped.wait(self.interval)
+
+    def changed(self) -> None:
+        self.dirty.set()
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.dirty.set()

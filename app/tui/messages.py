@@ -1,0 +1,63 @@
+"""Messages the app's background work posts to the UI thread (workers never touch widgets themselves)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from textual.message import Message
+
+from engine import Container, Image
+from engine.stats import StatsRecord
+
+
+@dataclass
+class Snapshot:
+    """What the lists show: every container and image, read in one worker pass."""
+
+    containers: list[Container] = field(default_factory=list)
+    images: list[Image] = field(default_factory=list)
+    image_users: dict[str, int] = field(default_factory=dict)  # image id -> containers using it
+
+
+class DataLoaded(Message):
+    def __init__(self, snapshot: Snapshot) -> None:
+        super().__init__()
+        self.snapshot = snapshot
+
+
+class EngineChanged(Message):
+    """Another process (or this one) changed something under the engine root."""
+
+    def __init__(self, kinds: set[str]) -> None:
+        super().__init__()
+        self.kinds = kinds
+
+
+class StatsSampled(Message):
+    def __init__(self, records: list[StatsRecord], at: float) -> None:
+        super().__init__()
+        self.records = records
+        self.at = at
+
+
+class ContainerSelected(Message):
+    def __init__(self, container: Container | None) -> None:
+        super().__init__()
+        self.container = container
+
+
+class ImageSelected(Message):
+    def __init__(self, image: Image | None) -> None:
+        super().__init__()
+        self.image = image
+
+
+class EngineResult(Message):
+    """An engine call made from a worker finished (``error`` is set when it failed)."""
+
+    def __init__(self, what: str, result: Any = None, error: str = "") -> None:
+        super().__init__()
+        self.what = what
+        self.result = result
+        self.error = error

@@ -1,0 +1,505 @@
+"""The main screen: Containers and Images lists on the left, the detail tabs (Layers, Logs, Stats, Inspect,
+Terminal) on the right, a filter bar and the key footer. Every container and image action lives here; the
+engine calls themselves run in workers through ``DockyardApp.call``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widget import Widget
+from textual.widgets import Footer, Input, Static, TabbedContent, TabPane
+
+from engine import Container, Image
+
+from .. import keymap
+from ..dialogs.build import BuildDialog
+from ..dialogs.commit import CommitDialog, CommitRequest
+from ..dialogs.confirm import ConfirmDialog
+from ..dialogs.rename import RenameDialog
+from ..dialogs.run import RunDialog, RunRequest
+from ..dialogs.tag import TagDialog
+from ..formatting import repo_tag
+from ..messages import ContainerSelected, DataLoaded, ImageSelected, StatsSampled
+from ..widgets.containers_table import ContainersTable
+from ..widgets.images_table import ImagesTable
+from ..widgets.inspect_tree import InspectTree
+from ..widgets.layers_pane import LayersPane
+from ..widgets.log_view import LogView
+from ..widgets.logs_pane import LogsPane
+from ..widgets.resource_table import ResourceTable
+from ..widgets.stats_view import StatsView
+from ..widgets.terminal_pane import TerminalPane
+
+if TYPE_CHECKING:
+    from ..app import DockyardApp
+
+TABS = ("tab-layers", "tab-logs", "tab-stats", "tab-inspect", "tab-terminal")
+SHELL = ["/bin/sh", "-c", "if [ -x /bin/bash ]; then exec /bin/bash; else exec /bin/sh; fi"]
+
+
+class MainScreen(Screen[None]):
+    BINDINGS: ClassVar = keymap.bindings("app")
+    AUTO_FOCUS = "#containers"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.container: Container | None = None
+        self.image: Image | None = None
+        self.subject = "container"  # what the detail tabs show: the selected container or image
+        self._details_timer: Timer | None = None
+        self._shown: dict[str, Any] = {}  # tab -> what it shows now (to skip needless reloads)
+        self.filter_target: Widget | None = None
+
+    @property
+    def dapp(self) -> DockyardApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield Static("dockyard", id="topbar")
+        with Horizontal(id="main"):
+            with Vertical(id="lists"):
+                yield ContainersTable(clock=self.dapp.clock, id="containers", classes="pane")
+                yield ImagesTable(clock=self.dapp.clock, id="images", classes="pane")
+            with TabbedContent(id="details", classes="pane", initial="tab-layers"):
+                with TabPane("Layers", id="tab-layers"):
+                    yield LayersPane(id="layers")
+                with TabPane("Logs", id="tab-logs"):
+                    yield LogsPane(id="logs")
+                with TabPane("Stats", id="tab-stats"):
+                    yield StatsView(id="stats")
+                with TabPane("Inspect", id="tab-inspect"):
+                    yield InspectTree(id="inspect")
+                with TabPane("Terminal", id="tab-terminal"):
+                    yield TerminalPane(id="terminal")
+        yield Input(placeholder="filter (enter: keep, escape: clear)", id="filter", compact=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#details").border_title = "[3] Details"
+        self.update_topbar()
+
+    # -- widgets -------------------------------------------------------------------------------------------
+    @property
+    def containers(self) -> ContainersTable:
+        return self.query_one(ContainersTable)
+
+    @property
+    def images(self) -> ImagesTable:
+        return self.query_one(ImagesTable)
+
+    @property
+    def tabs(self) -> TabbedContent:
+        return self.query_one("#details", TabbedContent)
+
+    def update_topbar(self) -> None:
+        snap = self.dapp.snapshot
+        running = sum(1 for c in snap.containers if c.running)
+        self.query_one("#topbar", Static).update(
+            f"[b]dockyard[/b]  [dim]{self.dapp.engine.root}[/]  ·  {running} running / "
+            f"{len(snap.containers)} containers  ·  {len(snap.images)} images"
+        )
+
+    # -- data ------------------------------------------------------------------------------------------------
+    def on_data_loaded(self, message: DataLoaded) -> None:
+        snap = message.snapshot
+        self.images.users = snap.image_users
+        self.containers.show(snap.containers)
+        self.images.show(snap.images)
+        self.container = self.containers.current
+        self.image = self.images.current
+        self.update_topbar()
+        self.schedule_details(force=False)
+
+    def on_stats_sampled(self, message: StatsSampled) -> None:
+        self.containers.update_stats(message.records)
+        if self.tabs.active == "tab-stats":
+            self.query_one(StatsView).show(self.dapp.history)
+
+    def on_container_selected(self, message: ContainerSelected) -> None:
+        self.container = message.container
+        self.subject = "container"
+        self.schedule_details()
+
+    def on_image_selected(self, message: ImageSelected) -> None:
+        self.image = message.image
+        self.subject = "image"
+        self.schedule_details()
+
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        if event.tabbed_content.id == "details":
+            self.schedule_details(delay=0)
+
+    def schedule_details(self, delay: float = 0.15, force: bool = True) -> None:
+        """Refresh the active detail tab a moment after the selection settles (cursor runs stay cheap)."""
+        if self._details_timer is not None:
+            self._details_timer.stop()
+        if force:
+            self._shown.pop(self.tabs.active, None)
+        self._details_timer = self.set_timer(delay, self.refresh_details) if delay else None
+        if not delay:
+            self.refresh_details()
+
+    def refresh_details(self) -> None:
+        tab = self.tabs.active
+        c = self.container if self.subject == "container" else None
+        if tab == "tab-layers":
+            self.show_layers()
+        elif tab == "tab-logs":
+            self.show_logs()
+        elif tab == "tab-stats":
+            stats = self.query_one(StatsView)
+            stats.select(self.container.id if self.container else None, self.container.name if self.container else "")
+            stats.show(self.dapp.history)
+        elif tab == "tab-inspect":
+            if c is not None:
+                key = ("c", c.id, c.status)
+                if self._shown.get(tab) != key:
+                    self._shown[tab] = key
+                    self.dapp.call("Inspect", self.dapp.engine.containers.inspect, c.id,
+                                   done=lambda d, n=c.name: self.query_one(InspectTree).show_json(n, d))
+            elif self.image is not None:
+                im = self.image
+                key = ("i", im.id)
+                if self._shown.get(tab) != key:
+                    self._shown[tab] = key
+                    self.dapp.call("Inspect", self.dapp.engine.images.inspect, im.id,
+                                   done=lambda d, n=repo_tag(im.tags): self.query_one(InspectTree).show_json(n, d))
+
+    def show_layers(self) -> None:
+        c = self.container if self.subject == "container" else None
+        im = self.image if c is None else self.dapp.image_by_id(c.image_id)
+        key = (c.id if c else None, c.status if c else None, im.id if im else None)
+        if self._shown.get("tab-layers") == key:
+            return
+        self._shown["tab-layers"] = key
+        if im is None and c is None:
+            self.query_one(LayersPane).show_report(None)
+            return
+        self.dapp.load_layers(im, c, lambda report: self._layers_loaded(key, report))
+
+    def _layers_loaded(self, key: Any, report: Any) -> None:
+        if self._shown.get("tab-layers") == key:
+            self.query_one(LayersPane).show_report(report)
+
+    def show_logs(self) -> None:
+        c = self.container
+        view = self.query_one(LogView)
+        if c is None:
+            self._shown.pop("tab-logs", None)
+            view.close()
+            return
+        key = c.id
+        if self._shown.get("tab-logs") == key:
+            return
+        self._shown["tab-logs"] = key
+
+        def opened(info: dict[str, Any]) -> None:
+            path = info.get("LogPath") or ""
+            if self._shown.get("tab-logs") == key and path:
+                view.open(path, c.name)
+
+        self.dapp.call("Logs", self.dapp.engine.containers.inspect, c.id, done=opened)
+
+    # -- focus and panes ------------------------------------------------------------------------------------
+    def panes(self) -> list[Widget]:
+        return [self.containers, self.images, self.details_focus_target()]
+
+    def details_focus_target(self) -> Widget:
+        tab = self.tabs.active
+        if tab == "tab-logs":
+            return self.query_one(LogView)
+        if tab == "tab-stats":
+            return self.query_one(StatsView)
+        if tab == "tab-inspect":
+            return self.query_one(InspectTree)
+        if tab == "tab-terminal":
+            term = self.query_one(TerminalPane)
+            return term.active or term
+        return self.query_one("#layers-table")
+
+    def _pane_index(self) -> int:
+        focused = self.focused
+        if focused is None:
+            return 0
+        if focused is self.containers:
+            return 0
+        if focused is self.images:
+            return 1
+        return 2
+
+    def action_focus_next_pane(self) -> None:
+        self.panes()[(self._pane_index() + 1) % 3].focus()
+
+    def action_focus_previous_pane(self) -> None:
+        self.panes()[(self._pane_index() - 1) % 3].focus()
+
+    def action_jump(self, n: int) -> None:
+        self.panes()[max(1, min(3, n)) - 1].focus()
+
+    def action_tab(self, step: int) -> None:
+        i = TABS.index(self.tabs.active) if self.tabs.active in TABS else 0
+        self.tabs.active = TABS[(i + step) % len(TABS)]
+
+    def open_tab(self, tab: str, focus: bool = True) -> None:
+        self.tabs.active = tab
+        self.schedule_details(delay=0, force=False)
+        if focus:
+            self.call_after_refresh(lambda: self.details_focus_target().focus())
+
+    def on_terminal_pane_left(self, _message: TerminalPane.Left) -> None:
+        self.containers.focus()
+
+    def on_terminal_pane_session_ended(self, message: TerminalPane.SessionEnded) -> None:
+        code = "" if message.code is None else f" (exit code {message.code})"
+        self.notify(f"{message.title} ended{code}", title="Terminal")
+
+    # -- filter --------------------------------------------------------------------------------------------------
+    def action_filter(self) -> None:
+        focused = self.focused
+        if isinstance(focused, ResourceTable):
+            target: Widget = focused
+        elif focused is not None and any(isinstance(a, LayersPane) for a in focused.ancestors_with_self):
+            target = self.query_one(LayersPane)
+        else:
+            target = self.containers
+        self.filter_target = target
+        box = self.query_one("#filter", Input)
+        box.value = getattr(target, "filter_text", "") or getattr(
+            target.query_one("FileTree") if isinstance(target, LayersPane) else target, "filter_text", ""
+        )
+        box.add_class("shown")
+        box.focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "filter" and self.filter_target is not None:
+            self.filter_target.set_filter(event.value)  # type: ignore[attr-defined]
+            self._title_filter(self.filter_target, event.value)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "filter":
+            event.stop()
+            self._close_filter()
+
+    def _close_filter(self, clear: bool = False) -> None:
+        box = self.query_one("#filter", Input)
+        target = self.filter_target
+        if clear and target is not None:
+            target.set_filter("")  # type: ignore[attr-defined]
+            self._title_filter(target, "")
+        box.remove_class("shown")
+        if target is not None:
+            (target.query_one("FileTree") if isinstance(target, LayersPane) else target).focus()
+        self.filter_target = None
+
+    def _title_filter(self, target: Widget, text: str) -> None:
+        base = {"containers": "[1] Containers", "images": "[2] Images"}.get(target.id or "")
+        if base:
+            target.border_title = f"{base} [filter: {text}]" if text else base
+
+    def key_escape(self) -> None:
+        if self.query_one("#filter", Input).has_class("shown"):
+            self._close_filter(clear=True)
+
+    # -- the selection -------------------------------------------------------------------------------------------
+    def selected_containers(self) -> list[Container]:
+        if self.focused is self.containers or self.subject == "container":
+            return list(self.containers.selection())
+        return [self.container] if self.container else []
+
+    def _need_container(self) -> Container | None:
+        if self.container is None:
+            self.notify("Select a container first.", severity="warning")
+        return self.container
+
+    # -- container actions -----------------------------------------------------------------------------------------
+    def _each(self, label: str, fn: Any, *args: Any, done_text: str = "") -> None:
+        targets = self.selected_containers()
+        if not targets:
+            self.notify("Select a container first.", severity="warning")
+            return
+        for c in targets:
+            self.dapp.call(f"{label} {c.name}", fn, c.id, *args,
+                           done=(lambda _r, n=c.name: self.notify(f"{done_text} {n}")) if done_text else None)
+        self.containers.marked.clear()
+
+    def action_start(self) -> None:
+        self._each("Start", self.dapp.engine.containers.start)
+
+    def action_stop(self) -> None:
+        self._each("Stop", self.dapp.engine.containers.stop, self.dapp.config.stop_timeout)
+
+    def action_restart(self) -> None:
+        self._each("Restart", self.dapp.engine.containers.restart, self.dapp.config.stop_timeout)
+
+    def action_pause(self) -> None:
+        for c in self.selected_containers():
+            if c.status == "paused":
+                self.dapp.call(f"Unpause {c.name}", self.dapp.engine.containers.unpause, c.id)
+            else:
+                self.dapp.call(f"Pause {c.name}", self.dapp.engine.containers.pause, c.id)
+
+    def action_rename(self) -> None:
+        c = self._need_container()
+        if c is None:
+            return
+
+        def renamed(name: str | None) -> None:
+            if name and name != c.name:
+                self.dapp.call(f"Rename {c.name}", self.dapp.engine.containers.rename, c.id, name,
+                               done=lambda _r: self.notify(f"{c.name} is now {name}"))
+
+        self.app.push_screen(RenameDialog(c.name), renamed)
+
+    def action_remove(self) -> None:
+        if self.focused is self.images:
+            self.action_remove_image()
+            return
+        targets = self.selected_containers()
+        if not targets:
+            self.notify("Select a container first.", severity="warning")
+            return
+        names = ", ".join(c.name for c in targets)
+        running = [c for c in targets if c.running]
+
+        def go() -> None:
+            for c in targets:
+                self.dapp.call(f"Remove {c.name}", self.dapp.engine.containers.remove, c.id, force=True)
+            self.containers.marked.clear()
+
+        detail = f"{names}\n\n" + (
+            f"{len(running)} of them running: {'it' if len(running) == 1 else 'they'} will be killed first. "
+            if running
+            else ""
+        ) + "The writable layer is deleted; this cannot be undone."
+        self.dapp.confirm(f"Remove {len(targets)} container{'s' if len(targets) > 1 else ''}?", detail, go)
+
+    def action_shell(self) -> None:
+        c = self._need_container()
+        if c is None:
+            return
+        title = f"{c.name}:sh"
+        term = self.query_one(TerminalPane)
+        existing = term.find(title)
+        self.tabs.active = "tab-terminal"
+        if existing is not None:
+            term.show(existing)
+            return
+        self.dapp.open_shell(c, title, SHELL)
+
+    def action_attach(self) -> None:
+        c = self._need_container()
+        if c is None:
+            return
+        self.tabs.active = "tab-terminal"
+        self.dapp.open_attach(c, f"{c.name}:attach")
+
+    def action_logs(self) -> None:
+        if self._need_container() is not None:
+            self.subject = "container"
+            self.open_tab("tab-logs")
+
+    def action_inspect(self) -> None:
+        self.open_tab("tab-inspect")
+
+    def action_stats(self) -> None:
+        self.open_tab("tab-stats", focus=False)
+
+    def action_wait(self) -> None:
+        c = self._need_container()
+        if c is None:
+            return
+        self.notify(f"Waiting for {c.name} to exit…", title="Wait")
+        self.dapp.call(f"Wait {c.name}", self.dapp.engine.containers.wait, c.id,
+                       done=lambda code: self.notify(f"{c.name} exited with code {code}", title="Wait",
+                                                     severity="information" if code == 0 else "warning"))
+
+    def action_commit(self) -> None:
+        c = self._need_container()
+        if c is None:
+            return
+        commit = getattr(self.dapp.engine.containers, "commit", None)
+        if commit is None:
+            self.notify("This engine cannot commit containers yet.", severity="warning")
+            return
+
+        def chosen(req: CommitRequest | None) -> None:
+            if req is not None:
+                self.dapp.call(f"Commit {c.name}", commit, c.id, req.repo_tag or None, req.message,
+                               done=lambda image_id: self.notify(f"New image {str(image_id)[:19]}", title="Commit"))
+
+        self.app.push_screen(CommitDialog(c.name), chosen)
+
+    def action_build(self) -> None:
+        self.app.push_screen(BuildDialog(getattr(self.dapp.engine.images, "build", None)))
+
+    def action_prune(self) -> None:
+        if self.focused is self.images:
+            self.dapp.confirm(
+                "Prune unused images?", "Every dangling image that no container uses is deleted.",
+                lambda: self.dapp.call("Prune images", self.dapp.engine.images.prune,
+                                       done=self.dapp.pruned), ok="Prune",
+            )
+        else:
+            self.dapp.confirm(
+                "Prune stopped containers?", "Every container that is not running is removed.",
+                lambda: self.dapp.call("Prune containers", self.dapp.engine.containers.prune,
+                                       done=self.dapp.pruned), ok="Prune",
+            )
+
+    def action_reload(self) -> None:
+        self.dapp.reload()
+
+    def action_help(self) -> None:
+        self.dapp.action_help()
+
+    async def action_quit(self) -> None:
+        await self.app.action_quit()
+
+    # -- image actions ---------------------------------------------------------------------------------------------
+    def action_run_image(self) -> None:
+        im = self.images.current
+        if im is None:
+            self.notify("Select an image first.", severity="warning")
+            return
+        name = im.tags[0] if im.tags else im.id
+
+        def chosen(req: RunRequest | None) -> None:
+            if req is not None:
+                self.dapp.run_container(req)
+
+        self.app.push_screen(RunDialog(name), chosen)
+
+    def action_tag(self) -> None:
+        im = self.images.current
+        if im is None:
+            return
+
+        def chosen(tag: str | None) -> None:
+            if tag:
+                self.dapp.call(f"Tag {tag}", self.dapp.engine.images.tag, im.id, tag,
+                               done=lambda _r: self.notify(f"Tagged {tag}", title="Tag"))
+
+        self.app.push_screen(TagDialog(repo_tag(im.tags), list(im.tags)), chosen)
+
+    def action_remove_image(self) -> None:
+        targets = list(self.images.selection())
+        if not targets:
+            return
+        names = ", ".join(repo_tag(i.tags) if i.tags else i.short_id for i in targets)
+
+        def go() -> None:
+            for im in targets:
+                ref = im.tags[0] if len(im.tags) == 1 else im.id
+                # an image with several names goes as a whole (Docker asks for force for that)
+                self.dapp.call(f"Remove {ref}", self.dapp.engine.images.remove, ref, len(im.tags) > 1)
+            self.images.marked.clear()
+
+        self.dapp.confirm(f"Remove {len(targets)} image{'s' if len(targets) > 1 else ''}?", names, go)
+
+    def action_layers(self) -> None:
+        self.subject = "image"
+        self.open_tab("tab-layers")

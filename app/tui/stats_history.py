@@ -1,0 +1,54 @@
+"""A few minutes of resource history per container, built from the sampler's records (rates from deltas)."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+from engine.stats import StatsRecord
+
+HISTORY = 300  # samples: five minutes at one a second
+
+
+@dataclass
+class Series:
+    cpu: deque[float]
+    mem: deque[float]
+    net_rx: deque[float]  # bytes per second
+    net_tx: deque[float]
+    blk_read: deque[float]
+    blk_write: deque[float]
+
+    @classmethod
+    def empty(cls) -> Series:
+        return cls(*(deque(maxlen=HISTORY) for _ in range(6)))
+
+
+class StatsHistory:
+    def __init__(self) -> None:
+        self.series: dict[str, Series] = {}
+        self.latest: dict[str, StatsRecord] = {}
+        self._last: dict[str, tuple[float, StatsRecord]] = {}
+
+    def add(self, records: list[StatsRecord], at: float) -> None:
+        seen = set()
+        for r in records:
+            seen.add(r.id)
+            s = self.series.setdefault(r.id, Series.empty())
+            s.cpu.append(r.cpu_percent)
+            s.mem.append(float(r.memory_usage))
+            prev = self._last.get(r.id)
+            if prev is not None and at > prev[0]:
+                dt = at - prev[0]
+                p = prev[1]
+                s.net_rx.append(max(0.0, (r.net_rx - p.net_rx) / dt))
+                s.net_tx.append(max(0.0, (r.net_tx - p.net_tx) / dt))
+                s.blk_read.append(max(0.0, (r.block_read - p.block_read) / dt))
+                s.blk_write.append(max(0.0, (r.block_write - p.block_write) / dt))
+            self._last[r.id] = (at, r)
+        self.latest = {r.id: r for r in records}
+        for gone in set(self._last) - seen:
+            del self._last[gone]
+
+    def get(self, cid: str) -> Series | None:
+        return self.series.get(cid)

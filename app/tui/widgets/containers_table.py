@@ -1,0 +1,73 @@
+"""The Containers pane: name, short ID, image, status in Docker's words, live CPU % and memory, ports."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from rich.text import Text
+
+from engine import Container
+from engine.stats import StatsRecord, format_bytes_binary, format_percent
+
+from .. import keymap
+from ..formatting import ports_text, status_cell
+from ..messages import ContainerSelected
+from .resource_table import ResourceTable
+
+
+class ContainersTable(ResourceTable):
+    BINDINGS: ClassVar = keymap.bindings("containers")
+    COLUMNS: ClassVar = (
+        ("name", "NAME", None),
+        ("status", "STATUS", None),
+        ("cpu", "CPU %", 7),
+        ("mem", "MEM", 9),
+        ("id", "ID", 12),
+        ("image", "IMAGE", None),
+        ("ports", "PORTS", None),
+    )
+
+    def __init__(self, clock: Callable[[], float] = time.time, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.clock = clock
+        self.stats: dict[str, StatsRecord] = {}
+        self.border_title = "[1] Containers"
+
+    def row_cells(self, c: Container) -> list[Any]:
+        s = self.stats.get(c.id) if c.status in ("running", "paused") else None
+        cpu = format_percent(s.cpu_percent) if s else ""
+        mem = format_bytes_binary(s.memory_usage) if s else ""
+        return [
+            Text(c.name, style="bold" if c.running else ""),
+            status_cell(c, self.clock(), self.app.theme_variables),
+            Text(cpu, justify="right"),
+            Text(mem, justify="right"),
+            c.short_id,
+            c.image,
+            ports_text(c.ports),
+        ]
+
+    def row_text(self, c: Container) -> str:
+        return f"{c.name} {c.id} {c.image} {c.status_text(self.clock())} {ports_text(c.ports)}"
+
+    def update_stats(self, records: list[StatsRecord]) -> None:
+        """New figures from the sampler: only the CPU and MEM cells of the rows that changed are redrawn."""
+        self.stats = {r.id: r for r in records}
+        for r in records:
+            if r.id in self.records:
+                c = self.records[r.id]
+                try:
+                    self.update_cell(r.id, "cpu", Text(format_percent(r.cpu_percent), justify="right"))
+                    self.update_cell(r.id, "mem", Text(format_bytes_binary(r.memory_usage), justify="right"))
+                    self.update_cell(r.id, "status", status_cell(c, self.clock(), self.app.theme_variables))
+                except Exception:
+                    continue
+
+    def on_data_table_row_highlighted(self, event: ResourceTable.RowHighlighted) -> None:
+        event.stop()
+        self.post_message(ContainerSelected(self.current))
+
+    def on_focus(self) -> None:
+        self.post_message(ContainerSelected(self.current))

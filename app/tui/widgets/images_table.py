@@ -1,0 +1,58 @@
+"""The Images pane: repository:tag, short ID, size, created, and how many containers use each image."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from rich.text import Text
+
+from engine import Image
+from engine.humanize import ago, human_size
+
+from .. import keymap
+from ..formatting import repo_tag
+from ..messages import ImageSelected
+from .resource_table import ResourceTable
+
+
+class ImagesTable(ResourceTable):
+    BINDINGS: ClassVar = keymap.bindings("images")
+    COLUMNS: ClassVar = (
+        ("tag", "REPOSITORY:TAG", None),
+        ("id", "IMAGE ID", 12),
+        ("size", "SIZE", 8),
+        ("created", "CREATED", None),
+        ("users", "USED BY", 7),
+    )
+
+    def __init__(self, clock: Callable[[], float] = time.time, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.clock = clock
+        self.users: dict[str, int] = {}
+        self.border_title = "[2] Images"
+
+    def row_cells(self, im: Image) -> list[Any]:
+        n = self.users.get(im.id, 0)
+        extra = f" +{len(im.tags) - 1}" if len(im.tags) > 1 else ""
+        return [
+            Text(repo_tag(im.tags) + extra, style="bold" if n else ""),
+            im.short_id,
+            Text(human_size(im.size), justify="right"),
+            ago(im.created, self.clock()),
+            Text(str(n) if n else "-", justify="right"),
+        ]
+
+    def row_text(self, im: Image) -> str:
+        return f"{' '.join(im.tags) or '<none>'} {im.id} {human_size(im.size)}"
+
+    def on_data_table_row_highlighted(self, event: ResourceTable.RowHighlighted) -> None:
+        event.stop()
+        self.post_message(ImageSelected(self.current))
+
+    def on_data_table_row_selected(self, event: ResourceTable.RowSelected) -> None:
+        event.stop()
+
+    def on_focus(self) -> None:
+        self.post_message(ImageSelected(self.current))

@@ -1,0 +1,128 @@
+"""The shared behaviour of the app's list panes: a DataTable keyed by record id, filtered, with marked rows.
+
+Rows are rebuilt from records (``show``) keeping the cursor on the same record; a filter keeps only the
+rows whose text holds it; space marks rows for bulk actions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual.widgets import DataTable
+from textual.widgets.data_table import RowDoesNotExist
+
+MARK = "●"
+
+
+class ResourceTable(DataTable[Any]):
+    """A list pane. Subclasses give ``COLUMNS`` and ``row_cells``/``row_text`` for their records."""
+
+    COLUMNS: ClassVar[Sequence[tuple[str, str, int | None]]] = ()  # (key, label, width)
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes, cursor_type="row", zebra_stripes=False)
+        self.records: dict[str, Any] = {}
+        self.order: list[str] = []
+        self.marked: set[str] = set()
+        self.filter_text = ""
+
+    def on_mount(self) -> None:
+        self.add_column(" ", key="mark", width=1)
+        for key, label, width in self.COLUMNS:
+            self.add_column(label, key=key, width=width)
+
+    # -- subclass hooks ------------------------------------------------------------------------------
+    def record_id(self, record: Any) -> str:
+        return str(record.id)
+
+    def row_cells(self, record: Any) -> list[Any]:
+        raise NotImplementedError
+
+    def row_text(self, record: Any) -> str:
+        """What the filter searches."""
+        return " ".join(str(c) for c in self.row_cells(record))
+
+    # -- data ------------------------------------------------------------------------------------------
+    @property
+    def current_id(self) -> str | None:
+        if not self.row_count:
+            return None
+        try:
+            key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key
+        except Exception:
+            return None
+        return str(key.value) if key.value is not None else None
+
+    @property
+    def current(self) -> Any:
+        cid = self.current_id
+        return self.records.get(cid) if cid else None
+
+    def selection(self) -> list[Any]:
+        """The marked records, or the one under the cursor when none is marked."""
+        marked = [self.records[i] for i in self.order if i in self.marked and i in self.records]
+        if marked:
+            return marked
+        return [self.current] if self.current is not None else []
+
+    def show(self, records: Sequence[Any]) -> None:
+        """Replace the rows, keeping the cursor on the same record when it is still there."""
+        keep = self.current_id
+        self.records = {self.record_id(r): r for r in records}
+        self.order = [self.record_id(r) for r in records]
+        self.marked &= set(self.records)
+        self._rebuild(keep)
+
+    def set_filter(self, text: str) -> None:
+        self.filter_text = text
+        self._rebuild(self.current_id)
+
+    def _visible(self) -> list[str]:
+        needle = self.filter_text.casefold()
+        if not needle:
+            return self.order
+        return [i for i in self.order if needle in self.row_text(self.records[i]).casefold()]
+
+    def _rebuild(self, keep: str | None) -> None:
+        scroll = self.scroll_y
+        self.clear()
+        for rid in self._visible():
+            self.add_row(self._mark_cell(rid), *self.row_cells(self.records[rid]), key=rid)
+        if keep is not None:
+            try:
+                self.move_cursor(row=self.get_row_index(keep), animate=False, scroll=False)
+            except RowDoesNotExist:
+                pass
+        self.scroll_y = min(scroll, self.max_scroll_y)
+        self.refresh_bindings()
+
+    def refresh_row(self, rid: str) -> None:
+        record = self.records.get(rid)
+        if record is None:
+            return
+        try:
+            for (key, _label, _w), value in zip(self.COLUMNS, self.row_cells(record), strict=True):
+                self.update_cell(rid, key, value)
+        except (RowDoesNotExist, KeyError):
+            pass
+
+    def _mark_cell(self, rid: str) -> Text:
+        return Text(MARK if rid in self.marked else " ", style="bold")
+
+    # -- marking -----------------------------------------------------------------------------------------
+    def action_mark(self) -> None:
+        rid = self.current_id
+        if rid is None:
+            return
+        self.marked ^= {rid}
+        self.update_cell(rid, "mark", self._mark_cell(rid))
+        if self.cursor_row < self.row_count - 1:
+            self.move_cursor(row=self.cursor_row + 1)
+
+    def action_mark_all(self) -> None:
+        visible = self._visible()
+        self.marked = set() if self.marked >= set(visible) else set(visible)
+        for rid in visible:
+            self.update_cell(rid, "mark", self._mark_cell(rid))
