@@ -146,9 +146,9 @@ def create(layout: Layout, image_ref: str, image_id: str, image_cfg: dict[str, A
     ports: list[dict[str, Any]] = []
     networks: dict[str, dict[str, Any]] = {}
     if opts.network not in ("none", "host"):
-        from ..net import plan_networking  # type: ignore[attr-defined]
+        from .nethooks import plan
 
-        ports, networks = plan_networking(layout, opts, image_cfg)
+        ports, networks = plan(layout, opts, image_cfg)
     elif opts.ports:
         raise InvalidArgument(f"conflicting options: port publishing and the container type network mode ({opts.network})")
     cid = new_id()

@@ -431,6 +431,9 @@ def _container_main(
             syscalls.setns(net_fd, syscalls.CLONE_NEWNET)
         step = "create namespaces"
         syscalls.unshare(plan.unshare_flags)
+        if plan.unshare_flags & syscalls.CLONE_NEWNET:
+            step = "bring up the loopback interface"
+            namespaces.loopback_up()
         step = "make mounts private"
         rootfs.make_rslave()
         step = f"mount overlay on {spec.rootfs}"

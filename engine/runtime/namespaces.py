@@ -8,6 +8,10 @@ calling thread is affected; the caller's own PID namespace never changes.
 
 from __future__ import annotations
 
+import fcntl
+import socket
+import struct
+
 import contextlib
 import os
 from collections.abc import Iterable, Iterator
@@ -79,3 +83,12 @@ def children_in_pid_namespace(target_fd: int | None) -> Iterator[None]:
             syscalls.setns(own, syscalls.CLONE_NEWPID)
     finally:
         os.close(own)
+
+
+def loopback_up() -> None:
+    """Bring ``lo`` up in the current (new) network namespace, as every container expects."""
+    siocgifflags, siocsifflags, iff_up = 0x8913, 0x8914, 0x1
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        req = struct.pack("16sH14x", b"lo", 0)
+        flags = struct.unpack("16sH14x", fcntl.ioctl(s.fileno(), siocgifflags, req))[1]
+        fcntl.ioctl(s.fileno(), siocsifflags, struct.pack("16sH14x", b"lo", flags | iff_up))

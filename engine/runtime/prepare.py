@@ -58,12 +58,6 @@ def volume_path(layout: Layout, name: str) -> str:
 def prepare_spec(layout: Layout, cfg: ContainerConfig) -> ContainerSpec:
     lower = image_lower_dirs(layout, cfg.image_id)
     cdir = os.path.join(layout.containers, cfg.id)
-    net_ns = None
-    hosts_extra: list[str] = []
-    if cfg.network_mode not in ("none", "host", ""):
-        from ..net import prepare_container_network  # type: ignore[attr-defined]
-
-        net_ns, hosts_extra = prepare_container_network(layout, cfg)
     for m in cfg.mounts:
         if m.type == "volume":
             os.makedirs(volume_path(layout, m.source), exist_ok=True)
@@ -73,6 +67,4 @@ def prepare_spec(layout: Layout, cfg: ContainerConfig) -> ContainerSpec:
         lower,
         lambda n: volume_path(layout, n),
         resolve_user_in_layers,
-        net_ns_path=net_ns,
-        hosts_extra=hosts_extra,
     )

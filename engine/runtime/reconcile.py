@@ -42,6 +42,10 @@ def reconcile(layout: Layout, cid: str) -> bool:
             if cg.exists():
                 killed = bool(cg.pids())
                 cg.destroy()
+        from .nethooks import teardown
+
+        with contextlib.suppress(Exception):
+            teardown(layout, store.config(cid))
         st.status = "exited"
         st.exit_code = 255 if rebooted else 137
         st.pid = 0

@@ -19,10 +19,10 @@ def remove_stopped(layout: Layout, cid: str) -> None:
     with contextlib.suppress(Exception):
         ContainerCgroup.open(cid, parent_for_root(layout.root), must_exist=False).destroy()
     if cfg is not None:
-        with contextlib.suppress(Exception):
-            from ..net import detach_all  # type: ignore[attr-defined]
+        from .nethooks import teardown
 
-            detach_all(layout, cfg)
+        with contextlib.suppress(Exception):
+            teardown(layout, cfg)
         with store.names_lock():
             store.release_name(cfg.name, cid)
     store.delete_dir(cid)

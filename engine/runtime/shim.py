@@ -129,7 +129,10 @@ class Supervisor:
         spec.cgroup_procs = self.cgroup.procs_files()
         stdin, stdout, stderr = self._stdio()
         try:
-            self.pid = launch(spec, stdin=stdin, stdout=stdout, stderr=stderr, ctty=self.cfg.tty)
+            from .nethooks import setup, uses_network
+
+            hook = (lambda pid: setup(self.layout, self.cfg, pid)) if uses_network(self.cfg.network_mode) else None
+            self.pid = launch(spec, stdin=stdin, stdout=stdout, stderr=stderr, ctty=self.cfg.tty, before_exec=hook)
         except BaseException:
             self.cgroup.destroy()
             raise
@@ -263,6 +266,10 @@ class Supervisor:
         return code
 
     def teardown(self) -> bool:
+        from .nethooks import teardown
+
+        with contextlib.suppress(Exception):
+            teardown(self.layout, self.cfg)
         oom = False
         if self.cgroup is not None:
             with contextlib.suppress(Exception):

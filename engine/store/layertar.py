@@ -829,6 +829,8 @@ class _Extractor:
             )
         if target == rel:
             return
+        if target.startswith(rel + "/"):
+            raise UnsafeArchive(f"cannot extract hardlink {e.name!r}: its target {e.linkname!r} is inside it")
         tparent, _, tname = target.rpartition("/")
         tfd = self.dirfd(tparent, e.name, create=False)
         if tfd is None:

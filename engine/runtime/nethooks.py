@@ -1,0 +1,46 @@
+"""Where the runtime hands over to networking (engine/net), imported only when a network is used.
+
+- ``plan`` at create: validate --network/-p/--ip/--network-alias and record ports and networks;
+- ``setup`` in the supervisor, between the container's fork and its exec (its PID gives the namespace);
+- ``teardown`` after the container ends, on remove and on recovery (idempotent).
+
+``--network none`` and ``host`` never import pyroute2.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import NotFound
+from ..paths import Layout
+from .records import ContainerConfig
+
+
+def uses_network(mode: str) -> bool:
+    return mode not in ("none", "host", "")
+
+
+def plan(layout: Layout, opts: Any, image_cfg: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
+    try:
+        from ..net import plan_networking  # type: ignore[attr-defined]
+    except ImportError:
+        raise NotFound(f"network {opts.network} not found") from None
+    return plan_networking(layout, opts, image_cfg)  # type: ignore[no-any-return]
+
+
+def setup(layout: Layout, cfg: ContainerConfig, pid: int) -> None:
+    if not uses_network(cfg.network_mode):
+        return
+    from ..net import attach  # type: ignore[attr-defined]
+
+    attach(layout, cfg, pid)
+
+
+def teardown(layout: Layout, cfg: ContainerConfig) -> None:
+    if not uses_network(cfg.network_mode) and not cfg.networks:
+        return
+    try:
+        from ..net import detach  # type: ignore[attr-defined]
+    except ImportError:
+        return
+    detach(layout, cfg)
