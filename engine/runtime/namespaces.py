@@ -8,12 +8,11 @@ calling thread is affected; the caller's own PID namespace never changes.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
+import os
 import socket
 import struct
-
-import contextlib
-import os
 from collections.abc import Iterable, Iterator
 
 from engine.errors import InvalidArgument, RuntimeFailure
