@@ -87,6 +87,14 @@ class DockyardApp(App[int]):
                 return screen
         raise LookupError("main screen")
 
+    def _ready_main(self) -> MainScreen | None:
+        """The main screen once its panes exist (feeds may report before the first frame)."""
+        try:
+            main = self.main
+        except LookupError:
+            return None
+        return main if main.ready else None
+
     def on_mount(self) -> None:
         self.theme_changed_signal.subscribe(self, self._theme_changed)
         if self.config.keys:
@@ -188,11 +196,10 @@ class DockyardApp(App[int]):
 
     def on_data_loaded(self, message: DataLoaded) -> None:
         self.snapshot = message.snapshot
-        try:
-            self.main.on_data_loaded(message)
-        except LookupError:
-            return
-        self.loaded.set()
+        main = self._ready_main()
+        if main is not None:
+            main.on_data_loaded(message)
+            self.loaded.set()
 
     def on_engine_changed(self, message: EngineChanged) -> None:
         if "container" in message.kinds and self.stats_feed is not None:
@@ -206,10 +213,9 @@ class DockyardApp(App[int]):
 
     def on_stats_sampled(self, message: StatsSampled) -> None:
         self.history.add(message.records, message.at)
-        try:
-            self.main.on_stats_sampled(message)
-        except LookupError:
-            pass
+        main = self._ready_main()
+        if main is not None:
+            main.on_stats_sampled(message)
 
     def image_by_id(self, image_id: str) -> Image | None:
         for im in self.snapshot.images:

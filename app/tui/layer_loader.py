@@ -1,57 +1,69 @@
-"""Build the Layers tab's report in a worker: the image's layers with their instructions, the engine's
-dive-style analysis when it has one (per-layer file trees, efficiency, wasted bytes), and the selected
-container's writable layer (``diff``) on top."""
+"""Build the Layers tab's report in a worker: the image's layers with their instructions, dive's numbers
+from the engine's layer analysis (efficiency, wasted bytes, a file tree per layer, computed when a layer is
+chosen), and the selected container's writable layer (its ``diff``) on top."""
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from engine import Container, Engine, Image
 
 from .formatting import repo_tag
-from .layer_model import LayerReport, LayerRow, from_analysis, from_diff
+from .layer_model import FileNode, LayerReport, LayerRow, from_diff, from_file_tree
+
+_cache: Any = None
+_cache_lock = threading.Lock()
 
 
 def _short(digest: str) -> str:
     return digest.partition(":")[2][:12] or digest[:12] or "<missing>"
 
 
-def analyze(engine: Engine, image: Image) -> Any:
-    """The engine's analysis of an image, or None when this engine has none."""
-    try:
-        from engine.store import analysis  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    for name in ("analyze_image", "analyze", "analyse"):
-        fn = getattr(analysis, name, None)
-        if fn is None:
-            continue
-        for args in ((engine, image), (image,), (engine.images, image), (image.layers,)):
-            try:
-                return fn(*args)
-            except TypeError:
-                continue
-    return None
+def _scan_cache() -> Any:
+    global _cache
+    with _cache_lock:
+        if _cache is None:
+            from engine.store.analysis import ScanCache
+
+            _cache = ScanCache()
+        return _cache
+
+
+def analyze(image: Image) -> Any:
+    """The engine's dive-style analysis of ``image`` (layer scans are cached between calls)."""
+    from engine.store.analysis import analyze_image
+
+    return analyze_image([li.path for li in image.layers], cache=_scan_cache())
 
 
 def build_report(engine: Engine, image: Image | None, container: Container | None) -> LayerReport:
-    commands = [(_short(li.diff_id or li.chain_id), li.size, li.created_by) for li in image.layers] if image else []
     title = repo_tag(image.tags) if image and image.tags else (image.short_id if image else "")
-    report: LayerReport
-    result = analyze(engine, image) if image is not None else None
-    if result is not None:
-        report = from_analysis(title, result, commands)
-    else:
-        report = LayerReport(title)
-        report.rows = [LayerRow(d, s, c) for d, s, c in reversed(commands)]
-        if image is not None:
-            report.note = "File trees per layer need the engine's layer analysis."
+    report = LayerReport(title)
+    if image is not None:
+        try:
+            analysis = analyze(image)
+        except Exception as e:  # a layer directory vanished (image removed meanwhile) or cannot be read
+            analysis = None
+            report.note = f"layer analysis failed: {e}"
+        if analysis is not None:
+            report.efficiency = analysis.efficiency
+            report.wasted = analysis.wasted_bytes
+        for i, li in enumerate(image.layers):
+            load = None
+            if analysis is not None:
+
+                def load(aggregated: bool, i: int = i, a: Any = analysis) -> FileNode:
+                    return from_file_tree(a.tree(i, aggregated=aggregated))
+
+            report.rows.append(LayerRow(_short(li.diff_id or li.chain_id), li.size, li.created_by, load=load))
+        report.rows.reverse()  # newest on top, like docker history
     if container is not None:
         report.title = f"{container.name} on {title or container.image}"
         try:
-            tree = from_diff(engine.containers.diff(container.id))
+            tree: FileNode | None = from_diff(engine.containers.diff(container.id))
             size = engine.containers.writable_size(container.id)
-        except Exception as e:  # the container went away meanwhile, or the engine cannot diff yet
+        except Exception as e:  # the container went away meanwhile
             tree, size = None, 0
             report.note = f"writable layer: {e}"
         report.rows.insert(0, LayerRow("writable", size, f"container {container.name}", tree, writable=True))

@@ -6,7 +6,7 @@ This module is the only place that knows the analysis records' shape; the widget
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +22,7 @@ class FileNode:
     size: int = 0
     is_dir: bool = False
     children: dict[str, FileNode] = field(default_factory=dict)
+    total_size: int | None = None  # known total of a directory (else summed from the children)
 
     def child(self, name: str) -> FileNode:
         node = self.children.get(name)
@@ -34,6 +35,8 @@ class FileNode:
         return sorted(self.children.values(), key=lambda n: (not n.is_dir, n.name))
 
     def total(self) -> int:
+        if self.total_size is not None:
+            return self.total_size
         return self.size + sum(c.total() for c in self.children.values()) if self.is_dir else self.size
 
     def count(self) -> int:
@@ -47,9 +50,18 @@ class LayerRow:
     label: str  # "writable" or the layer's short digest
     size: int
     command: str
-    tree: FileNode | None = None  # what this layer changes
-    aggregate: FileNode | None = None  # the whole filesystem as of this layer, this layer's changes marked
+    tree: FileNode | None = None  # the filesystem as of this layer, this layer's changes marked
     writable: bool = False
+    load: Callable[[bool], FileNode] | None = None  # computes the tree (arg: aggregated), in a worker
+    cache: dict[bool, FileNode] = field(default_factory=dict)
+
+    def files(self, aggregated: bool) -> FileNode | None:
+        """The tree to show (computed once per mode; call from a worker: it may walk many files)."""
+        if self.load is None:
+            return self.tree
+        if aggregated not in self.cache:
+            self.cache[aggregated] = self.load(aggregated)
+        return self.cache[aggregated]
 
 
 @dataclass
@@ -95,106 +107,24 @@ def from_diff(changes: list[tuple[str, str]]) -> FileNode:
     )
 
 
-def _get(obj: Any, *names: str, default: Any = None) -> Any:
-    for name in names:
-        if isinstance(obj, dict) and name in obj:
-            return obj[name]
-        if hasattr(obj, name):
-            return getattr(obj, name)
-    return default
+_STATUS = {"added": ADDED, "modified": MODIFIED, "removed": REMOVED, "unmodified": UNMODIFIED}
 
 
-def _kind(value: Any) -> str:
-    s = str(getattr(value, "value", value) or "").lower()
-    if s.startswith("a"):
-        return ADDED
-    if s.startswith(("m", "c")):
-        return MODIFIED
-    if s.startswith(("r", "d", "w")):
-        return REMOVED
-    return UNMODIFIED
-
-
-def _entries(files: Any) -> list[tuple[str, str, int, bool]]:
-    out = []
-    for f in files or []:
-        path = str(_get(f, "path", "name", default=""))
-        out.append(
-            (
-                _kind(_get(f, "change", "kind", "status", default="")),
-                path,
-                int(_get(f, "size", default=0) or 0),
-                bool(_get(f, "is_dir", "dir", default=False)),
-            )
-        )
-    return out
-
-
-def _tree(obj: Any) -> FileNode | None:
-    """Accept a ready tree (nested nodes with children) or a flat list of file records."""
-    if obj is None:
-        return None
-    children = _get(obj, "children")
-    if children is not None:
-        flat: list[tuple[str, str, int, bool]] = []
-
-        def walk(node: Any, prefix: str) -> None:
-            kids = _get(node, "children", default={}) or {}
-            items = kids.values() if isinstance(kids, dict) else kids
-            for k in items:
-                name = str(_get(k, "name", default=""))
-                path = f"{prefix}/{name}"
-                is_dir = bool(_get(k, "is_dir", default=False)) or bool(_get(k, "children"))
-                flat.append((_kind(_get(k, "change", "kind", "status")), path, int(_get(k, "size", default=0) or 0),
-                             is_dir))
-                walk(k, path)
-
-        walk(obj, "")
-        return tree_from_paths(flat)
-    return tree_from_paths(_entries(obj))
-
-
-def from_analysis(title: str, analysis: Any, layer_commands: list[tuple[str, int, str]]) -> LayerReport:
-    """A report from the engine's layer analysis (per-layer file changes, efficiency, wasted bytes).
-
-    ``layer_commands``: (short digest, size, created_by) per image layer, oldest first.
-    """
-    report = LayerReport(title)
-    report.efficiency = _get(analysis, "efficiency")
-    report.wasted = _get(analysis, "wasted_bytes", "wasted")
-    layers = list(_get(analysis, "layers", default=[]) or [])
-    for i, (digest, size, command) in enumerate(layer_commands):
-        layer = layers[i] if i < len(layers) else None
-        tree = _tree(_get(layer, "tree", "changes", "files")) if layer is not None else None
-        aggregate = _tree(_get(layer, "aggregate", "aggregated")) if layer is not None else None
-        report.rows.append(LayerRow(digest, size, command, tree, aggregate))
-    report.rows.reverse()  # newest on top, like docker history
-    return report
-
-
-def aggregate_rows(report: LayerReport) -> None:
-    """Fill in each row's aggregate tree (everything up to that layer) from the per-layer trees."""
-    rows = [r for r in reversed(report.rows) if not r.writable]  # oldest first
-    state: dict[str, tuple[int, bool]] = {}
-    for row in rows:
-        if row.tree is None:
+def from_file_tree(tree: Any) -> FileNode:
+    """The engine analysis' ``FileTree`` (entries with path, size, is_dir, status) as a FileNode tree."""
+    root = FileNode("/", "/", is_dir=True)
+    nodes = {"/": root}
+    for entry in tree.walk("/"):
+        if entry.path == "/":
+            root.total_size = entry.size
             continue
-        changed: dict[str, str] = {}
-        for node in _walk(row.tree):
-            if node.kind == REMOVED:
-                for p in [p for p in state if p == node.path or p.startswith(node.path + "/")]:
-                    del state[p]
-                changed[node.path] = REMOVED
-            elif node.kind in (ADDED, MODIFIED) and not (node.is_dir and node.children):
-                changed[node.path] = MODIFIED if node.path in state else ADDED
-                state[node.path] = (node.size, node.is_dir)
-        if row.aggregate is None:
-            entries = [(changed.get(p, UNMODIFIED), p, size, d) for p, (size, d) in state.items()]
-            entries += [(REMOVED, p, 0, False) for p, k in changed.items() if k == REMOVED]
-            row.aggregate = tree_from_paths(entries)
-
-
-def _walk(node: FileNode) -> Iterable[FileNode]:
-    for c in node.children.values():
-        yield c
-        yield from _walk(c)
+        parent_path, _, name = entry.path.rpartition("/")
+        parent = nodes.get(parent_path or "/")
+        if parent is None:
+            continue
+        node = FileNode(name, entry.path, _STATUS.get(str(entry.status), UNMODIFIED), entry.size, entry.is_dir)
+        node.total_size = entry.size
+        parent.children[name] = node
+        if entry.is_dir:
+            nodes[entry.path] = node
+    return root

@@ -211,6 +211,13 @@ def create(layout: Layout, image_ref: str, image_id: str, image_cfg: dict[str, A
         except BaseException:
             store.delete_dir(cid)
             raise
+    if any(m.type == "volume" for m in mounts):
+        from ..volumes import Volumes
+
+        vols = Volumes(layout)
+        for m in mounts:
+            if m.type == "volume":
+                vols.create(m.source)
     for m in mounts:
         if m.type == "bind" and not os.path.exists(m.source):
             os.makedirs(m.source, exist_ok=True)  # -v creates a missing host directory, as Docker does

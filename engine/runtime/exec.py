@@ -137,6 +137,8 @@ def _detached(proc: ProcessSpec, pid: int, procs: list[str], devnull: int) -> Ex
             os.setsid()
             if os.fork() != 0:
                 os._exit(0)
+            for fd in (0, 1, 2):  # let go of the caller's terminal and pipes
+                os.dup2(devnull, fd)
             try:
                 child = enter(pid, proc, stdin=devnull, stdout=devnull, stderr=devnull, cgroup_procs=procs)
                 os.write(w, f"ok {child}\n".encode())

@@ -55,9 +55,28 @@ def volume_path(layout: Layout, name: str) -> str:
     return os.path.join(layout.volumes, name, "_data")
 
 
+INIT_DIRS = ("dev", "proc", "sys", "etc")
+INIT_FILES = ("etc/hostname", "etc/hosts", "etc/resolv.conf")
+
+
+def init_layer(cdir: str) -> str:
+    """The container's init layer (as Docker has): empty mount points for the files and file systems the
+    runtime mounts, so that they never show up as changes in the writable layer (``diff``, ``commit``)."""
+    init = os.path.join(cdir, "init")
+    if not os.path.isdir(init):
+        tmp = init + ".tmp"
+        os.makedirs(tmp, exist_ok=True)
+        for d in INIT_DIRS:
+            os.makedirs(os.path.join(tmp, d), mode=0o755, exist_ok=True)
+        for f in INIT_FILES:
+            open(os.path.join(tmp, f), "a").close()
+        os.rename(tmp, init)
+    return init
+
+
 def prepare_spec(layout: Layout, cfg: ContainerConfig) -> ContainerSpec:
-    lower = image_lower_dirs(layout, cfg.image_id)
     cdir = os.path.join(layout.containers, cfg.id)
+    lower = [init_layer(cdir), *image_lower_dirs(layout, cfg.image_id)]
     for m in cfg.mounts:
         if m.type == "volume":
             os.makedirs(volume_path(layout, m.source), exist_ok=True)

@@ -4,11 +4,13 @@ Input is the layer directories of an image, bottom-first, each an unpacked layer
 (char device 0/0 for a deletion, ``trusted.overlay.opaque=y`` for an opaque directory) — exactly what the
 store keeps on disk, so nothing is re-read from tarballs. Each layer is walked once with ``os.scandir``.
 
-The numbers (dive's definitions):
+The numbers follow dive:
 
 - every path in every layer is one *copy* of that path; a whiteout is a copy whose size is what it removes
   (a deleted directory counts each removed path with its own size, so the bytes removed are counted once);
-  an opaque directory removes, the same way, the lower content its layer does not write again;
+  an opaque directory removes, the same way, the lower content its layer does not write again. (dive
+  itself counts a deleted file as 0 bytes and a deleted directory once, at its own path, so deleting in a
+  later layer can look free there; it cannot here.)
 - per path: cumulative size of all copies, smallest copy;
 - efficiency = sum of smallest / sum of cumulative (1.0 when nothing is stored at all);
 - wasted bytes = sum of cumulative sizes of the paths with copies in two or more layers.
@@ -579,9 +581,10 @@ def layer_tree(
     """A container's filesystem with its writable layer's changes marked (statuses relative to the image).
 
     ``lower_dirs`` are the image's layer directories top-most first, as mounted (overlayfs ``lowerdir=``
-    order, like ``diff_upper``); ``upper`` is always rescanned, never taken from the cache.
+    order, like ``diff_upper``); ``upper`` is always rescanned, never taken from the cache, and counts as
+    empty when it does not exist yet.
     """
     scans = [cache.get(d) if cache is not None else scan_layer(d) for d in reversed(lower_dirs)]
-    scans.append(scan_layer(upper))
+    scans.append(scan_layer(upper) if os.path.isdir(upper) else LayerScan(upper, {}, 0))
     top = len(scans) - 1
     return _tree(_stack(scans, top, top), only_changes)

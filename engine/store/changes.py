@@ -118,8 +118,11 @@ def diff_upper(upper: str, lower_dirs: Sequence[str]) -> list[Change]:
     """``docker diff`` of a container: its upper directory against the image's layer directories.
 
     ``lower_dirs`` are top-most first, as mounted (overlayfs ``lowerdir=`` order, the order
-    ``engine.runtime.prepare.image_lower_dirs`` returns). The result is sorted by path.
+    ``engine.runtime.prepare.image_lower_dirs`` returns). The result is sorted by path; a missing upper
+    directory (a container never started) has no changes.
     """
+    if not os.path.isdir(upper):
+        return []
     view = LowerView(lower_dirs)
     changes: list[Change] = []
 

@@ -1,20 +1,26 @@
 """Layer tarballs: safe streaming extraction and deterministic creation.
 
 ``extract_layer`` unpacks an OCI layer (plain, gzip, bzip2, xz, or zstd when the ``zstandard`` package is
-installed) below a destination directory without ever writing outside it: every entry name is cleaned
-lexically (a ``..`` that climbs out is refused), parent directories are opened one component at a time with
-O_NOFOLLOW (so nothing is written through a symlink, whether it came from the archive or was already there),
-symlinks whose target leaves the destination and hardlinks to paths outside it are refused, and file contents
-are written through descriptors opened with O_EXCL|O_NOFOLLOW. A refusal raises ``UnsafeArchive`` naming the
-entry; entries before it stay extracted (callers extract into a temporary directory and delete it on error).
+installed; detected from the magic bytes) read forward only, below a destination directory, without ever
+writing outside it: every entry name is cleaned lexically (a leading ``/`` is dropped, a ``..`` that climbs
+out is refused), parent directories are opened one component at a time with O_NOFOLLOW (nothing is written
+through a symlink, whether the archive made it or it was already there), symlinks whose target leaves the
+destination and hardlinks to paths outside it are refused, and files are created with O_EXCL|O_NOFOLLOW. A
+refusal raises ``UnsafeArchive`` naming the entry; the entries before it stay extracted (callers unpack into
+a temporary directory and delete it on error).
 
-OCI whiteouts become overlayfs whiteouts (``overlay_whiteouts=True``, for layer directories stacked as
-lowerdirs) or are applied by deleting (``overlay_whiteouts=False``, for applying a layer onto a full tree).
+Whiteouts become overlayfs whiteouts (``overlay_whiteouts=True``: layer directories stacked as lowerdirs),
+are applied by deleting (``overlay_whiteouts=False``: a layer applied onto a full tree), or are plain names
+(``interpret_whiteouts=False``: ordinary archives for ``cp`` and ``ADD``).
 
 ``write_layer_tar`` writes a directory as a reproducible PAX tar: sorted entries, numeric owners, whole-second
 mtimes, xattrs (never overlayfs' own), hardlinks detected by inode; from an overlayfs upper directory it turns
 whiteouts and opaque directories back into their OCI form. The same tree always gives the same bytes, hence
-the same diff_id.
+the same diff_id. ``write_tree_tar`` does the same for a whole root filesystem (export), staying on one
+filesystem.
+
+Nothing here needs /proc except setting xattrs on symlinks and device nodes (skipped without it), so both
+directions also work inside a container's mount namespace.
 """
 
 from __future__ import annotations
@@ -1051,26 +1057,94 @@ class _Writer:
         self.flush()
 
 
-def _tarinfo(name: str, st: os.stat_result, kind: bytes, xattrs: dict[str, bytes]) -> tarfile.TarInfo:
-    info = tarfile.TarInfo(name)
-    info.type = kind
-    info.mode = stat.S_IMODE(st.st_mode)
-    info.uid = st.st_uid
-    info.gid = st.st_gid
-    info.uname = ""
-    info.gname = ""
-    info.mtime = st.st_mtime_ns // 1_000_000_000
-    info.size = 0
-    if xattrs:
-        info.pax_headers = {
-            "SCHILY.xattr." + key: value.decode("utf-8", "surrogateescape")
-            for key, value in sorted(xattrs.items())
-        }
-    return info
+def _pax_record(key: bytes, value: bytes) -> bytes:
+    """One ``"%d %s=%s\n"`` record; the length counts its own digits."""
+    body = b" " + key + b"=" + value + b"\n"
+    length = len(body) + len(str(len(body)))
+    if len(str(length)) != len(str(len(body))):
+        length = len(body) + len(str(length))
+    return str(length).encode() + body
 
 
-def _header(info: tarfile.TarInfo) -> bytes:
-    return info.tobuf(tarfile.PAX_FORMAT, "utf-8", "surrogateescape")
+def _ustar(
+    name: bytes,
+    kind: bytes,
+    mode: int,
+    uid: int,
+    gid: int,
+    size: int,
+    mtime: int,
+    link: bytes,
+    dev: tuple[int, int],
+) -> bytes:
+    block = bytearray(BLOCK)
+    block[0 : len(name)] = name
+    block[100:108] = b"%07o\0" % mode
+    block[108:116] = b"%07o\0" % uid
+    block[116:124] = b"%07o\0" % gid
+    block[124:136] = b"%011o\0" % size
+    block[136:148] = b"%011o\0" % mtime
+    block[148:156] = b"        "
+    block[156:157] = kind
+    block[157 : 157 + len(link)] = link
+    block[257:265] = b"ustar\x0000"
+    block[329:337] = b"%07o\0" % dev[0]
+    block[337:345] = b"%07o\0" % dev[1]
+    block[148:156] = b"%06o\0 " % sum(block)
+    return bytes(block)
+
+
+def _header(
+    name: str,
+    st: os.stat_result,
+    kind: bytes,
+    xattrs: dict[str, bytes],
+    *,
+    size: int = 0,
+    linkname: str = "",
+    dev: tuple[int, int] = (0, 0),
+) -> bytes:
+    """The header block(s) of one entry: a POSIX ustar block, preceded by a PAX extended header when a
+    value does not fit (long or non-ASCII names, big numbers) or there are xattrs. Owners are numeric only
+    and mtimes whole seconds, so equal trees give equal bytes."""
+    if kind == tarfile.DIRTYPE:
+        name += "/"
+    raw_name = name.encode("utf-8", "surrogateescape")
+    raw_link = linkname.encode("utf-8", "surrogateescape")
+    uid, gid = st.st_uid, st.st_gid
+    mtime = st.st_mtime_ns // 1_000_000_000
+    records: list[bytes] = []
+    if len(raw_name) > 100 or not raw_name.isascii():
+        records.append(_pax_record(b"path", raw_name))
+        raw_name = raw_name[:100]
+    if len(raw_link) > 100 or not raw_link.isascii():
+        records.append(_pax_record(b"linkpath", raw_link))
+        raw_link = raw_link[:100]
+    if not 0 <= uid < 8**7:
+        records.append(_pax_record(b"uid", b"%d" % uid))
+        uid = 0
+    if not 0 <= gid < 8**7:
+        records.append(_pax_record(b"gid", b"%d" % gid))
+        gid = 0
+    if not 0 <= size < 8**11:
+        records.append(_pax_record(b"size", b"%d" % size))
+    if not 0 <= mtime < 8**11:
+        records.append(_pax_record(b"mtime", b"%d" % mtime))
+        mtime = 0
+    for key in sorted(xattrs):
+        records.append(_pax_record(b"SCHILY.xattr." + key.encode("utf-8", "surrogateescape"), xattrs[key]))
+    block = _ustar(
+        raw_name, kind, stat.S_IMODE(st.st_mode), uid, gid, size if size < 8**11 else 0, mtime, raw_link, dev
+    )
+    if not records:
+        return block
+    try:
+        (name + linkname).encode("utf-8")
+    except UnicodeEncodeError:
+        records.insert(0, _pax_record(b"hdrcharset", b"BINARY"))
+    data = b"".join(records)
+    pax = _ustar(b"././@PaxHeader", tarfile.XHDTYPE, 0, 0, 0, len(data), 0, b"", (0, 0))
+    return pax + data + bytes(_padding(len(data))) + block
 
 
 def _read_xattrs(target: int | str) -> dict[str, bytes]:
@@ -1158,10 +1232,9 @@ def _write_tree(src_dir: str, out: BinaryIO, *, overlay_upper: bool, one_file_sy
                     cfd = os.open(name, _O_DIR, dir_fd=dfd)
                 except (FileNotFoundError, NotADirectoryError):
                     continue
-                writer.write(_header(_tarinfo(rel, st, tarfile.DIRTYPE, _read_xattrs(cfd))))
+                writer.write(_header(rel, st, tarfile.DIRTYPE, _read_xattrs(cfd)))
                 if overlay_upper and wh.is_opaque_dir(cfd):
-                    marker = _tarinfo(f"{rel}/{wh.OPAQUE_MARKER}", st, tarfile.REGTYPE, {})
-                    writer.write(_header(marker))
+                    writer.write(_header(f"{rel}/{wh.OPAQUE_MARKER}", st, tarfile.REGTYPE, {}))
                 if one_file_system and st.st_dev != root_dev:
                     os.close(cfd)  # a mount point: its content belongs to another filesystem
                     continue
@@ -1169,7 +1242,7 @@ def _write_tree(src_dir: str, out: BinaryIO, *, overlay_upper: bool, one_file_sy
                 continue
             if overlay_upper and wh.is_overlay_whiteout(st):
                 wname = prefix + wh.whiteout_name(name)
-                writer.write(_header(_tarinfo(wname, st, tarfile.REGTYPE, {})))
+                writer.write(_header(wname, st, tarfile.REGTYPE, {}))
                 continue
             if stat.S_ISSOCK(mode):
                 continue
@@ -1177,9 +1250,7 @@ def _write_tree(src_dir: str, out: BinaryIO, *, overlay_upper: bool, one_file_sy
             if st.st_nlink > 1:
                 first = links.get(key)
                 if first is not None:
-                    info = _tarinfo(rel, st, tarfile.LNKTYPE, {})
-                    info.linkname = first
-                    writer.write(_header(info))
+                    writer.write(_header(rel, st, tarfile.LNKTYPE, {}, linkname=first))
                     continue
             if stat.S_ISREG(mode):
                 if not _write_file(writer, dfd, name, rel):
@@ -1189,20 +1260,15 @@ def _write_tree(src_dir: str, out: BinaryIO, *, overlay_upper: bool, one_file_sy
                     target = os.readlink(name, dir_fd=dfd)
                 except FileNotFoundError:
                     continue
-                info = _tarinfo(rel, st, tarfile.SYMTYPE, _name_xattrs(dfd, name))
-                info.linkname = target
-                writer.write(_header(info))
+                writer.write(_header(rel, st, tarfile.SYMTYPE, _name_xattrs(dfd, name), linkname=target))
             else:
                 kind = {
                     stat.S_IFCHR: tarfile.CHRTYPE,
                     stat.S_IFBLK: tarfile.BLKTYPE,
                     stat.S_IFIFO: tarfile.FIFOTYPE,
                 }[stat.S_IFMT(mode)]
-                info = _tarinfo(rel, st, kind, _name_xattrs(dfd, name))
-                if kind != tarfile.FIFOTYPE:
-                    info.devmajor = os.major(st.st_rdev)
-                    info.devminor = os.minor(st.st_rdev)
-                writer.write(_header(info))
+                dev = (os.major(st.st_rdev), os.minor(st.st_rdev)) if kind != tarfile.FIFOTYPE else (0, 0)
+                writer.write(_header(rel, st, kind, _name_xattrs(dfd, name), dev=dev))
             if st.st_nlink > 1:
                 links[key] = rel
         writer.close()
@@ -1221,9 +1287,7 @@ def _write_file(writer: _Writer, dfd: int, name: str, rel: str) -> bool:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
             raise InvalidArgument(f"{rel!r} changed while it was being archived")
-        info = _tarinfo(rel, st, tarfile.REGTYPE, _read_xattrs(fd))
-        info.size = st.st_size
-        writer.write(_header(info))
+        writer.write(_header(rel, st, tarfile.REGTYPE, _read_xattrs(fd), size=st.st_size))
         writer.file_data(fd, st.st_size)
     finally:
         os.close(fd)

@@ -253,6 +253,8 @@ def test_layer_tree_of_a_container_upper_dir(tmp_path: Path) -> None:
     os.unlink(os.path.join(upper, "var/log/new"))
     assert "/var/log/new" not in layer_tree(upper, [l1], cache=cache)
     assert cache.get(l1) is cache.get(l1)
+    fresh = layer_tree(str(tmp_path / "not-yet"), [l1], cache=cache)
+    assert fresh.counts()[U] == len(fresh) == 8
 
 
 @needs_root

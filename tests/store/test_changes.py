@@ -124,3 +124,4 @@ def test_diff_upper_after_real_overlay_changes(overlay: tuple[Path, Path], layer
 def test_empty_upper_has_no_changes(tmp_path: Path, layers: tuple[Path, Path]) -> None:
     (tmp_path / "empty").mkdir()
     assert diff_upper(str(tmp_path / "empty"), [str(layers[1]), str(layers[0])]) == []
+    assert diff_upper(str(tmp_path / "never-started"), [str(layers[1]), str(layers[0])]) == []

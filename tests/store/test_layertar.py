@@ -677,6 +677,11 @@ def test_written_tar_is_plain_and_deterministic(tmp_path: Path) -> None:
     names = [m.name for m in members]
     assert len(names) == len(set(names))
     assert names[:4] == ["abs-link", "big", "bin", "bin/rel-link"]
+    # GNU tar reads it the same way
+    listed = subprocess.run(
+        ["tar", "--quoting-style=literal", "-tf", "-"], input=tar_of(src), capture_output=True, check=True
+    ).stdout
+    assert [n.rstrip("/") for n in os.fsdecode(listed).splitlines()] == names
     # mtimes are whole seconds (truncated), like Docker's
     os.utime(src / "big", ns=(1, 1_500_000_000_999_999_999))
     assert tarfile.open(fileobj=io.BytesIO(tar_of(src))).getmember("big").mtime == 1_500_000_000

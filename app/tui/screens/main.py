@@ -53,6 +53,7 @@ class MainScreen(Screen[None]):
         self._details_timer: Timer | None = None
         self._shown: dict[str, Any] = {}  # tab -> what it shows now (to skip needless reloads)
         self.filter_target: Widget | None = None
+        self.ready = False
 
     @property
     def dapp(self) -> DockyardApp:
@@ -80,7 +81,11 @@ class MainScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#details").border_title = "[3] Details"
+        self.ready = True
         self.update_topbar()
+        if self.dapp.snapshot.containers or self.dapp.snapshot.images:
+            self.on_data_loaded(DataLoaded(self.dapp.snapshot))
+            self.dapp.loaded.set()
 
     # -- widgets -------------------------------------------------------------------------------------------
     @property

@@ -14,7 +14,7 @@ from textual.widgets import DataTable, Static
 from engine.humanize import human_size
 
 from .. import keymap
-from ..layer_model import LayerReport, aggregate_rows
+from ..layer_model import FileNode, LayerReport
 from .file_tree import FileTree
 
 
@@ -71,8 +71,6 @@ class LayersPane(Vertical):
         for i, row in enumerate(report.rows):
             label = Text(row.label, style=f"bold {theme.get('accent', '')}") if row.writable else Text(row.label)
             table.add_row(label, Text(human_size(row.size), justify="right"), _command(row.command), key=str(i))
-        if any(r.tree is not None for r in report.rows):
-            aggregate_rows(report)
         if report.rows:
             table.move_cursor(row=0)
             self._show_files(0)
@@ -86,13 +84,25 @@ class LayersPane(Vertical):
         if self.report is None or not 0 <= i < len(self.report.rows):
             return
         row = self.report.rows[i]
-        tree = row.aggregate if self.aggregate and not row.writable else row.tree
-        mode = "whole filesystem at this layer" if self.aggregate and not row.writable else "changes in this layer"
-        count = tree.count() if tree else 0
-        self.query_one("#layers-files-title", Static).update(
-            f"Files: {mode} ({count:,} paths) · ctrl+a all layers/this layer · ctrl+u only changes"
-        )
-        self.query_one(FileTree).show_tree(tree, row.label)
+        aggregated = self.aggregate and not row.writable
+        mode = "changes of layers 1.." + row.label if aggregated else "this layer's changes"
+        if row.writable:
+            mode = "the container's changes"
+        title = self.query_one("#layers-files-title", Static)
+        title.update(f"Files: {mode} · loading…")
+        report = self.report
+
+        def shown(tree: FileNode | None) -> None:
+            if self.report is not report or self.current_row() != i:
+                return
+            count = tree.count() if tree else 0
+            title.update(f"Files: {mode} ({count:,} paths) · ctrl+a aggregated/this layer · ctrl+u only changes")
+            self.query_one(FileTree).show_tree(tree, row.label)
+
+        if row.load is None or aggregated in row.cache:
+            shown(row.files(aggregated))
+        else:
+            self.app.call("Layer files", row.files, aggregated, done=shown)  # type: ignore[attr-defined]
 
     def current_row(self) -> int:
         return self.query_one("#layers-table", DataTable).cursor_row

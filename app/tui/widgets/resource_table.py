@@ -98,7 +98,7 @@ class ResourceTable(DataTable[Any]):
         self.scroll_y = min(scroll, self.max_scroll_y)
         self.refresh_bindings()
 
-    def refresh_row(self, rid: str) -> None:
+    def redraw_record(self, rid: str) -> None:
         record = self.records.get(rid)
         if record is None:
             return
