@@ -260,8 +260,7 @@ class DockyardApp(App[int]):
             self.notify("This engine cannot open a shell yet.", severity="warning")
             return
         pane = self.main.query_one(TerminalPane)
-        size = pane.size
-        rows, cols = max(5, size.height - 2), max(20, size.width)
+        rows, cols = self._terminal_size()
 
         def started(pty: Any) -> None:
             session = TerminalSession(title, PtyBackend(pty), cols, rows)
@@ -272,13 +271,19 @@ class DockyardApp(App[int]):
 
     def open_attach(self, c: Container, title: str) -> None:
         pane = self.main.query_one(TerminalPane)
-        size = pane.size
+        rows, cols = self._terminal_size()
 
         def started(att: Any) -> None:
-            session = TerminalSession(title, AttachBackend(att), max(20, size.width), max(5, size.height - 2))
+            session = TerminalSession(title, AttachBackend(att), cols, rows)
+            session.resize(rows, cols)
             self.run_worker(pane.add_session(session), exit_on_error=False)
 
         self.call(f"Attach {c.name}", self.engine.containers.attach, c.id, done=started)
+
+    def _terminal_size(self) -> tuple[int, int]:
+        """Rows and columns a session will have in the Terminal tab (the tab may not be laid out yet)."""
+        region = self.main.query_one("#details").content_region
+        return max(5, region.height - 4), max(20, region.width)
 
     async def close_terminal(self) -> None:
         pane = self.main.query_one(TerminalPane)

@@ -38,6 +38,7 @@ class LogWriter:
             json.dumps(
                 {"log": piece.decode("utf-8", "replace"), "stream": stream, "time": rfc3339(time.time())},
                 ensure_ascii=False,
+                separators=(",", ":"),
             ).encode()
             + b"\n"
         )

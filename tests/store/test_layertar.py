@@ -331,6 +331,8 @@ def test_missing_destination_is_an_error_before_reading(tmp_path: Path) -> None:
         extract_layer(stream, str(tmp_path / "file"))
 
 
+@pytest.mark.slow
+@pytest.mark.root
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root to drop to another user")
 def test_device_nodes_are_refused_when_not_root() -> None:
     with tempfile.TemporaryDirectory(prefix="dockyard-test-") as tmp:
@@ -860,7 +862,7 @@ def _archives(draw: st.DrawFn) -> list[tuple[tarfile.TarInfo, bytes]]:
     return entries
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150, deadline=None, database=None)
 @given(archive=_archives(), overlay=st.booleans())
 def test_random_archives_never_escape(archive: list[tuple[tarfile.TarInfo, bytes]], overlay: bool) -> None:
     with tempfile.TemporaryDirectory(prefix="dockyard-test-") as tmp:
@@ -882,3 +884,45 @@ def test_random_archives_never_escape(archive: list[tuple[tarfile.TarInfo, bytes
                     target = os.readlink(path)
                     rel = os.path.relpath(path, arena["dest"])
                     assert rel == "planted" or symlink_stays_inside(rel, target)
+
+
+@pytest.mark.slow
+@pytest.mark.root
+@needs_root
+def test_unpacked_whiteouts_work_in_a_real_overlay_and_match_flattening(tmp_path: Path) -> None:
+    base = make_tar(
+        [
+            entry("etc", tarfile.DIRTYPE, mode=0o755),
+            entry("etc/a", data=b"a"),
+            entry("etc/b", data=b"b"),
+            entry("var", tarfile.DIRTYPE, mode=0o755),
+            entry("var/x", tarfile.DIRTYPE, mode=0o755),
+            entry("var/x/y", data=b"y"),
+        ]
+    )
+    top = make_tar(
+        [
+            entry("etc", tarfile.DIRTYPE, mode=0o755),
+            entry("etc/.wh.b"),
+            entry("var", tarfile.DIRTYPE, mode=0o755),
+            entry("var/.wh..wh..opq"),
+            entry("var/new", data=b"n"),
+        ]
+    )
+    l1, l2, merged, flat = (tmp_path / n for n in ("l1", "l2", "merged", "flat"))
+    for d in (l1, l2, merged, flat):
+        d.mkdir()
+    extract(base, l1)
+    extract(top, l2)
+    extract(base, flat, overlay_whiteouts=False)
+    extract(top, flat, overlay_whiteouts=False)
+    subprocess.run(
+        ["mount", "-t", "overlay", "overlay", "-o", f"lowerdir={l2}:{l1}", str(merged)], check=True
+    )
+    try:
+        seen = listing(merged)
+        assert (merged / "var/new").read_bytes() == b"n"
+    finally:
+        subprocess.run(["umount", str(merged)], check=True)
+    assert seen == {"etc", "etc/a", "var", "var/new"}
+    assert listing(flat) == seen

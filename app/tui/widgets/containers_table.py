@@ -23,7 +23,7 @@ class ContainersTable(ResourceTable):
         ("name", "NAME", None),
         ("status", "STATUS", None),
         ("cpu", "CPU %", 7),
-        ("mem", "MEM", 9),
+        ("mem", "MEM", 8),
         ("id", "ID", 12),
         ("image", "IMAGE", None),
         ("ports", "PORTS", None),
@@ -38,7 +38,7 @@ class ContainersTable(ResourceTable):
     def row_cells(self, c: Container) -> list[Any]:
         s = self.stats.get(c.id) if c.status in ("running", "paused") else None
         cpu = format_percent(s.cpu_percent) if s else ""
-        mem = format_bytes_binary(s.memory_usage) if s else ""
+        mem = format_bytes_binary(s.memory_usage, 3) if s else ""
         return [
             Text(c.name, style="bold" if c.running else ""),
             status_cell(c, self.clock(), self.app.theme_variables),
@@ -60,7 +60,7 @@ class ContainersTable(ResourceTable):
                 c = self.records[r.id]
                 try:
                     self.update_cell(r.id, "cpu", Text(format_percent(r.cpu_percent), justify="right"))
-                    self.update_cell(r.id, "mem", Text(format_bytes_binary(r.memory_usage), justify="right"))
+                    self.update_cell(r.id, "mem", Text(format_bytes_binary(r.memory_usage, 3), justify="right"))
                     self.update_cell(r.id, "status", status_cell(c, self.clock(), self.app.theme_variables))
                 except Exception:
                     continue
