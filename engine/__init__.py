@@ -8,7 +8,8 @@
 The CLI (app/cli) and the TUI (app/tui) use only what this module exports.
 """
 
-from .engine import Engine
+from typing import TYPE_CHECKING, Any
+
 from .errors import (
     BuildError,
     CommandNotFound,
@@ -23,17 +24,53 @@ from .errors import (
     StoreError,
     UnsafeArchive,
 )
-from .records import DiskUsage, HistoryEntry, Image, LayerInfo, Progress, PruneReport, RemovedImage
+
+if TYPE_CHECKING:
+    from .containers import CreateOptions
+    from .engine import Engine
+    from .events import Event
+    from .records import Container, DiskUsage, HistoryEntry, Image, LayerInfo, Progress, PruneReport, RemovedImage
+
+# The rest is imported on first use: a CLI command (and every container's supervisor) pays only for what it
+# touches.
+_LAZY = {
+    "Engine": "engine.engine",
+    "CreateOptions": "engine.runtime.create",
+    "Event": "engine.events",
+    "Container": "engine.records",
+    "DiskUsage": "engine.records",
+    "HistoryEntry": "engine.records",
+    "Image": "engine.records",
+    "LayerInfo": "engine.records",
+    "Progress": "engine.records",
+    "PruneReport": "engine.records",
+    "RemovedImage": "engine.records",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'engine' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "BuildError",
     "CommandNotFound",
     "CommandNotInvokable",
     "Conflict",
+    "Container",
     "ContainerNotFound",
+    "CreateOptions",
     "DiskUsage",
     "DockyardError",
     "Engine",
+    "Event",
     "HistoryEntry",
     "Image",
     "ImageNotFound",
@@ -47,9 +84,3 @@ __all__ = [
     "StoreError",
     "UnsafeArchive",
 ]
-
-from .containers import CreateOptions  # noqa: E402
-from .events import Event  # noqa: E402
-from .records import Container  # noqa: E402
-
-__all__ += ["Container", "CreateOptions", "Event"]

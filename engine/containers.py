@@ -359,6 +359,17 @@ class Containers:
 
         return commit(self.layout, self.engine.images, self.resolve(ref), repo_tag, message, author, changes, pause)
 
+    def layer_tree(self, ref: str, only_changes: bool = False) -> Any:
+        """The container's writable layer as a file tree marked added / modified / removed against its image."""
+        from .images import _scan_cache
+        from .runtime.prepare import image_lower_dirs
+        from .store.analysis import layer_tree
+
+        cid = self.resolve(ref)
+        cfg = self.store.config(cid)
+        return layer_tree(self.store.path(cid, "upper"), image_lower_dirs(self.layout, cfg.image_id),
+                          only_changes=only_changes, cache=_scan_cache())
+
     def stats_targets(self) -> list[tuple[str, str, int, Any]]:
         from .runtime.cgroups import ContainerCgroup, parent_for_root
 

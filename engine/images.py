@@ -408,6 +408,14 @@ class Images:
             os.close(fd)
         return removed
 
+    # -- layer insight ---------------------------------------------------------------
+    def analyze(self, name: str) -> Any:
+        """dive's view of an image: per-layer file trees (added/modified/removed), efficiency, wasted bytes."""
+        from .store.analysis import analyze_image
+
+        image = self.get(name)
+        return analyze_image([li.path for li in image.layers], cache=_scan_cache())
+
     # -- archives ----------------------------------------------------------------
     def save(self, names: list[str], out: IO[bytes]) -> None:
         from .store.archive import save
@@ -423,6 +431,19 @@ class Images:
         from .store.bootstrap import bootstrap
 
         return bootstrap(self, what, progress)
+
+
+_SCAN_CACHE: Any = None
+
+
+def _scan_cache() -> Any:
+    """Scans of image layers (which never change), shared by every analysis in this process."""
+    global _SCAN_CACHE
+    if _SCAN_CACHE is None:
+        from .store.analysis import ScanCache
+
+        _SCAN_CACHE = ScanCache()
+    return _SCAN_CACHE
 
 
 def _docker_config(cfg: dict[str, Any]) -> dict[str, Any]:

@@ -22,7 +22,8 @@ from dataclasses import dataclass
 BLOCK = 1 << 16
 CUT = 8192  # longest raw line parsed in full; longer lines are cut (and shown cut)
 _TAIL = 200
-_TAIL_RE = re.compile(rb'"stream":"(stdout|stderr)","time":"([^"]*)"')
+_TAIL_RE = re.compile(rb'"stream":\s*"(stdout|stderr)",\s*"time":\s*"([^"]*)"')
+_HEAD_RE = re.compile(rb'^\{\s*"log":\s*"')
 
 
 @dataclass(frozen=True)
@@ -48,8 +49,8 @@ def parse(raw: bytes, tail: bytes = b"") -> LogLine:
     m = _TAIL_RE.search(tail)
     if m:
         stream, when = m.group(1).decode(), m.group(2).decode()
-    prefix = b'{"log":"'
-    body = raw[len(prefix) :] if raw.startswith(prefix) else raw
+    head = _HEAD_RE.match(raw)
+    body = raw[head.end() :] if head else raw
     return LogLine(stream, when, _decode_partial(body), cut=True)
 
 

@@ -153,16 +153,18 @@ class Netlink:
         master: int,
         mtu: int = 1500,
     ) -> None:
-        """A veth pair: ``name`` here (up, enslaved to ``master``), ``peer`` up in the namespace ``peer_netns_fd``."""
+        """A veth pair: ``name`` here (enslaved to ``master``), ``peer`` in the namespace ``peer_netns_fd``.
+
+        Both ends start down (the kernel refuses to create the peer up): bring them up with ``set_up``."""
         peer_msg = (
-            _ifinfo(up=True)
+            _ifinfo()
             + _attr(IFLA_IFNAME, _name(peer))
             + _attr(IFLA_NET_NS_FD, _u32(peer_netns_fd))
             + _attr(IFLA_ADDRESS, _mac(peer_mac))
             + _attr(IFLA_MTU, _u32(mtu))
         )
         body = (
-            _ifinfo(up=True)
+            _ifinfo()
             + _attr(IFLA_IFNAME, _name(name))
             + _attr(IFLA_MTU, _u32(mtu))
             + _attr(IFLA_MASTER, _u32(master))

@@ -50,6 +50,9 @@ def copy_from(layout: Layout, cid: str, src: str, dest: str) -> None:
     r, w = os.pipe2(os.O_CLOEXEC)
 
     def child(fd: int) -> None:
+        nonlocal src_clean
+        parent_real = os.path.realpath(os.path.dirname(src_clean))  # inside the container's root
+        src_clean = os.path.join(parent_real, os.path.basename(src_clean))
         try:
             os.lstat(src_clean)
         except FileNotFoundError:
@@ -63,7 +66,7 @@ def copy_from(layout: Layout, cid: str, src: str, dest: str) -> None:
     try:
         with os.fdopen(r, "rb") as f:
             try:
-                extract_layer(f, into, overlay_whiteouts=False)
+                extract_layer(f, into, overlay_whiteouts=False, interpret_whiteouts=False)
             except BaseException as e:  # keep the child's reason if it failed first
                 error = e
     finally:
@@ -87,7 +90,8 @@ def copy_to(layout: Layout, cid: str, src: str, dest: str) -> None:
     r, w = os.pipe2(os.O_CLOEXEC)
 
     def child(fd: int) -> None:
-        target = os.path.normpath(dest)
+        # We are inside the container's root here: links in the destination resolve within it.
+        target = os.path.realpath(os.path.normpath(dest))
         if os.path.isdir(target):
             into, rename_to = target, None
         else:
@@ -97,12 +101,12 @@ def copy_to(layout: Layout, cid: str, src: str, dest: str) -> None:
             into, rename_to = parent, os.path.basename(target)
         with os.fdopen(fd, "rb") as f:
             if rename_to is None:
-                extract_layer(f, into, overlay_whiteouts=False)
+                extract_layer(f, into, overlay_whiteouts=False, interpret_whiteouts=False)
             else:
                 staging = os.path.join(into, f".dockyard-cp-{os.getpid()}")
                 os.mkdir(staging, 0o700)
                 try:
-                    extract_layer(f, staging, overlay_whiteouts=False)
+                    extract_layer(f, staging, overlay_whiteouts=False, interpret_whiteouts=False)
                     names = os.listdir(staging)
                     if contents_only:
                         os.makedirs(target, exist_ok=True)

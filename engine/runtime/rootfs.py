@@ -223,6 +223,9 @@ def plan_mounts(spec: ContainerSpec) -> list[MountPlan]:
     return plans
 
 
+_PLAIN_UPPER = "index=off,redirect_dir=off,metacopy=off"
+
+
 def overlay_options(lower_dirs: Sequence[str], upper_dir: str, work_dir: str) -> str:
     def esc(path: str) -> str:
         return path.replace("\\", "\\\\").replace(":", "\\:").replace(",", "\\,")
@@ -230,7 +233,8 @@ def overlay_options(lower_dirs: Sequence[str], upper_dir: str, work_dir: str) ->
     if not lower_dirs:
         raise InvalidArgument("a container needs at least one image layer")
     lower = ":".join(esc(d) for d in lower_dirs)
-    return f"lowerdir={lower},upperdir={esc(upper_dir)},workdir={esc(work_dir)},index=off"
+    # Full copies in the upper dir (no redirects, no metadata-only copies): diff, commit and export read it.
+    return f"lowerdir={lower},upperdir={esc(upper_dir)},workdir={esc(work_dir)},{_PLAIN_UPPER}"
 
 
 def _mountinfo() -> list[tuple[str, str, str]]:
@@ -331,7 +335,9 @@ def mount_overlay(options: str, lower_dirs: Sequence[str], upper: str, work: str
             sc.fsconfig(fd, sc.FSCONFIG_SET_STRING, "lowerdir+", d)
         sc.fsconfig(fd, sc.FSCONFIG_SET_STRING, "upperdir", upper)
         sc.fsconfig(fd, sc.FSCONFIG_SET_STRING, "workdir", work)
-        sc.fsconfig(fd, sc.FSCONFIG_SET_STRING, "index", "off")
+        for opt in _PLAIN_UPPER.split(","):
+            key, _, value = opt.partition("=")
+            sc.fsconfig(fd, sc.FSCONFIG_SET_STRING, key, value)
         sc.fsconfig(fd, sc.FSCONFIG_CMD_CREATE)
         mfd = sc.fsmount(fd)
     finally:

@@ -15,7 +15,6 @@ from typing import BinaryIO
 from ..errors import StoreError
 from ..fsutil import atomic_write_json, read_json
 from . import tmp as tmpfiles
-from .layertar import extract_layer
 from .streams import HashingReader
 
 
@@ -55,6 +54,8 @@ class LayerStore:
 
     def unpack(self, tar_stream: BinaryIO, parent: str | None) -> LayerRecord:
         """Unpack an uncompressed layer tar stream on top of ``parent``; returns the (maybe existing) layer."""
+        from .layertar import extract_layer
+
         work = tmpfiles.make_dir(self.tmpdir, "layer")
         try:
             diff = os.path.join(work, "diff")
