@@ -29,7 +29,16 @@ if TYPE_CHECKING:
     from .containers import CreateOptions
     from .engine import Engine
     from .events import Event
-    from .records import Container, DiskUsage, HistoryEntry, Image, LayerInfo, Progress, PruneReport, RemovedImage
+    from .records import (
+        Container,
+        DiskUsage,
+        HistoryEntry,
+        Image,
+        LayerInfo,
+        Progress,
+        PruneReport,
+        RemovedImage,
+    )
 
 # The rest is imported on first use: a CLI command (and every container's supervisor) pays only for what it
 # touches.

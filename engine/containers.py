@@ -7,6 +7,7 @@ engine/runtime (create.py, start.py, stop.py, pause.py, rename.py, wait.py, remo
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import os
 import time
@@ -74,7 +75,9 @@ class Containers:
     def get(self, ref: str) -> Container:
         return self._record(self.resolve(ref))
 
-    def list(self, all: bool = False, filters: dict[str, list[str]] | None = None) -> list[Container]:
+    def list(
+        self, all: bool = False, filters: dict[str, builtins.list[str]] | None = None
+    ) -> builtins.list[Container]:
         """Containers, newest first; running ones only unless ``all``. Filters: status, name, ancestor, label, id."""
         out = []
         for cid in self.store.ids():
@@ -90,7 +93,7 @@ class Containers:
         out.sort(key=lambda c: parse_time(c.created), reverse=True)
         return out
 
-    def _matches(self, c: Container, filters: dict[str, list[str]]) -> bool:
+    def _matches(self, c: Container, filters: dict[str, builtins.list[str]]) -> bool:
         for key, values in filters.items():
             if key == "status":
                 if c.status not in values:
@@ -123,7 +126,7 @@ class Containers:
                 raise InvalidArgument(f"invalid filter '{key}'")
         return True
 
-    def users_of_image(self, image_id: str) -> list[tuple[str, bool]]:
+    def users_of_image(self, image_id: str) -> builtins.list[tuple[str, bool]]:
         out = []
         for cid in self.store.ids():
             try:
@@ -221,7 +224,7 @@ class Containers:
                     report.reclaimed += size
         return report
 
-    def reconcile_all(self) -> list[str]:
+    def reconcile_all(self) -> builtins.list[str]:
         fixed = []
         for cid in self.store.ids():
             with contextlib.suppress(ContainerNotFound):
@@ -302,7 +305,7 @@ class Containers:
             raise Conflict("You cannot attach to a stopped container, start it first")
         return AttachSession.connect(self.store.path(cid))
 
-    def top(self, ref: str) -> tuple[list[str], list[list[str]]]:
+    def top(self, ref: str) -> tuple[builtins.list[str], builtins.list[builtins.list[str]]]:
         from .runtime.top import top
 
         cid = self.resolve(ref)
@@ -314,7 +317,7 @@ class Containers:
         pids = ContainerCgroup.open(cid, parent_for_root(self.layout.root)).pids()
         return top(pids)  # type: ignore[no-any-return]
 
-    def diff(self, ref: str) -> list[tuple[str, str]]:
+    def diff(self, ref: str) -> builtins.list[tuple[str, str]]:
         from .runtime.prepare import image_lower_dirs
         from .store.changes import diff_upper
 
@@ -323,13 +326,13 @@ class Containers:
         changes = diff_upper(self.store.path(cid, "upper"), image_lower_dirs(self.layout, cfg.image_id))
         return [(c.kind, c.path) for c in changes]
 
-    def exec_run(self, ref: str, cmd: list[str], **kw: Any) -> Any:
+    def exec_run(self, ref: str, cmd: builtins.list[str], **kw: Any) -> Any:
         """Run ``cmd`` in the running container; returns an ExecProcess (``wait()`` gives the exit code)."""
         from .runtime.exec import exec_run
 
         return exec_run(self.layout, self.resolve(ref), list(cmd), **kw)
 
-    def exec_pty(self, ref: str, cmd: list[str], **kw: Any) -> Any:
+    def exec_pty(self, ref: str, cmd: builtins.list[str], **kw: Any) -> Any:
         """Run ``cmd`` on a new pseudo-terminal; returns an ExecPty (``master`` fd, ``resize``, ``close``)."""
         from .runtime.exec import exec_pty
 
@@ -352,12 +355,21 @@ class Containers:
 
         export(self.layout, self.resolve(ref), out)
 
-    def commit(self, ref: str, repo_tag: str | None = None, message: str = "", author: str = "",
-               changes: dict[str, Any] | None = None, pause: bool = True) -> str:
+    def commit(
+        self,
+        ref: str,
+        repo_tag: str | None = None,
+        message: str = "",
+        author: str = "",
+        changes: dict[str, Any] | None = None,
+        pause: bool = True,
+    ) -> str:
         """The writable layer becomes a new image layer on top of the container's image; returns the image ID."""
         from .runtime.copy import commit
 
-        return commit(self.layout, self.engine.images, self.resolve(ref), repo_tag, message, author, changes, pause)
+        return commit(
+            self.layout, self.engine.images, self.resolve(ref), repo_tag, message, author, changes, pause
+        )
 
     def layer_tree(self, ref: str, only_changes: bool = False) -> Any:
         """The container's writable layer as a file tree marked added / modified / removed against its image."""
@@ -367,10 +379,14 @@ class Containers:
 
         cid = self.resolve(ref)
         cfg = self.store.config(cid)
-        return layer_tree(self.store.path(cid, "upper"), image_lower_dirs(self.layout, cfg.image_id),
-                          only_changes=only_changes, cache=_scan_cache())
+        return layer_tree(
+            self.store.path(cid, "upper"),
+            image_lower_dirs(self.layout, cfg.image_id),
+            only_changes=only_changes,
+            cache=_scan_cache(),
+        )
 
-    def stats_targets(self) -> list[tuple[str, str, int, Any]]:
+    def stats_targets(self) -> builtins.list[tuple[str, str, int, Any]]:
         from .runtime.cgroups import ContainerCgroup, parent_for_root
 
         out = []

@@ -29,10 +29,17 @@ def disk_usage(eng: Engine) -> DiskUsage:
     img_details: list[dict[str, Any]] = []
     for im in images:
         shared = sum(li.size for li in im.layers if layer_users[li.chain_id] > 1)
-        name, _, tag = (im.tags[0].rpartition(":") if im.tags else ("<none>", "", "<none>"))
+        name, _, tag = im.tags[0].rpartition(":") if im.tags else ("<none>", "", "<none>")
         img_details.append(
-            {"repository": name, "tag": tag, "id": im.id, "size": im.size, "shared": shared,
-             "unique": im.size - shared, "containers": used_by[im.id]}
+            {
+                "repository": name,
+                "tag": tag,
+                "id": im.id,
+                "size": im.size,
+                "shared": shared,
+                "unique": im.size - shared,
+                "containers": used_by[im.id],
+            }
         )
     c_details: list[dict[str, Any]] = []
     c_size = c_reclaim = 0
@@ -41,8 +48,9 @@ def disk_usage(eng: Engine) -> DiskUsage:
         c_size += size
         if not c.running:
             c_reclaim += size
-        c_details.append({"id": c.id, "image": c.image, "size": size, "status": c.status_text(),
-                          "name": c.name})
+        c_details.append(
+            {"id": c.id, "image": c.image, "size": size, "status": c.status_text(), "name": c.name}
+        )
     vols: list[Any] = []
     try:
         vols = eng.volumes.list()

@@ -26,9 +26,12 @@ class Event:
 
 
 def emit(layout: Layout, type: str, action: str, id: str, attributes: dict[str, Any] | None = None) -> None:
-    line = json.dumps(
-        {"type": type, "action": action, "id": id, "time": time.time(), "attributes": attributes or {}}
-    ).encode() + b"\n"
+    line = (
+        json.dumps(
+            {"type": type, "action": action, "id": id, "time": time.time(), "attributes": attributes or {}}
+        ).encode()
+        + b"\n"
+    )
     fd = os.open(layout.events, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
     try:
         os.write(fd, line)

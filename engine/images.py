@@ -6,6 +6,7 @@ number of processes can use it at once.
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import os
 from collections.abc import Callable, Iterator
@@ -24,7 +25,7 @@ from .store.layers import LayerStore
 from .store.streams import decompressed
 
 ProgressFn = Callable[[str, int, int], None]  # (message, current, total)
-UsersFn = Callable[[str], list[tuple[str, bool]]]  # image id -> [(container id, running)]
+UsersFn = Callable[[str], builtins.list[tuple[str, bool]]]  # image id -> [(container id, running)]
 
 
 def _short(image_id: str) -> str:
@@ -72,7 +73,7 @@ class Images:
 
         return dict(json.loads(self.blobs.read(image_id)))
 
-    def _record(self, entry: ImageEntry, tags: list[str]) -> Image:
+    def _record(self, entry: ImageEntry, tags: builtins.list[str]) -> Image:
         cfg = self.config_of(entry.id)
         history = list(cfg.get("history") or [])
         layered = [h for h in history if not h.get("empty_layer")]
@@ -116,29 +117,29 @@ class Images:
             raise ImageNotFound(f"No such image: {name}")
         return self._record(entry, self.store.tags_of(image_id))
 
-    def list(self, all: bool = False) -> list[Image]:
+    def list(self, all: bool = False) -> builtins.list[Image]:
         """Images, newest first. Without ``all``, untagged images that are parents of others are hidden."""
         tags = self.store.tags()
-        by_id: dict[str, list[str]] = {}
+        by_id: dict[str, builtins.list[str]] = {}
         for t, i in tags.items():
             by_id.setdefault(i, []).append(t)
         entries = self.store.entries()
         parents = {e.parent for e in entries if e.parent}
         out = []
         for e in entries:
-            t = sorted(by_id.get(e.id, []))
-            if not all and not t and e.id in parents:
+            image_tags = sorted(by_id.get(e.id, []))
+            if not all and not image_tags and e.id in parents:
                 continue
             try:
-                out.append(self._record(e, t))
+                out.append(self._record(e, image_tags))
             except StoreError:
                 continue
         out.sort(key=lambda im: im.created, reverse=True)
         return out
 
-    def history(self, name: str) -> list[HistoryEntry]:
+    def history(self, name: str) -> builtins.list[HistoryEntry]:
         image = self.get(name)
-        rows: list[HistoryEntry] = []
+        rows: builtins.list[HistoryEntry] = []
         li = 0
         for h in image.history:
             empty = bool(h.get("empty_layer"))
@@ -188,7 +189,7 @@ class Images:
             "Descriptor": {"mediaType": oci.MT_OCI_MANIFEST, "digest": im.manifest_digest},
         }
 
-    def users(self, image_id: str) -> list[tuple[str, bool]]:
+    def users(self, image_id: str) -> builtins.list[tuple[str, bool]]:
         return self._users(image_id)
 
     # -- writing -----------------------------------------------------------------
@@ -211,11 +212,11 @@ class Images:
 
     def create(
         self,
-        layers: list[NewLayer],
+        layers: builtins.list[NewLayer],
         config: dict[str, Any] | bytes,
-        tags: list[str] = (),  # type: ignore[assignment]
+        tags: builtins.list[str] = (),  # type: ignore[assignment]
         parent: str = "",
-        repo_digests: list[str] = (),  # type: ignore[assignment]
+        repo_digests: builtins.list[str] = (),  # type: ignore[assignment]
         manifest_bytes: bytes | None = None,
     ) -> str:
         """Record a new image over layers already in the store; returns its ID. Tags move to it.
@@ -389,9 +390,9 @@ class Images:
     def _pinned_layers(self) -> set[str]:
         """Layers the build cache still points at (kept until the cache is pruned)."""
         cache = read_json(os.path.join(self.layout.root, "buildcache.json"), {}) or {}
-        return {v.get("chain_id") for v in cache.values() if isinstance(v, dict) and v.get("chain_id")}
+        return {str(v["chain_id"]) for v in cache.values() if isinstance(v, dict) and v.get("chain_id")}
 
-    def recover(self) -> list[str]:
+    def recover(self) -> builtins.list[str]:
         """Clean what a killed process left: temporaries, and layers/blobs no image references."""
         removed = tmpfiles.sweep(self.layout.tmp)
         import fcntl
@@ -417,12 +418,12 @@ class Images:
         return analyze_image([li.path for li in image.layers], cache=_scan_cache())
 
     # -- archives ----------------------------------------------------------------
-    def save(self, names: list[str], out: IO[bytes]) -> None:
+    def save(self, names: builtins.list[str], out: IO[bytes]) -> None:
         from .store.archive import save
 
         save(self, names, out)
 
-    def load(self, source: BinaryIO, progress: ProgressFn | None = None) -> list[str]:
+    def load(self, source: BinaryIO, progress: ProgressFn | None = None) -> builtins.list[str]:
         from .store.archive import load
 
         return load(self, source, progress)

@@ -59,6 +59,14 @@ class Layout:
         return os.path.join(self.locks, name + ".lock")
 
     def ensure(self) -> None:
-        for d in (self.blobs, self.layers, self.images, self.containers, self.volumes, self.networks,
-                  self.locks, self.tmp):
+        for d in (
+            self.blobs,
+            self.layers,
+            self.images,
+            self.containers,
+            self.volumes,
+            self.networks,
+            self.locks,
+            self.tmp,
+        ):
             os.makedirs(d, exist_ok=True)

@@ -124,9 +124,9 @@ class Container:
 
     def status_text(self, now: float | None = None) -> str:
         """Docker's STATUS column: ``Up 3 minutes``, ``Exited (137) 2 seconds ago``, ``Created``..."""
-        from .humanize import human_duration, parse_time
-
         import time as _time
+
+        from .humanize import human_duration, parse_time
 
         now = now or _time.time()
         if self.status in ("running", "paused"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import os
 import re
 import time
@@ -59,7 +60,9 @@ class Volumes:
             d = self._dir(name)
             if not os.path.exists(os.path.join(d, "volume.json")):
                 os.makedirs(os.path.join(d, "_data"), exist_ok=True)
-                atomic_write_json(os.path.join(d, "volume.json"), {"created": rfc3339(time.time()), "labels": labels or {}})
+                atomic_write_json(
+                    os.path.join(d, "volume.json"), {"created": rfc3339(time.time()), "labels": labels or {}}
+                )
         return self.get(name)
 
     def get(self, name: str, size: bool = False) -> Volume:
@@ -67,10 +70,16 @@ class Volumes:
         if meta is None:
             raise NotFound(f"get {name}: no such volume")
         data = os.path.join(self._dir(name), "_data")
-        return Volume(name, data, meta.get("created", ""), meta.get("labels") or {}, bool(self._users(name)),
-                      dir_size(data) if size else 0)
+        return Volume(
+            name,
+            data,
+            meta.get("created", ""),
+            meta.get("labels") or {},
+            bool(self._users(name)),
+            dir_size(data) if size else 0,
+        )
 
-    def list(self) -> list[Volume]:
+    def list(self) -> builtins.list[Volume]:
         try:
             names = sorted(os.listdir(self.layout.volumes))
         except FileNotFoundError:
@@ -94,7 +103,7 @@ class Volumes:
             os.rename(d, dead)
             tmpfiles.remove_tree(dead)
 
-    def prune(self) -> list[str]:
+    def prune(self) -> builtins.list[str]:
         removed = []
         for v in self.list():
             if not v.in_use:

@@ -27,10 +27,18 @@ class CLI:
     def __init__(self, root: str) -> None:
         self.root = root
 
-    def __call__(self, *args: str, input: bytes | None = None, timeout: float = 60, check: bool = True) -> Result:
+    def __call__(
+        self, *args: str, input: bytes | None = None, timeout: float = 60, check: bool = True
+    ) -> Result:
         env = {**os.environ, "DOCKYARD_ROOT": self.root}
-        p = subprocess.run([DOCKYARD, *args], input=input, capture_output=True, timeout=timeout, env=env,
-                           stdin=None if input is not None else subprocess.DEVNULL)
+        p = subprocess.run(
+            [DOCKYARD, *args],
+            input=input,
+            capture_output=True,
+            timeout=timeout,
+            env=env,
+            stdin=None if input is not None else subprocess.DEVNULL,
+        )
         r = Result(p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace"))
         if check and r.code != 0:
             raise AssertionError(f"dockyard {' '.join(args)} exited {r.code}\nstdout:{r.out}\nstderr:{r.err}")
@@ -88,7 +96,8 @@ def engine_(root):
 @pytest.fixture(scope="session")
 def busybox_tar(tmp_path_factory) -> str:
     """A rootfs tarball of the host's static busybox (built once per session)."""
-    from engine.store.bootstrap import busybox_tar as make, find_static_busybox
+    from engine.store.bootstrap import busybox_tar as make
+    from engine.store.bootstrap import find_static_busybox
 
     path = tmp_path_factory.mktemp("bb") / "busybox-rootfs.tar"
     path.write_bytes(make(find_static_busybox()))
@@ -99,6 +108,12 @@ def busybox_tar(tmp_path_factory) -> str:
 def busybox(engine_, busybox_tar) -> str:
     """busybox:latest in the test's engine root."""
     with open(busybox_tar, "rb") as f:
-        engine_.images.import_(f, "busybox:latest", changes={"Cmd": ["sh"], "Env": [
-            "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]})
+        engine_.images.import_(
+            f,
+            "busybox:latest",
+            changes={
+                "Cmd": ["sh"],
+                "Env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
+            },
+        )
     return "busybox:latest"

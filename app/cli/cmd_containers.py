@@ -478,7 +478,9 @@ def cmd_container_prune(a: argparse.Namespace) -> int:
     from engine.humanize import human_size
 
     if not a.force and sys.stdin.isatty():
-        sys.stderr.write("WARNING! This will remove all stopped containers.\nAre you sure you want to continue? [y/N] ")
+        sys.stderr.write(
+            "WARNING! This will remove all stopped containers.\nAre you sure you want to continue? [y/N] "
+        )
         if input().strip().lower() not in ("y", "yes"):
             return 0
     r = engine().containers.prune()

@@ -332,7 +332,9 @@ def cmd_image_prune(a: argparse.Namespace) -> int:
     from engine.humanize import human_size
 
     if not a.force and sys.stdin.isatty():
-        what = "all images without at least one container associated to them" if a.all else "all dangling images"
+        what = (
+            "all images without at least one container associated to them" if a.all else "all dangling images"
+        )
         sys.stderr.write(f"WARNING! This will remove {what}.\nAre you sure you want to continue? [y/N] ")
         if input().strip().lower() not in ("y", "yes"):
             return 0

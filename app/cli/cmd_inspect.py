@@ -101,8 +101,9 @@ def register_files(sub: argparse._SubParsersAction, cs: argparse._SubParsersActi
 def cmd_commit(a: argparse.Namespace) -> int:
     from .cmd_images import parse_changes
 
-    image_id = engine().containers.commit(a.container, a.repository, a.message, a.author,
-                                          parse_changes(a.change))
+    image_id = engine().containers.commit(
+        a.container, a.repository, a.message, a.author, parse_changes(a.change)
+    )
     print(image_id)
     return 0
 
@@ -241,22 +242,38 @@ def cmd_exec(a: argparse.Namespace) -> int:
         raise InvalidArgument('"exec" requires at least 2 arguments')
     eng = engine()
     if a.detach:
-        eng.containers.exec_run(a.container, a.command, env=a.env, workdir=a.workdir, user=a.user,
-                                privileged=a.privileged, detach=True)
+        eng.containers.exec_run(
+            a.container,
+            a.command,
+            env=a.env,
+            workdir=a.workdir,
+            user=a.user,
+            privileged=a.privileged,
+            detach=True,
+        )
         return 0
     if a.tty:
         from .terminal import relay_pty
 
-        proc = eng.containers.exec_pty(a.container, a.command, env=a.env, workdir=a.workdir, user=a.user,
-                                       privileged=a.privileged)
+        proc = eng.containers.exec_pty(
+            a.container, a.command, env=a.env, workdir=a.workdir, user=a.user, privileged=a.privileged
+        )
         try:
             return relay_pty(proc.master, proc.wait)
         finally:
             proc.close()
     stdin = sys.stdin.fileno() if a.interactive else None
-    proc = eng.containers.exec_run(a.container, a.command, env=a.env, workdir=a.workdir, user=a.user,
-                                   privileged=a.privileged, stdin=stdin, stdout=sys.stdout.fileno(),
-                                   stderr=sys.stderr.fileno())
+    proc = eng.containers.exec_run(
+        a.container,
+        a.command,
+        env=a.env,
+        workdir=a.workdir,
+        user=a.user,
+        privileged=a.privileged,
+        stdin=stdin,
+        stdout=sys.stdout.fileno(),
+        stderr=sys.stderr.fileno(),
+    )
     return int(proc.wait())
 
 
@@ -297,8 +314,15 @@ def cmd_stats(a: argparse.Namespace) -> int:
         rows = []
         for r in recs:
             cells = r.display()
-            rows.append(dict(zip(["ID", "Name", "CPUPerc", "MemUsage", "MemPerc", "NetIO", "BlockIO", "PIDs"],
-                                 cells, strict=True)))
+            rows.append(
+                dict(
+                    zip(
+                        ["ID", "Name", "CPUPerc", "MemUsage", "MemPerc", "NetIO", "BlockIO", "PIDs"],
+                        cells,
+                        strict=True,
+                    )
+                )
+            )
             if a.no_trunc:
                 rows[-1]["ID"] = r.id
         if not a.no_stream and sys.stdout.isatty():

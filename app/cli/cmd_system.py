@@ -38,28 +38,59 @@ def cmd_df(a: argparse.Namespace) -> int:
         return f"{human_size(part)} ({(100 * part // total) if total else 0}%)"
 
     rows = [
-        {"Type": "Images", "TotalCount": du.images, "Active": du.images_active,
-         "Size": human_size(du.images_size), "Reclaimable": pct(du.images_reclaimable, du.images_size)},
-        {"Type": "Containers", "TotalCount": du.containers, "Active": du.containers_active,
-         "Size": human_size(du.containers_size), "Reclaimable": pct(du.containers_reclaimable, du.containers_size)},
-        {"Type": "Local Volumes", "TotalCount": du.volumes, "Active": du.volumes_active,
-         "Size": human_size(du.volumes_size), "Reclaimable": pct(du.volumes_reclaimable, du.volumes_size)},
+        {
+            "Type": "Images",
+            "TotalCount": du.images,
+            "Active": du.images_active,
+            "Size": human_size(du.images_size),
+            "Reclaimable": pct(du.images_reclaimable, du.images_size),
+        },
+        {
+            "Type": "Containers",
+            "TotalCount": du.containers,
+            "Active": du.containers_active,
+            "Size": human_size(du.containers_size),
+            "Reclaimable": pct(du.containers_reclaimable, du.containers_size),
+        },
+        {
+            "Type": "Local Volumes",
+            "TotalCount": du.volumes,
+            "Active": du.volumes_active,
+            "Size": human_size(du.volumes_size),
+            "Reclaimable": pct(du.volumes_reclaimable, du.volumes_size),
+        },
     ]
-    output.emit(a.format, ["TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE"],
-                ["Type", "TotalCount", "Active", "Size", "Reclaimable"], rows)
+    output.emit(
+        a.format,
+        ["TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE"],
+        ["Type", "TotalCount", "Active", "Size", "Reclaimable"],
+        rows,
+    )
     if a.verbose:
         d = du.details
         print("\nImages space usage:\n")
         output.table(
             ["REPOSITORY", "TAG", "IMAGE ID", "SIZE", "SHARED SIZE", "UNIQUE SIZE", "CONTAINERS"],
-            [[r["repository"], r["tag"], r["id"][7:19], human_size(r["size"]), human_size(r["shared"]),
-              human_size(r["unique"]), r["containers"]] for r in d.get("images", [])],
+            [
+                [
+                    r["repository"],
+                    r["tag"],
+                    r["id"][7:19],
+                    human_size(r["size"]),
+                    human_size(r["shared"]),
+                    human_size(r["unique"]),
+                    r["containers"],
+                ]
+                for r in d.get("images", [])
+            ],
         )
         print("\nContainers space usage:\n")
         output.table(
             ["CONTAINER ID", "IMAGE", "LOCAL VOLUMES", "SIZE", "STATUS", "NAMES"],
-            [[r["id"][:12], r["image"], r.get("volumes", 0), human_size(r["size"]), r["status"], r["name"]]
-             for r in d.get("containers", [])],
+            [
+                [r["id"][:12], r["image"], r.get("volumes", 0), human_size(r["size"]), r["status"], r["name"]]
+                for r in d.get("containers", [])
+            ],
         )
     return 0
 
@@ -70,8 +101,11 @@ def cmd_prune(a: argparse.Namespace) -> int:
     if not a.force and sys.stdin.isatty():
         sys.stderr.write(
             "WARNING! This will remove:\n  - all stopped containers\n  - all unused networks\n"
-            + ("  - all images without at least one container associated to them\n" if a.all
-               else "  - all dangling images\n")
+            + (
+                "  - all images without at least one container associated to them\n"
+                if a.all
+                else "  - all dangling images\n"
+            )
             + "Are you sure you want to continue? [y/N] "
         )
         if input().strip().lower() not in ("y", "yes"):
@@ -117,7 +151,7 @@ def cmd_info(a: argparse.Namespace) -> int:
     ims = eng.images.list(all=True)
     print(f"Root: {eng.root}")
     print(f"Images: {len(ims)}")
-    print(f"Storage Driver: overlay")
+    print("Storage Driver: overlay")
     print(f"Kernel Version: {platform.release()}")
     print(f"Architecture: {platform.machine()}")
     return 0

@@ -47,8 +47,12 @@ def cmd_ls(a: argparse.Namespace) -> int:
         for v in vols:
             print(v.name)
         return 0
-    output.emit(a.format, ["DRIVER", "VOLUME NAME"], ["Driver", "Name"],
-                [{"Driver": "local", "Name": v.name, "Mountpoint": v.mountpoint} for v in vols])
+    output.emit(
+        a.format,
+        ["DRIVER", "VOLUME NAME"],
+        ["Driver", "Name"],
+        [{"Driver": "local", "Name": v.name, "Mountpoint": v.mountpoint} for v in vols],
+    )
     return 0
 
 
@@ -64,8 +68,17 @@ def cmd_inspect(a: argparse.Namespace) -> int:
             sys.stderr.write(f"Error: {e}\n")
             status = 1
             continue
-        docs.append({"CreatedAt": v.created, "Driver": "local", "Labels": v.labels, "Mountpoint": v.mountpoint,
-                     "Name": v.name, "Options": None, "Scope": "local"})
+        docs.append(
+            {
+                "CreatedAt": v.created,
+                "Driver": "local",
+                "Labels": v.labels,
+                "Mountpoint": v.mountpoint,
+                "Name": v.name,
+                "Options": None,
+                "Scope": "local",
+            }
+        )
     output.print_json(docs)
     return status
 
@@ -87,8 +100,10 @@ def cmd_rm(a: argparse.Namespace) -> int:
 
 def cmd_prune(a: argparse.Namespace) -> int:
     if not a.force and sys.stdin.isatty():
-        sys.stderr.write("WARNING! This will remove all local volumes not used by at least one container.\n"
-                         "Are you sure you want to continue? [y/N] ")
+        sys.stderr.write(
+            "WARNING! This will remove all local volumes not used by at least one container.\n"
+            "Are you sure you want to continue? [y/N] "
+        )
         if input().strip().lower() not in ("y", "yes"):
             return 0
     removed = engine().volumes.prune()

@@ -106,7 +106,11 @@ def relay_pty(master: int, wait_exit: Callable[[], int]) -> int:
             fcntl.ioctl(master, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
 
     resize()
-    prev = signal.signal(signal.SIGWINCH, resize) if threading.current_thread() is threading.main_thread() else None
+    prev = (
+        signal.signal(signal.SIGWINCH, resize)
+        if threading.current_thread() is threading.main_thread()
+        else None
+    )
     fds = [master, stdin_fd]
     try:
         with raw_mode(stdin_fd):

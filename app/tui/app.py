@@ -60,6 +60,7 @@ class DockyardApp(App[int]):
         self.clock = clock
         self.use_feeds = feeds
         self.snapshot = Snapshot()
+        self.snapshot_loaded = False
         self.history = StatsHistory()
         self._reload_lock = threading.Lock()
         self._reload_running = False
@@ -196,6 +197,7 @@ class DockyardApp(App[int]):
 
     def on_data_loaded(self, message: DataLoaded) -> None:
         self.snapshot = message.snapshot
+        self.snapshot_loaded = True
         main = self._ready_main()
         if main is not None:
             main.on_data_loaded(message)

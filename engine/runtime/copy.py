@@ -235,10 +235,17 @@ def commit(
             container_cfg[k] = v
     created = oci.now_rfc3339()
     history = list(base_cfg.get("history") or [])
-    history.append({"created": created, "created_by": " ".join(cfg.argv), "comment": message,
-                    **({"author": author} if author else {})})
-    new_cfg = oci.new_config([*base_cfg.get("rootfs", {}).get("diff_ids", []), diff_id], history, container_cfg,
-                             created)
+    history.append(
+        {
+            "created": created,
+            "created_by": " ".join(cfg.argv),
+            "comment": message,
+            **({"author": author} if author else {}),
+        }
+    )
+    new_cfg = oci.new_config(
+        [*base_cfg.get("rootfs", {}).get("diff_ids", []), diff_id], history, container_cfg, created
+    )
     new_cfg["container"] = cid
     if author:
         new_cfg["author"] = author
@@ -248,7 +255,9 @@ def commit(
     manifest = json.loads(images.blobs.read(entry.manifest))
     parent_chain: list[str] = list(entry.layers)
     for chain, desc in zip(parent_chain, manifest.get("layers", []), strict=False):
-        layers.append(NewLayer(chain, desc["digest"], desc.get("mediaType", oci.MT_OCI_LAYER), desc.get("size", 0)))
+        layers.append(
+            NewLayer(chain, desc["digest"], desc.get("mediaType", oci.MT_OCI_LAYER), desc.get("size", 0))
+        )
     layers.append(layer)
     image_id = images.create(layers, new_cfg, [repo_tag] if repo_tag else [], parent=cfg.image_id)
     from ..events import emit

@@ -62,9 +62,13 @@ def parse_restart(policy: str) -> RestartPolicy:
         raise InvalidArgument(f"invalid restart policy '{policy}'")
     if count:
         if name != "on-failure":
-            raise InvalidArgument(f"invalid restart policy '{policy}': maximum retry count can only be used with 'on-failure'")
+            raise InvalidArgument(
+                f"invalid restart policy '{policy}': maximum retry count can only be used with 'on-failure'"
+            )
         if not count.isdigit():
-            raise InvalidArgument(f"invalid restart policy '{policy}': maximum retry count must be an integer")
+            raise InvalidArgument(
+                f"invalid restart policy '{policy}': maximum retry count must be an integer"
+            )
     return RestartPolicy(name, int(count or 0))
 
 
@@ -85,9 +89,13 @@ def parse_volume(spec: str) -> MountConfig:
         elif m not in ("rw", "z", "Z", "rprivate", "private", "rslave", "slave", "nocopy", ""):
             raise InvalidArgument(f"invalid mode: {mode}")
     if not dst.startswith("/"):
-        raise InvalidArgument(f"invalid volume specification: '{spec}': invalid mount config: the container path must be absolute")
+        raise InvalidArgument(
+            f"invalid volume specification: '{spec}': invalid mount config: the container path must be absolute"
+        )
     if dst == "/":
-        raise InvalidArgument(f"invalid volume specification: '{spec}': invalid mount config: destination can't be '/'")
+        raise InvalidArgument(
+            f"invalid volume specification: '{spec}': invalid mount config: destination can't be '/'"
+        )
     if src.startswith("/") or src.startswith("."):
         return MountConfig("bind", os.path.normpath(dst), os.path.abspath(src), ro)
     import re
@@ -122,7 +130,9 @@ def resolve_command(
     return (list(ep) if ep else None), (list(cmd) if cmd else None)
 
 
-def create(layout: Layout, image_ref: str, image_id: str, image_cfg: dict[str, Any], opts: CreateOptions) -> str:
+def create(
+    layout: Layout, image_ref: str, image_id: str, image_cfg: dict[str, Any], opts: CreateOptions
+) -> str:
     """Validate everything, then write the container; returns its ID. Nothing is written on bad input."""
     store = ContainerStore(layout)
     name = validate_name(opts.name) if opts.name else None
@@ -136,8 +146,13 @@ def create(layout: Layout, image_ref: str, image_id: str, image_cfg: dict[str, A
     capabilities(opts.cap_add, opts.cap_drop, opts.privileged)  # validates names
     from .cgroups import Limits
 
-    Limits(memory=opts.memory, memory_swap=opts.memory_swap, cpus=opts.cpus, cpu_shares=opts.cpu_shares,
-           pids=opts.pids_limit).validate()
+    Limits(
+        memory=opts.memory,
+        memory_swap=opts.memory_swap,
+        cpus=opts.cpus,
+        cpu_shares=opts.cpu_shares,
+        pids=opts.pids_limit,
+    ).validate()
     for e in opts.env:
         if not e or e.startswith("="):
             raise InvalidArgument(f"invalid environment variable: {e!r}")
@@ -150,7 +165,9 @@ def create(layout: Layout, image_ref: str, image_id: str, image_cfg: dict[str, A
 
         ports, networks = plan(layout, opts, image_cfg)
     elif opts.ports:
-        raise InvalidArgument(f"conflicting options: port publishing and the container type network mode ({opts.network})")
+        raise InvalidArgument(
+            f"conflicting options: port publishing and the container type network mode ({opts.network})"
+        )
     cid = new_id()
     for m in mounts:
         if m.type == "volume" and not m.source:

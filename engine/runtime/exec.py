@@ -71,8 +71,16 @@ class ExecPty(ExecProcess):
             self.wait()
 
 
-def _process(layout: Layout, cid: str, argv: list[str], env: list[str] | None, workdir: str, user: str,
-             privileged: bool, tty: bool) -> tuple[ProcessSpec, int, list[str]]:
+def _process(
+    layout: Layout,
+    cid: str,
+    argv: list[str],
+    env: list[str] | None,
+    workdir: str,
+    user: str,
+    privileged: bool,
+    tty: bool,
+) -> tuple[ProcessSpec, int, list[str]]:
     store = ContainerStore(layout)
     reconcile(layout, cid)
     st = store.state(cid)
@@ -107,9 +115,20 @@ def _process(layout: Layout, cid: str, argv: list[str], env: list[str] | None, w
     return proc, st.pid, procs
 
 
-def exec_run(layout: Layout, cid: str, argv: list[str], *, env: list[str] | None = None, workdir: str = "",
-             user: str = "", privileged: bool = False, stdin: int | None = None, stdout: int | None = None,
-             stderr: int | None = None, detach: bool = False) -> ExecProcess:
+def exec_run(
+    layout: Layout,
+    cid: str,
+    argv: list[str],
+    *,
+    env: list[str] | None = None,
+    workdir: str = "",
+    user: str = "",
+    privileged: bool = False,
+    stdin: int | None = None,
+    stdout: int | None = None,
+    stderr: int | None = None,
+    detach: bool = False,
+) -> ExecProcess:
     from .enter import enter
 
     proc, pid, procs = _process(layout, cid, argv, env, workdir, user, privileged, False)
@@ -117,9 +136,14 @@ def exec_run(layout: Layout, cid: str, argv: list[str], *, env: list[str] | None
     try:
         if detach:
             return _detached(proc, pid, procs, devnull)
-        child = enter(pid, proc, stdin=devnull if stdin is None else stdin,
-                      stdout=devnull if stdout is None else stdout,
-                      stderr=devnull if stderr is None else stderr, cgroup_procs=procs)
+        child = enter(
+            pid,
+            proc,
+            stdin=devnull if stdin is None else stdin,
+            stdout=devnull if stdout is None else stdout,
+            stderr=devnull if stderr is None else stderr,
+            cgroup_procs=procs,
+        )
     finally:
         os.close(devnull)
     return ExecProcess(child)
@@ -163,8 +187,18 @@ def _detached(proc: ProcessSpec, pid: int, procs: list[str], devnull: int) -> Ex
     )(text or "exec failed")
 
 
-def exec_pty(layout: Layout, cid: str, argv: list[str], *, env: list[str] | None = None, workdir: str = "",
-             user: str = "", privileged: bool = False, rows: int = 24, cols: int = 80) -> ExecPty:
+def exec_pty(
+    layout: Layout,
+    cid: str,
+    argv: list[str],
+    *,
+    env: list[str] | None = None,
+    workdir: str = "",
+    user: str = "",
+    privileged: bool = False,
+    rows: int = 24,
+    cols: int = 80,
+) -> ExecPty:
     from .enter import enter
 
     proc, pid, procs = _process(layout, cid, argv, env, workdir, user, privileged, True)

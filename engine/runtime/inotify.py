@@ -17,7 +17,9 @@ IN_CLOEXEC = 0o2000000
 
 
 class Watcher:
-    def __init__(self, path: str, mask: int = IN_MODIFY | IN_CLOSE_WRITE | IN_DELETE_SELF | IN_MOVE_SELF) -> None:
+    def __init__(
+        self, path: str, mask: int = IN_MODIFY | IN_CLOSE_WRITE | IN_DELETE_SELF | IN_MOVE_SELF
+    ) -> None:
         self.fd = _libc.inotify_init1(IN_NONBLOCK | IN_CLOEXEC)
         if self.fd < 0:
             raise OSError(ctypes.get_errno(), "inotify_init1")

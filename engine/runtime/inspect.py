@@ -14,11 +14,15 @@ def inspect(engine: Engine, store: ContainerStore, cid: str) -> dict[str, Any]:
     cfg = store.config(cid)
     st = store.state(cid)
     running = st.status in ("running", "paused", "restarting")
-    binds = [f"{m.source}:{m.destination}{':ro' if m.read_only else ''}" for m in cfg.mounts if m.type == "bind"]
+    binds = [
+        f"{m.source}:{m.destination}{':ro' if m.read_only else ''}" for m in cfg.mounts if m.type == "bind"
+    ]
     ports: dict[str, Any] = {}
     for p in cfg.ports:
         key = f"{p['container_port']}/{p.get('protocol', 'tcp')}"
-        ports.setdefault(key, []).append({"HostIp": p.get("host_ip", ""), "HostPort": str(p.get("host_port", ""))})
+        ports.setdefault(key, []).append(
+            {"HostIp": p.get("host_ip", ""), "HostPort": str(p.get("host_port", ""))}
+        )
     return {
         "Id": cid,
         "Created": cfg.created,
@@ -36,8 +40,17 @@ def inspect(engine: Engine, store: ContainerStore, cid: str) -> dict[str, Any]:
             "Error": st.error,
             "StartedAt": st.started_at or "0001-01-01T00:00:00Z",
             "FinishedAt": st.finished_at or "0001-01-01T00:00:00Z",
-            **({"Health": {"Status": st.health, "FailingStreak": st.health_failing_streak, "Log": st.health_log}}
-               if st.health else {}),
+            **(
+                {
+                    "Health": {
+                        "Status": st.health,
+                        "FailingStreak": st.health_failing_streak,
+                        "Log": st.health_log,
+                    }
+                }
+                if st.health
+                else {}
+            ),
         },
         "Image": cfg.image_id,
         "ResolvConfPath": store.path(cid, "resolv.conf"),
@@ -52,7 +65,10 @@ def inspect(engine: Engine, store: ContainerStore, cid: str) -> dict[str, Any]:
             "Binds": binds or None,
             "NetworkMode": cfg.network_mode,
             "PortBindings": ports,
-            "RestartPolicy": {"Name": cfg.restart_policy.name, "MaximumRetryCount": cfg.restart_policy.max_retries},
+            "RestartPolicy": {
+                "Name": cfg.restart_policy.name,
+                "MaximumRetryCount": cfg.restart_policy.max_retries,
+            },
             "AutoRemove": cfg.auto_remove,
             "CapAdd": cfg.cap_add or None,
             "CapDrop": cfg.cap_drop or None,
@@ -69,12 +85,20 @@ def inspect(engine: Engine, store: ContainerStore, cid: str) -> dict[str, Any]:
         },
         "GraphDriver": {
             "Name": "overlay",
-            "Data": {"UpperDir": store.path(cid, "upper"), "WorkDir": store.path(cid, "work"),
-                     "MergedDir": store.path(cid, "rootfs")},
+            "Data": {
+                "UpperDir": store.path(cid, "upper"),
+                "WorkDir": store.path(cid, "work"),
+                "MergedDir": store.path(cid, "rootfs"),
+            },
         },
         "Mounts": [
-            {"Type": m.type, "Name": m.source if m.type == "volume" else "", "Source": m.source,
-             "Destination": m.destination, "RW": not m.read_only}
+            {
+                "Type": m.type,
+                "Name": m.source if m.type == "volume" else "",
+                "Source": m.source,
+                "Destination": m.destination,
+                "RW": not m.read_only,
+            }
             for m in cfg.mounts
         ],
         "Config": {

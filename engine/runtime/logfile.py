@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from ..humanize import parse_time, rfc3339
@@ -76,7 +76,9 @@ def parse_line(line: bytes) -> LogEntry | None:
         d = json.loads(line)
     except ValueError:
         return None
-    return LogEntry(d.get("stream", "stdout"), d.get("log", "").encode("utf-8", "surrogateescape"), d.get("time", ""))
+    return LogEntry(
+        d.get("stream", "stdout"), d.get("log", "").encode("utf-8", "surrogateescape"), d.get("time", "")
+    )
 
 
 def read_entries(path: str, offset: int = 0) -> tuple[list[LogEntry], int]:
@@ -122,7 +124,7 @@ def tail_offset(path: str, n: int) -> int:
         os.close(fd)
 
 
-def follow(path: str, offset: int, alive: callable, poll: float = 0.05) -> Iterator[LogEntry]:  # type: ignore[valid-type]
+def follow(path: str, offset: int, alive: Callable[[], bool]) -> Iterator[LogEntry]:
     """Entries from ``offset`` on, waiting for new ones (inotify) while ``alive()`` is true."""
     from .inotify import Watcher
 

@@ -59,5 +59,5 @@ def generate_name(taken: set[str]) -> str:
 def validate_name(name: str) -> str:
     """Return the name without a leading ``/``; refuse names Docker refuses, with Docker's message."""
     if not NAME_RE.match(name):
-        raise InvalidArgument(f'Invalid container name ({name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed')
+        raise InvalidArgument(f"Invalid container name ({name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed")
     return name.lstrip("/")

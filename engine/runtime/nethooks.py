@@ -20,7 +20,9 @@ def uses_network(mode: str) -> bool:
     return mode not in ("none", "host", "")
 
 
-def plan(layout: Layout, opts: Any, image_cfg: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
+def plan(
+    layout: Layout, opts: Any, image_cfg: dict[str, Any]
+) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
     try:
         from ..net import plan_networking  # type: ignore[attr-defined]
     except ImportError:

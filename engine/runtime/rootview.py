@@ -49,7 +49,9 @@ def _enter_view(layout: Layout, cid: str, writable: bool, live: bool) -> None:
         data = f"lowerdir={':'.join(lowers)},upperdir={upper},workdir={store.path(cid, 'work')}"
         syscalls.mount("overlay", target, "overlay", 0, data)
     else:
-        syscalls.mount("overlay", target, "overlay", syscalls.MS_RDONLY, f"lowerdir={':'.join([upper, *lowers])}")
+        syscalls.mount(
+            "overlay", target, "overlay", syscalls.MS_RDONLY, f"lowerdir={':'.join([upper, *lowers])}"
+        )
     os.chroot(target)
     os.chdir("/")
 

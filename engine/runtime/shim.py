@@ -34,6 +34,17 @@ from .procinfo import boot_id, start_time
 from .records import ContainerConfig, ContainerState
 from .store import ContainerStore
 
+_TRACE = os.environ.get("DOCKYARD_TRACE", "")
+_T0 = time.perf_counter()
+
+
+def trace(what: str) -> None:
+    """With DOCKYARD_TRACE=FILE, append how long each step of a start took (for profiling)."""
+    if _TRACE:
+        with open(_TRACE, "a") as f:
+            f.write(f"{os.getpid()} {(time.perf_counter() - _T0) * 1e3:8.2f} ms {what}\n")
+
+
 _ERROR_KINDS = {"CommandNotFound": CommandNotFound, "CommandNotInvokable": CommandNotInvokable}
 
 
@@ -114,7 +125,9 @@ class Supervisor:
         from .launch import launch
         from .prepare import prepare_spec
 
+        trace("imports done")
         spec = prepare_spec(self.layout, self.cfg)
+        trace("spec prepared")
         limits = Limits(
             memory=self.cfg.memory,
             memory_swap=self.cfg.memory_swap,
@@ -126,19 +139,27 @@ class Supervisor:
         with contextlib.suppress(DockyardError):
             ContainerCgroup.open(self.cid, parent, must_exist=False).destroy()
         self.cgroup = ContainerCgroup.create(self.cid, limits, parent)
+        trace("cgroup created")
         spec.cgroup_procs = self.cgroup.procs_files()
         stdin, stdout, stderr = self._stdio()
         try:
             from .nethooks import setup, uses_network
 
-            hook = (lambda pid: setup(self.layout, self.cfg, pid)) if uses_network(self.cfg.network_mode) else None
-            self.pid = launch(spec, stdin=stdin, stdout=stdout, stderr=stderr, ctty=self.cfg.tty, before_exec=hook)
+            hook = (
+                (lambda pid: setup(self.layout, self.cfg, pid))
+                if uses_network(self.cfg.network_mode)
+                else None
+            )
+            self.pid = launch(
+                spec, stdin=stdin, stdout=stdout, stderr=stderr, ctty=self.cfg.tty, before_exec=hook
+            )
         except BaseException:
             self.cgroup.destroy()
             raise
         finally:
             for fd in {stdin, stdout, stderr}:
                 os.close(fd)
+        trace("launched")
         for fd in self.outputs:
             self.sel.register(fd, selectors.EVENT_READ, "out")
 
@@ -303,9 +324,13 @@ class Supervisor:
                 kind = type(e).__name__
                 msg = str(e) if isinstance(e, DockyardError) else f"{kind}: {e}"
                 code = getattr(e, "exit_code", 125)
-                self.update_state(status="exited" if reported else "created" if not reported else "exited",
-                                  error=msg, exit_code=code if reported else 0, pid=0,
-                                  finished_at=rfc3339(time.time()) if reported else "")
+                self.update_state(
+                    status="exited" if reported else "created" if not reported else "exited",
+                    error=msg,
+                    exit_code=code if reported else 0,
+                    pid=0,
+                    finished_at=rfc3339(time.time()) if reported else "",
+                )
                 if not reported:
                     _report(self.status_fd, {"ok": False, "kind": kind, "error": msg})
                     if self.cfg.auto_remove:
@@ -327,10 +352,13 @@ class Supervisor:
             )
             if not reported:
                 _report(self.status_fd, {"ok": True, "pid": self.pid})
+                trace("reported")
                 reported = True
             t0 = time.monotonic()
             code = self.serve_until_exit()
+            trace("exited")
             oom = self.teardown()
+            trace("torn down")
             with self.store.lock(self.cid):
                 st = self.store.state(self.cid)
                 restart = self.should_restart(code, st)
@@ -362,6 +390,7 @@ class Supervisor:
         self.update_state(status="exited", exit_code=code, error=msg)
 
     def _finish(self, code: int) -> None:
+        trace("finishing")
         if self.log is not None:
             self.log.close()
             self.log = None
@@ -372,6 +401,7 @@ class Supervisor:
 
             with contextlib.suppress(Exception):
                 remove_stopped(self.layout, self.cid)
+        trace("removed" if self.cfg.auto_remove else "final state")
         self._broadcast(ap.EXIT, str(code).encode())
         for c in list(self.clients):
             self._drop_client(c)
@@ -405,6 +435,7 @@ def _become_supervisor(root: str, cid: str, status_fd: int, client_fd: int | Non
         for sig in (signal.SIGINT, signal.SIGHUP, signal.SIGPIPE, signal.SIGTTOU, signal.SIGTTIN):
             signal.signal(sig, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        trace("forked")
         from .launch import set_child_subreaper
 
         set_child_subreaper()
@@ -414,7 +445,10 @@ def _become_supervisor(root: str, cid: str, status_fd: int, client_fd: int | Non
         with contextlib.suppress(Exception):
             with open(os.path.join(Layout(root).containers, cid, "shim-error.log"), "a") as f:
                 f.write(traceback.format_exc())
-            _report(status_fd, {"ok": False, "kind": "RuntimeFailure", "error": "supervisor failed: see shim-error.log"})
+            _report(
+                status_fd,
+                {"ok": False, "kind": "RuntimeFailure", "error": "supervisor failed: see shim-error.log"},
+            )
     finally:
         os._exit(code)
 
@@ -426,6 +460,7 @@ def spawn(root: str, cid: str, client_fd: int | None = None, timeout: float = 60
     """
     import threading
 
+    trace("spawn")
     r, w = os.pipe2(os.O_CLOEXEC)
     if threading.active_count() > 1:
         import subprocess
@@ -434,9 +469,16 @@ def spawn(root: str, cid: str, client_fd: int | None = None, timeout: float = 60
         args = [sys.executable, "-m", "engine.runtime.shim", root, cid, str(w)]
         if client_fd is not None:
             args.append(str(client_fd))
-        proc = subprocess.Popen(args, pass_fds=fds, start_new_session=True, stdin=subprocess.DEVNULL,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                cwd="/", env={**os.environ, "PYTHONPATH": _project_path()})
+        proc = subprocess.Popen(
+            args,
+            pass_fds=fds,
+            start_new_session=True,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            cwd="/",
+            env={**os.environ, "PYTHONPATH": _project_path()},
+        )
         os.close(w)
         child = proc.pid
     else:

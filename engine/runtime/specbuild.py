@@ -85,7 +85,9 @@ def layered_file(dirs_top_first: list[str], relpath: str) -> str | None:
     return None
 
 
-def write_etc_files(cdir: str, cfg: ContainerConfig, hostname: str, hosts_extra: list[str] | None = None) -> dict[str, str]:
+def write_etc_files(
+    cdir: str, cfg: ContainerConfig, hostname: str, hosts_extra: list[str] | None = None
+) -> dict[str, str]:
     """hostname, hosts and resolv.conf for the container, kept in its directory and bind-mounted."""
     files = {}
     hn = os.path.join(cdir, "hostname")

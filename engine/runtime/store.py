@@ -47,7 +47,11 @@ class ContainerStore:
     # -- records ---------------------------------------------------------------------
     def ids(self) -> list[str]:
         try:
-            return [n for n in os.listdir(self.dir) if len(n) == 64 and os.path.exists(self.path(n, "config.json"))]
+            return [
+                n
+                for n in os.listdir(self.dir)
+                if len(n) == 64 and os.path.exists(self.path(n, "config.json"))
+            ]
         except FileNotFoundError:
             return []
 

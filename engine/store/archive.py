@@ -118,9 +118,9 @@ def save(images: Images, names: list[str], out: IO[bytes]) -> None:
                     }
                     index["manifests"].append(d)
                     if layer_names:
-                        repositories.setdefault(ref.name, {})[ref.tag or "latest"] = (
-                            layer_names[-1].rpartition("/")[2]
-                        )
+                        repositories.setdefault(ref.name, {})[ref.tag or "latest"] = layer_names[
+                            -1
+                        ].rpartition("/")[2]
             else:
                 index["manifests"].append(desc)
             docker_manifest.append({"Config": config_name, "RepoTags": tags or None, "Layers": layer_names})

@@ -82,8 +82,26 @@ def busybox_tar(busybox: str) -> bytes:
             ti.mtime = mtime
             tf.addfile(ti, io.BytesIO(data))
 
-        dirs = ["bin", "dev", "etc", "home", "proc", "root", "sys", "usr", "usr/bin", "usr/sbin", "sbin",
-                "var", "var/www", "var/spool", "var/spool/mail", "mnt", "opt", "run"]
+        dirs = [
+            "bin",
+            "dev",
+            "etc",
+            "home",
+            "proc",
+            "root",
+            "sys",
+            "usr",
+            "usr/bin",
+            "usr/sbin",
+            "sbin",
+            "var",
+            "var/www",
+            "var/spool",
+            "var/spool/mail",
+            "mnt",
+            "opt",
+            "run",
+        ]
         dirs += sorted({os.path.dirname(x) for x in links if os.path.dirname(x)} - set(dirs))
         for d in sorted(set(dirs)):
             add_dir(d, 0o700 if d == "root" else 0o755)
@@ -101,7 +119,9 @@ def busybox_tar(busybox: str) -> bytes:
         add_file("etc/passwd", _PASSWD.encode())
         add_file("etc/group", _GROUP.encode())
         add_file("etc/shadow", b"root:*:19000:0:99999:7:::\nnobody:*:19000:0:99999:7:::\n", 0o640)
-        add_file("etc/os-release", b'NAME="BusyBox"\nID=busybox\nPRETTY_NAME="BusyBox (dockyard bootstrap)"\n')
+        add_file(
+            "etc/os-release", b'NAME="BusyBox"\nID=busybox\nPRETTY_NAME="BusyBox (dockyard bootstrap)"\n'
+        )
     return buf.getvalue()
 
 

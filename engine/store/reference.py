@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from ..errors import InvalidArgument
 
 _COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*"
-_DOMAIN = r"(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]+)?)"
+_DOMAIN = (
+    r"(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]+)?)"
+)
 _NAME_RE = re.compile(rf"^(?:{_DOMAIN}/)?{_COMPONENT}(?:/{_COMPONENT})*$")
 _TAG_RE = re.compile(r"^[\w][\w.-]{0,127}$")
 _DIGEST_RE = re.compile(r"^sha256:[0-9a-f]{64}$")
@@ -72,12 +74,12 @@ def parse(ref: str, default_tag: bool = True) -> Reference:
     if not _NAME_RE.match(name):
         lower = name.lower()
         if lower != name and _NAME_RE.match(lower):
-            raise InvalidArgument(
-                f"invalid reference format: repository name ({name}) must be lowercase"
-            )
+            raise InvalidArgument(f"invalid reference format: repository name ({name}) must be lowercase")
         raise InvalidArgument("invalid reference format")
     if len(name) > 255:
-        raise InvalidArgument("invalid reference format: repository name must not be more than 255 characters")
+        raise InvalidArgument(
+            "invalid reference format: repository name must not be more than 255 characters"
+        )
     if tag is None and digest is None and default_tag:
         tag = DEFAULT_TAG
     return Reference(name, tag, digest)

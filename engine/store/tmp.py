@@ -74,7 +74,7 @@ def _alive(pid: int) -> bool:
 
 def sweep(tmpdir: str) -> list[str]:
     """Remove temporaries whose owning process has died. Returns what was removed."""
-    removed = []
+    removed: list[str] = []
     try:
         names = os.listdir(tmpdir)
     except FileNotFoundError:

@@ -45,7 +45,16 @@ def test_long_lines_split_in_16k_chunks(cli, busybox):
 
 
 def test_logs_follow_streams_without_delay(root, busybox, cli):
-    cli("run", "-d", "--name", "fl", "busybox", "sh", "-c", "sleep 0.3; for i in 1 2 3; do echo tick $i; sleep 0.2; done")
+    cli(
+        "run",
+        "-d",
+        "--name",
+        "fl",
+        "busybox",
+        "sh",
+        "-c",
+        "sleep 0.3; for i in 1 2 3; do echo tick $i; sleep 0.2; done",
+    )
     env = {**os.environ, "DOCKYARD_ROOT": root}
     t0 = time.monotonic()
     p = subprocess.Popen([DOCKYARD, "logs", "-f", "fl"], env=env, stdout=subprocess.PIPE, text=True)
@@ -58,8 +67,19 @@ def test_logs_follow_streams_without_delay(root, busybox, cli):
 
 def test_exec_env_workdir_user_and_errors(cli, busybox):
     cli("run", "-d", "--name", "ex", "-e", "FROM_RUN=1", "busybox", "sleep", "1000")
-    assert cli("exec", "-e", "X=2", "-w", "/etc", "-u", "nobody", "ex", "sh", "-c",
-               "echo $FROM_RUN $X $(pwd) $(id -u)").out.split() == ["1", "2", "/etc", "65534"]
+    assert cli(
+        "exec",
+        "-e",
+        "X=2",
+        "-w",
+        "/etc",
+        "-u",
+        "nobody",
+        "ex",
+        "sh",
+        "-c",
+        "echo $FROM_RUN $X $(pwd) $(id -u)",
+    ).out.split() == ["1", "2", "/etc", "65534"]
     assert cli("exec", "ex", "sh", "-c", "exit 9", check=False).code == 9
     assert cli.fails("exec", "ex", "nosuch", code=127)
     assert cli("exec", "-i", "ex", "cat", input=b"piped in").out == "piped in"
@@ -72,7 +92,9 @@ def test_exec_env_workdir_user_and_errors(cli, busybox):
 def test_attach_and_interactive_run(root, busybox, cli):
     out = cli("run", "-i", "--rm", "busybox", "sh", "-c", "read line; echo got $line", input=b"hello\n").out
     assert out == "got hello\n"
-    cid = cli("run", "-d", "-i", "--name", "att", "busybox", "sh", "-c", "while read l; do echo echo:$l; done").out.strip()
+    cid = cli(
+        "run", "-d", "-i", "--name", "att", "busybox", "sh", "-c", "while read l; do echo echo:$l; done"
+    ).out.strip()
     env = {**os.environ, "DOCKYARD_ROOT": root}
     p = subprocess.run([DOCKYARD, "attach", "att"], input=b"a\nb\n", env=env, capture_output=True, timeout=20)
     assert p.stdout == b"echo:a\necho:b\n"
@@ -93,8 +115,16 @@ def test_top_and_stats(cli, busybox):
 
 
 def test_commit_makes_a_new_image_layer(cli, busybox):
-    cli("run", "--name", "cm", "busybox", "sh", "-c", "mkdir -p /app && echo v1 > /app/version && rm /etc/shadow")
-    image_id = cli("commit", "-m", "add app", "-c", "CMD [\"cat\", \"/app/version\"]", "cm", "app:v1").out.strip()
+    cli(
+        "run",
+        "--name",
+        "cm",
+        "busybox",
+        "sh",
+        "-c",
+        "mkdir -p /app && echo v1 > /app/version && rm /etc/shadow",
+    )
+    image_id = cli("commit", "-m", "add app", "-c", 'CMD ["cat", "/app/version"]', "cm", "app:v1").out.strip()
     assert image_id.startswith("sha256:")
     hist = cli("history", "app:v1").out.splitlines()
     assert len(hist) == 3 and "add app" in hist[1]
@@ -146,8 +176,16 @@ def test_cp_refuses_symlink_escapes(cli, busybox, tmp_path):
     victim = tmp_path / "victim"
     victim.mkdir()
     (victim / "secret").write_text("host secret")
-    cli("run", "-d", "--name", "evil", "busybox", "sh", "-c",
-        f"ln -s {victim} /escape; ln -s ../../../../../../{victim} /rel; sleep 1000")
+    cli(
+        "run",
+        "-d",
+        "--name",
+        "evil",
+        "busybox",
+        "sh",
+        "-c",
+        f"ln -s {victim} /escape; ln -s ../../../../../../{victim} /rel; sleep 1000",
+    )
     time.sleep(0.2)
     # reading through the link resolves inside the container: the host file is not reachable
     assert cli("cp", "evil:/escape/secret", str(tmp_path / "got"), check=False).code != 0

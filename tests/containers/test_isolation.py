@@ -16,7 +16,9 @@ def sh(cli, script: str, *flags: str, check: bool = True):
 
 
 def test_own_pid1_hostname_and_no_host_processes(cli, busybox):
-    out = sh(cli, "echo $$; hostname; ps -o pid | wc -l; cat /proc/1/cmdline | tr '\\0' ' '", "--hostname", "box1").out
+    out = sh(
+        cli, "echo $$; hostname; ps -o pid | wc -l; cat /proc/1/cmdline | tr '\\0' ' '", "--hostname", "box1"
+    ).out
     lines = out.splitlines()
     assert lines[0] == "1"
     assert lines[1] == "box1"
@@ -34,7 +36,9 @@ def test_capabilities_no_new_privs_and_fds(cli, busybox):
     dropped = sh(cli, "cat /proc/self/status", "--cap-drop", "ALL", "--cap-add", "NET_BIND_SERVICE").out
     assert "CapBnd:\t0000000000000400" in dropped
     priv = sh(cli, "cat /proc/self/status", "--privileged").out
-    host_bnd = [line for line in open("/proc/self/status").read().splitlines() if line.startswith("CapBnd")][0]
+    host_bnd = [line for line in open("/proc/self/status").read().splitlines() if line.startswith("CapBnd")][
+        0
+    ]
     assert host_bnd in priv  # privileged: every capability the engine itself has
 
 
@@ -72,10 +76,22 @@ def test_user_workdir_env_entrypoint(cli, busybox, tmp_path):
     assert sh(cli, "pwd", "-w", "/var/new/dir").out.strip() == "/var/new/dir"
     envf = tmp_path / "env"
     envf.write_text("# comment\nFROM_FILE=yes\n\n")
-    out = sh(cli, "echo $A $B $FROM_FILE $HOSTNAME", "-e", "A=1", "--env", "B=two", "--env-file", str(envf),
-             "--hostname", "hn").out
+    out = sh(
+        cli,
+        "echo $A $B $FROM_FILE $HOSTNAME",
+        "-e",
+        "A=1",
+        "--env",
+        "B=two",
+        "--env-file",
+        str(envf),
+        "--hostname",
+        "hn",
+    ).out
     assert out.split() == ["1", "two", "yes", "hn"]
-    assert cli("run", "--rm", "--entrypoint", "echo", "busybox", "from", "entrypoint").out == "from entrypoint\n"
+    assert (
+        cli("run", "--rm", "--entrypoint", "echo", "busybox", "from", "entrypoint").out == "from entrypoint\n"
+    )
 
 
 def test_read_only_tmpfs_and_binds(cli, busybox, tmp_path):
@@ -109,8 +125,20 @@ def test_named_volume_persists(cli, busybox):
 
 def test_memory_limit_oom_kills(cli, busybox):
     # tail buffers an endless line in memory: it grows until the 16 MiB limit kills it
-    r = cli("run", "--name", "oom", "-m", "16m", "--memory-swap", "16m", "busybox", "sh", "-c",
-            "tail /dev/zero", check=False)
+    r = cli(
+        "run",
+        "--name",
+        "oom",
+        "-m",
+        "16m",
+        "--memory-swap",
+        "16m",
+        "busybox",
+        "sh",
+        "-c",
+        "tail /dev/zero",
+        check=False,
+    )
     assert r.code == 137
     d = json.loads(cli("inspect", "oom").out)[0]
     assert d["State"]["OOMKilled"] is True and d["State"]["ExitCode"] == 137
@@ -119,8 +147,17 @@ def test_memory_limit_oom_kills(cli, busybox):
 
 
 def test_pids_limit_holds(cli, busybox):
-    r = cli("run", "--rm", "--pids-limit", "10", "busybox", "sh", "-c",
-            "for i in $(seq 1 40); do echo $i; sleep 1000 & done", check=False)
+    r = cli(
+        "run",
+        "--rm",
+        "--pids-limit",
+        "10",
+        "busybox",
+        "sh",
+        "-c",
+        "for i in $(seq 1 40); do echo $i; sleep 1000 & done",
+        check=False,
+    )
     assert r.code == 2 and "can't fork" in r.err
     started = int(r.out.split()[-1])
     assert 8 <= started <= 10  # sh itself and 9 sleeps fill the 10 slots; the next fork fails
@@ -131,8 +168,9 @@ def test_cpus_quota_written(cli, busybox, engine_):
     from engine.runtime.cgroups import ContainerCgroup, parent_for_root
 
     cg = ContainerCgroup.open(cid, parent_for_root(engine_.root))
-    quota_files = [os.path.join(d, "cpu.cfs_quota_us") for d in cg.dirs.values()] + \
-                  [os.path.join(d, "cpu.max") for d in cg.dirs.values()]
+    quota_files = [os.path.join(d, "cpu.cfs_quota_us") for d in cg.dirs.values()] + [
+        os.path.join(d, "cpu.max") for d in cg.dirs.values()
+    ]
     values = [open(p).read().strip() for p in quota_files if os.path.exists(p)]
     assert "50000" in values or "50000 100000" in values
     cli("rm", "-f", cid)

@@ -66,8 +66,16 @@ def test_names_validation_and_conflict(cli, busybox):
 
 
 def test_stop_with_term_handler_and_timeout(cli, busybox):
-    cli("run", "-d", "--name", "polite", "busybox", "sh", "-c",
-        "trap 'echo got TERM; exit 0' TERM; while true; do sleep 0.1; done")
+    cli(
+        "run",
+        "-d",
+        "--name",
+        "polite",
+        "busybox",
+        "sh",
+        "-c",
+        "trap 'echo got TERM; exit 0' TERM; while true; do sleep 0.1; done",
+    )
     time.sleep(0.3)
     t0 = time.monotonic()
     assert cli("stop", "polite").out.strip() == "polite"
@@ -89,8 +97,18 @@ def test_stop_of_pid1_ignoring_term_ends_137_after_timeout(cli, busybox):
 
 
 def test_stop_signal_option_and_kill(cli, busybox):
-    cli("run", "-d", "--name", "sig", "--stop-signal", "USR1", "busybox", "sh", "-c",
-        "trap 'exit 42' USR1; while true; do sleep 0.1; done")
+    cli(
+        "run",
+        "-d",
+        "--name",
+        "sig",
+        "--stop-signal",
+        "USR1",
+        "busybox",
+        "sh",
+        "-c",
+        "trap 'exit 42' USR1; while true; do sleep 0.1; done",
+    )
     time.sleep(0.3)
     cli("stop", "sig")
     assert cli("wait", "sig").out.strip() == "42"
@@ -104,7 +122,16 @@ def test_stop_signal_option_and_kill(cli, busybox):
 
 
 def test_restart_and_pause(cli, busybox):
-    cli("run", "-d", "--name", "pp", "busybox", "sh", "-c", "while true; do date +%s%N >> /tmp/ticks; sleep 0.05; done")
+    cli(
+        "run",
+        "-d",
+        "--name",
+        "pp",
+        "busybox",
+        "sh",
+        "-c",
+        "while true; do date +%s%N >> /tmp/ticks; sleep 0.05; done",
+    )
     time.sleep(0.3)
     cli("pause", "pp")
     assert "(Paused)" in cli("ps").out
@@ -166,7 +193,9 @@ def test_container_prune(cli, busybox):
 
 
 def test_restart_policy_on_failure(cli, busybox):
-    cli("run", "-d", "--name", "flaky", "--restart", "on-failure:2", "busybox", "sh", "-c", "echo try; exit 1")
+    cli(
+        "run", "-d", "--name", "flaky", "--restart", "on-failure:2", "busybox", "sh", "-c", "echo try; exit 1"
+    )
     deadline = time.time() + 10
     while time.time() < deadline:
         d = json.loads(cli("inspect", "flaky").out)[0]
@@ -195,15 +224,26 @@ def test_concurrent_run_from_separate_processes(root, busybox):
     from tests.conftest import DOCKYARD
 
     env = {**os.environ, "DOCKYARD_ROOT": root}
-    procs = [subprocess.Popen([DOCKYARD, "run", "-d", "busybox", "sleep", "1000"], env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(20)]
+    procs = [
+        subprocess.Popen(
+            [DOCKYARD, "run", "-d", "busybox", "sleep", "1000"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        for _ in range(20)
+    ]
     ids = []
     for p in procs:
         out, err = p.communicate(timeout=120)
         assert p.returncode == 0, err
         ids.append(out.decode().strip())
     assert len(set(ids)) == 20
-    listed = subprocess.run([DOCKYARD, "ps", "-q", "--no-trunc"], env=env, capture_output=True, text=True).stdout.split()
+    listed = subprocess.run(
+        [DOCKYARD, "ps", "-q", "--no-trunc"], env=env, capture_output=True, text=True
+    ).stdout.split()
     assert set(listed) == set(ids)
-    names = subprocess.run([DOCKYARD, "ps", "--format", "{{.Names}}"], env=env, capture_output=True, text=True).stdout.split()
+    names = subprocess.run(
+        [DOCKYARD, "ps", "--format", "{{.Names}}"], env=env, capture_output=True, text=True
+    ).stdout.split()
     assert len(set(names)) == 20

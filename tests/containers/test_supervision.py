@@ -19,12 +19,16 @@ def test_container_survives_the_process_that_started_it(root, busybox, cli):
     # a Python process starts the container through the API, then exits
     code = (
         "from engine import Engine, CreateOptions;"
-        "e = Engine(%r);"
+        f"e = Engine({root!r});"
         "c = e.containers.run('busybox', CreateOptions(name='orphan', command=['sleep', '1000']));"
-        "print(c.id)" % root
+        "print(c.id)"
     )
-    out = subprocess.run([os.path.join(os.path.dirname(DOCKYARD), "python"), "-c", code],
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [os.path.join(os.path.dirname(DOCKYARD), "python"), "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     cid = out.stdout.strip()
     time.sleep(0.2)
     d = json.loads(cli("inspect", "orphan").out)[0]

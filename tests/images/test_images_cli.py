@@ -157,9 +157,16 @@ def test_load_legacy_docker_format(cli, tmp_path):
         tf.addfile(ti, io.BytesIO(data))
     layer_bytes = layer.getvalue()
     diff_id = "sha256:" + hashlib.sha256(layer_bytes).hexdigest()
-    config = json.dumps({"architecture": "amd64", "os": "linux", "config": {"Cmd": ["sh"]},
-                         "rootfs": {"type": "layers", "diff_ids": [diff_id]},
-                         "history": [{"created_by": "legacy"}], "created": "2020-01-01T00:00:00Z"}).encode()
+    config = json.dumps(
+        {
+            "architecture": "amd64",
+            "os": "linux",
+            "config": {"Cmd": ["sh"]},
+            "rootfs": {"type": "layers", "diff_ids": [diff_id]},
+            "history": [{"created_by": "legacy"}],
+            "created": "2020-01-01T00:00:00Z",
+        }
+    ).encode()
     config_id = hashlib.sha256(config).hexdigest()
     v1 = "a" * 64
     archive = str(tmp_path / "legacy.tar")
@@ -169,8 +176,12 @@ def test_load_legacy_docker_format(cli, tmp_path):
             (f"{v1}/layer.tar", layer_bytes),
             (f"{v1}/VERSION", b"1.0"),
             (f"{v1}/json", b"{}"),
-            ("manifest.json", json.dumps([{"Config": f"{config_id}.json", "RepoTags": ["legacy:1"],
-                                           "Layers": [f"{v1}/layer.tar"]}]).encode()),
+            (
+                "manifest.json",
+                json.dumps(
+                    [{"Config": f"{config_id}.json", "RepoTags": ["legacy:1"], "Layers": [f"{v1}/layer.tar"]}]
+                ).encode(),
+            ),
             ("repositories", json.dumps({"legacy": {"1": v1}}).encode()),
         ]:
             ti = tarfile.TarInfo(name)

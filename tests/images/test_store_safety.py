@@ -30,8 +30,12 @@ def _tar(path, n_files: int = 50, size: int = 2000, salt: str = "") -> str:
 def test_concurrent_import_tag_remove(root, tmp_path):
     env = {**os.environ, "DOCKYARD_ROOT": root}
     tars = [_tar(tmp_path / f"t{i}.tar", salt=str(i % 3)) for i in range(6)]
-    procs = [subprocess.Popen([DOCKYARD, "import", t, f"img{i}"], env=env, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE) for i, t in enumerate(tars)]
+    procs = [
+        subprocess.Popen(
+            [DOCKYARD, "import", t, f"img{i}"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        for i, t in enumerate(tars)
+    ]
     for p in procs:
         assert p.wait(60) == 0, p.stderr.read()  # type: ignore[union-attr]
     procs = []
@@ -75,7 +79,8 @@ def test_killed_import_is_cleaned_on_next_start(root, tmp_path):
     assert eng.images.layers.all() == []
     assert list(eng.images.blobs.all()) == []
     # the store still works
-    out = subprocess.run([DOCKYARD, "import", _tar(tmp_path / "small.tar"), "small"], env=env,
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [DOCKYARD, "import", _tar(tmp_path / "small.tar"), "small"], env=env, capture_output=True, text=True
+    )
     assert out.returncode == 0, out.stderr
     _ = sys

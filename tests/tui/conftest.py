@@ -154,3 +154,4 @@ def notifications(app: DockyardApp) -> list[str]:
 
 Waiter = Callable[..., Awaitable[None]]
 __all__ = ["FIXED_NOW", "fixed_clock", "make_app", "make_fixed_image", "settle", "status_of", "wait_for", "json"]
+

@@ -83,7 +83,7 @@ class MainScreen(Screen[None]):
         self.query_one("#details").border_title = "[3] Details"
         self.ready = True
         self.update_topbar()
-        if self.dapp.snapshot.containers or self.dapp.snapshot.images:
+        if self.dapp.snapshot_loaded:
             self.on_data_loaded(DataLoaded(self.dapp.snapshot))
             self.dapp.loaded.set()
 

@@ -1,0 +1,98 @@
+"""A networked container's /etc/hosts and /etc/resolv.conf.
+
+Both live in the container's directory and are bind-mounted into it before its command starts, so they
+are rewritten in place (truncate and write the same inode): renaming a new file over one would leave the
+container looking at the old one. On user networks each container's hosts file lists every other
+container on its networks by name and alias; these files are refreshed whenever a container joins or
+leaves (Docker answers such names from an embedded DNS server; a hosts file needs no server process).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+
+from ..runtime.records import ContainerConfig
+from .model import DEFAULT_NETWORK, Endpoint
+
+LOCALHOST = [
+    "127.0.0.1\tlocalhost",
+    "::1\tlocalhost ip6-localhost ip6-loopback",
+    "fe00::0\tip6-localnet",
+    "ff00::0\tip6-mcastprefix",
+    "ff02::1\tip6-allnodes",
+    "ff02::2\tip6-allrouters",
+]
+
+
+def _unique(names: Iterable[str]) -> list[str]:
+    out: list[str] = []
+    for n in names:
+        if n and n not in out:
+            out.append(n)
+    return out
+
+
+def render_hosts(cfg: ContainerConfig, own: list[Endpoint], peers: list[tuple[Endpoint, str]]) -> str:
+    """``own``: this container's endpoints; ``peers``: (endpoint, current name) of the others to list."""
+    lines = list(LOCALHOST)
+    for h in cfg.extra_hosts:
+        name, _, ip = h.partition(":")
+        lines.append(f"{ip}\t{name}")
+    hostname = cfg.hostname or cfg.id[:12]
+    for ep in own:
+        names = [hostname, cfg.name]
+        if ep.network != DEFAULT_NETWORK:
+            names += ep.aliases
+        lines.append(f"{ep.ip}\t{' '.join(_unique(names))}")
+    for ep, name in peers:
+        lines.append(f"{ep.ip}\t{' '.join(_unique([name, *ep.aliases, ep.container_id[:12]]))}")
+    return "\n".join(lines) + "\n"
+
+
+def host_nameservers_file() -> str:
+    """The host's resolver configuration, as Docker reads it (systemd-resolved's upstream list if present)."""
+    for path in ("/run/systemd/resolve/resolv.conf", "/etc/resolv.conf"):
+        try:
+            with open(path) as f:
+                text = f.read()
+        except OSError:
+            continue
+        if path.startswith("/run/") and "nameserver" not in text:
+            continue
+        return text
+    return ""
+
+
+def render_resolv(cfg: ContainerConfig, outbound: bool) -> str:
+    """--dns servers; else the host's servers (without loopback ones) when the network leads outside;
+    else nothing (an internal network has no way to reach a resolver)."""
+    if cfg.dns:
+        return "".join(f"nameserver {d}\n" for d in cfg.dns)
+    if not outbound:
+        return ""
+    out = []
+    for line in host_nameservers_file().splitlines():
+        words = line.split()
+        if words and words[0] == "nameserver" and len(words) > 1:
+            if words[1].startswith("127.") or words[1] == "::1":
+                continue
+        if words and words[0] in ("nameserver", "search", "options", "domain"):
+            out.append(line.strip())
+    return "\n".join(out) + ("\n" if out else "")
+
+
+def write_in_place(path: str, text: str) -> bool:
+    """Replace the content of ``path`` keeping its inode (it may be bind-mounted); False if it is gone."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_TRUNC | os.O_CLOEXEC | os.O_NOFOLLOW)
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    try:
+        data = text.encode()
+        while data:
+            n = os.write(fd, data)
+            data = data[n:]
+    finally:
+        os.close(fd)
+    return True

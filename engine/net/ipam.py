@@ -1,0 +1,127 @@
+"""Address management: subnets for new networks and addresses for endpoints (IPv4).
+
+Subnets are picked from a pool, skipping any that overlap another network of this root or a route the
+host already has (another engine's bridge, a VPN, the LAN). Addresses are the lowest free one in the
+subnet; the caller holds the network lock and passes the addresses in use (the endpoint files).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import struct
+from collections.abc import Iterable
+
+from ..errors import Conflict, InvalidArgument
+
+IPv4Net = ipaddress.IPv4Network
+
+# The default bridge prefers 10.88.0.0/16 (what users of Podman expect); user networks get /24s.
+DEFAULT_BRIDGE_POOL = ["10.88.0.0/16", "10.87.0.0/16", "10.86.0.0/16", "10.85.0.0/16"]
+USER_POOL_BASE = "10.89.0.0/16"
+
+
+def parse_subnet(cidr: str) -> IPv4Net:
+    try:
+        net = ipaddress.ip_network(cidr, strict=False)
+    except ValueError:
+        raise InvalidArgument(f"invalid CIDR address: {cidr}") from None
+    if not isinstance(net, ipaddress.IPv4Network) or "/" not in cidr:
+        raise InvalidArgument(f"invalid CIDR address: {cidr}")
+    if net.prefixlen > 30:
+        raise InvalidArgument(f"invalid subnet {cidr}: it must hold at least two addresses besides the gateway")
+    return net
+
+
+def parse_ip(value: str, what: str = "IP address") -> ipaddress.IPv4Address:
+    try:
+        addr = ipaddress.ip_address(value)
+    except ValueError:
+        raise InvalidArgument(f"invalid {what}: {value}") from None
+    if not isinstance(addr, ipaddress.IPv4Address):
+        raise InvalidArgument(f"invalid {what}: {value} (only IPv4 is supported)")
+    return addr
+
+
+def default_gateway(net: IPv4Net) -> str:
+    return str(net.network_address + 1)
+
+
+def check_gateway(net: IPv4Net, gateway: str) -> str:
+    addr = parse_ip(gateway, "gateway")
+    if addr not in net or addr in (net.network_address, net.broadcast_address):
+        raise InvalidArgument(f"no matching subnet for gateway {gateway}")
+    return str(addr)
+
+
+def host_routes() -> list[tuple[str, IPv4Net]]:
+    """The host's IPv4 routes (device, destination), from /proc/net/route, without the default route."""
+    out = []
+    try:
+        with open("/proc/net/route") as f:
+            lines = f.read().splitlines()[1:]
+    except OSError:
+        return []
+    for line in lines:
+        parts = line.split()
+        if len(parts) < 8:
+            continue
+        dest = socket.inet_ntoa(struct.pack("<I", int(parts[1], 16)))
+        mask = socket.inet_ntoa(struct.pack("<I", int(parts[7], 16)))
+        if mask == "0.0.0.0":
+            continue
+        out.append((parts[0], ipaddress.IPv4Network(f"{dest}/{mask}", strict=False)))
+    return out
+
+
+def clashing_route(net: IPv4Net, except_dev: str = "") -> str | None:
+    """The host device that already routes part of ``net``, if any (other than ``except_dev``)."""
+    for dev, dest in host_routes():
+        if dev != except_dev and dest.overlaps(net):
+            return dev
+    return None
+
+
+def pick_subnet(candidates: Iterable[str], taken: Iterable[IPv4Net]) -> IPv4Net:
+    taken = list(taken)
+    routes = [dest for _dev, dest in host_routes()]
+    for cidr in candidates:
+        net = ipaddress.IPv4Network(cidr)
+        if any(net.overlaps(t) for t in taken) or any(net.overlaps(r) for r in routes):
+            continue
+        return net
+    raise Conflict("could not find an available, non-overlapping IPv4 address pool among the defaults to assign to the network")
+
+
+def user_pool() -> list[str]:
+    return [str(s) for s in ipaddress.IPv4Network(USER_POOL_BASE).subnets(new_prefix=24)]
+
+
+def allocate(net: IPv4Net, gateway: str, used: set[str], requested: str = "") -> str:
+    """An address for a new endpoint: ``requested`` if free, else the lowest free one."""
+    reserved = {str(net.network_address), str(net.broadcast_address), gateway}
+    if requested:
+        addr = parse_ip(requested)
+        if addr not in net:
+            raise InvalidArgument(f"no configured subnet contains the IP address {requested}")
+        if str(addr) in reserved or str(addr) in used:
+            raise Conflict(f"Address already in use: {requested}")
+        return str(addr)
+    for addr in net.hosts():
+        s = str(addr)
+        if s not in reserved and s not in used:
+            return s
+    raise Conflict(f"no available IPv4 addresses on this network's address pools: {net}")
+
+
+def mac_for(ip: str) -> str:
+    """A locally administered MAC derived from the address (02:42 + the four bytes), as Docker did."""
+    return "02:42:" + ":".join(f"{b:02x}" for b in ipaddress.IPv4Address(ip).packed)
+
+
+def random_mac() -> str:
+    import os
+
+    b = bytearray(os.urandom(6))
+    b[0] = (b[0] & 0xFE) | 0x02
+    return ":".join(f"{x:02x}" for x in b)

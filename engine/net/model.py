@@ -1,0 +1,208 @@
+"""Networks and endpoints on disk, under ``<root>/networks``.
+
+- ``networks/<name>/network.json``: a network (what ``network create`` asked for, plus its bridge's name);
+- ``networks/<name>/endpoints/<container id>.json``: a running container's attachment to it (address, MAC,
+  gateway, host-side veth, published ports). An endpoint file exists exactly while the container is
+  attached: it is the address allocation (IPAM) and the port reservation, so freeing them is deleting it;
+- ``networks/.host.json``: what dockyard changed on the host and must put back (``ip_forward``).
+
+Every change happens under one lock per root (``locks/net.lock``): allocations, bridges, firewall rules and
+the containers' hosts files are all computed from these files while it is held, so concurrent callers never
+hand out one address twice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+from ..errors import NotFound
+from ..fsutil import atomic_write_json, locked, read_json
+from ..paths import DEFAULT_ROOT, Layout
+
+DEFAULT_NETWORK = "bridge"
+PREDEFINED = ("bridge", "host", "none")
+NAME_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
+
+
+@dataclass
+class Network:
+    name: str
+    id: str
+    created: str
+    driver: str = "bridge"
+    subnet: str = ""  # CIDR, e.g. 10.88.0.0/16
+    gateway: str = ""  # the bridge's address
+    internal: bool = False
+    labels: dict[str, str] = field(default_factory=dict)
+    options: dict[str, str] = field(default_factory=dict)
+    bridge: str = ""  # Linux bridge interface name
+    auto_subnet: bool = False  # chosen by dockyard: may move while nothing is attached (avoids clashes)
+
+    @property
+    def prefixlen(self) -> int:
+        return int(self.subnet.partition("/")[2] or 0)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Network:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in known})
+
+
+@dataclass
+class Endpoint:
+    container_id: str
+    container_name: str
+    network: str
+    network_id: str
+    ip: str
+    prefixlen: int
+    gateway: str
+    mac: str
+    veth: str  # host side
+    ifname: str  # inside the container (eth0, eth1, ...)
+    aliases: list[str] = field(default_factory=list)
+    ports: list[dict[str, Any]] = field(default_factory=list)
+    default_route: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Endpoint:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in known})
+
+
+def root_tag(layout: Layout) -> str:
+    """Empty for the default root; else a short hash of the root that keeps host-wide names apart."""
+    if os.path.abspath(layout.root) == DEFAULT_ROOT:
+        return ""
+    return hashlib.sha256(os.path.abspath(layout.root).encode()).hexdigest()[:8]
+
+
+def veth_name(cid: str, network_id: str) -> str:
+    return "dyv" + hashlib.sha256((cid + network_id).encode()).hexdigest()[:12]
+
+
+class NetStore:
+    def __init__(self, layout: Layout) -> None:
+        self.layout = layout
+        self.dir = layout.networks
+
+    # -- locking -----------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[None]:
+        os.makedirs(self.layout.locks, exist_ok=True)
+        with locked(self.layout.lock("net")):
+            yield
+
+    # -- networks ------------------------------------------------------------------------------
+    def path(self, name: str, *parts: str) -> str:
+        return os.path.join(self.dir, name, *parts)
+
+    def names(self) -> list[str]:
+        try:
+            entries = os.listdir(self.dir)
+        except FileNotFoundError:
+            return []
+        return sorted(n for n in entries if not n.startswith(".") and os.path.exists(self.path(n, "network.json")))
+
+    def load(self, name: str) -> Network | None:
+        d = read_json(self.path(name, "network.json"))
+        return Network.from_dict(d) if d else None
+
+    def all(self) -> list[Network]:
+        return [n for n in (self.load(name) for name in self.names()) if n is not None]
+
+    def find(self, ref: str) -> Network | None:
+        """A stored network by name, full ID or unique ID prefix (Docker's lookup order)."""
+        if NAME_RE.match(ref):
+            net = self.load(ref)
+            if net is not None:
+                return net
+        nets = self.all()
+        for n in nets:
+            if n.id == ref:
+                return n
+        if ref and all(c in "0123456789abcdef" for c in ref):
+            matches = [n for n in nets if n.id.startswith(ref)]
+            if len(matches) == 1:
+                return matches[0]
+        return None
+
+    def get(self, ref: str) -> Network:
+        net = self.find(ref)
+        if net is None:
+            raise NotFound(f"network {ref} not found")
+        return net
+
+    def save(self, net: Network) -> None:
+        os.makedirs(self.path(net.name, "endpoints"), exist_ok=True)
+        atomic_write_json(self.path(net.name, "network.json"), net.to_dict())
+
+    def delete(self, name: str) -> None:
+        shutil.rmtree(self.path(name), ignore_errors=True)
+
+    # -- endpoints ------------------------------------------------------------------------------
+    def endpoint_path(self, network: str, cid: str) -> str:
+        return self.path(network, "endpoints", cid + ".json")
+
+    def endpoints(self, network: str) -> list[Endpoint]:
+        d = self.path(network, "endpoints")
+        try:
+            files = sorted(os.listdir(d))
+        except FileNotFoundError:
+            return []
+        out = []
+        for f in files:
+            if f.endswith(".json") and not f.startswith("."):
+                data = read_json(os.path.join(d, f))
+                if data:
+                    out.append(Endpoint.from_dict(data))
+        return out
+
+    def endpoint(self, network: str, cid: str) -> Endpoint | None:
+        data = read_json(self.endpoint_path(network, cid))
+        return Endpoint.from_dict(data) if data else None
+
+    def container_endpoints(self, cid: str) -> list[Endpoint]:
+        """Every endpoint of ``cid``, on whatever network (primary first)."""
+        out = []
+        for name in self.names():
+            ep = self.endpoint(name, cid)
+            if ep is not None:
+                out.append(ep)
+        out.sort(key=lambda e: int(e.ifname[3:] or 0) if e.ifname.startswith("eth") else 99)
+        return out
+
+    def has_endpoints_of(self, cid: str) -> bool:
+        return any(os.path.exists(self.endpoint_path(n, cid)) for n in self.names())
+
+    def save_endpoint(self, ep: Endpoint) -> None:
+        os.makedirs(self.path(ep.network, "endpoints"), exist_ok=True)
+        atomic_write_json(self.endpoint_path(ep.network, ep.container_id), ep.to_dict())
+
+    def delete_endpoint(self, network: str, cid: str) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.endpoint_path(network, cid))
+
+    def all_endpoints(self) -> list[Endpoint]:
+        return [ep for name in self.names() for ep in self.endpoints(name)]
+
+    # -- what dockyard changed on the host ---------------------------------------------------------
+    def host_state(self) -> dict[str, Any]:
+        return dict(read_json(os.path.join(self.dir, ".host.json"), {}) or {})
+
+    def save_host_state(self, state: dict[str, Any]) -> None:
+        os.makedirs(self.dir, exist_ok=True)
+        atomic_write_json(os.path.join(self.dir, ".host.json"), state)

@@ -1,0 +1,127 @@
+"""The app against a real engine: images, layers, tags, filters, help, themes, keymaps (no container runs)."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.tui.widgets.file_tree import FileTree
+from app.tui.widgets.images_table import ImagesTable
+from app.tui.widgets.layers_pane import LayersPane
+
+from .conftest import make_app, make_fixed_image, notifications, settle, wait_for
+
+pytestmark = pytest.mark.asyncio
+
+
+async def test_images_and_layers(tui_engine, config):
+    image_id = make_fixed_image(tui_engine)
+    app = make_app(tui_engine, config, feeds=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        table = app.main.query_one(ImagesTable)
+        assert table.current.id == image_id
+        await pilot.press("2")
+        await settle(pilot)
+        pane = app.main.query_one(LayersPane)
+        report = pane.report
+        assert report is not None and report.title == "fixture/app:1.0"
+        assert [r.command.split()[0] for r in report.rows] == ["RUN", "RUN", "ADD"]  # newest first
+        assert report.wasted and report.wasted >= 120_000  # libbig.so stored, then deleted
+        assert 0 < report.efficiency < 1
+        tree = app.main.query_one(FileTree)
+        # the top layer removes libbig.so and modifies app.conf
+        usr = tree.source.children["usr"].children["lib"].children["libbig.so"]
+        assert usr.kind == "R"
+        assert tree.source.children["etc"].children["app.conf"].kind == "M"
+        # ctrl+a: the aggregated view of the bottom layer is the whole base filesystem, all added
+        await pilot.press("3", "down", "down", "ctrl+a")
+        await settle(pilot)
+        assert pane.aggregate
+        assert tree.source.children["bin"].children["tool"].kind == "A"
+
+
+async def test_tag_and_remove_image(tui_engine, config):
+    make_fixed_image(tui_engine)
+    app = make_app(tui_engine, config, feeds=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("2", "t")
+        await pilot.press(*"fixture/app:2.0", "enter")
+        await wait_for(pilot, lambda: tui_engine.images.exists("fixture/app:2.0"), what="the new tag")
+        app.reload()
+        await wait_for(pilot, lambda: "fixture/app:2.0" in app.main.images.current.tags, what="the list")
+        await pilot.press("d")
+        await pilot.pause(0.2)
+        await pilot.press("y")
+        await wait_for(pilot, lambda: not tui_engine.images.list(), what="the image to go")
+
+
+async def test_filter_and_help(tui_engine, config):
+    make_fixed_image(tui_engine, "one:1")
+    make_fixed_image(tui_engine, "two:1")  # same content: one image, two tags
+    app = make_app(tui_engine, config, feeds=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("2", "slash", *"zzz")
+        await pilot.pause(0.1)
+        assert app.main.images.row_count == 0
+        await pilot.press("escape")
+        assert app.main.images.row_count == 1
+        await pilot.press("question_mark")
+        await pilot.pause(0.3)
+        assert type(app.screen).__name__ == "HelpScreen"
+        text = app.screen.query_one("#help-text").source
+        assert "container.stop" in text and "Remove" in text
+        await pilot.press("escape")
+        assert type(app.screen).__name__ == "MainScreen"
+
+
+async def test_theme_is_remembered(tui_engine, config):
+    from app.tui.config import Config
+
+    app = make_app(tui_engine, config, feeds=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert app.theme == "dockyard-dark"
+        app.theme = "dockyard-high-contrast"
+        await pilot.pause(0.1)
+    assert Config.load(config.path).theme == "dockyard-high-contrast"
+    again = make_app(tui_engine, Config.load(config.path), feeds=False)
+    async with again.run_test(size=(80, 24)):
+        assert again.theme == "dockyard-high-contrast"
+
+
+async def test_palette_offers_every_action(tui_engine, config):
+    app = make_app(tui_engine, config, feeds=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        for wanted in ("Start", "Stop", "Restart", "Rename", "Remove", "Shell", "Attach", "Logs", "Inspect",
+                       "Commit to image", "Build", "Run", "Tag", "Prune unused images",
+                       "Prune stopped containers", "Theme: dockyard-light"):
+            assert wanted in titles, wanted
+
+
+async def test_errors_are_notifications(tui_engine, config):
+    app = make_app(tui_engine, config, feeds=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.call("Start nothing", tui_engine.containers.start, "no-such-container")
+        await wait_for(pilot, lambda: notifications(app), what="a notification")
+        assert "no-such-container" in notifications(app)[0].lower() or "no such" in notifications(app)[0].lower()
+        assert app.is_running and type(app.screen).__name__ == "MainScreen"
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 50)])
+async def test_panes_fit_the_terminal(tui_engine, config, size):
+    make_fixed_image(tui_engine)
+    app = make_app(tui_engine, config, feeds=False)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        for wid in ("#containers", "#images", "#details"):
+            region = app.main.query_one(wid).region
+            assert region.width >= 30 and region.height >= 8, (wid, region)
+            assert region.right <= size[0] and region.bottom <= size[1]
+        await pilot.resize_terminal(100, 30)
+        await pilot.pause(0.2)
+        assert app.main.query_one("#details").region.right <= 100
