@@ -16,24 +16,27 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import Conflict, ContainerNotFound, InvalidArgument
 from .humanize import parse_time
-from .records import Container, PruneReport
-from .runtime import create as _create
-from .runtime import pause as _pause
-from .runtime import rename as _rename
-from .runtime import start as _start
-from .runtime import stop as _stop
-from .runtime import wait as _wait
-from .runtime.create import CreateOptions
-from .runtime.logfile import LogEntry, follow, read_entries, tail_offset
 from .runtime.reconcile import reconcile
-from .runtime.remove import remove_stopped
 from .runtime.store import ContainerStore
+
+if TYPE_CHECKING:
+    from .records import Container, PruneReport
+    from .runtime.create import CreateOptions
+    from .runtime.logfile import LogEntry
 
 if TYPE_CHECKING:
     from .engine import Engine
     from .runtime.attach import AttachSession
 
 __all__ = ["Containers", "CreateOptions"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "CreateOptions":
+        from .runtime.create import CreateOptions
+
+        return CreateOptions
+    raise AttributeError(name)
 
 
 class Containers:
@@ -47,6 +50,8 @@ class Containers:
         return self.store.resolve(ref)
 
     def _record(self, cid: str) -> Container:
+        from .records import Container
+
         reconcile(self.layout, cid)
         cfg = self.store.config(cid)
         st = self.store.state(cid)
@@ -140,6 +145,9 @@ class Containers:
 
     # -- lifecycle ------------------------------------------------------------------------
     def create(self, image: str, opts: CreateOptions | None = None, **kw: Any) -> Container:
+        from .runtime import create as _create
+        from .runtime.create import CreateOptions
+
         opts = opts or CreateOptions(**kw)
         image_id = self.engine.images.resolve(image)
         image_cfg = self.engine.images.config_of(image_id).get("config") or {}
@@ -147,10 +155,14 @@ class Containers:
         return self._record(cid)
 
     def start(self, ref: str, attach_fd: int | None = None) -> bool:
+        from .runtime import start as _start
+
         return _start.start(self.layout, self.resolve(ref), attach_fd)
 
     def run(self, image: str, opts: CreateOptions | None = None, detach: bool = True, **kw: Any) -> Container:
         """Create and start. With ``detach=False`` wait for the end (docker-py returns the logs then)."""
+        from .runtime.create import CreateOptions
+
         c = self.create(image, opts, **kw)
         try:
             self.start(c.id)
@@ -166,12 +178,19 @@ class Containers:
         return c
 
     def stop(self, ref: str, timeout: int | None = None, signal: str | None = None) -> bool:
+        from .runtime import stop as _stop
+
         return _stop.stop(self.layout, self.resolve(ref), timeout, signal)
 
     def kill(self, ref: str, signal: str | None = None) -> None:
+        from .runtime import stop as _stop
+
         _stop.kill(self.layout, self.resolve(ref), signal)
 
     def restart(self, ref: str, timeout: int | None = None) -> None:
+        from .runtime import start as _start
+        from .runtime import stop as _stop
+
         cid = self.resolve(ref)
         _stop.stop(self.layout, cid, timeout)
         _start.start(self.layout, cid)
@@ -180,18 +199,29 @@ class Containers:
         emit(self.layout, "container", "restart", cid)
 
     def pause(self, ref: str) -> None:
+        from .runtime import pause as _pause
+
         _pause.pause(self.layout, self.resolve(ref))
 
     def unpause(self, ref: str) -> None:
+        from .runtime import pause as _pause
+
         _pause.unpause(self.layout, self.resolve(ref))
 
     def rename(self, ref: str, new_name: str) -> None:
+        from .runtime import rename as _rename
+
         _rename.rename(self.layout, self.resolve(ref), new_name)
 
     def wait(self, ref: str, timeout: float | None = None) -> int:
+        from .runtime import wait as _wait
+
         return _wait.wait(self.layout, self.resolve(ref), timeout)
 
     def remove(self, ref: str, force: bool = False, volumes: bool = False) -> None:
+        from .runtime import stop as _stop
+        from .runtime.remove import remove_stopped
+
         cid = self.resolve(ref)
         reconcile(self.layout, cid)
         st = self.store.state(cid)
@@ -214,6 +244,9 @@ class Containers:
                         vols.remove(m.source)
 
     def prune(self) -> PruneReport:
+        from .records import PruneReport
+        from .runtime.remove import remove_stopped
+
         report = PruneReport()
         for c in self.list(all=True):
             if c.status in ("exited", "created", "dead"):
@@ -262,6 +295,8 @@ class Containers:
         stdout: bool = True,
         stderr: bool = True,
     ) -> Iterator[LogEntry]:
+        from .runtime.logfile import follow, read_entries, tail_offset
+
         cid = self.resolve(ref)
         path = self.store.log_path(cid)
         offset = tail_offset(path, tail) if tail is not None and tail >= 0 else 0

@@ -63,3 +63,9 @@ class Engine:
         from .diskusage import disk_usage
 
         return disk_usage(self)
+
+    @functools.cached_property
+    def networks(self):  # type: ignore[no-untyped-def]
+        from .networks import Networks
+
+        return Networks(self)

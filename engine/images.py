@@ -8,21 +8,22 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import functools
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import IO, Any, BinaryIO
+from typing import IO, TYPE_CHECKING, Any, BinaryIO
 
 from .errors import Conflict, ImageNotFound, InvalidArgument, StoreError
 from .fsutil import locked, read_json
 from .paths import Layout
-from .records import HistoryEntry, Image, LayerInfo, PruneReport, RemovedImage
-from .store import oci, reference
-from .store import tmp as tmpfiles
+from .store import reference
 from .store.blobs import BlobStore
 from .store.images import ImageEntry, ImageStore
-from .store.layers import LayerStore
-from .store.streams import decompressed
+
+if TYPE_CHECKING:
+    from .records import HistoryEntry, Image, PruneReport, RemovedImage
+    from .store.layers import LayerStore
 
 ProgressFn = Callable[[str, int, int], None]  # (message, current, total)
 UsersFn = Callable[[str], builtins.list[tuple[str, bool]]]  # image id -> [(container id, running)]
@@ -46,9 +47,14 @@ class Images:
     def __init__(self, layout: Layout, users: UsersFn | None = None) -> None:
         self.layout = layout
         self.blobs = BlobStore(layout.blobs, layout.tmp)
-        self.layers = LayerStore(layout.layers, layout.tmp)
         self.store = ImageStore(layout.images, layout.lock("images"))
         self._users = users or (lambda _id: [])
+
+    @functools.cached_property
+    def layers(self) -> LayerStore:
+        from .store.layers import LayerStore
+
+        return LayerStore(self.layout.layers, self.layout.tmp)
 
     # -- locking ---------------------------------------------------------------
     @contextmanager
@@ -74,6 +80,8 @@ class Images:
         return dict(json.loads(self.blobs.read(image_id)))
 
     def _record(self, entry: ImageEntry, tags: builtins.list[str]) -> Image:
+        from .records import Image, LayerInfo
+
         cfg = self.config_of(entry.id)
         history = list(cfg.get("history") or [])
         layered = [h for h in history if not h.get("empty_layer")]
@@ -138,6 +146,8 @@ class Images:
         return out
 
     def history(self, name: str) -> builtins.list[HistoryEntry]:
+        from .records import HistoryEntry
+
         image = self.get(name)
         rows: builtins.list[HistoryEntry] = []
         li = 0
@@ -164,6 +174,8 @@ class Images:
 
     def inspect(self, name: str) -> dict[str, Any]:
         """The image as ``docker image inspect`` shows it."""
+        from .store import oci
+
         im = self.get(name)
         cfg = self.config_of(im.id)
         return {
@@ -222,6 +234,8 @@ class Images:
         """Record a new image over layers already in the store; returns its ID. Tags move to it.
 
         ``config`` as bytes is kept byte for byte (its digest is the image ID)."""
+        from .store import oci
+
         parsed = [reference.parse(t) for t in tags]
         config_bytes = config if isinstance(config, bytes) else oci.canonical(config)
         config_id = self.blobs.put_bytes(config_bytes)
@@ -255,6 +269,9 @@ class Images:
 
     def add_layer_from_tar(self, stream: BinaryIO, parent_chain: str | None) -> NewLayer:
         """Store an uncompressed (or compressed) layer tar: keep the uncompressed blob, unpack it once."""
+        from .store import oci
+        from .store.streams import decompressed
+
         with self.blobs.writer() as w:
             from .store.streams import HashingReader
 
@@ -271,6 +288,8 @@ class Images:
         changes: dict[str, Any] | None = None,
     ) -> str:
         """A rootfs tarball (plain or compressed) becomes a one-layer image; returns its ID."""
+        from .store import oci
+
         if ref:
             reference.parse(ref)  # refuse a bad name before reading anything
         with self.writing():
@@ -283,6 +302,8 @@ class Images:
 
     def remove(self, name: str, force: bool = False) -> RemovedImage:
         """``rmi``: untag, and delete the image when no tag and no container keeps it."""
+        from .records import RemovedImage
+
         result = RemovedImage()
         image_id = self.resolve(name)
         by_tag = not reference.looks_like_id(name) or name in self.store.tags()
@@ -338,6 +359,8 @@ class Images:
 
     def prune(self, all: bool = False) -> PruneReport:
         """Remove dangling images (untagged), or with ``all`` every image no container uses."""
+        from .records import PruneReport
+
         report = PruneReport()
         with locked(self.layout.lock("gc")), self.store.lock():
             tagged = set(self.store.tags().values())
@@ -394,6 +417,8 @@ class Images:
 
     def recover(self) -> builtins.list[str]:
         """Clean what a killed process left: temporaries, and layers/blobs no image references."""
+        from .store import tmp as tmpfiles
+
         removed = tmpfiles.sweep(self.layout.tmp)
         import fcntl
 

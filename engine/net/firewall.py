@@ -20,6 +20,7 @@ traffic too): dockyard does not edit them.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
@@ -27,7 +28,7 @@ from collections.abc import Iterable
 
 from ..errors import RuntimeFailure
 from ..paths import Layout
-from .model import Endpoint, Network, root_tag
+from .model import Endpoint, NetStore, Network, root_tag
 
 BRIDGE_PATTERNS = ('"dy-*"', '"dockyard0"')
 
@@ -91,16 +92,30 @@ def render(table: str, networks: Iterable[Network], endpoints: Iterable[Endpoint
 def _nft(script: str) -> None:
     nft = shutil.which("nft") or ("/usr/sbin/nft" if os.path.exists("/usr/sbin/nft") else None)
     if nft is None:
-        raise RuntimeFailure("bridge networks need nftables: install the 'nftables' package (the nft command)")
+        raise RuntimeFailure(
+            "bridge networks need nftables: install the 'nftables' package (the nft command)"
+        )
     p = subprocess.run([nft, "-f", "-"], input=script.encode(), capture_output=True)
     if p.returncode != 0:
         raise RuntimeFailure(f"cannot install firewall rules: {p.stderr.decode(errors='replace').strip()}")
 
 
-def apply(layout: Layout, networks: list[Network], endpoints: list[Endpoint]) -> None:
-    """Make dockyard's table what the state says (delete it when no network is active)."""
+def apply(
+    layout: Layout, store: NetStore, networks: list[Network], endpoints: list[Endpoint], force: bool = False
+) -> None:
+    """Make dockyard's table what the state says (delete it when no network is active).
+
+    The last script applied is remembered (its hash, in the host state file): an unchanged table is not
+    sent again unless ``force``."""
     table = table_name(layout)
-    if not networks:
-        _nft(f"table ip {table} {{}}\ndelete table ip {table}\n")
+    if networks:
+        script = render(table, networks, endpoints)
+    else:
+        script = f"table ip {table} {{}}\ndelete table ip {table}\n"
+    digest = hashlib.sha256(script.encode()).hexdigest()
+    state = store.host_state()
+    if not force and state.get("firewall") == digest:
         return
-    _nft(render(table, networks, endpoints))
+    _nft(script)
+    state["firewall"] = digest
+    store.save_host_state(state)

@@ -29,7 +29,9 @@ def parse_subnet(cidr: str) -> IPv4Net:
     if not isinstance(net, ipaddress.IPv4Network) or "/" not in cidr:
         raise InvalidArgument(f"invalid CIDR address: {cidr}")
     if net.prefixlen > 30:
-        raise InvalidArgument(f"invalid subnet {cidr}: it must hold at least two addresses besides the gateway")
+        raise InvalidArgument(
+            f"invalid subnet {cidr}: it must hold at least two addresses besides the gateway"
+        )
     return net
 
 
@@ -90,7 +92,9 @@ def pick_subnet(candidates: Iterable[str], taken: Iterable[IPv4Net]) -> IPv4Net:
         if any(net.overlaps(t) for t in taken) or any(net.overlaps(r) for r in routes):
             continue
         return net
-    raise Conflict("could not find an available, non-overlapping IPv4 address pool among the defaults to assign to the network")
+    raise Conflict(
+        "could not find an available, non-overlapping IPv4 address pool among the defaults to assign to the network"
+    )
 
 
 def user_pool() -> list[str]:

@@ -115,7 +115,9 @@ class NetStore:
             entries = os.listdir(self.dir)
         except FileNotFoundError:
             return []
-        return sorted(n for n in entries if not n.startswith(".") and os.path.exists(self.path(n, "network.json")))
+        return sorted(
+            n for n in entries if not n.startswith(".") and os.path.exists(self.path(n, "network.json"))
+        )
 
     def load(self, name: str) -> Network | None:
         d = read_json(self.path(name, "network.json"))

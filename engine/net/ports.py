@@ -56,7 +56,9 @@ def parse_spec(raw: str) -> list[dict[str, Any]]:
         except ValueError:
             raise InvalidArgument(f"invalid IP address: {ip}") from None
         if addr.version != 4:
-            raise InvalidArgument(f"invalid IP address: {ip} (dockyard publishes ports on IPv4 addresses only)")
+            raise InvalidArgument(
+                f"invalid IP address: {ip} (dockyard publishes ports on IPv4 addresses only)"
+            )
         ip = "" if str(addr) == "0.0.0.0" else str(addr)
     try:
         start, end = _port_range(cport)
@@ -69,7 +71,9 @@ def parse_spec(raw: str) -> list[dict[str, Any]]:
         except ValueError:
             raise InvalidArgument(f"invalid hostPort: {host}") from None
         if (end - start) != (hend - hstart) and end != start:
-            raise InvalidArgument(f"invalid ranges specified for container and host Ports: {cport} and {host}")
+            raise InvalidArgument(
+                f"invalid ranges specified for container and host Ports: {cport} and {host}"
+            )
     out = []
     count = end - start + 1
     for i in range(count):
@@ -85,8 +89,8 @@ def parse_spec(raw: str) -> list[dict[str, Any]]:
 
 def exposed_ports(image_cfg: dict[str, Any]) -> list[tuple[int, str]]:
     """The image's EXPOSE entries as (port, protocol)."""
-    out = []
-    for key in (image_cfg.get("ExposedPorts") or {}):
+    out: list[tuple[int, str]] = []
+    for key in image_cfg.get("ExposedPorts") or {}:
         port_s, _, proto = str(key).partition("/")
         proto = (proto or "tcp").lower()
         try:
@@ -128,13 +132,19 @@ def _kernel_port(host_ip: str, proto: str) -> int:
         return int(s.getsockname()[1])
 
 
-def assign_host_ports(ports: list[dict[str, Any]], reserved: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+def assign_host_ports(
+    ports: list[dict[str, Any]], reserved: Iterable[dict[str, Any]]
+) -> list[dict[str, Any]]:
     """Fill in the host ports still to be picked, avoiding ``reserved`` (other containers') and each other."""
     taken = [dict(r) for r in reserved if r.get("host_port")]
-    out = []
+    out: list[dict[str, Any]] = []
     for p in ports:
         p = dict(p)
         rng = p.pop("host_range", None)
+        if p["host_port"] and any(overlaps(p, o) for o in out):
+            raise Conflict(
+                f"Bind for {p['host_ip'] or '0.0.0.0'}:{p['host_port']} failed: port is already allocated"
+            )
         if not p["host_port"]:
             candidates: Iterable[int]
             if rng:
@@ -151,7 +161,9 @@ def assign_host_ports(ports: list[dict[str, Any]], reserved: Iterable[dict[str, 
                 break
             else:
                 what = f"{rng[0]}-{rng[1]}" if rng else "the ephemeral range"
-                raise Conflict(f"Bind for {p['host_ip'] or '0.0.0.0'}:{what} failed: port is already allocated")
+                raise Conflict(
+                    f"Bind for {p['host_ip'] or '0.0.0.0'}:{what} failed: port is already allocated"
+                )
         taken.append(p)
         out.append(p)
     return out

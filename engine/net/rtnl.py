@@ -59,7 +59,8 @@ RTN_UNICAST = 1
 _HDR = struct.Struct("=IHHII")  # nlmsghdr: len, type, flags, seq, pid
 _IFINFO = struct.Struct("=BxHiII")  # ifinfomsg: family, type, index, flags, change
 _IFADDR = struct.Struct("=BBBBI")  # ifaddrmsg: family, prefixlen, flags, scope, index
-_RTMSG = struct.Struct("=BBBBBBBBI")  # rtmsg: family, dst_len, src_len, tos, table, protocol, scope, type, flags
+# rtmsg: family, dst_len, src_len, tos, table, protocol, scope, type, flags
+_RTMSG = struct.Struct("=BBBBBBBBI")
 
 
 def _attr(kind: int, payload: bytes) -> bytes:
@@ -119,7 +120,9 @@ class Netlink:
         """Send one request and wait for its acknowledgement; raise OSError on a kernel error."""
         self.seq += 1
         seq = self.seq
-        self.sock.send(_HDR.pack(_HDR.size + len(body), msg_type, flags | NLM_F_REQUEST | NLM_F_ACK, seq, 0) + body)
+        self.sock.send(
+            _HDR.pack(_HDR.size + len(body), msg_type, flags | NLM_F_REQUEST | NLM_F_ACK, seq, 0) + body
+        )
         while True:
             data = self.sock.recv(65536)
             off = 0
@@ -138,9 +141,13 @@ class Netlink:
 
     # -- links -----------------------------------------------------------------------------
     def add_bridge(self, name: str, mac: str, mtu: int = 1500) -> None:
-        body = _ifinfo() + _attr(IFLA_IFNAME, _name(name)) + _attr(IFLA_ADDRESS, _mac(mac)) + _attr(
-            IFLA_MTU, _u32(mtu)
-        ) + _nest(IFLA_LINKINFO, _attr(IFLA_INFO_KIND, b"bridge"))
+        body = (
+            _ifinfo()
+            + _attr(IFLA_IFNAME, _name(name))
+            + _attr(IFLA_ADDRESS, _mac(mac))
+            + _attr(IFLA_MTU, _u32(mtu))
+            + _nest(IFLA_LINKINFO, _attr(IFLA_INFO_KIND, b"bridge"))
+        )
         self.request(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, body)
 
     def add_veth(
@@ -168,7 +175,11 @@ class Netlink:
             + _attr(IFLA_IFNAME, _name(name))
             + _attr(IFLA_MTU, _u32(mtu))
             + _attr(IFLA_MASTER, _u32(master))
-            + _nest(IFLA_LINKINFO, _attr(IFLA_INFO_KIND, b"veth"), _nest(IFLA_INFO_DATA, _attr(VETH_INFO_PEER, peer_msg)))
+            + _nest(
+                IFLA_LINKINFO,
+                _attr(IFLA_INFO_KIND, b"veth"),
+                _nest(IFLA_INFO_DATA, _attr(VETH_INFO_PEER, peer_msg)),
+            )
         )
         self.request(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, body)
 
@@ -217,7 +228,9 @@ class Netlink:
         self.request(RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, body)
 
     def add_default_route(self, gateway: str, index: int) -> None:
-        body = _RTMSG.pack(socket.AF_INET, 0, 0, 0, RT_TABLE_MAIN, RTPROT_BOOT, RT_SCOPE_UNIVERSE, RTN_UNICAST, 0)
+        body = _RTMSG.pack(
+            socket.AF_INET, 0, 0, 0, RT_TABLE_MAIN, RTPROT_BOOT, RT_SCOPE_UNIVERSE, RTN_UNICAST, 0
+        )
         body += _attr(RTA_GATEWAY, _ip(gateway)) + _attr(RTA_OIF, _u32(index))
         self.request(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, body)
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import random
 import re
-import secrets
 
 from ..errors import InvalidArgument
 
@@ -42,15 +43,18 @@ _RIGHT = (
 ).split()
 
 
+_rng = random.SystemRandom()
+
+
 def new_id() -> str:
-    return secrets.token_hex(32)
+    return os.urandom(32).hex()
 
 
 def generate_name(taken: set[str]) -> str:
     for attempt in range(200):
-        name = f"{secrets.choice(_LEFT)}_{secrets.choice(_RIGHT)}"
+        name = f"{_rng.choice(_LEFT)}_{_rng.choice(_RIGHT)}"
         if attempt > 20:
-            name += str(secrets.randbelow(10))
+            name += str(_rng.randrange(10))
         if name not in taken:
             return name
     raise InvalidArgument("could not generate a unique container name")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 from collections.abc import Iterator
 from typing import BinaryIO
@@ -46,6 +45,8 @@ class BlobStore:
         return open(self.path(digest), "rb")
 
     def put_bytes(self, data: bytes) -> str:
+        import hashlib
+
         digest = "sha256:" + hashlib.sha256(data).hexdigest()
         if not self.exists(digest):
             with self.writer() as w:
@@ -82,6 +83,8 @@ class BlobWriter:
     def __init__(self, store: BlobStore, expected: str | None) -> None:
         self.store = store
         self.expected = expected
+        import hashlib
+
         self.hash = hashlib.sha256()
         self.tmp = TempFile(store.tmpdir)
         self.size = 0

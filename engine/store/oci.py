@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-import platform
+import os
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,7 +26,7 @@ INDEX_TYPES = (MT_OCI_INDEX, MT_DOCKER_LIST)
 
 
 def goarch() -> str:
-    m = platform.machine()
+    m = os.uname().machine
     return {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm", "i686": "386"}.get(m, m)
 
 

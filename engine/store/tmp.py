@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 import shutil
 
 
 def _name(tmpdir: str, kind: str) -> str:
-    return os.path.join(tmpdir, f"{os.getpid()}-{kind}-{secrets.token_hex(6)}")
+    return os.path.join(tmpdir, f"{os.getpid()}-{kind}-{os.urandom(6).hex()}")
 
 
 def make_dir(tmpdir: str, kind: str = "dir") -> str:

@@ -39,15 +39,18 @@ class LogsPane(Vertical):
         self.add_class("searching")
         box = self.query_one("#log-search", Input)
         box.value = self.view.query
+        box.display = True
         box.focus()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         self.view.set_query(event.value.strip())
         self.remove_class("searching")
+        self.query_one("#log-search", Input).display = False
         self.view.focus()
 
     def action_close_search(self) -> None:
         if self.has_class("searching"):
             self.remove_class("searching")
+            self.query_one("#log-search", Input).display = False
             self.view.focus()

@@ -1,0 +1,180 @@
+"""Network commands: network create, ls, inspect, rm, prune, connect, disconnect."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from . import output
+from .commands import engine
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    g = sub.add_parser("network", help="Manage networks")
+    ns = g.add_subparsers(dest="network_command", metavar="COMMAND")
+    p = ns.add_parser("create", help="Create a network")
+    p.add_argument("-d", "--driver", default="bridge")
+    p.add_argument("--subnet", default="", help="subnet in CIDR format, e.g. 10.90.0.0/24")
+    p.add_argument("--gateway", default="", help="the bridge's address in the subnet")
+    p.add_argument("--internal", action="store_true", help="no route out of the network, no outbound NAT")
+    p.add_argument("-l", "--label", action="append", default=[])
+    p.add_argument("-o", "--opt", action="append", default=[], help="driver options (mtu=N)")
+    p.add_argument("name")
+    p.set_defaults(handler=cmd_create)
+    for name in ("ls", "list"):
+        p = ns.add_parser(name, help="List networks")
+        p.add_argument("-q", "--quiet", action="store_true")
+        p.add_argument("--no-trunc", action="store_true")
+        p.add_argument("-f", "--filter", action="append", default=[])
+        p.add_argument("--format")
+        p.set_defaults(handler=cmd_ls)
+    p = ns.add_parser("inspect", help="Display detailed information on one or more networks")
+    p.add_argument("-f", "--format")
+    p.add_argument("names", nargs="+")
+    p.set_defaults(handler=cmd_inspect)
+    for name in ("rm", "remove"):
+        p = ns.add_parser(name, help="Remove one or more networks")
+        p.add_argument("-f", "--force", action="store_true")
+        p.add_argument("names", nargs="+")
+        p.set_defaults(handler=cmd_rm)
+    p = ns.add_parser("prune", help="Remove all unused networks")
+    p.add_argument("-f", "--force", action="store_true")
+    p.set_defaults(handler=cmd_prune)
+    p = ns.add_parser("connect", help="Connect a container to a network")
+    p.add_argument("--ip", default="")
+    p.add_argument("--alias", action="append", default=[])
+    p.add_argument("network")
+    p.add_argument("container")
+    p.set_defaults(handler=cmd_connect)
+    p = ns.add_parser("disconnect", help="Disconnect a container from a network")
+    p.add_argument("-f", "--force", action="store_true")
+    p.add_argument("network")
+    p.add_argument("container")
+    p.set_defaults(handler=cmd_disconnect)
+
+
+def _pairs(values: list[str]) -> dict[str, str]:
+    out = {}
+    for v in values:
+        k, _, val = v.partition("=")
+        out[k] = val
+    return out
+
+
+def cmd_create(a: argparse.Namespace) -> int:
+    net = engine().networks.create(
+        a.name,
+        driver=a.driver,
+        subnet=a.subnet,
+        gateway=a.gateway,
+        internal=a.internal,
+        labels=_pairs(a.label),
+        options=_pairs(a.opt),
+    )
+    print(net.id)
+    return 0
+
+
+def _matches(net: object, filters: list[str]) -> bool:
+    for f in filters:
+        key, _, value = f.partition("=")
+        name, nid = getattr(net, "name", ""), getattr(net, "id", "")
+        if key == "name" and value not in name:
+            return False
+        if key == "id" and not nid.startswith(value):
+            return False
+        if key == "driver" and getattr(net, "driver", "") != value:
+            return False
+        if key == "label":
+            k, sep, v = value.partition("=")
+            labels = getattr(net, "labels", {})
+            if k not in labels or (sep and labels[k] != v):
+                return False
+        if key == "type":
+            builtin = name in ("bridge", "host", "none")
+            if (value == "builtin") != builtin:
+                return False
+    return True
+
+
+def cmd_ls(a: argparse.Namespace) -> int:
+    nets = [n for n in engine().networks.list() if _matches(n, a.filter)]
+    rows = [
+        {
+            "ID": n.id if a.no_trunc else n.id[:12],
+            "Name": n.name,
+            "Driver": n.driver,
+            "Scope": "local",
+            "Internal": str(n.internal).lower(),
+            "Labels": ",".join(f"{k}={v}" for k, v in n.labels.items()),
+            "Subnet": n.subnet,
+        }
+        for n in nets
+    ]
+    if a.quiet:
+        for r in rows:
+            print(r["ID"])
+        return 0
+    output.emit(a.format, ["NETWORK ID", "NAME", "DRIVER", "SCOPE"], ["ID", "Name", "Driver", "Scope"], rows)
+    return 0
+
+
+def cmd_inspect(a: argparse.Namespace) -> int:
+    from engine import DockyardError
+
+    eng = engine()
+    docs, status = [], 0
+    for n in a.names:
+        try:
+            docs.append(eng.networks.inspect(n))
+        except DockyardError as e:
+            sys.stderr.write(f"Error: {e}\n")
+            status = 1
+    if a.format:
+        for d in docs:
+            print(output.render_template(a.format, d))
+    else:
+        output.print_json(docs)
+    return status
+
+
+def cmd_rm(a: argparse.Namespace) -> int:
+    from engine import DockyardError
+
+    eng = engine()
+    status = 0
+    for n in a.names:
+        try:
+            eng.networks.remove(n)
+            print(n)
+        except DockyardError as e:
+            if a.force and "not found" in str(e):
+                continue
+            sys.stderr.write(f"Error response from daemon: {e}\n")
+            status = 1
+    return status
+
+
+def cmd_prune(a: argparse.Namespace) -> int:
+    if not a.force and sys.stdin.isatty():
+        sys.stderr.write(
+            "WARNING! This will remove all custom networks not used by at least one container.\n"
+            "Are you sure you want to continue? [y/N] "
+        )
+        if input().strip().lower() not in ("y", "yes"):
+            return 0
+    removed = engine().networks.prune()
+    if removed:
+        print("Deleted Networks:")
+        print("\n".join(removed))
+    return 0
+
+
+def cmd_connect(a: argparse.Namespace) -> int:
+    engine().networks.connect(a.network, a.container, ip=a.ip, aliases=a.alias)
+    return 0
+
+
+def cmd_disconnect(a: argparse.Namespace) -> int:
+    engine().networks.disconnect(a.network, a.container, force=a.force)
+    return 0

@@ -1,0 +1,80 @@
+"""Shared pieces for the benchmarks: timing loops, peers' set-up, result tables.
+
+Benchmarks measure; they assert nothing. Each compares dockyard with a peer run side by side in the same
+script, on the same input, and prints the ratio.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DOCKYARD = os.path.join(os.path.dirname(sys.executable), "dockyard")
+
+
+def sh(*args: str, env: dict[str, str] | None = None, check: bool = True, input: bytes | None = None) -> str:
+    p = subprocess.run(args, capture_output=True, env=env, input=input)
+    if check and p.returncode != 0:
+        raise SystemExit(f"{' '.join(args)} failed ({p.returncode}): {p.stderr.decode(errors='replace')}")
+    return p.stdout.decode(errors="replace")
+
+
+def timed(fn: Callable[[], object], runs: int, warmup: int = 1) -> list[float]:
+    for _ in range(warmup):
+        fn()
+    out = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - t0)
+    return out
+
+
+def median_ms(samples: list[float]) -> float:
+    return statistics.median(samples) * 1000
+
+
+def have(tool: str) -> bool:
+    return shutil.which(tool) is not None
+
+
+def ensure_peers() -> None:
+    """Install and configure the peers (podman, skopeo, ...) when missing."""
+    if have("podman") and have("skopeo"):
+        return
+    setup = os.path.join(os.path.dirname(REPO), "shared", "peers", "setup.sh")
+    if os.path.exists(setup):
+        subprocess.run(["bash", setup], check=False)
+
+
+def busybox_rootfs_tar(path: str) -> str:
+    sys.path.insert(0, REPO)
+    from engine.store.bootstrap import busybox_tar, find_static_busybox
+
+    with open(path, "wb") as f:
+        f.write(busybox_tar(find_static_busybox()))
+    return path
+
+
+def dockyard_env(root: str) -> dict[str, str]:
+    return {**os.environ, "DOCKYARD_ROOT": root}
+
+
+def fresh_root() -> str:
+    return tempfile.mkdtemp(prefix="dockyard-bench-")
+
+
+def table(rows: list[tuple[str, float, float]], peer: str) -> str:
+    """rows: (operation, dockyard ms, peer ms)."""
+    lines = [f"{'operation':<44} {'dockyard':>10} {peer:>10} {'ratio':>7}"]
+    for name, ours, theirs in rows:
+        ratio = ours / theirs if theirs else float("nan")
+        lines.append(f"{name:<44} {ours:>8.1f}ms {theirs:>8.1f}ms {ratio:>7.2f}")
+    return "\n".join(lines)

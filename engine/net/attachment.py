@@ -1,0 +1,287 @@
+"""Joining and leaving networks: what happens in the kernel when a container starts, ends, connects or
+disconnects.
+
+``attach`` (supervisor, between the container's fork and exec): for each network of the container, make
+sure the bridge is up, allocate an address, create a veth pair whose peer is born inside the container's
+namespace (``eth0``, ``eth1`` ...), address it, add the default route (first non-internal network only),
+then install the firewall rules (NAT, published ports) and write the hosts files.
+
+``detach`` (container ended, removed, or found dead by recovery): undo all of it; idempotent. A network's
+bridge goes away with its last endpoint, the firewall table with the last active network.
+
+All of it runs under the root's network lock, so concurrent starts never share an address or a port.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from ..errors import Conflict, InvalidArgument, NotFound, RuntimeFailure
+from ..paths import Layout
+from ..runtime.records import ContainerConfig
+from ..runtime.store import ContainerStore
+from . import bridge, etcfiles, firewall, ipam, ports
+from .defaults import ensure_default_network
+from .model import DEFAULT_NETWORK, Endpoint, NetStore, Network, veth_name
+
+
+def _network(store: NetStore, name: str) -> Network:
+    if name == DEFAULT_NETWORK:
+        return ensure_default_network(store)
+    net = store.find(name)
+    if net is None:
+        raise NotFound(f"network {name} not found")
+    return net
+
+
+def _kernel_error(what: str, e: OSError) -> RuntimeFailure:
+    return RuntimeFailure(f"{what}: {e.strerror or e}")
+
+
+# -- attach -----------------------------------------------------------------------------------------
+def attach(layout: Layout, cfg: ContainerConfig, pid: int) -> None:
+    """Connect the container whose PID 1 is ``pid`` (a fresh network namespace) to its networks."""
+    if not cfg.networks:
+        return
+    nsfd = bridge.open_netns(pid)
+    try:
+        store = NetStore(layout)
+        with store.lock():
+            stale = [ep.network for ep in store.container_endpoints(cfg.id)]
+            if stale:  # left by a supervisor that died before it could clean up
+                _detach_locked(layout, store, cfg.id, set(stale))
+            _join(layout, store, cfg, list(cfg.networks.items()), nsfd)
+    finally:
+        os.close(nsfd)
+
+
+def _join(
+    layout: Layout,
+    store: NetStore,
+    cfg: ContainerConfig,
+    targets: list[tuple[str, dict[str, Any]]],
+    nsfd: int,
+) -> list[Endpoint]:
+    """Create the endpoints of ``cfg.id`` on ``targets`` (caller holds the lock); undone on failure."""
+    from .rtnl import Netlink
+
+    existing = store.container_endpoints(cfg.id)
+    used_ifnames = {ep.ifname for ep in existing}
+    has_route = any(ep.default_route for ep in existing)
+    resolved = [(_network(store, name), dict(opts or {})) for name, opts in targets]
+    created: list[Endpoint] = []
+    try:
+        with Netlink() as nl, Netlink.in_namespace(nsfd) as inner:
+            for net, opts in resolved:
+                if store.endpoint(net.name, cfg.id) is not None:
+                    raise Conflict(f"container {cfg.name} is already attached to network {net.name}")
+                first_on_net = not store.endpoints(net.name)
+                if first_on_net:
+                    net = bridge.check_subnet(store, net)
+                subnet = ipam.parse_subnet(net.subnet)
+                requested = str(opts.get("ip") or "")
+                if requested and net.auto_subnet:
+                    raise InvalidArgument(
+                        "user specified IP address is supported only when connecting to networks "
+                        "with user configured subnets"
+                    )
+                used = {ep.ip for ep in store.endpoints(net.name)}
+                ip = ipam.allocate(subnet, net.gateway, used, requested)
+                published: list[dict[str, Any]] = []
+                if not existing and not created and cfg.ports:
+                    published = [dict(p) for p in cfg.ports]
+                    held = [p for ep in store.all_endpoints() if ep.container_id != cfg.id for p in ep.ports]
+                    try:
+                        ports.check_free(published, held)
+                    except Conflict as e:
+                        raise Conflict(
+                            f"driver failed programming external connectivity on endpoint {cfg.name} "
+                            f"({cfg.id}): {e}"
+                        ) from None
+                ifname = next(f"eth{i}" for i in range(64) if f"eth{i}" not in used_ifnames)
+                used_ifnames.add(ifname)
+                route = not has_route and not net.internal
+                has_route = has_route or route
+                ep = Endpoint(
+                    container_id=cfg.id,
+                    container_name=cfg.name,
+                    network=net.name,
+                    network_id=net.id,
+                    ip=ip,
+                    prefixlen=subnet.prefixlen,
+                    gateway=net.gateway,
+                    mac=ipam.mac_for(ip),
+                    veth=veth_name(cfg.id, net.id),
+                    ifname=ifname,
+                    aliases=[a for a in opts.get("aliases") or [] if a]
+                    if net.name != DEFAULT_NETWORK
+                    else [],
+                    ports=published,
+                    default_route=route,
+                )
+                store.save_endpoint(ep)  # first, so that a detach after any failure below finds it
+                created.append(ep)
+                try:
+                    bridge.bridge_up(nl, net)
+                except OSError as e:
+                    raise _kernel_error(
+                        f"cannot create bridge {net.bridge} for network {net.name}", e
+                    ) from None
+                _plug(nl, inner, nsfd, net, ep)
+            _refresh(layout, store)
+            peers = {
+                p.container_id
+                for ep in created
+                if ep.network != DEFAULT_NETWORK
+                for p in store.endpoints(ep.network)
+            }
+            refresh_etc_files(layout, store, {cfg.id} | peers)
+    except BaseException:
+        if created:
+            _detach_locked(layout, store, cfg.id, {ep.network for ep in created})
+        raise
+    return created
+
+
+def _plug(nl: Any, inner: Any, nsfd: int, net: Network, ep: Endpoint) -> None:
+    """The veth pair of ``ep``: host side on the bridge, the other end configured inside the container."""
+    mtu = int(net.options.get("mtu", 1500))
+    try:
+        master = nl.link_index(net.bridge)
+        nl.delete_link(ep.veth)  # a leftover of a crash would block the name
+        nl.add_veth(ep.veth, peer=ep.ifname, peer_netns_fd=nsfd, peer_mac=ep.mac, master=master, mtu=mtu)
+        nl.set_up(nl.link_index(ep.veth))
+    except OSError as e:
+        raise _kernel_error(f"cannot create the interface of network {net.name}", e) from None
+    try:
+        index = inner.link_index(ep.ifname)
+        inner.add_address(index, ep.ip, ep.prefixlen)
+        inner.set_up(index)
+        if ep.default_route:
+            inner.add_default_route(ep.gateway, index)
+    except OSError as e:
+        raise _kernel_error(f"cannot configure {ep.ifname} in the container", e) from None
+
+
+# -- detach -----------------------------------------------------------------------------------------
+def detach(layout: Layout, cfg: ContainerConfig) -> None:
+    """Disconnect the container from every network (idempotent; cheap when it has no endpoint)."""
+    store = NetStore(layout)
+    if not store.has_endpoints_of(cfg.id):
+        return
+    with store.lock():
+        _detach_locked(layout, store, cfg.id, None)
+
+
+def _detach_locked(layout: Layout, store: NetStore, cid: str, only: set[str] | None) -> None:
+    from .rtnl import Netlink, link_exists
+
+    eps = [ep for ep in store.container_endpoints(cid) if only is None or ep.network in only]
+    if not eps:
+        return
+    peers: set[str] = set()
+    with Netlink() as nl:
+        for ep in eps:
+            store.delete_endpoint(ep.network, cid)
+            if ep.network != DEFAULT_NETWORK:
+                peers |= {p.container_id for p in store.endpoints(ep.network)}
+            if link_exists(ep.veth):
+                try:
+                    nl.delete_link(ep.veth)
+                except OSError:
+                    pass  # going away with the container's namespace
+        for name in {ep.network for ep in eps}:
+            net = store.load(name)
+            if net is not None and not store.endpoints(name):
+                try:
+                    bridge.bridge_down(nl, net)
+                except OSError:
+                    pass
+    _refresh(layout, store)
+    refresh_etc_files(layout, store, peers | ({cid} if only is not None else set()))
+
+
+# -- shared state -----------------------------------------------------------------------------------
+def active_networks(store: NetStore) -> list[Network]:
+    return [n for n in store.all() if store.endpoints(n.name)]
+
+
+def _refresh(layout: Layout, store: NetStore, force: bool = False) -> None:
+    """Firewall table and ip_forward as the endpoints on disk say (nft runs only when the rules change)."""
+    nets = active_networks(store)
+    if nets:
+        bridge.set_forwarding(store, any(not n.internal for n in nets))
+    firewall.apply(layout, store, nets, store.all_endpoints(), force=force)
+    if not nets:
+        bridge.set_forwarding(store, False)
+
+
+def refresh_etc_files(layout: Layout, store: NetStore, cids: set[str]) -> None:
+    """Rewrite (in place) the hosts and resolv.conf files of the running containers ``cids``."""
+    cstore = ContainerStore(layout)
+    names: dict[str, str] = {}
+
+    def name_of(ep: Endpoint) -> str:
+        if ep.container_id not in names:
+            try:
+                names[ep.container_id] = cstore.config(ep.container_id).name
+            except Exception:
+                names[ep.container_id] = ep.container_name
+        return names[ep.container_id]
+
+    nets = {n.name: n for n in store.all()}
+    for cid in cids:
+        own = store.container_endpoints(cid)
+        if not own:
+            continue
+        try:
+            cfg = cstore.config(cid)
+        except Exception:
+            continue
+        peers: list[tuple[Endpoint, str]] = []
+        for ep in own:
+            if ep.network == DEFAULT_NETWORK:
+                continue
+            peers += [(p, name_of(p)) for p in store.endpoints(ep.network) if p.container_id != cid]
+        etcfiles.write_in_place(cstore.path(cid, "hosts"), etcfiles.render_hosts(cfg, own, peers))
+        outbound = any(ep.network in nets and not nets[ep.network].internal for ep in own)
+        etcfiles.write_in_place(cstore.path(cid, "resolv.conf"), etcfiles.render_resolv(cfg, outbound))
+
+
+# -- running containers: connect / disconnect ---------------------------------------------------------
+def connect_running(
+    layout: Layout, cfg: ContainerConfig, pid: int, network: str, opts: dict[str, Any]
+) -> None:
+    """Attach the running container (PID 1 = ``pid``) to one more network."""
+    nsfd = bridge.open_netns(pid)
+    try:
+        store = NetStore(layout)
+        with store.lock():
+            _join(layout, store, cfg, [(network, opts)], nsfd)
+    finally:
+        os.close(nsfd)
+
+
+def disconnect_running(layout: Layout, cid: str, network: str) -> None:
+    store = NetStore(layout)
+    with store.lock():
+        _detach_locked(layout, store, cid, {network})
+
+
+def endpoints(layout: Layout, cid: str) -> dict[str, dict[str, Any]]:
+    """The container's live attachments, as Docker's ``NetworkSettings.Networks`` shows them."""
+    out: dict[str, dict[str, Any]] = {}
+    for ep in NetStore(layout).container_endpoints(cid):
+        out[ep.network] = {
+            "Aliases": ep.aliases or None,
+            "NetworkID": ep.network_id,
+            "EndpointID": ep.veth,
+            "Gateway": ep.gateway,
+            "IPAddress": ep.ip,
+            "IPPrefixLen": ep.prefixlen,
+            "MacAddress": ep.mac,
+            "InterfaceName": ep.ifname,
+            "HostInterface": ep.veth,
+        }
+    return out

@@ -1,0 +1,279 @@
+"""The network half of the engine API: ``engine.networks.create/list/get/inspect/remove/prune/connect/disconnect``.
+
+Shaped after docker-py's ``client.networks``. A network is a Linux bridge with a subnet; ``bridge`` (the
+default) always exists, ``host`` and ``none`` are the two pseudo-networks. User networks' bridges come
+and go with their containers (see engine/net/attachment.py); their records stay until removed.
+"""
+
+from __future__ import annotations
+
+import builtins
+import hashlib
+import os
+import time
+from typing import TYPE_CHECKING, Any
+
+from .errors import Conflict, InvalidArgument, NotFound
+from .humanize import rfc3339
+from .net import ipam
+from .net.defaults import ensure_default_network
+from .net.model import DEFAULT_NETWORK, NAME_RE, PREDEFINED, NetStore, Network
+
+if TYPE_CHECKING:
+    from .engine import Engine
+
+__all__ = ["Network", "Networks"]
+
+
+def _pseudo(layout_root: str, name: str) -> Network:
+    nid = hashlib.sha256(f"{layout_root}:{name}".encode()).hexdigest()
+    return Network(name=name, id=nid, created="", driver="host" if name == "host" else "null")
+
+
+class Networks:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.layout = engine.layout
+        self.store = NetStore(self.layout)
+
+    # -- lookup -----------------------------------------------------------------------------------
+    def _default(self) -> Network:
+        net = self.store.load(DEFAULT_NETWORK)
+        if net is not None:
+            return net
+        with self.store.lock():
+            return ensure_default_network(self.store)
+
+    def list(self) -> list[Network]:
+        """Every network: bridge, host, none, then the user networks by name."""
+        self._default()
+        nets = [n for n in self.store.all() if n.name != DEFAULT_NETWORK]
+        return [self._default(), _pseudo(self.layout.root, "host"), _pseudo(self.layout.root, "none"), *nets]
+
+    def get(self, ref: str) -> Network:
+        """A network by name, ID or unique ID prefix."""
+        if ref == DEFAULT_NETWORK:
+            return self._default()
+        for n in self.list():
+            if ref in (n.name, n.id):
+                return n
+        net = self.store.find(ref)
+        if net is None:
+            raise NotFound(f"network {ref} not found")
+        return net
+
+    def containers(self, ref: str) -> builtins.list[str]:
+        """IDs of the containers attached to the network now."""
+        net = self.get(ref)
+        return [ep.container_id for ep in self.store.endpoints(net.name)]
+
+    def inspect(self, ref: str) -> dict[str, Any]:
+        """The network as ``docker network inspect`` shows it."""
+        net = self.get(ref)
+        containers = {
+            ep.container_id: {
+                "Name": ep.container_name,
+                "EndpointID": ep.veth,
+                "MacAddress": ep.mac,
+                "IPv4Address": f"{ep.ip}/{ep.prefixlen}",
+                "IPv6Address": "",
+            }
+            for ep in self.store.endpoints(net.name)
+        }
+        options = dict(net.options)
+        if net.bridge:
+            options["com.docker.network.bridge.name"] = net.bridge
+        return {
+            "Name": net.name,
+            "Id": net.id,
+            "Created": net.created or "0001-01-01T00:00:00Z",
+            "Scope": "local",
+            "Driver": net.driver,
+            "EnableIPv6": False,
+            "IPAM": {
+                "Driver": "default",
+                "Options": {},
+                "Config": [{"Subnet": net.subnet, "Gateway": net.gateway}] if net.subnet else [],
+            },
+            "Internal": net.internal,
+            "Attachable": False,
+            "Ingress": False,
+            "ConfigFrom": {"Network": ""},
+            "ConfigOnly": False,
+            "Containers": containers,
+            "Options": options,
+            "Labels": dict(net.labels),
+        }
+
+    # -- create / remove ------------------------------------------------------------------------------
+    def create(
+        self,
+        name: str,
+        *,
+        driver: str = "bridge",
+        subnet: str = "",
+        gateway: str = "",
+        internal: bool = False,
+        labels: dict[str, str] | None = None,
+        options: dict[str, str] | None = None,
+    ) -> Network:
+        """A new user network (its bridge appears when its first container starts)."""
+        if not NAME_RE.match(name or ""):
+            raise InvalidArgument(
+                f'invalid network name "{name}": only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed'
+            )
+        if driver != "bridge":
+            raise InvalidArgument(f'plugin "{driver}" not found')
+        if gateway and not subnet:
+            raise InvalidArgument("every ip-range or gateway must have a corresponding subnet")
+        wanted = ipam.parse_subnet(subnet) if subnet else None
+        gw = ipam.check_gateway(wanted, gateway) if wanted is not None and gateway else ""
+        opts = dict(options or {})
+        if "mtu" in opts or "com.docker.network.driver.mtu" in opts:
+            mtu = opts.pop("com.docker.network.driver.mtu", opts.get("mtu", ""))
+            if not str(mtu).isdigit() or not 68 <= int(mtu) <= 65535:
+                raise InvalidArgument(f"invalid MTU number: {mtu}")
+            opts["mtu"] = str(mtu)
+        with self.store.lock():
+            if name in PREDEFINED or self.store.load(name) is not None:
+                raise Conflict(f"network with name {name} already exists")
+            ensure_default_network(self.store)
+            taken = [ipam.parse_subnet(n.subnet) for n in self.store.all() if n.subnet]
+            if wanted is not None:
+                if any(wanted.overlaps(t) for t in taken) or ipam.clashing_route(wanted):
+                    raise Conflict("Pool overlaps with other one on this address space")
+                net_subnet = wanted
+            else:
+                net_subnet = ipam.pick_subnet(ipam.user_pool(), taken)
+            nid = os.urandom(32).hex()
+            net = Network(
+                name=name,
+                id=nid,
+                created=rfc3339(time.time()),
+                subnet=str(net_subnet),
+                gateway=gw or ipam.default_gateway(net_subnet),
+                internal=internal,
+                labels=dict(labels or {}),
+                options=opts,
+                bridge="dy-" + nid[:12],
+            )
+            self.store.save(net)
+        from .events import emit
+
+        emit(self.layout, "network", "create", net.id, {"name": name})
+        return net
+
+    def remove(self, ref: str) -> None:
+        net = self.get(ref)
+        if net.name in PREDEFINED:
+            raise Conflict(f"{net.name} is a pre-defined network and cannot be removed")
+        with self.store.lock():
+            if self.store.endpoints(net.name):
+                raise Conflict(f"error while removing network: network {net.name} has active endpoints")
+            from .net.rtnl import Netlink, link_exists
+
+            if link_exists(net.bridge):
+                with Netlink() as nl:
+                    nl.delete_link(net.bridge)
+            self.store.delete(net.name)
+        from .events import emit
+
+        emit(self.layout, "network", "destroy", net.id, {"name": net.name})
+
+    def _referenced(self) -> set[str]:
+        from .runtime.store import ContainerStore
+
+        cs = ContainerStore(self.layout)
+        used: set[str] = set()
+        for cid in cs.ids():
+            try:
+                used |= set(cs.config(cid).networks)
+            except Exception:
+                continue
+        return used
+
+    def prune(self) -> builtins.list[str]:
+        """Remove the user networks no container uses or refers to; their names."""
+        used = self._referenced()
+        removed = []
+        for net in self.store.all():
+            if net.name in PREDEFINED or net.name in used or self.store.endpoints(net.name):
+                continue
+            try:
+                self.remove(net.name)
+            except Conflict:
+                continue
+            removed.append(net.name)
+        return removed
+
+    # -- connect / disconnect ---------------------------------------------------------------------------
+    def connect(
+        self, network: str, container: str, *, ip: str = "", aliases: builtins.list[str] | None = None
+    ) -> None:
+        """Attach a container to one more network (now if it runs, else from its next start)."""
+        from .net.attachment import connect_running
+        from .runtime.store import ContainerStore
+
+        net = self.get(network)
+        if net.name in ("host", "none"):
+            raise InvalidArgument(f"container cannot be connected to the {net.name} network")
+        cs = ContainerStore(self.layout)
+        cid = cs.resolve(container)
+        if aliases and net.name == DEFAULT_NETWORK:
+            raise InvalidArgument(
+                "network-scoped alias is supported only for containers in user defined networks"
+            )
+        if ip:
+            if net.auto_subnet:
+                raise InvalidArgument(
+                    "user specified IP address is supported only when connecting to networks with user configured subnets"
+                )
+            addr = ipam.parse_ip(ip)
+            if addr not in ipam.parse_subnet(net.subnet):
+                raise InvalidArgument(f"no configured subnet contains the IP address {ip}")
+        opts = {"aliases": list(aliases or []), "ip": ip, "network_id": net.id}
+        with cs.lock(cid):
+            cfg = cs.config(cid)
+            if cfg.network_mode in ("none", "host") or cfg.network_mode.startswith("container:"):
+                raise InvalidArgument(
+                    f"container {cfg.name} uses network mode {cfg.network_mode}: it cannot be connected to a network"
+                )
+            if net.name in cfg.networks:
+                raise Conflict(f"endpoint with name {cfg.name} already exists in network {net.name}")
+            st = cs.state(cid)
+            before = dict(cfg.networks)
+            cfg.networks[net.name] = opts
+            cs.save_config(cfg)
+            if st.status in ("running", "paused") and st.pid:
+                try:
+                    connect_running(self.layout, cfg, st.pid, net.name, opts)
+                except BaseException:
+                    cfg.networks = before
+                    cs.save_config(cfg)
+                    raise
+        from .events import emit
+
+        emit(self.layout, "network", "connect", net.id, {"name": net.name, "container": cid})
+
+    def disconnect(self, network: str, container: str, *, force: bool = False) -> None:
+        """Detach a container from a network (at once if it runs)."""
+        from .net.attachment import disconnect_running
+        from .runtime.store import ContainerStore
+
+        net = self.get(network)
+        cs = ContainerStore(self.layout)
+        cid = cs.resolve(container)
+        with cs.lock(cid):
+            cfg = cs.config(cid)
+            attached = self.store.endpoint(net.name, cid) is not None
+            if net.name not in cfg.networks and not attached:
+                if force:
+                    return
+                raise InvalidArgument(f"container {cid} is not connected to network {net.name}")
+            cfg.networks.pop(net.name, None)
+            cs.save_config(cfg)
+            if attached:
+                disconnect_running(self.layout, cid, net.name)
+        from .events import emit
+
+        emit(self.layout, "network", "disconnect", net.id, {"name": net.name, "container": cid})
