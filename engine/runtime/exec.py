@@ -9,6 +9,7 @@ import signal
 import struct
 import termios
 from dataclasses import dataclass
+from typing import Any
 
 from ..errors import Conflict
 from ..paths import Layout
@@ -113,6 +114,26 @@ def _process(
     with contextlib.suppress(Exception):
         procs = ContainerCgroup.open(cid, parent_for_root(layout.root)).procs_files()
     return proc, st.pid, procs
+
+
+def probe_process(layout: Layout, cfg: Any, argv: list[str]) -> tuple[ProcessSpec, list[str]]:
+    """The process of a health probe: the container's environment, user and privileges."""
+    image_env = cfg.image_config.get("Env") or []
+    proc = ProcessSpec(
+        args=list(argv),
+        env=merge_env(image_env, cfg.env),
+        cwd=cfg.working_dir or cfg.image_config.get("WorkingDir") or "/",
+        capabilities=["ALL"] if cfg.privileged else capabilities(cfg.cap_add, cfg.cap_drop, False),
+        no_new_privileges=not cfg.privileged,
+        seccomp=not cfg.privileged,
+    )
+    proc.user = cfg.user or cfg.image_config.get("User") or None
+    from .cgroups import ContainerCgroup, parent_for_root
+
+    procs: list[str] = []
+    with contextlib.suppress(Exception):
+        procs = ContainerCgroup.open(cfg.id, parent_for_root(layout.root)).procs_files()
+    return proc, procs
 
 
 def exec_run(

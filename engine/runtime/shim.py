@@ -89,6 +89,7 @@ class Supervisor:
         self.master: int | None = None
         self.cgroup: Any = None
         self.log: LogWriter | None = None
+        self.health: Any = None
 
     # -- state -------------------------------------------------------------------------
     def update_state(self, **changes: Any) -> ContainerState:
@@ -243,7 +244,66 @@ class Supervisor:
                 break
             if pid == self.pid:
                 result = _exit_status(status)
+            elif self.health is not None and self.health.probe is not None and pid == self.health.probe.pid:
+                self._health_done(_exit_status(status))
         return result
+
+    # -- health checks ---------------------------------------------------------------------
+    def _health_setup(self) -> None:
+        from .health import HealthChecker
+
+        self.health = None
+        hc = self.cfg.healthcheck
+        if hc:
+            checker = HealthChecker(hc)
+            if checker.enabled:
+                self.health = checker
+                self.update_state(health="starting", health_failing_streak=0, health_log=[])
+
+    def _health_tick(self) -> None:
+        h = self.health
+        if h is None:
+            return
+        if h.probe is not None:
+            if h.timed_out():
+                h.kill_probe()
+            return
+        if h.due_in() > 0:
+            return
+        from .exec import probe_process
+
+        process, procs = probe_process(self.layout, self.cfg, h.argv or [])
+        fd = h.start_probe(self.pid, process, procs)
+        if fd is None:
+            self._health_record(-1)
+            return
+        self.sel.register(fd, selectors.EVENT_READ, "health")
+
+    def _health_done(self, code: int) -> None:
+        h = self.health
+        if h is None or h.probe is None:
+            return
+        with contextlib.suppress(KeyError, ValueError):
+            self.sel.unregister(h.probe.out_fd)
+        self._health_record(code)
+
+    def _health_record(self, code: int) -> None:
+        h = self.health
+        assert h is not None
+        with self.store.lock(self.cid):
+            st = self.store.state(self.cid)
+            if h.probe is not None:
+                h.finish(code, st)
+            else:
+                st.health_failing_streak += 1
+                h.next_run = time.monotonic() + h.interval
+                if st.health_failing_streak >= h.retries:
+                    st.health = "unhealthy"
+            self.store.save_state(self.cid, st)
+        from ..events import emit
+
+        with contextlib.suppress(Exception):
+            emit(self.layout, "container", "health_status", self.cid, {"status": st.health})
 
     def serve_until_exit(self) -> int:
         wake_r, wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
@@ -251,8 +311,14 @@ class Supervisor:
         signal.signal(signal.SIGCHLD, lambda *_: None)
         self.sel.register(wake_r, selectors.EVENT_READ, "wake")
         code = self._reap()
+        self._health_setup()
         while code is None:
-            for key, _ev in self.sel.select(timeout=1.0):
+            timeout = 1.0 if self.health is None else min(1.0, self.health.due_in())
+            for key, _ev in self.sel.select(timeout=timeout):
+                if key.data == "health":
+                    if self.health is not None:
+                        self.health.read_output()
+                    continue
                 if key.data == "wake":
                     with contextlib.suppress(BlockingIOError):
                         os.read(wake_r, 512)
@@ -265,6 +331,13 @@ class Supervisor:
                 else:
                     self._on_client(key.data)
             code = self._reap()
+            if code is None:
+                self._health_tick()
+        if self.health is not None and self.health.probe is not None:
+            with contextlib.suppress(KeyError, ValueError):
+                self.sel.unregister(self.health.probe.out_fd)
+            os.close(self.health.probe.out_fd)
+            self.health.probe = None
         # PID 1 is gone: the pid namespace is torn down; drain what is left of the output.
         deadline = time.monotonic() + 1.0
         while self.outputs and time.monotonic() < deadline:

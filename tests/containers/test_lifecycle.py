@@ -247,3 +247,18 @@ def test_concurrent_run_from_separate_processes(root, busybox):
         [DOCKYARD, "ps", "--format", "{{.Names}}"], env=env, capture_output=True, text=True
     ).stdout.split()
     assert len(set(names)) == 20
+
+
+def test_healthcheck_runs_and_shows_in_ps(cli, busybox):
+    cli("run", "-d", "--name", "hc", "--health-cmd", "test -f /tmp/ok", "--health-interval", "200ms",
+        "--health-retries", "2", "busybox", "sh", "-c", "sleep 1; touch /tmp/ok; sleep 1000")
+    assert "(health: starting)" in cli("ps").out
+    deadline = time.time() + 5
+    seen = set()
+    while time.time() < deadline and "healthy" not in seen:
+        d = json.loads(cli("inspect", "hc").out)[0]["State"]["Health"]
+        seen.add(d["Status"])
+        time.sleep(0.1)
+    assert "unhealthy" in seen and "healthy" in seen  # failed twice before the file existed, then passed
+    assert "(healthy)" in cli("ps").out
+    assert d["Log"][-1]["ExitCode"] == 0
