@@ -29,8 +29,8 @@ if TYPE_CHECKING:
     from .containers import CreateOptions
     from .engine import Engine
     from .events import Event
+    from .container_record import Container
     from .records import (
-        Container,
         DiskUsage,
         HistoryEntry,
         Image,
@@ -46,7 +46,7 @@ _LAZY = {
     "Engine": "engine.engine",
     "CreateOptions": "engine.runtime.create",
     "Event": "engine.events",
-    "Container": "engine.records",
+    "Container": "engine.container_record",
     "DiskUsage": "engine.records",
     "HistoryEntry": "engine.records",
     "Image": "engine.records",

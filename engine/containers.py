@@ -20,7 +20,8 @@ from .runtime.reconcile import reconcile
 from .runtime.store import ContainerStore
 
 if TYPE_CHECKING:
-    from .records import Container, PruneReport
+    from .container_record import Container
+    from .records import PruneReport
     from .runtime.create import CreateOptions
     from .runtime.logfile import LogEntry
 
@@ -50,7 +51,7 @@ class Containers:
         return self.store.resolve(ref)
 
     def _record(self, cid: str) -> Container:
-        from .records import Container
+        from .container_record import Container
 
         reconcile(self.layout, cid)
         cfg = self.store.config(cid)

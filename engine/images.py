@@ -458,6 +458,25 @@ class Images:
 
         return bootstrap(self, what, progress)
 
+    def build(
+        self,
+        context_dir: str,
+        dockerfile: str | None = None,
+        tags: builtins.list[str] | str = (),  # type: ignore[assignment]
+        build_args: dict[str, str | None] | None = None,
+        target: str | None = None,
+        no_cache: bool = False,
+        labels: dict[str, str] | None = None,
+        progress: Callable[[Any], None] | None = None,
+    ) -> str:
+        """``docker build``: an image from a Dockerfile and its context; returns the image ID.
+        ``progress`` receives engine.build.events.BuildEvent records (see engine.build.api)."""
+        from .build.api import build
+        from .engine import Engine
+
+        engine = Engine(self.layout.root)
+        return build(engine, context_dir, dockerfile, tags, build_args, target, no_cache, labels, progress)
+
 
 _SCAN_CACHE: Any = None
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from .errors import Conflict, InvalidArgument, NotFound
 from .humanize import rfc3339
 from .net import ipam
-from .net.defaults import ensure_default_network
+from .net.builtin import ensure_default_network
 from .net.model import DEFAULT_NETWORK, NAME_RE, PREDEFINED, NetStore, Network
 
 if TYPE_CHECKING:
@@ -170,12 +170,14 @@ class Networks:
         with self.store.lock():
             if self.store.endpoints(net.name):
                 raise Conflict(f"error while removing network: network {net.name} has active endpoints")
+            from .net import janitor
             from .net.rtnl import Netlink, link_exists
 
             if link_exists(net.bridge):
                 with Netlink() as nl:
                     nl.delete_link(net.bridge)
             self.store.delete(net.name)
+            janitor.sweep(self.layout, self.store)
         from .events import emit
 
         emit(self.layout, "network", "destroy", net.id, {"name": net.name})
@@ -204,6 +206,10 @@ class Networks:
             except Conflict:
                 continue
             removed.append(net.name)
+        from .net import janitor
+
+        with self.store.lock():
+            janitor.sweep(self.layout, self.store)  # idle bridges (the default one too) and rules go now
         return removed
 
     # -- connect / disconnect ---------------------------------------------------------------------------

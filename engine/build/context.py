@@ -37,7 +37,9 @@ def _component_to_fnmatch(pattern: str) -> str:
     while i < len(pattern):
         ch = pattern[i]
         if ch == "\\" and i + 1 < len(pattern):
-            out.append("[" + pattern[i + 1] + "]" if pattern[i + 1] not in "]!^" else re.escape(pattern[i + 1]))
+            out.append(
+                "[" + pattern[i + 1] + "]" if pattern[i + 1] not in "]!^" else re.escape(pattern[i + 1])
+            )
             i += 2
             continue
         if ch == "[" and i + 1 < len(pattern) and pattern[i + 1] == "^":
@@ -143,7 +145,9 @@ class BuildContext:
         found = []
         for path in self.paths():
             names = path.split("/")
-            if len(names) == len(parts) and all(match_component(p, n) for p, n in zip(parts, names, strict=True)):
+            if len(names) == len(parts) and all(
+                match_component(p, n) for p, n in zip(parts, names, strict=True)
+            ):
                 found.append(Source(path, self.abspath(path), self.lstat(path)))
         if not found:
             raise BuildError(f"{keyword} failed: no source files were specified (nothing matches {source})")

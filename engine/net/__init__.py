@@ -6,9 +6,10 @@ exec, ``detach`` when it ends, is removed or is found dead. ``endpoints`` gives 
 The kernel is driven through rtnl.py (netlink) and the ``nft`` command; nothing here is imported for
 ``--network none`` or ``host``.
 
-Modules: model (records on disk, the lock), defaults (default network, the ``bridge`` record), ipam
-(subnets, addresses), ports (-p/-P), plan (create-time checks), bridge (host side, ip_forward), rtnl
-(netlink), attachment (attach/detach/connect/disconnect), etcfiles (hosts, resolv.conf), firewall (nft).
+Modules: model (records on disk, the lock), defaults (the default network), builtin (the ``bridge``
+record), ipam (subnets, addresses), ports (-p/-P), plan (create-time checks), bridge (host side,
+ip_forward), rtnl (netlink), attachment (attach/detach/connect/disconnect), etcfiles (hosts, resolv.conf),
+firewall (nft), janitor (deferred removal of idle bridges and rules).
 """
 
 from __future__ import annotations

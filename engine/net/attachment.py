@@ -14,6 +14,7 @@ All of it runs under the root's network lock, so concurrent starts never share a
 
 from __future__ import annotations
 
+import contextlib
 import os
 from typing import Any
 
@@ -21,8 +22,8 @@ from ..errors import Conflict, InvalidArgument, NotFound, RuntimeFailure
 from ..paths import Layout
 from ..runtime.records import ContainerConfig
 from ..runtime.store import ContainerStore
-from . import bridge, etcfiles, firewall, ipam, ports
-from .defaults import ensure_default_network
+from . import bridge, etcfiles, firewall, ipam, janitor, ports
+from .builtin import ensure_default_network
 from .model import DEFAULT_NETWORK, Endpoint, NetStore, Network, veth_name
 
 
@@ -129,7 +130,7 @@ def _join(
                         f"cannot create bridge {net.bridge} for network {net.name}", e
                     ) from None
                 _plug(nl, inner, nsfd, net, ep)
-            _refresh(layout, store)
+            refresh_firewall(layout, store)
             peers = {
                 p.container_id
                 for ep in created
@@ -139,7 +140,7 @@ def _join(
             refresh_etc_files(layout, store, {cfg.id} | peers)
     except BaseException:
         if created:
-            _detach_locked(layout, store, cfg.id, {ep.network for ep in created})
+            _detach_locked(layout, store, cfg.id, {ep.network for ep in created}, immediate=True)
         raise
     return created
 
@@ -166,49 +167,57 @@ def _plug(nl: Any, inner: Any, nsfd: int, net: Network, ep: Endpoint) -> None:
 
 # -- detach -----------------------------------------------------------------------------------------
 def detach(layout: Layout, cfg: ContainerConfig) -> None:
-    """Disconnect the container from every network (idempotent; cheap when it has no endpoint)."""
+    """Disconnect the container from every network (idempotent; cheap when it has no endpoint).
+
+    Its addresses and ports are free when this returns; idle bridges and rules go a moment later
+    (janitor.py)."""
     store = NetStore(layout)
     if not store.has_endpoints_of(cfg.id):
         return
     with store.lock():
         _detach_locked(layout, store, cfg.id, None)
+    janitor.spawn(layout)
 
 
-def _detach_locked(layout: Layout, store: NetStore, cid: str, only: set[str] | None) -> None:
+def _detach_locked(
+    layout: Layout, store: NetStore, cid: str, only: set[str] | None, immediate: bool = False
+) -> None:
+    """Remove the endpoints of ``cid`` (on the networks ``only``, else all). ``immediate``: the container
+    lives on (disconnect, a failed attach), so its interfaces are deleted now rather than with it."""
     from .rtnl import Netlink, link_exists
 
     eps = [ep for ep in store.container_endpoints(cid) if only is None or ep.network in only]
     if not eps:
         return
     peers: set[str] = set()
-    with Netlink() as nl:
-        for ep in eps:
-            store.delete_endpoint(ep.network, cid)
-            if ep.network != DEFAULT_NETWORK:
-                peers |= {p.container_id for p in store.endpoints(ep.network)}
-            if link_exists(ep.veth):
-                try:
-                    nl.delete_link(ep.veth)
-                except OSError:
-                    pass  # going away with the container's namespace
-        for name in {ep.network for ep in eps}:
-            net = store.load(name)
-            if net is not None and not store.endpoints(name):
-                try:
-                    bridge.bridge_down(nl, net)
-                except OSError:
-                    pass
-    _refresh(layout, store)
+    for ep in eps:
+        store.delete_endpoint(ep.network, cid)
+        if ep.network != DEFAULT_NETWORK:
+            peers |= {p.container_id for p in store.endpoints(ep.network)}
+    if immediate:
+        with Netlink() as nl:
+            for ep in eps:
+                if link_exists(ep.veth):
+                    with contextlib.suppress(OSError):
+                        nl.delete_link(ep.veth)
+    else:
+        janitor.add_stale_veths(store, [ep.veth for ep in eps])
+    if any(ep.ports for ep in eps):
+        refresh_firewall(layout, store)  # the published ports stop at once
+    janitor.request(store)
     refresh_etc_files(layout, store, peers | ({cid} if only is not None else set()))
 
 
 # -- shared state -----------------------------------------------------------------------------------
 def active_networks(store: NetStore) -> list[Network]:
-    return [n for n in store.all() if store.endpoints(n.name)]
+    """Networks with endpoints or with a bridge still up (idle ones linger until the janitor's sweep)."""
+    from .rtnl import link_exists
+
+    return [n for n in store.all() if store.endpoints(n.name) or (n.bridge and link_exists(n.bridge))]
 
 
-def _refresh(layout: Layout, store: NetStore, force: bool = False) -> None:
-    """Firewall table and ip_forward as the endpoints on disk say (nft runs only when the rules change)."""
+def refresh_firewall(layout: Layout, store: NetStore, force: bool = False) -> None:
+    """Firewall table and ip_forward as the state says (nft runs only when the rules change)."""
     nets = active_networks(store)
     if nets:
         bridge.set_forwarding(store, any(not n.internal for n in nets))
@@ -266,7 +275,8 @@ def connect_running(
 def disconnect_running(layout: Layout, cid: str, network: str) -> None:
     store = NetStore(layout)
     with store.lock():
-        _detach_locked(layout, store, cid, {network})
+        _detach_locked(layout, store, cid, {network}, immediate=True)
+    janitor.spawn(layout)
 
 
 def endpoints(layout: Layout, cid: str) -> dict[str, dict[str, Any]]:

@@ -20,10 +20,8 @@ traffic too): dockyard does not edit them.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
-import subprocess
 from collections.abc import Iterable
 
 from ..errors import RuntimeFailure
@@ -95,6 +93,8 @@ def _nft(script: str) -> None:
         raise RuntimeFailure(
             "bridge networks need nftables: install the 'nftables' package (the nft command)"
         )
+    import subprocess
+
     p = subprocess.run([nft, "-f", "-"], input=script.encode(), capture_output=True)
     if p.returncode != 0:
         raise RuntimeFailure(f"cannot install firewall rules: {p.stderr.decode(errors='replace').strip()}")
@@ -105,17 +105,14 @@ def apply(
 ) -> None:
     """Make dockyard's table what the state says (delete it when no network is active).
 
-    The last script applied is remembered (its hash, in the host state file): an unchanged table is not
-    sent again unless ``force``."""
+    The last script applied is remembered (networks/.firewall.nft): an unchanged table is not sent again
+    unless ``force``."""
     table = table_name(layout)
     if networks:
         script = render(table, networks, endpoints)
     else:
         script = f"table ip {table} {{}}\ndelete table ip {table}\n"
-    digest = hashlib.sha256(script.encode()).hexdigest()
-    state = store.host_state()
-    if not force and state.get("firewall") == digest:
+    if not force and store.installed_rules() == script:
         return
     _nft(script)
-    state["firewall"] = digest
-    store.save_host_state(state)
+    store.save_installed_rules(script)

@@ -4,7 +4,12 @@
 - ``networks/<name>/endpoints/<container id>.json``: a running container's attachment to it (address, MAC,
   gateway, host-side veth, published ports). An endpoint file exists exactly while the container is
   attached: it is the address allocation (IPAM) and the port reservation, so freeing them is deleting it;
-- ``networks/.host.json``: what dockyard changed on the host and must put back (``ip_forward``).
+- ``networks/.host.json``: what dockyard changed on the host and must put back (``ip_forward``), valid
+  for the current boot only; ``networks/.firewall.nft``: the firewall rules last installed.
+
+Endpoints and host state describe the kernel's state, which a reboot wipes: they are written atomically
+(temp file and rename) but not fsync'd (an fsync costs ~10 ms here, on every container start and stop);
+after a crash of the machine they are stale anyway, and recovery detaches every container.
 
 Every change happens under one lock per root (``locks/net.lock``): allocations, bridges, firewall rules and
 the containers' hosts files are all computed from these files while it is held, so concurrent callers never
@@ -14,10 +19,10 @@ hand out one address twice.
 from __future__ import annotations
 
 import contextlib
-import hashlib
+import json
 import os
 import re
-import shutil
+import zlib
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
@@ -87,11 +92,35 @@ def root_tag(layout: Layout) -> str:
     """Empty for the default root; else a short hash of the root that keeps host-wide names apart."""
     if os.path.abspath(layout.root) == DEFAULT_ROOT:
         return ""
-    return hashlib.sha256(os.path.abspath(layout.root).encode()).hexdigest()[:8]
+    return f"{zlib.crc32(os.path.abspath(layout.root).encode()):08x}"
 
 
 def veth_name(cid: str, network_id: str) -> str:
-    return "dyv" + hashlib.sha256((cid + network_id).encode()).hexdigest()[:12]
+    """The host side of a container's veth (15 characters at most, as the kernel wants)."""
+    return "dyv" + cid[:6] + network_id[:6]
+
+
+def write_runtime(path: str, data: bytes) -> None:
+    """Atomically replace ``path`` (readers see the old or the new content), without fsync."""
+    tmp = f"{path}.{os.getpid()}.tmp"
+    with open(tmp, "wb") as f:
+        f.write(data)
+    os.replace(tmp, path)
+
+
+def read_runtime(path: str) -> dict[str, Any] | None:
+    try:
+        with open(path, "rb") as f:
+            data = json.loads(f.read() or b"null")
+    except (FileNotFoundError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _boot_id() -> str:
+    from ..runtime.procinfo import boot_id
+
+    return boot_id()
 
 
 class NetStore:
@@ -153,6 +182,8 @@ class NetStore:
         atomic_write_json(self.path(net.name, "network.json"), net.to_dict())
 
     def delete(self, name: str) -> None:
+        import shutil
+
         shutil.rmtree(self.path(name), ignore_errors=True)
 
     # -- endpoints ------------------------------------------------------------------------------
@@ -168,13 +199,13 @@ class NetStore:
         out = []
         for f in files:
             if f.endswith(".json") and not f.startswith("."):
-                data = read_json(os.path.join(d, f))
+                data = read_runtime(os.path.join(d, f))
                 if data:
                     out.append(Endpoint.from_dict(data))
         return out
 
     def endpoint(self, network: str, cid: str) -> Endpoint | None:
-        data = read_json(self.endpoint_path(network, cid))
+        data = read_runtime(self.endpoint_path(network, cid))
         return Endpoint.from_dict(data) if data else None
 
     def container_endpoints(self, cid: str) -> list[Endpoint]:
@@ -192,7 +223,7 @@ class NetStore:
 
     def save_endpoint(self, ep: Endpoint) -> None:
         os.makedirs(self.path(ep.network, "endpoints"), exist_ok=True)
-        atomic_write_json(self.endpoint_path(ep.network, ep.container_id), ep.to_dict())
+        write_runtime(self.endpoint_path(ep.network, ep.container_id), json.dumps(ep.to_dict()).encode())
 
     def delete_endpoint(self, network: str, cid: str) -> None:
         with contextlib.suppress(FileNotFoundError):
@@ -203,8 +234,30 @@ class NetStore:
 
     # -- what dockyard changed on the host ---------------------------------------------------------
     def host_state(self) -> dict[str, Any]:
-        return dict(read_json(os.path.join(self.dir, ".host.json"), {}) or {})
+        """What dockyard changed on the host during this boot ({} after a reboot)."""
+        state = read_runtime(os.path.join(self.dir, ".host.json")) or {}
+        return state if state.get("boot_id") == _boot_id() else {}
 
     def save_host_state(self, state: dict[str, Any]) -> None:
         os.makedirs(self.dir, exist_ok=True)
-        atomic_write_json(os.path.join(self.dir, ".host.json"), state)
+        state = {**state, "boot_id": _boot_id()}
+        write_runtime(
+            os.path.join(self.dir, ".host.json"), json.dumps(state, indent=1, sort_keys=True).encode()
+        )
+
+    def installed_rules(self) -> str:
+        """The firewall script last installed during this boot ("" if none)."""
+        if not self.host_state().get("firewall"):
+            return ""
+        try:
+            with open(os.path.join(self.dir, ".firewall.nft")) as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
+
+    def save_installed_rules(self, script: str) -> None:
+        os.makedirs(self.dir, exist_ok=True)
+        write_runtime(os.path.join(self.dir, ".firewall.nft"), script.encode())
+        state = self.host_state()
+        state["firewall"] = True
+        self.save_host_state(state)

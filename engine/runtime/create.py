@@ -9,9 +9,9 @@ from typing import Any
 from ..errors import InvalidArgument
 from ..humanize import rfc3339
 from ..paths import Layout
+from .capnames import capabilities
 from .names import generate_name, new_id, validate_name
 from .records import ContainerConfig, ContainerState, MountConfig, RestartPolicy
-from .specbuild import capabilities
 from .store import ContainerStore, name_conflict
 
 RESTART_NAMES = ("no", "on-failure", "always", "unless-stopped")
@@ -144,15 +144,18 @@ def create(
         raise InvalidArgument("conflicting options: cannot specify both --restart and --rm")
     mounts = [parse_volume(v) for v in opts.volumes] + [parse_tmpfs(t) for t in opts.tmpfs]
     capabilities(opts.cap_add, opts.cap_drop, opts.privileged)  # validates names
-    from .cgroups import Limits
+    if any(
+        v is not None for v in (opts.memory, opts.memory_swap, opts.cpus, opts.cpu_shares, opts.pids_limit)
+    ):
+        from .cgroups import Limits
 
-    Limits(
-        memory=opts.memory,
-        memory_swap=opts.memory_swap,
-        cpus=opts.cpus,
-        cpu_shares=opts.cpu_shares,
-        pids=opts.pids_limit,
-    ).validate()
+        Limits(
+            memory=opts.memory,
+            memory_swap=opts.memory_swap,
+            cpus=opts.cpus,
+            cpu_shares=opts.cpu_shares,
+            pids=opts.pids_limit,
+        ).validate()
     for e in opts.env:
         if not e or e.startswith("="):
             raise InvalidArgument(f"invalid environment variable: {e!r}")

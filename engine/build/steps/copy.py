@@ -35,7 +35,7 @@ import stat
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from engine.build import dockerignore
 from engine.build.context import BuildContext, ChecksumCache, has_glob, match_component
@@ -130,9 +130,7 @@ class ImageTree:
             resolved = self.view.resolve(path)
             st = self.view.stat(resolved)
             if st is None:
-                raise BuildError(
-                    f"{keyword} failed: stat {path}: file does not exist in {self.name}"
-                )
+                raise BuildError(f"{keyword} failed: stat {path}: file does not exist in {self.name}")
             return [Found(resolved.lstrip("/"), st, self._host(resolved))]
         found: list[Found] = []
         parts = [p for p in path.split("/") if p]
@@ -272,7 +270,8 @@ class CopyPlan:
                 work.append(target)
                 self._extract(archive, target, entries)
             self._add_parents(entries)
-            layer = images.add_layer_from_tar(StreamReader(tar_chunks(entries.values())), parent_chain or None)  # type: ignore[arg-type]
+            stream: Any = StreamReader(tar_chunks(entries.values()))
+            layer = images.add_layer_from_tar(stream, parent_chain or None)
         finally:
             for path in work:
                 shutil.rmtree(path, ignore_errors=True)
@@ -420,8 +419,8 @@ def plan_copy(req: CopyRequest) -> CopyPlan:
             raise BuildError(
                 f"{keyword} failed: {word}: remote sources are not supported (dockyard builds have no network access)"
             )
-        for found in req.source.select(word, keyword):
-            selected.append((word, found))
+        for match in req.source.select(word, keyword):
+            selected.append((word, match))
     if len(selected) > 1 and not dest_written.endswith("/") and not view.is_dir(dest_path):
         raise _fail_multiple(keyword)
     if len(selected) > 1 or any(f is not None and stat.S_ISDIR(f.st.st_mode) for _, f in selected):
@@ -463,8 +462,8 @@ def plan_copy(req: CopyRequest) -> CopyPlan:
         plan.entries[entry.path] = entry
         sums.append(entry.describe())
 
-    for word, found in selected:
-        if found is None:
+    for word, picked in selected:
+        if picked is None:
             doc = heredocs[heredoc_marker(word).name]  # type: ignore[union-attr]
             target = posixpath.join(dest_path, doc.name) if dest_is_dir else dest_path
             data = doc.content.encode()
@@ -483,6 +482,7 @@ def plan_copy(req: CopyRequest) -> CopyPlan:
             sums.append(entry.describe())
             kinds.add("file")
             continue
+        found = picked
         st = found.st
         if stat.S_ISDIR(st.st_mode):
             kinds.add("dir")
@@ -514,7 +514,12 @@ def plan_copy(req: CopyRequest) -> CopyPlan:
         target = posixpath.join(dest_path, name) if dest_is_dir else dest_path
         if dest_is_dir:
             plan.ensure_dirs.add(dest_path)
-        if keyword == "ADD" and stat.S_ISREG(st.st_mode) and instr.flag("unpack") != "false" and is_archive(found.host):
+        if (
+            keyword == "ADD"
+            and stat.S_ISREG(st.st_mode)
+            and instr.flag("unpack") != "false"
+            and is_archive(found.host)
+        ):
             digest = req.source.checksum(found)
             plan.archives.append(_Archive(found.host, dest_path, digest))
             sums.append(f"{dest_path}\0archive\0{digest}\0{plan.owner if chown else 'keep'}\0{chmod}")

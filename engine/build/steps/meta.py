@@ -142,15 +142,15 @@ def apply(instr: Instruction, state: ImageState, flags: StageFlags) -> str:
     if kw == "HEALTHCHECK":
         check = healthcheck_config(instr)
         health: dict[str, object] = {"Test": list(check.test)}
-        for key, value in (
+        for field_name, nanos in (
             ("Interval", check.interval),
             ("Timeout", check.timeout),
             ("StartPeriod", check.start_period),
             ("StartInterval", check.start_interval),
             ("Retries", check.retries),
         ):
-            if value:
-                health[key] = value
+            if nanos:
+                health[field_name] = nanos
         cfg["Healthcheck"] = health
         return "HEALTHCHECK " + " ".join(instr.original.split()[1:])
     if kw == "SHELL":
