@@ -3,7 +3,8 @@
 The builder knows exactly which files a COPY puts where, with which owner and mode, so it writes the layer
 tar itself instead of copying into a container and diffing. The output is deterministic: entries sorted by
 path (parents first), PAX format, numeric owners only, whole-second mtimes, the same header fields as
-``engine.store.layertar.write_layer_tar``. :class:`StreamReader` turns the chunks into a file-like object
+``engine.store.layertar.write_layer_tar`` (so the blob of a layer can be made again from its unpacked
+directory, byte for byte). :class:`StreamReader` turns the chunks into a file-like object
 that ``Images.add_layer_from_tar`` reads, with no thread and no temporary file.
 """
 
@@ -51,23 +52,78 @@ def _sort_key(path: str) -> list[bytes]:
     return [os.fsencode(part) for part in path.split("/")]
 
 
+def _pax_record(key: bytes, value: bytes) -> bytes:
+    """One ``"%d %s=%s\n"`` PAX record; the length counts its own digits."""
+    body = b" " + key + b"=" + value + b"\n"
+    length = len(body) + len(str(len(body)))
+    if len(str(length)) != len(str(len(body))):
+        length = len(body) + len(str(length))
+    return str(length).encode() + body
+
+
+def _ustar(
+    name: bytes, kind: bytes, mode: int, uid: int, gid: int, size: int, mtime: int, link: bytes
+) -> bytes:
+    block = bytearray(_BLOCK)
+    block[0 : len(name)] = name
+    block[100:108] = b"%07o\0" % mode
+    block[108:116] = b"%07o\0" % uid
+    block[116:124] = b"%07o\0" % gid
+    block[124:136] = b"%011o\0" % size
+    block[136:148] = b"%011o\0" % mtime
+    block[148:156] = b"        "
+    block[156:157] = kind
+    block[157 : 157 + len(link)] = link
+    block[257:265] = b"ustar\x0000"
+    block[329:337] = b"%07o\0" % 0
+    block[337:345] = b"%07o\0" % 0
+    block[148:156] = b"%06o\0 " % sum(block)
+    return bytes(block)
+
+
 def _header(entry: LayerEntry) -> bytes:
-    info = tarfile.TarInfo(entry.path)
-    info.type = {DIR: tarfile.DIRTYPE, FILE: tarfile.REGTYPE, SYMLINK: tarfile.SYMTYPE}[entry.kind]
-    info.mode = stat.S_IMODE(entry.mode)
-    info.uid = entry.uid
-    info.gid = entry.gid
-    info.uname = ""
-    info.gname = ""
-    info.mtime = entry.mtime
-    info.size = entry.size if entry.kind == FILE else 0
-    info.linkname = entry.linkname
-    if entry.xattrs:
-        info.pax_headers = {
-            "SCHILY.xattr." + key: value.decode("utf-8", "surrogateescape")
-            for key, value in sorted(entry.xattrs.items())
-        }
-    return info.tobuf(tarfile.PAX_FORMAT, "utf-8", "surrogateescape")
+    """The header block(s) of an entry: a ustar block, after a PAX header when a value does not fit (long or
+    non-ASCII names, big numbers) or there are xattrs; byte for byte what write_layer_tar writes."""
+    kind = {DIR: tarfile.DIRTYPE, FILE: tarfile.REGTYPE, SYMLINK: tarfile.SYMTYPE}[entry.kind]
+    name = entry.path + ("/" if entry.kind == DIR else "")
+    raw_name = name.encode("utf-8", "surrogateescape")
+    raw_link = entry.linkname.encode("utf-8", "surrogateescape")
+    uid, gid, mtime = entry.uid, entry.gid, entry.mtime
+    size = entry.size if entry.kind == FILE else 0
+    records: list[bytes] = []
+    if len(raw_name) > 100 or not raw_name.isascii():
+        records.append(_pax_record(b"path", raw_name))
+        raw_name = raw_name[:100]
+    if len(raw_link) > 100 or not raw_link.isascii():
+        records.append(_pax_record(b"linkpath", raw_link))
+        raw_link = raw_link[:100]
+    if not 0 <= uid < 8**7:
+        records.append(_pax_record(b"uid", b"%d" % uid))
+        uid = 0
+    if not 0 <= gid < 8**7:
+        records.append(_pax_record(b"gid", b"%d" % gid))
+        gid = 0
+    if not 0 <= size < 8**11:
+        records.append(_pax_record(b"size", b"%d" % size))
+    if not 0 <= mtime < 8**11:
+        records.append(_pax_record(b"mtime", b"%d" % mtime))
+        mtime = 0
+    for key in sorted(entry.xattrs):
+        records.append(
+            _pax_record(b"SCHILY.xattr." + key.encode("utf-8", "surrogateescape"), entry.xattrs[key])
+        )
+    block = _ustar(
+        raw_name, kind, stat.S_IMODE(entry.mode), uid, gid, size if size < 8**11 else 0, mtime, raw_link
+    )
+    if not records:
+        return block
+    try:
+        (name + entry.linkname).encode("utf-8")
+    except UnicodeEncodeError:
+        records.insert(0, _pax_record(b"hdrcharset", b"BINARY"))
+    data = b"".join(records)
+    pax = _ustar(b"././@PaxHeader", tarfile.XHDTYPE, 0, 0, 0, len(data), 0, b"")
+    return pax + data + bytes(-len(data) % _BLOCK) + block
 
 
 def _content(entry: LayerEntry) -> Iterator[bytes]:

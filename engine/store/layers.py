@@ -6,7 +6,6 @@ on it. A layer directory appears atomically: it is unpacked in ``tmp/`` and rena
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from dataclasses import asdict, dataclass
@@ -15,10 +14,11 @@ from typing import BinaryIO
 from ..errors import StoreError
 from ..fsutil import atomic_write_json, read_json
 from . import tmp as tmpfiles
-from .streams import HashingReader
 
 
 def chain_id(parent_chain: str | None, diff_id: str) -> str:
+    import hashlib
+
     if not parent_chain:
         return diff_id
     return "sha256:" + hashlib.sha256(f"{parent_chain} {diff_id}".encode()).hexdigest()
@@ -55,6 +55,7 @@ class LayerStore:
     def unpack(self, tar_stream: BinaryIO, parent: str | None) -> LayerRecord:
         """Unpack an uncompressed layer tar stream on top of ``parent``; returns the (maybe existing) layer."""
         from .layertar import extract_layer
+        from .streams import HashingReader
 
         work = tmpfiles.make_dir(self.tmpdir, "layer")
         try:
