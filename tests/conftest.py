@@ -10,6 +10,10 @@ from dataclasses import dataclass
 
 import pytest
 
+# Containers started by the tests never get a route off the machine: the default network is none, and tests that
+# need networking use internal networks of their own.
+os.environ.setdefault("DOCKYARD_DEFAULT_NETWORK", "none")
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DOCKYARD = os.path.join(os.path.dirname(sys.executable), "dockyard")
 

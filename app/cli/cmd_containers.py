@@ -201,7 +201,11 @@ def build_options(a: argparse.Namespace) -> Any:
             health["Retries"] = a.health_retries
     network = a.network
     if network is None:
-        network = "none" if not (a.publish or a.publish_all) else "bridge"
+        from engine.net.defaults import default_network
+
+        network = default_network()  # $DOCKYARD_DEFAULT_NETWORK, else the root's setting
+        if network == "none" and (a.publish or a.publish_all):
+            network = "bridge"
     return CreateOptions(
         command=list(a.command) or None,
         entrypoint=entrypoint,

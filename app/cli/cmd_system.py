@@ -120,6 +120,10 @@ def cmd_prune(a: argparse.Namespace) -> int:
         total += cr.reclaimed
     except ImportError:
         pass
+    removed_networks = eng.networks.prune()
+    if removed_networks:
+        print("Deleted Networks:")
+        print("\n".join(str(n) for n in removed_networks) + "\n")
     ir = eng.images.prune(all=a.all)
     if ir.deleted:
         print("Deleted Images:")

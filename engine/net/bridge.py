@@ -1,6 +1,6 @@
-"""The host side of a network: its Linux bridge (created when the first container joins, deleted when the
-last one leaves) and the ``ip_forward`` switch that outbound NAT needs (turned on while a non-internal
-network is in use, and put back as it was when none is).
+"""The host side of a network: its Linux bridge (created when the first container joins, deleted when it
+has been idle a moment, see janitor.py) and the ``ip_forward`` switch that outbound NAT needs (turned on
+while a non-internal network is in use, and put back as it was once no dockyard bridge is left).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from .model import NetStore, Network
 from .rtnl import Netlink, link_exists
 
 IP_FORWARD = "/proc/sys/net/ipv4/ip_forward"
+RUN_DIR = "/run/dockyard"
 
 
 def _sysctl(path: str, value: str) -> None:
@@ -65,17 +66,31 @@ def bridge_down(nl: Netlink, net: Network) -> None:
     nl.delete_link(net.bridge)
 
 
+def dockyard_bridges() -> list[str]:
+    """Bridges of any dockyard root on this host."""
+    try:
+        names = os.listdir("/sys/class/net")
+    except OSError:
+        return []
+    return [n for n in names if n.startswith("dy-") or n == "dockyard0"]
+
+
 def set_forwarding(store: NetStore, needed: bool) -> None:
-    """Turn ip_forward on while outbound NAT is needed; turn it back off after if dockyard turned it on."""
-    state = store.host_state()
-    if needed:
-        if _read(IP_FORWARD) == "0":
-            _sysctl(IP_FORWARD, "1")
-            state["ip_forward_restore"] = True
-            store.save_host_state(state)
-    elif state.pop("ip_forward_restore", False):
-        _sysctl(IP_FORWARD, "0")
-        store.save_host_state(state)
+    """Turn ip_forward on while outbound NAT is needed; turn it back off when no dockyard bridge is left
+    on the host, if dockyard turned it on (a flag in /run, shared by every root, gone after a reboot)."""
+    from ..fsutil import locked
+
+    os.makedirs(RUN_DIR, exist_ok=True)
+    flag = os.path.join(RUN_DIR, "ip_forward.restore")
+    with locked(os.path.join(RUN_DIR, "ip_forward.lock")):
+        if needed:
+            if _read(IP_FORWARD) == "0":
+                _sysctl(IP_FORWARD, "1")
+                with open(flag, "w") as f:
+                    f.write(store.layout.root + "\n")
+        elif os.path.exists(flag) and not dockyard_bridges():
+            _sysctl(IP_FORWARD, "0")
+            os.unlink(flag)
 
 
 def open_netns(pid: int, timeout: float = 5.0) -> int:

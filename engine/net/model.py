@@ -4,8 +4,8 @@
 - ``networks/<name>/endpoints/<container id>.json``: a running container's attachment to it (address, MAC,
   gateway, host-side veth, published ports). An endpoint file exists exactly while the container is
   attached: it is the address allocation (IPAM) and the port reservation, so freeing them is deleting it;
-- ``networks/.host.json``: what dockyard changed on the host and must put back (``ip_forward``), valid
-  for the current boot only; ``networks/.firewall.nft``: the firewall rules last installed.
+- ``networks/.host.json``: this root's host-side bookkeeping for the current boot (veths and bridges
+  waiting to be swept, see janitor.py); ``networks/.firewall.nft``: the firewall rules last installed.
 
 Endpoints and host state describe the kernel's state, which a reboot wipes: they are written atomically
 (temp file and rename) but not fsync'd (an fsync costs ~10 ms here, on every container start and stop);

@@ -118,5 +118,26 @@ def inspect(engine: Engine, store: ContainerStore, cid: str) -> dict[str, Any]:
             "StopTimeout": cfg.stop_timeout,
             "Healthcheck": cfg.healthcheck,
         },
-        "NetworkSettings": {"Networks": cfg.networks, "Ports": ports},
+        "NetworkSettings": _network_settings(engine, cid, cfg.networks, ports, running),
+    }
+
+
+def _network_settings(
+    engine: Engine, cid: str, configured: dict[str, Any], ports: dict[str, Any], running: bool
+) -> dict[str, Any]:
+    """Docker's NetworkSettings: the configured networks, with live addresses while the container runs."""
+    networks = {name: dict(v) for name, v in configured.items()}
+    if running and networks:
+        from ..net import endpoints
+
+        for name, ep in endpoints(engine.layout, cid).items():
+            networks.setdefault(name, {}).update(ep)
+    primary = next(iter(networks.values()), {})
+    return {
+        "Networks": networks,
+        "Ports": ports,
+        "IPAddress": primary.get("IPAddress", ""),
+        "IPPrefixLen": primary.get("IPPrefixLen", 0),
+        "Gateway": primary.get("Gateway", ""),
+        "MacAddress": primary.get("MacAddress", ""),
     }

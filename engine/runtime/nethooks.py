@@ -4,7 +4,7 @@
 - ``setup`` in the supervisor, between the container's fork and its exec (its PID gives the namespace);
 - ``teardown`` after the container ends, on remove and on recovery (idempotent).
 
-``--network none`` and ``host`` never import pyroute2.
+``--network none`` and ``host`` never import engine/net at all.
 """
 
 from __future__ import annotations
