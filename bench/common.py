@@ -63,8 +63,15 @@ def busybox_rootfs_tar(path: str) -> str:
     return path
 
 
+_PYCACHE = tempfile.mkdtemp(prefix="dockyard-bench-pycache-")
+
+
 def dockyard_env(root: str) -> dict[str, str]:
-    return {**os.environ, "DOCKYARD_ROOT": root}
+    """The CLI's environment: its own root, and Python's bytecode cache on (as on a user's machine; an
+    inherited PYTHONDONTWRITEBYTECODE would make every run recompile the sources)."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env.update(DOCKYARD_ROOT=root, PYTHONPYCACHEPREFIX=_PYCACHE)
+    return env
 
 
 def fresh_root() -> str:
