@@ -1,5 +1,13 @@
-"""Building images from a Dockerfile.
+"""Building images from a Dockerfile (``dockyard build``).
 
-``parser`` turns Dockerfile text into instructions, ``words`` expands ``$VARIABLES`` in them the way Docker
-does, and ``dockerignore`` decides which files of the build context a build may see.
+Reading a Dockerfile: ``parser`` turns the text into instructions (with line numbers for every error),
+``words`` expands ``$VARIABLES`` the way Docker does, ``dockerignore`` decides which files of the context a
+build may see.
+
+Running a build: ``api`` (``build``, ``build_stream``, ``watch``) is the entry point; ``plan`` works out which
+stages the target needs; ``builder`` drives the stages; ``steps/`` executes instructions (``run`` in a real
+dockyard container whose writable layer is committed, ``copy`` for COPY/ADD straight into a deterministic layer
+tar, ``meta`` for the config-only ones); ``state`` is a stage's image config as it grows; ``context`` walks and
+checksums the build context; ``cache`` maps a step's key (parent + instruction + file checksums) to the layer it
+made; ``events`` are the progress records the CLI and the app render; ``watch`` rebuilds on change.
 """
