@@ -26,10 +26,10 @@ from .errors import (
 )
 
 if TYPE_CHECKING:
+    from .container_record import Container
     from .containers import CreateOptions
     from .engine import Engine
     from .events import Event
-    from .container_record import Container
     from .records import (
         DiskUsage,
         HistoryEntry,
