@@ -280,28 +280,10 @@ def cmd_import(a: argparse.Namespace) -> int:
 
 
 def cmd_save(a: argparse.Namespace) -> int:
-    import os
-    import tempfile
-
-    from engine import InvalidArgument
-
     eng = engine()
     for n in a.images:
         eng.images.resolve(n)  # refuse unknown names before writing anything
-    if a.output:
-        d = os.path.dirname(os.path.abspath(a.output))
-        fd, tmp = tempfile.mkstemp(dir=d, prefix=".dockyard-save-")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                eng.images.save(a.images, f)
-            os.replace(tmp, a.output)
-        except BaseException:
-            os.unlink(tmp)
-            raise
-        return 0
-    if sys.stdout.isatty():
-        raise InvalidArgument("cowardly refusing to save to a terminal. Use the -o flag or redirect")
-    eng.images.save(a.images, sys.stdout.buffer)
+    output.write_archive(a.output, lambda f: eng.images.save(a.images, f))
     return 0
 
 

@@ -109,26 +109,9 @@ def cmd_commit(a: argparse.Namespace) -> int:
 
 
 def cmd_export(a: argparse.Namespace) -> int:
-    import tempfile
-
-    from engine import InvalidArgument
-
     eng = engine()
     eng.containers.resolve(a.container)
-    if a.output:
-        d = os.path.dirname(os.path.abspath(a.output))
-        fd, tmp = tempfile.mkstemp(dir=d, prefix=".dockyard-export-")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                eng.containers.export(a.container, f)
-            os.replace(tmp, a.output)
-        except BaseException:
-            os.unlink(tmp)
-            raise
-        return 0
-    if sys.stdout.isatty():
-        raise InvalidArgument("cowardly refusing to save to a terminal. Use the -o flag or redirect")
-    eng.containers.export(a.container, sys.stdout.buffer)
+    output.write_archive(a.output, lambda f: eng.containers.export(a.container, f))
     return 0
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 _FIELD = re.compile(r"\{\{\s*(json\s+)?\.(\w*)\s*\}\}")
@@ -81,3 +81,26 @@ def print_json(obj: Any, out: Any = None) -> None:
 
 def truncate(s: str, n: int) -> str:
     return s if len(s) <= n else s[: n - 1] + "…"
+
+
+def write_archive(path: str | None, write: Callable[[Any], None]) -> None:
+    """``-o FILE`` (written to a temporary file and renamed into place: a failure leaves no half file) or
+    standard output, which must not be a terminal (Docker's refusal)."""
+    import os
+    import tempfile
+
+    if path:
+        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)), prefix=".dockyard-")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                write(f)
+            os.replace(tmp, path)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+        return
+    if sys.stdout.isatty():
+        from engine import InvalidArgument
+
+        raise InvalidArgument("cowardly refusing to save to a terminal. Use the -o flag or redirect")
+    write(sys.stdout.buffer)

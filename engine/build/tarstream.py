@@ -12,35 +12,69 @@ from __future__ import annotations
 
 import os
 import stat
-import tarfile
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 
 from engine.errors import BuildError
+from engine.store.layertar import tar_header
 
 __all__ = ["DIR", "FILE", "SYMLINK", "LayerEntry", "StreamReader", "tar_chunks"]
 
 DIR, FILE, SYMLINK = "dir", "file", "symlink"
 _BLOCK = 512
+_TYPES = {DIR: b"5", FILE: b"0", SYMLINK: b"2"}  # tar type flags
 _CHUNK = 1 << 20
 
 
-@dataclass
 class LayerEntry:
-    """One path of a layer being written. Content comes from ``source`` (a host file) or ``data``."""
+    """One path of a layer being written: ``path`` relative to the image root (no leading slash), ``kind``
+    (DIR, FILE, SYMLINK), mode, owner, mtime; a file's content comes from ``source`` (a host file) or
+    ``data``, and ``digest`` is its sha256 (for cache keys)."""
 
-    path: str  # relative to the image root, no leading slash
-    kind: str
-    mode: int
-    uid: int = 0
-    gid: int = 0
-    mtime: int = 0
-    size: int = 0
-    source: str | None = None
-    data: bytes | None = None
-    linkname: str = ""
-    xattrs: dict[str, bytes] = field(default_factory=dict)
-    digest: str = ""  # sha256 of the content (files), for cache keys
+    __slots__ = (
+        "path",
+        "kind",
+        "mode",
+        "uid",
+        "gid",
+        "mtime",
+        "size",
+        "source",
+        "data",
+        "linkname",
+        "xattrs",
+        "digest",
+    )
+
+    def __init__(
+        self,
+        path: str,
+        kind: str,
+        mode: int,
+        uid: int = 0,
+        gid: int = 0,
+        mtime: int = 0,
+        size: int = 0,
+        source: str | None = None,
+        data: bytes | None = None,
+        linkname: str = "",
+        xattrs: dict[str, bytes] | None = None,
+        digest: str = "",
+    ) -> None:
+        self.path = path
+        self.kind = kind
+        self.mode = mode
+        self.uid = uid
+        self.gid = gid
+        self.mtime = mtime
+        self.size = size
+        self.source = source
+        self.data = data
+        self.linkname = linkname
+        self.xattrs = xattrs or {}
+        self.digest = digest
+
+    def __repr__(self) -> str:
+        return f"LayerEntry({self.path!r}, {self.kind}, {self.mode:o}, {self.uid}:{self.gid})"
 
     def describe(self) -> str:
         """What a cache key needs of this entry: everything but the modification time."""
@@ -52,78 +86,19 @@ def _sort_key(path: str) -> list[bytes]:
     return [os.fsencode(part) for part in path.split("/")]
 
 
-def _pax_record(key: bytes, value: bytes) -> bytes:
-    """One ``"%d %s=%s\n"`` PAX record; the length counts its own digits."""
-    body = b" " + key + b"=" + value + b"\n"
-    length = len(body) + len(str(len(body)))
-    if len(str(length)) != len(str(len(body))):
-        length = len(body) + len(str(length))
-    return str(length).encode() + body
-
-
-def _ustar(
-    name: bytes, kind: bytes, mode: int, uid: int, gid: int, size: int, mtime: int, link: bytes
-) -> bytes:
-    block = bytearray(_BLOCK)
-    block[0 : len(name)] = name
-    block[100:108] = b"%07o\0" % mode
-    block[108:116] = b"%07o\0" % uid
-    block[116:124] = b"%07o\0" % gid
-    block[124:136] = b"%011o\0" % size
-    block[136:148] = b"%011o\0" % mtime
-    block[148:156] = b"        "
-    block[156:157] = kind
-    block[157 : 157 + len(link)] = link
-    block[257:265] = b"ustar\x0000"
-    block[329:337] = b"%07o\0" % 0
-    block[337:345] = b"%07o\0" % 0
-    block[148:156] = b"%06o\0 " % sum(block)
-    return bytes(block)
-
-
 def _header(entry: LayerEntry) -> bytes:
-    """The header block(s) of an entry: a ustar block, after a PAX header when a value does not fit (long or
-    non-ASCII names, big numbers) or there are xattrs; byte for byte what write_layer_tar writes."""
-    kind = {DIR: tarfile.DIRTYPE, FILE: tarfile.REGTYPE, SYMLINK: tarfile.SYMTYPE}[entry.kind]
-    name = entry.path + ("/" if entry.kind == DIR else "")
-    raw_name = name.encode("utf-8", "surrogateescape")
-    raw_link = entry.linkname.encode("utf-8", "surrogateescape")
-    uid, gid, mtime = entry.uid, entry.gid, entry.mtime
-    size = entry.size if entry.kind == FILE else 0
-    records: list[bytes] = []
-    if len(raw_name) > 100 or not raw_name.isascii():
-        records.append(_pax_record(b"path", raw_name))
-        raw_name = raw_name[:100]
-    if len(raw_link) > 100 or not raw_link.isascii():
-        records.append(_pax_record(b"linkpath", raw_link))
-        raw_link = raw_link[:100]
-    if not 0 <= uid < 8**7:
-        records.append(_pax_record(b"uid", b"%d" % uid))
-        uid = 0
-    if not 0 <= gid < 8**7:
-        records.append(_pax_record(b"gid", b"%d" % gid))
-        gid = 0
-    if not 0 <= size < 8**11:
-        records.append(_pax_record(b"size", b"%d" % size))
-    if not 0 <= mtime < 8**11:
-        records.append(_pax_record(b"mtime", b"%d" % mtime))
-        mtime = 0
-    for key in sorted(entry.xattrs):
-        records.append(
-            _pax_record(b"SCHILY.xattr." + key.encode("utf-8", "surrogateescape"), entry.xattrs[key])
-        )
-    block = _ustar(
-        raw_name, kind, stat.S_IMODE(entry.mode), uid, gid, size if size < 8**11 else 0, mtime, raw_link
+    """The header block(s) of an entry: byte for byte what write_layer_tar writes (one header writer)."""
+    return tar_header(
+        entry.path,
+        _TYPES[entry.kind],
+        stat.S_IMODE(entry.mode),
+        entry.uid,
+        entry.gid,
+        entry.mtime,
+        size=entry.size if entry.kind == FILE else 0,
+        linkname=entry.linkname,
+        xattrs=entry.xattrs,
     )
-    if not records:
-        return block
-    try:
-        (name + entry.linkname).encode("utf-8")
-    except UnicodeEncodeError:
-        records.insert(0, _pax_record(b"hdrcharset", b"BINARY"))
-    data = b"".join(records)
-    pax = _ustar(b"././@PaxHeader", tarfile.XHDTYPE, 0, 0, 0, len(data), 0, b"")
-    return pax + data + bytes(-len(data) % _BLOCK) + block
 
 
 def _content(entry: LayerEntry) -> Iterator[bytes]:

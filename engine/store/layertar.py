@@ -224,7 +224,7 @@ def open_decompressed(fileobj: Readable) -> tuple[Readable, str]:
             "this layer is compressed with zstd, which needs the Python package 'zstandard' "
             "(pip install zstandard)"
         ) from None
-    reader: Readable = zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)
+    reader: Readable = zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)  # type: ignore[arg-type]
     return reader, kind
 
 
@@ -1104,15 +1104,41 @@ def _header(
     linkname: str = "",
     dev: tuple[int, int] = (0, 0),
 ) -> bytes:
+    return tar_header(
+        name,
+        kind,
+        stat.S_IMODE(st.st_mode),
+        st.st_uid,
+        st.st_gid,
+        st.st_mtime_ns // 1_000_000_000,
+        size=size,
+        linkname=linkname,
+        xattrs=xattrs,
+        dev=dev,
+    )
+
+
+def tar_header(
+    name: str,
+    kind: bytes,
+    mode: int,
+    uid: int,
+    gid: int,
+    mtime: int,
+    *,
+    size: int = 0,
+    linkname: str = "",
+    xattrs: dict[str, bytes] | None = None,
+    dev: tuple[int, int] = (0, 0),
+) -> bytes:
     """The header block(s) of one entry: a POSIX ustar block, preceded by a PAX extended header when a
     value does not fit (long or non-ASCII names, big numbers) or there are xattrs. Owners are numeric only
-    and mtimes whole seconds, so equal trees give equal bytes."""
+    and mtimes whole seconds, so equal trees give equal bytes (the builder writes its layers with it too)."""
     if kind == tarfile.DIRTYPE:
         name += "/"
     raw_name = name.encode("utf-8", "surrogateescape")
     raw_link = linkname.encode("utf-8", "surrogateescape")
-    uid, gid = st.st_uid, st.st_gid
-    mtime = st.st_mtime_ns // 1_000_000_000
+    xattrs = xattrs or {}
     records: list[bytes] = []
     if len(raw_name) > 100 or not raw_name.isascii():
         records.append(_pax_record(b"path", raw_name))
@@ -1133,9 +1159,7 @@ def _header(
         mtime = 0
     for key in sorted(xattrs):
         records.append(_pax_record(b"SCHILY.xattr." + key.encode("utf-8", "surrogateescape"), xattrs[key]))
-    block = _ustar(
-        raw_name, kind, stat.S_IMODE(st.st_mode), uid, gid, size if size < 8**11 else 0, mtime, raw_link, dev
-    )
+    block = _ustar(raw_name, kind, mode, uid, gid, size if size < 8**11 else 0, mtime, raw_link, dev)
     if not records:
         return block
     try:
