@@ -61,6 +61,7 @@ class DockyardApp(App[int]):
         self.use_feeds = feeds
         self.snapshot = Snapshot()
         self.snapshot_loaded = False
+        self.root_label = engine.root  # shown in the top bar
         self.history = StatsHistory()
         self._reload_lock = threading.Lock()
         self._reload_running = False
@@ -108,7 +109,7 @@ class DockyardApp(App[int]):
             self.event_feed.start()
             self.stats_feed = StatsFeed(self.engine, self.post_message)
             self.stats_feed.start()
-        self.set_interval(15, self._tick)
+        self.set_interval(60, self._tick)
 
     def on_unmount(self) -> None:
         for feed in (self.event_feed, self.stats_feed):
@@ -225,14 +226,18 @@ class DockyardApp(App[int]):
                 return im
         return None
 
-    def load_layers(self, image: Image | None, container: Container | None, done: Callable[[Any], None]) -> None:
+    def load_layers(
+        self, image: Image | None, container: Container | None, done: Callable[[Any], None]
+    ) -> None:
         self.call("Layers", build_report, self.engine, image, container, done=done)
 
     def pruned(self, report: Any) -> None:
         from engine.humanize import human_size
 
         n = len(getattr(report, "deleted", []) or [])
-        self.notify(f"Removed {n} · reclaimed {human_size(getattr(report, 'reclaimed', 0) or 0)}", title="Prune")
+        self.notify(
+            f"Removed {n} · reclaimed {human_size(getattr(report, 'reclaimed', 0) or 0)}", title="Prune"
+        )
 
     def confirm(self, question: str, detail: str, go: Callable[[], None], ok: str = "Remove") -> None:
         """Ask first unless the settings say not to."""
@@ -268,15 +273,23 @@ class DockyardApp(App[int]):
             session = TerminalSession(title, PtyBackend(pty), cols, rows)
             self.run_worker(pane.add_session(session), exit_on_error=False)
 
-        self.call(f"Shell in {c.name}", exec_pty, c.id, argv, env=["TERM=xterm-256color"], rows=rows, cols=cols,
-                  done=started)
+        self.call(
+            f"Shell in {c.name}",
+            exec_pty,
+            c.id,
+            argv,
+            env=["TERM=xterm-256color"],
+            rows=rows,
+            cols=cols,
+            done=started,
+        )
 
     def open_attach(self, c: Container, title: str) -> None:
         pane = self.main.query_one(TerminalPane)
         rows, cols = self._terminal_size()
 
         def started(att: Any) -> None:
-            session = TerminalSession(title, AttachBackend(att), cols, rows)
+            session = TerminalSession(title, AttachBackend(att), cols, rows, line_mode=not c.tty)
             session.resize(rows, cols)
             self.run_worker(pane.add_session(session), exit_on_error=False)
 
@@ -318,27 +331,52 @@ class DockyardApp(App[int]):
                 continue
             keys = keymap.display(self.config.keys.get(k.id, k.keys))
             yield SystemCommand(k.description, f"key: {keys}", method)
-        for tab, title in (("tab-layers", "Layers"), ("tab-logs", "Logs"), ("tab-stats", "Stats"),
-                           ("tab-inspect", "Inspect"), ("tab-terminal", "Terminal")):
+        for tab, title in (
+            ("tab-layers", "Layers"),
+            ("tab-logs", "Logs"),
+            ("tab-stats", "Stats"),
+            ("tab-inspect", "Inspect"),
+            ("tab-terminal", "Terminal"),
+        ):
             yield SystemCommand(f"Show {title}", f"open the {title} tab", lambda t=tab: main.open_tab(t))
-        yield SystemCommand("Prune stopped containers", "remove every container that is not running",
-                            lambda: self.confirm("Prune stopped containers?", "Every stopped container is removed.",
-                                                 lambda: self.call("Prune containers", self.engine.containers.prune,
-                                                                   done=self.pruned), ok="Prune"))
-        yield SystemCommand("Prune unused images", "remove dangling images no container uses",
-                            lambda: self.confirm("Prune unused images?", "Dangling images are deleted.",
-                                                 lambda: self.call("Prune images", self.engine.images.prune,
-                                                                   done=self.pruned), ok="Prune"))
-        yield SystemCommand("New shell session", "open another shell in the selected container",
-                            lambda: main.container and self.open_shell(main.container, f"{main.container.name}:sh",
-                                                                       ["/bin/sh"]))
+        yield SystemCommand(
+            "Prune stopped containers",
+            "remove every container that is not running",
+            lambda: self.confirm(
+                "Prune stopped containers?",
+                "Every stopped container is removed.",
+                lambda: self.call("Prune containers", self.engine.containers.prune, done=self.pruned),
+                ok="Prune",
+            ),
+        )
+        yield SystemCommand(
+            "Prune unused images",
+            "remove dangling images no container uses",
+            lambda: self.confirm(
+                "Prune unused images?",
+                "Dangling images are deleted.",
+                lambda: self.call("Prune images", self.engine.images.prune, done=self.pruned),
+                ok="Prune",
+            ),
+        )
+        yield SystemCommand(
+            "New shell session",
+            "open another shell in the selected container",
+            lambda: (
+                main.container and self.open_shell(main.container, f"{main.container.name}:sh", ["/bin/sh"])
+            ),
+        )
         yield SystemCommand("Close terminal session", "end the shown terminal session", self.close_terminal)
         confirm_state = "on" if self.config.confirm else "off"
-        yield SystemCommand(f"Confirmations: {confirm_state}", "ask before removing and pruning (toggle)",
-                            self.toggle_confirm)
+        yield SystemCommand(
+            f"Confirmations: {confirm_state}", "ask before removing and pruning (toggle)", self.toggle_confirm
+        )
         for name in THEMES:
-            yield SystemCommand(f"Theme: {name}", "switch the colour theme (remembered)",
-                                lambda n=name: setattr(self, "theme", n))
+            yield SystemCommand(
+                f"Theme: {name}",
+                "switch the colour theme (remembered)",
+                lambda n=name: setattr(self, "theme", n),
+            )
 
     def toggle_confirm(self) -> None:
         self.config.confirm = not self.config.confirm

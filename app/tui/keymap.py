@@ -81,11 +81,18 @@ KEYS: tuple[Key, ...] = (
     Key("logs.top", "g,home", "top", "First line", "logs", show=False),
     Key("logs.bottom", "G,end", "bottom", "Last line (follow)", "logs", show=False),
     # -- terminal --------------------------------------------------------------------------------
-    Key("terminal.leave", "ctrl+right_square_bracket", "leave", "Leave the terminal (session stays)",
-        "terminal", priority=True),
+    Key(
+        "terminal.leave",
+        "ctrl+right_square_bracket",
+        "leave",
+        "Leave the terminal (session stays)",
+        "terminal",
+        priority=True,
+    ),
     Key("terminal.next", "ctrl+pagedown", "next_session", "Next session", "terminal", priority=True),
-    Key("terminal.previous", "ctrl+pageup", "previous_session", "Previous session", "terminal",
-        priority=True),
+    Key(
+        "terminal.previous", "ctrl+pageup", "previous_session", "Previous session", "terminal", priority=True
+    ),
 )
 
 BY_ID: dict[str, Key] = {k.id: k for k in KEYS}

@@ -103,7 +103,8 @@ def from_diff(changes: list[tuple[str, str]]) -> FileNode:
     kinds = {"A": ADDED, "C": MODIFIED, "D": REMOVED}
     paths = {p for _k, p in changes}
     return tree_from_paths(
-        (kinds.get(k, MODIFIED), p, 0, any(q.startswith(p.rstrip("/") + "/") for q in paths)) for k, p in changes
+        (kinds.get(k, MODIFIED), p, 0, any(q.startswith(p.rstrip("/") + "/") for q in paths))
+        for k, p in changes
     )
 
 
@@ -122,7 +123,9 @@ def from_file_tree(tree: Any) -> FileNode:
         parent = nodes.get(parent_path or "/")
         if parent is None:
             continue
-        node = FileNode(name, entry.path, _STATUS.get(str(entry.status), UNMODIFIED), entry.size, entry.is_dir)
+        node = FileNode(
+            name, entry.path, _STATUS.get(str(entry.status), UNMODIFIED), entry.size, entry.is_dir
+        )
         node.total_size = entry.size
         parent.children[name] = node
         if entry.is_dir:

@@ -42,15 +42,17 @@ class StatsSampled(Message):
 
 
 class ContainerSelected(Message):
-    def __init__(self, container: Container | None) -> None:
+    def __init__(self, container: Container | None, focused: bool = True) -> None:
         super().__init__()
         self.container = container
+        self.focused = focused  # the user is in this list (so the details follow it)
 
 
 class ImageSelected(Message):
-    def __init__(self, image: Image | None) -> None:
+    def __init__(self, image: Image | None, focused: bool = True) -> None:
         super().__init__()
         self.image = image
+        self.focused = focused
 
 
 class EngineResult(Message):

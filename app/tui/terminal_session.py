@@ -82,6 +82,10 @@ class AttachBackend:
         with contextlib.suppress(Exception):
             self.session.resize(rows, cols)
 
+    def close_stdin(self) -> None:
+        with contextlib.suppress(Exception):
+            self.session.close_stdin()
+
     def close(self) -> None:
         with contextlib.suppress(Exception):
             self.session.close()
@@ -92,11 +96,18 @@ class AttachBackend:
 
 
 class TerminalSession:
-    def __init__(self, title: str, backend: Backend, cols: int = 80, rows: int = 24) -> None:
+    def __init__(
+        self, title: str, backend: Backend, cols: int = 80, rows: int = 24, line_mode: bool = False
+    ) -> None:
         self.title = title
         self.backend = backend
         self.screen = pyte.Screen(cols, rows)
         self.stream = pyte.ByteStream(self.screen)
+        # a container without a tty gets no terminal driver: edit the line here, echo it, send it on enter
+        self.line_mode = line_mode
+        self._line = bytearray()
+        if line_mode:
+            self.screen.set_mode(pyte.modes.LNM)
         self.lock = threading.Lock()
         self.ended = False
         self.code: int | None = None
@@ -131,8 +142,32 @@ class TerminalSession:
         self.on_exit(self)
 
     def write(self, data: bytes) -> None:
-        if not self.ended:
+        if self.ended:
+            return
+        if not self.line_mode:
             self.backend.write(data)
+            return
+        echo = bytearray()
+        for byte in data:
+            if byte in (0x0D, 0x0A):
+                self.backend.write(bytes(self._line) + b"\n")
+                self._line.clear()
+                echo += b"\r\n"
+            elif byte in (0x7F, 0x08):
+                if self._line:
+                    self._line.pop()
+                    echo += b"\x08 \x08"
+            elif byte == 0x04 and not self._line:  # ctrl+d on an empty line: end of input
+                closer = getattr(self.backend, "close_stdin", None)
+                if closer is not None:
+                    closer()
+            elif byte >= 0x20:
+                self._line.append(byte)
+                echo.append(byte)
+        if echo:
+            with self.lock:
+                self.stream.feed(bytes(echo))
+            self.on_output()
 
     def resize(self, rows: int, cols: int) -> None:
         rows, cols = max(2, rows), max(10, cols)

@@ -25,7 +25,7 @@ import time
 import traceback
 from typing import Any
 
-from ..errors import CommandNotFound, CommandNotInvokable, DockyardError
+from ..errors import CommandNotFound, CommandNotInvokable, DockyardError, RuntimeFailure
 from ..humanize import rfc3339
 from ..paths import Layout
 from . import attachproto as ap
@@ -139,7 +139,13 @@ class Supervisor:
         parent = parent_for_root(self.layout.root)
         with contextlib.suppress(DockyardError):
             ContainerCgroup.open(self.cid, parent, must_exist=False).destroy()
-        self.cgroup = ContainerCgroup.create(self.cid, limits, parent)
+        for attempt in range(3):  # the root's parent may be removed under us by a last ``rm``: retry
+            try:
+                self.cgroup = ContainerCgroup.create(self.cid, limits, parent)
+                break
+            except (FileNotFoundError, RuntimeFailure):
+                if attempt == 2:
+                    raise
         trace("cgroup created")
         spec.cgroup_procs = self.cgroup.procs_files()
         stdin, stdout, stderr = self._stdio()

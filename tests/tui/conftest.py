@@ -63,9 +63,15 @@ def _tar(files: dict[str, bytes | None]) -> bytes:
 
 
 FIXED_LAYERS = [
-    ("ADD rootfs.tar / # buildkit", {"etc/os-release": b"NAME=fixture\n", "bin/tool": b"\x7fELF" + b"x" * 4000}),
+    (
+        "ADD rootfs.tar / # buildkit",
+        {"etc/os-release": b"NAME=fixture\n", "bin/tool": b"\x7fELF" + b"x" * 4000},
+    ),
     ("RUN /bin/sh -c make install", {"usr/lib/libbig.so": b"L" * 120_000, "etc/app.conf": b"debug=1\n"}),
-    ("RUN /bin/sh -c rm /usr/lib/libbig.so && edit conf", {"usr/lib/libbig.so": None, "etc/app.conf": b"debug=0\n"}),
+    (
+        "RUN /bin/sh -c rm /usr/lib/libbig.so && edit conf",
+        {"usr/lib/libbig.so": None, "etc/app.conf": b"debug=0\n"},
+    ),
 ]
 
 
@@ -107,7 +113,11 @@ def containers(tui_engine: Engine) -> Iterator[Callable[..., Any]]:
 
     def run(command: list[str] | None = None, name: str | None = None, start: bool = True, **kw: Any) -> Any:
         opts = CreateOptions(command=command or BUSY_LOOP, name=name, network="none", **kw)
-        c = tui_engine.containers.run("busybox", opts) if start else tui_engine.containers.create("busybox", opts)
+        c = (
+            tui_engine.containers.run("busybox", opts)
+            if start
+            else tui_engine.containers.create("busybox", opts)
+        )
         made.append(c.id)
         return c
 
@@ -121,7 +131,9 @@ def containers(tui_engine: Engine) -> Iterator[Callable[..., Any]]:
                 pass
 
 
-def make_app(eng: Engine, config: Config, clock: Callable[[], float] | None = None, feeds: bool = True) -> DockyardApp:
+def make_app(
+    eng: Engine, config: Config, clock: Callable[[], float] | None = None, feeds: bool = True
+) -> DockyardApp:
     return DockyardApp(eng, config, clock=clock or time.time, feeds=feeds)
 
 
@@ -153,5 +165,13 @@ def notifications(app: DockyardApp) -> list[str]:
 
 
 Waiter = Callable[..., Awaitable[None]]
-__all__ = ["FIXED_NOW", "fixed_clock", "make_app", "make_fixed_image", "settle", "status_of", "wait_for", "json"]
-
+__all__ = [
+    "FIXED_NOW",
+    "fixed_clock",
+    "make_app",
+    "make_fixed_image",
+    "settle",
+    "status_of",
+    "wait_for",
+    "json",
+]

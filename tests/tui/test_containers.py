@@ -44,7 +44,9 @@ async def test_start_stop_restart_pause(tui_engine, config, busybox, containers)
         await wait_for(pilot, lambda: tui_engine.containers.get(c.id).started_at != started, what="restart")
         await pilot.press("x")
         await wait_for(pilot, lambda: status_of(tui_engine, c.id) == "exited", what="stop")
-        await wait_for(pilot, lambda: "Exited (0)" in app.main.containers.current.status_text(), what="the list")
+        await wait_for(
+            pilot, lambda: "Exited (0)" in app.main.containers.current.status_text(), what="the list"
+        )
 
 
 async def test_rename_and_remove(tui_engine, config, busybox, containers):
@@ -91,7 +93,9 @@ async def test_bulk_stop_and_prune(tui_engine, config, busybox, containers):
         await pilot.press("space", "space")
         assert table.marked == {a.id, b.id}
         await pilot.press("x")
-        await wait_for(pilot, lambda: all(status_of(tui_engine, x.id) == "exited" for x in (a, b)), what="stops")
+        await wait_for(
+            pilot, lambda: all(status_of(tui_engine, x.id) == "exited" for x in (a, b)), what="stops"
+        )
         await pilot.press("P")
         await pilot.pause(0.2)
         await pilot.press("y")
@@ -110,21 +114,31 @@ async def test_run_from_image_dialog(tui_engine, config, busybox, containers):
             await pilot.press(*"sh -c 'echo dialog-ran; sleep 30'")
             app.screen.query_one("#env").value = "GREETING=hi"
             await pilot.click("#ok")
-            await wait_for(pilot, lambda: any(c.name == "from-dialog" for c in tui_engine.containers.list()),
-                           what="the container to run")
+            await wait_for(
+                pilot,
+                lambda: any(c.name == "from-dialog" for c in tui_engine.containers.list()),
+                what="the container to run",
+            )
             c = tui_engine.containers.get("from-dialog")
             assert c.command[-1] == "echo dialog-ran; sleep 30"
             assert "GREETING=hi" in tui_engine.containers.inspect(c.id)["Config"]["Env"]
-            await wait_for(pilot, lambda: any(x.name == "from-dialog" for x in app.snapshot.containers),
-                           what="the list")
+            await wait_for(
+                pilot, lambda: any(x.name == "from-dialog" for x in app.snapshot.containers), what="the list"
+            )
     finally:
         for c in tui_engine.containers.list(all=True):
             tui_engine.containers.remove(c.id, force=True)
 
 
 async def test_logs_appear_live(tui_engine, config, busybox, containers):
-    c = containers(command=["sh", "-c", "trap 'exit 0' TERM; i=0; while true; do echo tick $i; i=$((i+1)); "
-                                        "sleep 0.1; done"], name="talker")
+    c = containers(
+        command=[
+            "sh",
+            "-c",
+            "trap 'exit 0' TERM; i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.1; done",
+        ],
+        name="talker",
+    )
     app = make_app(tui_engine, config)
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot)
@@ -136,9 +150,13 @@ async def test_logs_appear_live(tui_engine, config, busybox, containers):
         await wait_for(pilot, lambda: view.line_count >= first + 5, what="more lines")
         assert view.get_line(0).text == "tick 0"
         assert view.follow and view.scroll_offset.y == view.max_scroll_y
+        assert app.focused is view, app.focused
+        await pilot.press("g")  # to the first line: the search goes down from the top of the view
+        assert not view.follow
         await pilot.press("slash", *"tick 2", "enter")
         await wait_for(pilot, lambda: view.match_line == 2, what="the search")
-        assert not view.follow
+        await pilot.press("n")
+        await wait_for(pilot, lambda: view.match_line == 20, what="the next match")
         await pilot.press("G")
         assert view.follow
 
@@ -150,8 +168,11 @@ async def test_stats_update(tui_engine, config, busybox, containers):
         await settle(pilot)
         _select(app, c.id)
         await pilot.press("S")
-        await wait_for(pilot, lambda: len(app.history.get(c.id).cpu if app.history.get(c.id) else []) >= 3,
-                       what="three samples")
+        await wait_for(
+            pilot,
+            lambda: len(app.history.get(c.id).cpu if app.history.get(c.id) else []) >= 3,
+            what="three samples",
+        )
         assert max(app.history.get(c.id).cpu) > 5.0
         cell = app.main.containers.get_cell(c.id, "cpu")
         assert str(cell).endswith("%")
@@ -180,8 +201,11 @@ async def test_shell_in_terminal_pane(tui_engine, config, busybox, containers):
         # ctrl+c reaches the shell, ctrl+] leaves with the session kept
         await pilot.press(*"sleep 30", "enter", "ctrl+c")
         await pilot.press(*"echo after-interrupt", "enter")
-        await wait_for(pilot, lambda: "after-interrupt\n" in "\n".join(view.session.screen.display) + "\n",
-                       what="ctrl+c")
+        await wait_for(
+            pilot,
+            lambda: any(line.rstrip() == "after-interrupt" for line in view.session.screen.display),
+            what="ctrl+c",
+        )
         await pilot.press("ctrl+right_square_bracket")
         assert app.focused is app.main.containers and not view.session.ended
         await pilot.press("e")
@@ -210,8 +234,14 @@ async def test_inspect_wait_and_commit(tui_engine, config, busybox, containers):
         await pilot.press("1")
         app.main.subject = "container"
         app.main.open_tab("tab-layers", focus=False)
-        await wait_for(pilot, lambda: app.main.query_one("LayersPane").report is not None
-                       and app.main.query_one("LayersPane").report.rows[0].writable, what="layers")
+        await wait_for(
+            pilot,
+            lambda: (
+                app.main.query_one("LayersPane").report is not None
+                and app.main.query_one("LayersPane").report.rows[0].writable
+            ),
+            what="layers",
+        )
         writable = app.main.query_one("LayersPane").report.rows[0]
         assert writable.tree is not None and writable.tree.children["made-here"].kind == "A"
 
@@ -222,11 +252,19 @@ async def test_changes_from_another_process_show_up(tui_engine, config, busybox,
         await settle(pilot)
         env = {**os.environ, "DOCKYARD_ROOT": root}
         cli = os.path.join(os.path.dirname(sys.executable), "dockyard")
-        subprocess.run([cli, "create", "--name", "from-cli", "--network", "none", "busybox", "true"],
-                       env=env, check=True, capture_output=True)
+        subprocess.run(
+            [cli, "create", "--name", "from-cli", "--network", "none", "busybox", "true"],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
         t0 = time.monotonic()
-        await wait_for(pilot, lambda: any(c.name == "from-cli" for c in app.snapshot.containers),
-                       what="the CLI's container", timeout=5)
+        await wait_for(
+            pilot,
+            lambda: any(c.name == "from-cli" for c in app.snapshot.containers),
+            what="the CLI's container",
+            timeout=5,
+        )
         assert time.monotonic() - t0 < 1.0
 
 
@@ -242,3 +280,38 @@ async def test_remapped_key(tui_engine, config, busybox, containers):
         assert status_of(tui_engine, c.id) == "running"
         await pilot.press("z")
         await wait_for(pilot, lambda: status_of(tui_engine, c.id) == "exited", what="stop by z")
+
+
+async def test_attach_in_terminal_pane(tui_engine, config, busybox, containers):
+    c = containers(
+        command=["sh", "-c", "while read line; do echo got:$line; done"], name="reader", stdin_open=True
+    )
+    app = make_app(tui_engine, config)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        _select(app, c.id)
+        await pilot.press("a")
+        await wait_for(pilot, lambda: isinstance(app.focused, TerminalView), what="the attach session")
+        view = app.focused
+        await pilot.press(*"ping", "enter")
+        await wait_for(pilot, lambda: "got:ping" in "\n".join(view.session.screen.display), what="the echo")
+
+
+async def test_build_dialog(tui_engine, config, busybox, tmp_path):
+    if not hasattr(tui_engine.images, "build"):
+        pytest.skip("this engine cannot build yet")
+    ctx = tmp_path / "ctx"
+    ctx.mkdir()
+    (ctx / "Dockerfile").write_text("FROM busybox\nRUN echo built-here > /marker\n")
+    app = make_app(tui_engine, config)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("b")
+        await pilot.pause(0.3)
+        app.screen.query_one("#context").value = str(ctx)
+        app.screen.query_one("#tag").value = "built:1"
+        await pilot.click("#ok")
+        await wait_for(pilot, lambda: tui_engine.images.exists("built:1"), what="the build", timeout=60)
+        await wait_for(pilot, lambda: any("Built" in n for n in notifications(app)), what="the notice")
+        log = "\n".join(str(line.text) for line in app.screen.query_one("#build-log").lines)
+        assert "RUN echo built-here" in log

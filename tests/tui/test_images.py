@@ -96,9 +96,24 @@ async def test_palette_offers_every_action(tui_engine, config):
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         titles = [c.title for c in app.get_system_commands(app.screen)]
-        for wanted in ("Start", "Stop", "Restart", "Rename", "Remove", "Shell", "Attach", "Logs", "Inspect",
-                       "Commit to image", "Build", "Run", "Tag", "Prune unused images",
-                       "Prune stopped containers", "Theme: dockyard-light"):
+        for wanted in (
+            "Start",
+            "Stop",
+            "Restart",
+            "Rename",
+            "Remove",
+            "Shell",
+            "Attach",
+            "Logs",
+            "Inspect",
+            "Commit to image",
+            "Build",
+            "Run",
+            "Tag",
+            "Prune unused images",
+            "Prune stopped containers",
+            "Theme: dockyard-light",
+        ):
             assert wanted in titles, wanted
 
 
@@ -108,7 +123,9 @@ async def test_errors_are_notifications(tui_engine, config):
         await settle(pilot)
         app.call("Start nothing", tui_engine.containers.start, "no-such-container")
         await wait_for(pilot, lambda: notifications(app), what="a notification")
-        assert "no-such-container" in notifications(app)[0].lower() or "no such" in notifications(app)[0].lower()
+        assert (
+            "no-such-container" in notifications(app)[0].lower() or "no such" in notifications(app)[0].lower()
+        )
         assert app.is_running and type(app.screen).__name__ == "MainScreen"
 
 
@@ -125,3 +142,19 @@ async def test_panes_fit_the_terminal(tui_engine, config, size):
         await pilot.resize_terminal(100, 30)
         await pilot.pause(0.2)
         assert app.main.query_one("#details").region.right <= 100
+
+
+async def test_filter_file_tree(tui_engine, config):
+    make_fixed_image(tui_engine)
+    app = make_app(tui_engine, config, feeds=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("2", "3")
+        await settle(pilot)
+        await pilot.press("slash", *"app.conf", "enter")
+        await pilot.pause(0.2)
+        tree = app.main.query_one(FileTree)
+        assert tree.filter_text == "app.conf"
+        shown = [n.data.path for n in tree.root.children if n.data is not None]
+        assert shown == ["/etc"]
+        assert [c.data.name for c in tree.root.children[0].children] == ["app.conf"]

@@ -18,7 +18,9 @@ from app.tui.terminal_session import key_bytes
 def _write_log(path, lines, stream="stdout", mode="w"):
     with open(path, mode) as f:
         for text in lines:
-            f.write(json.dumps({"log": text + "\n", "stream": stream, "time": "2024-01-01T12:00:00.5Z"}) + "\n")
+            f.write(
+                json.dumps({"log": text + "\n", "stream": stream, "time": "2024-01-01T12:00:00.5Z"}) + "\n"
+            )
 
 
 def test_index_reads_any_line(tmp_path):
@@ -65,7 +67,7 @@ def test_long_lines_are_cut_before_parsing(tmp_path):
 
 
 def test_cut_inside_an_escape_still_decodes():
-    raw = json.dumps({"log": "é\"" * 5000, "stream": "stdout", "time": "t"}).encode()
+    raw = json.dumps({"log": 'é"' * 5000, "stream": "stdout", "time": "t"}).encode()
     line = parse(raw[:CUT], raw[-200:])
     assert line.text.startswith('é"é"')
 
@@ -142,11 +144,26 @@ def test_key_table_ids_are_unique_and_documented():
 
 def test_required_keys_are_bound():
     keys = {k.action: k.keys for k in keymap.KEYS}
-    for action, key in [("start", "s"), ("stop", "x"), ("restart", "r"), ("pause", "p"), ("rename", "n"),
-                        ("remove", "d"), ("shell", "e"), ("attach", "a"), ("logs", "l"), ("inspect", "i"),
-                        ("wait", "w"), ("commit", "c"), ("build", "b"), ("screen.tag", "t"),
-                        ("screen.run_image", "enter"), ("filter", "slash"), ("help", "question_mark"),
-                        ("quit", "q")]:
+    for action, key in [
+        ("start", "s"),
+        ("stop", "x"),
+        ("restart", "r"),
+        ("pause", "p"),
+        ("rename", "n"),
+        ("remove", "d"),
+        ("shell", "e"),
+        ("attach", "a"),
+        ("logs", "l"),
+        ("inspect", "i"),
+        ("wait", "w"),
+        ("commit", "c"),
+        ("build", "b"),
+        ("screen.tag", "t"),
+        ("screen.run_image", "enter"),
+        ("filter", "slash"),
+        ("help", "question_mark"),
+        ("quit", "q"),
+    ]:
         assert keys[action] == key
 
 

@@ -22,9 +22,12 @@ from .base import Dialog
 
 class BuildDialog(ModalScreen[str]):
     BINDINGS: ClassVar = [Binding("escape", "close", "Close", show=False)]
-    DEFAULT_CSS = Dialog.DEFAULT_CSS.replace("Dialog", "BuildDialog") + """
+    DEFAULT_CSS = (
+        Dialog.DEFAULT_CSS.replace("Dialog", "BuildDialog")
+        + """
     BuildDialog #build-log { height: 10; border: round $panel; background: $background; }
     """
+    )
 
     class Line(Message):
         def __init__(self, text: str) -> None:
@@ -50,7 +53,9 @@ class BuildDialog(ModalScreen[str]):
                 yield Dialog.row("Context", Input(self.context, id="context", compact=True))
                 yield Dialog.row("Dockerfile", Input(placeholder="Dockerfile", id="dockerfile", compact=True))
                 yield Dialog.row("Tag", Input(placeholder="myimage:latest", id="tag", compact=True))
-                yield Dialog.row("Build args", Input(placeholder="NAME=value, OTHER=value", id="args", compact=True))
+                yield Dialog.row(
+                    "Build args", Input(placeholder="NAME=value, OTHER=value", id="args", compact=True)
+                )
             yield RichLog(id="build-log", wrap=True, markup=False)
             yield Static("" if self.builder else "This engine cannot build images yet.", id="dialog-error")
             with Horizontal(id="dialog-buttons"):
@@ -103,7 +108,9 @@ class BuildDialog(ModalScreen[str]):
     def _build(self, context: str, dockerfile: str, tag: str, args: dict[str, str]) -> None:
         assert self.builder is not None
         try:
-            result = call_build(self.builder, context, dockerfile, tag, args, lambda s: self.post_message(self.Line(s)))
+            result = call_build(
+                self.builder, context, dockerfile, tag, args, lambda s: self.post_message(self.Line(s))
+            )
         except Exception as e:  # every failure is shown, the app stays up
             self.post_message(self.Finished("", str(e) or type(e).__name__))
             return
@@ -166,9 +173,11 @@ def call_build(
 
 
 def _progress_text(item: Any) -> str:
-    if isinstance(item, tuple):
-        return str(item[0])
+    """A progress record as one line (the engine's build events carry ``message``)."""
     for attr in ("message", "text", "stream"):
-        if hasattr(item, attr):
-            return str(getattr(item, attr)).rstrip("\n")
+        value = getattr(item, attr, None)
+        if isinstance(value, str):
+            return value.rstrip("\n")
+    if isinstance(item, tuple) and item:
+        return str(item[0])
     return str(item).rstrip("\n")

@@ -24,7 +24,9 @@ class CommitDialog(Dialog[CommitRequest]):
         self.TITLE_TEXT = f"Commit container {container} to an image"
 
     def fields(self) -> ComposeResult:
-        yield self.row("Repository:tag", Input(placeholder="myimage:latest (optional)", id="tag", compact=True))
+        yield self.row(
+            "Repository:tag", Input(placeholder="myimage:latest (optional)", id="tag", compact=True)
+        )
         yield self.row("Message", Input(placeholder="what changed (optional)", id="message", compact=True))
 
     def on_mount(self) -> None:

@@ -53,7 +53,9 @@ class RunDialog(Dialog[RunRequest]):
         )
         yield self.row(
             "Restart",
-            Select([(p, p) for p in RESTART_POLICIES], value="no", allow_blank=False, id="restart", compact=True),
+            Select(
+                [(p, p) for p in RESTART_POLICIES], value="no", allow_blank=False, id="restart", compact=True
+            ),
         )
         yield self.row("Detach", Checkbox("run in the background", value=True, id="detach", compact=True))
 

@@ -18,7 +18,6 @@ from engine import Container, Image
 from .. import keymap
 from ..dialogs.build import BuildDialog
 from ..dialogs.commit import CommitDialog, CommitRequest
-from ..dialogs.confirm import ConfirmDialog
 from ..dialogs.rename import RenameDialog
 from ..dialogs.run import RunDialog, RunRequest
 from ..dialogs.tag import TagDialog
@@ -38,6 +37,7 @@ if TYPE_CHECKING:
     from ..app import DockyardApp
 
 TABS = ("tab-layers", "tab-logs", "tab-stats", "tab-inspect", "tab-terminal")
+LIST_STATS_EVERY = 1.9  # seconds between updates of the list's CPU and MEM cells
 SHELL = ["/bin/sh", "-c", "if [ -x /bin/bash ]; then exec /bin/bash; else exec /bin/sh; fi"]
 
 
@@ -54,6 +54,7 @@ class MainScreen(Screen[None]):
         self._shown: dict[str, Any] = {}  # tab -> what it shows now (to skip needless reloads)
         self.filter_target: Widget | None = None
         self.ready = False
+        self._list_stats_at = 0.0
 
     @property
     def dapp(self) -> DockyardApp:
@@ -104,7 +105,7 @@ class MainScreen(Screen[None]):
         snap = self.dapp.snapshot
         running = sum(1 for c in snap.containers if c.running)
         self.query_one("#topbar", Static).update(
-            f"[b]dockyard[/b]  [dim]{self.dapp.engine.root}[/]  ·  {running} running / "
+            f"[b]dockyard[/b]  [dim]{self.dapp.root_label}[/]  ·  {running} running / "
             f"{len(snap.containers)} containers  ·  {len(snap.images)} images"
         )
 
@@ -120,19 +121,27 @@ class MainScreen(Screen[None]):
         self.schedule_details(force=False)
 
     def on_stats_sampled(self, message: StatsSampled) -> None:
-        self.containers.update_stats(message.records)
+        # the list's CPU/MEM cells every other second (a redraw of the lists costs more than the sampling);
+        # the Stats tab, when shown, every second
+        if message.at - self._list_stats_at >= LIST_STATS_EVERY or not message.records:
+            self._list_stats_at = message.at
+            self.containers.update_stats(message.records)
         if self.tabs.active == "tab-stats":
             self.query_one(StatsView).show(self.dapp.history)
 
     def on_container_selected(self, message: ContainerSelected) -> None:
         self.container = message.container
-        self.subject = "container"
-        self.schedule_details()
+        if message.focused:
+            self.subject = "container"
+        if message.focused or self.subject == "container":
+            self.schedule_details()
 
     def on_image_selected(self, message: ImageSelected) -> None:
         self.image = message.image
-        self.subject = "image"
-        self.schedule_details()
+        if message.focused:
+            self.subject = "image"
+        if message.focused or self.subject == "image":
+            self.schedule_details()
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         if event.tabbed_content.id == "details":
@@ -157,22 +166,32 @@ class MainScreen(Screen[None]):
             self.show_logs()
         elif tab == "tab-stats":
             stats = self.query_one(StatsView)
-            stats.select(self.container.id if self.container else None, self.container.name if self.container else "")
+            stats.select(
+                self.container.id if self.container else None, self.container.name if self.container else ""
+            )
             stats.show(self.dapp.history)
         elif tab == "tab-inspect":
             if c is not None:
                 key = ("c", c.id, c.status)
                 if self._shown.get(tab) != key:
                     self._shown[tab] = key
-                    self.dapp.call("Inspect", self.dapp.engine.containers.inspect, c.id,
-                                   done=lambda d, n=c.name: self.query_one(InspectTree).show_json(n, d))
+                    self.dapp.call(
+                        "Inspect",
+                        self.dapp.engine.containers.inspect,
+                        c.id,
+                        done=lambda d, n=c.name: self.query_one(InspectTree).show_json(n, d),
+                    )
             elif self.image is not None:
                 im = self.image
                 key = ("i", im.id)
                 if self._shown.get(tab) != key:
                     self._shown[tab] = key
-                    self.dapp.call("Inspect", self.dapp.engine.images.inspect, im.id,
-                                   done=lambda d, n=repo_tag(im.tags): self.query_one(InspectTree).show_json(n, d))
+                    self.dapp.call(
+                        "Inspect",
+                        self.dapp.engine.images.inspect,
+                        im.id,
+                        done=lambda d, n=repo_tag(im.tags): self.query_one(InspectTree).show_json(n, d),
+                    )
 
     def show_layers(self) -> None:
         c = self.container if self.subject == "container" else None
@@ -273,9 +292,7 @@ class MainScreen(Screen[None]):
             target = self.containers
         self.filter_target = target
         box = self.query_one("#filter", Input)
-        box.value = getattr(target, "filter_text", "") or getattr(
-            target.query_one("FileTree") if isinstance(target, LayersPane) else target, "filter_text", ""
-        )
+        box.value = target.filter_text  # type: ignore[attr-defined]
         box.add_class("shown")
         box.focus()
 
@@ -327,8 +344,13 @@ class MainScreen(Screen[None]):
             self.notify("Select a container first.", severity="warning")
             return
         for c in targets:
-            self.dapp.call(f"{label} {c.name}", fn, c.id, *args,
-                           done=(lambda _r, n=c.name: self.notify(f"{done_text} {n}")) if done_text else None)
+            self.dapp.call(
+                f"{label} {c.name}",
+                fn,
+                c.id,
+                *args,
+                done=(lambda _r, n=c.name: self.notify(f"{done_text} {n}")) if done_text else None,
+            )
         self.containers.marked.clear()
 
     def action_start(self) -> None:
@@ -354,8 +376,13 @@ class MainScreen(Screen[None]):
 
         def renamed(name: str | None) -> None:
             if name and name != c.name:
-                self.dapp.call(f"Rename {c.name}", self.dapp.engine.containers.rename, c.id, name,
-                               done=lambda _r: self.notify(f"{c.name} is now {name}"))
+                self.dapp.call(
+                    f"Rename {c.name}",
+                    self.dapp.engine.containers.rename,
+                    c.id,
+                    name,
+                    done=lambda _r: self.notify(f"{c.name} is now {name}"),
+                )
 
         self.app.push_screen(RenameDialog(c.name), renamed)
 
@@ -375,11 +402,15 @@ class MainScreen(Screen[None]):
                 self.dapp.call(f"Remove {c.name}", self.dapp.engine.containers.remove, c.id, force=True)
             self.containers.marked.clear()
 
-        detail = f"{names}\n\n" + (
-            f"{len(running)} of them running: {'it' if len(running) == 1 else 'they'} will be killed first. "
-            if running
-            else ""
-        ) + "The writable layer is deleted; this cannot be undone."
+        detail = (
+            f"{names}\n\n"
+            + (
+                f"{len(running)} of them running: {'it' if len(running) == 1 else 'they'} will be killed first. "
+                if running
+                else ""
+            )
+            + "The writable layer is deleted; this cannot be undone."
+        )
         self.dapp.confirm(f"Remove {len(targets)} container{'s' if len(targets) > 1 else ''}?", detail, go)
 
     def action_shell(self) -> None:
@@ -418,9 +449,16 @@ class MainScreen(Screen[None]):
         if c is None:
             return
         self.notify(f"Waiting for {c.name} to exit…", title="Wait")
-        self.dapp.call(f"Wait {c.name}", self.dapp.engine.containers.wait, c.id,
-                       done=lambda code: self.notify(f"{c.name} exited with code {code}", title="Wait",
-                                                     severity="information" if code == 0 else "warning"))
+        self.dapp.call(
+            f"Wait {c.name}",
+            self.dapp.engine.containers.wait,
+            c.id,
+            done=lambda code: self.notify(
+                f"{c.name} exited with code {code}",
+                title="Wait",
+                severity="information" if code == 0 else "warning",
+            ),
+        )
 
     def action_commit(self) -> None:
         c = self._need_container()
@@ -433,8 +471,14 @@ class MainScreen(Screen[None]):
 
         def chosen(req: CommitRequest | None) -> None:
             if req is not None:
-                self.dapp.call(f"Commit {c.name}", commit, c.id, req.repo_tag or None, req.message,
-                               done=lambda image_id: self.notify(f"New image {str(image_id)[:19]}", title="Commit"))
+                self.dapp.call(
+                    f"Commit {c.name}",
+                    commit,
+                    c.id,
+                    req.repo_tag or None,
+                    req.message,
+                    done=lambda image_id: self.notify(f"New image {str(image_id)[:19]}", title="Commit"),
+                )
 
         self.app.push_screen(CommitDialog(c.name), chosen)
 
@@ -444,15 +488,19 @@ class MainScreen(Screen[None]):
     def action_prune(self) -> None:
         if self.focused is self.images:
             self.dapp.confirm(
-                "Prune unused images?", "Every dangling image that no container uses is deleted.",
-                lambda: self.dapp.call("Prune images", self.dapp.engine.images.prune,
-                                       done=self.dapp.pruned), ok="Prune",
+                "Prune unused images?",
+                "Every dangling image that no container uses is deleted.",
+                lambda: self.dapp.call("Prune images", self.dapp.engine.images.prune, done=self.dapp.pruned),
+                ok="Prune",
             )
         else:
             self.dapp.confirm(
-                "Prune stopped containers?", "Every container that is not running is removed.",
-                lambda: self.dapp.call("Prune containers", self.dapp.engine.containers.prune,
-                                       done=self.dapp.pruned), ok="Prune",
+                "Prune stopped containers?",
+                "Every container that is not running is removed.",
+                lambda: self.dapp.call(
+                    "Prune containers", self.dapp.engine.containers.prune, done=self.dapp.pruned
+                ),
+                ok="Prune",
             )
 
     def action_reload(self) -> None:
@@ -485,8 +533,13 @@ class MainScreen(Screen[None]):
 
         def chosen(tag: str | None) -> None:
             if tag:
-                self.dapp.call(f"Tag {tag}", self.dapp.engine.images.tag, im.id, tag,
-                               done=lambda _r: self.notify(f"Tagged {tag}", title="Tag"))
+                self.dapp.call(
+                    f"Tag {tag}",
+                    self.dapp.engine.images.tag,
+                    im.id,
+                    tag,
+                    done=lambda _r: self.notify(f"Tagged {tag}", title="Tag"),
+                )
 
         self.app.push_screen(TagDialog(repo_tag(im.tags), list(im.tags)), chosen)
 

@@ -23,7 +23,7 @@ class ContainersTable(ResourceTable):
         ("name", "NAME", None),
         ("status", "STATUS", None),
         ("cpu", "CPU %", 7),
-        ("mem", "MEM", 8),
+        ("mem", "MEM", 7),
         ("id", "ID", 12),
         ("image", "IMAGE", None),
         ("ports", "PORTS", None),
@@ -33,12 +33,15 @@ class ContainersTable(ResourceTable):
         super().__init__(**kw)
         self.clock = clock
         self.stats: dict[str, StatsRecord] = {}
+        self._shown: dict[tuple[str, str], str] = {}  # what each live cell shows now
         self.border_title = "[1] Containers"
 
     def row_cells(self, c: Container) -> list[Any]:
         s = self.stats.get(c.id) if c.status in ("running", "paused") else None
         cpu = format_percent(s.cpu_percent) if s else ""
         mem = format_bytes_binary(s.memory_usage, 3) if s else ""
+        self._shown[(c.id, "cpu")], self._shown[(c.id, "mem")] = cpu, mem
+        self._shown[(c.id, "status")] = status_cell(c, self.clock(), {}).plain
         return [
             Text(c.name, style="bold" if c.running else ""),
             status_cell(c, self.clock(), self.app.theme_variables),
@@ -53,21 +56,31 @@ class ContainersTable(ResourceTable):
         return f"{c.name} {c.id} {c.image} {c.status_text(self.clock())} {ports_text(c.ports)}"
 
     def update_stats(self, records: list[StatsRecord]) -> None:
-        """New figures from the sampler: only the CPU and MEM cells of the rows that changed are redrawn."""
+        """New figures from the sampler: only cells whose text changed are redrawn (idle stays idle)."""
         self.stats = {r.id: r for r in records}
+        now = self.clock()
         for r in records:
-            if r.id in self.records:
-                c = self.records[r.id]
+            c = self.records.get(r.id)
+            if c is None:
+                continue
+            cells = {
+                "cpu": Text(format_percent(r.cpu_percent), justify="right"),
+                "mem": Text(format_bytes_binary(r.memory_usage, 3), justify="right"),
+                "status": status_cell(c, now, self.app.theme_variables),
+            }
+            for column, text in cells.items():
+                key = (r.id, column)
+                if self._shown.get(key) == text.plain:
+                    continue
+                self._shown[key] = text.plain
                 try:
-                    self.update_cell(r.id, "cpu", Text(format_percent(r.cpu_percent), justify="right"))
-                    self.update_cell(r.id, "mem", Text(format_bytes_binary(r.memory_usage, 3), justify="right"))
-                    self.update_cell(r.id, "status", status_cell(c, self.clock(), self.app.theme_variables))
+                    self.update_cell(r.id, column, text)
                 except Exception:
                     continue
 
     def on_data_table_row_highlighted(self, event: ResourceTable.RowHighlighted) -> None:
         event.stop()
-        self.post_message(ContainerSelected(self.current))
+        self.post_message(ContainerSelected(self.current, self.has_focus))
 
     def on_focus(self) -> None:
         self.post_message(ContainerSelected(self.current))

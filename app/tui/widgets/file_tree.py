@@ -62,6 +62,9 @@ class FileTree(Tree[FileNode]):
             return
         budget = [MAX_NODES]
         self._fill(self.root, self.source, budget, depth=0)
+        if not self.root.children:
+            empty = "no matching paths" if self.filter_text or self.changes_only else "no changes"
+            self.root.add_leaf(Text(empty, style="dim italic"))
         if budget[0] <= 0:
             self.root.add_leaf(Text(f"… more than {MAX_NODES} paths: filter to narrow it down", style="dim"))
         self.root.expand()
@@ -90,6 +93,6 @@ class FileTree(Tree[FileNode]):
         size = human_size(node.total()) if (node.size or node.children) and node.kind != REMOVED else ""
         return Text.assemble(
             (f"{_MARK[node.kind]} ", style or "dim"),
-            (name, f"{style} bold" if node.is_dir else style),
-            (f"  {size}", "dim") if size else "",
+            (name + ("  " if size else ""), f"{style} bold" if node.is_dir else style),
+            (size, "dim"),
         )

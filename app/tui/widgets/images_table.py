@@ -49,7 +49,7 @@ class ImagesTable(ResourceTable):
 
     def on_data_table_row_highlighted(self, event: ResourceTable.RowHighlighted) -> None:
         event.stop()
-        self.post_message(ImageSelected(self.current))
+        self.post_message(ImageSelected(self.current, self.has_focus))
 
     def on_data_table_row_selected(self, event: ResourceTable.RowSelected) -> None:
         event.stop()

@@ -22,7 +22,7 @@ class LayersPane(Vertical):
     BINDINGS: ClassVar = keymap.bindings("layers")
     DEFAULT_CSS = """
     LayersPane { height: 1fr; }
-    LayersPane > #layers-summary { height: auto; max-height: 2; padding: 0 1; background: $panel; }
+    LayersPane > #layers-summary { height: auto; max-height: 3; padding: 0 1; background: $panel; }
     LayersPane > #layers-table { height: auto; max-height: 40%; }
     LayersPane > #layers-files-title { height: 1; padding: 0 1; color: $text-muted; background: $panel; }
     LayersPane > FileTree { height: 1fr; }
@@ -61,7 +61,7 @@ class LayersPane(Vertical):
         parts.append(Text(f" · {len(image_rows)} layer{'s' if len(image_rows) != 1 else ''}"))
         parts.append(Text(f" · {human_size(sum(r.size for r in image_rows))}"))
         if report.efficiency is not None:
-            parts.append(Text(f" · efficiency {report.efficiency * 100:.2f} %"))
+            parts.append(Text(f" · efficiency {report.efficiency * 100:.1f}%"))
         if report.wasted is not None:
             parts.append(Text(f" · wasted {human_size(report.wasted)}"))
         if report.note:
@@ -69,8 +69,12 @@ class LayersPane(Vertical):
         summary.update(Text.assemble(*parts))
         theme = self.app.theme_variables
         for i, row in enumerate(report.rows):
-            label = Text(row.label, style=f"bold {theme.get('accent', '')}") if row.writable else Text(row.label)
-            table.add_row(label, Text(human_size(row.size), justify="right"), _command(row.command), key=str(i))
+            label = (
+                Text(row.label, style=f"bold {theme.get('accent', '')}") if row.writable else Text(row.label)
+            )
+            table.add_row(
+                label, Text(human_size(row.size), justify="right"), _command(row.command), key=str(i)
+            )
         if report.rows:
             table.move_cursor(row=0)
             self._show_files(0)
@@ -85,18 +89,18 @@ class LayersPane(Vertical):
             return
         row = self.report.rows[i]
         aggregated = self.aggregate and not row.writable
-        mode = "changes of layers 1.." + row.label if aggregated else "this layer's changes"
+        mode = "changes since the base layer" if aggregated else "changes in this layer"
         if row.writable:
             mode = "the container's changes"
         title = self.query_one("#layers-files-title", Static)
-        title.update(f"Files: {mode} · loading…")
+        title.update(f"Files, {mode} marked · loading…")
         report = self.report
 
         def shown(tree: FileNode | None) -> None:
             if self.report is not report or self.current_row() != i:
                 return
             count = tree.count() if tree else 0
-            title.update(f"Files: {mode} ({count:,} paths) · ctrl+a aggregated/this layer · ctrl+u only changes")
+            title.update(f"{count:,} paths, {mode} marked · ctrl+a aggregated · ctrl+u only changes")
             self.query_one(FileTree).show_tree(tree, row.label)
 
         if row.load is None or aggregated in row.cache:
@@ -113,6 +117,10 @@ class LayersPane(Vertical):
 
     def action_toggle_changes_only(self) -> None:
         self.query_one(FileTree).toggle_changes_only()
+
+    @property
+    def filter_text(self) -> str:
+        return self.query_one(FileTree).filter_text
 
     def set_filter(self, text: str) -> None:
         self.query_one(FileTree).set_filter(text)

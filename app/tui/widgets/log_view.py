@@ -125,8 +125,14 @@ class LogView(ScrollView, can_focus=True):
         width = self.scrollable_content_region.width if self.wrap else max(self._max_width, 1)
         self.virtual_size = Size(width, lines)
         if self.follow:
-            self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True)
+            self._stick()
+            self.call_after_refresh(self._stick)
         self.refresh()
+
+    def _stick(self) -> None:
+        """Keep the last line on screen while following (also once the new size is laid out)."""
+        if self.follow:
+            self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True, force=True)
 
     def _forget(self) -> None:
         self._strips.clear()
@@ -265,7 +271,7 @@ class LogView(ScrollView, can_focus=True):
 
     def watch_follow(self, follow: bool) -> None:
         if follow and self.index is not None:
-            self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True)
+            self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True, force=True)
         self.post_message(self.StatusChanged())
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
@@ -277,6 +283,9 @@ class LogView(ScrollView, can_focus=True):
     def on_resize(self) -> None:
         self._rows_key = ()
         self._sync_size()
+
+    def on_show(self) -> None:
+        self.call_after_refresh(self._stick)
 
     def on_theme_change(self) -> None:
         self._restyle()
@@ -344,10 +353,14 @@ class LogView(ScrollView, can_focus=True):
             self.search_note = f"no match for “{self.query}”"
             self.app.bell()
         else:
-            self.search_note = f"match at line {message.line + 1:,}" + (" (wrapped)" if message.wrapped else "")
+            self.search_note = f"match at line {message.line + 1:,}" + (
+                " (wrapped)" if message.wrapped else ""
+            )
             self.match_line = message.line
             self.follow = False
-            self.scroll_to(y=max(0, message.line - self.size.height // 2), animate=False, immediate=True)
+            self.scroll_to(
+                y=max(0, message.line - self.size.height // 2), animate=False, immediate=True, force=True
+            )
             self._restyle()
         self.post_message(self.StatusChanged())
 

@@ -63,8 +63,11 @@ class StatsView(VerticalScroll):
         series = history.get(self.container_id or "")
         title = self.query_one("#stats-title", Static)
         if latest is None or series is None:
-            title.update(f"{self.container_name or 'This container'} is not running." if self.container_id
-                         else "No running container selected.")
+            title.update(
+                f"{self.container_name or 'This container'} is not running."
+                if self.container_id
+                else "No running container selected."
+            )
         else:
             title.update(
                 f"{latest.name} · {format_percent(latest.cpu_percent)} CPU · "

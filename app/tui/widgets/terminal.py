@@ -33,7 +33,9 @@ def _colour(name: str) -> str | None:
 
 
 @lru_cache(maxsize=4096)
-def _style(fg: str, bg: str, bold: bool, italics: bool, underscore: bool, strike: bool, reverse: bool) -> Style:
+def _style(
+    fg: str, bg: str, bold: bool, italics: bool, underscore: bool, strike: bool, reverse: bool
+) -> Style:
     try:
         return Style(
             color=_colour(fg),
