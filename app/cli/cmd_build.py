@@ -105,6 +105,7 @@ class TtyProgress:
         self.steps: dict[int, dict[str, Any]] = {}
         self.order: list[int] = []
         self.started = time.monotonic()
+        self.drawn = 0.0
         self.title = "Building"
 
     def _start(self) -> None:
@@ -113,7 +114,9 @@ class TtyProgress:
         self.started = time.monotonic()
         self.steps.clear()
         self.order.clear()
-        self.live = Live(self.render(), console=self.console, refresh_per_second=8, transient=False)
+        # No refresh thread: the view is redrawn on each event. (A second thread would make every RUN
+        # step start its container's supervisor as a new interpreter instead of a fork.)
+        self.live = Live(self.render(), console=self.console, auto_refresh=False, transient=False)
         self.live.start()
 
     def __call__(self, event: Any) -> None:
@@ -148,10 +151,13 @@ class TtyProgress:
             self.console.print(f"[red]{event.message}[/]")
         if kind == "result":
             self.title = "Built"
-            self.live.update(self.render(done=True, image=event.image_id))
+            self.live.update(self.render(done=True, image=event.image_id), refresh=True)
             self.close()
             return
-        self.live.update(self.render())
+        now = time.monotonic()
+        if kind != "output" or now - self.drawn > 0.05:
+            self.drawn = now
+            self.live.update(self.render(), refresh=True)
 
     def render(self, done: bool = False, image: str = "") -> Any:
         from rich.table import Table

@@ -11,7 +11,6 @@ rebuilds whenever the context changes until its ``stop`` event is set (engine.bu
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING
 
@@ -21,6 +20,8 @@ from engine.build.events import RESULT, BuildEvent
 from engine.errors import BuildError
 
 if TYPE_CHECKING:
+    import threading
+
     from engine.engine import Engine
 
 __all__ = ["ProgressCallback", "build", "build_stream", "options", "watch"]
@@ -119,6 +120,8 @@ def watch(
     changes, until ``stop`` is set. With ``run_name``, each new image also replaces the container of that
     name (stop, remove, run detached with the image's command). Build errors are reported through
     ``progress`` and the watch goes on."""
+    import threading
+
     from engine.build.watch import Watch
 
     opts = options(context_dir, dockerfile, tags, build_args, target, no_cache, labels, ChecksumCache())

@@ -21,25 +21,25 @@ vanish before the image that uses them exists. Everything is a generator: ``Buil
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import os
-import secrets
 import time
-from collections.abc import Generator, Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
 
 from engine.build import events as ev
 from engine.build.cache import BuildCache
 from engine.build.context import BuildContext, ChecksumCache
 from engine.build.parser import Dockerfile, DockerfileError, Instruction, Stage, parse, parse_file
+from engine.build.plan import BuildPlan
 from engine.build.state import KEY_VERSION, ImageState, LayerRef, chain_key
 from engine.build.steps import meta
+from engine.build.steps.run import StepContainer, build_env, check_flags, command_for, history_text
 from engine.build.view import ImageView
-from engine.build.words import expand, expand_instruction
+from engine.build.words import expand_instruction
 from engine.errors import BuildError, DockyardError, ImageNotFound
-from engine.store import oci
+from engine.store import oci, reference
 
 if TYPE_CHECKING:
     from engine.engine import Engine
@@ -69,49 +69,49 @@ class BuildStepError(BuildError):
         self.reason = reason
 
 
-@dataclass
 class BuildOptions:
-    """What a build is asked to do (the ``docker build`` flags)."""
+    """What a build is asked to do (the ``docker build`` flags); ``sums`` keeps file checksums from one
+    build to the next (watch mode)."""
 
-    context_dir: str
-    dockerfile: str | None = None
-    tags: list[str] = field(default_factory=list)
-    build_args: dict[str, str | None] = field(default_factory=dict)
-    target: str | None = None
-    no_cache: bool = False
-    labels: dict[str, str] = field(default_factory=dict)
-    sums: ChecksumCache | None = None  # checksums kept between builds (watch mode)
+    def __init__(
+        self,
+        context_dir: str,
+        dockerfile: str | None = None,
+        tags: list[str] | None = None,
+        build_args: dict[str, str | None] | None = None,
+        target: str | None = None,
+        no_cache: bool = False,
+        labels: dict[str, str] | None = None,
+        sums: ChecksumCache | None = None,
+    ) -> None:
+        self.context_dir = context_dir
+        self.dockerfile = dockerfile
+        self.tags = list(tags or [])
+        self.build_args = dict(build_args or {})
+        self.target = target
+        self.no_cache = no_cache
+        self.labels = dict(labels or {})
+        self.sums = sums
 
 
-@dataclass
 class _StageRun:
-    """A stage while it is being built."""
+    """A stage while it is being built: its state, the ARGs it declared, whether its cache chain missed,
+    and the number of the step it is at (``name`` is what progress shows, "" in a single-stage build)."""
 
-    stage: Stage
-    name: str  # what progress shows ("" in a single-stage build)
-    state: ImageState
-    flags: meta.StageFlags = field(default_factory=meta.StageFlags)
-    args: dict[str, str | None] = field(default_factory=dict)
-    missed: bool = False
-    index: int = 1
-    total: int = 1
-
-
-def _platform_args() -> dict[str, str]:
-    arch = oci.goarch()
-    return {
-        "TARGETPLATFORM": f"linux/{arch}",
-        "TARGETOS": "linux",
-        "TARGETARCH": arch,
-        "TARGETVARIANT": "",
-        "BUILDPLATFORM": f"linux/{arch}",
-        "BUILDOS": "linux",
-        "BUILDARCH": arch,
-        "BUILDVARIANT": "",
-    }
+    def __init__(self, stage: Stage, name: str, state: ImageState, missed: bool, total: int) -> None:
+        self.stage = stage
+        self.name = name
+        self.state = state
+        self.flags = meta.StageFlags()
+        self.args: dict[str, str | None] = {}
+        self.missed = missed
+        self.index = 1
+        self.total = total
 
 
 def _rfc3339(seconds: float) -> str:
+    from datetime import UTC, datetime
+
     return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
@@ -131,8 +131,6 @@ class Builder:
             raise BuildError(f"unable to prepare context: path {opts.context_dir!r} not found")
         self.dockerfile_path = self._find_dockerfile(opts.dockerfile)
         for tag in opts.tags:
-            from engine.store import reference
-
             reference.parse(tag)  # a bad tag is refused before anything is built
         self.sums = opts.sums or ChecksumCache()
         self._context: BuildContext | None = None
@@ -149,7 +147,7 @@ class Builder:
         self.key_prefix = KEY_VERSION + (f" epoch={self.epoch}" if self.epoch is not None else "")
         self.results: dict[int, ImageState] = {}
         self.missed: dict[int, bool] = {}  # stage index -> whether its cache chain missed
-        self.stage_names: dict[int, str | None] = {}
+        self.plan: BuildPlan | None = None
 
     # -- inputs -----------------------------------------------------------------------------------------
     def _find_dockerfile(self, name: str | None) -> str:
@@ -175,84 +173,6 @@ class Builder:
     def _now(self) -> str:
         return _rfc3339(self.epoch if self.epoch is not None else time.time())
 
-    # -- planning ---------------------------------------------------------------------------------------
-    def _meta_values(self, df: Dockerfile) -> dict[str, str]:
-        values: dict[str, str] = dict(_platform_args())
-        for instr in df.meta_args():
-            instr = expand_instruction(instr, values, df.escape)
-            for name, default in instr.arg_pairs():
-                given = self.opts.build_args.get(name)
-                if name in self.opts.build_args and given is not None:
-                    values[name] = given
-                    self.used_args.add(name)
-                elif default is not None:
-                    values[name] = default
-                elif name in values:
-                    pass
-                else:
-                    values.pop(name, None)
-        return values
-
-    def _plan(self, df: Dockerfile, meta_values: dict[str, str]) -> tuple[list[Stage], Stage, list[Stage]]:
-        stages = df.stages()
-        target = stages[-1]
-        if self.opts.target:
-            wanted = self.opts.target.lower()
-            for stage in stages:
-                if stage.name == wanted:
-                    target = stage
-                    break
-            else:
-                raise BuildError(
-                    f'failed to reach build target {self.opts.target} in Dockerfile: target stage "{self.opts.target}" could not be found'
-                )
-        needed: set[int] = set()
-
-        def need(stage: Stage) -> None:
-            if stage.index in needed:
-                return
-            needed.add(stage.index)
-            base = self._stage_ref(stages, stage, self._from_name(stage, meta_values, df.escape))
-            if base is not None:
-                need(base)
-            for instr in stage.instructions:
-                if instr.keyword == "COPY":
-                    ref = instr.flag("from")
-                    if ref:
-                        dep = self._stage_ref(stages, stage, expand(ref, meta_values, df.escape))
-                        if dep is not None:
-                            need(dep)
-
-        need(target)
-        return stages, target, [s for s in stages if s.index in needed]
-
-    def _from_name(self, stage: Stage, meta_values: dict[str, str], escape: str) -> str:
-        try:
-            name = expand(stage.base, meta_values, escape)
-        except BuildError as exc:
-            raise stage.from_instruction.error(exc.message) from None
-        if not name:
-            raise stage.from_instruction.error("base name (" + stage.base + ") should not be blank")
-        return name
-
-    @staticmethod
-    def _stage_ref(stages: list[Stage], current: Stage, name: str) -> Stage | None:
-        """The earlier stage ``name`` refers to (a stage name, or an index for COPY --from), else None."""
-        if name.isdigit():
-            index = int(name)
-            if index >= current.index:
-                raise current.from_instruction.error(
-                    f"invalid from flag value {name}: refers to current or later build stage"
-                )
-            return stages[index]
-        lowered = name.lower()
-        for stage in stages:
-            if stage.index >= current.index:
-                break
-            if stage.name == lowered:
-                return stage
-        return None
-
     def _check_image(self, name: str, instr: Instruction) -> str:
         try:
             return self.images.resolve(name)
@@ -271,24 +191,16 @@ class Builder:
         yield ev.BuildEvent(ev.INFO, text=f"[internal] load build definition from {df.filename}")
         for warning in df.warnings:
             yield ev.BuildEvent(ev.WARNING, text=warning)
-        meta_values = self._meta_values(df)
-        stages, target, needed = self._plan(df, meta_values)
-        self.stage_names = {stage.index: stage.name for stage in stages}
-        for stage in needed:  # every base image and --from image must exist before anything is built
-            base = self._from_name(stage, meta_values, df.escape)
-            if base.lower() != "scratch" and self._stage_ref(stages, stage, base) is None:
-                self._check_image(base, stage.from_instruction)
-            for instr in stage.instructions:
-                origin = instr.flag("from") if instr.keyword == "COPY" else None
-                if origin and "$" not in origin and self._stage_ref(stages, stage, origin) is None:
-                    self._check_image(origin, instr)
-        multi = len(stages) > 1
+        plan = self.plan = BuildPlan(df, self.opts.build_args, self.opts.target)
+        self.used_args |= plan.used_args
+        for name, instr in plan.images():  # every image must exist before anything is built
+            self._check_image(name, instr)
         with self.images.writing():
             try:
-                for stage in needed:
-                    state = yield from self._run_stage(df, stages, stage, meta_values, multi)
+                for stage in plan.needed:
+                    state = yield from self._run_stage(df, plan, stage)
                     self.results[stage.index] = state
-                final = self.results[target.index]
+                final = self.results[plan.target.index]
                 image_id = yield from self._export(final)
             finally:
                 self.cache.flush()
@@ -301,7 +213,7 @@ class Builder:
             yield ev.BuildEvent(
                 ev.WARNING, text=f"One or more build-args [{' '.join(unused)}] were not consumed"
             )
-        result = ev.BuildResult(image_id, list(self.opts.tags), list(self.executed), list(self.cached))
+        result = ev.BuildResult(image_id, tuple(self.opts.tags), tuple(self.executed), tuple(self.cached))
         yield ev.BuildEvent(
             ev.RESULT,
             image_id=image_id,
@@ -321,16 +233,21 @@ class Builder:
             state.config["Labels"] = labels
         if not state.created:
             state.created = self._now()
-        image_id = self.images.create(
-            [layer.new_layer() for layer in state.layers], state.image_config(), list(self.opts.tags)
-        )
+        config = oci.canonical(state.image_config())
+        image_id = "sha256:" + hashlib.sha256(config).hexdigest()
+        tags = self.images.store.tags()
+        known = self.images.store.get(image_id) is not None
+        if not known or any(tags.get(reference.parse(t).tagged) != image_id for t in self.opts.tags):
+            image_id = self.images.create(
+                [layer.new_layer() for layer in state.layers], config, list(self.opts.tags)
+            )
         for tag in self.opts.tags:
             yield ev.BuildEvent(ev.INFO, text=f"naming to {tag} done")
         return image_id
 
-    def _base_state(self, stages: list[Stage], stage: Stage, name: str) -> tuple[ImageState, bool]:
+    def _base_state(self, plan: BuildPlan, stage: Stage, name: str) -> tuple[ImageState, bool]:
         """The state a stage starts from, and whether its cache chain has already missed."""
-        ref = self._stage_ref(stages, stage, name)
+        ref = plan.stage_ref(stage, name, stage.from_instruction)
         if ref is not None:
             return self.results[ref.index].copy(), self.missed.get(ref.index, False)
         if name.lower() == "scratch":
@@ -339,10 +256,11 @@ class Builder:
         return ImageState.from_image(self.images, image_id, self.key_prefix), False
 
     def _run_stage(
-        self, df: Dockerfile, stages: list[Stage], stage: Stage, meta_values: dict[str, str], multi: bool
+        self, df: Dockerfile, plan: BuildPlan, stage: Stage
     ) -> Generator[ev.BuildEvent, None, ImageState]:
-        base_name = self._from_name(stage, meta_values, df.escape)
-        state, missed = self._base_state(stages, stage, base_name)
+        base_name = plan.base_name(stage)
+        state, missed = self._base_state(plan, stage, base_name)
+        multi = len(plan.stages) > 1
         triggers = self._triggers(state, stage, df)
         if triggers:
             state.config.pop("OnBuild", None)
@@ -365,7 +283,7 @@ class Builder:
         )
         for instr in [*triggers, *stage.instructions]:
             run.index += 1
-            yield from self._step(df, run, instr, meta_values)
+            yield from self._step(df, run, instr, plan.meta_values)
         self.missed[stage.index] = run.missed
         return run.state
 
@@ -425,15 +343,12 @@ class Builder:
             yield event(ev.DONE, elapsed=time.monotonic() - started)
 
     def _declare_args(self, run: _StageRun, instr: Instruction, meta_values: dict[str, str]) -> None:
+        """ARG in a stage: the build argument's value, else the default, else the global ARG's value."""
         for name, default in instr.arg_pairs():
             given = self.opts.build_args.get(name)
-            if name in self.opts.build_args and given is not None:
-                value: str | None = given
-            elif default is not None:
-                value = default
-            else:
-                value = meta_values.get(name)
-            run.args[name] = value
+            run.args[name] = (
+                given if given is not None else default if default is not None else meta_values.get(name)
+            )
             self.used_args.add(name)
 
     def _execute(
@@ -455,7 +370,7 @@ class Builder:
         if kw == "WORKDIR":
             from engine.build.steps.copy import plan_mkdir
 
-            plan = plan_mkdir(self._view(state), after.workdir, self.epoch or 0)
+            plan = plan_mkdir(self._view(state), after.workdir, after.user, self.epoch or 0)
         key = chain_key(state.key, description)
         if self._lookup(run, key):
             return True
@@ -549,38 +464,14 @@ class Builder:
     def _run(
         self, run: _StageRun, instr: Instruction, event: Any, started: float
     ) -> Generator[ev.BuildEvent, None, bool]:
-        from engine.build.steps.run import StepContainer, command_for
-
         state = run.state
-        for flag in instr.flags:
-            name, _, value = flag[2:].partition("=")
-            if name == "network" and value in ("none", ""):
-                continue
-            if name == "network":
-                raise BuildError(
-                    f"RUN --network={value} is not supported: dockyard builds have no network access"
-                )
-            raise BuildError(f"RUN --{name} is not supported by dockyard")
+        check_flags(instr)
         cmd = command_for(instr, state)
-        env_now = state.env
-        declared = sorted(
-            f"{k}={v}"
-            for k, v in run.args.items()
-            if v is not None and k not in env_now and k not in PROXY_ARGS
-        )
-        proxies = [
-            f"{k}={v}"
-            for k, v in self.opts.build_args.items()
-            if k in PROXY_ARGS and v is not None and k not in env_now
-        ]
-        created_by = (
-            "RUN " + (f"|{len(declared)} {' '.join(declared)} " if declared else "") + " ".join(cmd.argv)
-        )
+        declared, proxies = build_env(run.args, state.env, self.opts.build_args, PROXY_ARGS)
+        created_by = history_text(cmd, declared)
         key = chain_key(state.key, created_by + ("\0script\0" + cmd.script if cmd.script else ""))
         if self._lookup(run, key):
             return True
-        for name in (p.partition("=")[0] for p in proxies):
-            self.used_args.add(name)
         image_id, temporary = self._image_for(state)
         try:
             with StepContainer(self.engine, image_id, state, cmd, declared + proxies) as container:
@@ -600,6 +491,8 @@ class Builder:
         temporary one made for this step (removed afterwards)."""
         if state.image_id and self.images.store.get(state.image_id) is not None:
             return state.image_id, False
+        import secrets
+
         config = oci.new_config(
             [layer.diff_id for layer in state.layers],
             [],
@@ -622,9 +515,12 @@ class Builder:
         if origin:
             if instr.keyword == "ADD":
                 raise BuildError("ADD does not support --from (use COPY --from)")
-            ref = self._stage_ref_by_name(run, origin)
-            if ref is not None:
-                source = ImageTree(self._view(ref), self.sums, f"stage {origin}")
+            assert self.plan is not None
+            stage = self.plan.stage_ref(run.stage, origin, instr)
+            if stage is not None:
+                if stage.index not in self.results:
+                    raise BuildError(f"COPY --from={origin}: stage {origin} was not built")
+                source = ImageTree(self._view(self.results[stage.index]), self.sums, f"stage {origin}")
             else:
                 image_id = self._check_image(origin, instr)
                 other = ImageState.from_image(self.images, image_id, self.key_prefix)
@@ -639,22 +535,3 @@ class Builder:
         layer = plan.write(self.images, state.top_chain, self.engine.layout.tmp)
         self._commit(run, key, state.copy(), plan.created_by, layer)
         return False
-
-    def _stage_ref_by_name(self, run: _StageRun, name: str) -> ImageState | None:
-        stages_done = {index: state for index, state in self.results.items()}
-        if name.isdigit():
-            index = int(name)
-            if index >= run.stage.index or index not in stages_done:
-                raise BuildError(f"invalid from flag value {name}: refers to current or later build stage")
-            return stages_done[index]
-        lowered = name.lower()
-        for index, state in sorted(stages_done.items()):
-            if self.stage_names.get(index) == lowered and index < run.stage.index:
-                return state
-        return None
-
-
-def iter_build(engine: Engine, opts: BuildOptions) -> Iterator[ev.BuildEvent]:
-    """The events of a build (the result is the last event, of kind ``result``)."""
-    builder = Builder(engine, opts)
-    yield from builder.events()

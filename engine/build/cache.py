@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from engine.fsutil import atomic_write_json, locked, read_json
@@ -28,10 +27,12 @@ __all__ = ["CACHE_FILE", "BuildCache", "CachePruneReport"]
 CACHE_FILE = "buildcache.json"
 
 
-@dataclass
 class CachePruneReport:
-    deleted: int = 0
-    reclaimed: int = 0
+    """What ``builder prune`` removed: how many cache entries, how many bytes of layers."""
+
+    def __init__(self, deleted: int = 0, reclaimed: int = 0) -> None:
+        self.deleted = deleted
+        self.reclaimed = reclaimed
 
 
 class BuildCache:

@@ -16,7 +16,7 @@ import os
 import posixpath
 import re
 import stat
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from engine.build import dockerignore
 from engine.errors import BuildError
@@ -76,24 +76,19 @@ class ChecksumCache:
         return digest
 
 
-@dataclass(frozen=True)
-class Source:
+class Source(NamedTuple):
     """A path of the context selected by a COPY/ADD source: relative path ("." for the root) and lstat."""
 
     rel: str
     path: str
     st: os.stat_result
 
-    @property
-    def is_dir(self) -> bool:
-        return stat.S_ISDIR(self.st.st_mode)
-
 
 class BuildContext:
     """The context directory of a build and what .dockerignore lets it see."""
 
     def __init__(self, root: str, dockerfile: str | None = None, sums: ChecksumCache | None = None) -> None:
-        self.root = os.path.abspath(root)
+        self.root = os.path.realpath(root)
         if not os.path.isdir(self.root):
             raise BuildError(f"unable to prepare context: path {root!r} not found")
         self.matcher = dockerignore.load(self.root, dockerfile)
@@ -110,14 +105,17 @@ class BuildContext:
         return self._paths
 
     def visible(self, rel: str) -> bool:
+        """Whether the build may see ``rel``: it exists, no directory on the way is a symlink, and
+        .dockerignore does not exclude it (what :meth:`paths` would list, without walking everything)."""
         if rel in ("", "."):
             return True
-        self.paths()
-        assert self._set is not None
-        return rel in self._set
-
-    def ignored(self, rel: str) -> bool:
-        return self.matcher.ignored(rel)
+        if self._set is not None:
+            return rel in self._set
+        path = self.abspath(rel)
+        parent = os.path.dirname(path)
+        if not os.path.lexists(path) or os.path.realpath(parent) != parent:
+            return False
+        return not self.matcher.ignored(rel)
 
     def lstat(self, rel: str) -> os.stat_result:
         return os.lstat(self.abspath(rel))

@@ -17,7 +17,7 @@ adds ``watch`` events (what changed, which container was replaced).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 __all__ = [
     "CACHED",
@@ -44,38 +44,96 @@ RESULT = "result"
 WATCH = "watch"
 
 
-@dataclass(frozen=True)
 class BuildEvent:
     """One thing that happened during a build.
 
     ``vertex`` numbers the steps of the whole build from 1 (0 for build-wide events). ``stage`` is the
-    stage's name when the Dockerfile has several stages; ``index``/``total`` place the step in its stage
-    (``[2/5]``, FROM being 1). ``instruction`` is the instruction as written after the keyword's variables
-    were expanded; ``line`` its line in the Dockerfile. ``text`` holds an output line (without its newline),
-    a warning, an error or an info message; ``stream`` is ``stdout`` or ``stderr`` for output. ``elapsed``
-    is the time since the step started (output) or the step's duration (done, cached, error).
+    stage's name when the Dockerfile has several stages; ``step``/``total`` place the step in its stage
+    (``[2/5]``, FROM being 1). ``instruction`` is the instruction as written (continuation lines joined);
+    ``line`` its line in the Dockerfile. ``text`` holds an output line (without its newline), a warning, an
+    error or an info message; ``stream`` is ``stdout`` or ``stderr`` for output. ``elapsed`` is the time
+    since the step started (output) or the step's duration (done, cached, error). The ``result`` event
+    carries the ``image_id``, its ``tags`` and the labels of the steps that ran (``executed``) and that
+    came from the cache (``cached``). Events are immutable.
     """
 
+    __slots__ = _FIELDS = (
+        "kind",
+        "vertex",
+        "stage",
+        "step",
+        "total",
+        "instruction",
+        "line",
+        "text",
+        "stream",
+        "elapsed",
+        "image_id",
+        "tags",
+        "executed",
+        "cached",
+    )
+
     kind: str
-    vertex: int = 0
-    stage: str = ""
-    index: int = 0
-    total: int = 0
-    instruction: str = ""
-    line: int = 0
-    text: str = ""
-    stream: str = ""
-    elapsed: float = 0.0
-    image_id: str = ""
-    tags: tuple[str, ...] = ()
-    executed: tuple[str, ...] = ()
-    cached: tuple[str, ...] = ()
+    vertex: int
+    stage: str
+    step: int
+    total: int
+    instruction: str
+    line: int
+    text: str
+    stream: str
+    elapsed: float
+    image_id: str
+    tags: tuple[str, ...]
+    executed: tuple[str, ...]
+    cached: tuple[str, ...]
+
+    def __init__(
+        self,
+        kind: str,
+        vertex: int = 0,
+        stage: str = "",
+        step: int = 0,
+        total: int = 0,
+        instruction: str = "",
+        line: int = 0,
+        text: str = "",
+        stream: str = "",
+        elapsed: float = 0.0,
+        image_id: str = "",
+        tags: tuple[str, ...] = (),
+        executed: tuple[str, ...] = (),
+        cached: tuple[str, ...] = (),
+    ) -> None:
+        values = (kind, vertex, stage, step, total, instruction, line, text, stream, elapsed, image_id, tags,
+                  executed, cached)  # fmt: skip
+        for name, value in zip(self._FIELDS, values, strict=True):
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("BuildEvent is immutable")
+
+    def _values(self) -> tuple[object, ...]:
+        return tuple(getattr(self, name) for name in self._FIELDS)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, BuildEvent) and self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __repr__(self) -> str:
+        shown = ", ".join(
+            f"{n}={getattr(self, n)!r}" for n in self._FIELDS if getattr(self, n) not in ("", 0, ())
+        )
+        return f"BuildEvent({shown})"
 
     @property
     def label(self) -> str:
         """``[2/5] RUN echo hi``, or ``[build 2/5] RUN echo hi`` in a multi-stage build."""
         where = f"{self.stage} " if self.stage else ""
-        return f"[{where}{self.index}/{self.total}] {self.instruction}"
+        return f"[{where}{self.step}/{self.total}] {self.instruction}"
 
     @property
     def message(self) -> str:
@@ -98,12 +156,11 @@ class BuildEvent:
         return self.text
 
 
-@dataclass
-class BuildResult:
+class BuildResult(NamedTuple):
     """What a finished build made: the image, its tags, and which steps ran and which came from the cache
     (as their ``[n/m] INSTRUCTION`` labels)."""
 
     image_id: str
-    tags: list[str] = field(default_factory=list)
-    executed: list[str] = field(default_factory=list)
-    cached: list[str] = field(default_factory=list)
+    tags: tuple[str, ...] = ()
+    executed: tuple[str, ...] = ()
+    cached: tuple[str, ...] = ()

@@ -12,8 +12,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from engine.store import oci
 
@@ -31,8 +30,7 @@ def chain_key(parent: str, description: str) -> str:
     return "sha256:" + hashlib.sha256(f"{parent}\n{description}".encode()).hexdigest()
 
 
-@dataclass(frozen=True)
-class LayerRef:
+class LayerRef(NamedTuple):
     """A layer of an image being built: ChainID and DiffID, and the blob (digest, media type, size)."""
 
     chain_id: str
@@ -47,7 +45,7 @@ class LayerRef:
         return NewLayer(self.chain_id, self.blob, self.media_type, self.size)
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        return dict(self._asdict())
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> LayerRef:
@@ -60,18 +58,30 @@ class LayerRef:
         )
 
 
-@dataclass
 class ImageState:
     """An image in the making. ``config`` is the container config (Env, Cmd, ...); ``meta`` the other
-    top-level fields of the image config that a build keeps (architecture, os, variant, author)."""
+    top-level fields of the image config that a build keeps (architecture, os, variant, author);
+    ``image_id`` an image in the store that is exactly this state ("" when there is none)."""
 
-    key: str
-    layers: list[LayerRef] = field(default_factory=list)
-    config: dict[str, Any] = field(default_factory=dict)
-    history: list[dict[str, Any]] = field(default_factory=list)
-    meta: dict[str, Any] = field(default_factory=dict)
-    created: str = ""
-    image_id: str = ""  # an image in the store that is exactly this state ("" when there is none)
+    __slots__ = ("key", "layers", "config", "history", "meta", "created", "image_id")
+
+    def __init__(
+        self,
+        key: str,
+        layers: list[LayerRef] | None = None,
+        config: dict[str, Any] | None = None,
+        history: list[dict[str, Any]] | None = None,
+        meta: dict[str, Any] | None = None,
+        created: str = "",
+        image_id: str = "",
+    ) -> None:
+        self.key = key
+        self.layers = layers if layers is not None else []
+        self.config = config if config is not None else {}
+        self.history = history if history is not None else []
+        self.meta = meta if meta is not None else {}
+        self.created = created
+        self.image_id = image_id
 
     @classmethod
     def scratch(cls, key_prefix: str) -> ImageState:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import posixpath
 import stat
-import tempfile
 from collections.abc import Iterator, Sequence
 
 from engine.errors import BuildError, InvalidArgument
@@ -149,6 +148,8 @@ class ImageView(LowerView):
     # -- users ------------------------------------------------------------------------------------------
     def resolve_user(self, user: str) -> tuple[int, int]:
         """(uid, gid) for ``user[:group]`` from the image's /etc/passwd and /etc/group, read as data."""
+        import tempfile
+
         from engine.runtime.users import resolve_user
 
         with tempfile.TemporaryDirectory(prefix="dockyard-users-") as tmp:

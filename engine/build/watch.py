@@ -229,7 +229,9 @@ class Watch:
                 changed = watcher.wait(self.stop, self.debounce)
                 if changed is None:
                     break
-                shown = ", ".join(changed[:10]) + (f" and {len(changed) - 10} more" if len(changed) > 10 else "")
+                shown = ", ".join(changed[:10]) + (
+                    f" and {len(changed) - 10} more" if len(changed) > 10 else ""
+                )
                 self.say(f"changed: {shown}")
                 self.after_build(self.build_once(), first=False)
         finally:

@@ -24,18 +24,12 @@ owners; never mtimes) without writing anything; :meth:`CopyPlan.write` makes the
 
 from __future__ import annotations
 
-import bz2
-import gzip
 import hashlib
-import lzma
 import os
 import posixpath
-import shutil
 import stat
-import tempfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from engine.build import dockerignore
 from engine.build.context import BuildContext, ChecksumCache, has_glob, match_component
@@ -57,7 +51,6 @@ __all__ = [
     "plan_copy",
     "plan_mkdir",
     "resolve_chown",
-    "write_layer",
 ]
 
 _URL_PREFIXES = ("http://", "https://", "git://", "git@", "ssh://", "ftp://")
@@ -66,8 +59,7 @@ _URL_PREFIXES = ("http://", "https://", "git://", "git@", "ssh://", "ftp://")
 # -- where sources come from --------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Found:
+class Found(NamedTuple):
     """A selected source: its path in the tree ("" for the root), lstat, and where it is on the host."""
 
     rel: str
@@ -209,6 +201,10 @@ def _is_tar(head: bytes) -> bool:
 
 def is_archive(path: str) -> bool:
     """Whether the file is a tar archive, plain or compressed (recognised by content)."""
+    import bz2
+    import gzip
+    import lzma
+
     try:
         with open(path, "rb") as f:
             head = f.read(512)
@@ -233,28 +229,34 @@ def is_archive(path: str) -> bool:
 # -- planning ---------------------------------------------------------------------------------------------
 
 
-@dataclass
-class _Archive:
+class _Archive(NamedTuple):
     host: str
     dest: str  # image directory (absolute)
     digest: str
 
 
-@dataclass
 class CopyPlan:
-    """What a COPY/ADD/WORKDIR step will write. ``description`` feeds the cache key; ``created_by`` is
-    the history text (``COPY file:<sha256> in /dst ``)."""
+    """What a COPY/ADD/WORKDIR step will write: ``entries`` by path, ``archives`` to extract, directories
+    to make sure of. ``description`` feeds the cache key; ``created_by`` is the history text
+    (``COPY file:<sha256> in /dst ``)."""
 
-    entries: dict[str, LayerEntry] = field(default_factory=dict)
-    archives: list[_Archive] = field(default_factory=list)
-    ensure_dirs: set[str] = field(default_factory=set)
-    description: str = ""
-    created_by: str = ""
-    view: ImageView | None = None
-    owner: tuple[int, int] = (0, 0)
-    chmod: int | None = None
-    keep_archive_owner: bool = True
-    dir_mtime: int = 0
+    def __init__(
+        self,
+        view: ImageView | None = None,
+        owner: tuple[int, int] = (0, 0),
+        chmod: int | None = None,
+        dir_mtime: int = 0,
+    ) -> None:
+        self.entries: dict[str, LayerEntry] = {}
+        self.archives: list[_Archive] = []
+        self.ensure_dirs: set[str] = set()
+        self.description = ""
+        self.created_by = ""
+        self.view = view
+        self.owner = owner
+        self.chmod = chmod
+        self.keep_archive_owner = True
+        self.dir_mtime = dir_mtime
 
     @property
     def empty(self) -> bool:
@@ -262,6 +264,9 @@ class CopyPlan:
 
     def write(self, images: Images, parent_chain: str | None, tmpdir: str) -> LayerRef:
         """Write the layer into the store; returns it."""
+        import shutil
+        import tempfile
+
         entries = dict(self.entries)
         work: list[str] = []
         try:
@@ -370,8 +375,7 @@ def _entry_for(
     return None  # sockets, fifos and devices are not copied
 
 
-@dataclass
-class CopyRequest:
+class CopyRequest(NamedTuple):
     """Everything :func:`plan_copy` needs: the expanded instruction and where things come from/go to."""
 
     instr: Instruction
@@ -544,19 +548,17 @@ def plan_copy(req: CopyRequest) -> CopyPlan:
     return plan
 
 
-def plan_mkdir(view: ImageView, path: str, mtime: int) -> CopyPlan | None:
-    """WORKDIR: the layer that creates directory ``path`` (resolved in the image); None if it exists."""
+def plan_mkdir(view: ImageView, path: str, user: str, mtime: int) -> CopyPlan | None:
+    """WORKDIR: the layer that creates directory ``path`` (resolved in the image) and its missing parents,
+    owned by the stage's USER as BuildKit does; None when it exists."""
     resolved = view.resolve(path)
     st = view.stat(resolved)
     if st is not None:
         if not stat.S_ISDIR(st.st_mode):
             raise BuildError(f"WORKDIR {path}: it is not a directory in the image")
         return None
-    plan = CopyPlan(view=view, dir_mtime=mtime)
+    owner = view.resolve_user(user) if user else (0, 0)
+    plan = CopyPlan(view=view, owner=owner, dir_mtime=mtime)
     plan.ensure_dirs.add(resolved)
-    plan.description = f"mkdir {resolved}"
+    plan.description = f"mkdir {resolved} {owner[0]}:{owner[1]}"
     return plan
-
-
-def write_layer(plan: CopyPlan, images: Images, parent_chain: str, tmpdir: str) -> LayerRef:
-    return plan.write(images, parent_chain or None, tmpdir)

@@ -9,7 +9,6 @@ entry (in the form ``docker history`` shows for BuildKit builds: ``ENV A=b``, ``
 from __future__ import annotations
 
 import posixpath
-from dataclasses import dataclass
 
 from engine.build.parser import Instruction, healthcheck_config
 from engine.build.state import ImageState
@@ -40,11 +39,13 @@ META_INSTRUCTIONS = frozenset(
 _PROTOCOLS = ("tcp", "udp", "sctp")
 
 
-@dataclass
 class StageFlags:
     """What a stage has set itself so far (Docker: ENTRYPOINT resets a CMD inherited from the base only)."""
 
-    cmd_set: bool = False
+    __slots__ = ("cmd_set",)
+
+    def __init__(self) -> None:
+        self.cmd_set = False
 
 
 def _go_list(items: list[str]) -> str:

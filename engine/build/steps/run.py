@@ -20,7 +20,7 @@ import os
 import shutil
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator, Mapping
 from typing import TYPE_CHECKING
 
 from engine.build.parser import Instruction, heredoc_marker
@@ -30,7 +30,7 @@ from engine.errors import BuildError, DockyardError
 if TYPE_CHECKING:
     from engine.engine import Engine
 
-__all__ = ["RunCommand", "StepContainer", "command_for"]
+__all__ = ["RunCommand", "StepContainer", "build_env", "check_flags", "command_for", "history_text"]
 
 SCRIPT_DIR = "/dev/pipes"
 
@@ -63,6 +63,42 @@ def command_for(instr: Instruction, state: ImageState) -> RunCommand:
         return RunCommand([*state.shell, body])
     script = line + "\n" + "".join(h.content + h.name + "\n" for h in heredocs)
     return RunCommand([*state.shell, script])
+
+
+def check_flags(instr: Instruction) -> None:
+    """RUN's flags: only ``--network=none`` (a build never has a network) is accepted."""
+    for flag in instr.flags:
+        name, _, value = flag[2:].partition("=")
+        if name == "network" and value in ("none", ""):
+            continue
+        if name == "network":
+            raise BuildError(
+                f"RUN --network={value} is not supported: dockyard builds have no network access"
+            )
+        raise BuildError(f"RUN --{name} is not supported by dockyard")
+
+
+def build_env(
+    args: Mapping[str, str | None],
+    env: Mapping[str, str],
+    build_args: Mapping[str, str | None],
+    proxy_names: Collection[str],
+) -> tuple[list[str], list[str]]:
+    """The extra environment of a RUN: the stage's ARGs that have a value and that no ENV overrides
+    (sorted ``K=V``, shown in the history), and the proxy build arguments (never shown)."""
+    declared = sorted(
+        f"{k}={v}" for k, v in args.items() if v is not None and k not in env and k not in proxy_names
+    )
+    proxies = [
+        f"{k}={v}" for k, v in build_args.items() if k in proxy_names and v is not None and k not in env
+    ]
+    return declared, proxies
+
+
+def history_text(cmd: RunCommand, declared: list[str]) -> str:
+    """``RUN /bin/sh -c echo hi``, or ``RUN |1 V=x /bin/sh -c ...`` when build arguments are in effect."""
+    prefix = f"|{len(declared)} {' '.join(declared)} " if declared else ""
+    return "RUN " + prefix + " ".join(cmd.argv)
 
 
 class StepContainer:
