@@ -1,0 +1,123 @@
+"""What a build has to do before it does anything: the global ARGs, the stages, and which of them the
+target needs.
+
+- The ARGs before the first FROM (plus the predefined platform ARGs such as ``TARGETARCH``) take their
+  values from the build arguments or their defaults; they are seen by FROM lines, and by a stage that
+  declares them again (``ARG NAME`` without a value).
+- The target is the stage named by ``--target``, else the last one. A stage needs the stage it is built
+  FROM and the stages its ``COPY --from`` lines name (by name or index); nothing else is built.
+- :meth:`BuildPlan.images` lists the images the needed stages use (FROM and ``COPY --from`` that are not
+  stages), so the builder can refuse a missing one before the first step runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+
+from engine.build.parser import Dockerfile, Instruction, Stage
+from engine.build.words import expand, expand_instruction
+from engine.errors import BuildError
+from engine.store import oci
+
+__all__ = ["BuildPlan", "platform_args"]
+
+
+def platform_args() -> dict[str, str]:
+    """The ARGs BuildKit predefines in the global scope (this machine builds for itself)."""
+    arch = oci.goarch()
+    return {
+        "TARGETPLATFORM": f"linux/{arch}",
+        "TARGETOS": "linux",
+        "TARGETARCH": arch,
+        "TARGETVARIANT": "",
+        "BUILDPLATFORM": f"linux/{arch}",
+        "BUILDOS": "linux",
+        "BUILDARCH": arch,
+        "BUILDVARIANT": "",
+    }
+
+
+class BuildPlan:
+    """The stages of ``df`` to build for ``target`` (None: the last stage), in order."""
+
+    def __init__(self, df: Dockerfile, build_args: Mapping[str, str | None], target: str | None) -> None:
+        self.df = df
+        self.used_args: set[str] = set()
+        self.meta_values = self._meta_values(build_args)
+        self.stages = df.stages()
+        self.names = {stage.index: stage.name for stage in self.stages}
+        self.target = self._target(target)
+        needed: set[int] = set()
+        self._need(self.target, needed)
+        self.needed = [stage for stage in self.stages if stage.index in needed]
+
+    def _meta_values(self, build_args: Mapping[str, str | None]) -> dict[str, str]:
+        values = platform_args()
+        for instr in self.df.meta_args():
+            instr = expand_instruction(instr, values, self.df.escape)
+            for name, default in instr.arg_pairs():
+                given = build_args.get(name)
+                if given is not None:
+                    values[name] = given
+                    self.used_args.add(name)
+                elif default is not None:
+                    values[name] = default
+        return values
+
+    def _target(self, name: str | None) -> Stage:
+        if not name:
+            return self.stages[-1]
+        for stage in self.stages:
+            if stage.name == name.lower():
+                return stage
+        raise BuildError(
+            f'failed to reach build target {name} in Dockerfile: target stage "{name}" could not be found'
+        )
+
+    def _need(self, stage: Stage, needed: set[int]) -> None:
+        if stage.index in needed:
+            return
+        needed.add(stage.index)
+        base = self.stage_ref(stage, self.base_name(stage), stage.from_instruction)
+        if base is not None:
+            self._need(base, needed)
+        for instr in stage.instructions:
+            origin = instr.flag("from") if instr.keyword == "COPY" else None
+            if origin:
+                dep = self.stage_ref(stage, expand(origin, self.meta_values, self.df.escape), instr)
+                if dep is not None:
+                    self._need(dep, needed)
+
+    def base_name(self, stage: Stage) -> str:
+        """The stage's FROM name with the global ARGs expanded."""
+        try:
+            name = expand(stage.base, self.meta_values, self.df.escape)
+        except BuildError as exc:
+            raise stage.from_instruction.error(exc.message) from None
+        if not name:
+            raise stage.from_instruction.error(f"base name ({stage.base}) should not be blank")
+        return name
+
+    def stage_ref(self, current: Stage, name: str, instr: Instruction) -> Stage | None:
+        """The earlier stage ``name`` refers to (a stage name, or an index), None when it names an image."""
+        if name.isdigit():
+            index = int(name)
+            if index >= current.index:
+                raise instr.error(f"invalid from flag value {name}: refers to current or later build stage")
+            return self.stages[index]
+        lowered = name.lower()
+        for stage in self.stages[: current.index]:
+            if stage.name == lowered:
+                return stage
+        return None
+
+    def images(self) -> Iterator[tuple[str, Instruction]]:
+        """(image name, instruction) for every image the needed stages use."""
+        for stage in self.needed:
+            base = self.base_name(stage)
+            if base.lower() != "scratch" and self.stage_ref(stage, base, stage.from_instruction) is None:
+                yield base, stage.from_instruction
+            for instr in stage.instructions:
+                origin = instr.flag("from") if instr.keyword == "COPY" else None
+                if origin and "$" not in origin and self.stage_ref(stage, origin, instr) is None:
+                    yield origin, instr
