@@ -70,8 +70,9 @@ def main() -> None:
     root = os.path.join(work, "dockyard")
     pod_root, pod_run = os.path.join(work, "podman-root"), os.path.join(work, "podman-run")
     podman = ["podman", "--root", pod_root, "--runroot", pod_run]
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    env.update(DOCKYARD_ROOT=root, PYTHONPYCACHEPREFIX=os.path.join(work, "pycache"))
+    from bench.common import dockyard_env
+
+    env = dockyard_env(root)
     try:
         tar = busybox_rootfs_tar(os.path.join(work, "busybox.tar"))
         sh(DOCKYARD, "import", "-c", 'CMD ["sh"]', tar, BASE, env=env)

@@ -250,8 +250,22 @@ def test_concurrent_run_from_separate_processes(root, busybox):
 
 
 def test_healthcheck_runs_and_shows_in_ps(cli, busybox):
-    cli("run", "-d", "--name", "hc", "--health-cmd", "test -f /tmp/ok", "--health-interval", "200ms",
-        "--health-retries", "2", "busybox", "sh", "-c", "sleep 1; touch /tmp/ok; sleep 1000")
+    cli(
+        "run",
+        "-d",
+        "--name",
+        "hc",
+        "--health-cmd",
+        "test -f /tmp/ok",
+        "--health-interval",
+        "200ms",
+        "--health-retries",
+        "2",
+        "busybox",
+        "sh",
+        "-c",
+        "sleep 1; touch /tmp/ok; sleep 1000",
+    )
     assert "(health: starting)" in cli("ps").out
     deadline = time.time() + 5
     seen = set()

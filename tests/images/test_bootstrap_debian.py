@@ -12,7 +12,9 @@ def test_bootstrap_debian_and_run_bash(cli):
     assert r.out.strip().startswith("sha256:")
     rows = cli("images", "--format", "{{.Repository}}:{{.Tag}} {{.Size}}").out.split()
     assert "debian:bookworm" in rows
-    out = cli("run", "--rm", "debian:bookworm", "bash", "-c", "echo $BASH_VERSION; cat /etc/debian_version").out
+    out = cli(
+        "run", "--rm", "debian:bookworm", "bash", "-c", "echo $BASH_VERSION; cat /etc/debian_version"
+    ).out
     version, debian = out.split()
     assert version.startswith("5.") and debian.startswith("12")
     # the default command is bash, and apt's metadata survives as data
