@@ -191,6 +191,9 @@ def child_prelude() -> None:
         if handler is not None and handler != _signal.SIG_DFL:
             with contextlib.suppress(OSError, ValueError):
                 _signal.signal(sig, _signal.SIG_DFL)
+    for sig in (32, 33):  # kept by the C library: Python cannot see them, a parent may have ignored them
+        with contextlib.suppress(OSError):
+            syscalls.reset_signal(sig)
     signal.pthread_sigmask(signal.SIG_SETMASK, [])
 
 

@@ -109,8 +109,8 @@ TIOCSCTTY = 0x540E
 CLOSE_RANGE_CLOEXEC = 1 << 2
 
 _ARCH_SYSCALLS: dict[str, dict[str, int]] = {
-    "x86_64": {"pivot_root": 155, "seccomp": 317},
-    "aarch64": {"pivot_root": 41, "seccomp": 277},
+    "x86_64": {"pivot_root": 155, "seccomp": 317, "rt_sigaction": 13},
+    "aarch64": {"pivot_root": 41, "seccomp": 277, "rt_sigaction": 134},
 }
 # Numbered alike on every architecture (the unified table starting at 424).
 SYS_OPEN_TREE = 428
@@ -387,3 +387,20 @@ def openat2(dirfd: int, path: str, flags: int, mode: int = 0, resolve: int = 0) 
     if res < 0:
         raise _fail(path)
     return int(res)
+
+
+class _KernelSigaction(ctypes.Structure):
+    _fields_ = [
+        ("handler", ctypes.c_void_p),
+        ("flags", ctypes.c_ulong),
+        ("restorer", ctypes.c_void_p),
+        ("mask", ctypes.c_uint64),
+    ]
+
+
+def reset_signal(sig: int) -> None:
+    """Set ``sig`` back to its default disposition with the raw system call: it also reaches the signals the
+    C library keeps for itself (32 and 33), which an ignoring parent may have passed down and exec keeps."""
+    act = _KernelSigaction(None, 0, None, 0)
+    if _syscall(_c_long(_arch_nr("rt_sigaction")), _c_long(sig), ctypes.byref(act), None, _c_long(8)) != 0:
+        raise _fail(f"rt_sigaction({sig})")
