@@ -477,6 +477,41 @@ class Images:
         engine = Engine(self.layout.root)
         return build(engine, context_dir, dockerfile, tags, build_args, target, no_cache, labels, progress)
 
+    # -- registries --------------------------------------------------------------------
+    def pull(
+        self,
+        repository: str,
+        tag: str | None = None,
+        platform: str | None = None,
+        progress: Callable[[Any], None] | None = None,
+        auth_config: dict[str, str] | None = None,
+    ) -> Any:
+        """``docker pull``: fetch an image from its registry; returns an engine.registry.PullResult.
+        ``progress`` receives engine.registry.TransferEvent records (one per layer state change)."""
+        from . import registry
+
+        creds = None
+        if auth_config:
+            creds = registry.Credentials(auth_config["username"], auth_config["password"])
+        ref = f"{repository}:{tag}" if tag else repository
+        return registry.pull(self, ref, platform=platform, progress=progress, credentials=creds)
+
+    def push(
+        self,
+        repository: str,
+        tag: str | None = None,
+        progress: Callable[[Any], None] | None = None,
+        auth_config: dict[str, str] | None = None,
+    ) -> Any:
+        """``docker push``: upload a local image to its registry; returns an engine.registry.PushResult."""
+        from . import registry
+
+        creds = None
+        if auth_config:
+            creds = registry.Credentials(auth_config["username"], auth_config["password"])
+        ref = f"{repository}:{tag}" if tag else repository
+        return registry.push(self, ref, progress=progress, credentials=creds)
+
 
 _SCAN_CACHE: Any = None
 
