@@ -6,6 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 ROOT ?= /var/lib/dockyard
 APT_PACKAGES := busybox-static debootstrap skopeo umoci tmux iproute2 iptables nftables python3-venv \
+	docker-registry apache2-utils openssl \
 	librsvg2-bin procps kmod
 PYTEST_ARGS ?=
 

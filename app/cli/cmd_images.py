@@ -80,6 +80,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("-f", "--force", action="store_true", help="do not prompt for confirmation")
     p.set_defaults(handler=cmd_image_prune)
 
+    from . import cmd_registry
+
+    cmd_registry.add_pull(image)
+    cmd_registry.add_push(image)
+
     p = image.add_parser("bootstrap", help="Make a base image on this machine: busybox, debian[:SUITE]")
     p.add_argument("what", help="busybox or debian[:SUITE]")
     p.add_argument("-q", "--quiet", action="store_true")

@@ -13,19 +13,28 @@ from typing import Any
 from .commands import engine
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("pull", help="Download an image from a registry")
+def add_pull(parent: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """``pull`` (also ``image pull``)."""
+    p = parent.add_parser("pull", help="Download an image from a registry")
     p.add_argument("--platform", help="os/arch[/variant] to pull from a multi-platform image")
     p.add_argument("-q", "--quiet", action="store_true", help="suppress verbose output")
     p.add_argument("--disable-content-trust", action="store_true", default=True, help=argparse.SUPPRESS)
     p.add_argument("reference", metavar="NAME[:TAG|@DIGEST]")
     p.set_defaults(handler=cmd_pull)
 
-    p = sub.add_parser("push", help="Upload an image to a registry")
+
+def add_push(parent: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """``push`` (also ``image push``)."""
+    p = parent.add_parser("push", help="Upload an image to a registry")
     p.add_argument("-q", "--quiet", action="store_true", help="suppress verbose output")
     p.add_argument("--disable-content-trust", action="store_true", default=True, help=argparse.SUPPRESS)
     p.add_argument("reference", metavar="NAME[:TAG]")
     p.set_defaults(handler=cmd_push)
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    add_pull(sub)
+    add_push(sub)
 
     p = sub.add_parser("login", help="Log in to a registry")
     p.add_argument("-u", "--username")

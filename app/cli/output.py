@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-_FIELD = re.compile(r"\{\{\s*(json\s+)?\.(\w*)\s*\}\}")
+_FIELD = re.compile(r"\{\{\s*(json\s+)?\.([\w.]*)\s*\}\}")
 
 
 def table(headers: Sequence[str], rows: Iterable[Sequence[Any]], out: Any = None) -> None:
@@ -31,7 +31,9 @@ def render_template(fmt: str, obj: dict[str, Any]) -> str:
 
     def sub(m: re.Match[str]) -> str:
         as_json, field = m.group(1), m.group(2)
-        value = obj if field == "" else obj.get(field, "")
+        value: Any = obj
+        for part in filter(None, field.split(".")):  # .State.Pid walks into nested objects
+            value = value.get(part, "") if isinstance(value, dict) else ""
         if as_json:
             return json.dumps(value)
         if isinstance(value, (dict, list)):
