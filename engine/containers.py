@@ -178,6 +178,42 @@ class Containers:
             return self.get(c.id)
         return c
 
+    def run_replicas(
+        self, image: str, replicas: int, opts: CreateOptions | None = None
+    ) -> builtins.list[Container]:
+        """Start ``replicas`` containers from one image, named ``NAME-1`` .. ``NAME-N`` (NAME given or
+        generated); all stand on the image's same read-only layers, each with its own writable layer. If one
+        fails, the ones already made are removed again and the error is raised."""
+        import copy
+
+        from .errors import InvalidArgument
+        from .runtime.create import CreateOptions
+        from .runtime.names import generate_name, validate_name
+
+        if replicas < 1:
+            raise InvalidArgument(f"invalid replicas value {replicas}: it must be at least 1")
+        opts = opts or CreateOptions()
+        base = validate_name(opts.name) if opts.name else generate_name(set(self.store.names()))
+        names = [f"{base}-{i}" for i in range(1, replicas + 1)]
+        taken = self.store.names()
+        for n in names:
+            if n in taken:
+                from .runtime.store import name_conflict
+
+                raise name_conflict(n, taken[n])
+        made: builtins.list[Container] = []
+        try:
+            for n in names:
+                o = copy.copy(opts)
+                o.name = n
+                made.append(self.run(image, o))
+        except BaseException:
+            for c in made:
+                with contextlib.suppress(Exception):
+                    self.remove(c.id, force=True)
+            raise
+        return made
+
     def stop(self, ref: str, timeout: int | None = None, signal: str | None = None) -> bool:
         from .runtime import stop as _stop
 

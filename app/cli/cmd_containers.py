@@ -56,7 +56,7 @@ def add_create_flags(p: argparse.ArgumentParser) -> None:
     a("--health-timeout")
     a("--health-retries", type=int)
     a("--no-healthcheck", action="store_true")
-    a("--replicas", type=int, default=0, help=argparse.SUPPRESS)
+    a("--replicas", type=int, default=0, help="start N containers from the image, named NAME-1..NAME-N")
     a("image")
     a("command", nargs=argparse.REMAINDER)
 
@@ -276,9 +276,11 @@ def cmd_run(a: argparse.Namespace) -> int:
     eng = engine()
     opts = build_options(a)
     if a.replicas:
+        if a.replicas < 0:
+            from engine import InvalidArgument
+
+            raise InvalidArgument(f"invalid replicas value {a.replicas}: it must be at least 1")
         return _run_replicas(eng, a, opts)
-    if a.detach and a.rm and False:
-        pass
     _image_or_error(eng, a.image)
     c = eng.containers.create(a.image, opts)
     if a.detach:
@@ -313,14 +315,9 @@ def cmd_run(a: argparse.Namespace) -> int:
 
 
 def _run_replicas(eng: Any, a: argparse.Namespace, opts: Any) -> int:
-    import copy
-
-    base = opts.name or None
-    for i in range(1, a.replicas + 1):
-        o = copy.copy(opts)
-        o.name = f"{base}-{i}" if base else None
-        c = eng.containers.create(a.image, o)
-        eng.containers.start(c.id)
+    """``run --replicas N``: N detached containers from one image, sharing its layers."""
+    _image_or_error(eng, a.image)
+    for c in eng.containers.run_replicas(a.image, a.replicas, opts):
         print(c.id)
     return 0
 

@@ -276,3 +276,15 @@ def test_healthcheck_runs_and_shows_in_ps(cli, busybox):
     assert "unhealthy" in seen and "healthy" in seen  # failed twice before the file existed, then passed
     assert "(healthy)" in cli("ps").out
     assert d["Log"][-1]["ExitCode"] == 0
+
+
+def test_replicas_share_the_image_layers(cli, busybox, engine_):
+    ids = cli("run", "--replicas", "3", "--name", "rep", "busybox", "sleep", "1000").out.split()
+    assert len(ids) == 3
+    names = sorted(cli("ps", "--format", "{{.Names}}").out.split())
+    assert names == ["rep-1", "rep-2", "rep-3"]
+    lowers = {engine_.images.get(c.image_id).layers[0].path for c in engine_.containers.list()}
+    assert len(lowers) == 1  # one copy of the image on disk, three writable layers
+    assert "already in use" in cli.fails("run", "--replicas", "2", "--name", "rep", "busybox", "true").err
+    assert sorted(cli("ps", "-a", "--format", "{{.Names}}").out.split()) == names  # nothing half-made
+    assert "at least 1" in cli.fails("run", "--replicas", "-1", "busybox", "true").err
