@@ -214,6 +214,13 @@ class Containers:
             raise
         return made
 
+    def recreate(self, ref: str, image: str) -> Container:
+        """Replace the container by one made from ``image`` (another version of its image: a rollback or an
+        upgrade) with the same name, configuration, volumes and ports; running again if it was running."""
+        from .runtime.recreate import recreate
+
+        return recreate(self, ref, image)
+
     def stop(self, ref: str, timeout: int | None = None, signal: str | None = None) -> bool:
         from .runtime import stop as _stop
 

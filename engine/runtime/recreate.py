@@ -1,0 +1,103 @@
+"""Recreate a container from another version of its image (a rollback or an upgrade), keeping its name,
+configuration, volumes and published ports, the way compose does it: stop the old one, move it aside, create
+and start the new one, then remove the old one — and put the old one back if anything fails."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import TYPE_CHECKING, Any
+
+from .create import CreateOptions
+from .records import ContainerConfig
+
+if TYPE_CHECKING:
+    from ..container_record import Container
+    from ..containers import Containers
+
+
+def options_from(cfg: ContainerConfig, old_image_cfg: dict[str, Any]) -> CreateOptions:
+    """The options a container was made with; the command follows the new image unless the user set one."""
+    user_cmd = cfg.cmd if cfg.cmd != (old_image_cfg.get("Cmd") or None) else None
+    user_ep = cfg.entrypoint if cfg.entrypoint != (old_image_cfg.get("Entrypoint") or None) else None
+    old_labels = old_image_cfg.get("Labels") or {}
+    volumes, tmpfs = [], []
+    for m in cfg.mounts:
+        if m.type == "tmpfs":
+            tmpfs.append(f"{m.destination}:{','.join(m.options)}" if m.options else m.destination)
+        else:
+            volumes.append(f"{m.source}:{m.destination}{':ro' if m.read_only else ''}")
+    ports = []
+    for p in cfg.ports:
+        if p.get("host_port"):
+            host = f"{p['host_ip']}:" if p.get("host_ip") else ""
+            ports.append(f"{host}{p['host_port']}:{p['container_port']}/{p.get('protocol', 'tcp')}")
+    aliases: list[str] = []
+    ip = ""
+    if cfg.network_mode in cfg.networks:
+        aliases = list(cfg.networks[cfg.network_mode].get("aliases") or [])
+        ip = str(cfg.networks[cfg.network_mode].get("ip") or "")
+    return CreateOptions(
+        command=user_cmd,
+        entrypoint=[]
+        if user_ep is None and cfg.entrypoint is None and old_image_cfg.get("Entrypoint")
+        else user_ep,
+        name=cfg.name,
+        env=list(cfg.env),
+        working_dir=cfg.working_dir,
+        user=cfg.user,
+        hostname=cfg.hostname,
+        tty=cfg.tty,
+        stdin_open=cfg.open_stdin,
+        labels={k: v for k, v in cfg.labels.items() if old_labels.get(k) != v},
+        stop_signal=cfg.stop_signal if cfg.stop_signal != old_image_cfg.get("StopSignal", "") else "",
+        stop_timeout=cfg.stop_timeout,
+        restart=cfg.restart_policy.name
+        + (f":{cfg.restart_policy.max_retries}" if cfg.restart_policy.max_retries else ""),
+        network=cfg.network_mode,
+        volumes=volumes,
+        tmpfs=tmpfs,
+        read_only=cfg.read_only,
+        memory=cfg.memory,
+        memory_swap=cfg.memory_swap,
+        cpus=cfg.cpus,
+        cpu_shares=cfg.cpu_shares,
+        pids_limit=cfg.pids_limit,
+        cap_add=list(cfg.cap_add),
+        cap_drop=list(cfg.cap_drop),
+        privileged=cfg.privileged,
+        ports=ports,
+        ip=ip,
+        aliases=aliases,
+        extra_hosts=list(cfg.extra_hosts),
+        dns=list(cfg.dns),
+    )
+
+
+def recreate(containers: Containers, ref: str, image: str) -> Container:
+    cid = containers.resolve(ref)
+    cfg = containers.store.config(cid)
+    new_image_id = containers.engine.images.resolve(image)  # refuse an unknown image before touching anything
+    opts = options_from(cfg, cfg.image_config)
+    was_running = containers.store.state(cid).status in ("running", "paused", "restarting")
+    aside = f"{cfg.name}-replaced-{cid[:12]}"
+    if was_running:
+        containers.stop(cid)
+    containers.rename(cid, aside)
+    try:
+        new = containers.create(image, opts)
+        if was_running:
+            containers.start(new.id)
+    except BaseException:
+        with contextlib.suppress(Exception):
+            made = containers.store.names().get(cfg.name)
+            if made and made != cid:
+                containers.remove(made, force=True)
+        containers.rename(cid, cfg.name)
+        if was_running:
+            containers.start(cid)
+        raise
+    containers.remove(cid)
+    from ..events import emit
+
+    emit(containers.layout, "container", "recreate", new.id, {"from": cid, "image": new_image_id})
+    return containers.get(new.id)
