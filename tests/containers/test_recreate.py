@@ -29,6 +29,8 @@ def test_upgrade_then_roll_back(cli, busybox, engine_, tmp_path):
         "tier=web",
         "--restart",
         "on-failure:3",
+        "--stop-timeout",
+        "1",
         "app:1",
         "sh",
         "-c",
