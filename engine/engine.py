@@ -59,6 +59,12 @@ class Engine:
 
         return events.end_offset(self.layout)
 
+    def default_network(self) -> str:
+        """The network a container joins when none is named (``bridge``, unless configured otherwise)."""
+        from .net.defaults import default_network
+
+        return default_network(self.layout)
+
     def df(self) -> DiskUsage:
         from .diskusage import disk_usage
 

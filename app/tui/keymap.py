@@ -57,6 +57,14 @@ KEYS: tuple[Key, ...] = (
     Key("container.wait", "w", "wait", "Wait for exit", "app", show=False),
     Key("container.commit", "c", "commit", "Commit to image", "app", show=False),
     Key("container.stats", "S", "stats", "Stats", "app", show=False),
+    Key(
+        "container.version",
+        "v",
+        "version",
+        "Recreate from another version (rollback/upgrade)",
+        "app",
+        show=False,
+    ),
     Key("image.build", "b", "build", "Build", "app", show=False),
     Key("app.prune", "P", "prune", "Prune stopped containers / unused images", "app", show=False),
     Key("app.refresh", "ctrl+r", "reload", "Reload lists", "app", show=False),
@@ -68,6 +76,7 @@ KEYS: tuple[Key, ...] = (
     Key("images.remove", "d", "screen.remove_image", "Remove image", "images"),
     Key("images.mark", "space", "mark", "Mark row for a bulk action", "images", show=False),
     Key("images.layers", "L", "screen.layers", "Show layers", "images", show=False),
+    Key("images.scale", "plus", "screen.scale", "Run replicas (scale)", "images", show=False),
     # -- layers ----------------------------------------------------------------------------------
     Key("layers.aggregate", "ctrl+a", "toggle_aggregate", "All layers / this layer", "layers"),
     Key("layers.changes_only", "ctrl+u", "toggle_changes_only", "Only changed files", "layers"),

@@ -315,3 +315,46 @@ async def test_build_dialog(tui_engine, config, busybox, tmp_path):
         await wait_for(pilot, lambda: any("Built" in n for n in notifications(app)), what="the notice")
         log = "\n".join(str(line.text) for line in app.screen.query_one("#build-log").lines)
         assert "RUN echo built-here" in log
+
+
+async def test_recreate_from_another_version(tui_engine, config, busybox, containers):
+    tui_engine.images.tag("busybox", "busybox:v2")
+    c = containers(name="svc", stop_timeout=1)
+    app = make_app(tui_engine, config)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        _select(app, c.id)
+        await pilot.press("v")
+        await pilot.pause(0.2)
+        assert type(app.screen).__name__ == "VersionDialog"
+        await pilot.press("enter")  # the only other version: busybox:v2
+        await pilot.pause(0.2)
+        assert type(app.screen).__name__ == "ConfirmDialog"
+        await pilot.press("y")
+        await wait_for(
+            pilot,
+            lambda: [x.image for x in tui_engine.containers.list(all=True)] == ["busybox:v2"],
+            what="recreate",
+        )
+        new = tui_engine.containers.get("svc")
+        assert new.id != c.id and new.status == "running"
+        tui_engine.containers.remove(new.id, force=True)
+
+
+async def test_scale_an_image(tui_engine, config, busybox):
+    app = make_app(tui_engine, config)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        app.main.images.focus()
+        await pilot.press("plus")
+        await pilot.pause(0.2)
+        assert type(app.screen).__name__ == "ScaleDialog"
+        await pilot.press(*"web", "tab", "backspace", "2", "enter")
+        try:
+            await wait_for(pilot, lambda: len(tui_engine.containers.list(all=True)) == 2, what="two replicas")
+            names = sorted(x.name for x in tui_engine.containers.list(all=True))
+            assert names == ["web-1", "web-2"]
+            await wait_for(pilot, lambda: any("share" in n for n in notifications(app)), what="the note")
+        finally:
+            for x in tui_engine.containers.list(all=True):
+                tui_engine.containers.remove(x.id, force=True)

@@ -20,7 +20,9 @@ from ..dialogs.build import BuildDialog
 from ..dialogs.commit import CommitDialog, CommitRequest
 from ..dialogs.rename import RenameDialog
 from ..dialogs.run import RunDialog, RunRequest
+from ..dialogs.scale import ScaleDialog
 from ..dialogs.tag import TagDialog
+from ..dialogs.version import VersionDialog
 from ..formatting import repo_tag
 from ..messages import ContainerSelected, DataLoaded, ImageSelected, StatsSampled
 from ..widgets.containers_table import ContainersTable
@@ -460,6 +462,46 @@ class MainScreen(Screen[None]):
             ),
         )
 
+    def action_version(self) -> None:
+        """Recreate the selected container from another version (tag) of its image's repository."""
+        c = self._need_container()
+        if c is None:
+            return
+        current = c.image if ":" in c.image.rpartition("/")[2] else c.image + ":latest"
+        repo = current.rpartition(":")[0]
+        versions = sorted(
+            {t for im in self.images.records.values() for t in im.tags if t.rpartition(":")[0] == repo}
+            - {current}
+        )
+        if not versions:
+            self.notify(f"No other version of {repo} is here: tag or pull one first.", severity="warning")
+            return
+
+        def chosen(version: str | None) -> None:
+            if not version:
+                return
+
+            def go() -> None:
+                self.dapp.call(
+                    f"Recreate {c.name}",
+                    self.dapp.engine.containers.recreate,
+                    c.id,
+                    version,
+                    done=lambda new: self.notify(
+                        f"{new.name} now runs {new.image} ({new.short_id})", title="Recreate"
+                    ),
+                )
+
+            self.dapp.confirm(
+                f"Recreate {c.name} from {version}?",
+                f"{c.name} ({c.image}) is stopped and replaced by a new container from {version}, with the same "
+                "name, configuration, volumes and ports. Its writable layer is not carried over.",
+                go,
+                ok="Recreate",
+            )
+
+        self.app.push_screen(VersionDialog(c.name, c.image, versions), chosen)
+
     def action_commit(self) -> None:
         c = self._need_container()
         if c is None:
@@ -557,6 +599,34 @@ class MainScreen(Screen[None]):
             self.images.marked.clear()
 
         self.dapp.confirm(f"Remove {len(targets)} image{'s' if len(targets) > 1 else ''}?", names, go)
+
+    def action_scale(self) -> None:
+        im = self.images.current
+        if im is None:
+            self.notify("Select an image first.", severity="warning")
+            return
+        ref = im.tags[0] if im.tags else im.id
+
+        def chosen(answer: tuple[str, int] | None) -> None:
+            if answer is None:
+                return
+            name, count = answer
+            from engine import CreateOptions
+
+            self.dapp.call(
+                f"Scale {ref}",
+                self.dapp.engine.containers.run_replicas,
+                ref,
+                count,
+                CreateOptions(name=name or None, network=self.dapp.engine.default_network()),
+                done=lambda made: self.notify(
+                    f"{len(made)} replicas of {ref} share its {len(im.layers)} layer(s): "
+                    + ", ".join(c.name for c in made),
+                    title="Scale",
+                ),
+            )
+
+        self.app.push_screen(ScaleDialog(ref), chosen)
 
     def action_layers(self) -> None:
         self.subject = "image"

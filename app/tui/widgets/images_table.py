@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 from rich.text import Text
 
 from engine import Image
-from engine.humanize import ago, human_size
+from engine.humanize import ago, human_size, parse_time
 
 from .. import keymap
 from ..formatting import repo_tag
@@ -33,11 +33,28 @@ class ImagesTable(ResourceTable):
         self.users: dict[str, int] = {}
         self.border_title = "[2] Images"
 
+    def show(self, records: Sequence[Any]) -> None:
+        """Versions of one repository sit together, newest first; the repository is named once."""
+
+        def repo(im: Image) -> str:
+            return im.tags[0].rpartition(":")[0] if im.tags else "~"  # untagged images last
+
+        ordered = sorted(records, key=lambda im: (repo(im), -parse_time(im.created)))
+        self.version_of: dict[str, bool] = {}
+        previous = None
+        for im in ordered:
+            self.version_of[im.id] = bool(im.tags) and repo(im) == previous
+            previous = repo(im) if im.tags else None
+        super().show(ordered)
+
     def row_cells(self, im: Image) -> list[Any]:
         n = self.users.get(im.id, 0)
         extra = f" +{len(im.tags) - 1}" if len(im.tags) > 1 else ""
+        name = repo_tag(im.tags) + extra
+        if getattr(self, "version_of", {}).get(im.id):
+            name = "  └ :" + im.tags[0].rpartition(":")[2] + extra  # another version of the row above
         return [
-            Text(repo_tag(im.tags) + extra, style="bold" if n else ""),
+            Text(name, style="bold" if n else ""),
             im.short_id,
             Text(human_size(im.size), justify="right"),
             ago(im.created, self.clock()),
