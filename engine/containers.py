@@ -311,6 +311,10 @@ class Containers:
 
         with contextlib.suppress(Exception):
             remove_leftovers(set(self.store.ids()), parent_for_root(self.layout.root))
+            if not self.store.ids():
+                from .runtime.cgroups import remove_parent
+
+                remove_parent(parent_for_root(self.layout.root))
         return fixed
 
     # -- seeing inside -----------------------------------------------------------------------

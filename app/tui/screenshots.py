@@ -204,9 +204,9 @@ def main(argv: list[str] | None = None) -> int:
             png = to_png(svg)
             print(f"{name}: {svg}" + (f", {png}" if png else ""))
     finally:
-        for cid in made:
+        for cid in set(made) | {c.id for c in eng.containers.list(all=True)}:
             with contextlib.suppress(Exception):
-                eng.containers.remove(cid, force=True)
+                eng.containers.remove(cid, force=True)  # the last one takes the root's cgroup parent along
         shutil.rmtree(root, ignore_errors=True)
     return 0
 
