@@ -92,3 +92,18 @@ def table(rows: list[tuple[str, float, float]], peer: str) -> str:
         ratio = ours / theirs if theirs else float("nan")
         lines.append(f"{name:<44} {ours:>8.1f}ms {theirs:>8.1f}ms {ratio:>7.2f}")
     return "\n".join(lines)
+
+
+def discard_root(root: str) -> None:
+    """Remove a benchmark's engine root and what it left on the host (containers, its cgroup parent)."""
+    sys.path.insert(0, REPO)
+    from engine import Engine
+
+    eng = Engine(root)
+    for c in eng.containers.list(all=True):
+        try:
+            eng.containers.remove(c.id, force=True)
+        except Exception:  # noqa: BLE001 - best effort: the root goes anyway
+            pass
+    eng.recover()
+    shutil.rmtree(root, ignore_errors=True)

@@ -16,6 +16,7 @@ import tempfile
 from .common import (
     DOCKYARD,
     busybox_rootfs_tar,
+    discard_root,
     dockyard_env,
     ensure_peers,
     fresh_root,
@@ -87,7 +88,7 @@ def main() -> None:
     print(table(rows, "podman"))
     sh("podman", "rmi", "-f", "localhost/benchbox", check=False)
     shutil.rmtree(work)
-    shutil.rmtree(root, ignore_errors=True)
+    discard_root(root)
 
 
 if __name__ == "__main__":

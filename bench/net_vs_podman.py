@@ -28,6 +28,7 @@ import urllib.request
 from .common import (
     DOCKYARD,
     busybox_rootfs_tar,
+    discard_root,
     dockyard_env,
     ensure_peers,
     fresh_root,
@@ -194,7 +195,7 @@ def main() -> None:
         if podman:
             sh("podman", "rmi", "-f", "localhost/benchbox", check=False)
         shutil.rmtree(work, ignore_errors=True)
-        shutil.rmtree(root, ignore_errors=True)
+        discard_root(root)
         if read_forwarding() != forward_before:  # Podman turns ip_forward on and leaves it on
             with open(FORWARD, "w") as f:
                 f.write(forward_before)

@@ -26,7 +26,7 @@ import tempfile
 import time
 from collections.abc import Callable
 
-from .common import DOCKYARD, dockyard_env, ensure_peers, fresh_root, sh, table
+from .common import DOCKYARD, discard_root, dockyard_env, ensure_peers, fresh_root, sh, table
 
 
 def free_port() -> int:
@@ -231,7 +231,7 @@ def main() -> None:
     finally:
         reg.stop()
         shutil.rmtree(work, ignore_errors=True)
-        shutil.rmtree(root, ignore_errors=True)
+        discard_root(root)
 
 
 if __name__ == "__main__":

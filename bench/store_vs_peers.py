@@ -11,7 +11,17 @@ import shutil
 import tarfile
 import tempfile
 
-from .common import DOCKYARD, dockyard_env, ensure_peers, fresh_root, median_ms, sh, table, timed
+from .common import (
+    DOCKYARD,
+    discard_root,
+    dockyard_env,
+    ensure_peers,
+    fresh_root,
+    median_ms,
+    sh,
+    table,
+    timed,
+)
 
 
 def make_rootfs(path: str, size_mb: int) -> int:
@@ -110,7 +120,7 @@ def main() -> None:
     print(table(rows, "peer"))
     sh("podman", "rmi", "-f", "localhost/bench:save", check=False)
     shutil.rmtree(work)
-    shutil.rmtree(root)
+    discard_root(root)
 
 
 if __name__ == "__main__":

@@ -118,7 +118,7 @@ def engine_root() -> Iterator[Engine]:
         for c in eng.containers.list(all=True):
             with contextlib.suppress(Exception):
                 eng.containers.remove(c.id, force=True)
-        shutil.rmtree(root, ignore_errors=True)
+        _discard(root)
 
 
 @contextlib.contextmanager
@@ -253,3 +253,9 @@ def main(argv: list[str]) -> int:
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))
+
+
+def _discard(root: str) -> None:
+    from bench.common import discard_root
+
+    discard_root(root)

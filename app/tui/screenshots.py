@@ -206,7 +206,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         for cid in set(made) | {c.id for c in eng.containers.list(all=True)}:
             with contextlib.suppress(Exception):
-                eng.containers.remove(cid, force=True)  # the last one takes the root's cgroup parent along
+                eng.containers.remove(cid, force=True)
+        eng.recover()  # with no container left, this also removes the root's cgroup parent
         shutil.rmtree(root, ignore_errors=True)
     return 0
 

@@ -26,13 +26,6 @@ def remove_stopped(layout: Layout, cid: str) -> None:
         with store.names_lock():
             store.release_name(cfg.name, cid)
     store.delete_dir(cid)
-    if not store.ids():
-        # The root's last container is gone: take its (empty) cgroup parent away too, so nothing of this
-        # root stays on the host. A container being created right now recreates it (the supervisor retries).
-        from .cgroups import remove_parent
-
-        with contextlib.suppress(Exception):
-            remove_parent(parent_for_root(layout.root))
     from ..events import emit
 
     emit(layout, "container", "destroy", cid)
