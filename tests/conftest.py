@@ -133,3 +133,33 @@ def pytest_runtest_makereport(item, call):  # type: ignore[no-untyped-def]
         if "not installed" in reason or "apt-get install" in reason:
             report.outcome = "failed"
             report.longrepr = f"CI must install what the tests need: {reason}"
+
+
+def _cgroup_parents() -> set[str]:
+    """The cgroup parents of non-default engine roots (``dockyard-<hash>``) in every hierarchy."""
+    import glob
+
+    found: set[str] = set()
+    for pattern in (
+        "/sys/fs/cgroup/*/dockyard-*",
+        "/sys/fs/cgroup/*/*/dockyard-*",
+        "/sys/fs/cgroup/*/*/*/dockyard-*",
+    ):
+        found.update(p for p in glob.glob(pattern) if os.path.isdir(p))
+    return found
+
+
+_PARENTS_BEFORE: set[str] = set()
+
+
+def pytest_sessionstart(session):  # type: ignore[no-untyped-def]
+    _PARENTS_BEFORE.update(_cgroup_parents())
+
+
+def pytest_sessionfinish(session, exitstatus):  # type: ignore[no-untyped-def]
+    """Every test root is gone: remove the (empty) cgroup parents the session's engines made."""
+    for path in sorted(_cgroup_parents() - _PARENTS_BEFORE, key=len, reverse=True):
+        try:
+            os.rmdir(path)  # fails, and so keeps it, if anything is still inside
+        except OSError:
+            pass
