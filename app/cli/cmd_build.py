@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from . import output
 from .commands import engine
 
 
@@ -286,11 +287,9 @@ def cmd_builder_prune(a: argparse.Namespace) -> int:
     from engine.humanize import human_size
 
     older = _parse_until(a.filter)
-    if not a.force and sys.stdin.isatty():
-        what = "all build cache" if a.all else "all dangling build cache"
-        sys.stderr.write(f"WARNING! This will remove {what}.\nAre you sure you want to continue? [y/N] ")
-        if input().strip().lower() not in ("y", "yes"):
-            return 0
+    what = "all build cache" if a.all else "all dangling build cache"
+    if not output.confirmed(a.force, f"This will remove {what}."):
+        return 0
     eng = engine()
     report = BuildCache(eng.layout).prune(eng.images, all=a.all, older_than=older)
     if report.deleted:

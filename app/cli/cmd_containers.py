@@ -478,12 +478,8 @@ def cmd_ps(a: argparse.Namespace) -> int:
 def cmd_container_prune(a: argparse.Namespace) -> int:
     from engine.humanize import human_size
 
-    if not a.force and sys.stdin.isatty():
-        sys.stderr.write(
-            "WARNING! This will remove all stopped containers.\nAre you sure you want to continue? [y/N] "
-        )
-        if input().strip().lower() not in ("y", "yes"):
-            return 0
+    if not output.confirmed(a.force, "This will remove all stopped containers."):
+        return 0
     r = engine().containers.prune()
     if r.deleted:
         print("Deleted Containers:")

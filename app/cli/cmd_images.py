@@ -318,13 +318,9 @@ def cmd_load(a: argparse.Namespace) -> int:
 def cmd_image_prune(a: argparse.Namespace) -> int:
     from engine.humanize import human_size
 
-    if not a.force and sys.stdin.isatty():
-        what = (
-            "all images without at least one container associated to them" if a.all else "all dangling images"
-        )
-        sys.stderr.write(f"WARNING! This will remove {what}.\nAre you sure you want to continue? [y/N] ")
-        if input().strip().lower() not in ("y", "yes"):
-            return 0
+    what = "all images without at least one container associated to them" if a.all else "all dangling images"
+    if not output.confirmed(a.force, f"This will remove {what}."):
+        return 0
     r = engine().images.prune(all=a.all)
     if r.deleted:
         print("Deleted Images:")

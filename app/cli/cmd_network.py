@@ -150,19 +150,16 @@ def cmd_rm(a: argparse.Namespace) -> int:
         except DockyardError as e:
             if a.force and "not found" in str(e):
                 continue
-            sys.stderr.write(f"Error response from daemon: {e}\n")
+            sys.stderr.write(f"Error: {e}\n")
             status = 1
     return status
 
 
 def cmd_prune(a: argparse.Namespace) -> int:
-    if not a.force and sys.stdin.isatty():
-        sys.stderr.write(
-            "WARNING! This will remove all custom networks not used by at least one container.\n"
-            "Are you sure you want to continue? [y/N] "
-        )
-        if input().strip().lower() not in ("y", "yes"):
-            return 0
+    if not output.confirmed(
+        a.force, "This will remove all custom networks not used by at least one container."
+    ):
+        return 0
     removed = engine().networks.prune()
     if removed:
         print("Deleted Networks:")

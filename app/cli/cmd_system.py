@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
 from . import output
 from .commands import engine
@@ -98,18 +97,12 @@ def cmd_df(a: argparse.Namespace) -> int:
 def cmd_prune(a: argparse.Namespace) -> int:
     from engine.humanize import human_size
 
-    if not a.force and sys.stdin.isatty():
-        sys.stderr.write(
-            "WARNING! This will remove:\n  - all stopped containers\n  - all unused networks\n"
-            + (
-                "  - all images without at least one container associated to them\n"
-                if a.all
-                else "  - all dangling images\n"
-            )
-            + "Are you sure you want to continue? [y/N] "
-        )
-        if input().strip().lower() not in ("y", "yes"):
-            return 0
+    images = (
+        "all images without at least one container associated to them" if a.all else "all dangling images"
+    )
+    warning = f"This will remove:\n  - all stopped containers\n  - all unused networks\n  - {images}"
+    if not output.confirmed(a.force, warning):
+        return 0
     eng = engine()
     total = 0
     try:

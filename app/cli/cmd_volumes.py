@@ -99,13 +99,10 @@ def cmd_rm(a: argparse.Namespace) -> int:
 
 
 def cmd_prune(a: argparse.Namespace) -> int:
-    if not a.force and sys.stdin.isatty():
-        sys.stderr.write(
-            "WARNING! This will remove all local volumes not used by at least one container.\n"
-            "Are you sure you want to continue? [y/N] "
-        )
-        if input().strip().lower() not in ("y", "yes"):
-            return 0
+    if not output.confirmed(
+        a.force, "This will remove all local volumes not used by at least one container."
+    ):
+        return 0
     removed = engine().volumes.prune()
     if removed:
         print("Deleted Volumes:")

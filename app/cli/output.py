@@ -106,3 +106,16 @@ def write_archive(path: str | None, write: Callable[[Any], None]) -> None:
 
         raise InvalidArgument("cowardly refusing to save to a terminal. Use the -o flag or redirect")
     write(sys.stdout.buffer)
+
+
+def confirmed(force: bool, warning: str) -> bool:
+    """Docker's prune prompt: ``WARNING! ...  Are you sure you want to continue? [y/N]``. Skipped with
+    ``-f``, and when standard input is not a terminal (scripts, CI), as Docker does."""
+    if force or not sys.stdin.isatty():
+        return True
+    sys.stderr.write(f"WARNING! {warning}\nAre you sure you want to continue? [y/N] ")
+    sys.stderr.flush()
+    try:
+        return input().strip().lower() in ("y", "yes")
+    except EOFError:
+        return False
