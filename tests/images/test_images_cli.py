@@ -264,3 +264,14 @@ def test_bootstrap_busybox(cli):
     assert r.out.strip().startswith("sha256:")
     assert "busybox" in cli("images").out
     assert cli.fails("image", "bootstrap", "nosuchthing").code == 1
+
+
+def test_images_all_shows_untagged_parents(cli, busybox, engine_):
+    cli("run", "--name", "mk", "busybox", "touch", "/made")
+    child = cli("commit", "mk", "child:1").out.strip()
+    base = engine_.images.resolve("busybox")
+    assert engine_.images.store.get(child).parent == base
+    engine_.images.untag("busybox:latest")  # the base is now an untagged parent of child:1
+    plain = cli("images", "-q", "--no-trunc").out.split()
+    everything = cli("images", "-a", "-q", "--no-trunc").out.split()
+    assert base not in plain and base in everything and child in plain
