@@ -7,10 +7,13 @@ locks keeping concurrent callers safe.
 from __future__ import annotations
 
 import functools
+from typing import TYPE_CHECKING
 
-from .images import Images
 from .paths import Layout, resolve_root
-from .records import DiskUsage
+
+if TYPE_CHECKING:
+    from .images import Images
+    from .records import DiskUsage
 
 
 class Engine:
@@ -18,7 +21,12 @@ class Engine:
         self.root = resolve_root(root)
         self.layout = Layout(self.root)
         self.layout.ensure()
-        self.images = Images(self.layout, users=self._image_users)
+
+    @functools.cached_property
+    def images(self) -> Images:
+        from .images import Images as _Images  # imported on first use: container commands do not need it
+
+        return _Images(self.layout, users=self._image_users)
 
     @functools.cached_property
     def containers(self):  # type: ignore[no-untyped-def]
