@@ -323,17 +323,11 @@ def _run_replicas(eng: Any, a: argparse.Namespace, opts: Any) -> int:
 
 
 def _each(a: argparse.Namespace, fn: Any) -> int:
-    from engine import DockyardError
+    def do(ref: str) -> None:
+        fn(ref)
+        print(ref)
 
-    status = 0
-    for ref in a.containers:
-        try:
-            fn(ref)
-            print(ref)
-        except DockyardError as e:
-            sys.stderr.write(f"Error: {e}\n")
-            status = 1
-    return status
+    return output.for_each(a.containers, do)
 
 
 def cmd_start(a: argparse.Namespace) -> int:
@@ -397,17 +391,8 @@ def cmd_rm(a: argparse.Namespace) -> int:
 
 
 def cmd_wait(a: argparse.Namespace) -> int:
-    from engine import DockyardError
-
     eng = engine()
-    status = 0
-    for ref in a.containers:
-        try:
-            print(eng.containers.wait(ref), flush=True)
-        except DockyardError as e:
-            sys.stderr.write(f"Error: {e}\n")
-            status = 1
-    return status
+    return output.for_each(a.containers, lambda ref: print(eng.containers.wait(ref), flush=True))
 
 
 def _ports_text(ports: list[dict[str, Any]]) -> str:

@@ -147,22 +147,16 @@ def cmd_tag(a: argparse.Namespace) -> int:
 
 
 def cmd_rmi(a: argparse.Namespace) -> int:
-    from engine import DockyardError
-
     eng = engine()
-    status = 0
-    for name in a.images:
-        try:
-            r = eng.images.remove(name, force=a.force)
-        except DockyardError as e:
-            sys.stderr.write(f"Error: {e}\n")
-            status = 1
-            continue
+
+    def remove(name: str) -> None:
+        r = eng.images.remove(name, force=a.force)
         for t in r.untagged:
             print(f"Untagged: {t}")
         for d in r.deleted:
             print(f"Deleted: {d}")
-    return status
+
+    return output.for_each(a.images, remove)
 
 
 def cmd_history(a: argparse.Namespace) -> int:
@@ -196,22 +190,8 @@ def cmd_history(a: argparse.Namespace) -> int:
 
 
 def cmd_image_inspect(a: argparse.Namespace) -> int:
-    from engine import DockyardError
-
     eng = engine()
-    docs, status = [], 0
-    for n in a.images:
-        try:
-            docs.append(eng.images.inspect(n))
-        except DockyardError as e:
-            sys.stderr.write(f"Error: {e}\n")
-            status = 1
-    if a.format:
-        for d in docs:
-            print(output.render_template(a.format, d))
-    else:
-        output.print_json(docs)
-    return status
+    return output.inspect_each(a.images, eng.images.inspect, a.format)
 
 
 def parse_changes(changes: list[str]) -> dict[str, Any]:

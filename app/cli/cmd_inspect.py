@@ -143,32 +143,20 @@ def cmd_inspect(a: argparse.Namespace) -> int:
     from engine import DockyardError, NotFound
 
     eng = engine()
-    docs: list[Any] = []
-    status = 0
-    for n in a.names:
+
+    def get(name: str) -> dict[str, Any]:
         try:
-            if a.type == "image":
-                docs.append(eng.images.inspect(n))
-                continue
-            try:
-                docs.append(eng.containers.inspect(n))
-            except NotFound:
-                if a.type == "container":
-                    raise
-                docs.append(eng.images.inspect(n))
+            if a.type != "image":
+                try:
+                    return eng.containers.inspect(name)  # type: ignore[no-any-return]
+                except NotFound:
+                    if a.type == "container":
+                        raise
+            return eng.images.inspect(name)
         except DockyardError:
-            sys.stderr.write(f"Error: No such object: {n}\n")
-            status = 1
-    if a.format:
-        for d in docs:
-            print(output.render_template(a.format, _flatten_for_template(d)))
-    else:
-        output.print_json(docs)
-    return status
+            raise NotFound(f"No such object: {name}") from None
 
-
-def _flatten_for_template(d: dict[str, Any]) -> dict[str, Any]:
-    return d
+    return output.inspect_each(a.names, get, a.format)
 
 
 def cmd_logs(a: argparse.Namespace) -> int:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
 from . import output
 from .commands import engine
@@ -120,39 +119,25 @@ def cmd_ls(a: argparse.Namespace) -> int:
 
 
 def cmd_inspect(a: argparse.Namespace) -> int:
-    from engine import DockyardError
-
     eng = engine()
-    docs, status = [], 0
-    for n in a.names:
-        try:
-            docs.append(eng.networks.inspect(n))
-        except DockyardError as e:
-            sys.stderr.write(f"Error: {e}\n")
-            status = 1
-    if a.format:
-        for d in docs:
-            print(output.render_template(a.format, d))
-    else:
-        output.print_json(docs)
-    return status
+    return output.inspect_each(a.names, eng.networks.inspect, a.format)
 
 
 def cmd_rm(a: argparse.Namespace) -> int:
-    from engine import DockyardError
+    from engine import NotFound
 
     eng = engine()
-    status = 0
-    for n in a.names:
+
+    def remove(name: str) -> None:
         try:
-            eng.networks.remove(n)
-            print(n)
-        except DockyardError as e:
-            if a.force and "not found" in str(e):
-                continue
-            sys.stderr.write(f"Error: {e}\n")
-            status = 1
-    return status
+            eng.networks.remove(name)
+        except NotFound:
+            if a.force:  # -f: a missing network is not an error
+                return
+            raise
+        print(name)
+
+    return output.for_each(a.names, remove)
 
 
 def cmd_prune(a: argparse.Namespace) -> int:

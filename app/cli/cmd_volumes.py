@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import sys
+from typing import Any
 
 from . import output
 from .commands import engine
@@ -57,45 +57,31 @@ def cmd_ls(a: argparse.Namespace) -> int:
 
 
 def cmd_inspect(a: argparse.Namespace) -> int:
-    from engine import DockyardError
-
     eng = engine()
-    docs, status = [], 0
-    for n in a.names:
-        try:
-            v = eng.volumes.get(n)
-        except DockyardError as e:
-            sys.stderr.write(f"Error: {e}\n")
-            status = 1
-            continue
-        docs.append(
-            {
-                "CreatedAt": v.created,
-                "Driver": "local",
-                "Labels": v.labels,
-                "Mountpoint": v.mountpoint,
-                "Name": v.name,
-                "Options": None,
-                "Scope": "local",
-            }
-        )
-    output.print_json(docs)
-    return status
+
+    def doc(name: str) -> dict[str, Any]:
+        v = eng.volumes.get(name)
+        return {
+            "CreatedAt": v.created,
+            "Driver": "local",
+            "Labels": v.labels,
+            "Mountpoint": v.mountpoint,
+            "Name": v.name,
+            "Options": None,
+            "Scope": "local",
+        }
+
+    return output.inspect_each(a.names, doc, None)
 
 
 def cmd_rm(a: argparse.Namespace) -> int:
-    from engine import DockyardError
-
     eng = engine()
-    status = 0
-    for n in a.names:
-        try:
-            eng.volumes.remove(n, force=a.force)
-            print(n)
-        except DockyardError as e:
-            sys.stderr.write(f"Error: {e}\n")
-            status = 1
-    return status
+
+    def remove(name: str) -> None:
+        eng.volumes.remove(name, force=a.force)
+        print(name)
+
+    return output.for_each(a.names, remove)
 
 
 def cmd_prune(a: argparse.Namespace) -> int:

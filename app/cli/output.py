@@ -119,3 +119,30 @@ def confirmed(force: bool, warning: str) -> bool:
         return input().strip().lower() in ("y", "yes")
     except EOFError:
         return False
+
+
+def for_each(names: Iterable[str], do: Callable[[str], None]) -> int:
+    """Docker's way with several arguments: act on each, report each failure on stderr and carry on; the
+    exit status is 1 if any failed. ``do`` prints its own output."""
+    from engine import DockyardError
+
+    status = 0
+    for name in names:
+        try:
+            do(name)
+        except DockyardError as e:
+            sys.stderr.write(f"Error: {e}\n")
+            status = 1
+    return status
+
+
+def inspect_each(names: Iterable[str], get: Callable[[str], dict[str, Any]], fmt: str | None) -> int:
+    """``inspect`` of several objects: a JSON array of those found (or a template per object)."""
+    docs: list[dict[str, Any]] = []
+    status = for_each(names, lambda n: docs.append(get(n)))
+    if fmt:
+        for d in docs:
+            print(render_template(fmt, d))
+    else:
+        print_json(docs)
+    return status
