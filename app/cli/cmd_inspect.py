@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from typing import Any
 
@@ -318,6 +317,3 @@ def cmd_port(a: argparse.Namespace) -> int:
         if p.get("host_port"):
             print(f"{key} -> {p.get('host_ip') or '0.0.0.0'}:{p['host_port']}")
     return 0
-
-
-_ = os

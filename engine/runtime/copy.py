@@ -7,7 +7,6 @@ import contextlib
 import os
 import tarfile
 import threading
-import time
 from typing import IO, TYPE_CHECKING, Any, BinaryIO
 
 from ..errors import InvalidArgument, NotFound
@@ -63,17 +62,12 @@ def copy_from(layout: Layout, cid: str, src: str, dest: str) -> None:
     pid = run_in_view(layout, cid, child, child_fd=w, parent_fd=r)
     os.close(w)
     error: BaseException | None = None
-    try:
-        with os.fdopen(r, "rb") as f:
-            try:
-                extract_layer(f, into, overlay_whiteouts=False, interpret_whiteouts=False)
-            except BaseException as e:  # keep the child's reason if it failed first
-                error = e
-    finally:
+    with os.fdopen(r, "rb") as f:
         try:
-            wait_view(pid)
-        except BaseException:
-            raise
+            extract_layer(f, into, overlay_whiteouts=False, interpret_whiteouts=False)
+        except BaseException as e:
+            error = e
+    wait_view(pid)  # the child's reason (e.g. "Could not find the file") wins over the empty stream's
     if error is not None:
         raise error
 
@@ -263,5 +257,4 @@ def commit(
     from ..events import emit
 
     emit(layout, "container", "commit", cid, {"image": image_id})
-    _ = time
     return image_id

@@ -228,7 +228,7 @@ class Supervisor:
                     with contextlib.suppress(OSError):
                         os.write(target, payload)
             elif kind == ap.STDIN_EOF:
-                if self.stdin_w is not None and (self.cfg.stdin_once or True):
+                if self.stdin_w is not None:  # the client's input ended: so does the container's
                     os.close(self.stdin_w)
                     self.stdin_w = None
             elif kind == ap.RESIZE and self.master is not None:
@@ -403,17 +403,13 @@ class Supervisor:
                 kind = type(e).__name__
                 msg = str(e) if isinstance(e, DockyardError) else f"{kind}: {e}"
                 code = getattr(e, "exit_code", 125)
-                self.update_state(
-                    status="exited" if reported else "created" if not reported else "exited",
-                    error=msg,
-                    exit_code=code if reported else 0,
-                    pid=0,
-                    finished_at=rfc3339(time.time()) if reported else "",
-                )
-                if not reported:
+                if reported:  # a restart failed: the container has exited
+                    self.update_state(
+                        status="exited", error=msg, exit_code=code, pid=0, finished_at=rfc3339(time.time())
+                    )
+                else:  # the first start failed: it stays created (as in Docker), the caller gets the error
+                    self.update_state(status="created", error=msg, exit_code=0, pid=0, finished_at="")
                     _report(self.status_fd, {"ok": False, "kind": kind, "error": msg})
-                    if self.cfg.auto_remove:
-                        self.state_status_exited(code, msg)
                 self._finish(code)
                 return
             st = self.update_state(
@@ -464,9 +460,6 @@ class Supervisor:
                     self.store.save_state(self.cid, st)
                     self._finish(code)
                     return
-
-    def state_status_exited(self, code: int, msg: str) -> None:
-        self.update_state(status="exited", exit_code=code, error=msg)
 
     def _finish(self, code: int) -> None:
         trace("finishing")

@@ -6,7 +6,6 @@ import io
 import os
 import signal
 import subprocess
-import sys
 import tarfile
 import time
 
@@ -83,4 +82,3 @@ def test_killed_import_is_cleaned_on_next_start(root, tmp_path):
         [DOCKYARD, "import", _tar(tmp_path / "small.tar"), "small"], env=env, capture_output=True, text=True
     )
     assert out.returncode == 0, out.stderr
-    _ = sys
