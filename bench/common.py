@@ -6,6 +6,7 @@ script, on the same input, and prints the ratio.
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import statistics
@@ -63,8 +64,9 @@ def busybox_rootfs_tar(path: str) -> str:
     return path
 
 
+@functools.cache
 def compile_sources() -> None:
-    """Byte-compile dockyard as an install does, so that no run pays for compiling."""
+    """Byte-compile dockyard as an install does, so that no run pays for compiling (once per benchmark)."""
     subprocess.run(
         [sys.executable, "-m", "compileall", "-q", os.path.join(REPO, "app"), os.path.join(REPO, "engine")],
         check=False,
