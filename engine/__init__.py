@@ -8,7 +8,7 @@
 The CLI (app/cli) and the TUI (app/tui) use only what this module exports.
 """
 
-from typing import TYPE_CHECKING, Any
+from __future__ import annotations
 
 from .errors import (
     BuildError,
@@ -25,7 +25,10 @@ from .errors import (
     UnsafeArchive,
 )
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from .container_record import Container
     from .containers import CreateOptions
     from .engine import Engine

@@ -12,14 +12,16 @@ import contextlib
 import os
 import time
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
 
 from .errors import Conflict, ContainerNotFound, InvalidArgument
 from .humanize import parse_time
 from .runtime.reconcile import reconcile
 from .runtime.store import ContainerStore
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from .container_record import Container
     from .records import PruneReport
     from .runtime.create import CreateOptions

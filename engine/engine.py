@@ -7,10 +7,10 @@ locks keeping concurrent callers safe.
 from __future__ import annotations
 
 import functools
-from typing import TYPE_CHECKING
 
 from .paths import Layout, resolve_root
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from .images import Images
     from .records import DiskUsage

@@ -10,13 +10,17 @@ import json
 import os
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from typing import Any
+
+from engine.record import field, record
 
 from .paths import Layout
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
-@dataclass
+
+@record
 class Event:
     type: str  # container | image | volume | network
     action: str

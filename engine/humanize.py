@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
 
 
 def human_size(n: float) -> str:
@@ -64,6 +63,8 @@ def parse_time(ts: str) -> float:
             i += 1
         frac = float("0." + digits) if digits else 0.0
         ts = main + rest[i:]
+    from datetime import UTC, datetime  # not at the top: most commands never parse a time
+
     try:
         dt = datetime.fromisoformat(ts)
     except ValueError:
@@ -86,4 +87,4 @@ def rfc3339(t: float) -> str:
     nanos = int(round((t - whole) * 1e9))
     if nanos >= 1_000_000_000:
         whole, nanos = whole + 1, 0
-    return datetime.fromtimestamp(whole, UTC).strftime("%Y-%m-%dT%H:%M:%S") + f".{nanos:09d}Z"
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole)) + f".{nanos:09d}Z"

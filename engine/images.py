@@ -12,7 +12,6 @@ import functools
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import IO, TYPE_CHECKING, Any, BinaryIO
 
 from .errors import Conflict, ImageNotFound, InvalidArgument, StoreError
 from .fsutil import locked, read_json
@@ -21,7 +20,10 @@ from .store import reference
 from .store.blobs import BlobStore
 from .store.images import ImageEntry, ImageStore
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import IO, Any, BinaryIO
+
     from .records import HistoryEntry, Image, PruneReport, RemovedImage
     from .store.layers import LayerStore
 

@@ -11,7 +11,6 @@ import builtins
 import hashlib
 import os
 import time
-from typing import TYPE_CHECKING, Any
 
 from .errors import Conflict, InvalidArgument, NotFound
 from .humanize import rfc3339
@@ -19,7 +18,10 @@ from .net import ipam
 from .net.builtin import ensure_default_network
 from .net.model import DEFAULT_NETWORK, NAME_RE, PREDEFINED, NetStore, Network
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from .engine import Engine
 
 __all__ = ["Network", "Networks"]

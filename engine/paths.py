@@ -6,7 +6,8 @@ Default root ``/var/lib/dockyard``; the ``DOCKYARD_ROOT`` variable or an explici
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+
+from engine.record import record
 
 DEFAULT_ROOT = "/var/lib/dockyard"
 
@@ -15,7 +16,7 @@ def resolve_root(root: str | None = None) -> str:
     return os.path.abspath(root or os.environ.get("DOCKYARD_ROOT") or DEFAULT_ROOT)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Layout:
     root: str
 

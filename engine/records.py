@@ -1,12 +1,15 @@
-"""Typed records the engine hands to its callers (CLI, TUI, tests). Plain dataclasses, no behaviour."""
+"""Typed records the engine hands to its callers (CLI, TUI, tests). Plain records, no behaviour."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from engine.record import field, record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
-@dataclass
+@record
 class LayerInfo:
     """One read-only layer of an image, with the history entry that made it."""
 
@@ -19,7 +22,7 @@ class LayerInfo:
     comment: str = ""
 
 
-@dataclass
+@record
 class HistoryEntry:
     """One line of ``history``: layers and empty (metadata-only) steps, newest first."""
 
@@ -31,7 +34,7 @@ class HistoryEntry:
     empty_layer: bool = False
 
 
-@dataclass
+@record
 class Image:
     id: str
     tags: list[str]
@@ -51,19 +54,19 @@ class Image:
         return self.id.partition(":")[2][:12]
 
 
-@dataclass
+@record
 class RemovedImage:
     untagged: list[str] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
 
 
-@dataclass
+@record
 class PruneReport:
     deleted: list[str] = field(default_factory=list)
     reclaimed: int = 0
 
 
-@dataclass
+@record
 class DiskUsage:
     images: int
     images_active: int
@@ -80,7 +83,7 @@ class DiskUsage:
     details: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass
+@record
 class Progress:
     """A step of long work, streamed to the CLI (rich) and the TUI (widgets)."""
 

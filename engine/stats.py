@@ -16,10 +16,10 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from engine.errors import DockyardError
+from engine.record import field, record
 from engine.runtime.cgroups import CgroupStats, ContainerCgroup
 
 STATS_COLUMNS: tuple[str, ...] = (
@@ -45,7 +45,7 @@ class Target(NamedTuple):
     cgroup: ContainerCgroup
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ContainerSample:
     """The raw counters of one container at one instant."""
 
@@ -57,7 +57,7 @@ class ContainerSample:
     net_tx: int
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Sample:
     """One sampling pass: host figures read once, and every container's counters."""
 
@@ -68,7 +68,7 @@ class Sample:
     containers: dict[str, ContainerSample] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class StatsRecord:
     """One row of ``docker stats``, as numbers (``display()`` gives the strings)."""
 
@@ -230,7 +230,7 @@ def cpu_percent(
     return cpu_delta / system_delta * cpus * 100.0
 
 
-def record(current: Sample, entry: ContainerSample, previous: Sample | None) -> StatsRecord:
+def stats_row(current: Sample, entry: ContainerSample, previous: Sample | None) -> StatsRecord:
     """One ``docker stats`` row from a container's counters and the previous sample (if any)."""
     cg = entry.cgroup
     cpu = 0.0
@@ -273,7 +273,7 @@ class Sampler:
     def update(self, containers: Iterable[tuple[str, str, int, ContainerCgroup]]) -> list[StatsRecord]:
         """Sample now and return one record per container, in the order given (CPU % is 0 the first time)."""
         current = sample(containers)
-        records = [record(current, entry, self.previous) for entry in current.containers.values()]
+        records = [stats_row(current, entry, self.previous) for entry in current.containers.values()]
         self.previous = current
         return records
 

@@ -6,7 +6,8 @@ import builtins
 import os
 import re
 import time
-from dataclasses import dataclass, field
+
+from engine.record import field, record
 
 from .errors import Conflict, InvalidArgument, NotFound
 from .fsutil import atomic_write_json, dir_size, locked, read_json
@@ -17,7 +18,7 @@ from .store import tmp as tmpfiles
 _NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]+$")
 
 
-@dataclass
+@record
 class Volume:
     name: str
     mountpoint: str

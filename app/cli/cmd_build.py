@@ -13,10 +13,13 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from typing import Any
 
 from . import output
 from .commands import engine
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

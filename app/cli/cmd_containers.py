@@ -6,10 +6,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Any
 
 from . import output
 from .commands import engine
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def _multi(parent: argparse._SubParsersAction, names: list[str], help: str) -> list[argparse.ArgumentParser]:  # type: ignore[type-arg]

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
 
 from .commands import engine
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def add_pull(parent: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

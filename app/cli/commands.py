@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import argparse
 import importlib
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 MODULES = [
     "app.cli.cmd_images",

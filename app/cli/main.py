@@ -13,10 +13,36 @@ from collections.abc import Callable
 
 from . import commands
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
 VERSION = "0.1.0"
 
 
+def _width() -> int:
+    """The help text's width, found as shutil.get_terminal_size does (argparse would import shutil for it)."""
+    try:
+        columns = int(os.environ.get("COLUMNS", "0"))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 80
+    return max(columns - 2, 20)
+
+
+def _formatter(prog: str) -> argparse.HelpFormatter:
+    return argparse.HelpFormatter(prog, width=_width())
+
+
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _formatter)
+        super().__init__(*args, **kwargs)
+
     def error(self, message: str) -> None:  # Docker prints usage errors and exits 125
         sys.stderr.write(f"dockyard: {message}\nSee '{self.prog} --help'.\n")
         raise SystemExit(125)

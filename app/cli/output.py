@@ -6,7 +6,10 @@ import json
 import re
 import sys
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 _FIELD = re.compile(r"\{\{\s*(json\s+)?\.([\w.]*)\s*\}\}")
 

@@ -12,13 +12,13 @@ rebuilds whenever the context changes until its ``stop`` event is set (engine.bu
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import TYPE_CHECKING
 
 from engine.build.builder import Builder, BuildOptions
 from engine.build.context import ChecksumCache
 from engine.build.events import RESULT, BuildEvent
 from engine.errors import BuildError
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     import threading
 

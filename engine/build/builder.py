@@ -20,7 +20,6 @@ vanish before the image that uses them exists. Everything is a generator: ``Buil
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import os
@@ -39,6 +38,7 @@ from engine.build.steps.run import StepContainer, build_env, check_flags, comman
 from engine.build.view import ImageView
 from engine.build.words import expand_instruction
 from engine.errors import BuildError, DockyardError, ImageNotFound
+from engine.record import replace
 from engine.store import oci, reference
 
 if TYPE_CHECKING:
@@ -298,7 +298,7 @@ class Builder:
                 ) from None
             for instr in parsed.instructions[1:]:
                 out.append(
-                    dataclasses.replace(
+                    replace(
                         instr,
                         filename=df.filename,
                         start_line=stage.from_instruction.start_line,

@@ -14,11 +14,13 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from typing import TYPE_CHECKING, Any
 
 from engine.fsutil import atomic_write_json, locked, read_json
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from engine.images import Images
     from engine.paths import Layout
 

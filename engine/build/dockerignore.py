@@ -25,11 +25,11 @@ import os
 import posixpath
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 from engine.build.words import GO_SPACE_CHARS
 from engine.errors import BuildError
+from engine.record import record
 
 __all__ = ["IGNORE_FILE", "Matcher", "Pattern", "clean_path", "load", "read_patterns", "walk"]
 
@@ -137,7 +137,7 @@ def _compile(pattern: str) -> tuple[str, re.Pattern[str] | None]:
     return kind, re.compile("".join(parts) + r"\Z", re.DOTALL)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Pattern:
     """One cleaned pattern; ``exclusion`` is True for a ``!`` exception."""
 

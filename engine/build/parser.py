@@ -21,12 +21,12 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from engine.build.words import GO_SPACE_CHARS, go_quote, is_go_space, process
 from engine.errors import BuildError
+from engine.record import field, record
 
 __all__ = [
     "INSTRUCTIONS",
@@ -119,7 +119,7 @@ class _SyntaxError(Exception):
     """Raised inside the parser; turned into a DockerfileError once the line is known."""
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Heredoc:
     """A here-document attached to RUN, COPY or ADD.
 
@@ -136,7 +136,7 @@ class Heredoc:
     fd: int = 0
 
 
-@dataclass
+@record
 class Instruction:
     """One Dockerfile instruction.
 
@@ -217,7 +217,7 @@ class Instruction:
         return text
 
 
-@dataclass
+@record
 class Stage:
     """A build stage: its FROM line and the instructions up to the next FROM."""
 
@@ -229,7 +229,7 @@ class Stage:
     instructions: list[Instruction]
 
 
-@dataclass
+@record
 class Dockerfile:
     """A parsed Dockerfile: its parser directives and its instructions in order."""
 
@@ -277,7 +277,7 @@ class Dockerfile:
         return stages
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Healthcheck:
     """HEALTHCHECK as it goes into an image config; durations in nanoseconds, 0 meaning "the default"."""
 

@@ -17,13 +17,13 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from engine.build import dockerignore
 from engine.build import events as ev
 from engine.build.builder import Builder, BuildOptions
 from engine.errors import BuildError, DockyardError, NotFound
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from engine.engine import Engine
 

@@ -20,13 +20,13 @@ instruction that Docker expands.
 
 from __future__ import annotations
 
-import dataclasses
 import unicodedata
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
 
 from engine.errors import BuildError
+from engine.record import replace
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from engine.build.parser import Instruction
 
@@ -602,10 +602,7 @@ def _expand_instruction(instr: Instruction, env: Mapping[str, str], escape: str)
     elif kw in ("ADD", "COPY"):
         args = [a if heredoc_marker(a) else expand(a, env, escape) for a in args]
         flags = _expand_flags(flags, _COPY_VALUE_FLAGS, env, escape)
-        heredocs = [
-            dataclasses.replace(h, content=expand_heredoc(h.content, env)) if h.expand else h
-            for h in heredocs
-        ]
+        heredocs = [replace(h, content=expand_heredoc(h.content, env)) if h.expand else h for h in heredocs]
     elif kw == "EXPOSE":
         args = [port for a in args for port in expand_words(a, env, escape)]
     elif kw == "FROM":
@@ -616,4 +613,4 @@ def _expand_instruction(instr: Instruction, env: Mapping[str, str], escape: str)
         args = [expand(a, env, escape) for a in args]
         if kw == "VOLUME" and any(not a.strip() for a in args):
             raise BuildError("VOLUME specified can not be an empty string")
-    return dataclasses.replace(instr, args=args, flags=flags, heredocs=heredocs)
+    return replace(instr, args=args, flags=flags, heredocs=heredocs)

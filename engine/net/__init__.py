@@ -14,10 +14,12 @@ firewall (nft), janitor (deferred removal of idle bridges and rules).
 
 from __future__ import annotations
 
-from typing import Any
-
 from ..paths import Layout
 from ..runtime.records import ContainerConfig
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["attach", "detach", "endpoints", "plan_networking"]
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-from typing import Any
 
 from ..errors import Conflict, InvalidArgument, NotFound, RuntimeFailure
 from ..paths import Layout
@@ -25,6 +24,10 @@ from ..runtime.store import ContainerStore
 from . import bridge, etcfiles, firewall, ipam, janitor, ports
 from .builtin import ensure_default_network
 from .model import DEFAULT_NETWORK, Endpoint, NetStore, Network, veth_name
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def _network(store: NetStore, name: str) -> Network:

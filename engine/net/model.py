@@ -24,19 +24,23 @@ import os
 import re
 import zlib
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field, fields
-from typing import Any
+
+from engine.record import asdict, field, fields, record
 
 from ..errors import NotFound
 from ..fsutil import atomic_write_json, locked, read_json
 from ..paths import DEFAULT_ROOT, Layout
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 DEFAULT_NETWORK = "bridge"
 PREDEFINED = ("bridge", "host", "none")
 NAME_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
 
 
-@dataclass
+@record
 class Network:
     name: str
     id: str
@@ -63,7 +67,7 @@ class Network:
         return cls(**{k: v for k, v in d.items() if k in known})
 
 
-@dataclass
+@record
 class Endpoint:
     container_id: str
     container_name: str

@@ -6,12 +6,14 @@ Returns the published ports (host ports picked now, see ports.py) and the networ
 
 from __future__ import annotations
 
-from typing import Any
-
 from ..errors import InvalidArgument, NotFound
 from ..paths import Layout
 from . import ipam, ports
 from .model import DEFAULT_NETWORK, NetStore, Network
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def _validate_hosts_and_dns(opts: Any) -> None:

@@ -13,9 +13,12 @@ import errno
 import ipaddress
 import socket
 from collections.abc import Iterable
-from typing import Any
 
 from ..errors import Conflict, InvalidArgument
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 PROTOCOLS = ("tcp", "udp")
 

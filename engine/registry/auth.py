@@ -19,7 +19,8 @@ import threading
 import time
 import urllib.parse
 from collections.abc import Callable
-from dataclasses import dataclass
+
+from engine.record import record
 
 from ..errors import InvalidArgument
 from ..fsutil import atomic_write_bytes, locked
@@ -29,7 +30,7 @@ from .names import auth_key
 ENV = "DOCKYARD_AUTH_FILE"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Credentials:
     username: str
     password: str
@@ -121,7 +122,7 @@ def remove_credentials(registry: str) -> bool:
 _PARAM = re.compile(r'\s*([a-zA-Z_][\w-]*)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^,\s]*))\s*,?')
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Challenge:
     scheme: str  # "bearer" or "basic"
     params: dict[str, str]

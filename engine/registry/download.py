@@ -17,10 +17,13 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from typing import BinaryIO
 
 from .client import RegistryClient, Response
 from .errors import DigestMismatch, RegistryError, Unreachable
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import BinaryIO
 
 PREFIX = "partial-"
 CHUNK = 1 << 20

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+
+from engine.record import record
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class TransferEvent:
     """``id`` is the short blob digest (12 hex digits) of a layer, or "" for a line about the whole image.
 

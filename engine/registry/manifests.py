@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
-from typing import Any
+
+from engine.record import record
 
 from ..errors import InvalidArgument
 from ..store import oci
 from .client import RegistryClient
 from .errors import DigestMismatch, RegistryError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 ACCEPT = ", ".join((oci.MT_OCI_INDEX, oci.MT_DOCKER_LIST, oci.MT_OCI_MANIFEST, oci.MT_DOCKER_MANIFEST))
 SCHEMA1 = (
@@ -31,7 +35,7 @@ def sha256(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Manifest:
     data: bytes  # exactly as the registry sent it (its digest names it)
     digest: str
@@ -76,7 +80,7 @@ def fetch(client: RegistryClient, ref: str, expected: str | None = None) -> Mani
     return Manifest(data, digest, media_type, doc)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Platform:
     os: str
     architecture: str

@@ -7,7 +7,7 @@ as ``docker images`` shows it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from engine.record import record
 
 from ..store import reference
 
@@ -17,7 +17,7 @@ DOCKER_HUB_AUTH_KEY = "https://index.docker.io/v1/"  # the key Docker's config.j
 _HUB_ALIASES = {"docker.io", "index.docker.io", "registry-1.docker.io", DOCKER_HUB_AUTH_KEY}
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class RemoteName:
     """An image reference resolved for the registry API."""
 

@@ -13,8 +13,8 @@ import contextlib
 import math
 import threading
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+
+from engine.record import record
 
 from ..errors import InvalidArgument
 from ..store import oci
@@ -27,13 +27,16 @@ from .errors import DigestMismatch, ManifestUnknown, RegistryError, Unauthorized
 from .events import ProgressFn, Reporter
 from .names import RemoteName, parse_remote
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from ..images import Images, NewLayer
 
 JOBS = 3  # parallel layer downloads (Docker's default max-concurrent-downloads)
 
 
-@dataclass
+@record
 class PullResult:
     image_id: str
     name: str  # the local reference: "busybox:latest", or "busybox@sha256:..." for a digest pull

@@ -14,8 +14,8 @@ import os
 import threading
 import urllib.parse
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, BinaryIO
+
+from engine.record import field, record
 
 from ..errors import ImageNotFound, InvalidArgument, StoreError
 from ..store import oci
@@ -25,13 +25,16 @@ from .errors import RegistryError
 from .events import ProgressFn, Reporter
 from .names import DOCKER_HUB, RemoteName, parse_remote
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any, BinaryIO
+
     from ..images import Images
 
 JOBS = 3  # parallel uploads
 
 
-@dataclass
+@record
 class PushResult:
     repository: str  # as Docker prints it: "127.0.0.1:5000/app" or "docker.io/library/app"
     tag: str

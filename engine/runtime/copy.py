@@ -7,14 +7,16 @@ import contextlib
 import os
 import tarfile
 import threading
-from typing import IO, TYPE_CHECKING, Any, BinaryIO
 
 from ..errors import InvalidArgument, NotFound
 from ..paths import Layout
 from .rootview import run_in_view, wait_view
 from .store import ContainerStore
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import IO, Any, BinaryIO
+
     from ..images import Images
 
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
-from typing import Any
+
+from engine.record import field, record
 
 from ..errors import InvalidArgument
 from ..humanize import rfc3339
@@ -14,10 +14,14 @@ from .names import generate_name, new_id, validate_name
 from .records import ContainerConfig, ContainerState, MountConfig, RestartPolicy
 from .store import ContainerStore, name_conflict
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
 RESTART_NAMES = ("no", "on-failure", "always", "unless-stopped")
 
 
-@dataclass
+@record
 class CreateOptions:
     """What ``run``/``create`` accept (the docker-py ``containers.run`` keywords, flattened)."""
 

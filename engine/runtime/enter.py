@@ -27,7 +27,6 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Sequence
-from typing import NoReturn
 
 from engine.errors import RuntimeFailure
 from engine.runtime import namespaces, syscalls
@@ -47,6 +46,10 @@ from engine.runtime.launch import (
     report_and_exit,
 )
 from engine.runtime.spec import ProcessSpec
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import NoReturn
 
 
 def _enter_main(

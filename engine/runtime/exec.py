@@ -8,8 +8,8 @@ import os
 import signal
 import struct
 import termios
-from dataclasses import dataclass
-from typing import Any
+
+from engine.record import record
 
 from ..errors import Conflict
 from ..paths import Layout
@@ -18,8 +18,12 @@ from .spec import ProcessSpec
 from .specbuild import capabilities, merge_env
 from .store import ContainerStore
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
-@dataclass
+
+@record
 class ExecProcess:
     """A process started by exec; a direct child of the caller, reaped by ``wait``."""
 
@@ -42,7 +46,7 @@ class ExecProcess:
         return self.exit_code
 
 
-@dataclass
+@record
 class ExecPty(ExecProcess):
     """An exec'd process on a new pseudo-terminal: read and write ``master``."""
 

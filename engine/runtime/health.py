@@ -11,10 +11,14 @@ import contextlib
 import os
 import signal
 import time
-from dataclasses import dataclass
-from typing import Any
+
+from engine.record import record
 
 from ..humanize import rfc3339
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 NS = 1_000_000_000
 
@@ -30,7 +34,7 @@ def test_argv(test: list[str] | None) -> list[str] | None:
     return list(test)
 
 
-@dataclass
+@record
 class _Probe:
     pid: int
     out_fd: int

@@ -52,12 +52,15 @@ import signal
 import stat
 import sys
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
-from typing import NoReturn
 
 from engine.errors import CommandNotFound, CommandNotInvokable, DockyardError, InvalidArgument, RuntimeFailure
+from engine.record import field, record
 from engine.runtime import capabilities, namespaces, rootfs, seccomp, syscalls, users
 from engine.runtime.spec import ContainerSpec, ProcessSpec
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import NoReturn
 
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -83,7 +86,7 @@ def set_child_subreaper() -> None:
 # ---------------------------------------------------------------------------------- process plan
 
 
-@dataclass
+@record
 class ProcessPlan:
     """A validated ProcessSpec, ready for the forked child (nothing in it needs computing there)."""
 
@@ -361,7 +364,7 @@ def close_all(fds: Iterable[int]) -> None:
 # ------------------------------------------------------------------------------------ launch
 
 
-@dataclass
+@record
 class _LaunchPlan:
     process: ProcessPlan
     unshare_flags: int

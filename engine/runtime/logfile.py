@@ -10,14 +10,15 @@ import json
 import os
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+
+from engine.record import record
 
 from ..humanize import parse_time, rfc3339
 
 CHUNK = 16 * 1024
 
 
-@dataclass
+@record
 class LogEntry:
     stream: str
     data: bytes

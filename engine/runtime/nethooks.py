@@ -9,11 +9,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from ..errors import NotFound
 from ..paths import Layout
 from .records import ContainerConfig
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def uses_network(mode: str) -> bool:

@@ -6,11 +6,14 @@ atomically by whoever changes it, under the container's lock.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
-from typing import Any
+from engine.record import asdict, field, fields, record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
-@dataclass
+@record
 class MountConfig:
     type: str  # "bind" | "volume" | "tmpfs"
     destination: str
@@ -19,13 +22,13 @@ class MountConfig:
     options: list[str] = field(default_factory=list)
 
 
-@dataclass
+@record
 class RestartPolicy:
     name: str = "no"  # no | on-failure | always | unless-stopped
     max_retries: int = 0
 
 
-@dataclass
+@record
 class ContainerConfig:
     id: str
     name: str
@@ -81,7 +84,7 @@ class ContainerConfig:
         return cls(**d)
 
 
-@dataclass
+@record
 class ContainerState:
     status: str = "created"  # created | running | paused | restarting | exited | dead | removing
     pid: int = 0

@@ -5,12 +5,14 @@ and start the new one, then remove the old one — and put the old one back if a
 from __future__ import annotations
 
 import contextlib
-from typing import TYPE_CHECKING, Any
 
 from .create import CreateOptions
 from .records import ContainerConfig
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from ..container_record import Container
     from ..containers import Containers
 

@@ -28,9 +28,9 @@ import functools
 import os
 import stat
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
 from engine.errors import InvalidArgument, RuntimeFailure
+from engine.record import record
 from engine.runtime import syscalls as sc
 from engine.runtime.spec import ContainerSpec
 
@@ -100,7 +100,7 @@ DEV_SYMLINKS: tuple[tuple[str, str], ...] = (
 REPLACEABLE = ("/dev/shm", "/dev/mqueue")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Device:
     path: str  # relative to /dev
     mode: int  # including S_IFCHR / S_IFBLK
@@ -109,7 +109,7 @@ class Device:
     gid: int = 0
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class MountPlan:
     """One mount, validated. ``bind`` mounts take their source from the host before the pivot."""
 
@@ -125,7 +125,7 @@ class MountPlan:
     source_is_dir: bool = True
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class CgroupLayout:
     """How /sys/fs/cgroup looks on the host: one cgroup2 tree, or a tmpfs with v1 hierarchies."""
 

@@ -23,7 +23,6 @@ import sys
 import termios
 import time
 import traceback
-from typing import Any
 
 from ..errors import CommandNotFound, CommandNotInvokable, DockyardError, RuntimeFailure
 from ..humanize import rfc3339
@@ -33,6 +32,11 @@ from .logfile import LogWriter
 from .procinfo import boot_id, start_time
 from .records import ContainerConfig, ContainerState
 from .store import ContainerStore
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from threading import Thread
+    from typing import Any
 
 _TRACE = os.environ.get("DOCKYARD_TRACE", "")
 _T0 = time.perf_counter()
@@ -73,7 +77,9 @@ class _Client:
 
 
 class Supervisor:
-    def __init__(self, root: str, cid: str, status_fd: int, client_fd: int | None) -> None:
+    def __init__(
+        self, root: str, cid: str, status_fd: int, client_fd: int | None, primer: Thread | None = None
+    ) -> None:
         self.layout = Layout(root)
         self.store = ContainerStore(self.layout)
         self.cid = cid
@@ -90,6 +96,7 @@ class Supervisor:
         self.cgroup: Any = None
         self.log: LogWriter | None = None
         self.health: Any = None
+        self.primer = primer  # warms the cgroup migration lock (cgroups.warm_up_migration) while we set up
 
     # -- state -------------------------------------------------------------------------
     def update_state(self, **changes: Any) -> ContainerState:
@@ -157,6 +164,9 @@ class Supervisor:
                 if uses_network(self.cfg.network_mode)
                 else None
             )
+            if self.primer is not None:  # done by now, or this waits no longer than the join would
+                self.primer.join()
+                self.primer = None
             self.pid = launch(
                 spec, stdin=stdin, stdout=stdout, stderr=stderr, ctty=self.cfg.tty, before_exec=hook
             )
@@ -508,10 +518,16 @@ def _become_supervisor(root: str, cid: str, status_fd: int, client_fd: int | Non
             signal.signal(sig, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         trace("forked")
+        import threading
+
+        from .cgroups import warm_up_migration
+
+        primer = threading.Thread(target=warm_up_migration, daemon=True)
+        primer.start()
         from .launch import set_child_subreaper
 
         set_child_subreaper()
-        Supervisor(root, cid, status_fd, client_fd).run()
+        Supervisor(root, cid, status_fd, client_fd, primer).run()
     except BaseException:
         code = 1
         with contextlib.suppress(Exception):

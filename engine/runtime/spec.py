@@ -6,10 +6,13 @@ launcher (engine/runtime/launch) turns a ContainerSpec into a running PID 1 insi
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from engine.record import asdict, field, record
 
 from .capnames import DEFAULT_CAPABILITIES  # noqa: E402
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 DEFAULT_MASKED_PATHS: tuple[str, ...] = (
     "/proc/acpi",
@@ -35,7 +38,7 @@ DEFAULT_READONLY_PATHS: tuple[str, ...] = (
 )
 
 
-@dataclass
+@record
 class Mount:
     """A mount inside the container: ``type`` is "bind", "tmpfs" (or any fs type); ``source`` a host path."""
 
@@ -45,7 +48,7 @@ class Mount:
     options: list[str] = field(default_factory=list)  # e.g. ["ro"], ["size=64m", "mode=1777"]
 
 
-@dataclass
+@record
 class ProcessSpec:
     """The process to exec inside the container (also used for ``exec`` into a running one)."""
 
@@ -65,7 +68,7 @@ class ProcessSpec:
     user: str | None = None
 
 
-@dataclass
+@record
 class ContainerSpec:
     """Everything needed to start the container's PID 1."""
 

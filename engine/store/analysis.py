@@ -32,11 +32,11 @@ import stat
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Literal
 
 from engine.errors import NotFound
+from engine.record import field, record
 from engine.store import whiteouts as wh
 
 EntryKind = Literal["file", "dir", "symlink", "char", "block", "fifo", "socket"]
@@ -65,7 +65,7 @@ def kind_of(mode: int) -> EntryKind:
     return "socket"
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True)
 class FileEntry:
     """One node of a file tree, ready for a tree widget.
 
@@ -158,7 +158,7 @@ class _Info:
         return stat.S_ISDIR(self.mode)
 
 
-@dataclass
+@record
 class LayerScan:
     """One layer directory, walked once: its entries by relative path, parents before children."""
 
@@ -278,7 +278,7 @@ def _own_size(node: _Node) -> int:
     return node.info.size if node.info is not None else 0
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class PathUsage:
     """A path stored by two or more layers: how many copies, their total size and the smallest one."""
 
@@ -288,7 +288,7 @@ class PathUsage:
     smallest_size: int
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class LayerSummary:
     """One layer: its directory, its size, and what it does to the layers below (non-directories, plus
     directories it adds)."""
@@ -488,7 +488,7 @@ def _tree(root: _Node, only_changes: bool) -> FileTree:
     return FileTree(entries, children)
 
 
-@dataclass
+@record
 class ImageAnalysis:
     """dive's view of an image: per-layer summaries, efficiency, wasted space and file trees."""
 

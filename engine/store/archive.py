@@ -17,14 +17,16 @@ import shutil
 import tarfile
 import time
 from collections.abc import Callable, Iterator
-from typing import IO, TYPE_CHECKING, Any, BinaryIO
 
 from ..errors import ImageNotFound, InvalidArgument, StoreError
 from . import oci, reference
 from .layers import chain_id
 from .streams import HashingReader, decompressed
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import IO, Any, BinaryIO
+
     from ..images import Images, NewLayer
 
 ProgressFn = Callable[[str, int, int], None]

@@ -13,11 +13,11 @@ import shutil
 import subprocess
 import tarfile
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from ..errors import InvalidArgument, RuntimeFailure
 from . import tmp as tmpfiles
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from ..images import Images
 

@@ -18,9 +18,9 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Literal
 
+from engine.record import record
 from engine.store import whiteouts as wh
 
 ChangeKind = Literal["A", "C", "D"]
@@ -28,7 +28,7 @@ ChangeKind = Literal["A", "C", "D"]
 _DOCKER_KIND = {"C": 0, "A": 1, "D": 2}
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Change:
     """One line of ``docker diff``: ``kind`` A/C/D and the path inside the container (``/etc/passwd``)."""
 

@@ -12,15 +12,19 @@ import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
-from typing import Any
+
+from engine.record import asdict, field, record
 
 from ..errors import ImageNotFound, InvalidArgument
 from ..fsutil import atomic_write_json, locked, read_json
 from . import reference
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
-@dataclass
+
+@record
 class ImageEntry:
     id: str  # sha256:<config digest hex>
     manifest: str  # manifest blob digest

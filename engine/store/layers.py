@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass
-from typing import BinaryIO
+
+from engine.record import asdict, record
 
 from ..errors import StoreError
 from ..fsutil import atomic_write_json, read_json
 from . import tmp as tmpfiles
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import BinaryIO
 
 
 def chain_id(parent_chain: str | None, diff_id: str) -> str:
@@ -24,7 +28,7 @@ def chain_id(parent_chain: str | None, diff_id: str) -> str:
     return "sha256:" + hashlib.sha256(f"{parent_chain} {diff_id}".encode()).hexdigest()
 
 
-@dataclass
+@record
 class LayerRecord:
     chain_id: str
     diff_id: str

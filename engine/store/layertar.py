@@ -40,10 +40,10 @@ import threading
 import urllib.parse
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, BinaryIO, Protocol, cast
 
 from engine.errors import InvalidArgument, NotFound, RuntimeFailure, UnsafeArchive
+from engine.record import record
 from engine.store import whiteouts as wh
 
 BLOCK = 512
@@ -73,7 +73,7 @@ class Readable(Protocol):
     def read(self, size: int = -1, /) -> bytes: ...
 
 
-@dataclass
+@record
 class ExtractResult:
     """What one extraction did."""
 
@@ -313,7 +313,7 @@ def _padding(size: int) -> int:
     return -size % BLOCK
 
 
-@dataclass
+@record
 class _Entry:
     name: str
     type: bytes

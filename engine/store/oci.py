@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 import os
 from datetime import UTC, datetime
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 OCI_LAYOUT = {"imageLayoutVersion": "1.0.0"}
 MT_OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"

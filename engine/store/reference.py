@@ -8,7 +8,8 @@ dockyard keeps short names short (``busybox:latest``, not ``docker.io/library/bu
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+
+from engine.record import record
 
 from ..errors import InvalidArgument
 
@@ -24,7 +25,7 @@ _HEX_RE = re.compile(r"^[0-9a-f]{1,64}$")
 DEFAULT_TAG = "latest"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Reference:
     name: str  # repository, e.g. "busybox" or "localhost:5000/team/app"
     tag: str | None = None

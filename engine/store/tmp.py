@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 
 
 def _name(tmpdir: str, kind: str) -> str:
@@ -34,6 +33,8 @@ def remove_tree(path: str) -> None:
             func(p)
 
     if os.path.isdir(path) and not os.path.islink(path):
+        import shutil  # not at the top: most commands remove nothing
+
         shutil.rmtree(path, onerror=onerror)
     else:
         os.unlink(path)

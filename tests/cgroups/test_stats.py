@@ -28,8 +28,8 @@ from engine.stats import (
     host_memory,
     net_io,
     parse_net_dev,
-    record,
     sample,
+    stats_row,
     stream,
     system_cpu_ns,
 )
@@ -116,12 +116,12 @@ def test_record_uses_host_memory_when_unlimited_and_working_set() -> None:
     prev = Sample(0.0, 10_000_000_000, 2, host, {"a": ContainerSample("a", "web", 1, before, 0, 0)})
     entry = ContainerSample("a", "web", 1, cg, 1200, 648)
     cur = Sample(1.0, 14_000_000_000, 2, host, {"a": entry})
-    rec = record(cur, entry, prev)
+    rec = stats_row(cur, entry, prev)
     assert rec.cpu_percent == pytest.approx(50.0)
     assert rec.memory_usage == 8 * MiB and rec.memory_limit == host
     assert rec.memory_percent == pytest.approx(8 * MiB / host * 100)
-    assert record(cur, entry, None).cpu_percent == 0.0
-    limited = record(
+    assert stats_row(cur, entry, None).cpu_percent == 0.0
+    limited = stats_row(
         cur, ContainerSample("a", "web", 1, CgroupStats(memory_usage=MiB, memory_limit=4 * MiB), 0, 0), prev
     )
     assert limited.memory_limit == 4 * MiB and limited.memory_percent == pytest.approx(25.0)

@@ -21,12 +21,12 @@ import shutil
 import tempfile
 import threading
 from collections.abc import Collection, Iterator, Mapping
-from typing import TYPE_CHECKING
 
 from engine.build.parser import Instruction, heredoc_marker
 from engine.build.state import ImageState, LayerRef
 from engine.errors import BuildError, DockyardError
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from engine.engine import Engine
 

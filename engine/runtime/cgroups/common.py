@@ -11,9 +11,9 @@ import errno
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from engine.errors import InvalidArgument, RuntimeFailure
+from engine.record import record
 
 #: Docker's smallest memory limit (linuxMinMemory): 6 MiB.
 MIN_MEMORY = 6 * 1024 * 1024
@@ -34,7 +34,7 @@ def online_cpus() -> int:
         return os.cpu_count() or 1
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Limits:
     """A container's resource limits, with Docker's meaning for each field.
 
@@ -130,7 +130,7 @@ class Limits:
         return self.pids if self.pids > 0 else -1
 
 
-@dataclass
+@record
 class CgroupStats:
     """One reading of a container cgroup's counters (zeros where a controller is missing).
 

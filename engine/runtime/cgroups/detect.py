@@ -15,9 +15,9 @@ import functools
 import os
 import posixpath
 import re
-from dataclasses import dataclass, field
 
 from engine.errors import RuntimeFailure
+from engine.record import field, record
 
 #: v1 controllers dockyard puts every container into (devices is left to the mount and device setup).
 V1_CONTROLLERS: tuple[str, ...] = ("cpu", "cpuacct", "cpuset", "memory", "blkio", "pids", "freezer")
@@ -33,7 +33,7 @@ _KNOWN_V1 = frozenset(V1_CONTROLLERS) | {
 }
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Hierarchy:
     """One mounted cgroup hierarchy.
 
@@ -61,7 +61,7 @@ class Hierarchy:
         return self.dir_for(self.own)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class CgroupSystem:
     """The cgroup layout of the machine as seen by the calling process.
 
