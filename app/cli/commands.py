@@ -13,15 +13,20 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-MODULES = [
-    "app.cli.cmd_images",
-    "app.cli.cmd_system",
-    "app.cli.cmd_containers",
-    "app.cli.cmd_volumes",
-    "app.cli.cmd_build",
-    "app.cli.cmd_network",
-    "app.cli.cmd_registry",
-]
+#: The module that registers each top-level command: running a command imports that module alone.
+COMMANDS: dict[str, tuple[str, ...]] = {
+    "app.cli.cmd_containers": (
+        "container", "create", "run", "start", "stop", "restart", "kill", "pause", "unpause", "rename", "rm",
+        "wait", "ps", "commit", "export", "cp", "inspect", "logs", "attach", "exec", "top", "diff", "stats",
+        "port",
+    ),
+    "app.cli.cmd_images": ("image", "images", "tag", "rmi", "history", "import", "save", "load"),
+    "app.cli.cmd_system": ("system", "version", "info"),
+    "app.cli.cmd_volumes": ("volume",),
+    "app.cli.cmd_build": ("build", "builder"),
+    "app.cli.cmd_network": ("network",),
+    "app.cli.cmd_registry": ("pull", "push", "login", "logout"),
+}  # fmt: skip
 
 
 class _Null:
@@ -48,15 +53,11 @@ class _Only:
 
 
 def register_all(sub: argparse._SubParsersAction, only: str | None = None) -> None:  # type: ignore[type-arg]
+    """Register the commands: only ``only``'s parser when it is a known command, else every parser."""
     target = _Only(sub, only)
-    for name in MODULES:
-        try:
-            mod = importlib.import_module(name)
-        except ModuleNotFoundError as e:
-            if e.name != name:
-                raise
-            continue
-        mod.register(target)
+    owners = [m for m, names in COMMANDS.items() if only in names] or list(COMMANDS)
+    for name in owners:
+        importlib.import_module(name).register(target)
 
 
 def engine():  # type: ignore[no-untyped-def]

@@ -77,9 +77,7 @@ class _Client:
 
 
 class Supervisor:
-    def __init__(
-        self, root: str, cid: str, status_fd: int, client_fd: int | None, primer: Thread | None = None
-    ) -> None:
+    def __init__(self, root: str, cid: str, status_fd: int, client_fd: int | None) -> None:
         self.layout = Layout(root)
         self.store = ContainerStore(self.layout)
         self.cid = cid
@@ -96,7 +94,8 @@ class Supervisor:
         self.cgroup: Any = None
         self.log: LogWriter | None = None
         self.health: Any = None
-        self.primer = primer  # warms the cgroup migration lock (cgroups.warm_up_migration) while we set up
+        self.cgroup_setup: Thread | None = None
+        self.cgroup_error: BaseException | None = None
 
     # -- state -------------------------------------------------------------------------
     def update_state(self, **changes: Any) -> ContainerState:
@@ -128,53 +127,101 @@ class Supervisor:
         return devnull, out_w, err_w
 
     # -- launching -------------------------------------------------------------------------
-    def launch(self) -> None:
-        from .cgroups import ContainerCgroup, Limits, parent_for_root
-        from .launch import launch
-        from .prepare import prepare_spec
+    def _make_cgroup(self) -> None:
+        """Warm the kernel's cgroup migration lock, then create the container's cgroup with its limits."""
+        from .cgroups import ContainerCgroup, Limits, parent_for_root, warm_up_migration
 
-        trace("imports done")
-        spec = prepare_spec(self.layout, self.cfg)
-        trace("spec prepared")
-        limits = Limits(
-            memory=self.cfg.memory,
-            memory_swap=self.cfg.memory_swap,
-            cpus=self.cfg.cpus,
-            cpu_shares=self.cfg.cpu_shares,
-            pids=self.cfg.pids_limit,
-        )
-        parent = parent_for_root(self.layout.root)
-        with contextlib.suppress(DockyardError):
-            ContainerCgroup.open(self.cid, parent, must_exist=False).destroy()
-        for attempt in range(3):  # the root's parent may be removed under us by a last ``rm``: retry
-            try:
-                self.cgroup = ContainerCgroup.create(self.cid, limits, parent)
-                break
-            except (FileNotFoundError, RuntimeFailure):
-                if attempt == 2:
-                    raise
-        trace("cgroup created")
-        spec.cgroup_procs = self.cgroup.procs_files()
-        stdin, stdout, stderr = self._stdio()
         try:
-            from .nethooks import setup, uses_network
-
-            hook = (
-                (lambda pid: setup(self.layout, self.cfg, pid))
-                if uses_network(self.cfg.network_mode)
-                else None
+            trace("T begin")
+            warm_up_migration()
+            trace("T warmed")
+            limits = Limits(
+                memory=self.cfg.memory,
+                memory_swap=self.cfg.memory_swap,
+                cpus=self.cfg.cpus,
+                cpu_shares=self.cfg.cpu_shares,
+                pids=self.cfg.pids_limit,
             )
-            if self.primer is not None:  # done by now, or this waits no longer than the join would
-                self.primer.join()
-                self.primer = None
+            parent = parent_for_root(self.layout.root)
+            with contextlib.suppress(DockyardError):
+                ContainerCgroup.open(self.cid, parent, must_exist=False).destroy()
+            for attempt in range(3):  # the root's parent may be removed under us by a last ``rm``: retry
+                try:
+                    self.cgroup = ContainerCgroup.create(self.cid, limits, parent)
+                    break
+                except (FileNotFoundError, RuntimeFailure):
+                    if attempt == 2:
+                        raise
+            trace("T created")
+        except BaseException as e:  # noqa: B036 - handed to the main thread, which raises it
+            self.cgroup_error = e
+
+    def begin_cgroup(self) -> None:
+        """Make the cgroup in a thread while the main thread imports the launcher and prepares the spec.
+
+        Creating it (a directory per hierarchy) and the first migration-lock wait take 5-20 ms here; in
+        parallel with the rest of the set-up they cost the container's start little.
+        """
+        import threading
+
+        from . import cgroups  # noqa: F401 - imported here, not by the thread, which would wait for the GIL
+
+        sys.setswitchinterval(0.0005)
+        self.cgroup_error = None
+        self.cgroup_setup = threading.Thread(target=self._make_cgroup, daemon=True)
+        self.cgroup_setup.start()
+
+    def _await_cgroup(self) -> None:
+        """Wait for the thread; raise what it hit."""
+        if self.cgroup_setup is not None:
+            self.cgroup_setup.join()
+            self.cgroup_setup = None
+            sys.setswitchinterval(0.005)
+        if self.cgroup_error is not None:
+            raise self.cgroup_error
+
+    def launch(self) -> None:
+        """Start PID 1. The cgroup is made in a thread meanwhile (``begin_cgroup``); the new process sets up
+        its root filesystem while that finishes, and is put in the cgroup before it may exec."""
+        if self.cgroup_setup is None:  # restarts (the first start begins it as the supervisor starts)
+            self.begin_cgroup()
+        stdio: tuple[int, int, int] | None = None
+        try:
+            from .launch import launch
+            from .nethooks import setup, uses_network
+            from .prepare import prepare_spec
+
+            trace("imports done")
+            spec = prepare_spec(self.layout, self.cfg)
+            trace("spec prepared")
+            networked = uses_network(self.cfg.network_mode)
+
+            def before_exec(pid: int) -> None:
+                self._await_cgroup()
+                trace("cgroup created")
+                assert self.cgroup is not None
+                self.cgroup.add(pid)
+                if networked:
+                    setup(self.layout, self.cfg, pid)
+
+            stdio = self._stdio()
             self.pid = launch(
-                spec, stdin=stdin, stdout=stdout, stderr=stderr, ctty=self.cfg.tty, before_exec=hook
+                spec,
+                stdin=stdio[0],
+                stdout=stdio[1],
+                stderr=stdio[2],
+                ctty=self.cfg.tty,
+                before_exec=before_exec,
             )
         except BaseException:
-            self.cgroup.destroy()
+            with contextlib.suppress(BaseException):
+                self._await_cgroup()  # joined before the caller tears down; the first error is the one to tell
+            if self.cgroup is not None:
+                self.cgroup.destroy()
+                self.cgroup = None
             raise
         finally:
-            for fd in {stdin, stdout, stderr}:
+            for fd in set(stdio or ()):
                 os.close(fd)
         trace("launched")
         for fd in self.outputs:
@@ -518,16 +565,12 @@ def _become_supervisor(root: str, cid: str, status_fd: int, client_fd: int | Non
             signal.signal(sig, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         trace("forked")
-        import threading
-
-        from .cgroups import warm_up_migration
-
-        primer = threading.Thread(target=warm_up_migration, daemon=True)
-        primer.start()
+        sup = Supervisor(root, cid, status_fd, client_fd)
+        sup.begin_cgroup()
         from .launch import set_child_subreaper
 
         set_child_subreaper()
-        Supervisor(root, cid, status_fd, client_fd, primer).run()
+        sup.run()
     except BaseException:
         code = 1
         with contextlib.suppress(Exception):

@@ -67,14 +67,14 @@ def parent_for_root(root: str) -> str:
     """The cgroup parent for an engine root: ``dockyard`` for the default root, ``dockyard-<hash>`` else.
 
     Engines with different roots must not share a parent, or one's recovery pass would remove the other's
-    containers.
+    containers. (CRC-32 names them well enough; hashlib would load OpenSSL on every stop and rm.)
     """
-    import hashlib  # only here: the launcher path never needs it
+    import zlib
 
     root = os.path.abspath(root)
     if root == DEFAULT_ROOT:
         return DEFAULT_PARENT
-    return DEFAULT_PARENT + "-" + hashlib.sha256(root.encode()).hexdigest()[:12]
+    return f"{DEFAULT_PARENT}-{zlib.crc32(root.encode()):08x}"
 
 
 def _check_id(container_id: str) -> None:

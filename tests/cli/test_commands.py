@@ -1,0 +1,67 @@
+"""The command table: running a command imports only the module that registers it, so the table must
+name every command each module registers, and nothing else."""
+
+from __future__ import annotations
+
+import importlib
+import subprocess
+import sys
+
+from app.cli.commands import COMMANDS
+
+
+class _Recorder:
+    def __init__(self) -> None:
+        self.names: list[str] = []
+
+    def add_parser(self, name: str, **kw: object) -> _Anything:
+        self.names += [name, *kw.get("aliases", ())]  # type: ignore[misc]
+        return _Anything()
+
+
+class _Anything:
+    def __getattr__(self, _name: str) -> _Anything:
+        return self
+
+    def __call__(self, *_a: object, **_k: object) -> _Anything:
+        return self
+
+
+def test_the_table_names_what_each_module_registers() -> None:
+    for module, names in COMMANDS.items():
+        rec = _Recorder()
+        importlib.import_module(module).register(rec)
+        assert sorted(rec.names) == sorted(names), module
+
+
+def test_no_command_is_claimed_twice() -> None:
+    every = [n for names in COMMANDS.values() for n in names]
+    assert len(every) == len(set(every))
+
+
+def test_container_commands_load_no_heavy_modules() -> None:
+    """``create``/``start``/``stop``/``rm``/``ps`` parse their arguments without dataclasses, typing, the
+    other command modules, or the TUI (each costs milliseconds on every call)."""
+    code = (
+        "import sys; from app.cli.main import build_parser; "
+        "[build_parser(a[0]).parse_args(a) for a in (['ps'], ['create', 'i'], ['start', 'c'], ['rm', 'c'])]; "
+        "import engine.containers, engine.runtime.create, engine.runtime.start, engine.runtime.stop, "
+        "engine.runtime.remove; "
+        "print(' '.join(sorted(sys.modules)))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    loaded = set(out.split())
+    heavy = {
+        "dataclasses",
+        "typing",
+        "inspect",
+        "shutil",
+        "tempfile",
+        "hashlib",
+        "textual",
+        "rich",
+        "pyroute2",
+    }
+    assert not loaded & heavy, sorted(loaded & heavy)
+    assert "app.cli.cmd_containers" in loaded
+    assert not {m for m in COMMANDS if m != "app.cli.cmd_containers"} & loaded
