@@ -115,7 +115,18 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def entry() -> None:
-    sys.exit(main())
+    code = main()
+    threading = sys.modules.get("threading")
+    if threading is not None and threading.active_count() > 1:
+        sys.exit(code)  # a thread is still at work: let the interpreter wait for it
+    # Everything is written and closed by now: skip the interpreter's teardown of its modules and objects,
+    # which costs 2-6 ms on every call (as much as stopping a container).
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BrokenPipeError:
+        pass
+    os._exit(code)
 
 
 if __name__ == "__main__":
