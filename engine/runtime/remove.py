@@ -5,10 +5,19 @@ from __future__ import annotations
 import contextlib
 
 from ..paths import Layout
+from ..store.tmp import remove_tree
 from .store import ContainerStore
 
 
 def remove_stopped(layout: Layout, cid: str) -> None:
+    dead = retire(layout, cid)
+    if dead is not None:
+        remove_tree(dead)
+
+
+def retire(layout: Layout, cid: str) -> str | None:
+    """Remove the container but for deleting its files: its directory is moved into the engine's tmp and
+    that path returned (``run --rm``'s supervisor reports the exit first, then deletes it)."""
     store = ContainerStore(layout)
     try:
         cfg = store.config(cid)
@@ -25,7 +34,8 @@ def remove_stopped(layout: Layout, cid: str) -> None:
             teardown(layout, cfg)
         with store.names_lock():
             store.release_name(cfg.name, cid)
-    store.delete_dir(cid)
+    dead = store.retire_dir(cid)
     from ..events import emit
 
     emit(layout, "container", "destroy", cid)
+    return dead

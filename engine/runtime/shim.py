@@ -525,20 +525,26 @@ class Supervisor:
             self.log = None
         with contextlib.suppress(OSError):
             os.unlink(os.path.join(self.cdir, ap.SOCKET_NAME))
+        from ..events import emit
+
+        with contextlib.suppress(Exception):
+            emit(self.layout, "container", "die", self.cid, {"exitCode": code})
+        dead = None
         if self.cfg.auto_remove:
-            from .remove import remove_stopped
+            from .remove import retire
 
             with contextlib.suppress(Exception):
-                remove_stopped(self.layout, self.cid)
+                dead = retire(self.layout, self.cid)
         trace("removed" if self.cfg.auto_remove else "final state")
         self._broadcast(ap.EXIT, str(code).encode())
         for c in list(self.clients):
             self._drop_client(c)
         self.listener.close()
-        from ..events import emit
+        if dead is not None:  # out of every listing already: its files go after the caller has the exit code
+            from ..store.tmp import remove_tree
 
-        with contextlib.suppress(Exception):
-            emit(self.layout, "container", "die", self.cid, {"exitCode": code})
+            with contextlib.suppress(OSError):
+                remove_tree(dead)
 
 
 def _detach_stdio() -> None:

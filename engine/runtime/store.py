@@ -115,10 +115,17 @@ class ContainerStore:
         for d in ("upper", "work", "rootfs"):
             os.mkdir(self.path(cid, d), 0o755)
 
-    def delete_dir(self, cid: str) -> None:
+    def retire_dir(self, cid: str) -> str | None:
+        """Move the container's directory into the engine's tmp, out of every listing at once; return where
+        it went, for the caller to delete (the next start sweeps it if the caller dies first)."""
         src = self.path(cid)
         if not os.path.exists(src):
-            return
+            return None
         dead = os.path.join(self.layout.tmp, f"{os.getpid()}-deadc-{cid[:12]}-{os.urandom(3).hex()}")
         os.rename(src, dead)
-        tmpfiles.remove_tree(dead)
+        return dead
+
+    def delete_dir(self, cid: str) -> None:
+        dead = self.retire_dir(cid)
+        if dead is not None:
+            tmpfiles.remove_tree(dead)
