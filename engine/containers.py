@@ -23,13 +23,13 @@ if TYPE_CHECKING:
     from typing import Any
 
     from .container_record import Container
+    from .engine import Engine
     from .records import PruneReport
+    from .runtime.attach import AttachSession
     from .runtime.create import CreateOptions
     from .runtime.logfile import LogEntry
+    from .runtime.spawn import PendingSupervisor
 
-if TYPE_CHECKING:
-    from .engine import Engine
-    from .runtime.attach import AttachSession
 
 __all__ = ["Containers", "CreateOptions"]
 
@@ -158,19 +158,52 @@ class Containers:
         return self._record(cid)
 
     def start(self, ref: str, attach_fd: int | None = None) -> bool:
+        """Start the container; False if it was running. ``attach_fd``: a socket to attach before it runs."""
         from .runtime import start as _start
 
-        return _start.start(self.layout, self.resolve(ref), attach_fd)
+        supervisor = self.supervisor(attach_fd)  # it loads and warms up while the container is looked up
+        try:
+            cid = self.resolve(ref)
+        except BaseException:
+            supervisor.cancel()
+            raise
+        return _start.start(self.layout, cid, attach_fd, supervisor)
 
-    def run(self, image: str, opts: CreateOptions | None = None, detach: bool = True, **kw: Any) -> Container:
-        """Create and start. With ``detach=False`` wait for the end (docker-py returns the logs then)."""
+    def supervisor(self, attach_fd: int | None = None) -> PendingSupervisor:
+        """A container supervisor forked ahead of ``run`` or ``start`` (see runtime/spawn.py): it imports the
+        launcher and takes the kernel's first cgroup-lock wait (10-20 ms here) while the caller prepares.
+        Pass it to ``run``; ``cancel()`` it if there is nothing to run."""
+        from .runtime.spawn import PendingSupervisor
+
+        return PendingSupervisor(self.layout.root, attach_fd)
+
+    def run(
+        self,
+        image: str,
+        opts: CreateOptions | None = None,
+        detach: bool = True,
+        attach_fd: int | None = None,
+        supervisor: PendingSupervisor | None = None,
+        **kw: Any,
+    ) -> Container:
+        """Create and start; ``attach_fd`` as for ``start``. With ``detach=False`` wait for the end.
+
+        The supervisor (``supervisor``, else one forked now) gets ready while the container is written.
+        """
+        from .runtime import start as _start
         from .runtime.create import CreateOptions
 
-        c = self.create(image, opts, **kw)
+        opts = opts or CreateOptions(**kw)
+        supervisor = supervisor or self.supervisor(attach_fd)
         try:
-            self.start(c.id)
+            c = self.create(image, opts)
+        except BaseException:
+            supervisor.cancel()
+            raise
+        try:
+            _start.start(self.layout, c.id, attach_fd, supervisor)
         except Exception:
-            if (opts or CreateOptions(**kw)).auto_remove:
+            if opts.auto_remove:
                 with contextlib.suppress(Exception):
                     self.remove(c.id, force=True)
             raise

@@ -277,36 +277,33 @@ def cmd_run(a: argparse.Namespace) -> int:
     from .terminal import relay_session
 
     eng = engine()
-    opts = build_options(a)
     if a.replicas:
+        opts = build_options(a)
         if a.replicas < 0:
             from engine import InvalidArgument
 
             raise InvalidArgument(f"invalid replicas value {a.replicas}: it must be at least 1")
         return _run_replicas(eng, a, opts)
-    _image_or_error(eng, a.image)
-    c = eng.containers.create(a.image, opts)
-    if a.detach:
-        try:
-            eng.containers.start(c.id)
-        except Exception:
-            if opts.auto_remove:
-                import contextlib
-
-                with contextlib.suppress(Exception):
-                    eng.containers.remove(c.id, force=True)
-            raise
-        print(c.id)
-        return 0
-    session, fd = AttachSession.pair()
+    session, fd = (None, None) if a.detach else AttachSession.pair()
+    supervisor = eng.containers.supervisor(fd)  # gets ready while the options are read and checked
     try:
         try:
-            eng.containers.start(c.id, attach_fd=fd)
+            opts = build_options(a)
+            _image_or_error(eng, a.image)
+            c = eng.containers.run(a.image, opts, attach_fd=fd, supervisor=supervisor)
+        except BaseException:
+            supervisor.cancel()
+            raise
         finally:
-            os.close(fd)
+            if fd is not None:
+                os.close(fd)
+        if a.detach:
+            print(c.id)
+            return 0
         code = relay_session(session, a.interactive, a.tty)
     finally:
-        session.close()
+        if session is not None:
+            session.close()
     if code is None:
         if not a.tty:
             try:

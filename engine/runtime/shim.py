@@ -5,8 +5,9 @@ serves the attach socket, records the exit status (128+signal), OOM kills and ti
 policy, and tears down the cgroup when the container ends. It is detached from its caller (double fork,
 own session), so containers outlive the CLI or the app that started them.
 
-It is normally forked from the calling process (no new interpreter: milliseconds); a caller with several
-threads (the TUI) starts it as ``python -m engine.runtime.shim ROOT ID STATUS_FD [CLIENT_FD]`` instead.
+spawn.py starts it: forked from the calling process (no new interpreter: milliseconds), possibly before the
+container is written (``run``); a caller with several threads (the TUI) starts it as
+``python -m engine.runtime.shim ROOT ID STATUS_FD [CLIENT_FD]`` instead.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import termios
 import time
 import traceback
 
-from ..errors import CommandNotFound, CommandNotInvokable, DockyardError, RuntimeFailure
+from ..errors import DockyardError, RuntimeFailure
 from ..humanize import rfc3339
 from ..paths import Layout
 from . import attachproto as ap
@@ -47,9 +48,6 @@ def trace(what: str) -> None:
     if _TRACE:
         with open(_TRACE, "a") as f:
             f.write(f"{os.getpid()} {(time.perf_counter() - _T0) * 1e3:8.2f} ms {what}\n")
-
-
-_ERROR_KINDS = {"CommandNotFound": CommandNotFound, "CommandNotInvokable": CommandNotInvokable}
 
 
 def _report(fd: int, msg: dict[str, Any]) -> None:
@@ -127,14 +125,15 @@ class Supervisor:
         return devnull, out_w, err_w
 
     # -- launching -------------------------------------------------------------------------
-    def _make_cgroup(self) -> None:
-        """Warm the kernel's cgroup migration lock, then create the container's cgroup with its limits."""
+    def _make_cgroup(self, after: Thread | None) -> None:
+        """Warm the kernel's cgroup migration lock (once ``after``, an earlier warming, is done: within
+        ~10 ms of one this costs nothing), then create the container's cgroup with its limits."""
         from .cgroups import ContainerCgroup, Limits, parent_for_root, warm_up_migration
 
         try:
-            trace("T begin")
+            if after is not None:
+                after.join()
             warm_up_migration()
-            trace("T warmed")
             limits = Limits(
                 memory=self.cfg.memory,
                 memory_swap=self.cfg.memory_swap,
@@ -152,15 +151,14 @@ class Supervisor:
                 except (FileNotFoundError, RuntimeFailure):
                     if attempt == 2:
                         raise
-            trace("T created")
         except BaseException as e:  # noqa: B036 - handed to the main thread, which raises it
             self.cgroup_error = e
 
-    def begin_cgroup(self) -> None:
-        """Make the cgroup in a thread while the main thread imports the launcher and prepares the spec.
+    def begin_cgroup(self, after: Thread | None = None) -> None:
+        """Make the cgroup in a thread while the main thread prepares the spec and PID 1 its root.
 
-        Creating it (a directory per hierarchy) and the first migration-lock wait take 5-20 ms here; in
-        parallel with the rest of the set-up they cost the container's start little.
+        The first migration-lock wait (an RCU grace period: 5-15 ms here) and a directory per hierarchy
+        would otherwise come one after the other in the container's start.
         """
         import threading
 
@@ -168,7 +166,7 @@ class Supervisor:
 
         sys.setswitchinterval(0.0005)
         self.cgroup_error = None
-        self.cgroup_setup = threading.Thread(target=self._make_cgroup, daemon=True)
+        self.cgroup_setup = threading.Thread(target=self._make_cgroup, args=(after,), daemon=True)
         self.cgroup_setup.start()
 
     def _await_cgroup(self) -> None:
@@ -555,11 +553,31 @@ def _detach_stdio() -> None:
         os.close(devnull)
 
 
-def _become_supervisor(root: str, cid: str, status_fd: int, client_fd: int | None) -> None:
-    """Run in the detached grandchild; never returns."""
+def _preload() -> None:
+    """Import what starting a container needs, while the caller is still writing the container."""
+    from . import cgroups, launch, nethooks, prepare  # noqa: F401
+
+
+def _read_container_id(go_fd: int) -> str:
+    """The container to start, as the caller sends it ('' if the caller gave up)."""
+    data = b""
+    while not data.endswith(b"\n"):
+        chunk = os.read(go_fd, 128)
+        if not chunk:
+            return ""
+        data += chunk
+    os.close(go_fd)
+    return data.decode().strip()
+
+
+def become_supervisor(
+    root: str, status_fd: int, client_fd: int | None, go_fd: int | None = None, cid: str | None = None
+) -> None:
+    """Run in the detached process; never returns. The container is ``cid``, or the one named on
+    ``go_fd``: until it comes, the cgroup migration lock is warmed and the launcher imported."""
     code = 0
     try:
-        keep = {status_fd} | ({client_fd} if client_fd is not None else set())
+        keep = {status_fd} | {fd for fd in (client_fd, go_fd) if fd is not None}
         _detach_stdio()
         os.closerange(3, min(keep))
         for fd in range(min(keep) + 1, max(keep)):
@@ -571,8 +589,21 @@ def _become_supervisor(root: str, cid: str, status_fd: int, client_fd: int | Non
             signal.signal(sig, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         trace("forked")
+        import threading
+
+        sys.setswitchinterval(0.0005)  # the warming thread gets its turn while this one imports
+        warm = threading.Thread(target=_warm_up, daemon=True)
+        warm.start()
+        _preload()
+        trace("preloaded")
+        if cid is None and go_fd is not None:
+            cid = _read_container_id(go_fd)
+            if not cid:
+                return
+        assert cid is not None
+        trace("container named")
         sup = Supervisor(root, cid, status_fd, client_fd)
-        sup.begin_cgroup()
+        sup.begin_cgroup(after=warm)
         from .launch import set_child_subreaper
 
         set_child_subreaper()
@@ -580,8 +611,9 @@ def _become_supervisor(root: str, cid: str, status_fd: int, client_fd: int | Non
     except BaseException:
         code = 1
         with contextlib.suppress(Exception):
-            with open(os.path.join(Layout(root).containers, cid, "shim-error.log"), "a") as f:
-                f.write(traceback.format_exc())
+            if cid:
+                with open(os.path.join(Layout(root).containers, cid, "shim-error.log"), "a") as f:
+                    f.write(traceback.format_exc())
             _report(
                 status_fd,
                 {"ok": False, "kind": "RuntimeFailure", "error": "supervisor failed: see shim-error.log"},
@@ -590,88 +622,14 @@ def _become_supervisor(root: str, cid: str, status_fd: int, client_fd: int | Non
         os._exit(code)
 
 
-def spawn(root: str, cid: str, client_fd: int | None = None, timeout: float = 60.0) -> int:
-    """Start the supervisor of container ``cid``; return the container's PID once its command runs.
+def _warm_up() -> None:
+    from .cgroups import warm_up_migration
 
-    Raises the error the launch hit (CommandNotFound, CommandNotInvokable, RuntimeFailure...).
-    """
-    import threading
-
-    trace("spawn")
-    r, w = os.pipe2(os.O_CLOEXEC)
-    if threading.active_count() > 1:
-        import subprocess
-
-        fds = [w] + ([client_fd] if client_fd is not None else [])
-        args = [sys.executable, "-m", "engine.runtime.shim", root, cid, str(w)]
-        if client_fd is not None:
-            args.append(str(client_fd))
-        proc = subprocess.Popen(
-            args,
-            pass_fds=fds,
-            start_new_session=True,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            cwd="/",
-            env={**os.environ, "PYTHONPATH": _project_path()},
-        )
-        os.close(w)
-        child = proc.pid
-    else:
-        child = os.fork()
-        if child == 0:
-            try:
-                os.close(r)
-                os.setsid()
-                if os.fork() != 0:
-                    os._exit(0)
-                os.chdir("/")
-                _become_supervisor(root, cid, w, client_fd)
-            finally:
-                os._exit(1)
-        os.close(w)
-    try:
-        data = b""
-        import select
-
-        deadline = time.monotonic() + timeout
-        while not data.endswith(b"\n"):
-            left = deadline - time.monotonic()
-            if left <= 0:
-                break
-            ready, _, _ = select.select([r], [], [], left)
-            if not ready:
-                break
-            chunk = os.read(r, 65536)
-            if not chunk:
-                break
-            data += chunk
-    finally:
-        os.close(r)
-        if threading.active_count() <= 1:
-            with contextlib.suppress(ChildProcessError):
-                os.waitpid(child, 0)
-    if not data:
-        from ..errors import RuntimeFailure
-
-        raise RuntimeFailure("the container's supervisor exited before the container started")
-    msg = json.loads(data.splitlines()[0])
-    if msg.get("ok"):
-        return int(msg["pid"])
-    from ..errors import RuntimeFailure
-
-    cls = _ERROR_KINDS.get(msg.get("kind", ""), RuntimeFailure)
-    raise cls(msg.get("error", "failed to start the container"))
-
-
-def _project_path() -> str:
-    here = os.path.dirname(os.path.abspath(__file__))
-    return os.path.dirname(os.path.dirname(here))
+    warm_up_migration()
 
 
 if __name__ == "__main__":
     _root, _cid, _status = sys.argv[1], sys.argv[2], int(sys.argv[3])
     _client = int(sys.argv[4]) if len(sys.argv) > 4 else None
     os.setsid() if os.getsid(0) != os.getpid() else None
-    _become_supervisor(_root, _cid, _status, _client)
+    become_supervisor(_root, _status, _client, cid=_cid)
