@@ -274,8 +274,6 @@ def cmd_create(a: argparse.Namespace) -> int:
 def cmd_run(a: argparse.Namespace) -> int:
     from engine.runtime.attach import AttachSession
 
-    from .terminal import relay_session
-
     eng = engine()
     if a.replicas:
         opts = build_options(a)
@@ -300,6 +298,8 @@ def cmd_run(a: argparse.Namespace) -> int:
         if a.detach:
             print(c.id)
             return 0
+        from .terminal import relay_session
+
         code = relay_session(session, a.interactive, a.tty)
     finally:
         if session is not None:

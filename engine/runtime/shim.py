@@ -189,10 +189,13 @@ class Supervisor:
             from .nethooks import setup, uses_network
             from .prepare import prepare_spec
 
+            networked = uses_network(self.cfg.network_mode)
+            if networked:
+                from .. import net  # noqa: F401 - imported now, while the cgroup is being made
+
             trace("imports done")
             spec = prepare_spec(self.layout, self.cfg)
             trace("spec prepared")
-            networked = uses_network(self.cfg.network_mode)
 
             def before_exec(pid: int) -> None:
                 self._await_cgroup()
@@ -591,8 +594,10 @@ def become_supervisor(
         trace("forked")
         import threading
 
+        from .cgroups import warm_up_migration
+
         sys.setswitchinterval(0.0005)  # the warming thread gets its turn while this one imports
-        warm = threading.Thread(target=_warm_up, daemon=True)
+        warm = threading.Thread(target=warm_up_migration, daemon=True)
         warm.start()
         _preload()
         trace("preloaded")
@@ -620,12 +625,6 @@ def become_supervisor(
             )
     finally:
         os._exit(code)
-
-
-def _warm_up() -> None:
-    from .cgroups import warm_up_migration
-
-    warm_up_migration()
 
 
 if __name__ == "__main__":
