@@ -179,7 +179,9 @@ def detach(layout: Layout, cfg: ContainerConfig) -> None:
         return
     with store.lock():
         _detach_locked(layout, store, cfg.id, None)
-    janitor.spawn(layout)
+        needed = not janitor.serving(layout)
+    if needed:
+        janitor.spawn(layout)
 
 
 def _detach_locked(
@@ -279,7 +281,9 @@ def disconnect_running(layout: Layout, cid: str, network: str) -> None:
     store = NetStore(layout)
     with store.lock():
         _detach_locked(layout, store, cid, {network}, immediate=True)
-    janitor.spawn(layout)
+        needed = not janitor.serving(layout)
+    if needed:
+        janitor.spawn(layout)
 
 
 def endpoints(layout: Layout, cid: str) -> dict[str, dict[str, Any]]:

@@ -21,7 +21,6 @@ traffic too): dockyard does not edit them.
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterable
 
 from ..errors import RuntimeFailure
@@ -88,6 +87,8 @@ def render(table: str, networks: Iterable[Network], endpoints: Iterable[Endpoint
 
 
 def _nft(script: str) -> None:
+    import shutil
+
     nft = shutil.which("nft") or ("/usr/sbin/nft" if os.path.exists("/usr/sbin/nft") else None)
     if nft is None:
         raise RuntimeFailure(

@@ -99,6 +99,16 @@ def serve(root: str) -> None:
             os.close(fd)
 
 
+def serving(layout: Layout) -> bool:
+    """Is a janitor alive for this root? Asked under the network lock, a yes means it will see the request
+    just written (it lets go of its lock only under the network lock, after a last look at the state)."""
+    fd = _janitor_lock(layout)
+    if fd is None:
+        return True
+    os.close(fd)
+    return False
+
+
 def spawn(layout: Layout) -> None:
     """Start a detached janitor for ``layout`` (a fork when this process has one thread, else a new
     interpreter); never waits for it."""

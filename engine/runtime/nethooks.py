@@ -32,6 +32,13 @@ def plan(
     return plan_networking(layout, opts, image_cfg)  # type: ignore[no-any-return]
 
 
+def preload() -> None:
+    """Import the networking code ``setup`` runs, ahead of time."""
+    from ..net import preload  # type: ignore[attr-defined]
+
+    preload()
+
+
 def setup(layout: Layout, cfg: ContainerConfig, pid: int) -> None:
     if not uses_network(cfg.network_mode):
         return

@@ -186,12 +186,12 @@ class Supervisor:
         stdio: tuple[int, int, int] | None = None
         try:
             from .launch import launch
-            from .nethooks import setup, uses_network
+            from .nethooks import preload, setup, uses_network
             from .prepare import prepare_spec
 
             networked = uses_network(self.cfg.network_mode)
             if networked:
-                from .. import net  # noqa: F401 - imported now, while the cgroup is being made
+                preload()  # now, while the cgroup is being made
 
             trace("imports done")
             spec = prepare_spec(self.layout, self.cfg)
