@@ -20,18 +20,13 @@ from .store import ContainerStore
 DEFAULT_TIMEOUT = 10
 
 
-def _signal_container(layout: Layout, cid: str, pid: int, sig: int) -> None:
+def _signal_container(layout: Layout, cid: str, pid: int, sig: int, paused: bool) -> None:
     try:
         os.kill(pid, sig)
     except ProcessLookupError:
         return
-    if sig == signal.SIGKILL:
-        from .cgroups import ContainerCgroup, parent_for_root
-
-        with contextlib.suppress(Exception):
-            cg = ContainerCgroup.open(cid, parent_for_root(layout.root), must_exist=False)
-            if cg.frozen():
-                cg.thaw()
+    if sig == signal.SIGKILL and paused:  # a frozen process dies only once thawed
+        _thaw(layout, cid)
 
 
 def stop(layout: Layout, cid: str, timeout: int | None = None, sig: str | None = None) -> bool:
@@ -49,12 +44,13 @@ def stop(layout: Layout, cid: str, timeout: int | None = None, sig: str | None =
         timeout = cfg.stop_timeout if cfg.stop_timeout is not None else DEFAULT_TIMEOUT
     signum = parse_signal(sig or cfg.stop_signal or None, signal.SIGTERM)
     if st.pid:
-        if st.status == "paused":
+        paused = st.status == "paused"
+        if paused:
             _thaw(layout, cid)
-        _signal_container(layout, cid, st.pid, signum)
+        _signal_container(layout, cid, st.pid, signum, paused)
         done = wait_exit(st.pid, st.pid_start, None if timeout < 0 else float(timeout))
         if not done:
-            _signal_container(layout, cid, st.pid, signal.SIGKILL)
+            _signal_container(layout, cid, st.pid, signal.SIGKILL, paused)
             wait_exit(st.pid, st.pid_start, 30.0)
     wait_supervisor(layout, cid)
     from ..events import emit
@@ -91,7 +87,7 @@ def kill(layout: Layout, cid: str, sig: str | None = None) -> None:
             st2 = store.state(cid)
             st2.stop_requested = True
             store.save_state(cid, st2)
-    _signal_container(layout, cid, st.pid, signum)
+    _signal_container(layout, cid, st.pid, signum, st.status == "paused")
     if signum == signal.SIGKILL:
         wait_exit(st.pid, st.pid_start, 10.0)
         wait_supervisor(layout, cid)
