@@ -5,9 +5,7 @@ serves the attach socket, records the exit status (128+signal), OOM kills and ti
 policy, and tears down the cgroup when the container ends. It is detached from its caller (double fork,
 own session), so containers outlive the CLI or the app that started them.
 
-spawn.py starts it: forked from the calling process (no new interpreter: milliseconds), possibly before the
-container is written (``run``); a caller with several threads (the TUI) starts it as
-``python -m engine.runtime.shim ROOT ID STATUS_FD [CLIENT_FD]`` instead.
+spawn.py starts it and supervise.py runs it (from the fork to the end of its container).
 """
 
 from __future__ import annotations
@@ -23,7 +21,6 @@ import socket
 import sys
 import termios
 import time
-import traceback
 
 from ..errors import DockyardError, RuntimeFailure
 from ..humanize import rfc3339
@@ -33,21 +30,12 @@ from .logfile import LogWriter
 from .procinfo import boot_id, start_time
 from .records import ContainerConfig, ContainerState
 from .store import ContainerStore
+from .trace import trace
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from threading import Thread
     from typing import Any
-
-_TRACE = os.environ.get("DOCKYARD_TRACE", "")
-_T0 = time.perf_counter()
-
-
-def trace(what: str) -> None:
-    """With DOCKYARD_TRACE=FILE, append how long each step of a start took (for profiling)."""
-    if _TRACE:
-        with open(_TRACE, "a") as f:
-            f.write(f"{os.getpid()} {(time.perf_counter() - _T0) * 1e3:8.2f} ms {what}\n")
 
 
 def _report(fd: int, msg: dict[str, Any]) -> None:
@@ -546,89 +534,3 @@ class Supervisor:
 
             with contextlib.suppress(OSError):
                 remove_tree(dead)
-
-
-def _detach_stdio() -> None:
-    devnull = os.open("/dev/null", os.O_RDWR)
-    for fd in (0, 1, 2):
-        os.dup2(devnull, fd)
-    if devnull > 2:
-        os.close(devnull)
-
-
-def _preload() -> None:
-    """Import what starting a container needs, while the caller is still writing the container."""
-    from . import cgroups, launch, nethooks, prepare  # noqa: F401
-
-
-def _read_container_id(go_fd: int) -> str:
-    """The container to start, as the caller sends it ('' if the caller gave up)."""
-    data = b""
-    while not data.endswith(b"\n"):
-        chunk = os.read(go_fd, 128)
-        if not chunk:
-            return ""
-        data += chunk
-    os.close(go_fd)
-    return data.decode().strip()
-
-
-def become_supervisor(
-    root: str, status_fd: int, client_fd: int | None, go_fd: int | None = None, cid: str | None = None
-) -> None:
-    """Run in the detached process; never returns. The container is ``cid``, or the one named on
-    ``go_fd``: until it comes, the cgroup migration lock is warmed and the launcher imported."""
-    code = 0
-    try:
-        keep = {status_fd} | {fd for fd in (client_fd, go_fd) if fd is not None}
-        _detach_stdio()
-        os.closerange(3, min(keep))
-        for fd in range(min(keep) + 1, max(keep)):
-            if fd not in keep:
-                with contextlib.suppress(OSError):
-                    os.close(fd)
-        os.closerange(max(keep) + 1, 65536)
-        for sig in (signal.SIGINT, signal.SIGHUP, signal.SIGPIPE, signal.SIGTTOU, signal.SIGTTIN):
-            signal.signal(sig, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        trace("forked")
-        import threading
-
-        from .cgroups import warm_up_migration
-
-        sys.setswitchinterval(0.0005)  # the warming thread gets its turn while this one imports
-        warm = threading.Thread(target=warm_up_migration, daemon=True)
-        warm.start()
-        _preload()
-        trace("preloaded")
-        if cid is None and go_fd is not None:
-            cid = _read_container_id(go_fd)
-            if not cid:
-                return
-        assert cid is not None
-        trace("container named")
-        sup = Supervisor(root, cid, status_fd, client_fd)
-        sup.begin_cgroup(after=warm)
-        from .launch import set_child_subreaper
-
-        set_child_subreaper()
-        sup.run()
-    except BaseException:
-        code = 1
-        with contextlib.suppress(Exception):
-            if cid:
-                with open(os.path.join(Layout(root).containers, cid, "shim-error.log"), "a") as f:
-                    f.write(traceback.format_exc())
-            _report(
-                status_fd,
-                {"ok": False, "kind": "RuntimeFailure", "error": "supervisor failed: see shim-error.log"},
-            )
-    finally:
-        os._exit(code)
-
-
-if __name__ == "__main__":
-    _root, _cid, _status = sys.argv[1], sys.argv[2], int(sys.argv[3])
-    _client = int(sys.argv[4]) if len(sys.argv) > 4 else None
-    os.setsid() if os.getsid(0) != os.getpid() else None
-    become_supervisor(_root, _status, _client, cid=_cid)

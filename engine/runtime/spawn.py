@@ -7,7 +7,7 @@
 
 The supervisor is forked twice from the caller (no new interpreter: milliseconds; its own session; not the
 caller's child, so nothing is left for the caller to reap). A caller with several threads must not fork:
-there ``go`` starts ``python -m engine.runtime.shim ROOT ID STATUS_FD [CLIENT_FD]`` instead, which is slower.
+there ``go`` starts ``python -m engine.runtime.supervise ROOT ID STATUS_FD [CLIENT_FD]`` instead (slower).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ class PendingSupervisor:
     def __init__(self, root: str, client_fd: int | None = None) -> None:
         import threading
 
-        from .shim import trace
+        from .trace import trace
 
         trace("spawn")
         self.root = root
@@ -52,7 +52,7 @@ class PendingSupervisor:
                 if os.fork() != 0:
                     os._exit(0)
                 os.chdir("/")
-                from .shim import become_supervisor
+                from .supervise import become_supervisor
 
                 become_supervisor(self.root, status_w, self.client_fd, go_fd=go_r)
             finally:
@@ -93,7 +93,7 @@ class PendingSupervisor:
 
         self.status_r, status_w = os.pipe2(os.O_CLOEXEC)
         fds = [status_w] + ([self.client_fd] if self.client_fd is not None else [])
-        args = [sys.executable, "-m", "engine.runtime.shim", self.root, cid, str(status_w)]
+        args = [sys.executable, "-m", "engine.runtime.supervise", self.root, cid, str(status_w)]
         if self.client_fd is not None:
             args.append(str(self.client_fd))
         subprocess.Popen(
