@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import random
 import re
 
 from ..errors import InvalidArgument
@@ -43,7 +42,14 @@ _RIGHT = (
 ).split()
 
 
-_rng = random.SystemRandom()
+def _pick(n: int) -> int:
+    """A uniform random index below ``n`` from the kernel's generator (the random module costs ~1 ms
+    to import on every create)."""
+    limit = (1 << 32) - (1 << 32) % n
+    while True:
+        value = int.from_bytes(os.urandom(4), "little")
+        if value < limit:
+            return value % n
 
 
 def new_id() -> str:
@@ -52,9 +58,9 @@ def new_id() -> str:
 
 def generate_name(taken: set[str]) -> str:
     for attempt in range(200):
-        name = f"{_rng.choice(_LEFT)}_{_rng.choice(_RIGHT)}"
+        name = f"{_LEFT[_pick(len(_LEFT))]}_{_RIGHT[_pick(len(_RIGHT))]}"
         if attempt > 20:
-            name += str(_rng.randrange(10))
+            name += str(_pick(10))
         if name not in taken:
             return name
     raise InvalidArgument("could not generate a unique container name")
