@@ -1,0 +1,48 @@
+"""Run every benchmark and keep each one's table in bench/results/NAME.txt.
+
+    .venv/bin/python -m bench.run_all [NAME ...]
+
+Each benchmark runs in its own interpreter, one after the other (they share the machine's two cores and
+would disturb each other side by side).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+BENCHMARKS = [
+    "containers_vs_podman",
+    "net_vs_podman",
+    "store_vs_peers",
+    "build_vs_podman",
+    "registry_vs_skopeo",
+    "tui_bench",
+]
+RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
+
+
+def main() -> int:
+    chosen = sys.argv[1:] or BENCHMARKS
+    unknown = [n for n in chosen if n not in BENCHMARKS]
+    if unknown:
+        print(f"unknown benchmark: {', '.join(unknown)} (known: {', '.join(BENCHMARKS)})", file=sys.stderr)
+        return 2
+    os.makedirs(RESULTS, exist_ok=True)
+    failed = 0
+    for name in chosen:
+        print(f"== {name}", flush=True)
+        p = subprocess.run([sys.executable, "-m", f"bench.{name}"], capture_output=True, text=True)
+        sys.stdout.write(p.stdout)
+        if p.returncode != 0:
+            failed += 1
+            sys.stderr.write(p.stderr)
+            continue
+        with open(os.path.join(RESULTS, f"{name}.txt"), "w") as f:
+            f.write(p.stdout)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
