@@ -218,6 +218,7 @@ def build_options(a: argparse.Namespace) -> Any:
         user=a.user,
         hostname=a.hostname,
         tty=a.tty,
+        console_size=_console_size() if a.tty else (0, 0),
         stdin_open=a.interactive,
         auto_remove=a.rm,
         labels=labels,
@@ -244,6 +245,17 @@ def build_options(a: argparse.Namespace) -> Any:
         dns=a.dns,
         healthcheck=health,
     )
+
+
+def _console_size() -> tuple[int, int]:
+    """Rows and columns of the terminal on stdin (or stdout), so that ``-t`` starts at that size."""
+    for fd in (0, 1):
+        try:
+            size = os.get_terminal_size(fd)
+            return size.lines, size.columns
+        except OSError:
+            continue
+    return 0, 0
 
 
 def _image_or_error(eng: Any, image: str) -> None:

@@ -33,6 +33,10 @@ class CreateOptions:
     user: str = ""
     hostname: str = ""
     tty: bool = False
+    console_size: tuple[int, int] = (
+        0,
+        0,
+    )  # rows, columns of the terminal with ``tty`` (Docker's ConsoleSize)
     stdin_open: bool = False
     auto_remove: bool = False
     labels: dict[str, str] = field(default_factory=dict)
@@ -193,6 +197,7 @@ def create(
         user=opts.user,
         hostname=opts.hostname,
         tty=opts.tty,
+        console_size=[max(0, int(n)) for n in opts.console_size] if opts.tty else [0, 0],
         open_stdin=opts.stdin_open,
         stdin_once=opts.stdin_open,
         auto_remove=opts.auto_remove,

@@ -10,8 +10,8 @@ namespace (the calling thread joins that namespace for its children around a sin
 reaps it with ``waitpid``. Its own orphans are reaped by the container's PID 1.
 
 The child joins the container's cgroups (``cgroup_procs``), then its cgroup, ipc, uts, net and mount
-namespaces (mount last: it switches root and working directory to the container's), closes every fd but
-0-2, resolves ``process.user`` in the container's /etc/passwd, changes to ``process.cwd`` (which must
+namespaces (mount last: it switches root and working directory to the container's), with
+``console_socket`` makes its terminal in the container's devpts (console.py), closes every fd but 0-2, resolves ``process.user`` in the container's /etc/passwd, changes to ``process.cwd`` (which must
 exist, as with ``docker exec -w``), sets rlimits, looks the command up in the container's PATH, installs
 seccomp, drops capabilities and ids, sets no_new_privs and execs. Capabilities and seccomp come from
 ``process`` alone: for a privileged container pass ``capabilities=["ALL"]`` and ``seccomp=False``.
@@ -29,7 +29,7 @@ import os
 from collections.abc import Sequence
 
 from engine.errors import RuntimeFailure
-from engine.runtime import namespaces, syscalls
+from engine.runtime import console, namespaces, syscalls
 from engine.runtime.launch import (
     ProcessPlan,
     child_prelude,
@@ -40,6 +40,7 @@ from engine.runtime.launch import (
     install_stdio,
     join_cgroups,
     kill_and_reap,
+    make_terminal,
     pipe,
     plan_process,
     read_report,
@@ -56,7 +57,8 @@ def _enter_main(
     plan: ProcessPlan,
     ns_fds: dict[str, int],
     stdio: tuple[int, int, int],
-    ctty: bool,
+    console_fd: int,
+    size: tuple[int, int],
     cgroup_procs: Sequence[str],
     err_w: int,
 ) -> NoReturn:
@@ -65,16 +67,16 @@ def _enter_main(
         child_prelude()
         step = "set up stdio"
         install_stdio(*stdio)
-        close_other_fds(err_w, *ns_fds.values())
+        close_other_fds(err_w, console_fd, *ns_fds.values())
         os.setsid()
-        if ctty:
-            step = "set the controlling terminal"
-            syscalls.set_controlling_tty(0)
         step = "join the container's cgroups"
         join_cgroups(cgroup_procs)
         for name in namespaces.ENTER_ORDER:
             step = f"join the container's {name} namespace"
             syscalls.setns(ns_fds[name], namespaces.FLAGS[name])
+        if console_fd >= 0:
+            step = "create the terminal"
+            make_terminal(console_fd, console.PTMX, rows=size[0], cols=size[1])
         step = "close file descriptors"
         close_other_fds(err_w)
         step = "start the process"
@@ -87,14 +89,22 @@ def enter(
     pid: int,
     process: ProcessSpec,
     *,
-    stdin: int,
-    stdout: int,
-    stderr: int,
-    ctty: bool = False,
+    stdin: int = -1,
+    stdout: int = -1,
+    stderr: int = -1,
+    console_socket: int = -1,
+    console_size: tuple[int, int] = (0, 0),
     cgroup_procs: Sequence[str] = (),
 ) -> int:
-    """Exec ``process`` inside the container whose PID 1 has host PID ``pid``; return the new host PID."""
+    """Exec ``process`` inside the container whose PID 1 has host PID ``pid``; return the new host PID.
+
+    With ``console_socket`` (console.py) it gets a terminal of the container's devpts (``console_size``:
+    rows, columns) instead of ``stdin``/``stdout``/``stderr``; its master is sent on that socket."""
     plan = plan_process(process, create_cwd=False)
+    devnull = -1
+    if console_socket >= 0:  # its stdio until the terminal exists
+        devnull = os.open("/dev/null", os.O_RDWR | os.O_CLOEXEC)
+        stdin = stdout = stderr = devnull
     ns_fds: dict[str, int] = {}
     err_r = err_w = -1
     child = 0
@@ -110,7 +120,15 @@ def enter(
                 raise RuntimeFailure(f"container process {pid} is not running: {e.strerror}") from None
             if child == 0:  # pragma: no cover - runs in the child
                 try:
-                    _enter_main(plan, ns_fds, (stdin, stdout, stderr), ctty, cgroup_procs, err_w)
+                    _enter_main(
+                        plan,
+                        ns_fds,
+                        (stdin, stdout, stderr),
+                        console_socket,
+                        console_size,
+                        cgroup_procs,
+                        err_w,
+                    )
                 finally:
                     os._exit(1)
         close_all((err_w, *ns_fds.values()))
@@ -125,4 +143,4 @@ def enter(
         if child > 0 and not started:
             kill_and_reap(child)
         with contextlib.suppress(OSError):
-            close_all((err_r, err_w, *ns_fds.values()))
+            close_all((err_r, err_w, devnull, *ns_fds.values()))

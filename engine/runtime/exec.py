@@ -224,17 +224,17 @@ def exec_pty(
     rows: int = 24,
     cols: int = 80,
 ) -> ExecPty:
+    from . import console
     from .enter import enter
 
     proc, pid, procs = _process(layout, cid, argv, env, workdir, user, privileged, True)
-    master, slave = os.openpty()
-    os.set_inheritable(master, False)
+    ours, theirs = console.socketpair()
     try:
-        fcntl.ioctl(master, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
-        child = enter(pid, proc, stdin=slave, stdout=slave, stderr=slave, ctty=True, cgroup_procs=procs)
-    except BaseException:
-        os.close(master)
-        raise
+        try:
+            child = enter(pid, proc, console_socket=theirs, console_size=(rows, cols), cgroup_procs=procs)
+        finally:
+            os.close(theirs)
+        master = console.receive(ours)
     finally:
-        os.close(slave)
+        os.close(ours)
     return ExecPty(child, master=master)

@@ -74,6 +74,7 @@ def inspect(engine: Engine, store: ContainerStore, cid: str) -> dict[str, Any]:
             "CapAdd": cfg.cap_add or None,
             "CapDrop": cfg.cap_drop or None,
             "Privileged": cfg.privileged,
+            "ConsoleSize": list(cfg.console_size),
             "ReadonlyRootfs": cfg.read_only,
             "Memory": cfg.memory or 0,
             "MemorySwap": cfg.memory_swap or 0,

@@ -25,8 +25,9 @@ Contract with the caller (the per-container supervisor)::
   during setup, cleared just before exec). Concurrent ``launch`` calls from several threads are fine.
 
 In the container process, in order: dumpable off (until exec), signals reset, stdio on 0-2 and every other
-inherited fd closed, setsid (and the terminal as controlling tty when ``ctty``), the namespaces, the root
-filesystem (rootfs.py: overlay, pivot_root, /dev, /sys, volumes, /proc, masked and read-only paths),
+inherited fd closed, setsid, the namespaces, the root filesystem (rootfs.py: overlay, pivot_root, /dev,
+with ``console_socket`` a terminal of the container's own devpts as stdio and controlling tty (console.py), /sys,
+volumes, /proc, masked and read-only paths),
 hostname, wait for ``before_exec``, cgroup namespace and /sys/fs/cgroup, close every fd but 0-2 before
 anything resolves a path the image controls (CVE-2024-21626), user from the container's /etc/passwd,
 working directory, read-only root, rlimits, PATH lookup, seccomp, capabilities and ids, no_new_privs, exec.
@@ -55,7 +56,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 from engine.errors import CommandNotFound, CommandNotInvokable, DockyardError, InvalidArgument, RuntimeFailure
 from engine.record import field, record
-from engine.runtime import capabilities, namespaces, rootfs, seccomp, syscalls, users
+from engine.runtime import capabilities, console, namespaces, rootfs, seccomp, syscalls, users
 from engine.runtime.spec import ContainerSpec, ProcessSpec
 
 TYPE_CHECKING = False
@@ -207,6 +208,24 @@ def install_stdio(stdin: int, stdout: int, stderr: int) -> None:
         os.dup2(fd, target)
     for fd in tmp:
         os.close(fd)
+
+
+def make_terminal(
+    console_fd: int, ptmx: str, bind_console: bool = False, rows: int = 0, cols: int = 0
+) -> None:
+    """A new pty of the container's devpts on 0, 1, 2 and as controlling terminal (the caller is a session
+    leader); its master goes back over ``console_fd``, which is closed. ``bind_console``: also /dev/console."""
+    master, slave, pts = console.open_pty(ptmx, rows, cols)
+    try:
+        if bind_console:
+            rootfs.bind_console(pts)
+        install_stdio(slave, slave, slave)
+        syscalls.set_controlling_tty(0)
+        console.send(console_fd, master)
+    finally:
+        os.close(slave)
+        os.close(master)
+        os.close(console_fd)
 
 
 def close_other_fds(*keep: int) -> None:
@@ -413,7 +432,7 @@ def _container_main(
     spec: ContainerSpec,
     plan: _LaunchPlan,
     stdio: tuple[int, int, int],
-    ctty: bool,
+    terminal: tuple[int, int, int],
     net_fd: int,
     err_w: int,
     go_r: int,
@@ -425,13 +444,9 @@ def _container_main(
         install_stdio(*stdio)
         # Drop every inherited descriptor now (the parent's pipe ends included: an EOF on go_r must mean the
         # parent is gone; and those of other containers being started by other threads).
-        close_other_fds(err_w, go_r, net_fd)
+        console_fd, rows, cols = terminal
+        close_other_fds(err_w, go_r, net_fd, console_fd)
         os.setsid()
-        if ctty:
-            step = "set the controlling terminal"
-            syscalls.set_controlling_tty(0)
-        # The terminal's mount must be cloned while it is still in this process's mount namespace.
-        console_fd = rootfs.detach_terminal(0) if ctty else -1
         if net_fd >= 0:
             step = f"join network namespace {spec.net_ns_path}"
             syscalls.setns(net_fd, syscalls.CLONE_NEWNET)
@@ -449,7 +464,10 @@ def _container_main(
         step = "pivot_root"
         rootfs.pivot(spec.rootfs)
         step = "set up /dev"
-        rootfs.mount_dev(plan.devices, console_fd, plan.replaced)
+        rootfs.mount_dev(plan.devices, plan.replaced)
+        if console_fd >= 0:
+            step = "create the terminal"
+            make_terminal(console_fd, console.PTMX, bind_console=True, rows=rows, cols=cols)
         step = "mount /sys"
         rootfs.mount_sys(readonly=not spec.privileged)
         # /proc comes after the volumes: while their host sources are open here, the image must have no
@@ -492,14 +510,23 @@ def _container_main(
 def launch(
     spec: ContainerSpec,
     *,
-    stdin: int,
-    stdout: int,
-    stderr: int,
-    ctty: bool = False,
+    stdin: int = -1,
+    stdout: int = -1,
+    stderr: int = -1,
+    console_socket: int = -1,
+    console_size: tuple[int, int] = (0, 0),
     before_exec: Callable[[int], None] | None = None,
 ) -> int:
-    """Start the container's PID 1 and return its host PID once its command is exec'd (see module doc)."""
+    """Start the container's PID 1 and return its host PID once its command is exec'd (see module doc).
+
+    With ``console_socket`` (a unix socket, console.py) it gets a terminal made inside the container instead of
+    ``stdin``/``stdout``/``stderr`` (``console_size``: its rows and columns, 0 for unknown), and the
+    terminal's master is sent on that socket before the exec."""
     plan = _plan_launch(spec)
+    devnull = -1
+    if console_socket >= 0:  # its stdio until the terminal exists
+        devnull = os.open("/dev/null", os.O_RDWR | os.O_CLOEXEC)
+        stdin = stdout = stderr = devnull
     net_fd = -1
     err_r = err_w = go_r = go_w = -1
     pid = 0
@@ -526,7 +553,15 @@ def launch(
                 raise RuntimeFailure(f"cannot start the container process: {e.strerror}") from None
             if pid == 0:  # pragma: no cover - runs in the child
                 try:
-                    _container_main(spec, plan, (stdin, stdout, stderr), ctty, net_fd, err_w, go_r)
+                    _container_main(
+                        spec,
+                        plan,
+                        (stdin, stdout, stderr),
+                        (console_socket, *console_size),
+                        net_fd,
+                        err_w,
+                        go_r,
+                    )
                 finally:
                     os._exit(1)
         close_all((err_w, go_r, net_fd))
@@ -554,4 +589,4 @@ def launch(
     finally:
         if pid > 0 and not started:
             kill_and_reap(pid)
-        close_all((err_r, err_w, go_r, go_w, net_fd))
+        close_all((err_r, err_w, go_r, go_w, net_fd, devnull))

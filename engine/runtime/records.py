@@ -43,6 +43,7 @@ class ContainerConfig:
     hostname: str = ""
     domainname: str = ""
     tty: bool = False
+    console_size: list[int] = field(default_factory=lambda: [0, 0])  # rows, columns its terminal starts with
     open_stdin: bool = False
     stdin_once: bool = False
     auto_remove: bool = False

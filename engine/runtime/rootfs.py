@@ -370,11 +370,6 @@ def detach_binds(plans: Sequence[MountPlan]) -> list[int]:
     return fds
 
 
-def detach_terminal(fd: int) -> int:
-    """A detached bind of the terminal open on ``fd``, to become /dev/console."""
-    return sc.open_tree(fd, "", sc.OPEN_TREE_CLONE | sc.OPEN_TREE_CLOEXEC | sc.AT_EMPTY_PATH)
-
-
 def pivot(rootfs: str) -> None:
     """Make ``rootfs`` the root and drop every host mount from this namespace."""
     os.chdir(rootfs)
@@ -417,8 +412,8 @@ def mount_proc() -> None:
     sc.mount("proc", "/proc", "proc", _NOSUID_NODEV_NOEXEC)
 
 
-def mount_dev(devices: Sequence[Device], console_fd: int, skip: Iterable[str] = ()) -> None:
-    """A fresh /dev: tmpfs, device nodes, devpts (new instance), shm, mqueue, symlinks, console."""
+def mount_dev(devices: Sequence[Device], skip: Iterable[str] = ()) -> None:
+    """A fresh /dev: tmpfs, device nodes, devpts (new instance), shm, mqueue, symlinks."""
     skipped = set(skip)
     _plain_dir("/dev")
     sc.mount("tmpfs", "/dev", "tmpfs", sc.MS_NOSUID | sc.MS_STRICTATIME, "mode=755,size=65536k")
@@ -445,10 +440,12 @@ def mount_dev(devices: Sequence[Device], console_fd: int, skip: Iterable[str] = 
         sc.mount("mqueue", "/dev/mqueue", "mqueue", _NOSUID_NODEV_NOEXEC)
     for name, target in DEV_SYMLINKS:
         os.symlink(target, "/dev/" + name)
-    if console_fd >= 0:
-        os.close(os.open("/dev/console", os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o620))
-        sc.move_mount(console_fd, "", sc.AT_FDCWD, "/dev/console", sc.MOVE_MOUNT_F_EMPTY_PATH)
-        os.close(console_fd)
+
+
+def bind_console(pts: str) -> None:
+    """/dev/console is the container's terminal (a bind of its ``/dev/pts/N``), as with Docker."""
+    os.close(os.open("/dev/console", os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o620))
+    sc.mount(pts, "/dev/console", None, sc.MS_BIND)
 
 
 def mount_sys(readonly: bool) -> None:

@@ -26,6 +26,7 @@ from ..errors import DockyardError, RuntimeFailure
 from ..humanize import rfc3339
 from ..paths import Layout
 from . import attachproto as ap
+from . import console
 from .logfile import LogWriter
 from .procinfo import boot_id, start_time
 from .records import ContainerConfig, ContainerState
@@ -94,12 +95,9 @@ class Supervisor:
 
     # -- stdio ---------------------------------------------------------------------------
     def _stdio(self) -> tuple[int, int, int]:
+        """PID 1's stdin, stdout and stderr; with a terminal, (-1, -1, -1): it makes its own (see launch)."""
         if self.cfg.tty:
-            master, slave = os.openpty()
-            os.set_blocking(master, False)
-            self.master = master
-            self.outputs = {master: "stdout"}
-            return slave, slave, slave
+            return -1, -1, -1
         out_r, out_w = os.pipe2(os.O_CLOEXEC)
         err_r, err_w = os.pipe2(os.O_CLOEXEC)
         for fd in (out_r, err_r):
@@ -171,7 +169,8 @@ class Supervisor:
         its root filesystem while that finishes, and is put in the cgroup before it may exec."""
         if self.cgroup_setup is None:  # restarts (the first start begins it as the supervisor starts)
             self.begin_cgroup()
-        stdio: tuple[int, int, int] | None = None
+        stdio: tuple[int, int, int] = (-1, -1, -1)
+        terminal = (-1, -1)
         try:
             from .launch import launch
             from .nethooks import preload, setup, uses_network
@@ -194,14 +193,21 @@ class Supervisor:
                     setup(self.layout, self.cfg, pid)
 
             stdio = self._stdio()
+            terminal = console.socketpair() if self.cfg.tty else (-1, -1)
             self.pid = launch(
                 spec,
                 stdin=stdio[0],
                 stdout=stdio[1],
                 stderr=stdio[2],
-                ctty=self.cfg.tty,
+                console_socket=terminal[1],
+                console_size=(self.cfg.console_size[0], self.cfg.console_size[1]),
                 before_exec=before_exec,
             )
+            if self.cfg.tty:
+                master = console.receive(terminal[0])
+                os.set_blocking(master, False)
+                self.master = master
+                self.outputs = {master: "stdout"}
         except BaseException:
             with contextlib.suppress(BaseException):
                 self._await_cgroup()  # joined before the caller tears down; the first error is the one to tell
@@ -210,7 +216,7 @@ class Supervisor:
                 self.cgroup = None
             raise
         finally:
-            for fd in set(stdio or ()):
+            for fd in {*stdio, *terminal} - {-1}:
                 os.close(fd)
         trace("launched")
         for fd in self.outputs:

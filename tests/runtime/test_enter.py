@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from engine.errors import CommandNotFound, CommandNotInvokable, InvalidArgument, RuntimeFailure
+from engine.runtime import console
 from engine.runtime.enter import enter
 from engine.runtime.spec import ProcessSpec
 from tests.runtime.conftest import PATH, Runner, children, read_all
@@ -32,7 +33,6 @@ def container(runner: Runner) -> Iterator[int]:
 
 
 def run_in(runner: Runner, pid: int, args: list[str], **kw: Any) -> tuple[int, str]:
-    ctty = kw.pop("ctty", False)
     cgroup_procs = kw.pop("cgroup_procs", ())
     r, w = os.pipe()
     try:
@@ -42,7 +42,6 @@ def run_in(runner: Runner, pid: int, args: list[str], **kw: Any) -> tuple[int, s
             stdin=w,
             stdout=w,
             stderr=w,
-            ctty=ctty,
             cgroup_procs=cgroup_procs,
         )
     except BaseException:
@@ -124,21 +123,21 @@ def test_enter_a_stopped_container_fails(runner: Runner) -> None:
 
 
 def test_enter_with_a_terminal(runner: Runner, container: int) -> None:
-    master, slave = os.openpty()
+    ours, theirs = console.socketpair()
     try:
-        child = enter(
-            container,
-            ProcessSpec(
-                args=["sh", "-c", "test -t 0 && echo tty; cut -d' ' -f6 /proc/self/stat"], env=[PATH]
-            ),
-            stdin=slave,
-            stdout=slave,
-            stderr=slave,
-            ctty=True,
-        )
+        try:
+            child = enter(
+                container,
+                ProcessSpec(args=["sh", "-c", "tty; cut -d' ' -f6 /proc/self/stat; stty size"], env=[PATH]),
+                console_socket=theirs,
+                console_size=(33, 101),
+            )
+        finally:
+            os.close(theirs)
         runner.track(child)
+        master = console.receive(ours)
     finally:
-        os.close(slave)
+        os.close(ours)
     out = b""
     while True:
         try:
@@ -150,8 +149,10 @@ def test_enter_with_a_terminal(runner: Runner, container: int) -> None:
         out += chunk
     os.close(master)
     assert runner.wait(child) == 0
-    tty, sid = out.decode().split()
-    assert tty == "tty" and int(sid) > 1  # its own session inside the container's PID namespace
+    tty, sid, size = out.decode().splitlines()
+    assert tty.startswith("/dev/pts/")  # the container's devpts: ttyname works inside
+    assert int(sid) > 1  # its own session inside the container's PID namespace
+    assert size == "33 101"
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from engine.errors import CommandNotFound, CommandNotInvokable, DockyardError, InvalidArgument, RuntimeFailure
+from engine.runtime import console
 from engine.runtime.launch import launch, set_child_subreaper
 from engine.runtime.spec import Mount
 from tests.runtime.conftest import Runner, children, read_all
@@ -249,16 +250,20 @@ def test_rlimits_are_applied_and_capped(runner: Runner) -> None:
     assert (code, out) == (0, f"{hard}\n")  # never above what the engine itself has
 
 
-def test_controlling_terminal(runner: Runner) -> None:
-    master, slave = os.openpty()
+def test_terminal_made_inside_the_container(runner: Runner) -> None:
+    ours, theirs = console.socketpair()
     try:
         spec = runner.spec(
             ["sh", "-c", "tty; cut -d' ' -f6 /proc/self/stat; test -c /dev/console && echo con"]
         )
-        pid = launch(spec, stdin=slave, stdout=slave, stderr=slave, ctty=True)
+        try:
+            pid = launch(spec, console_socket=theirs)
+        finally:
+            os.close(theirs)
         runner.track(pid)
+        master = console.receive(ours)
     finally:
-        os.close(slave)
+        os.close(ours)
     out = b""
     while True:
         try:
@@ -270,9 +275,10 @@ def test_controlling_terminal(runner: Runner) -> None:
         out += chunk
     os.close(master)
     assert runner.wait(pid) == 0
-    lines = out.decode().split()
-    assert lines[0] in ("/dev/console", "/dev/pts/0") and lines[2] == "con"
+    lines = out.decode().splitlines()
+    assert lines[0] == "/dev/pts/0"  # a terminal of the container's own devpts, as with Docker
     assert lines[1] == "1"  # session id: PID 1 leads its own session
+    assert lines[2] == "con"
 
 
 def test_joins_a_named_network_namespace(runner: Runner) -> None:
