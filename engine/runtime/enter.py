@@ -2,14 +2,14 @@
 
 Contract with the caller::
 
-    pid = enter(container_pid, process, stdin=..., stdout=..., stderr=..., cgroup_procs=[...])
+    pid = enter(container_pid, process, stdin=..., stdout=..., stderr=..., cgroup_join=[...])
     _, status = os.waitpid(pid, 0)
 
 The returned host PID is a **direct child of the calling process**, already inside the container's PID
 namespace (the calling thread joins that namespace for its children around a single fork), so the caller
 reaps it with ``waitpid``. Its own orphans are reaped by the container's PID 1.
 
-The child joins the container's cgroups (``cgroup_procs``), then its cgroup, ipc, uts, net and mount
+The child joins the container's cgroups (``cgroup_join``), then its cgroup, ipc, uts, net and mount
 namespaces (mount last: it switches root and working directory to the container's), with
 ``console_socket`` makes its terminal in the container's devpts (console.py), closes every fd but 0-2, resolves ``process.user`` in the container's /etc/passwd, changes to ``process.cwd`` (which must
 exist, as with ``docker exec -w``), sets rlimits, looks the command up in the container's PATH, installs
@@ -59,7 +59,7 @@ def _enter_main(
     stdio: tuple[int, int, int],
     console_fd: int,
     size: tuple[int, int],
-    cgroup_procs: Sequence[str],
+    cgroup_join: Sequence[str],
     err_w: int,
 ) -> NoReturn:
     step = "prepare the exec process"
@@ -70,7 +70,7 @@ def _enter_main(
         close_other_fds(err_w, console_fd, *ns_fds.values())
         os.setsid()
         step = "join the container's cgroups"
-        join_cgroups(cgroup_procs)
+        join_cgroups(cgroup_join)
         for name in namespaces.ENTER_ORDER:
             step = f"join the container's {name} namespace"
             syscalls.setns(ns_fds[name], namespaces.FLAGS[name])
@@ -94,7 +94,7 @@ def enter(
     stderr: int = -1,
     console_socket: int = -1,
     console_size: tuple[int, int] = (0, 0),
-    cgroup_procs: Sequence[str] = (),
+    cgroup_join: Sequence[str] = (),
 ) -> int:
     """Exec ``process`` inside the container whose PID 1 has host PID ``pid``; return the new host PID.
 
@@ -126,7 +126,7 @@ def enter(
                         (stdin, stdout, stderr),
                         console_socket,
                         console_size,
-                        cgroup_procs,
+                        cgroup_join,
                         err_w,
                     )
                 finally:

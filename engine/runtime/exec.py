@@ -116,7 +116,7 @@ def _process(
 
     procs: list[str] = []
     with contextlib.suppress(Exception):
-        procs = ContainerCgroup.open(cid, parent_for_root(layout.root)).procs_files()
+        procs = ContainerCgroup.open(cid, parent_for_root(layout.root)).join_files()
     return proc, st.pid, procs
 
 
@@ -136,7 +136,7 @@ def probe_process(layout: Layout, cfg: Any, argv: list[str]) -> tuple[ProcessSpe
 
     procs: list[str] = []
     with contextlib.suppress(Exception):
-        procs = ContainerCgroup.open(cfg.id, parent_for_root(layout.root)).procs_files()
+        procs = ContainerCgroup.open(cfg.id, parent_for_root(layout.root)).join_files()
     return proc, procs
 
 
@@ -167,7 +167,7 @@ def exec_run(
             stdin=devnull if stdin is None else stdin,
             stdout=devnull if stdout is None else stdout,
             stderr=devnull if stderr is None else stderr,
-            cgroup_procs=procs,
+            cgroup_join=procs,
         )
     finally:
         os.close(devnull)
@@ -189,7 +189,7 @@ def _detached(proc: ProcessSpec, pid: int, procs: list[str], devnull: int) -> Ex
             for fd in (0, 1, 2):  # let go of the caller's terminal and pipes
                 os.dup2(devnull, fd)
             try:
-                child = enter(pid, proc, stdin=devnull, stdout=devnull, stderr=devnull, cgroup_procs=procs)
+                child = enter(pid, proc, stdin=devnull, stdout=devnull, stderr=devnull, cgroup_join=procs)
                 os.write(w, f"ok {child}\n".encode())
             except Exception as e:  # noqa: BLE001
                 os.write(w, f"err {type(e).__name__} {e}\n".encode())
@@ -231,7 +231,7 @@ def exec_pty(
     ours, theirs = console.socketpair()
     try:
         try:
-            child = enter(pid, proc, console_socket=theirs, console_size=(rows, cols), cgroup_procs=procs)
+            child = enter(pid, proc, console_socket=theirs, console_size=(rows, cols), cgroup_join=procs)
         finally:
             os.close(theirs)
         master = console.receive(ours)

@@ -62,14 +62,14 @@ class HealthChecker:
             return max(0.0, self.probe.started + self.timeout - time.monotonic())
         return max(0.0, self.next_run - time.monotonic())
 
-    def start_probe(self, container_pid: int, process: Any, cgroup_procs: list[str]) -> int | None:
+    def start_probe(self, container_pid: int, process: Any, cgroup_join: list[str]) -> int | None:
         """Exec the test command inside the container; returns the fd its output arrives on."""
         from .enter import enter
 
         r, w = os.pipe2(os.O_CLOEXEC)
         devnull = os.open("/dev/null", os.O_RDONLY | os.O_CLOEXEC)
         try:
-            pid = enter(container_pid, process, stdin=devnull, stdout=w, stderr=w, cgroup_procs=cgroup_procs)
+            pid = enter(container_pid, process, stdin=devnull, stdout=w, stderr=w, cgroup_join=cgroup_join)
         except Exception as e:  # noqa: BLE001 - a failing probe is an unhealthy result, not a crash
             os.close(r)
             self.failed_to_start = str(e)

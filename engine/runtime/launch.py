@@ -14,10 +14,12 @@ Contract with the caller (the per-container supervisor)::
   host``) they would go to the nearest child subreaper: a supervisor should call ``set_child_subreaper()``
   once at start so that they come to it rather than to the host's init.
 * ``before_exec(pid)`` runs in the caller while the new process sets up its root filesystem (both proceed
-  in parallel); the process waits for it before it creates its cgroup namespace and mounts
-  /sys/fs/cgroup, so this is where the caller puts the pid in its cgroups (``spec.cgroup_procs`` are
-  written before the call) and wires the network namespace (/proc/PID/ns/net). If it raises, the process is
-  killed and reaped and the exception propagates.
+  in parallel); this is where the caller makes the cgroups and wires the network namespace
+  (/proc/PID/ns/net). If it raises, the process is killed and reaped and the exception propagates. Then
+  the caller opens the files of ``spec.cgroup_join`` and hands them over with the go-ahead; the process
+  writes "0" into each (it joins the cgroups itself: on cgroup v1, a single thread moving itself through a
+  ``tasks`` file does not take the kernel's global migration lock, whose first use after a quiet spell
+  waits for an RCU grace period, 5-20 ms), then creates its cgroup namespace and mounts /sys/fs/cgroup.
 * Errors: ``CommandNotFound`` (127), ``CommandNotInvokable`` (126), ``InvalidArgument`` (bad spec, an
   unknown ``-u`` user), ``RuntimeFailure`` (a setup step failed; the message names it and the errno). In
   every failure no process is left behind.
@@ -50,6 +52,7 @@ import json
 import os
 import resource
 import signal
+import socket
 import stat
 import sys
 from collections.abc import Callable, Iterable, Sequence
@@ -239,6 +242,7 @@ def close_other_fds(*keep: int) -> None:
 
 
 def join_cgroups(paths: Iterable[str], pid: int = 0) -> None:
+    """Write ``pid`` (0: the caller itself) into each cgroup.procs or tasks file."""
     for path in paths:
         try:
             with open(path, "w") as f:
@@ -247,6 +251,32 @@ def join_cgroups(paths: Iterable[str], pid: int = 0) -> None:
             raise RuntimeFailure(
                 f"cannot add process to cgroup {os.path.dirname(path)}: {e.strerror}"
             ) from None
+
+
+def open_cgroup_files(paths: Iterable[str]) -> list[int]:
+    """Open cgroup files for writing (closed again if one fails)."""
+    fds: list[int] = []
+    try:
+        for path in paths:
+            try:
+                fds.append(high_fd(os.open(path, os.O_WRONLY | os.O_CLOEXEC)))
+            except OSError as e:
+                raise RuntimeFailure(f"cannot open cgroup {os.path.dirname(path)}: {e.strerror}") from None
+    except BaseException:
+        close_all(fds)
+        raise
+    return fds
+
+
+def join_cgroup_fds(fds: Iterable[int]) -> None:
+    """Join the cgroups whose cgroup.procs or tasks files are open on ``fds`` (writing "0": ourselves)."""
+    for fd in fds:
+        try:
+            os.write(fd, b"0")
+        except OSError as e:
+            raise RuntimeFailure(f"cannot join the container's cgroup: {os.strerror(e.errno or 0)}") from None
+        finally:
+            os.close(fd)
 
 
 def find_executable(name: str, path_var: str) -> str:
@@ -342,6 +372,30 @@ def high_fd(fd: int) -> int:
     new = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 3)
     os.close(fd)
     return new
+
+
+def go_channel() -> tuple[int, int]:
+    """(the process's end, the caller's end) of the socket the go-ahead and the cgroup files come on."""
+    a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    return high_fd(a.detach()), high_fd(b.detach())
+
+
+def send_go(fd: int, cgroup_fds: list[int]) -> None:
+    sock = socket.socket(fileno=fd)
+    try:
+        socket.send_fds(sock, [b"G"], cgroup_fds)
+    finally:
+        sock.detach()
+
+
+def receive_go(fd: int) -> tuple[bool, list[int]]:
+    """(True, the cgroup files) once the caller says go; (False, []) if it gave up (EOF)."""
+    sock = socket.socket(fileno=fd)
+    try:
+        msg, fds, _flags, _addr = socket.recv_fds(sock, 1, 64)
+    finally:
+        sock.detach()
+    return bool(msg), fds
 
 
 def pipe() -> tuple[int, int]:
@@ -492,8 +546,11 @@ def _container_main(
             step = "set domainname"
             syscalls.setdomainname(spec.domainname)
         step = "wait for the engine"
-        if not os.read(go_r, 1):
+        go, cgroup_fds = receive_go(go_r)
+        if not go:
             os._exit(1)  # the engine gave up on this container
+        step = "join the container's cgroups"
+        join_cgroup_fds(cgroup_fds)
         if plan.cgroup_ns:
             step = "create cgroup namespace"
             syscalls.unshare(syscalls.CLONE_NEWCGROUP)
@@ -540,7 +597,7 @@ def launch(
                     f"cannot open network namespace {spec.net_ns_path}: {e.strerror}"
                 ) from None
         err_r, err_w = pipe()
-        go_r, go_w = pipe()
+        go_r, go_w = go_channel()
         pid_ns = (
             namespaces.children_in_pid_namespace(None)
             if "pid" in spec.namespaces
@@ -566,10 +623,11 @@ def launch(
                     os._exit(1)
         close_all((err_w, go_r, net_fd))
         err_w = go_r = net_fd = -1
+        cgroup_fds: list[int] = []
         try:
-            join_cgroups(spec.cgroup_procs, pid)
             if before_exec is not None:
                 before_exec(pid)
+            cgroup_fds = open_cgroup_files(spec.cgroup_join)
         except BaseException:
             kill_and_reap(pid)
             pid = 0
@@ -577,9 +635,11 @@ def launch(
             if failure is not None:
                 raise failure from None
             raise
-        with contextlib.suppress(BrokenPipeError):
-            os.write(go_w, b"G")
-        close_all((go_w,))
+        try:
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                send_go(go_w, cgroup_fds)
+        finally:
+            close_all((go_w, *cgroup_fds))
         go_w = -1
         failure = read_report(err_r)
         if failure is not None:

@@ -268,7 +268,7 @@ def cgroup_layout() -> CgroupLayout | None:
         if os.path.dirname(point) == base and fstype in ("cgroup", "cgroup2"):
             name = os.path.basename(point)
             if fstype == "cgroup2":
-                hierarchies.append((name, "cgroup2", ""))
+                continue  # a hybrid machine's controller-less tree: containers have no cgroup there
             else:
                 words = [w for w in opts.split(",") if w in controllers or w.startswith("name=")]
                 hierarchies.append((name, "cgroup", ",".join(words)))

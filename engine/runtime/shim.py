@@ -82,6 +82,7 @@ class Supervisor:
         self.log: LogWriter | None = None
         self.health: Any = None
         self.cgroup_setup: Thread | None = None
+        self.cgroup_files: list[str] = []
         self.cgroup_error: BaseException | None = None
 
     # -- state -------------------------------------------------------------------------
@@ -143,13 +144,16 @@ class Supervisor:
     def begin_cgroup(self, after: Thread | None = None) -> None:
         """Make the cgroup in a thread while the main thread prepares the spec and PID 1 its root.
 
-        The first migration-lock wait (an RCU grace period: 5-15 ms here) and a directory per hierarchy
-        would otherwise come one after the other in the container's start.
+        A directory per hierarchy, and on cgroup v2 the first migration-lock wait (an RCU grace period:
+        5-20 ms here), would otherwise come one after the other in the container's start.
         """
         import threading
 
-        from . import cgroups  # noqa: F401 - imported here, not by the thread, which would wait for the GIL
+        from .cgroups import ContainerCgroup, parent_for_root  # here: the thread would wait for the GIL
 
+        # The paths are known before the directories exist: PID 1 is told them now, joins once they do.
+        cg = ContainerCgroup.open(self.cid, parent_for_root(self.layout.root), must_exist=False)
+        self.cgroup_files = cg.join_files()
         sys.setswitchinterval(0.0005)
         self.cgroup_error = None
         self.cgroup_setup = threading.Thread(target=self._make_cgroup, args=(after,), daemon=True)
@@ -182,13 +186,12 @@ class Supervisor:
 
             trace("imports done")
             spec = prepare_spec(self.layout, self.cfg)
+            spec.cgroup_join = self.cgroup_files
             trace("spec prepared")
 
             def before_exec(pid: int) -> None:
-                self._await_cgroup()
+                self._await_cgroup()  # then PID 1 joins it itself (spec.cgroup_join)
                 trace("cgroup created")
-                assert self.cgroup is not None
-                self.cgroup.add(pid)
                 if networked:
                     setup(self.layout, self.cfg, pid)
 

@@ -89,7 +89,8 @@ class ContainerSpec:
     masked_paths: list[str] = field(default_factory=lambda: list(DEFAULT_MASKED_PATHS))
     readonly_paths: list[str] = field(default_factory=lambda: list(DEFAULT_READONLY_PATHS))
     privileged: bool = False
-    cgroup_procs: list[str] = field(default_factory=list)  # cgroup.procs files the process is put in
+    # cgroup.procs or (v1) tasks files the process writes "0" into to join its cgroups before it runs
+    cgroup_join: list[str] = field(default_factory=list)
     etc_files: dict[str, str] = field(default_factory=dict)  # e.g. {"/etc/hostname": host path} bind-mounted
 
     def to_dict(self) -> dict[str, Any]:

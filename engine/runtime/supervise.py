@@ -1,8 +1,9 @@
 """The life of a supervisor process, from the fork to the end of its container (the work is in shim.py).
 
 It detaches (stdio on /dev/null, no inherited descriptors, its own signals), then, before anything else,
-warms the kernel's cgroup migration lock in a thread and imports the launcher, while the caller may still
-be writing the container; then it reads which container to start (``go_fd``) and runs its Supervisor.
+imports the launcher (and on cgroup v2 warms the kernel's cgroup migration lock in a thread) while the
+caller may still be writing the container; then it reads which container to start (``go_fd``) and runs
+its Supervisor.
 A caller with threads starts it as ``python -m engine.runtime.supervise ROOT ID STATUS_FD [CLIENT_FD]``.
 """
 
@@ -66,11 +67,13 @@ def become_supervisor(
         trace("forked")
         import threading
 
-        from .cgroups import warm_up_migration
+        from .cgroups import detect, warm_up_migration
 
-        sys.setswitchinterval(0.0005)  # the warming thread gets its turn while this one imports
-        warm = threading.Thread(target=warm_up_migration, daemon=True)
-        warm.start()
+        warm = None
+        if detect().mode == "v2":  # the container's process will have to take the kernel's migration lock
+            sys.setswitchinterval(0.0005)  # the warming thread gets its turn while this one imports
+            warm = threading.Thread(target=warm_up_migration, daemon=True)
+            warm.start()
         _preload()
         trace("preloaded")
         if cid is None and go_fd is not None:

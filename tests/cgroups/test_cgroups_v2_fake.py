@@ -109,6 +109,7 @@ def test_parse_pure_v2() -> None:
     cg = ContainerCgroup.open("abc", system=system, must_exist=False)
     assert cg.dirs == {"unified": "/sys/fs/cgroup/user.slice/user-1000.slice/session-2.scope/dockyard/abc"}
     assert cg.procs_files() == [cg.dirs["unified"] + "/cgroup.procs"]
+    assert cg.join_files() == cg.procs_files()  # v2: cgroup.procs (tasks is v1 only)
 
 
 def test_parse_hybrid() -> None:
@@ -116,11 +117,11 @@ def test_parse_hybrid() -> None:
     assert system.mode == "hybrid"
     assert system.unified is not None and system.unified.mount == "/sys/fs/cgroup/unified"
     cg = ContainerCgroup.open("abc", parent="p", system=system, must_exist=False)
-    assert cg.dirs == {
+    assert cg.dirs == {  # the controller-less cgroup2 tree is left alone
         "memory": "/sys/fs/cgroup/memory/process_api/x/p/abc",
         "pids": "/sys/fs/cgroup/pids/p/abc",
-        "unified": "/sys/fs/cgroup/unified/p/abc",
     }
+    assert cg.join_files() == [d + "/tasks" for d in cg.dirs.values()]
 
 
 # --- limits and delegation on the fake tree ---------------------------------------------------------------

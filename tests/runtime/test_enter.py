@@ -33,7 +33,7 @@ def container(runner: Runner) -> Iterator[int]:
 
 
 def run_in(runner: Runner, pid: int, args: list[str], **kw: Any) -> tuple[int, str]:
-    cgroup_procs = kw.pop("cgroup_procs", ())
+    cgroup_join = kw.pop("cgroup_join", ())
     r, w = os.pipe()
     try:
         child = enter(
@@ -42,7 +42,7 @@ def run_in(runner: Runner, pid: int, args: list[str], **kw: Any) -> tuple[int, s
             stdin=w,
             stdout=w,
             stderr=w,
-            cgroup_procs=cgroup_procs,
+            cgroup_join=cgroup_join,
         )
     except BaseException:
         os.close(r)
@@ -172,10 +172,10 @@ def memory_cgroup() -> Iterator[str]:
 
 def test_enter_joins_the_containers_cgroup(runner: Runner, memory_cgroup: str) -> None:
     procs = os.path.join(memory_cgroup, "cgroup.procs")
-    pid, r = runner.start(runner.spec(["sleep", "60"], cgroup_procs=[procs]))
+    pid, r = runner.start(runner.spec(["sleep", "60"], cgroup_join=[procs]))
     os.close(r)
     try:
-        code, out = run_in(runner, pid, ["sh", "-c", "grep memory /proc/self/cgroup"], cgroup_procs=[procs])
+        code, out = run_in(runner, pid, ["sh", "-c", "grep memory /proc/self/cgroup"], cgroup_join=[procs])
         assert (code, out.strip()[-9:]) == (0, ":memory:/")
     finally:
         os.kill(pid, 9)

@@ -1,5 +1,9 @@
 """Container cgroups on cgroup v1, v2 and hybrid machines: create, limit, join, freeze, kill, read, remove.
 
+On a hybrid machine the controller-less cgroup2 tree is left alone: nothing is limited or counted there,
+and joining it would cost every start a kernel grace period (see ``join_files``); containers stay in their
+supervisor's cgroup of that tree.
+
 Each container gets one cgroup per hierarchy, ``<own cgroup>/<parent>/<container id>``, where the own
 cgroup is the one the calling process runs in and ``parent`` defaults to ``dockyard`` (an absolute parent
 such as ``/dockyard`` starts at the hierarchy's root instead). The paths follow from the container id and
@@ -9,7 +13,7 @@ recovery pass can find the ones nobody owns (``list_leftovers``/``remove_leftove
 Life of a container cgroup:
 
 1. ``ContainerCgroup.create(id, Limits(...))`` validates the limits and writes them before any process runs;
-2. the launcher writes the container's PID into every file of ``procs_files()`` before it execs;
+2. the container's first process joins through ``join_files()`` before it execs;
 3. pause/unpause use ``freeze()``/``thaw()``; stop and kill use ``kill_all()``; ``stats()`` feeds
    ``docker stats``-style figures;
 4. when PID 1 has exited, the supervisor reads ``oom_killed()`` and then calls ``destroy()``.
@@ -145,11 +149,10 @@ class ContainerCgroup:
                     dirs[name] = h.dir_for(leaf)
                     if name == "memory" or not path:
                         path = leaf
-        if system.unified is not None:
+        if system.unified is not None and system.mode == "v2":
             leaf = posixpath.join(_base_path(system.unified, parent), container_id)
             dirs[UNIFIED] = system.unified.dir_for(leaf)
-            if system.mode == "v2":
-                path = leaf
+            path = leaf
         return cls(container_id, system.mode, dirs, path)
 
     @classmethod
@@ -224,11 +227,11 @@ class ContainerCgroup:
                         _make_level(level, level == levels[-1], created, container_id)
                     if "cpuset" in h.controllers:
                         v1.prepare_cpuset(levels)
-            if system.unified is not None:
+            if system.unified is not None and system.mode == "v2":
                 u = system.unified
                 leaf = posixpath.join(_base_path(u, parent_path), container_id)
                 levels = _levels(u, parent_path, leaf)
-                enable = [c for c in v2.WANTED if c in delegated] if system.mode == "v2" else []
+                enable = [c for c in v2.WANTED if c in delegated]
                 anchor = u.dir_for(_anchor_path(u, parent_path))
                 if enable and anchor == u.dir_for("/"):
                     v2.enable_controllers(anchor, enable)
@@ -297,8 +300,15 @@ class ContainerCgroup:
     # --- processes --------------------------------------------------------------------------------------
 
     def procs_files(self) -> list[str]:
-        """Every cgroup.procs file the container's first process must be written to (one per hierarchy)."""
+        """Every cgroup.procs file of the container (one per hierarchy)."""
         return [os.path.join(d, "cgroup.procs") for d in self._unique_dirs()]
+
+    def join_files(self) -> list[str]:
+        """The files a new single-threaded process writes "0" into to join the container: on cgroup v1 each
+        hierarchy's ``tasks`` (a thread moving itself does not take the kernel's global migration lock, whose
+        first use after a quiet spell waits for an RCU grace period: 5-20 ms), on v2 ``cgroup.procs``."""
+        name = "cgroup.procs" if self.mode == "v2" else "tasks"
+        return [os.path.join(d, name) for d in self._unique_dirs()]
 
     def add(self, pid: int) -> None:
         """Move process ``pid`` (a process dockyard started) into the container's cgroup everywhere."""
@@ -427,16 +437,16 @@ _V2_PROBE = {"memory": "memory.max", "cpu": "cpu.max", "pids": "pids.max", "io":
 def warm_up_migration(system: CgroupSystem | None = None) -> None:
     """Take the kernel's cgroup migration lock once, moving nothing, so that the next join is quick.
 
-    The first write to a ``cgroup.procs`` after a quiet spell waits for an RCU grace period (5-15 ms on a
-    small VM); writes in the ~10 ms after one do not wait. The supervisor calls this in a thread as soon as
-    it starts, so that the wait overlaps its own set-up instead of delaying the container's first process.
-    The calling process writes itself into the cgroup it is already in: nothing moves. Any failure is
-    ignored: this only saves time.
+    The first write to a ``cgroup.procs`` after a quiet spell waits for an RCU grace period (5-20 ms on a
+    small VM); writes in the ~10 ms after one do not wait. On cgroup v2 the container's first process must
+    be moved that way, so the supervisor calls this in a thread as soon as it starts: the wait overlaps its
+    own set-up instead of delaying the container (on v1 the process joins through ``tasks``, which never
+    waits: see ``join_files``). The calling process writes itself into the cgroup it is already in:
+    nothing moves. Any failure is ignored: this only saves time.
     """
     with contextlib.suppress(OSError, RuntimeFailure):
         system = system or detect()
-        hierarchies = system.v1_hierarchies() if system.mode != "v2" else []
-        h = hierarchies[0] if hierarchies else system.unified
+        h = system.unified if system.mode == "v2" else None
         if h is not None:
             with open(os.path.join(h.own_dir, "cgroup.procs"), "w") as f:
                 f.write(str(os.getpid()))
@@ -460,7 +470,7 @@ def _parent_dirs(parent: str | None, system: CgroupSystem) -> list[str]:
     hierarchies: list[Hierarchy] = []
     if system.mode in ("v1", "hybrid"):
         hierarchies.extend(system.v1_hierarchies())
-    if system.unified is not None:
+    if system.unified is not None and system.mode == "v2":
         hierarchies.append(system.unified)
     return [h.dir_for(_base_path(h, parent_path)) for h in hierarchies]
 
