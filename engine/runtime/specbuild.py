@@ -53,7 +53,7 @@ def write_etc_files(
     """hostname, hosts and resolv.conf for the container, kept in its directory and bind-mounted."""
     files = {}
     hn = os.path.join(cdir, "hostname")
-    atomic_write_bytes(hn, (hostname + "\n").encode())
+    atomic_write_bytes(hn, (hostname + "\n").encode(), durable=False)
     files["/etc/hostname"] = hn
     hosts = [
         "127.0.0.1\tlocalhost",
@@ -76,7 +76,7 @@ def write_etc_files(
     elif not hosts_extra:
         hosts.append(f"127.0.1.1\t{hostname}")
     hp = os.path.join(cdir, "hosts")
-    atomic_write_bytes(hp, ("\n".join(hosts) + "\n").encode())
+    atomic_write_bytes(hp, ("\n".join(hosts) + "\n").encode(), durable=False)
     files["/etc/hosts"] = hp
     rp = os.path.join(cdir, "resolv.conf")
     if cfg.dns:
@@ -89,7 +89,7 @@ def write_etc_files(
             resolv = ""
     else:
         resolv = ""  # no way out of the machine: no nameserver (Docker's --network none)
-    atomic_write_bytes(rp, resolv.encode())
+    atomic_write_bytes(rp, resolv.encode(), durable=False)
     files["/etc/resolv.conf"] = rp
     return files
 
