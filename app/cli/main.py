@@ -84,6 +84,9 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     name = _command_name(argv)
+    if name is not None and not any(name in names for names in commands.COMMANDS.values()):
+        sys.stderr.write(f"dockyard: '{name}' is not a dockyard command.\nSee 'dockyard --help'\n")
+        return 1  # Docker's words and status for an unknown command
     wants_help = any(a in ("-h", "--help") for a in argv) and name is None
     parser = build_parser(None if wants_help or name is None else name)
     args = parser.parse_args(argv)

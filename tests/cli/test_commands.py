@@ -65,3 +65,13 @@ def test_container_commands_load_no_heavy_modules() -> None:
     assert not loaded & heavy, sorted(loaded & heavy)
     assert "app.cli.cmd_containers" in loaded
     assert not {m for m in COMMANDS if m != "app.cli.cmd_containers"} & loaded
+
+
+def test_an_unknown_command_is_refused_in_dockers_words() -> None:
+    p = subprocess.run(
+        [sys.executable, "-c", "import sys; from app.cli.main import main; sys.exit(main(['nosuch', 'x']))"],
+        capture_output=True,
+        text=True,
+    )
+    assert p.returncode == 1
+    assert p.stderr == "dockyard: 'nosuch' is not a dockyard command.\nSee 'dockyard --help'\n"
