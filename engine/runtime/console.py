@@ -36,6 +36,7 @@ def open_pty(ptmx: str = PTMX, rows: int = 0, cols: int = 0) -> tuple[int, int, 
     """A new pty of the devpts instance ``ptmx`` belongs to: (master, slave, slave's path). Refuses anything
     but the ptmx device (a container could have put something else at the path)."""
     master = os.open(ptmx, os.O_RDWR | os.O_NOCTTY | os.O_CLOEXEC | os.O_NOFOLLOW)
+    slave = -1
     try:
         st = os.fstat(master)
         if not stat.S_ISCHR(st.st_mode) or st.st_rdev != _PTMX_RDEV:
@@ -47,6 +48,8 @@ def open_pty(ptmx: str = PTMX, rows: int = 0, cols: int = 0) -> tuple[int, int, 
             fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
     except BaseException:
         os.close(master)
+        if slave >= 0:
+            os.close(slave)
         raise
     return master, slave, f"{os.path.dirname(ptmx)}/{number}"
 

@@ -43,7 +43,13 @@ class PendingSupervisor:
     def _fork(self) -> None:
         self.status_r, status_w = os.pipe2(os.O_CLOEXEC)
         go_r, self.go_w = os.pipe2(os.O_CLOEXEC)
-        child = os.fork()
+        try:
+            child = os.fork()
+        except OSError as e:
+            for fd in (self.status_r, status_w, go_r, self.go_w):
+                os.close(fd)
+            self.status_r = self.go_w = -1
+            raise RuntimeFailure(f"cannot start the container's supervisor: {e.strerror}") from None
         if child == 0:
             try:
                 os.close(self.status_r)
