@@ -39,13 +39,39 @@ def _formatter(prog: str) -> argparse.HelpFormatter:
 
 
 class _Parser(argparse.ArgumentParser):
+    #: The command being run, for errors the top-level parser reports about it (unknown flags).
+    command: str | None = None
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("formatter_class", _formatter)
         super().__init__(*args, **kwargs)
 
-    def error(self, message: str) -> None:  # Docker prints usage errors and exits 125
-        sys.stderr.write(f"dockyard: {message}\nSee '{self.prog} --help'.\n")
+    def error(self, message: str) -> None:  # Docker's wording for usage errors, and its status 125
+        prog = f"dockyard {self.command}" if self.prog == "dockyard" and self.command else self.prog
+        sys.stderr.write(f"{_docker_wording(self, message, prog)}\nSee '{prog} --help'.\n")
         raise SystemExit(125)
+
+
+def _docker_wording(parser: argparse.ArgumentParser, message: str, prog: str) -> str:
+    """argparse's usage errors as Docker says them."""
+    if message.startswith("unrecognized arguments: "):
+        extra = message.split(": ", 1)[1].split()
+        flag = next((a for a in extra if a.startswith("-")), None)
+        return f"unknown flag: {flag.split('=')[0]}" if flag else f'"{prog}" accepts no arguments.'
+    if message.startswith("the following arguments are required"):
+        positionals = [a for a in parser._actions if not a.option_strings]
+        needed = sum(1 for a in positionals if a.nargs in (None, "+"))
+        exact = all(a.nargs is None for a in positionals)
+        plural = "" if needed == 1 else "s"
+        return f'"{prog}" requires {"exactly" if exact else "at least"} {needed} argument{plural}.'
+    flags, _, problem = message.removeprefix("argument ").partition(": ")
+    names = flags.split("/")
+    if problem == "expected one argument":
+        return f"flag needs an argument: {names[-1]}"
+    if problem.startswith(("invalid int value: ", "invalid float value: ", "invalid choice: ")):
+        value = problem.split(": ", 1)[1].split(" (")[0].strip("'")
+        return f'invalid argument "{value}" for "{", ".join(names)}" flag'
+    return f"{prog}: {message}"
 
 
 # argparse asks gettext to translate every help string, which costs ~0.2 ms a call; nothing is translated.
@@ -89,6 +115,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1  # Docker's words and status for an unknown command
     wants_help = any(a in ("-h", "--help") for a in argv) and name is None
     parser = build_parser(None if wants_help or name is None else name)
+    _Parser.command = name
     args = parser.parse_args(argv)
     if args.version:
         print(f"dockyard version {VERSION}")

@@ -75,3 +75,23 @@ def test_an_unknown_command_is_refused_in_dockers_words() -> None:
     )
     assert p.returncode == 1
     assert p.stderr == "dockyard: 'nosuch' is not a dockyard command.\nSee 'dockyard --help'\n"
+
+
+def _usage_error(*argv: str) -> tuple[int, str]:
+    code = f"import sys; from app.cli.main import main; sys.exit(main({list(argv)!r}))"
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    return p.returncode, p.stderr
+
+
+def test_usage_errors_in_dockers_words_and_status() -> None:
+    assert _usage_error("run", "--foo", "busybox") == (
+        125,
+        "unknown flag: --foo\nSee 'dockyard run --help'.\n",
+    )
+    assert _usage_error("run") == (
+        125,
+        "\"dockyard run\" requires at least 1 argument.\nSee 'dockyard run --help'.\n",
+    )
+    assert _usage_error("rename", "a")[1].startswith('"dockyard rename" requires exactly 2 arguments.')
+    assert _usage_error("ps", "extra")[1].startswith('"dockyard ps" accepts no arguments.')
+    assert _usage_error("logs", "--tail")[1].startswith("flag needs an argument: --tail")
