@@ -8,6 +8,7 @@ one reload.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -15,6 +16,7 @@ from typing import Any, ClassVar
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.css.query import NoMatches
 from textual.screen import Screen
 
 from engine import Container, DockyardError, Engine, Image
@@ -201,7 +203,8 @@ class DockyardApp(App[int]):
         self.snapshot_loaded = True
         main = self._ready_main()
         if main is not None:
-            main.on_data_loaded(message)
+            with contextlib.suppress(NoMatches):  # its panes are gone: the app is closing
+                main.on_data_loaded(message)
             self.loaded.set()
 
     def on_engine_changed(self, message: EngineChanged) -> None:
@@ -218,7 +221,8 @@ class DockyardApp(App[int]):
         self.history.add(message.records, message.at)
         main = self._ready_main()
         if main is not None:
-            main.on_stats_sampled(message)
+            with contextlib.suppress(NoMatches):  # its panes are gone: the app is closing
+                main.on_stats_sampled(message)
 
     def image_by_id(self, image_id: str) -> Image | None:
         for im in self.snapshot.images:
