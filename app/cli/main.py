@@ -7,6 +7,7 @@ progress, Textual only to open the app.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import sys
 from collections.abc import Callable
@@ -20,8 +21,10 @@ if TYPE_CHECKING:
 VERSION = "0.1.0"
 
 
+@functools.cache
 def _width() -> int:
-    """The help text's width, found as shutil.get_terminal_size does (argparse would import shutil for it)."""
+    """The help text's width, found as shutil.get_terminal_size does (argparse would import shutil for it,
+    each time it makes a formatter: once per argument added)."""
     try:
         columns = int(os.environ.get("COLUMNS", "0"))
     except ValueError:

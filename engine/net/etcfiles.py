@@ -13,16 +13,8 @@ import os
 from collections.abc import Iterable
 
 from ..runtime.records import ContainerConfig
+from ..runtime.specbuild import LOCALHOST
 from .model import DEFAULT_NETWORK, Endpoint
-
-LOCALHOST = [
-    "127.0.0.1\tlocalhost",
-    "::1\tlocalhost ip6-localhost ip6-loopback",
-    "fe00::0\tip6-localnet",
-    "ff00::0\tip6-mcastprefix",
-    "ff02::1\tip6-allnodes",
-    "ff02::2\tip6-allrouters",
-]
 
 
 def _unique(names: Iterable[str]) -> list[str]:

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import fcntl
 import os
-import socket
 import stat
 import struct
 import termios
+
+from engine.runtime import syscalls
 
 TIOCSPTLCK = 0x40045431  # unlock the pty's other end
 TIOCGPTN = 0x80045430  # its number in the devpts instance
@@ -28,8 +29,7 @@ _PTMX_RDEV = os.makedev(5, 2)
 
 def socketpair() -> tuple[int, int]:
     """(the caller's end, the child's end) of the socket the master comes back on; close-on-exec."""
-    a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-    return a.detach(), b.detach()
+    return syscalls.socketpair()
 
 
 def open_pty(ptmx: str = PTMX, rows: int = 0, cols: int = 0) -> tuple[int, int, str]:
@@ -56,21 +56,12 @@ def open_pty(ptmx: str = PTMX, rows: int = 0, cols: int = 0) -> tuple[int, int, 
 
 def send(sock_fd: int, master: int) -> None:
     """Hand ``master`` to the other end of ``sock_fd``."""
-    sock = socket.socket(fileno=sock_fd)
-    try:
-        socket.send_fds(sock, [b"M"], [master])
-    finally:
-        sock.detach()
+    syscalls.send_fds(sock_fd, b"M", [master])
 
 
 def receive(sock_fd: int) -> int:
     """The master the container's process sent (it was sent before its exec, so it is waiting here)."""
-    sock = socket.socket(fileno=sock_fd)
-    try:
-        _msg, fds, _flags, _addr = socket.recv_fds(sock, 1, 1)
-    finally:
-        sock.detach()
+    _data, fds = syscalls.receive_fds(sock_fd, 1)
     if not fds:
         raise OSError("the container's process sent no terminal")
-    os.set_inheritable(fds[0], False)
     return fds[0]

@@ -112,12 +112,16 @@ def _process(
         seccomp=not priv,
     )
     proc.user = user or cfg.user or cfg.image_config.get("User") or None
+    return proc, st.pid, _cgroup_join(layout, cid)
+
+
+def _cgroup_join(layout: Layout, cid: str) -> list[str]:
+    """The files an exec'd process joins the container's cgroups through ([] if it has none left)."""
     from .cgroups import ContainerCgroup, parent_for_root
 
-    procs: list[str] = []
     with contextlib.suppress(Exception):
-        procs = ContainerCgroup.open(cid, parent_for_root(layout.root)).join_files()
-    return proc, st.pid, procs
+        return ContainerCgroup.open(cid, parent_for_root(layout.root)).join_files()
+    return []
 
 
 def probe_process(layout: Layout, cfg: Any, argv: list[str]) -> tuple[ProcessSpec, list[str]]:
@@ -132,12 +136,7 @@ def probe_process(layout: Layout, cfg: Any, argv: list[str]) -> tuple[ProcessSpe
         seccomp=not cfg.privileged,
     )
     proc.user = cfg.user or cfg.image_config.get("User") or None
-    from .cgroups import ContainerCgroup, parent_for_root
-
-    procs: list[str] = []
-    with contextlib.suppress(Exception):
-        procs = ContainerCgroup.open(cfg.id, parent_for_root(layout.root)).join_files()
-    return proc, procs
+    return proc, _cgroup_join(layout, cfg.id)
 
 
 def exec_run(

@@ -52,7 +52,6 @@ import json
 import os
 import resource
 import signal
-import socket
 import stat
 import sys
 from collections.abc import Callable, Iterable, Sequence
@@ -376,26 +375,18 @@ def high_fd(fd: int) -> int:
 
 def go_channel() -> tuple[int, int]:
     """(the process's end, the caller's end) of the socket the go-ahead and the cgroup files come on."""
-    a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-    return high_fd(a.detach()), high_fd(b.detach())
+    a, b = syscalls.socketpair()
+    return high_fd(a), high_fd(b)
 
 
 def send_go(fd: int, cgroup_fds: list[int]) -> None:
-    sock = socket.socket(fileno=fd)
-    try:
-        socket.send_fds(sock, [b"G"], cgroup_fds)
-    finally:
-        sock.detach()
+    syscalls.send_fds(fd, b"G", cgroup_fds)
 
 
 def receive_go(fd: int) -> tuple[bool, list[int]]:
     """(True, the cgroup files) once the caller says go; (False, []) if it gave up (EOF)."""
-    sock = socket.socket(fileno=fd)
-    try:
-        msg, fds, _flags, _addr = socket.recv_fds(sock, 1, 64)
-    finally:
-        sock.detach()
-    return bool(msg), fds
+    data, fds = syscalls.receive_fds(fd, 64)
+    return bool(data), fds
 
 
 def pipe() -> tuple[int, int]:

@@ -115,11 +115,6 @@ class PendingSupervisor:
         os.close(status_w)
 
 
-def spawn(root: str, cid: str, client_fd: int | None = None, timeout: float = 60.0) -> int:
-    """Start the supervisor of container ``cid``; return the container's PID once its command runs."""
-    return PendingSupervisor(root, client_fd).go(cid, timeout)
-
-
 def _read_report(fd: int, timeout: float) -> int:
     data = b""
     deadline = time.monotonic() + timeout

@@ -47,6 +47,17 @@ def layered_file(dirs_top_first: list[str], relpath: str) -> str | None:
     return None
 
 
+#: The first lines of every container's /etc/hosts, as Docker writes them.
+LOCALHOST = (
+    "127.0.0.1\tlocalhost",
+    "::1\tlocalhost ip6-localhost ip6-loopback",
+    "fe00::0\tip6-localnet",
+    "ff00::0\tip6-mcastprefix",
+    "ff02::1\tip6-allnodes",
+    "ff02::2\tip6-allrouters",
+)
+
+
 def write_etc_files(
     cdir: str, cfg: ContainerConfig, hostname: str, hosts_extra: list[str] | None = None
 ) -> dict[str, str]:
@@ -55,14 +66,7 @@ def write_etc_files(
     hn = os.path.join(cdir, "hostname")
     atomic_write_bytes(hn, (hostname + "\n").encode(), durable=False)
     files["/etc/hostname"] = hn
-    hosts = [
-        "127.0.0.1\tlocalhost",
-        "::1\tlocalhost ip6-localhost ip6-loopback",
-        "fe00::0\tip6-localnet",
-        "ff00::0\tip6-mcastprefix",
-        "ff02::1\tip6-allnodes",
-        "ff02::2\tip6-allrouters",
-    ]
+    hosts = list(LOCALHOST)
     for h in cfg.extra_hosts:
         name, _, ip = h.partition(":")
         hosts.append(f"{ip}\t{name}")

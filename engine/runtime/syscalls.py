@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import socket
 
 _libc = ctypes.CDLL("libc.so.6", use_errno=True)
 
@@ -404,3 +405,33 @@ def reset_signal(sig: int) -> None:
     act = _KernelSigaction(None, 0, None, 0)
     if _syscall(_c_long(_arch_nr("rt_sigaction")), _c_long(sig), ctypes.byref(act), None, _c_long(8)) != 0:
         raise _fail(f"rt_sigaction({sig})")
+
+
+# --- descriptors over unix sockets (SCM_RIGHTS) ---
+
+
+def socketpair() -> tuple[int, int]:
+    """Two connected unix stream sockets, as close-on-exec descriptors."""
+    a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    return a.detach(), b.detach()
+
+
+def send_fds(sock_fd: int, data: bytes, fds: list[int]) -> None:
+    """Send ``data`` with copies of ``fds`` on the unix socket open on ``sock_fd``."""
+    sock = socket.socket(fileno=sock_fd)
+    try:
+        socket.send_fds(sock, [data], fds)
+    finally:
+        sock.detach()
+
+
+def receive_fds(sock_fd: int, max_fds: int) -> tuple[bytes, list[int]]:
+    """One message and the descriptors sent with it (close-on-exec); (b"", []) at end of stream."""
+    sock = socket.socket(fileno=sock_fd)
+    try:
+        data, fds, _flags, _addr = socket.recv_fds(sock, 1, max_fds)
+    finally:
+        sock.detach()
+    for fd in fds:
+        os.set_inheritable(fd, False)
+    return data, fds

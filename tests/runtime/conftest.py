@@ -3,12 +3,14 @@ kills and reaps everything it started, whatever the test's outcome."""
 
 from __future__ import annotations
 
+import errno
 import os
 import select
 import shutil
 import signal
 import subprocess
 import time
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -143,6 +145,7 @@ class Runner:
 
 
 def read_all(fd: int, timeout: float = 20) -> str:
+    """Everything until end of file (for a terminal's master: until its other end is gone); closes ``fd``."""
     chunks = []
     deadline = time.monotonic() + timeout
     try:
@@ -153,7 +156,12 @@ def read_all(fd: int, timeout: float = 20) -> str:
             ready, _, _ = select.select([fd], [], [], left)
             if not ready:
                 continue
-            chunk = os.read(fd, 65536)
+            try:
+                chunk = os.read(fd, 65536)
+            except OSError as e:
+                if e.errno != errno.EIO:  # EIO: a terminal's master once no process holds the terminal
+                    raise
+                break
             if not chunk:
                 break
             chunks.append(chunk)
@@ -188,3 +196,19 @@ def runner(tmp_path: Any, busybox_lower: str) -> Iterator[Runner]:
         # launch must leave the calling thread's PID namespace for children as it found it
         assert os.readlink("/proc/thread-self/ns/pid_for_children") == os.readlink("/proc/thread-self/ns/pid")
         assert host_mounts_under(r.base) == [], "a container mount leaked into the host's namespace"
+
+
+@pytest.fixture
+def memory_cgroup() -> Iterator[str]:
+    """A memory cgroup of the test's own, below the test process's memory cgroup (v1)."""
+    with open("/proc/self/cgroup") as f:
+        own = {line.split(":")[1]: line.strip().split(":", 2)[2] for line in f}
+    base = "/sys/fs/cgroup/memory"
+    if "memory" not in own or not os.path.isdir(base):
+        pytest.skip("needs the cgroup v1 memory hierarchy")
+    path = os.path.join(base + own["memory"], f"dockyard-rt-{uuid.uuid4().hex[:8]}")
+    os.mkdir(path)
+    try:
+        yield path
+    finally:
+        os.rmdir(path)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import time
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -138,36 +137,12 @@ def test_enter_with_a_terminal(runner: Runner, container: int) -> None:
         master = console.receive(ours)
     finally:
         os.close(ours)
-    out = b""
-    while True:
-        try:
-            chunk = os.read(master, 4096)
-        except OSError:
-            break
-        if not chunk:
-            break
-        out += chunk
-    os.close(master)
+    out = read_all(master)
     assert runner.wait(child) == 0
-    tty, sid, size = out.decode().splitlines()
+    tty, sid, size = out.splitlines()
     assert tty.startswith("/dev/pts/")  # the container's devpts: ttyname works inside
     assert int(sid) > 1  # its own session inside the container's PID namespace
     assert size == "33 101"
-
-
-@pytest.fixture
-def memory_cgroup() -> Iterator[str]:
-    with open("/proc/self/cgroup") as f:
-        own = {line.split(":")[1]: line.strip().split(":", 2)[2] for line in f}
-    base = "/sys/fs/cgroup/memory"
-    if "memory" not in own or not os.path.isdir(base):
-        pytest.skip("needs the cgroup v1 memory hierarchy")
-    path = os.path.join(base + own["memory"], f"dockyard-rt-{uuid.uuid4().hex[:8]}")
-    os.mkdir(path)
-    try:
-        yield path
-    finally:
-        os.rmdir(path)
 
 
 def test_enter_joins_the_containers_cgroup(runner: Runner, memory_cgroup: str) -> None:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import uuid
-from collections.abc import Iterator
 
 import pytest
 
@@ -96,22 +94,6 @@ def test_cgroup_namespace_root_is_the_container_cgroup(runner: Runner) -> None:
     code, out = runner.sh("cat /proc/self/cgroup")
     assert code == 0
     assert all(line.endswith(":/") for line in out.splitlines())
-
-
-@pytest.fixture
-def memory_cgroup() -> Iterator[str]:
-    """A memory cgroup of the test's own, below the test process's memory cgroup (v1)."""
-    with open("/proc/self/cgroup") as f:
-        own = {line.split(":")[1]: line.strip().split(":", 2)[2] for line in f}
-    base = "/sys/fs/cgroup/memory"
-    if "memory" not in own or not os.path.isdir(base):
-        pytest.skip("needs the cgroup v1 memory hierarchy")
-    path = os.path.join(base + own["memory"], f"dockyard-rt-{uuid.uuid4().hex[:8]}")
-    os.mkdir(path)
-    try:
-        yield path
-    finally:
-        os.rmdir(path)
 
 
 def test_the_process_joins_its_cgroups_itself_before_the_cgroup_namespace(

@@ -264,18 +264,9 @@ def test_terminal_made_inside_the_container(runner: Runner) -> None:
         master = console.receive(ours)
     finally:
         os.close(ours)
-    out = b""
-    while True:
-        try:
-            chunk = os.read(master, 4096)
-        except OSError:  # EIO once the slave side is gone
-            break
-        if not chunk:
-            break
-        out += chunk
-    os.close(master)
+    out = read_all(master)
     assert runner.wait(pid) == 0
-    lines = out.decode().splitlines()
+    lines = out.splitlines()
     assert lines[0] == "/dev/pts/0"  # a terminal of the container's own devpts, as with Docker
     assert lines[1] == "1"  # session id: PID 1 leads its own session
     assert lines[2] == "con"
