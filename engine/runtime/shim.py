@@ -38,6 +38,8 @@ if TYPE_CHECKING:
     from threading import Thread
     from typing import Any
 
+    from .cgroups import ContainerCgroup
+
 
 def _report(fd: int, msg: dict[str, Any]) -> None:
     with contextlib.suppress(OSError):
@@ -112,10 +114,11 @@ class Supervisor:
         return devnull, out_w, err_w
 
     # -- launching -------------------------------------------------------------------------
-    def _make_cgroup(self, after: Thread | None) -> None:
+    def _make_cgroup(self, located: ContainerCgroup, parent: str, after: Thread | None) -> None:
         """Warm the kernel's cgroup migration lock (once ``after``, an earlier warming, is done: within
-        ~10 ms of one this costs nothing), then create the container's cgroup with its limits."""
-        from .cgroups import ContainerCgroup, Limits, parent_for_root, warm_up_migration
+        ~10 ms of one this costs nothing), then create the container's cgroup (at ``located``, removing a
+        leftover there first) with its limits."""
+        from .cgroups import ContainerCgroup, Limits, warm_up_migration
 
         try:
             if after is not None:
@@ -128,9 +131,8 @@ class Supervisor:
                 cpu_shares=self.cfg.cpu_shares,
                 pids=self.cfg.pids_limit,
             )
-            parent = parent_for_root(self.layout.root)
             with contextlib.suppress(DockyardError):
-                ContainerCgroup.open(self.cid, parent, must_exist=False).destroy()
+                located.destroy()
             for attempt in range(3):  # the root's parent may be removed under us by a last ``rm``: retry
                 try:
                     self.cgroup = ContainerCgroup.create(self.cid, limits, parent)
@@ -152,11 +154,14 @@ class Supervisor:
         from .cgroups import ContainerCgroup, parent_for_root  # here: the thread would wait for the GIL
 
         # The paths are known before the directories exist: PID 1 is told them now, joins once they do.
-        cg = ContainerCgroup.open(self.cid, parent_for_root(self.layout.root), must_exist=False)
-        self.cgroup_files = cg.join_files()
+        parent = parent_for_root(self.layout.root)
+        located = ContainerCgroup.open(self.cid, parent, must_exist=False)
+        self.cgroup_files = located.join_files()
         sys.setswitchinterval(0.0005)
         self.cgroup_error = None
-        self.cgroup_setup = threading.Thread(target=self._make_cgroup, args=(after,), daemon=True)
+        self.cgroup_setup = threading.Thread(
+            target=self._make_cgroup, args=(located, parent, after), daemon=True
+        )
         self.cgroup_setup.start()
 
     def _await_cgroup(self) -> None:
