@@ -8,18 +8,18 @@ engine/runtime (create.py, start.py, stop.py, pause.py, rename.py, wait.py, remo
 from __future__ import annotations
 
 import builtins
-import contextlib
 import os
 import time
-from collections.abc import Iterator
 
 from .errors import Conflict, ContainerNotFound, InvalidArgument
 from .humanize import parse_time
+from .lean import suppress
 from .runtime.reconcile import reconcile
 from .runtime.store import ContainerStore
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from typing import Any
 
     from .container_record import Container
@@ -204,12 +204,12 @@ class Containers:
             _start.start(self.layout, c.id, attach_fd, supervisor)
         except Exception:
             if opts.auto_remove:
-                with contextlib.suppress(Exception):
+                with suppress(Exception):
                     self.remove(c.id, force=True)
             raise
         if not detach:
             self.wait(c.id)
-        with contextlib.suppress(ContainerNotFound):
+        with suppress(ContainerNotFound):
             return self.get(c.id)
         return c
 
@@ -244,7 +244,7 @@ class Containers:
                 made.append(self.run(image, o))
         except BaseException:
             for c in made:
-                with contextlib.suppress(Exception):
+                with suppress(Exception):
                     self.remove(c.id, force=True)
             raise
         return made
@@ -319,7 +319,7 @@ class Containers:
             vols = Volumes(self.layout)
             for m in cfg.mounts:
                 if m.type == "volume" and len(m.source) == 64:
-                    with contextlib.suppress(Exception):
+                    with suppress(Exception):
                         vols.remove(m.source)
 
     def prune(self) -> PruneReport:
@@ -330,7 +330,7 @@ class Containers:
         for c in self.list(all=True):
             if c.status in ("exited", "created", "dead"):
                 size = self.writable_size(c.id)
-                with contextlib.suppress(ContainerNotFound):
+                with suppress(ContainerNotFound):
                     remove_stopped(self.layout, c.id)
                     report.deleted.append(c.id)
                     report.reclaimed += size
@@ -339,12 +339,12 @@ class Containers:
     def reconcile_all(self) -> builtins.list[str]:
         fixed = []
         for cid in self.store.ids():
-            with contextlib.suppress(ContainerNotFound):
+            with suppress(ContainerNotFound):
                 if reconcile(self.layout, cid):
                     fixed.append(cid)
         from .runtime.cgroups import parent_for_root, remove_leftovers
 
-        with contextlib.suppress(Exception):
+        with suppress(Exception):
             remove_leftovers(set(self.store.ids()), parent_for_root(self.layout.root))
             if not self.store.ids():
                 from .runtime.cgroups import remove_parent
@@ -404,7 +404,7 @@ class Containers:
 
         def running() -> bool:
             reconcile(self.layout, cid)
-            with contextlib.suppress(Exception):
+            with suppress(Exception):
                 return self.store.state(cid).status in ("running", "paused", "restarting")
             return False
 
@@ -509,7 +509,7 @@ class Containers:
 
         out = []
         for c in self.list():
-            with contextlib.suppress(Exception):
+            with suppress(Exception):
                 cg = ContainerCgroup.open(c.id, parent_for_root(self.layout.root))
                 out.append((c.id, c.name, c.pid, cg))
         return out

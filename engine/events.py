@@ -6,17 +6,17 @@ watcher (the TUI, ``dockyard events``) reads new lines by offset when the file c
 
 from __future__ import annotations
 
-import json
 import os
 import time
-from collections.abc import Iterator
 
 from engine.record import field, record
 
+from . import jsonio
 from .paths import Layout
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from typing import Any
 
 
@@ -31,7 +31,7 @@ class Event:
 
 def emit(layout: Layout, type: str, action: str, id: str, attributes: dict[str, Any] | None = None) -> None:
     line = (
-        json.dumps(
+        jsonio.dumps(
             {"type": type, "action": action, "id": id, "time": time.time(), "attributes": attributes or {}}
         ).encode()
         + b"\n"
@@ -57,7 +57,7 @@ def read(layout: Layout, offset: int = 0) -> tuple[list[Event], int]:
     out = []
     for line in data[: end + 1].splitlines():
         try:
-            d = json.loads(line)
+            d = jsonio.loads(line)
             out.append(Event(d["type"], d["action"], d["id"], d["time"], d.get("attributes") or {}))
         except (ValueError, KeyError):
             continue

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import contextlib
 import fcntl
-import json
 import os
-from collections.abc import Iterator
+
+from . import jsonio
+from .lean import contextmanager, suppress
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from typing import Any
 
 
@@ -30,25 +31,25 @@ def atomic_write_bytes(path: str, data: bytes, mode: int = 0o644, durable: bool 
         os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
-        with contextlib.suppress(FileNotFoundError):
+        with suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
 
 
 def atomic_write_json(path: str, obj: Any, mode: int = 0o644) -> None:
-    atomic_write_bytes(path, json.dumps(obj, indent=1, sort_keys=True).encode() + b"\n", mode)
+    atomic_write_bytes(path, jsonio.dumps(obj, sort_keys=True).encode() + b"\n", mode)
 
 
 def read_json(path: str, default: Any = None) -> Any:
     """Read a JSON file; ``default`` when it does not exist."""
     try:
         with open(path, "rb") as f:
-            return json.loads(f.read() or b"null")
+            return jsonio.loads(f.read() or b"null")
     except FileNotFoundError:
         return default
 
 
-@contextlib.contextmanager
+@contextmanager
 def locked(path: str, shared: bool = False) -> Iterator[None]:
     """Hold an flock on ``path`` (created if missing) for the duration of the block."""
     fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)

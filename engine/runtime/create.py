@@ -10,7 +10,7 @@ from ..errors import InvalidArgument
 from ..humanize import rfc3339
 from ..paths import Layout
 from .capnames import capabilities
-from .names import generate_name, new_id, validate_name
+from .names import generate_name, is_valid_name, new_id, validate_name
 from .records import ContainerConfig, ContainerState, MountConfig, RestartPolicy
 from .store import ContainerStore, name_conflict
 
@@ -106,9 +106,7 @@ def parse_volume(spec: str) -> MountConfig:
         )
     if src.startswith("/") or src.startswith("."):
         return MountConfig("bind", os.path.normpath(dst), os.path.abspath(src), ro)
-    import re
-
-    if not re.match(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]+$", src):
+    if not is_valid_name(src):
         raise InvalidArgument(
             f'"{src}" includes invalid characters for a local volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed. '
             "If you intended to pass a host directory, use absolute path"

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import os
-import re
 
 from ..errors import InvalidArgument
 
-NAME_RE = re.compile(r"^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$")
+_FIRST = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+_NEXT = _FIRST | {"_", ".", "-"}
+
+
+def is_valid_name(name: str) -> bool:
+    """Docker's rule for container and volume names: ``[a-zA-Z0-9][a-zA-Z0-9_.-]+``."""
+    return len(name) > 1 and name[0] in _FIRST and all(c in _NEXT for c in name)
+
 
 _LEFT = (
     "admiring adoring affectionate agitated amazing angry awesome beautiful blissful bold boring brave busy "
@@ -68,6 +74,6 @@ def generate_name(taken: set[str]) -> str:
 
 def validate_name(name: str) -> str:
     """Return the name without a leading ``/``; refuse names Docker refuses, with Docker's message."""
-    if not NAME_RE.match(name):
+    if not is_valid_name(name[1:] if name.startswith("/") else name):
         raise InvalidArgument(f"Invalid container name ({name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed")
     return name.lstrip("/")

@@ -7,10 +7,10 @@ mount namespace, which dies with its processes.
 
 from __future__ import annotations
 
-import contextlib
 import time
 
 from ..humanize import rfc3339
+from ..lean import suppress
 from ..paths import Layout
 from .procinfo import alive
 from .store import ContainerStore
@@ -37,14 +37,14 @@ def reconcile(layout: Layout, cid: str) -> bool:
         from .cgroups import ContainerCgroup, parent_for_root
 
         killed = False
-        with contextlib.suppress(Exception):
+        with suppress(Exception):
             cg = ContainerCgroup.open(cid, parent_for_root(layout.root), must_exist=False)
             if cg.exists():
                 killed = bool(cg.pids())
                 cg.destroy()
         from .nethooks import teardown
 
-        with contextlib.suppress(Exception):
+        with suppress(Exception):
             teardown(layout, store.config(cid))
         st.status = "exited"
         st.exit_code = 255 if rebooted else 137
@@ -55,7 +55,7 @@ def reconcile(layout: Layout, cid: str) -> bool:
             st.error += "; its processes were killed"
         store.save_state(cid, st)
         auto_remove = False
-        with contextlib.suppress(Exception):
+        with suppress(Exception):
             auto_remove = store.config(cid).auto_remove
     if auto_remove:
         from .remove import remove_stopped

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
-
+from ..lean import suppress
 from ..paths import Layout
 from ..store.tmp import remove_tree
 from .store import ContainerStore
@@ -25,12 +24,12 @@ def retire(layout: Layout, cid: str) -> str | None:
         cfg = None
     from .cgroups import ContainerCgroup, parent_for_root
 
-    with contextlib.suppress(Exception):
+    with suppress(Exception):
         ContainerCgroup.open(cid, parent_for_root(layout.root), must_exist=False).destroy()
     if cfg is not None:
         from .nethooks import teardown
 
-        with contextlib.suppress(Exception):
+        with suppress(Exception):
             teardown(layout, cfg)
         with store.names_lock():
             store.release_name(cfg.name, cid)

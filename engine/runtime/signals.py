@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-import signal
-
 from ..errors import InvalidArgument
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import signal
+else:
+    import _signal as signal  # the C module: ``signal`` would load ``enum`` on every call
 
 
 def parse_signal(s: str | int | None, default: int = signal.SIGTERM) -> int:
@@ -22,7 +26,7 @@ def parse_signal(s: str | int | None, default: int = signal.SIGTERM) -> int:
         t = "SIG" + t
     if t.startswith("SIGRTMIN+") and t[9:].isdigit():
         return signal.SIGRTMIN + int(t[9:])
-    try:
-        return int(getattr(signal.Signals, t))
-    except AttributeError:
-        raise InvalidArgument(f"invalid signal: {s}") from None
+    number = getattr(signal, t, None) if not t.startswith("SIG_") else None
+    if not isinstance(number, int):
+        raise InvalidArgument(f"invalid signal: {s}")
+    return int(number)

@@ -12,14 +12,14 @@ there ``go`` starts ``python -m engine.runtime.supervise ROOT ID STATUS_FD [CLIE
 
 from __future__ import annotations
 
-import contextlib
-import json
 import os
 import select
 import sys
 import time
 
+from .. import jsonio
 from ..errors import CommandNotFound, CommandNotInvokable, RuntimeFailure
+from ..lean import suppress
 
 _ERROR_KINDS = {"CommandNotFound": CommandNotFound, "CommandNotInvokable": CommandNotInvokable}
 
@@ -65,7 +65,7 @@ class PendingSupervisor:
                 os._exit(1)
         os.close(status_w)
         os.close(go_r)
-        with contextlib.suppress(ChildProcessError):
+        with suppress(ChildProcessError):
             os.waitpid(child, 0)  # the intermediate process, gone at once
 
     def go(self, cid: str, timeout: float = 60.0) -> int:
@@ -131,7 +131,7 @@ def _read_report(fd: int, timeout: float) -> int:
         data += chunk
     if not data:
         raise RuntimeFailure("the container's supervisor exited before the container started")
-    msg = json.loads(data.splitlines()[0])
+    msg = jsonio.loads(data.splitlines()[0])
     if msg.get("ok"):
         return int(msg["pid"])
     cls = _ERROR_KINDS.get(msg.get("kind", ""), RuntimeFailure)

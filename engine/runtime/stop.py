@@ -6,16 +6,21 @@ SIGTERM; after the timeout (``-t``, else --stop-timeout, else 10 s; -1 waits for
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
 
 from ..errors import Conflict
+from ..lean import suppress
 from ..paths import Layout
 from .procinfo import wait_exit
 from .reconcile import reconcile
 from .signals import parse_signal
 from .store import ContainerStore
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import signal
+else:
+    import _signal as signal  # the C module: ``signal`` would load ``enum``
 
 DEFAULT_TIMEOUT = 10
 
@@ -62,7 +67,7 @@ def stop(layout: Layout, cid: str, timeout: int | None = None, sig: str | None =
 def _thaw(layout: Layout, cid: str) -> None:
     from .cgroups import ContainerCgroup, parent_for_root
 
-    with contextlib.suppress(Exception):
+    with suppress(Exception):
         ContainerCgroup.open(cid, parent_for_root(layout.root), must_exist=False).thaw()
 
 

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 from ..errors import Conflict, ContainerNotFound
 from ..fsutil import atomic_write_json, locked, read_json
+from ..lean import contextmanager
 from ..paths import Layout
 from ..store import tmp as tmpfiles
 from .records import ContainerConfig, ContainerState
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 
 def name_conflict(name: str, owner: str) -> Conflict:

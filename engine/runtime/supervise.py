@@ -9,13 +9,18 @@ A caller with threads starts it as ``python -m engine.runtime.supervise ROOT ID 
 
 from __future__ import annotations
 
-import contextlib
-import json
 import os
-import signal
 import sys
 
+from .. import jsonio
+from ..lean import suppress
 from .trace import trace
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import signal
+else:
+    import _signal as signal  # the C module: ``signal`` would load ``enum``
 
 
 def _detach_stdio() -> None:
@@ -30,7 +35,7 @@ def _close_all_but(keep: set[int]) -> None:
     os.closerange(3, min(keep))
     for fd in range(min(keep) + 1, max(keep)):
         if fd not in keep:
-            with contextlib.suppress(OSError):
+            with suppress(OSError):
                 os.close(fd)
     os.closerange(max(keep) + 1, 65536)
 
@@ -91,7 +96,7 @@ def become_supervisor(
         sup.run()
     except BaseException:
         code = 1
-        with contextlib.suppress(Exception):
+        with suppress(Exception):
             if cid:
                 import traceback
 
@@ -104,7 +109,7 @@ def become_supervisor(
                 "kind": "RuntimeFailure",
                 "error": "supervisor failed: see shim-error.log",
             }
-            os.write(status_fd, json.dumps(failure).encode() + b"\n")
+            os.write(status_fd, jsonio.dumps(failure).encode() + b"\n")
     finally:
         os._exit(code)
 

@@ -7,20 +7,20 @@ Every change holds the store lock; every write is atomic.
 
 from __future__ import annotations
 
-import json
 import os
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 from engine.record import asdict, field, record
 
+from .. import jsonio
 from ..errors import ImageNotFound, InvalidArgument
 from ..fsutil import atomic_write_json, locked, read_json
+from ..lean import contextmanager
 from . import reference
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from typing import Any
 
 
@@ -129,7 +129,7 @@ class ImageStore:
 
 
 def dump(entry: ImageEntry) -> str:
-    return json.dumps(asdict(entry))
+    return jsonio.dumps(asdict(entry))
 
 
 def entry_from(d: dict[str, Any]) -> ImageEntry:

@@ -6,11 +6,11 @@ on it. A layer directory appears atomically: it is unpacked in ``tmp/`` and rena
 
 from __future__ import annotations
 
-import json
 import os
 
 from engine.record import asdict, record
 
+from .. import jsonio
 from ..errors import StoreError
 from ..fsutil import atomic_write_json, read_json
 from . import tmp as tmpfiles
@@ -102,4 +102,4 @@ class LayerStore:
         tmpfiles.remove_tree(dead)
 
     def describe(self, chain: str) -> str:
-        return json.dumps(asdict(self.get(chain)))
+        return jsonio.dumps(asdict(self.get(chain)))

@@ -6,10 +6,14 @@ nothing half-made survives the next start.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import stat
-from collections.abc import Callable
+
+from ..lean import suppress
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 
 def _name(tmpdir: str, kind: str) -> str:
@@ -95,7 +99,7 @@ class TempFile:
         if not self.file.closed:
             self.file.close()
         if not self.done:
-            with contextlib.suppress(FileNotFoundError):
+            with suppress(FileNotFoundError):
                 os.unlink(self.path)
 
 

@@ -21,12 +21,9 @@ Life of a container cgroup:
 
 from __future__ import annotations
 
-import contextlib
 import os
 import posixpath
-import signal
 import time
-from collections.abc import Iterable
 
 from engine.errors import Conflict, InvalidArgument, NotFound, RuntimeFailure
 from engine.paths import DEFAULT_ROOT
@@ -42,9 +39,15 @@ from engine.runtime.cgroups.common import (
 )
 from engine.runtime.cgroups.detect import V1_CONTROLLERS, CgroupSystem, Hierarchy, detect, parse
 
+from ...lean import suppress
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import signal
+    from collections.abc import Iterable
     from typing import Any
+else:
+    import _signal as signal  # the C module: ``signal`` would load ``enum``
 
 __all__ = [
     "DEFAULT_PARENT",
@@ -243,7 +246,7 @@ class ContainerCgroup:
         except BaseException:
             for d in reversed(created):
                 # parents may meanwhile hold another container's cgroup: those stay
-                with contextlib.suppress(OSError, RuntimeFailure):
+                with suppress(OSError, RuntimeFailure):
                     if os.path.basename(d) == container_id:
                         remove_dir(d)
                     else:
@@ -361,7 +364,7 @@ class ContainerCgroup:
             return
         unified = self.dirs.get(UNIFIED)
         if unified and os.path.isdir(unified) and v2.can_kill(unified):
-            with contextlib.suppress(RuntimeFailure):
+            with suppress(RuntimeFailure):
                 v2.kill(unified)
                 self._thaw_v1()  # tasks frozen by a v1 freezer only die once thawed
                 if wait_for(lambda: not self.pids(), min(timeout, 1.0)):
@@ -387,12 +390,12 @@ class ContainerCgroup:
         """SIGKILL the listed processes; with a v1 freezer, frozen meanwhile so none can fork a new one."""
         freezer = self.dirs.get("freezer")
         if freezer and os.path.isdir(freezer):
-            with contextlib.suppress(RuntimeFailure):
+            with suppress(RuntimeFailure):
                 v1.freeze(freezer, 0.5)
             pids = self.pids() or pids
         for pid in pids:
             _signal(pid, signal.SIGKILL)
-        with contextlib.suppress(RuntimeFailure):
+        with suppress(RuntimeFailure):
             self._thaw_v1()
 
     # --- reading ----------------------------------------------------------------------------------------
@@ -444,7 +447,7 @@ def warm_up_migration(system: CgroupSystem | None = None) -> None:
     waits: see ``join_files``). The calling process writes itself into the cgroup it is already in:
     nothing moves. Any failure is ignored: this only saves time.
     """
-    with contextlib.suppress(OSError, RuntimeFailure):
+    with suppress(OSError, RuntimeFailure):
         system = system or detect()
         h = system.unified if system.mode == "v2" else None
         if h is not None:
@@ -461,7 +464,7 @@ def _make_level(path: str, leaf: bool, created: list[str], container_id: str) ->
 
 
 def _signal(pid: int, sig: int) -> None:
-    with contextlib.suppress(ProcessLookupError):
+    with suppress(ProcessLookupError):
         os.kill(pid, sig)
 
 
@@ -479,7 +482,7 @@ def list_leftovers(parent: str | None = None, system: CgroupSystem | None = None
     """The container ids that have a cgroup below ``parent`` in any hierarchy."""
     found: set[str] = set()
     for d in _parent_dirs(parent, system or detect()):
-        with contextlib.suppress(FileNotFoundError, NotADirectoryError):
+        with suppress(FileNotFoundError, NotADirectoryError):
             with os.scandir(d) as it:
                 found.update(e.name for e in it if e.is_dir(follow_symlinks=False))
     return sorted(found)

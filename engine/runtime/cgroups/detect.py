@@ -11,17 +11,16 @@ Three layouts exist in the wild:
 
 from __future__ import annotations
 
-import functools
 import os
 import posixpath
-import re
 
 from engine.errors import RuntimeFailure
 from engine.record import field, record
 
+from ...lean import cache
+
 #: v1 controllers dockyard puts every container into (devices is left to the mount and device setup).
 V1_CONTROLLERS: tuple[str, ...] = ("cpu", "cpuacct", "cpuset", "memory", "blkio", "pids", "freezer")
-_OCTAL = re.compile(r"\\([0-7]{3})")
 _KNOWN_V1 = frozenset(V1_CONTROLLERS) | {
     "devices",
     "net_cls",
@@ -94,7 +93,15 @@ class CgroupSystem:
 
 def _unescape(field_text: str) -> str:
     """mountinfo escapes space, tab, newline and backslash as octal (\\040)."""
-    return _OCTAL.sub(lambda m: chr(int(m.group(1), 8)), field_text)
+    parts = field_text.split("\\")
+    out = [parts[0]]
+    for part in parts[1:]:
+        code = part[:3]
+        if len(code) == 3 and all(c in "01234567" for c in code):
+            out.append(chr(int(code, 8)) + part[3:])
+        else:
+            out.append("\\" + part)
+    return "".join(out)
 
 
 def _mount_preference(mount: str) -> int:
@@ -160,7 +167,7 @@ def parse(mountinfo: str, proc_cgroup: str) -> CgroupSystem:
     raise RuntimeFailure("no cgroup filesystem is mounted: dockyard needs cgroups to run containers")
 
 
-@functools.lru_cache(maxsize=4)
+@cache
 def detect(proc: str = "/proc") -> CgroupSystem:
     """The calling process's cgroup layout (cached: the layout does not change while dockyard runs)."""
     try:
