@@ -23,6 +23,7 @@ $(VENV)/.installed: pyproject.toml
 	@test -x $(PY) || /usr/bin/python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[test]' --config-settings editable_mode=compat
+	$(PY) -m app.launcher $(VENV)/bin/dockyard
 	$(PY) -m compileall -q app engine themes >/dev/null
 	@touch $@
 

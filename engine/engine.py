@@ -6,8 +6,7 @@ locks keeping concurrent callers safe.
 
 from __future__ import annotations
 
-import functools
-
+from .lean import cached_property
 from .paths import Layout, resolve_root
 
 TYPE_CHECKING = False
@@ -22,19 +21,19 @@ class Engine:
         self.layout = Layout(self.root)
         self.layout.ensure()
 
-    @functools.cached_property
+    @cached_property
     def images(self) -> Images:
         from .images import Images as _Images  # imported on first use: container commands do not need it
 
         return _Images(self.layout, users=self._image_users)
 
-    @functools.cached_property
+    @cached_property
     def containers(self):  # type: ignore[no-untyped-def]
         from .containers import Containers
 
         return Containers(self)
 
-    @functools.cached_property
+    @cached_property
     def volumes(self):  # type: ignore[no-untyped-def]
         from .volumes import Volumes
 
@@ -78,7 +77,7 @@ class Engine:
 
         return disk_usage(self)
 
-    @functools.cached_property
+    @cached_property
     def networks(self):  # type: ignore[no-untyped-def]
         from .networks import Networks
 

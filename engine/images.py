@@ -7,14 +7,11 @@ number of processes can use it at once.
 from __future__ import annotations
 
 import builtins
-import contextlib
-import functools
 import os
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 
 from .errors import Conflict, ImageNotFound, InvalidArgument, StoreError
 from .fsutil import locked, read_json
+from .lean import cached_property, contextmanager, suppress
 from .paths import Layout
 from .store import reference
 from .store.blobs import BlobStore
@@ -22,6 +19,7 @@ from .store.images import ImageEntry, ImageStore
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
     from typing import IO, Any, BinaryIO
 
     from .records import HistoryEntry, Image, PruneReport, RemovedImage
@@ -52,7 +50,7 @@ class Images:
         self.store = ImageStore(layout.images, layout.lock("images"))
         self._users = users or (lambda _id: [])
 
-    @functools.cached_property
+    @cached_property
     def layers(self) -> LayerStore:
         from .store.layers import LayerStore
 
@@ -311,7 +309,7 @@ class Images:
         by_tag = not reference.looks_like_id(name) or name in self.store.tags()
         ref = None
         if by_tag:
-            with contextlib.suppress(InvalidArgument):
+            with suppress(InvalidArgument):
                 ref = reference.parse(name)
         with locked(self.layout.lock("gc")), self.store.lock():
             tags = self.store.tags_of(image_id)
@@ -383,10 +381,10 @@ class Images:
     def _store_bytes(self) -> int:
         total = 0
         for chain in self.layers.all():
-            with contextlib.suppress(StoreError):
+            with suppress(StoreError):
                 total += self.layers.get(chain).size
         for b in self.blobs.all():
-            with contextlib.suppress(OSError):
+            with suppress(OSError):
                 total += self.blobs.size(b)
         return total
 

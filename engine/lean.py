@@ -1,4 +1,4 @@
-"""``suppress``, ``contextmanager`` and ``cache`` without loading ``contextlib`` or ``functools``.
+"""``suppress``, ``contextmanager``, ``cache`` and ``cached_property`` without ``contextlib`` or ``functools``.
 
 Those modules import ``collections``, ``types`` and ``functools``' own dependencies: ~4 ms on every CLI call
 and in every container's supervisor, for three small helpers. The engine's start-up path uses these instead;
@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from contextlib import contextmanager as contextmanager
     from contextlib import suppress as suppress
     from functools import cache as cache
+    from functools import cached_property as cached_property
 else:
 
     class suppress:
@@ -96,3 +97,20 @@ else:
         cached.__wrapped__ = fn
         cached.cache_clear = results.clear
         return cached
+
+    class cached_property:
+        """Computed on first access, then stored on the instance, as ``functools.cached_property``."""
+
+        def __init__(self, fn):
+            self.fn = fn
+            self.name = fn.__name__
+            self.__doc__ = fn.__doc__
+
+        def __set_name__(self, _owner, name):
+            self.name = name
+
+        def __get__(self, instance, _owner=None):
+            if instance is None:
+                return self
+            value = instance.__dict__[self.name] = self.fn(instance)
+            return value

@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
-import json
-import re
 import sys
-from collections.abc import Callable, Iterable, Sequence
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import re
+    from collections.abc import Callable, Iterable, Sequence
     from typing import Any
 
-_FIELD = re.compile(r"\{\{\s*(json\s+)?\.([\w.]*)\s*\}\}")
+# ``json`` and ``re`` are imported where templates and JSON are printed: each costs milliseconds, and
+# ``start``, ``stop`` or ``rm`` print neither.
+_field_pattern: re.Pattern[str] | None = None
+
+
+def _field() -> re.Pattern[str]:
+    """``{{.Field}}`` or ``{{json .Field}}`` in a Go-style template."""
+    global _field_pattern
+    if _field_pattern is None:
+        import re
+
+        _field_pattern = re.compile(r"\{\{\s*(json\s+)?\.([\w.]*)\s*\}\}")
+    return _field_pattern
 
 
 def table(headers: Sequence[str], rows: Iterable[Sequence[Any]], out: Any = None) -> None:
@@ -30,6 +41,8 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[Any]], out: Any = None
 
 
 def render_template(fmt: str, obj: dict[str, Any]) -> str:
+    import json
+
     fmt = fmt.replace("\\t", "\t").replace("\\n", "\n")
 
     def sub(m: re.Match[str]) -> str:
@@ -43,7 +56,7 @@ def render_template(fmt: str, obj: dict[str, Any]) -> str:
             return json.dumps(value)
         return str(value)
 
-    return _FIELD.sub(sub, fmt)
+    return _field().sub(sub, fmt)
 
 
 def emit(
@@ -58,6 +71,8 @@ def emit(
     if not fmt or fmt == "table":
         table(headers, [[r.get(f, "") for f in fields] for r in records], out)
     elif fmt == "json":
+        import json
+
         for r in records:
             out.write(json.dumps(r) + "\n")
     elif fmt.startswith("table "):
@@ -71,16 +86,18 @@ def emit(
 
 
 def _header_for(col: str, headers: Sequence[str], fields: Sequence[str]) -> str:
-    m = _FIELD.search(col)
+    m = _field().search(col)
     if not m:
         return col
     f = m.group(2)
     if f in fields:
         return headers[list(fields).index(f)]
-    return re.sub(r"(?<!^)(?=[A-Z])", " ", f).upper()
+    return "".join(f" {c}" if c.isupper() and i else c for i, c in enumerate(f)).upper()
 
 
 def print_json(obj: Any, out: Any = None) -> None:
+    import json
+
     (out or sys.stdout).write(json.dumps(obj, indent=4) + "\n")
 
 

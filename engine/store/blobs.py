@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
-from collections.abc import Iterator
 
 from ..errors import StoreError
+from ..lean import contextmanager, suppress
 from .tmp import TempFile
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from typing import BinaryIO
 
 CHUNK = 1 << 20
@@ -56,7 +56,7 @@ class BlobStore:
                 w.write(data)
         return digest
 
-    @contextlib.contextmanager
+    @contextmanager
     def writer(self, expected: str | None = None) -> Iterator[BlobWriter]:
         """Stream a blob in; on success it is renamed into place under its digest (``writer.digest``)."""
         w = BlobWriter(self, expected)
@@ -67,7 +67,7 @@ class BlobStore:
             w.discard()
 
     def delete(self, digest: str) -> None:
-        with contextlib.suppress(FileNotFoundError):
+        with suppress(FileNotFoundError):
             os.unlink(self.path(digest))
 
     def all(self) -> Iterator[str]:

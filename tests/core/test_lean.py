@@ -106,3 +106,17 @@ def test_importing_it_loads_neither_contextlib_nor_functools() -> None:
         [sys.executable, "-S", "-c", code], capture_output=True, text=True, check=True, cwd=_ROOT
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_cached_property_computes_once_per_instance() -> None:
+    class Box:
+        made = 0
+
+        @lean.cached_property
+        def part(self) -> int:
+            Box.made += 1
+            return Box.made
+
+    a, b = Box(), Box()
+    assert (a.part, a.part, b.part) == (1, 1, 2)
+    assert isinstance(Box.__dict__["part"], lean.cached_property)
