@@ -25,8 +25,8 @@ if TYPE_CHECKING:
     from .records import HistoryEntry, Image, PruneReport, RemovedImage
     from .store.layers import LayerStore
 
-ProgressFn = Callable[[str, int, int], None]  # (message, current, total)
-UsersFn = Callable[[str], builtins.list[tuple[str, bool]]]  # image id -> [(container id, running)]
+    ProgressFn = Callable[[str, int, int], None]  # (message, current, total)
+    UsersFn = Callable[[str], builtins.list[tuple[str, bool]]]  # image id -> [(container id, running)]
 
 
 def _short(image_id: str) -> str:
@@ -75,9 +75,9 @@ class Images:
             return False
 
     def config_of(self, image_id: str) -> dict[str, Any]:
-        import json
+        from . import jsonio
 
-        return dict(json.loads(self.blobs.read(image_id)))
+        return dict(jsonio.loads(self.blobs.read(image_id)))
 
     def _record(self, entry: ImageEntry, tags: builtins.list[str]) -> Image:
         from .records import Image, LayerInfo

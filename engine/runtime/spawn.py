@@ -28,15 +28,14 @@ class PendingSupervisor:
     """A supervisor waiting for its container: forked at once unless the caller has threads."""
 
     def __init__(self, root: str, client_fd: int | None = None) -> None:
-        import threading
-
         from .trace import trace
 
         trace("spawn")
         self.root = root
         self.client_fd = client_fd
         self.status_r = self.go_w = -1
-        self.forked = threading.active_count() == 1
+        threading = sys.modules.get("threading")  # not imported: no thread was started with it
+        self.forked = threading is None or threading.active_count() == 1
         if self.forked:
             self._fork()
 

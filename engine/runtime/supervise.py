@@ -70,12 +70,12 @@ def become_supervisor(
             signal.signal(sig, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         trace("forked")
-        import threading
-
         from .cgroups import detect, warm_up_migration
 
         warm = None
         if detect().mode == "v2":  # the container's process will have to take the kernel's migration lock
+            import threading
+
             sys.setswitchinterval(0.0005)  # the warming thread gets its turn while this one imports
             warm = threading.Thread(target=warm_up_migration, daemon=True)
             warm.start()
