@@ -8,44 +8,43 @@ image ID, on standard output.
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import time
-from collections.abc import Callable
 
-from . import output
+from . import flags, output
 from .commands import engine
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: flags.Commands) -> None:
     p = sub.add_parser("build", help="Build an image from a Dockerfile")
-    p.add_argument("-t", "--tag", action="append", default=[], metavar="REF", help="name and tag the image")
-    p.add_argument("-f", "--file", metavar="FILE", help="the Dockerfile (default: CONTEXT/Dockerfile)")
+    p.add_argument("-t", "--tag", action="append", default=[], metavar="REF", help="Name and tag the image")
+    p.add_argument("-f", "--file", metavar="FILE", help="The Dockerfile (default: CONTEXT/Dockerfile)")
     p.add_argument(
-        "--build-arg", action="append", default=[], metavar="K=V", help="set a build-time variable"
+        "--build-arg", action="append", default=[], metavar="K=V", help="Set a build-time variable"
     )
-    p.add_argument("--target", metavar="STAGE", help="build this stage and what it needs, not the last one")
-    p.add_argument("--no-cache", action="store_true", help="do not use the build cache")
-    p.add_argument("--label", action="append", default=[], metavar="K=V", help="set a label on the image")
-    p.add_argument("-q", "--quiet", action="store_true", help="print only the image ID")
-    p.add_argument("--progress", choices=("auto", "plain", "tty"), default="auto", help="progress output")
-    p.add_argument("--watch", action="store_true", help="rebuild whenever the context changes")
-    p.add_argument("--run", metavar="NAME", help="with --watch: (re)start container NAME from each new image")
-    p.add_argument("context", metavar="CONTEXT", help="the build context directory")
+    p.add_argument("--target", metavar="STAGE", help="Build this stage and what it needs, not the last one")
+    p.add_argument("--no-cache", action="store_true", help="Do not use the build cache")
+    p.add_argument("--label", action="append", default=[], metavar="K=V", help="Set a label on the image")
+    p.add_argument("-q", "--quiet", action="store_true", help="Print only the image ID")
+    p.add_argument("--progress", choices=("auto", "plain", "tty"), default="auto", help="Progress output")
+    p.add_argument("--watch", action="store_true", help="Rebuild whenever the context changes")
+    p.add_argument("--run", metavar="NAME", help="With --watch: (re)start container NAME from each new image")
+    p.add_argument("context", metavar="CONTEXT", help="The build context directory")
     p.set_defaults(handler=cmd_build)
 
     builder = sub.add_parser("builder", help="Manage the build cache")
     bsub = builder.add_subparsers(dest="builder_command", metavar="COMMAND")
     pr = bsub.add_parser("prune", help="Remove build cache")
-    pr.add_argument("-a", "--all", action="store_true", help="remove all cache, not only unused entries")
-    pr.add_argument("-f", "--force", action="store_true", help="do not prompt for confirmation")
+    pr.add_argument("-a", "--all", action="store_true", help="Remove all cache, not only unused entries")
+    pr.add_argument("-f", "--force", action="store_true", help="Do not prompt for confirmation")
     pr.add_argument(
-        "--filter", action="append", default=[], metavar="until=DURATION", help="keep newer cache"
+        "--filter", action="append", default=[], metavar="until=DURATION", help="Keep newer cache"
     )
     pr.set_defaults(handler=cmd_builder_prune)
 
@@ -70,7 +69,7 @@ def _pairs(items: list[str], what: str, from_env: bool) -> dict[str, Any]:
     return out
 
 
-def _dockerfile(a: argparse.Namespace) -> str | None:
+def _dockerfile(a: flags.Namespace) -> str | None:
     if not a.file:
         return None
     if os.path.isabs(a.file) or os.path.exists(a.file):
@@ -214,7 +213,7 @@ def _renderer(mode: str) -> Any:
 # -- commands -------------------------------------------------------------------------------------------
 
 
-def cmd_build(a: argparse.Namespace) -> int:
+def cmd_build(a: flags.Namespace) -> int:
     from engine import InvalidArgument
 
     if a.run and not a.watch:
@@ -254,7 +253,7 @@ def _quiet(event: Any) -> None:
         return
 
 
-def _watch(eng: Any, a: argparse.Namespace, kwargs: dict[str, Any], render: Callable[[Any], None]) -> int:
+def _watch(eng: Any, a: flags.Namespace, kwargs: dict[str, Any], render: Callable[[Any], None]) -> int:
     import threading
 
     from engine.build.api import watch
@@ -285,7 +284,7 @@ def _parse_until(filters: list[str]) -> float | None:
     return older
 
 
-def cmd_builder_prune(a: argparse.Namespace) -> int:
+def cmd_builder_prune(a: flags.Namespace) -> int:
     from engine.build.cache import BuildCache
     from engine.humanize import human_size
 

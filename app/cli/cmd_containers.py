@@ -3,11 +3,10 @@ ps, container prune."""
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 
-from . import output
+from . import flags, output
 from .commands import engine
 
 TYPE_CHECKING = False
@@ -15,56 +14,59 @@ if TYPE_CHECKING:
     from typing import Any
 
 
-def _multi(parent: argparse._SubParsersAction, names: list[str], help: str) -> list[argparse.ArgumentParser]:  # type: ignore[type-arg]
-    return [parent.add_parser(n, help=help) for n in names]
+_TIME = "Seconds to wait before killing the container"
 
 
-def add_create_flags(p: argparse.ArgumentParser) -> None:
+def add_create_flags(p: flags.Parser) -> None:
     a = p.add_argument
-    a("-d", "--detach", action="store_true", help="run in the background and print the container ID")
-    a("-i", "--interactive", action="store_true", help="keep STDIN open")
-    a("-t", "--tty", action="store_true", help="allocate a pseudo-TTY")
-    a("--rm", action="store_true", help="remove the container when it exits")
-    a("--name")
-    a("-e", "--env", action="append", default=[])
-    a("--env-file", action="append", default=[])
-    a("-w", "--workdir", default="")
-    a("-u", "--user", default="")
-    a("--entrypoint")
-    a("-h", "--hostname", default="")
-    a("-v", "--volume", action="append", default=[])
-    a("--tmpfs", action="append", default=[])
-    a("--read-only", action="store_true")
-    a("-m", "--memory")
-    a("--memory-swap")
-    a("--cpus", type=float)
-    a("-c", "--cpu-shares", type=int)
-    a("--pids-limit", type=int)
-    a("--restart", default="no")
-    a("--stop-signal", default="")
-    a("--stop-timeout", type=int)
-    a("-l", "--label", action="append", default=[])
-    a("--network", "--net", default=None)
-    a("--ip", default="")
-    a("--network-alias", action="append", default=[])
-    a("-p", "--publish", action="append", default=[])
-    a("-P", "--publish-all", action="store_true")
-    a("--add-host", action="append", default=[])
-    a("--dns", action="append", default=[])
-    a("--cap-add", action="append", default=[])
-    a("--cap-drop", action="append", default=[])
-    a("--privileged", action="store_true")
-    a("--health-cmd")
-    a("--health-interval")
-    a("--health-timeout")
-    a("--health-retries", type=int)
-    a("--no-healthcheck", action="store_true")
-    a("--replicas", type=int, default=0, help="start N containers from the image, named NAME-1..NAME-N")
+    a("-d", "--detach", action="store_true", help="Run container in background and print container ID")
+    a("-i", "--interactive", action="store_true", help="Keep STDIN open even if not attached")
+    a("-t", "--tty", action="store_true", help="Allocate a pseudo-TTY")
+    a("--rm", action="store_true", help="Automatically remove the container when it exits")
+    a("--name", help="Assign a name to the container")
+    a("-e", "--env", action="append", default=[], help="Set environment variables")
+    a("--env-file", action="append", default=[], help="Read in a file of environment variables")
+    a("-w", "--workdir", default="", help="Working directory inside the container")
+    a("-u", "--user", default="", help="Username or UID (format: <name|uid>[:<group|gid>])")
+    a("--entrypoint", help="Overwrite the default ENTRYPOINT of the image")
+    a("-h", "--hostname", default="", help="Container host name")
+    a("-v", "--volume", action="append", default=[], help="Bind mount a volume")
+    a("--tmpfs", action="append", default=[], help="Mount a tmpfs directory")
+    a("--read-only", action="store_true", help="Mount the container's root filesystem as read only")
+    a("-m", "--memory", metavar="bytes", help="Memory limit")
+    a(
+        "--memory-swap",
+        metavar="bytes",
+        help="Swap limit equal to memory plus swap: '-1' to enable unlimited swap",
+    )
+    a("--cpus", type=float, metavar="decimal", help="Number of CPUs")
+    a("-c", "--cpu-shares", type=int, help="CPU shares (relative weight)")
+    a("--pids-limit", type=int, help="Tune container pids limit (set -1 for unlimited)")
+    a("--restart", default="no", help="Restart policy to apply when a container exits")
+    a("--stop-signal", default="", help="Signal to stop the container")
+    a("--stop-timeout", type=int, help="Timeout (in seconds) to stop a container")
+    a("-l", "--label", action="append", default=[], help="Set meta data on a container")
+    a("--network", "--net", default=None, help="Connect a container to a network")
+    a("--ip", default="", help="IPv4 address (e.g., 172.30.100.104)")
+    a("--network-alias", action="append", default=[], help="Add network-scoped alias for the container")
+    a("-p", "--publish", action="append", default=[], help="Publish a container's port(s) to the host")
+    a("-P", "--publish-all", action="store_true", help="Publish all exposed ports to random ports")
+    a("--add-host", action="append", default=[], help="Add a custom host-to-IP mapping (host:ip)")
+    a("--dns", action="append", default=[], help="Set custom DNS servers")
+    a("--cap-add", action="append", default=[], help="Add Linux capabilities")
+    a("--cap-drop", action="append", default=[], help="Drop Linux capabilities")
+    a("--privileged", action="store_true", help="Give extended privileges to this container")
+    a("--health-cmd", help="Command to run to check health")
+    a("--health-interval", metavar="duration", help="Time between running the check (ms|s|m|h)")
+    a("--health-timeout", metavar="duration", help="Maximum time to allow one check to run (ms|s|m|h)")
+    a("--health-retries", type=int, help="Consecutive failures needed to report unhealthy")
+    a("--no-healthcheck", action="store_true", help="Disable any container-specified HEALTHCHECK")
+    a("--replicas", type=int, default=0, help="Start N containers from the image, named NAME-1..NAME-N")
     a("image")
-    a("command", nargs=argparse.REMAINDER)
+    a("command", nargs=flags.REMAINDER)
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: flags.Commands) -> None:
     group = sub.add_parser("container", help="Manage containers")
     cs = group.add_subparsers(dest="container_command", metavar="COMMAND")
 
@@ -81,33 +83,33 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
     for parent, name in ((sub, "start"), (cs, "start")):
         p = parent.add_parser(name, help="Start one or more stopped containers")
-        p.add_argument("-a", "--attach", action="store_true")
-        p.add_argument("-i", "--interactive", action="store_true")
-        p.add_argument("containers", nargs="+")
+        p.add_argument("-a", "--attach", action="store_true", help="Attach STDOUT/STDERR and forward signals")
+        p.add_argument("-i", "--interactive", action="store_true", help="Attach container's STDIN")
+        p.add_argument("containers", nargs="+", metavar="CONTAINER")
         p.set_defaults(handler=cmd_start)
     for parent, name in ((sub, "stop"), (cs, "stop")):
         p = parent.add_parser(name, help="Stop one or more running containers")
-        p.add_argument("-t", "--time", "--timeout", dest="time", type=int)
-        p.add_argument("-s", "--signal")
-        p.add_argument("containers", nargs="+")
+        p.add_argument("-t", "--time", "--timeout", dest="time", type=int, help=_TIME)
+        p.add_argument("-s", "--signal", help="Signal to send to the container")
+        p.add_argument("containers", nargs="+", metavar="CONTAINER")
         p.set_defaults(handler=cmd_stop)
     for parent, name in ((sub, "restart"), (cs, "restart")):
         p = parent.add_parser(name, help="Restart one or more containers")
-        p.add_argument("-t", "--time", "--timeout", dest="time", type=int)
-        p.add_argument("containers", nargs="+")
+        p.add_argument("-t", "--time", "--timeout", dest="time", type=int, help=_TIME)
+        p.add_argument("containers", nargs="+", metavar="CONTAINER")
         p.set_defaults(handler=cmd_restart)
     for parent, name in ((sub, "kill"), (cs, "kill")):
         p = parent.add_parser(name, help="Kill one or more running containers")
-        p.add_argument("-s", "--signal", default="KILL")
-        p.add_argument("containers", nargs="+")
+        p.add_argument("-s", "--signal", default="KILL", help="Signal to send to the container")
+        p.add_argument("containers", nargs="+", metavar="CONTAINER")
         p.set_defaults(handler=cmd_kill)
     for parent, name in ((sub, "pause"), (cs, "pause")):
         p = parent.add_parser(name, help="Pause all processes within one or more containers")
-        p.add_argument("containers", nargs="+")
+        p.add_argument("containers", nargs="+", metavar="CONTAINER")
         p.set_defaults(handler=cmd_pause)
     for parent, name in ((sub, "unpause"), (cs, "unpause")):
         p = parent.add_parser(name, help="Unpause all processes within one or more containers")
-        p.add_argument("containers", nargs="+")
+        p.add_argument("containers", nargs="+", metavar="CONTAINER")
         p.set_defaults(handler=cmd_unpause)
     for parent, name in ((sub, "rename"), (cs, "rename")):
         p = parent.add_parser(name, help="Rename a container")
@@ -116,27 +118,40 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         p.set_defaults(handler=cmd_rename)
     for parent, name in ((sub, "rm"), (cs, "rm"), (cs, "remove")):
         p = parent.add_parser(name, help="Remove one or more containers")
-        p.add_argument("-f", "--force", action="store_true")
-        p.add_argument("-v", "--volumes", action="store_true")
-        p.add_argument("containers", nargs="+")
+        p.add_argument("-f", "--force", action="store_true", help="Force the removal of a running container")
+        p.add_argument(
+            "-v", "--volumes", action="store_true", help="Remove volumes associated with the container"
+        )
+        p.add_argument("containers", nargs="+", metavar="CONTAINER")
         p.set_defaults(handler=cmd_rm)
     for parent, name in ((sub, "wait"), (cs, "wait")):
         p = parent.add_parser(name, help="Block until containers stop, then print their exit codes")
-        p.add_argument("containers", nargs="+")
+        p.add_argument("containers", nargs="+", metavar="CONTAINER")
         p.set_defaults(handler=cmd_wait)
     for parent, name in ((sub, "ps"), (cs, "ls"), (cs, "list"), (cs, "ps")):
         p = parent.add_parser(name, help="List containers")
-        p.add_argument("-a", "--all", action="store_true")
-        p.add_argument("-q", "--quiet", action="store_true")
-        p.add_argument("-n", "--last", type=int, default=-1)
-        p.add_argument("-l", "--latest", action="store_true")
-        p.add_argument("-s", "--size", action="store_true")
-        p.add_argument("--no-trunc", action="store_true")
-        p.add_argument("-f", "--filter", action="append", default=[])
-        p.add_argument("--format")
+        p.add_argument(
+            "-a", "--all", action="store_true", help="Show all containers (default shows just running)"
+        )
+        p.add_argument("-q", "--quiet", action="store_true", help="Only display container IDs")
+        p.add_argument(
+            "-n", "--last", type=int, default=-1, help="Show n last created containers (includes all states)"
+        )
+        p.add_argument(
+            "-l",
+            "--latest",
+            action="store_true",
+            help="Show the latest created container (includes all states)",
+        )
+        p.add_argument("-s", "--size", action="store_true", help="Display total file sizes")
+        p.add_argument("--no-trunc", action="store_true", help="Don't truncate output")
+        p.add_argument(
+            "-f", "--filter", action="append", default=[], help="Filter output based on conditions provided"
+        )
+        p.add_argument("--format", help="Format output: 'table', 'json' or a Go template")
         p.set_defaults(handler=cmd_ps)
     p = cs.add_parser("prune", help="Remove all stopped containers")
-    p.add_argument("-f", "--force", action="store_true")
+    p.add_argument("-f", "--force", action="store_true", help="Do not prompt for confirmation")
     p.set_defaults(handler=cmd_container_prune)
     from . import cmd_inspect
 
@@ -176,7 +191,7 @@ def _env(values: list[str]) -> list[str]:
     return out
 
 
-def build_options(a: argparse.Namespace) -> Any:
+def build_options(a: flags.Namespace) -> Any:
     from engine.containers import CreateOptions
     from engine.units import parse_bytes, parse_duration
 
@@ -274,7 +289,7 @@ def _image_or_error(eng: Any, image: str) -> None:
         raise
 
 
-def cmd_create(a: argparse.Namespace) -> int:
+def cmd_create(a: flags.Namespace) -> int:
     eng = engine()
     opts = build_options(a)
     _image_or_error(eng, a.image)
@@ -283,7 +298,7 @@ def cmd_create(a: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_run(a: argparse.Namespace) -> int:
+def cmd_run(a: flags.Namespace) -> int:
     from engine.runtime.attach import AttachSession
 
     eng = engine()
@@ -326,7 +341,7 @@ def cmd_run(a: argparse.Namespace) -> int:
     return code
 
 
-def _run_replicas(eng: Any, a: argparse.Namespace, opts: Any) -> int:
+def _run_replicas(eng: Any, a: flags.Namespace, opts: Any) -> int:
     """``run --replicas N``: N detached containers from one image, sharing its layers."""
     _image_or_error(eng, a.image)
     for c in eng.containers.run_replicas(a.image, a.replicas, opts):
@@ -334,7 +349,7 @@ def _run_replicas(eng: Any, a: argparse.Namespace, opts: Any) -> int:
     return 0
 
 
-def _each(a: argparse.Namespace, fn: Any) -> int:
+def _each(a: flags.Namespace, fn: Any) -> int:
     def do(ref: str) -> None:
         fn(ref)
         print(ref)
@@ -342,7 +357,7 @@ def _each(a: argparse.Namespace, fn: Any) -> int:
     return output.for_each(a.containers, do)
 
 
-def cmd_start(a: argparse.Namespace) -> int:
+def cmd_start(a: flags.Namespace) -> int:
     eng = engine()
     if a.attach or a.interactive:
         from engine.runtime.attach import AttachSession
@@ -367,42 +382,42 @@ def cmd_start(a: argparse.Namespace) -> int:
     return _each(a, lambda r: eng.containers.start(r))
 
 
-def cmd_stop(a: argparse.Namespace) -> int:
+def cmd_stop(a: flags.Namespace) -> int:
     eng = engine()
     return _each(a, lambda r: eng.containers.stop(r, a.time, a.signal))
 
 
-def cmd_restart(a: argparse.Namespace) -> int:
+def cmd_restart(a: flags.Namespace) -> int:
     eng = engine()
     return _each(a, lambda r: eng.containers.restart(r, a.time))
 
 
-def cmd_kill(a: argparse.Namespace) -> int:
+def cmd_kill(a: flags.Namespace) -> int:
     eng = engine()
     return _each(a, lambda r: eng.containers.kill(r, a.signal))
 
 
-def cmd_pause(a: argparse.Namespace) -> int:
+def cmd_pause(a: flags.Namespace) -> int:
     eng = engine()
     return _each(a, lambda r: eng.containers.pause(r))
 
 
-def cmd_unpause(a: argparse.Namespace) -> int:
+def cmd_unpause(a: flags.Namespace) -> int:
     eng = engine()
     return _each(a, lambda r: eng.containers.unpause(r))
 
 
-def cmd_rename(a: argparse.Namespace) -> int:
+def cmd_rename(a: flags.Namespace) -> int:
     engine().containers.rename(a.container, a.new_name)
     return 0
 
 
-def cmd_rm(a: argparse.Namespace) -> int:
+def cmd_rm(a: flags.Namespace) -> int:
     eng = engine()
     return _each(a, lambda r: eng.containers.remove(r, force=a.force, volumes=a.volumes))
 
 
-def cmd_wait(a: argparse.Namespace) -> int:
+def cmd_wait(a: flags.Namespace) -> int:
     eng = engine()
     return output.for_each(a.containers, lambda ref: print(eng.containers.wait(ref), flush=True))
 
@@ -443,7 +458,7 @@ def container_rows(containers: list[Any], no_trunc: bool = False) -> list[dict[s
     return rows
 
 
-def cmd_ps(a: argparse.Namespace) -> int:
+def cmd_ps(a: flags.Namespace) -> int:
     from engine import InvalidArgument
 
     filters: dict[str, list[str]] = {}
@@ -472,7 +487,7 @@ def cmd_ps(a: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_container_prune(a: argparse.Namespace) -> int:
+def cmd_container_prune(a: flags.Namespace) -> int:
     from engine.humanize import human_size
 
     if not output.confirmed(a.force, "This will remove all stopped containers."):

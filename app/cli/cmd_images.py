@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 
-from . import output
+from . import flags, output
 from .commands import engine
 from .progress import progress
 
@@ -15,33 +14,33 @@ if TYPE_CHECKING:
     from typing import Any
 
 
-def _group(sub: argparse._SubParsersAction, name: str, help: str) -> argparse._SubParsersAction:  # type: ignore[type-arg]
+def _group(sub: flags.Commands, name: str, help: str) -> flags.Commands:
     g = sub.add_parser(name, help=help)
     return g.add_subparsers(dest=name + "_command", metavar="COMMAND")
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: flags.Commands) -> None:
     image = _group(sub, "image", "Manage images")
 
     for parent, name in ((sub, "images"), (image, "ls"), (image, "list")):
         p = parent.add_parser(name, help="List images")
-        p.add_argument("-a", "--all", action="store_true", help="show all images (intermediate too)")
-        p.add_argument("-q", "--quiet", action="store_true", help="only show image IDs")
+        p.add_argument("-a", "--all", action="store_true", help="Show all images (intermediate too)")
+        p.add_argument("-q", "--quiet", action="store_true", help="Only show image IDs")
         p.add_argument("--no-trunc", action="store_true")
         p.add_argument("--format", help="'json', 'table' or a Go-style template")
-        p.add_argument("repository", nargs="?")
+        p.add_argument("repository", nargs="?", metavar="REPOSITORY[:TAG]")
         p.set_defaults(handler=cmd_images)
 
     for parent, name in ((sub, "tag"), (image, "tag")):
         p = parent.add_parser(name, help="Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE")
-        p.add_argument("source")
-        p.add_argument("target")
+        p.add_argument("source", metavar="SOURCE_IMAGE[:TAG]")
+        p.add_argument("target", metavar="TARGET_IMAGE[:TAG]")
         p.set_defaults(handler=cmd_tag)
 
     for parent, name in ((sub, "rmi"), (image, "rm"), (image, "remove")):
         p = parent.add_parser(name, help="Remove one or more images")
         p.add_argument("-f", "--force", action="store_true")
-        p.add_argument("images", nargs="+")
+        p.add_argument("images", nargs="+", metavar="IMAGE")
         p.set_defaults(handler=cmd_rmi)
 
     for parent, name in ((sub, "history"), (image, "history")):
@@ -55,32 +54,32 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
     p = image.add_parser("inspect", help="Display detailed information on one or more images")
     p.add_argument("-f", "--format")
-    p.add_argument("images", nargs="+")
+    p.add_argument("images", nargs="+", metavar="IMAGE")
     p.set_defaults(handler=cmd_image_inspect)
 
     for parent, name in ((sub, "import"), (image, "import")):
         p = parent.add_parser(name, help="Import a rootfs tarball to create an image")
         p.add_argument("-m", "--message", default="")
         p.add_argument("-c", "--change", action="append", default=[], help="Dockerfile instruction")
-        p.add_argument("file", help="tarball path, or - for standard input")
-        p.add_argument("reference", nargs="?")
+        p.add_argument("file", metavar="FILE|-", help="Tarball path, or - for standard input")
+        p.add_argument("reference", nargs="?", metavar="REPOSITORY[:TAG]")
         p.set_defaults(handler=cmd_import)
 
     for parent, name in ((sub, "save"), (image, "save")):
         p = parent.add_parser(name, help="Save one or more images to a tar archive")
-        p.add_argument("-o", "--output", help="write to a file instead of standard output")
-        p.add_argument("images", nargs="+")
+        p.add_argument("-o", "--output", help="Write to a file instead of standard output")
+        p.add_argument("images", nargs="+", metavar="IMAGE")
         p.set_defaults(handler=cmd_save)
 
     for parent, name in ((sub, "load"), (image, "load")):
         p = parent.add_parser(name, help="Load images from a tar archive (docker save or OCI)")
-        p.add_argument("-i", "--input", help="read from a file instead of standard input")
+        p.add_argument("-i", "--input", help="Read from a file instead of standard input")
         p.add_argument("-q", "--quiet", action="store_true")
         p.set_defaults(handler=cmd_load)
 
     p = image.add_parser("prune", help="Remove unused images")
-    p.add_argument("-a", "--all", action="store_true", help="remove all images not used by a container")
-    p.add_argument("-f", "--force", action="store_true", help="do not prompt for confirmation")
+    p.add_argument("-a", "--all", action="store_true", help="Remove all images not used by a container")
+    p.add_argument("-f", "--force", action="store_true", help="Do not prompt for confirmation")
     p.set_defaults(handler=cmd_image_prune)
 
     from . import cmd_registry
@@ -89,7 +88,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     cmd_registry.add_push(image)
 
     p = image.add_parser("bootstrap", help="Make a base image on this machine: busybox, debian[:SUITE]")
-    p.add_argument("what", help="busybox or debian[:SUITE]")
+    p.add_argument("what", metavar="NAME", help="busybox, or debian[:SUITE]")
     p.add_argument("-q", "--quiet", action="store_true")
     p.set_defaults(handler=cmd_bootstrap)
 
@@ -122,7 +121,7 @@ def image_rows(images: list[Any], no_trunc: bool = False) -> list[dict[str, Any]
     return rows
 
 
-def cmd_images(a: argparse.Namespace) -> int:
+def cmd_images(a: flags.Namespace) -> int:
     ims = engine().images.list(all=a.all)
     rows = image_rows(ims, a.no_trunc)
     if a.repository:
@@ -144,12 +143,12 @@ def cmd_images(a: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_tag(a: argparse.Namespace) -> int:
+def cmd_tag(a: flags.Namespace) -> int:
     engine().images.tag(a.source, a.target)
     return 0
 
 
-def cmd_rmi(a: argparse.Namespace) -> int:
+def cmd_rmi(a: flags.Namespace) -> int:
     eng = engine()
 
     def remove(name: str) -> None:
@@ -162,7 +161,7 @@ def cmd_rmi(a: argparse.Namespace) -> int:
     return output.for_each(a.images, remove)
 
 
-def cmd_history(a: argparse.Namespace) -> int:
+def cmd_history(a: flags.Namespace) -> int:
     from engine.humanize import ago, human_size
 
     rows = engine().images.history(a.image)
@@ -192,7 +191,7 @@ def cmd_history(a: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_image_inspect(a: argparse.Namespace) -> int:
+def cmd_image_inspect(a: flags.Namespace) -> int:
     eng = engine()
     return output.inspect_each(a.images, eng.images.inspect, a.format)
 
@@ -245,7 +244,7 @@ def parse_changes(changes: list[str]) -> dict[str, Any]:
     return cfg
 
 
-def cmd_import(a: argparse.Namespace) -> int:
+def cmd_import(a: flags.Namespace) -> int:
     changes = parse_changes(a.change)
     eng = engine()
     if a.reference:
@@ -267,7 +266,7 @@ def cmd_import(a: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_save(a: argparse.Namespace) -> int:
+def cmd_save(a: flags.Namespace) -> int:
     eng = engine()
     for n in a.images:
         eng.images.resolve(n)  # refuse unknown names before writing anything
@@ -275,7 +274,7 @@ def cmd_save(a: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_load(a: argparse.Namespace) -> int:
+def cmd_load(a: flags.Namespace) -> int:
     from engine import InvalidArgument
 
     eng = engine()
@@ -298,7 +297,7 @@ def cmd_load(a: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_image_prune(a: argparse.Namespace) -> int:
+def cmd_image_prune(a: flags.Namespace) -> int:
     from engine.humanize import human_size
 
     what = "all images without at least one container associated to them" if a.all else "all dangling images"
@@ -314,7 +313,7 @@ def cmd_image_prune(a: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_bootstrap(a: argparse.Namespace) -> int:
+def cmd_bootstrap(a: flags.Namespace) -> int:
     eng = engine()
     with progress(f"bootstrap {a.what}", quiet=a.quiet) as pr:
         image_id = eng.images.bootstrap(a.what, pr)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 
-from . import output
+from . import flags, output
 from .commands import engine
 
 TYPE_CHECKING = False
@@ -13,45 +12,61 @@ if TYPE_CHECKING:
     from typing import Any
 
 
-def register(sub: argparse._SubParsersAction, cs: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+_FORMAT = "Format output using a Go template, or 'json'"
+
+
+def register(sub: flags.Commands, cs: flags.Commands) -> None:
     register_files(sub, cs)
     p = sub.add_parser("inspect", help="Return low-level information on containers or images")
-    p.add_argument("-f", "--format")
-    p.add_argument("--type", choices=["container", "image"])
-    p.add_argument("names", nargs="+")
+    p.add_argument("-f", "--format", help=_FORMAT)
+    p.add_argument("--type", choices=["container", "image"], help="Only inspect objects of the given type")
+    p.add_argument("names", nargs="+", metavar="NAME|ID")
     p.set_defaults(handler=cmd_inspect)
     p = cs.add_parser("inspect", help="Display detailed information on one or more containers")
-    p.add_argument("-f", "--format")
-    p.add_argument("names", nargs="+")
+    p.add_argument("-f", "--format", help=_FORMAT)
+    p.add_argument("names", nargs="+", metavar="CONTAINER")
     p.set_defaults(handler=cmd_inspect, type="container")
 
     for parent, name in ((sub, "logs"), (cs, "logs")):
         p = parent.add_parser(name, help="Fetch the logs of a container")
-        p.add_argument("-f", "--follow", action="store_true")
-        p.add_argument("-n", "--tail", default="all")
-        p.add_argument("-t", "--timestamps", action="store_true")
-        p.add_argument("--since")
-        p.add_argument("--until")
-        p.add_argument("--details", action="store_true")
+        p.add_argument("-f", "--follow", action="store_true", help="Follow log output")
+        p.add_argument("-n", "--tail", default="all", help="Number of lines to show from the end of the logs")
+        p.add_argument("-t", "--timestamps", action="store_true", help="Show timestamps")
+        p.add_argument(
+            "--since", help='Show logs since timestamp (e.g. "2013-01-02T13:23:37Z") or relative (e.g. "42m")'
+        )
+        p.add_argument(
+            "--until",
+            help='Show logs before a timestamp (e.g. "2013-01-02T13:23:37Z") or relative (e.g. "42m")',
+        )
+        p.add_argument("--details", action="store_true", help="Show extra details provided to logs")
         p.add_argument("container")
         p.set_defaults(handler=cmd_logs)
     for parent, name in ((sub, "attach"), (cs, "attach")):
         p = parent.add_parser(name, help="Attach to a running container's input and output")
-        p.add_argument("--no-stdin", action="store_true")
-        p.add_argument("--detach-keys", default="ctrl-p,ctrl-q")
+        p.add_argument("--no-stdin", action="store_true", help="Do not attach STDIN")
+        p.add_argument(
+            "--detach-keys",
+            default="ctrl-p,ctrl-q",
+            help="Override the key sequence for detaching a container",
+        )
         p.add_argument("container")
         p.set_defaults(handler=cmd_attach)
     for parent, name in ((sub, "exec"), (cs, "exec")):
         p = parent.add_parser(name, help="Execute a command in a running container")
-        p.add_argument("-d", "--detach", action="store_true")
-        p.add_argument("-i", "--interactive", action="store_true")
-        p.add_argument("-t", "--tty", action="store_true")
-        p.add_argument("-e", "--env", action="append", default=[])
-        p.add_argument("-w", "--workdir", default="")
-        p.add_argument("-u", "--user", default="")
-        p.add_argument("--privileged", action="store_true")
+        p.add_argument(
+            "-d", "--detach", action="store_true", help="Detached mode: run command in the background"
+        )
+        p.add_argument(
+            "-i", "--interactive", action="store_true", help="Keep STDIN open even if not attached"
+        )
+        p.add_argument("-t", "--tty", action="store_true", help="Allocate a pseudo-TTY")
+        p.add_argument("-e", "--env", action="append", default=[], help="Set environment variables")
+        p.add_argument("-w", "--workdir", default="", help="Working directory inside the container")
+        p.add_argument("-u", "--user", default="", help="Username or UID (format: <name|uid>[:<group|gid>])")
+        p.add_argument("--privileged", action="store_true", help="Give extended privileges to the command")
         p.add_argument("container")
-        p.add_argument("command", nargs=argparse.REMAINDER)
+        p.add_argument("command", nargs=flags.REMAINDER)
         p.set_defaults(handler=cmd_exec, docker_exit_codes=True)
     for parent, name in ((sub, "top"), (cs, "top")):
         p = parent.add_parser(name, help="Display the running processes of a container")
@@ -63,44 +78,62 @@ def register(sub: argparse._SubParsersAction, cs: argparse._SubParsersAction) ->
         p.set_defaults(handler=cmd_diff)
     for parent, name in ((sub, "stats"), (cs, "stats")):
         p = parent.add_parser(name, help="Display a live stream of container resource usage")
-        p.add_argument("-a", "--all", action="store_true")
-        p.add_argument("--no-stream", action="store_true")
-        p.add_argument("--no-trunc", action="store_true")
-        p.add_argument("--format")
-        p.add_argument("containers", nargs="*")
+        p.add_argument(
+            "-a", "--all", action="store_true", help="Show all containers (default shows just running)"
+        )
+        p.add_argument(
+            "--no-stream", action="store_true", help="Disable streaming stats and only pull the first result"
+        )
+        p.add_argument("--no-trunc", action="store_true", help="Do not truncate output")
+        p.add_argument("--format", help="Format output: 'table', 'json' or a Go template")
+        p.add_argument("containers", nargs="*", metavar="CONTAINER")
         p.set_defaults(handler=cmd_stats)
     for parent, name in ((sub, "port"), (cs, "port")):
         p = parent.add_parser(name, help="List port mappings for the container")
         p.add_argument("container")
-        p.add_argument("private_port", nargs="?")
+        p.add_argument("private_port", nargs="?", metavar="PRIVATE_PORT[/PROTO]")
         p.set_defaults(handler=cmd_port)
 
 
-def register_files(sub: argparse._SubParsersAction, cs: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register_files(sub: flags.Commands, cs: flags.Commands) -> None:
     for parent, name in ((sub, "commit"), (cs, "commit")):
         p = parent.add_parser(name, help="Create a new image from a container's changes")
-        p.add_argument("-m", "--message", default="")
-        p.add_argument("-a", "--author", default="")
-        p.add_argument("-c", "--change", action="append", default=[])
-        p.add_argument("-p", "--pause", action="store_true", default=True)
+        p.add_argument("-m", "--message", default="", help="Commit message")
+        p.add_argument(
+            "-a", "--author", default="", help='Author (e.g., "John Hannibal Smith <hannibal@a-team.com>")'
+        )
+        p.add_argument(
+            "-c",
+            "--change",
+            action="append",
+            default=[],
+            help="Apply Dockerfile instruction to the created image",
+        )
+        p.add_argument(
+            "-p", "--pause", action="store_true", default=True, help="Pause container during commit"
+        )
         p.add_argument("container")
-        p.add_argument("repository", nargs="?")
+        p.add_argument("repository", nargs="?", metavar="REPOSITORY[:TAG]")
         p.set_defaults(handler=cmd_commit)
     for parent, name in ((sub, "export"), (cs, "export")):
         p = parent.add_parser(name, help="Export a container's filesystem as a tar archive")
-        p.add_argument("-o", "--output")
+        p.add_argument("-o", "--output", help="Write to a file, instead of STDOUT")
         p.add_argument("container")
         p.set_defaults(handler=cmd_export)
     for parent, name in ((sub, "cp"), (cs, "cp")):
         p = parent.add_parser(name, help="Copy files between a container and the host")
-        p.add_argument("-a", "--archive", action="store_true")
-        p.add_argument("-L", "--follow-link", action="store_true")
-        p.add_argument("src")
-        p.add_argument("dest")
+        p.add_argument(
+            "-a", "--archive", action="store_true", help="Archive mode (copy all uid/gid information)"
+        )
+        p.add_argument(
+            "-L", "--follow-link", action="store_true", help="Always follow symbol link in SRC_PATH"
+        )
+        p.add_argument("src", metavar="SRC_PATH")
+        p.add_argument("dest", metavar="DEST_PATH")
         p.set_defaults(handler=cmd_cp)
 
 
-def cmd_commit(a: argparse.Namespace) -> int:
+def cmd_commit(a: flags.Namespace) -> int:
     from .cmd_images import parse_changes
 
     image_id = engine().containers.commit(
@@ -110,7 +143,7 @@ def cmd_commit(a: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_export(a: argparse.Namespace) -> int:
+def cmd_export(a: flags.Namespace) -> int:
     eng = engine()
     eng.containers.resolve(a.container)
     output.write_archive(a.output, lambda f: eng.containers.export(a.container, f))
@@ -124,7 +157,7 @@ def _split_cp(arg: str) -> tuple[str | None, str]:
     return c, p
 
 
-def cmd_cp(a: argparse.Namespace) -> int:
+def cmd_cp(a: flags.Namespace) -> int:
     from engine import InvalidArgument
 
     sc, sp = _split_cp(a.src)
@@ -141,7 +174,7 @@ def cmd_cp(a: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_inspect(a: argparse.Namespace) -> int:
+def cmd_inspect(a: flags.Namespace) -> int:
     from engine import DockyardError, NotFound
 
     eng = engine()
@@ -161,7 +194,7 @@ def cmd_inspect(a: argparse.Namespace) -> int:
     return output.inspect_each(a.names, get, a.format)
 
 
-def cmd_logs(a: argparse.Namespace) -> int:
+def cmd_logs(a: flags.Namespace) -> int:
     from engine import InvalidArgument
     from engine.units import parse_time_arg
 
@@ -198,7 +231,7 @@ def _detach_keys(spec: str) -> bytes:
     return keys or b"\x10\x11"
 
 
-def cmd_attach(a: argparse.Namespace) -> int:
+def cmd_attach(a: flags.Namespace) -> int:
     from .terminal import relay_session
 
     eng = engine()
@@ -208,7 +241,7 @@ def cmd_attach(a: argparse.Namespace) -> int:
     return code or 0
 
 
-def cmd_exec(a: argparse.Namespace) -> int:
+def cmd_exec(a: flags.Namespace) -> int:
     from engine import InvalidArgument
 
     if not a.command:
@@ -250,19 +283,19 @@ def cmd_exec(a: argparse.Namespace) -> int:
     return int(proc.wait())
 
 
-def cmd_top(a: argparse.Namespace) -> int:
+def cmd_top(a: flags.Namespace) -> int:
     titles, rows = engine().containers.top(a.container)
     output.table(titles, rows)
     return 0
 
 
-def cmd_diff(a: argparse.Namespace) -> int:
+def cmd_diff(a: flags.Namespace) -> int:
     for kind, path in engine().containers.diff(a.container):
         print(f"{kind} {path}")
     return 0
 
 
-def cmd_stats(a: argparse.Namespace) -> int:
+def cmd_stats(a: flags.Namespace) -> int:
     import time
 
     from engine.stats import Sampler
@@ -311,7 +344,7 @@ def cmd_stats(a: argparse.Namespace) -> int:
             return 0
 
 
-def cmd_port(a: argparse.Namespace) -> int:
+def cmd_port(a: flags.Namespace) -> int:
     c = engine().containers.get(a.container)
     for p in c.ports:
         key = f"{p['container_port']}/{p.get('protocol', 'tcp')}"

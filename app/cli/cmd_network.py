@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-import argparse
-
-from . import output
+from . import flags, output
 from .commands import engine
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: flags.Commands) -> None:
     g = sub.add_parser("network", help="Manage networks")
     ns = g.add_subparsers(dest="network_command", metavar="COMMAND")
     p = ns.add_parser("create", help="Create a network")
     p.add_argument("-d", "--driver", default="bridge")
-    p.add_argument("--subnet", default="", help="subnet in CIDR format, e.g. 10.90.0.0/24")
-    p.add_argument("--gateway", default="", help="the bridge's address in the subnet")
-    p.add_argument("--internal", action="store_true", help="no route out of the network, no outbound NAT")
+    p.add_argument("--subnet", default="", help="Subnet in CIDR format, e.g. 10.90.0.0/24")
+    p.add_argument("--gateway", default="", help="The bridge's address in the subnet")
+    p.add_argument("--internal", action="store_true", help="No route out of the network, no outbound NAT")
     p.add_argument("-l", "--label", action="append", default=[])
-    p.add_argument("-o", "--opt", action="append", default=[], help="driver options (mtu=N)")
-    p.add_argument("name")
+    p.add_argument("-o", "--opt", action="append", default=[], help="Driver options (mtu=N)")
+    p.add_argument("name", metavar="NETWORK")
     p.set_defaults(handler=cmd_create)
     for name in ("ls", "list"):
         p = ns.add_parser(name, help="List networks")
@@ -29,12 +27,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         p.set_defaults(handler=cmd_ls)
     p = ns.add_parser("inspect", help="Display detailed information on one or more networks")
     p.add_argument("-f", "--format")
-    p.add_argument("names", nargs="+")
+    p.add_argument("names", nargs="+", metavar="NETWORK")
     p.set_defaults(handler=cmd_inspect)
     for name in ("rm", "remove"):
         p = ns.add_parser(name, help="Remove one or more networks")
         p.add_argument("-f", "--force", action="store_true")
-        p.add_argument("names", nargs="+")
+        p.add_argument("names", nargs="+", metavar="NETWORK")
         p.set_defaults(handler=cmd_rm)
     p = ns.add_parser("prune", help="Remove all unused networks")
     p.add_argument("-f", "--force", action="store_true")
@@ -60,7 +58,7 @@ def _pairs(values: list[str]) -> dict[str, str]:
     return out
 
 
-def cmd_create(a: argparse.Namespace) -> int:
+def cmd_create(a: flags.Namespace) -> int:
     net = engine().networks.create(
         a.name,
         driver=a.driver,
@@ -96,7 +94,7 @@ def _matches(net: object, filters: list[str]) -> bool:
     return True
 
 
-def cmd_ls(a: argparse.Namespace) -> int:
+def cmd_ls(a: flags.Namespace) -> int:
     nets = [n for n in engine().networks.list() if _matches(n, a.filter)]
     rows = [
         {
@@ -118,12 +116,12 @@ def cmd_ls(a: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_inspect(a: argparse.Namespace) -> int:
+def cmd_inspect(a: flags.Namespace) -> int:
     eng = engine()
     return output.inspect_each(a.names, eng.networks.inspect, a.format)
 
 
-def cmd_rm(a: argparse.Namespace) -> int:
+def cmd_rm(a: flags.Namespace) -> int:
     from engine import NotFound
 
     eng = engine()
@@ -140,7 +138,7 @@ def cmd_rm(a: argparse.Namespace) -> int:
     return output.for_each(a.names, remove)
 
 
-def cmd_prune(a: argparse.Namespace) -> int:
+def cmd_prune(a: flags.Namespace) -> int:
     if not output.confirmed(
         a.force, "This will remove all custom networks not used by at least one container."
     ):
@@ -152,11 +150,11 @@ def cmd_prune(a: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_connect(a: argparse.Namespace) -> int:
+def cmd_connect(a: flags.Namespace) -> int:
     engine().networks.connect(a.network, a.container, ip=a.ip, aliases=a.alias)
     return 0
 
 
-def cmd_disconnect(a: argparse.Namespace) -> int:
+def cmd_disconnect(a: flags.Namespace) -> int:
     engine().networks.disconnect(a.network, a.container, force=a.force)
     return 0

@@ -6,9 +6,9 @@ Output follows Docker's: one line per layer state on a pipe, live per-layer bars
 
 from __future__ import annotations
 
-import argparse
 import sys
 
+from . import flags
 from .commands import engine
 
 TYPE_CHECKING = False
@@ -16,38 +16,38 @@ if TYPE_CHECKING:
     from typing import Any
 
 
-def add_pull(parent: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_pull(parent: flags.Commands) -> None:
     """``pull`` (also ``image pull``)."""
     p = parent.add_parser("pull", help="Download an image from a registry")
-    p.add_argument("--platform", help="os/arch[/variant] to pull from a multi-platform image")
-    p.add_argument("-q", "--quiet", action="store_true", help="suppress verbose output")
-    p.add_argument("--disable-content-trust", action="store_true", default=True, help=argparse.SUPPRESS)
+    p.add_argument("--platform", help="Platform (os/arch[/variant]) to pull from a multi-platform image")
+    p.add_argument("-q", "--quiet", action="store_true", help="Suppress verbose output")
+    p.add_argument("--disable-content-trust", action="store_true", default=True, help=flags.SUPPRESS)
     p.add_argument("reference", metavar="NAME[:TAG|@DIGEST]")
     p.set_defaults(handler=cmd_pull)
 
 
-def add_push(parent: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_push(parent: flags.Commands) -> None:
     """``push`` (also ``image push``)."""
     p = parent.add_parser("push", help="Upload an image to a registry")
-    p.add_argument("-q", "--quiet", action="store_true", help="suppress verbose output")
-    p.add_argument("--disable-content-trust", action="store_true", default=True, help=argparse.SUPPRESS)
+    p.add_argument("-q", "--quiet", action="store_true", help="Suppress verbose output")
+    p.add_argument("--disable-content-trust", action="store_true", default=True, help=flags.SUPPRESS)
     p.add_argument("reference", metavar="NAME[:TAG]")
     p.set_defaults(handler=cmd_push)
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: flags.Commands) -> None:
     add_pull(sub)
     add_push(sub)
 
     p = sub.add_parser("login", help="Log in to a registry")
     p.add_argument("-u", "--username")
     p.add_argument("-p", "--password")
-    p.add_argument("--password-stdin", action="store_true", help="take the password from stdin")
-    p.add_argument("server", nargs="?", help="registry host[:port] (default: Docker Hub)")
+    p.add_argument("--password-stdin", action="store_true", help="Take the password from stdin")
+    p.add_argument("server", nargs="?", help="Registry host[:port] (default: Docker Hub)")
     p.set_defaults(handler=cmd_login)
 
     p = sub.add_parser("logout", help="Log out from a registry")
-    p.add_argument("server", nargs="?", help="registry host[:port] (default: Docker Hub)")
+    p.add_argument("server", nargs="?", help="Registry host[:port] (default: Docker Hub)")
     p.set_defaults(handler=cmd_logout)
 
 
@@ -112,7 +112,7 @@ class _Display:
             self._progress = None
 
 
-def cmd_pull(a: argparse.Namespace) -> int:
+def cmd_pull(a: flags.Namespace) -> int:
     from engine.registry import parse_remote
 
     name = parse_remote(a.reference)  # a bad reference is refused before anything else
@@ -134,7 +134,7 @@ def cmd_pull(a: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_push(a: argparse.Namespace) -> int:
+def cmd_push(a: flags.Namespace) -> int:
     images = engine().images
     display = _Display(a.quiet)
     try:
@@ -150,7 +150,7 @@ def _read_password_stdin() -> str:
     return data.rstrip("\r\n")
 
 
-def cmd_login(a: argparse.Namespace) -> int:
+def cmd_login(a: flags.Namespace) -> int:
     from engine import InvalidArgument
     from engine.registry import login
 
@@ -181,7 +181,7 @@ def cmd_login(a: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_logout(a: argparse.Namespace) -> int:
+def cmd_logout(a: flags.Namespace) -> int:
     from engine.registry import logout
     from engine.registry.names import auth_key
 

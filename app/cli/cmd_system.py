@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import argparse
-
-from . import output
+from . import flags, output
 from .commands import engine
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: flags.Commands) -> None:
     g = sub.add_parser("system", help="Manage dockyard")
     ss = g.add_subparsers(dest="system_command", metavar="COMMAND")
     p = ss.add_parser("df", help="Show disk usage")
@@ -28,7 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.set_defaults(handler=cmd_info)
 
 
-def cmd_df(a: argparse.Namespace) -> int:
+def cmd_df(a: flags.Namespace) -> int:
     from engine.humanize import human_size
 
     du = engine().df()
@@ -94,7 +92,7 @@ def cmd_df(a: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_prune(a: argparse.Namespace) -> int:
+def cmd_prune(a: flags.Namespace) -> int:
     from engine.humanize import human_size
 
     images = (
@@ -126,7 +124,7 @@ def cmd_prune(a: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_check(a: argparse.Namespace) -> int:
+def cmd_check(a: flags.Namespace) -> int:
     removed = engine().recover()
     for r in removed:
         print(f"cleaned: {r}")
@@ -134,14 +132,14 @@ def cmd_check(a: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_version(a: argparse.Namespace) -> int:
+def cmd_version(a: flags.Namespace) -> int:
     from .main import VERSION
 
     print(f"dockyard version {VERSION}")
     return 0
 
 
-def cmd_info(a: argparse.Namespace) -> int:
+def cmd_info(a: flags.Namespace) -> int:
     import platform
 
     eng = engine()

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import argparse
-
-from . import output
+from . import flags, output
 from .commands import engine
 
 TYPE_CHECKING = False
@@ -12,12 +10,12 @@ if TYPE_CHECKING:
     from typing import Any
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: flags.Commands) -> None:
     g = sub.add_parser("volume", help="Manage volumes")
     vs = g.add_subparsers(dest="volume_command", metavar="COMMAND")
     p = vs.add_parser("create", help="Create a volume")
     p.add_argument("-l", "--label", action="append", default=[])
-    p.add_argument("name", nargs="?")
+    p.add_argument("name", nargs="?", metavar="VOLUME")
     p.set_defaults(handler=cmd_create)
     for name in ("ls", "list"):
         p = vs.add_parser(name, help="List volumes")
@@ -25,12 +23,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         p.add_argument("--format")
         p.set_defaults(handler=cmd_ls)
     p = vs.add_parser("inspect", help="Display detailed information on one or more volumes")
-    p.add_argument("names", nargs="+")
+    p.add_argument("names", nargs="+", metavar="VOLUME")
     p.set_defaults(handler=cmd_inspect)
     for name in ("rm", "remove"):
         p = vs.add_parser(name, help="Remove one or more volumes")
         p.add_argument("-f", "--force", action="store_true")
-        p.add_argument("names", nargs="+")
+        p.add_argument("names", nargs="+", metavar="VOLUME")
         p.set_defaults(handler=cmd_rm)
     p = vs.add_parser("prune", help="Remove unused volumes")
     p.add_argument("-f", "--force", action="store_true")
@@ -38,13 +36,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.set_defaults(handler=cmd_prune)
 
 
-def cmd_create(a: argparse.Namespace) -> int:
+def cmd_create(a: flags.Namespace) -> int:
     labels = dict(lab.partition("=")[::2] for lab in a.label)
     print(engine().volumes.create(a.name, labels).name)
     return 0
 
 
-def cmd_ls(a: argparse.Namespace) -> int:
+def cmd_ls(a: flags.Namespace) -> int:
     vols = engine().volumes.list()
     if a.quiet:
         for v in vols:
@@ -59,7 +57,7 @@ def cmd_ls(a: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_inspect(a: argparse.Namespace) -> int:
+def cmd_inspect(a: flags.Namespace) -> int:
     eng = engine()
 
     def doc(name: str) -> dict[str, Any]:
@@ -77,7 +75,7 @@ def cmd_inspect(a: argparse.Namespace) -> int:
     return output.inspect_each(a.names, doc, None)
 
 
-def cmd_rm(a: argparse.Namespace) -> int:
+def cmd_rm(a: flags.Namespace) -> int:
     eng = engine()
 
     def remove(name: str) -> None:
@@ -87,7 +85,7 @@ def cmd_rm(a: argparse.Namespace) -> int:
     return output.for_each(a.names, remove)
 
 
-def cmd_prune(a: argparse.Namespace) -> int:
+def cmd_prune(a: flags.Namespace) -> int:
     if not output.confirmed(
         a.force, "This will remove all local volumes not used by at least one container."
     ):

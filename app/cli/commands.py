@@ -1,17 +1,16 @@
 """The table of commands: each module registers its own subcommands.
 
-Building argparse parsers for every command costs tens of milliseconds, which ``run`` cannot afford; so only
-the parser of the command being run is built (all of them for ``--help``).
+Building the parsers of every command costs milliseconds, which ``run`` cannot afford; so only the parser of
+the command being run is built (all of them for ``--help``).
 """
 
 from __future__ import annotations
 
-import argparse
-import importlib
-
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
+
+    from .flags import Commands
 
 #: The module that registers each top-level command: running a command imports that module alone.
 COMMANDS: dict[str, tuple[str, ...]] = {
@@ -40,9 +39,9 @@ class _Null:
 
 
 class _Only:
-    """A subparsers action that builds only the parser named ``only``."""
+    """A command table that builds only the parser named ``only``."""
 
-    def __init__(self, sub: argparse._SubParsersAction, only: str | None) -> None:  # type: ignore[type-arg]
+    def __init__(self, sub: Commands, only: str | None) -> None:
         self.sub = sub
         self.only = only
 
@@ -52,12 +51,12 @@ class _Only:
         return self.sub.add_parser(name, **kw)
 
 
-def register_all(sub: argparse._SubParsersAction, only: str | None = None) -> None:  # type: ignore[type-arg]
+def register_all(sub: Commands, only: str | None = None) -> None:
     """Register the commands: only ``only``'s parser when it is a known command, else every parser."""
     target = _Only(sub, only)
     owners = [m for m, names in COMMANDS.items() if only in names] or list(COMMANDS)
     for name in owners:
-        importlib.import_module(name).register(target)
+        __import__(name, fromlist=["register"]).register(target)  # importlib costs a millisecond to import
 
 
 def engine():  # type: ignore[no-untyped-def]

@@ -67,6 +67,34 @@ def test_container_commands_load_no_heavy_modules() -> None:
     assert not {m for m in COMMANDS if m != "app.cli.cmd_containers"} & loaded
 
 
+def test_parsing_loads_no_heavy_modules() -> None:
+    """Reading a command's flags costs no more than importing the command's module: no argparse, nor what it
+    imports (re, enum, functools, collections, gettext, warnings), nor importlib to find the module."""
+    code = (
+        "import sys; from app.cli.main import build_parser; "
+        "[build_parser(a[0]).parse_args(a) for a in (['ps'], ['create', 'i'], ['start', 'c'], "
+        "['stop', '-t', '0', 'c'], ['rm', 'c'], ['run', '--rm', '--network', 'none', 'i', 'true'])]; "
+        "print(' '.join(sorted(sys.modules)))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    loaded = set(out.split())
+    heavy = {
+        "argparse",
+        "re",
+        "enum",
+        "functools",
+        "collections",
+        "gettext",
+        "warnings",
+        "textwrap",
+        "shutil",
+        "typing",
+        "importlib",
+        "contextlib",
+    }
+    assert not loaded & heavy, sorted(loaded & heavy)
+
+
 def test_an_unknown_command_is_refused_in_dockers_words() -> None:
     p = subprocess.run(
         [sys.executable, "-c", "import sys; from app.cli.main import main; sys.exit(main(['nosuch', 'x']))"],
