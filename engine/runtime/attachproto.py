@@ -9,8 +9,13 @@ both ends go through ``/proc/self/fd/<dirfd>/attach.sock``.
 from __future__ import annotations
 
 import os
-import socket
 import struct
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import socket
+else:
+    import _socket as socket  # for start-up speed: the C module; socket.py loads enum and selectors
 
 STDIN, STDOUT, STDERR, RESIZE, STDIN_EOF, EXIT = 0, 1, 2, 3, 4, 5
 SOCKET_NAME = "attach.sock"
@@ -67,6 +72,13 @@ def listen(directory: str) -> socket.socket:
     os.chmod(path, 0o600)
     s.listen(16)
     return s
+
+
+def accept(listener: socket.socket) -> socket.socket:
+    """The next connection on ``listener`` (a blocking, close-on-exec socket)."""
+    # What socket.socket.accept does on the C socket: take the new descriptor, wrap it.
+    fd, _address = listener._accept()  # type: ignore[attr-defined]
+    return socket.socket(fileno=fd)
 
 
 def connect(directory: str) -> socket.socket:

@@ -8,12 +8,15 @@ is always empty (Docker >= 23, CVE-2022-24769).
 
 from __future__ import annotations
 
-import functools
 import os
-from collections.abc import Iterable, Sequence
 
 from engine.errors import InvalidArgument
+from engine.lean import cache
 from engine.runtime import syscalls
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
 
 CAPABILITIES: dict[str, int] = {
     "CAP_CHOWN": 0,
@@ -60,7 +63,7 @@ CAPABILITIES: dict[str, int] = {
 }
 
 
-@functools.cache
+@cache
 def last_cap() -> int:
     """The highest capability number this kernel knows."""
     try:

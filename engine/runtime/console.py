@@ -16,10 +16,10 @@ import fcntl
 import os
 import stat
 import struct
-import termios
 
 from engine.runtime import syscalls
 
+TIOCSWINSZ = 0x5414  # set the window size (termios.TIOCSWINSZ, without loading termios)
 TIOCSPTLCK = 0x40045431  # unlock the pty's other end
 TIOCGPTN = 0x80045430  # its number in the devpts instance
 TIOCGPTPEER = 0x5441  # open it from the master, without a path lookup
@@ -45,7 +45,7 @@ def open_pty(ptmx: str = PTMX, rows: int = 0, cols: int = 0) -> tuple[int, int, 
         number = struct.unpack("I", fcntl.ioctl(master, TIOCGPTN, struct.pack("I", 0)))[0]
         slave = fcntl.ioctl(master, TIOCGPTPEER, os.O_RDWR | os.O_NOCTTY | os.O_CLOEXEC)
         if rows and cols:
-            fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+            fcntl.ioctl(slave, TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
     except BaseException:
         os.close(master)
         if slave >= 0:

@@ -43,27 +43,27 @@ container's files.
 
 from __future__ import annotations
 
-import _signal
-import contextlib
 import errno
 import fcntl
 import gc
-import json
 import os
-import resource
-import signal
 import stat
 import sys
-from collections.abc import Callable, Iterable, Sequence
 
+from engine import jsonio
 from engine.errors import CommandNotFound, CommandNotInvokable, DockyardError, InvalidArgument, RuntimeFailure
+from engine.lean import suppress
 from engine.record import field, record
 from engine.runtime import capabilities, console, namespaces, rootfs, seccomp, syscalls, users
 from engine.runtime.spec import ContainerSpec, ProcessSpec
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import signal
+    from collections.abc import Callable, Iterable, Sequence
     from typing import NoReturn
+else:
+    import _signal as signal  # for start-up speed: the C module (plain ints); signal.py loads enum, functools
 
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -72,12 +72,6 @@ _ERRORS: dict[str, type[DockyardError]] = {
     "CommandNotFound": CommandNotFound,
     "CommandNotInvokable": CommandNotInvokable,
     "InvalidArgument": InvalidArgument,
-}
-
-_RLIMITS: dict[str, int] = {
-    name[len("RLIMIT_") :].lower(): getattr(resource, name)
-    for name in dir(resource)
-    if name.startswith("RLIMIT_")
 }
 
 
@@ -121,6 +115,16 @@ def _env_dict(entries: Iterable[str]) -> dict[str, str]:
 
 def _rlimits(requested: dict[str, tuple[int, int]]) -> list[tuple[int, int, int]]:
     """Resolve rlimit names and cap them at what the caller has (root here lacks CAP_SYS_RESOURCE)."""
+    if not requested:
+        return []
+    # Loaded only when limits are asked for: a shared library, which most starts do without.
+    import resource
+
+    known = {
+        name[len("RLIMIT_") :].lower(): getattr(resource, name)
+        for name in dir(resource)
+        if name.startswith("RLIMIT_")
+    }
     inf = resource.RLIM_INFINITY
 
     def value(v: int) -> float:
@@ -132,11 +136,11 @@ def _rlimits(requested: dict[str, tuple[int, int]]) -> list[tuple[int, int, int]
     out = []
     for name, (soft, hard) in requested.items():
         key = name.lower().removeprefix("rlimit_")
-        if key not in _RLIMITS:
+        if key not in known:
             raise InvalidArgument(f"invalid ulimit type: {name}")
         if value(soft) > value(hard):
             raise InvalidArgument(f"ulimit soft limit must be less than hard limit: {soft} > {hard}")
-        res = _RLIMITS[key]
+        res = known[key]
         _cur_soft, cur_hard = resource.getrlimit(res)
         new_hard = min(value(hard), value(cur_hard))
         new_soft = min(value(soft), new_hard)
@@ -191,14 +195,13 @@ def child_prelude() -> None:
     os.umask(0)
     # exec resets caught signals but keeps ignored ones (Python ignores SIGPIPE and SIGXFSZ): reset those
     # this interpreter changed; the rest are at their defaults already.
-    # (_signal: the public wrappers convert every handler to an enum, ten times slower.)
     for sig in range(1, signal.NSIG):
-        handler = _signal.getsignal(sig)
-        if handler is not None and handler != _signal.SIG_DFL:
-            with contextlib.suppress(OSError, ValueError):
-                _signal.signal(sig, _signal.SIG_DFL)
+        handler = signal.getsignal(sig)
+        if handler is not None and handler != signal.SIG_DFL:
+            with suppress(OSError, ValueError):
+                signal.signal(sig, signal.SIG_DFL)
     for sig in (32, 33):  # kept by the C library: Python cannot see them, a parent may have ignored them
-        with contextlib.suppress(OSError):
+        with suppress(OSError):
             syscalls.reset_signal(sig)
     signal.pthread_sigmask(signal.SIG_SETMASK, [])
 
@@ -311,7 +314,7 @@ def finish_and_exec(plan: ProcessPlan, *, readonly_root: bool = False) -> NoRetu
         env.setdefault("HOME", home)
     cwd = plan.cwd
     if plan.create_cwd:
-        with contextlib.suppress(FileExistsError):
+        with suppress(FileExistsError):
             os.makedirs(cwd, 0o755, exist_ok=True)
     try:
         os.chdir(cwd)
@@ -319,8 +322,11 @@ def finish_and_exec(plan: ProcessPlan, *, readonly_root: bool = False) -> NoRetu
         raise RuntimeFailure(f'chdir to cwd ("{cwd}") failed: {os.strerror(e.errno or 0).lower()}') from None
     if readonly_root:
         rootfs.make_root_readonly()
-    for res, soft, hard in plan.rlimits:
-        resource.setrlimit(res, (soft, hard))
+    if plan.rlimits:
+        import resource  # loaded by plan_process before the fork (this process can import nothing new)
+
+        for res, soft, hard in plan.rlimits:
+            resource.setrlimit(res, (soft, hard))
     path = find_executable(plan.args[0], env.get("PATH", DEFAULT_PATH))
     if plan.seccomp_program is not None:
         # Installed while CAP_SYS_ADMIN is still held, so it works without no_new_privs too.
@@ -356,7 +362,7 @@ def report_and_exit(err_w: int, step: str, exc: BaseException) -> NoReturn:
             kind, message = "RuntimeFailure", f"{step}: {os.strerror(code).lower()} ({name}){where}"
         else:
             kind, message = "RuntimeFailure", f"{step}: {type(exc).__name__}: {exc}"
-        os.write(err_w, json.dumps({"type": kind, "message": message}).encode())
+        os.write(err_w, jsonio.dumps({"type": kind, "message": message}).encode())
     finally:
         os._exit(1)
 
@@ -405,23 +411,23 @@ def read_report(fd: int) -> DockyardError | None:
     if not chunks:
         return None
     try:
-        data = json.loads(b"".join(chunks))
+        data = jsonio.loads(b"".join(chunks))
         return _ERRORS.get(data["type"], RuntimeFailure)(str(data["message"]))
     except (ValueError, KeyError, TypeError):
         return RuntimeFailure("the container process failed during setup")
 
 
 def kill_and_reap(pid: int) -> None:
-    with contextlib.suppress(ProcessLookupError):
+    with suppress(ProcessLookupError):
         os.kill(pid, signal.SIGKILL)
-    with contextlib.suppress(ChildProcessError):
+    with suppress(ChildProcessError):
         os.waitpid(pid, 0)
 
 
 def close_all(fds: Iterable[int]) -> None:
     for fd in fds:
         if fd >= 0:
-            with contextlib.suppress(OSError):
+            with suppress(OSError):
                 os.close(fd)
 
 
@@ -589,17 +595,13 @@ def launch(
                 ) from None
         err_r, err_w = pipe()
         go_r, go_w = go_channel()
-        pid_ns = (
-            namespaces.children_in_pid_namespace(None)
-            if "pid" in spec.namespaces
-            else contextlib.nullcontext()
-        )
-        with pid_ns:
+
+        def fork_container() -> int:
             try:
-                pid = os.fork()
+                child = os.fork()
             except OSError as e:
                 raise RuntimeFailure(f"cannot start the container process: {e.strerror}") from None
-            if pid == 0:  # pragma: no cover - runs in the child
+            if child == 0:  # pragma: no cover - runs in the child, which never leaves here
                 try:
                     _container_main(
                         spec,
@@ -612,6 +614,13 @@ def launch(
                     )
                 finally:
                     os._exit(1)
+            return child
+
+        if "pid" in spec.namespaces:
+            with namespaces.children_in_pid_namespace(None):
+                pid = fork_container()
+        else:
+            pid = fork_container()
         close_all((err_w, go_r, net_fd))
         err_w = go_r = net_fd = -1
         cgroup_fds: list[int] = []
@@ -627,7 +636,7 @@ def launch(
                 raise failure from None
             raise
         try:
-            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            with suppress(BrokenPipeError, ConnectionResetError):
                 send_go(go_w, cgroup_fds)
         finally:
             close_all((go_w, *cgroup_fds))

@@ -6,14 +6,18 @@ newlines and into 16 KiB pieces; only a piece that ends a line ends in ``\\n``.
 
 from __future__ import annotations
 
-import json
 import os
 import time
-from collections.abc import Callable, Iterator
+from _json import encode_basestring as _json_string
 
 from engine.record import record
 
+from .. import jsonio
 from ..humanize import parse_time, rfc3339
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
 
 CHUNK = 16 * 1024
 
@@ -35,14 +39,11 @@ class LogWriter:
         self.partial: dict[str, bytes] = {"stdout": b"", "stderr": b""}
 
     def _emit(self, stream: str, piece: bytes) -> bytes:
-        return (
-            json.dumps(
-                {"log": piece.decode("utf-8", "replace"), "stream": stream, "time": rfc3339(time.time())},
-                ensure_ascii=False,
-                separators=(",", ":"),
-            ).encode()
-            + b"\n"
-        )
+        """One line, as ``json.dumps({"log": ..., "stream": ..., "time": ...}, ensure_ascii=False,
+        separators=(",", ":"))`` writes it, with json's own string encoder (for start-up speed, no json)."""
+        log = _json_string(piece.decode("utf-8", "replace"))
+        when = _json_string(rfc3339(time.time()))
+        return f'{{"log":{log},"stream":{_json_string(stream)},"time":{when}}}\n'.encode()
 
     def write(self, stream: str, data: bytes) -> None:
         buf = self.partial[stream] + data
@@ -74,7 +75,7 @@ class LogWriter:
 
 def parse_line(line: bytes) -> LogEntry | None:
     try:
-        d = json.loads(line)
+        d = jsonio.loads(line)
     except ValueError:
         return None
     return LogEntry(

@@ -8,15 +8,20 @@ calling thread is affected; the caller's own PID namespace never changes.
 
 from __future__ import annotations
 
-import contextlib
 import fcntl
 import os
-import socket
 import struct
-from collections.abc import Iterable, Iterator
 
 from engine.errors import InvalidArgument, RuntimeFailure
+from engine.lean import contextmanager
 from engine.runtime import syscalls
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import socket
+    from collections.abc import Iterable, Iterator
+else:
+    import _socket as socket  # for start-up speed: the C module; socket.py loads enum and selectors
 
 FLAGS: dict[str, int] = {
     "mount": syscalls.CLONE_NEWNS,
@@ -63,7 +68,7 @@ def open_namespace(pid: int, name: str) -> int:
         raise RuntimeFailure(f"cannot open {path}: {e.strerror}") from None
 
 
-@contextlib.contextmanager
+@contextmanager
 def children_in_pid_namespace(target_fd: int | None) -> Iterator[None]:
     """Within the block, processes forked by this thread start in a new PID namespace (``target_fd`` None)
     or in the namespace ``target_fd`` refers to; the thread's previous setting is restored on exit."""
@@ -87,7 +92,10 @@ def children_in_pid_namespace(target_fd: int | None) -> Iterator[None]:
 def loopback_up() -> None:
     """Bring ``lo`` up in the current (new) network namespace, as every container expects."""
     siocgifflags, siocsifflags, iff_up = 0x8913, 0x8914, 0x1
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
         req = struct.pack("16sH14x", b"lo", 0)
         flags = struct.unpack("16sH14x", fcntl.ioctl(s.fileno(), siocgifflags, req))[1]
         fcntl.ioctl(s.fileno(), siocsifflags, struct.pack("16sH14x", b"lo", flags | iff_up))
+    finally:
+        s.close()

@@ -24,15 +24,18 @@ Linux 5.12 (mount_setattr).
 
 from __future__ import annotations
 
-import functools
 import os
 import stat
-from collections.abc import Iterable, Sequence
 
 from engine.errors import InvalidArgument, RuntimeFailure
+from engine.lean import cache
 from engine.record import record
 from engine.runtime import syscalls as sc
 from engine.runtime.spec import ContainerSpec
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
 
 # mount option words -> (flags to set, flags to clear)
 _FLAG_WORDS: dict[str, tuple[int, int]] = {
@@ -252,7 +255,7 @@ def _mountinfo() -> list[tuple[str, str, str]]:
     return out
 
 
-@functools.cache
+@cache
 def cgroup_layout() -> CgroupLayout | None:
     """Read once how the host mounts cgroups; None if /sys/fs/cgroup holds no cgroup filesystem."""
     base = "/sys/fs/cgroup"
@@ -288,7 +291,7 @@ def default_devices() -> list[Device]:
     return [Device(name, stat.S_IFCHR | 0o666, os.makedev(ma, mi)) for name, ma, mi in DEFAULT_DEVICES]
 
 
-@functools.cache
+@cache
 def host_devices() -> tuple[Device, ...]:
     """Every device node under the host's /dev (for privileged containers), read once."""
     found: list[Device] = []

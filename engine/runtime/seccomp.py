@@ -32,9 +32,9 @@ by the missing CAP_SYS_ADMIN. Privileged containers get no filter.
 from __future__ import annotations
 
 import errno
-import functools
 import struct
 
+from engine.lean import cache
 from engine.runtime import syscalls
 
 # struct seccomp_data: int nr; __u32 arch; __u64 instruction_pointer; __u64 args[6]
@@ -143,7 +143,7 @@ class _Program:
         return bytes(out)
 
 
-@functools.cache
+@cache
 def default_filter(machine: str = syscalls.MACHINE) -> bytes:
     """The default filter for ``machine`` as packed ``struct sock_filter`` entries."""
     if machine not in SYSCALLS:

@@ -10,20 +10,18 @@ spawn.py starts it and supervise.py runs it (from the fork to the end of its con
 
 from __future__ import annotations
 
-import contextlib
+import _thread
 import errno
 import fcntl
-import json
 import os
-import selectors
-import signal
-import socket
+import select
 import sys
-import termios
 import time
 
+from .. import jsonio
 from ..errors import DockyardError, RuntimeFailure
 from ..humanize import rfc3339
+from ..lean import suppress
 from ..paths import Layout
 from . import attachproto as ap
 from . import console
@@ -35,21 +33,76 @@ from .trace import trace
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import signal
+    import socket
+    from collections.abc import Callable
     from threading import Thread
     from typing import Any
 
     from .cgroups import ContainerCgroup
+else:
+    # For start-up speed, the C modules: signal.py and socket.py load enum, functools and selectors.
+    import _signal as signal
+    import _socket as socket
 
 
 def _report(fd: int, msg: dict[str, Any]) -> None:
-    with contextlib.suppress(OSError):
-        os.write(fd, json.dumps(msg).encode() + b"\n")
+    with suppress(OSError):
+        os.write(fd, jsonio.dumps(msg).encode() + b"\n")
         os.close(fd)
 
 
 def _exit_status(status: int) -> int:
     code = os.waitstatus_to_exitcode(status)
     return 128 - code if code < 0 else code
+
+
+class _Poller:
+    """Waits for input on descriptors, each registered with a value of the caller's: what the loop needs of
+    ``selectors.DefaultSelector``, on epoll itself (for start-up speed: selectors loads collections)."""
+
+    def __init__(self) -> None:
+        self._epoll = select.epoll()
+        self._data: dict[int, Any] = {}
+
+    def register(self, fd: int | socket.socket, data: Any) -> None:
+        fd = fd if isinstance(fd, int) else fd.fileno()
+        if fd in self._data:
+            raise KeyError(f"descriptor {fd} is already registered")
+        self._epoll.register(fd, select.EPOLLIN)
+        self._data[fd] = data
+
+    def unregister(self, fd: int | socket.socket) -> None:
+        """Stop watching ``fd`` (KeyError if it was not registered)."""
+        fd = fd if isinstance(fd, int) else fd.fileno()
+        del self._data[fd]
+        with suppress(OSError):
+            self._epoll.unregister(fd)
+
+    def select(self, timeout: float) -> list[tuple[int, Any]]:
+        """(fd, value) of each descriptor with input or at end of stream; waits up to ``timeout`` seconds."""
+        ready = self._epoll.poll(max(timeout, 0.0), max(len(self._data), 1))
+        return [(fd, self._data[fd]) for fd, _events in ready if fd in self._data]
+
+
+class _Background:
+    """``fn(*args)`` in a thread of its own; ``join()`` waits until it has returned. (On ``_thread``: the
+    threading module loads functools and collections, milliseconds of every start.)"""
+
+    def __init__(self, fn: Callable[..., object], *args: object) -> None:
+        self._running = _thread.allocate_lock()
+        self._running.acquire()
+        _thread.start_new_thread(self._run, (fn, args))
+
+    def _run(self, fn: Callable[..., object], args: tuple[object, ...]) -> None:
+        try:
+            fn(*args)
+        finally:
+            self._running.release()
+
+    def join(self) -> None:
+        with self._running:
+            pass
 
 
 class _Client:
@@ -73,7 +126,7 @@ class Supervisor:
         self.cdir = self.store.path(cid)
         self.status_fd = status_fd
         self.cfg: ContainerConfig = self.store.config(cid)
-        self.sel = selectors.DefaultSelector()
+        self.sel = _Poller()
         self.clients: list[_Client] = []
         self.pending_client = client_fd
         self.pid = 0
@@ -83,7 +136,7 @@ class Supervisor:
         self.cgroup: Any = None
         self.log: LogWriter | None = None
         self.health: Any = None
-        self.cgroup_setup: Thread | None = None
+        self.cgroup_setup: _Background | None = None
         self.cgroup_files: list[str] = []
         self.cgroup_error: BaseException | None = None
 
@@ -131,7 +184,7 @@ class Supervisor:
                 cpu_shares=self.cfg.cpu_shares,
                 pids=self.cfg.pids_limit,
             )
-            with contextlib.suppress(DockyardError):
+            with suppress(DockyardError):
                 located.destroy()
             for attempt in range(3):  # the root's parent may be removed under us by a last ``rm``: retry
                 try:
@@ -149,8 +202,6 @@ class Supervisor:
         A directory per hierarchy, and on cgroup v2 the first migration-lock wait (an RCU grace period:
         5-20 ms here), would otherwise come one after the other in the container's start.
         """
-        import threading
-
         from .cgroups import ContainerCgroup, parent_for_root  # here: the thread would wait for the GIL
 
         # The paths are known before the directories exist: PID 1 is told them now, joins once they do.
@@ -159,10 +210,7 @@ class Supervisor:
         self.cgroup_files = located.join_files()
         sys.setswitchinterval(0.0005)
         self.cgroup_error = None
-        self.cgroup_setup = threading.Thread(
-            target=self._make_cgroup, args=(located, parent, after), daemon=True
-        )
-        self.cgroup_setup.start()
+        self.cgroup_setup = _Background(self._make_cgroup, located, parent, after)
 
     def _await_cgroup(self) -> None:
         """Wait for the thread; raise what it hit."""
@@ -217,7 +265,7 @@ class Supervisor:
                 self.master = master
                 self.outputs = {master: "stdout"}
         except BaseException:
-            with contextlib.suppress(BaseException):
+            with suppress(BaseException):
                 self._await_cgroup()  # joined before the caller tears down; the first error is the one to tell
             if self.cgroup is not None:
                 self.cgroup.destroy()
@@ -228,19 +276,19 @@ class Supervisor:
                 os.close(fd)
         trace("launched")
         for fd in self.outputs:
-            self.sel.register(fd, selectors.EVENT_READ, "out")
+            self.sel.register(fd, "out")
 
     # -- the loop ----------------------------------------------------------------------------
     def _add_client(self, sock: socket.socket) -> None:
         sock.setblocking(True)
         c = _Client(sock)
         self.clients.append(c)
-        self.sel.register(sock, selectors.EVENT_READ, c)
+        self.sel.register(sock, c)
 
     def _drop_client(self, c: _Client) -> None:
-        with contextlib.suppress(KeyError, ValueError):
+        with suppress(KeyError, ValueError):
             self.sel.unregister(c.sock)
-        with contextlib.suppress(ValueError):
+        with suppress(ValueError):
             self.clients.remove(c)
         c.sock.close()
 
@@ -260,7 +308,7 @@ class Supervisor:
                 raise
             data = b""
         if not data:
-            with contextlib.suppress(KeyError, ValueError):
+            with suppress(KeyError, ValueError):
                 self.sel.unregister(fd)
             os.close(fd)
             del self.outputs[fd]
@@ -285,7 +333,7 @@ class Supervisor:
             if kind == ap.STDIN:
                 target = self.master if self.cfg.tty else self.stdin_w
                 if target is not None:
-                    with contextlib.suppress(OSError):
+                    with suppress(OSError):
                         os.write(target, payload)
             elif kind == ap.STDIN_EOF:
                 if self.stdin_w is not None:  # the client's input ended: so does the container's
@@ -295,8 +343,8 @@ class Supervisor:
                 rows, cols = ap.parse_resize(payload)
                 import struct
 
-                with contextlib.suppress(OSError):
-                    fcntl.ioctl(self.master, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+                with suppress(OSError):
+                    fcntl.ioctl(self.master, console.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
 
     def _reap(self) -> int | None:
         """Reap children; the container's exit status once PID 1 is gone."""
@@ -316,11 +364,11 @@ class Supervisor:
 
     # -- health checks ---------------------------------------------------------------------
     def _health_setup(self) -> None:
-        from .health import HealthChecker
-
         self.health = None
         hc = self.cfg.healthcheck
         if hc:
+            from .health import HealthChecker
+
             checker = HealthChecker(hc)
             if checker.enabled:
                 self.health = checker
@@ -343,13 +391,13 @@ class Supervisor:
         if fd is None:
             self._health_record(-1)
             return
-        self.sel.register(fd, selectors.EVENT_READ, "health")
+        self.sel.register(fd, "health")
 
     def _health_done(self, code: int) -> None:
         h = self.health
         if h is None or h.probe is None:
             return
-        with contextlib.suppress(KeyError, ValueError):
+        with suppress(KeyError, ValueError):
             self.sel.unregister(h.probe.out_fd)
         self._health_record(code)
 
@@ -368,50 +416,49 @@ class Supervisor:
             self.store.save_state(self.cid, st)
         from ..events import emit
 
-        with contextlib.suppress(Exception):
+        with suppress(Exception):
             emit(self.layout, "container", "health_status", self.cid, {"status": st.health})
 
     def serve_until_exit(self) -> int:
         wake_r, wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
         signal.set_wakeup_fd(wake_w)
         signal.signal(signal.SIGCHLD, lambda *_: None)
-        self.sel.register(wake_r, selectors.EVENT_READ, "wake")
+        self.sel.register(wake_r, "wake")
         code = self._reap()
         self._health_setup()
         while code is None:
             timeout = 1.0 if self.health is None else min(1.0, self.health.due_in())
-            for key, _ev in self.sel.select(timeout=timeout):
-                if key.data == "health":
+            for fd, what in self.sel.select(timeout):
+                if what == "health":
                     if self.health is not None:
                         self.health.read_output()
                     continue
-                if key.data == "wake":
-                    with contextlib.suppress(BlockingIOError):
+                if what == "wake":
+                    with suppress(BlockingIOError):
                         os.read(wake_r, 512)
-                elif key.data == "out":
-                    self._on_output(key.fd)  # type: ignore[arg-type]
-                elif key.data == "listen":
-                    with contextlib.suppress(OSError):
-                        conn, _ = self.listener.accept()
-                        self._add_client(conn)
+                elif what == "out":
+                    self._on_output(fd)
+                elif what == "listen":
+                    with suppress(OSError):
+                        self._add_client(ap.accept(self.listener))
                 else:
-                    self._on_client(key.data)
+                    self._on_client(what)
             code = self._reap()
             if code is None:
                 self._health_tick()
         if self.health is not None and self.health.probe is not None:
-            with contextlib.suppress(KeyError, ValueError):
+            with suppress(KeyError, ValueError):
                 self.sel.unregister(self.health.probe.out_fd)
             os.close(self.health.probe.out_fd)
             self.health.probe = None
         # PID 1 is gone: the pid namespace is torn down; drain what is left of the output.
         deadline = time.monotonic() + 1.0
         while self.outputs and time.monotonic() < deadline:
-            for key, _ev in self.sel.select(timeout=0.1):
-                if key.data == "out":
-                    self._on_output(key.fd)  # type: ignore[arg-type]
+            for fd, what in self.sel.select(0.1):
+                if what == "out":
+                    self._on_output(fd)
         for fd in list(self.outputs):
-            with contextlib.suppress(KeyError, ValueError):
+            with suppress(KeyError, ValueError):
                 self.sel.unregister(fd)
             os.close(fd)
         self.outputs = {}
@@ -428,13 +475,13 @@ class Supervisor:
     def teardown(self) -> bool:
         from .nethooks import teardown
 
-        with contextlib.suppress(Exception):
+        with suppress(Exception):
             teardown(self.layout, self.cfg)
         oom = False
         if self.cgroup is not None:
-            with contextlib.suppress(Exception):
+            with suppress(Exception):
                 oom = self.cgroup.oom_killed()
-            with contextlib.suppress(Exception):
+            with suppress(Exception):
                 self.cgroup.destroy()
             self.cgroup = None
         return oom
@@ -450,7 +497,7 @@ class Supervisor:
     def run(self) -> None:
         self.log = LogWriter(self.store.log_path(self.cid))
         self.listener = ap.listen(self.cdir)
-        self.sel.register(self.listener, selectors.EVENT_READ, "listen")
+        self.sel.register(self.listener, "listen")
         if self.pending_client is not None:
             self._add_client(socket.socket(fileno=self.pending_client))
         reported = False
@@ -526,17 +573,17 @@ class Supervisor:
         if self.log is not None:
             self.log.close()
             self.log = None
-        with contextlib.suppress(OSError):
+        with suppress(OSError):
             os.unlink(os.path.join(self.cdir, ap.SOCKET_NAME))
         from ..events import emit
 
-        with contextlib.suppress(Exception):
+        with suppress(Exception):
             emit(self.layout, "container", "die", self.cid, {"exitCode": code})
         dead = None
         if self.cfg.auto_remove:
             from .remove import retire
 
-            with contextlib.suppress(Exception):
+            with suppress(Exception):
                 dead = retire(self.layout, self.cid)
         trace("removed" if self.cfg.auto_remove else "final state")
         self._broadcast(ap.EXIT, str(code).encode())
@@ -546,5 +593,5 @@ class Supervisor:
         if dead is not None:  # out of every listing already: its files go after the caller has the exit code
             from ..store.tmp import remove_tree
 
-            with contextlib.suppress(OSError):
+            with suppress(OSError):
                 remove_tree(dead)

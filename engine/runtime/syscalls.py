@@ -11,7 +11,13 @@ from __future__ import annotations
 
 import ctypes
 import os
-import socket
+import sys
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import socket
+else:
+    import _socket as socket  # for start-up speed: the C module; socket.py loads enum, selectors and array
 
 _libc = ctypes.CDLL("libc.so.6", use_errno=True)
 
@@ -409,6 +415,8 @@ def reset_signal(sig: int) -> None:
 
 # --- descriptors over unix sockets (SCM_RIGHTS) ---
 
+_FD_SIZE = 4  # a C int, as SCM_RIGHTS carries them
+
 
 def socketpair() -> tuple[int, int]:
     """Two connected unix stream sockets, as close-on-exec descriptors."""
@@ -418,9 +426,10 @@ def socketpair() -> tuple[int, int]:
 
 def send_fds(sock_fd: int, data: bytes, fds: list[int]) -> None:
     """Send ``data`` with copies of ``fds`` on the unix socket open on ``sock_fd``."""
+    packed = b"".join(fd.to_bytes(_FD_SIZE, sys.byteorder, signed=True) for fd in fds)
     sock = socket.socket(fileno=sock_fd)
     try:
-        socket.send_fds(sock, [data], fds)
+        sock.sendmsg([data], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, packed)])
     finally:
         sock.detach()
 
@@ -429,9 +438,17 @@ def receive_fds(sock_fd: int, max_fds: int) -> tuple[bytes, list[int]]:
     """One message and the descriptors sent with it (close-on-exec); (b"", []) at end of stream."""
     sock = socket.socket(fileno=sock_fd)
     try:
-        data, fds, _flags, _addr = socket.recv_fds(sock, 1, max_fds)
+        data, ancillary, _flags, _addr = sock.recvmsg(1, socket.CMSG_LEN(max_fds * _FD_SIZE))
     finally:
         sock.detach()
+    fds: list[int] = []
+    for level, kind, payload in ancillary:
+        if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+            usable = len(payload) - len(payload) % _FD_SIZE
+            fds += (
+                int.from_bytes(payload[i : i + _FD_SIZE], sys.byteorder, signed=True)
+                for i in range(0, usable, _FD_SIZE)
+            )
     for fd in fds:
         os.set_inheritable(fd, False)
     return data, fds

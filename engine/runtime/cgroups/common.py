@@ -10,10 +10,13 @@ from __future__ import annotations
 import errno
 import os
 import time
-from collections.abc import Callable
 
 from engine.errors import InvalidArgument, RuntimeFailure
 from engine.record import record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 #: Docker's smallest memory limit (linuxMinMemory): 6 MiB.
 MIN_MEMORY = 6 * 1024 * 1024

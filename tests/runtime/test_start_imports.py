@@ -1,0 +1,58 @@
+"""What a container's supervisor imports to start one: none of the standard library's heavier modules.
+
+The supervisor is forked from the CLI and loads the launcher before it can start anything (supervise.py:
+``_preload``), so every module loaded there is on the path of ``start`` and ``run``, and slower after a fork,
+where each page the import touches is copied.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import engine
+
+_ROOT = os.path.dirname(engine.__path__[0])
+
+# What supervise._preload imports, and the runtime modules a launch goes through.
+_START_PATH = (
+    "from engine.runtime import cgroups, launch, nethooks, prepare, shim\n"
+    "from engine.runtime import syscalls, namespaces, rootfs, seccomp, capabilities, console, logfile\n"
+    "from engine.runtime import attachproto\n"
+    "from engine.runtime.cgroups import v1, v2, common\n"
+)
+
+# Not listed: ``types``, which ctypes loads (the system calls need ctypes).
+_ABSENT = {
+    "collections",
+    "contextlib",
+    "dataclasses",
+    "enum",
+    "functools",
+    "inspect",
+    "json",
+    "re",
+    "resource",
+    "selectors",
+    "signal",
+    "socket",
+    "termios",
+    "threading",
+    "typing",
+}
+
+
+def _loaded_after(code: str) -> set[str]:
+    """The modules a fresh interpreter (without site) holds after running ``code``."""
+    script = f"import sys\nsys.path.insert(0, {_ROOT!r})\n{code}print(' '.join(sorted(sys.modules)))\n"
+    result = subprocess.run(
+        [sys.executable, "-S", "-c", script], capture_output=True, text=True, check=True, cwd="/"
+    )
+    return set(result.stdout.split())
+
+
+def test_the_start_path_loads_none_of_the_heavier_standard_modules() -> None:
+    loaded = _loaded_after(_START_PATH)
+    assert {"engine.runtime.launch", "engine.runtime.shim", "ctypes"} <= loaded
+    assert sorted(loaded & _ABSENT) == []
