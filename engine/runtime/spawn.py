@@ -12,6 +12,7 @@ there ``go`` starts ``python -m engine.runtime.supervise ROOT ID STATUS_FD [CLIE
 
 from __future__ import annotations
 
+import gc
 import os
 import select
 import sys
@@ -51,6 +52,9 @@ class PendingSupervisor:
             raise RuntimeFailure(f"cannot start the container's supervisor: {e.strerror}") from None
         if child == 0:
             try:
+                # What the caller made is never freed here: out of the collector's sight, its pages are not
+                # written to (and copied) by collections during the supervisor's imports.
+                gc.freeze()
                 os.close(self.status_r)
                 os.close(self.go_w)
                 os.setsid()
