@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-import contextlib
 import fcntl
 import os
 import select
-import signal
 import struct
 import sys
 import termios
-import threading
-import tty
-from collections.abc import Callable
+
+from engine.lean import contextmanager, suppress
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import signal
+    from collections.abc import Callable
+else:
+    import _signal as signal  # the C module: signal.py loads enum (``run`` pays for it)
 
 DETACH_KEYS = b"\x10\x11"  # ctrl-p ctrl-q
 
@@ -25,11 +29,13 @@ def window_size(fd: int) -> tuple[int, int]:
         return 24, 80
 
 
-@contextlib.contextmanager
+@contextmanager
 def raw_mode(fd: int):  # type: ignore[no-untyped-def]
-    if not os.isatty(fd):
+    if fd < 0 or not os.isatty(fd):
         yield
         return
+    import tty
+
     old = termios.tcgetattr(fd)
     try:
         tty.setraw(fd)
@@ -51,7 +57,7 @@ def relay_session(session, interactive: bool, tty_mode: bool, detach_keys: bytes
     detached = False
     pending = b""
     try:
-        with raw_mode(stdin_fd) if (tty_mode and interactive) else contextlib.nullcontext():
+        with raw_mode(stdin_fd if (tty_mode and interactive) else -1):
             fds = [session.fileno()] + ([stdin_fd] if interactive else [])
             while True:
                 try:
@@ -102,15 +108,14 @@ def relay_pty(master: int, wait_exit: Callable[[], int]) -> int:
 
     def resize(*_: object) -> None:
         rows, cols = window_size(stdin_fd)
-        with contextlib.suppress(OSError):
+        with suppress(OSError):
             fcntl.ioctl(master, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
 
     resize()
-    prev = (
-        signal.signal(signal.SIGWINCH, resize)
-        if threading.current_thread() is threading.main_thread()
-        else None
-    )
+    try:
+        prev = signal.signal(signal.SIGWINCH, resize)
+    except ValueError:  # not the main thread (the app's terminal pane): it resizes itself
+        prev = None
     fds = [master, stdin_fd]
     try:
         with raw_mode(stdin_fd):

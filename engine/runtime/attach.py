@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-import contextlib
-import socket
-from collections.abc import Iterator
+import os
 
+from ..lean import suppress
 from . import attachproto as ap
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import socket
+    from collections.abc import Iterator
+else:
+    import _socket as socket  # the C module: socket.py loads enum and selectors (``run`` pays for it)
 
 
 class AttachSession:
@@ -24,10 +30,10 @@ class AttachSession:
     @classmethod
     def pair(cls) -> tuple[AttachSession, int]:
         """A session plus the fd to hand to a supervisor before it starts the container (no output lost)."""
-        mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        mine.set_inheritable(False)
-        theirs.set_inheritable(True)
-        return cls(mine), theirs.detach()
+        mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)  # both close-on-exec
+        fd = theirs.detach()
+        os.set_inheritable(fd, True)
+        return cls(mine), fd
 
     def fileno(self) -> int:
         return self.sock.fileno()
@@ -36,11 +42,11 @@ class AttachSession:
         self.sock.sendall(ap.frame(ap.STDIN, data))
 
     def close_stdin(self) -> None:
-        with contextlib.suppress(OSError):
+        with suppress(OSError):
             self.sock.sendall(ap.frame(ap.STDIN_EOF))
 
     def resize(self, rows: int, cols: int) -> None:
-        with contextlib.suppress(OSError):
+        with suppress(OSError):
             self.sock.sendall(ap.frame(ap.RESIZE, ap.resize_payload(rows, cols)))
 
     def read(self) -> list[tuple[int, bytes]]:
@@ -55,7 +61,7 @@ class AttachSession:
         out = []
         for kind, payload in self.decoder.feed(data):
             if kind == ap.EXIT:
-                with contextlib.suppress(ValueError):
+                with suppress(ValueError):
                     self.exit_code = int(payload.decode())
             else:
                 out.append((kind, payload))
