@@ -509,13 +509,20 @@ def _container_main(
         step = "make mounts private"
         rootfs.make_rslave()
         step = f"mount overlay on {spec.rootfs}"
-        rootfs.mount_overlay(plan.overlay, spec.lower_dirs, spec.upper_dir, spec.work_dir, spec.rootfs)
+        rootfs.mount_overlay(
+            plan.overlay,
+            spec.lower_dirs,
+            spec.upper_dir,
+            spec.work_dir,
+            spec.rootfs,
+            nodev=not spec.privileged,
+        )
         step = "prepare bind mounts"
         bind_fds = rootfs.detach_binds(plan.mounts)
         step = "pivot_root"
         rootfs.pivot(spec.rootfs)
         step = "set up /dev"
-        rootfs.mount_dev(plan.devices, plan.replaced)
+        rootfs.mount_dev(plan.devices, plan.replaced, nodev=not spec.privileged)
         if console_fd >= 0:
             step = "create the terminal"
             make_terminal(console_fd, console.PTMX, bind_console=True, rows=rows, cols=cols)

@@ -173,7 +173,11 @@ def parse_options(options: Iterable[str]) -> tuple[int, list[str], bool | None, 
 
 
 def plan_mounts(spec: ContainerSpec) -> list[MountPlan]:
-    """Validate spec.mounts and spec.etc_files into mounts in a safe order (parents before children)."""
+    """Validate spec.mounts and spec.etc_files into mounts in a safe order (parents before children).
+
+    Unless the container is privileged, directories and file systems are mounted ``nodev`` (unless the
+    mount asks for ``dev``): a device node the container makes there with CAP_MKNOD cannot be opened. A bind
+    of a single device node (``-v /dev/null:/x``) stays usable."""
     plans: list[MountPlan] = []
     requests = [(m.destination, m.type, m.source, list(m.options)) for m in spec.mounts]
     requests += [(dest, "bind", src, ["bind"]) for dest, src in spec.etc_files.items()]
@@ -184,6 +188,7 @@ def plan_mounts(spec: ContainerSpec) -> list[MountPlan]:
         if dest.startswith("//"):
             dest = dest[1:]
         flags, data, recursive, propagation = parse_options(options)
+        nodev = not spec.privileged and "dev" not in options
         if fstype == "bind":
             if not source.startswith("/"):
                 raise InvalidArgument(f'invalid mount config for type "bind": invalid mount path: {source}')
@@ -197,6 +202,8 @@ def plan_mounts(spec: ContainerSpec) -> list[MountPlan]:
             for flag, attr in _ATTRS:
                 if flags & flag:
                     attrs |= attr
+            if nodev and stat.S_ISDIR(st.st_mode):
+                attrs |= sc.MOUNT_ATTR_NODEV
             plans.append(
                 MountPlan(
                     destination=dest,
@@ -217,7 +224,7 @@ def plan_mounts(spec: ContainerSpec) -> list[MountPlan]:
                     bind=False,
                     source=source or fstype,
                     fstype=fstype,
-                    flags=flags,
+                    flags=flags | (sc.MS_NODEV if nodev else 0),
                     data=",".join(data),
                     propagation=propagation,
                 )
@@ -327,10 +334,13 @@ def make_rslave() -> None:
     sc.mount(None, "/", None, sc.MS_REC | sc.MS_SLAVE)
 
 
-def mount_overlay(options: str, lower_dirs: Sequence[str], upper: str, work: str, target: str) -> None:
-    """Mount the overlay on ``target``; past the one-page limit of mount(2), use fsconfig's lowerdir+."""
+def mount_overlay(
+    options: str, lower_dirs: Sequence[str], upper: str, work: str, target: str, nodev: bool = False
+) -> None:
+    """Mount the overlay on ``target``; past the one-page limit of mount(2), use fsconfig's lowerdir+.
+    ``nodev``: device nodes in the image or made by the container cannot be opened (see ``mount_dev``)."""
     if len(options) < 4000:
-        sc.mount("overlay", target, "overlay", 0, options)
+        sc.mount("overlay", target, "overlay", sc.MS_NODEV if nodev else 0, options)
         return
     fd = sc.fsopen("overlay")
     try:
@@ -342,7 +352,7 @@ def mount_overlay(options: str, lower_dirs: Sequence[str], upper: str, work: str
             key, _, value = opt.partition("=")
             sc.fsconfig(fd, sc.FSCONFIG_SET_STRING, key, value)
         sc.fsconfig(fd, sc.FSCONFIG_CMD_CREATE)
-        mfd = sc.fsmount(fd)
+        mfd = sc.fsmount(fd, attr_flags=sc.MOUNT_ATTR_NODEV if nodev else 0)
     finally:
         os.close(fd)
     try:
@@ -415,8 +425,12 @@ def mount_proc() -> None:
     sc.mount("proc", "/proc", "proc", _NOSUID_NODEV_NOEXEC)
 
 
-def mount_dev(devices: Sequence[Device], skip: Iterable[str] = ()) -> None:
-    """A fresh /dev: tmpfs, device nodes, devpts (new instance), shm, mqueue, symlinks."""
+def mount_dev(devices: Sequence[Device], skip: Iterable[str] = (), nodev: bool = False) -> None:
+    """A fresh /dev: tmpfs, device nodes, devpts (new instance), shm, mqueue, symlinks.
+
+    ``nodev`` (every container but a privileged one): each of ``devices`` is bound onto itself, then /dev
+    itself becomes ``nodev``, so that only those nodes open. Docker gets the same from its devices cgroup
+    (CAP_MKNOD is in its default set); mount flags do it on cgroup v1 and v2 alike."""
     skipped = set(skip)
     _plain_dir("/dev")
     sc.mount("tmpfs", "/dev", "tmpfs", sc.MS_NOSUID | sc.MS_STRICTATIME, "mode=755,size=65536k")
@@ -427,6 +441,8 @@ def mount_dev(devices: Sequence[Device], skip: Iterable[str] = ()) -> None:
         os.mknod(path, dev.mode, dev.rdev)
         if dev.uid or dev.gid:
             os.chown(path, dev.uid, dev.gid)
+        if nodev:
+            sc.mount(path, path, None, sc.MS_BIND)
     os.mkdir("/dev/pts", 0o755)
     sc.mount(
         "devpts",
@@ -443,6 +459,8 @@ def mount_dev(devices: Sequence[Device], skip: Iterable[str] = ()) -> None:
         sc.mount("mqueue", "/dev/mqueue", "mqueue", _NOSUID_NODEV_NOEXEC)
     for name, target in DEV_SYMLINKS:
         os.symlink(target, "/dev/" + name)
+    if nodev:
+        sc.mount_setattr(sc.AT_FDCWD, "/dev", 0, sc.MOUNT_ATTR_NODEV)  # /dev alone: not what is mounted below
 
 
 def bind_console(pts: str) -> None:

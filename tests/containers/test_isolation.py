@@ -58,6 +58,20 @@ def test_cannot_mount_or_change_time(cli, busybox):
     assert r.code != 0 or "not permitted" in r.err.lower()
 
 
+def test_device_nodes_made_inside_do_not_open(cli, busybox, tmp_path):
+    """CAP_MKNOD is in Docker's default set; what keeps a made node (here /dev/null's numbers) from opening is
+    nodev on every writable place: the root, /dev, directory binds, tmpfs. The standard nodes still work,
+    a bind of one device node too, and a privileged container may use what it makes."""
+    script = (
+        "for d in /tmp /dev /b /t; do mknod $d/n c 1 3 && (echo x > $d/n) 2>/dev/null; echo $d=$?; done; "
+        "echo x > /dev/null && head -c 3 /dev/zero | wc -c && cat /blank && echo blank=ok"
+    )
+    flags = ("-v", f"{tmp_path}:/b", "--tmpfs", "/t", "-v", "/dev/null:/blank")
+    assert sh(cli, script, *flags).out.split() == ["/tmp=1", "/dev=1", "/b=1", "/t=1", "3", "blank=ok"]
+    privileged = sh(cli, "mknod /tmp/n c 1 3 && echo x > /tmp/n && echo opened", "--privileged").out
+    assert privileged.strip() == "opened"
+
+
 def test_writable_layer_only(cli, busybox, engine_):
     cli("run", "--name", "wl", "busybox", "sh", "-c", "echo x > /bin/new; rm /etc/passwd")
     cid = engine_.containers.resolve("wl")
