@@ -153,9 +153,11 @@ def register(sub: flags.Commands) -> None:
     p = cs.add_parser("prune", help="Remove all stopped containers")
     p.add_argument("-f", "--force", action="store_true", help="Do not prompt for confirmation")
     p.set_defaults(handler=cmd_container_prune)
-    from . import cmd_inspect
+    if isinstance(group, flags.Parser):  # ``dockyard container ...``: its other commands live in cmd_inspect
+        from . import cmd_inspect
+        from .commands import Null
 
-    cmd_inspect.register(sub, cs)
+        cmd_inspect.register(Null(), cs)
 
 
 def _read_env_files(paths: list[str]) -> list[str]:

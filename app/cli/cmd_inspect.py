@@ -15,7 +15,13 @@ if TYPE_CHECKING:
 _FORMAT = "Format output using a Go template, or 'json'"
 
 
-def register(sub: flags.Commands, cs: flags.Commands) -> None:
+def register(sub: flags.Commands, cs: flags.Commands | None = None) -> None:
+    """The top-level commands into ``sub``; the same under ``dockyard container`` into ``cs`` (given when
+    that group is being built: cmd_containers owns it)."""
+    if cs is None:
+        from .commands import Null
+
+        cs = Null()  # type: ignore[assignment]
     register_files(sub, cs)
     p = sub.add_parser("inspect", help="Return low-level information on containers or images")
     p.add_argument("-f", "--format", help=_FORMAT)

@@ -16,8 +16,10 @@ if TYPE_CHECKING:
 COMMANDS: dict[str, tuple[str, ...]] = {
     "app.cli.cmd_containers": (
         "container", "create", "run", "start", "stop", "restart", "kill", "pause", "unpause", "rename", "rm",
-        "wait", "ps", "commit", "export", "cp", "inspect", "logs", "attach", "exec", "top", "diff", "stats",
-        "port",
+        "wait", "ps",
+    ),
+    "app.cli.cmd_inspect": (
+        "commit", "export", "cp", "inspect", "logs", "attach", "exec", "top", "diff", "stats", "port",
     ),
     "app.cli.cmd_images": ("image", "images", "tag", "rmi", "history", "import", "save", "load"),
     "app.cli.cmd_system": ("system", "version", "info"),
@@ -28,7 +30,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
 }  # fmt: skip
 
 
-class _Null:
+class Null:
     """Stands in for parsers of commands that are not being run: accepts every call, builds nothing."""
 
     def __getattr__(self, _name: str) -> Any:
@@ -47,7 +49,7 @@ class _Only:
 
     def add_parser(self, name: str, **kw: Any) -> Any:
         if self.only is not None and name != self.only and self.only not in kw.get("aliases", ()):
-            return _Null()
+            return Null()
         return self.sub.add_parser(name, **kw)
 
 
