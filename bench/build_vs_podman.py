@@ -24,7 +24,7 @@ import shutil
 import subprocess
 import tempfile
 
-from .common import DOCKYARD, busybox_rootfs_tar, ensure_peers, median_ms, sh, timed
+from .common import DOCKYARD, busybox_rootfs_tar, discard_root, ensure_peers, median_ms, sh, timed
 
 BASE = "localhost/dybench-busybox:latest"
 
@@ -105,6 +105,8 @@ def main() -> None:
         subprocess.run([*podman, "system", "reset", "-f"], capture_output=True)
         for leftover in (pod_root, pod_run):
             subprocess.run(["umount", "-R", leftover], capture_output=True)
+        if os.path.isdir(root):
+            discard_root(root)  # its containers and the root's cgroup parent on the host
         shutil.rmtree(work, ignore_errors=True)
 
 
