@@ -19,7 +19,7 @@ _ROOT = os.path.dirname(engine.__path__[0])
 _START_PATH = (
     "from engine.runtime import cgroups, launch, nethooks, prepare, shim\n"
     "from engine.runtime import syscalls, namespaces, rootfs, seccomp, capabilities, console, logfile\n"
-    "from engine.runtime import attachproto\n"
+    "from engine.runtime import attachproto, spawn, supervise\n"
     "from engine.runtime.cgroups import v1, v2, common\n"
 )
 
