@@ -92,3 +92,16 @@ def skopeo() -> Callable[..., str]:
         return run("skopeo", *args)
 
     return call
+
+
+@pytest.fixture
+def skopeo_push(cli, skopeo, tmp_path) -> Callable[..., None]:  # type: ignore[no-untyped-def]
+    """Push a dockyard image to ``ref`` with skopeo (from ``dockyard save``'s archive); ``flags`` go to
+    ``skopeo copy`` (``--dest-compress``, ``--format oci`` ...)."""
+
+    def push(image: str, ref: str, *flags: str) -> None:
+        archive = str(tmp_path / "skopeo-source.tar")
+        cli("save", "-o", archive, image)
+        skopeo("copy", "-q", "--dest-tls-verify=false", *flags, f"oci-archive:{archive}", f"docker://{ref}")
+
+    return push

@@ -49,18 +49,9 @@ def test_corrupt_blob_is_refused(engine_, busybox, registry, other, where):
     _store_is_clean(other)
 
 
-def test_corrupt_gzip_blob_is_refused_as_digest_mismatch(cli, busybox, registry, other, skopeo, tmp_path):
-    archive = str(tmp_path / "bb.tar")
-    cli("save", "-o", archive, busybox)
+def test_corrupt_gzip_blob_is_refused_as_digest_mismatch(busybox, registry, other, skopeo, skopeo_push):
     ref = f"{registry.host}/bad/gz:v1"
-    skopeo(
-        "copy",
-        "-q",
-        "--dest-tls-verify=false",
-        "--dest-compress",
-        f"oci-archive:{archive}",
-        f"docker://{ref}",
-    )
+    skopeo_push(busybox, ref, "--dest-compress")
     import json
 
     raw = json.loads(skopeo("inspect", "--raw", "--tls-verify=false", f"docker://{ref}"))

@@ -70,20 +70,9 @@ def test_push_pull_into_empty_root_and_run(engine_, busybox, registry, other, sk
 
 
 @pytest.mark.parametrize("fmt", ["oci", "v2s2"])
-def test_pull_what_skopeo_pushed_gzip_byte_for_byte(cli, busybox, registry, other, skopeo, tmp_path, fmt):
-    archive = str(tmp_path / "bb.tar")
-    cli("save", "-o", archive, busybox)
+def test_pull_what_skopeo_pushed_gzip_byte_for_byte(cli, busybox, registry, other, skopeo, skopeo_push, fmt):
     ref = f"{registry.host}/sk/bb:{fmt}"
-    skopeo(
-        "copy",
-        "-q",
-        "--format",
-        fmt,
-        "--dest-tls-verify=false",
-        "--dest-compress",
-        f"oci-archive:{archive}",
-        f"docker://{ref}",
-    )
+    skopeo_push(busybox, ref, "--format", fmt, "--dest-compress")
     raw = json.loads(skopeo("inspect", "--raw", "--tls-verify=false", f"docker://{ref}"))
     wanted = oci.MT_OCI_MANIFEST if fmt == "oci" else oci.MT_DOCKER_MANIFEST
     assert raw["mediaType"] == wanted  # OCI and Docker schema 2 manifests alike
@@ -108,19 +97,10 @@ def test_pull_what_skopeo_pushed_gzip_byte_for_byte(cli, busybox, registry, othe
     assert open(a, "rb").read() == open(b, "rb").read()
 
 
-def test_saved_pull_matches_skopeo_copy(busybox, registry, other, skopeo, cli, tmp_path):
+def test_saved_pull_matches_skopeo_copy(busybox, registry, other, skopeo, skopeo_push, tmp_path):
     """``dockyard save`` of a pulled image and ``skopeo copy`` of the same reference: same manifest, same layers."""
-    archive = str(tmp_path / "bb.tar")
-    cli("save", "-o", archive, busybox)
     ref = f"{registry.host}/same/bb:1"
-    skopeo(
-        "copy",
-        "-q",
-        "--dest-tls-verify=false",
-        "--dest-compress",
-        f"oci-archive:{archive}",
-        f"docker://{ref}",
-    )
+    skopeo_push(busybox, ref, "--dest-compress")
     pull(other.images, ref)
     ours = str(tmp_path / "ours.tar")
     with open(ours, "wb") as f:
@@ -228,15 +208,10 @@ def test_index_picks_this_platform_or_the_asked_one(engine_, busybox, registry, 
         pull(other.images, f"{ref}:amd", platform="linux/arm64")
 
 
-def test_zstd_layers(cli, busybox, registry, other, skopeo, tmp_path):
+def test_zstd_layers(cli, busybox, registry, other, skopeo, skopeo_push):
     pytest.importorskip("zstandard")
-    archive = str(tmp_path / "bb.tar")
-    cli("save", "-o", archive, busybox)
     ref = f"{registry.host}/z/bb:zstd"
-    skopeo(
-        "copy", "-q", "--dest-tls-verify=false", "--dest-compress-format", "zstd",
-        f"oci-archive:{archive}", f"docker://{ref}",
-    )  # fmt: skip
+    skopeo_push(busybox, ref, "--dest-compress-format", "zstd")
     raw = json.loads(skopeo("inspect", "--raw", "--tls-verify=false", f"docker://{ref}"))
     assert raw["layers"][0]["mediaType"] == oci.MT_OCI_LAYER_ZSTD
     pull(other.images, ref)
