@@ -115,30 +115,24 @@ def _fetch_top(client: RegistryClient, name: RemoteName) -> manifests.Manifest:
     except Unauthorized as e:
         if client.auth.credentials is not None:
             raise
-        raise Unauthorized(
-            f"pull access denied for {name.local}, repository does not exist or may require "
-            f"'dockyard login': {e}",
-            e.status,
-            e.code,
-        ) from None
+        raise _access_denied(Unauthorized, name, e) from None
     except RegistryError as e:
         if e.status == 404 and e.code == "MANIFEST_UNKNOWN":
             raise ManifestUnknown(f"manifest for {_shown(name)} not found: {e}", e.status, e.code) from None
         if e.status == 404 and e.code in ("NAME_UNKNOWN", ""):
-            raise ManifestUnknown(
-                f"pull access denied for {name.local}, repository does not exist or may require "
-                f"'dockyard login': {e}",
-                e.status,
-                e.code,
-            ) from None
+            raise _access_denied(ManifestUnknown, name, e) from None
         if e.code == "DENIED" or e.status == 403:
-            raise Unauthorized(
-                f"pull access denied for {name.local}, repository does not exist or may require "
-                f"'dockyard login': {e}",
-                e.status,
-                e.code,
-            ) from None
+            raise _access_denied(Unauthorized, name, e) from None
         raise
+
+
+def _access_denied(kind: type[RegistryError], name: RemoteName, e: RegistryError) -> RegistryError:
+    """Docker's message when a repository is missing or closed to us (it cannot tell which)."""
+    return kind(
+        f"pull access denied for {name.local}, repository does not exist or may require 'dockyard login': {e}",
+        e.status,
+        e.code,
+    )
 
 
 def _shown(name: RemoteName) -> str:
