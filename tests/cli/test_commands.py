@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 from app.cli.commands import COMMANDS
+from tests.modules import loaded_after
 
 
 class _Recorder:
@@ -45,17 +46,13 @@ def test_container_commands_load_no_heavy_modules() -> None:
     socket, threading ...), no dataclasses or typing, no other command's module, nor the TUI: each costs
     milliseconds on every call. (The supervisor's own path is checked in tests/runtime.)"""
     code = (
-        "import sys; from app.cli.main import build_parser; "
+        "from app.cli.main import build_parser; "
         "[build_parser(a[0]).parse_args(a) for a in (['ps'], ['create', 'i'], ['start', 'c'], "
         "['stop', '-t', '0', 'c'], ['rm', 'c'], ['run', '--rm', '--network', 'none', 'i', 'true'])]; "
         "import engine.containers, engine.runtime.create, engine.runtime.start, engine.runtime.stop, "
-        "engine.runtime.remove, engine.runtime.spawn, engine.runtime.attach, engine.images, engine.engine; "
-        "print(' '.join(sorted(sys.modules)))"
+        "engine.runtime.remove, engine.runtime.spawn, engine.runtime.attach, engine.images, engine.engine"
     )
-    out = subprocess.run(
-        [sys.executable, "-S", "-c", code], capture_output=True, text=True, check=True
-    ).stdout
-    loaded = set(out.split())
+    loaded = loaded_after(code)
     heavy = {
         "argparse",
         "re",

@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import pytest
 
-import engine
 from engine import lean
-
-_ROOT = os.path.dirname(engine.__path__[0])
+from tests.modules import loaded_after
 
 
 def test_suppress_ignores_only_the_kinds_named() -> None:
@@ -101,11 +95,9 @@ def test_cache_calls_once_per_arguments() -> None:
 
 
 def test_importing_it_loads_neither_contextlib_nor_functools() -> None:
-    code = "import sys, engine.lean; print(sorted({'contextlib', 'functools', 'collections'} & set(sys.modules)))"
-    out = subprocess.run(
-        [sys.executable, "-S", "-c", code], capture_output=True, text=True, check=True, cwd=_ROOT
-    )
-    assert out.stdout.strip() == "[]"
+    loaded = loaded_after("import engine.lean")
+    assert "engine.lean" in loaded
+    assert not {"contextlib", "functools", "collections"} & loaded
 
 
 def test_cached_property_computes_once_per_instance() -> None:

@@ -7,13 +7,7 @@ where each page the import touches is copied.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
-import engine
-
-_ROOT = os.path.dirname(engine.__path__[0])
+from tests.modules import loaded_after
 
 # What supervise._preload imports, and the runtime modules a launch goes through.
 _START_PATH = (
@@ -43,16 +37,7 @@ _ABSENT = {
 }
 
 
-def _loaded_after(code: str) -> set[str]:
-    """The modules a fresh interpreter (without site) holds after running ``code``."""
-    script = f"import sys\nsys.path.insert(0, {_ROOT!r})\n{code}print(' '.join(sorted(sys.modules)))\n"
-    result = subprocess.run(
-        [sys.executable, "-S", "-c", script], capture_output=True, text=True, check=True, cwd="/"
-    )
-    return set(result.stdout.split())
-
-
 def test_the_start_path_loads_none_of_the_heavier_standard_modules() -> None:
-    loaded = _loaded_after(_START_PATH)
+    loaded = loaded_after(_START_PATH)
     assert {"engine.runtime.launch", "engine.runtime.shim", "ctypes"} <= loaded
     assert sorted(loaded & _ABSENT) == []
