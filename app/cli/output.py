@@ -12,17 +12,13 @@ if TYPE_CHECKING:
 
 # ``json`` and ``re`` are imported where templates and JSON are printed: each costs milliseconds, and
 # ``start``, ``stop`` or ``rm`` print neither.
-_field_pattern: re.Pattern[str] | None = None
 
 
 def _field() -> re.Pattern[str]:
-    """``{{.Field}}`` or ``{{json .Field}}`` in a Go-style template."""
-    global _field_pattern
-    if _field_pattern is None:
-        import re
+    """``{{.Field}}`` or ``{{json .Field}}`` in a Go-style template (``re`` keeps the compiled pattern)."""
+    import re
 
-        _field_pattern = re.compile(r"\{\{\s*(json\s+)?\.([\w.]*)\s*\}\}")
-    return _field_pattern
+    return re.compile(r"\{\{\s*(json\s+)?\.([\w.]*)\s*\}\}")
 
 
 def table(headers: Sequence[str], rows: Iterable[Sequence[Any]], out: Any = None) -> None:
