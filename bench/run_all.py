@@ -17,6 +17,7 @@ BENCHMARKS = [
     "net_vs_podman",
     "store_vs_peers",
     "build_vs_podman",
+    "build_cache_scale",
     "registry_vs_skopeo",
     "tui_bench",
 ]

@@ -10,7 +10,7 @@ import builtins
 import os
 
 from .errors import Conflict, ImageNotFound, InvalidArgument, StoreError
-from .fsutil import locked, read_json
+from .fsutil import locked
 from .lean import cached_property, contextmanager, suppress
 from .paths import Layout
 from .store import reference
@@ -412,8 +412,9 @@ class Images:
 
     def _pinned_layers(self) -> set[str]:
         """Layers the build cache still points at (kept until the cache is pruned)."""
-        cache = read_json(os.path.join(self.layout.root, "buildcache.json"), {}) or {}
-        return {str(v["chain_id"]) for v in cache.values() if isinstance(v, dict) and v.get("chain_id")}
+        from .build.cache import pinned_layers
+
+        return pinned_layers(self.layout.root)
 
     def recover(self) -> builtins.list[str]:
         """Clean what a killed process left: temporaries, and layers/blobs no image references."""

@@ -24,7 +24,8 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Generator
+from collections import ChainMap
+from collections.abc import Generator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from engine.build import events as ev
@@ -204,6 +205,8 @@ class Builder:
                 image_id = yield from self._export(final)
             finally:
                 self.cache.flush()
+                self.cache.close()
+        yield from self._cache_warnings()
         unused = sorted(
             name
             for name in self.opts.build_args
@@ -308,10 +311,9 @@ class Builder:
         return out
 
     # -- one step -----------------------------------------------------------------------------------------
-    def _expansion_env(self, run: _StageRun) -> dict[str, str]:
-        env = {k: v for k, v in run.args.items() if v is not None}
-        env.update(run.state.env)
-        return env
+    def _expansion_env(self, run: _StageRun) -> Mapping[str, str]:
+        """What a step's words expand with: the stage's ENV, then its ARGs (without a copy of the ENV)."""
+        return ChainMap(run.state.env_view(), {k: v for k, v in run.args.items() if v is not None})  # type: ignore[arg-type]
 
     def _step(
         self, df: Dockerfile, run: _StageRun, instr: Instruction, meta_values: dict[str, str]
@@ -335,12 +337,17 @@ class Builder:
             error = BuildStepError(instr, label, exc.message)
             yield event(ev.ERROR, text=error.reason, elapsed=time.monotonic() - started)
             raise error from None
+        yield from self._cache_warnings()
         if hit:
             self.cached.append(label)
             yield event(ev.CACHED, elapsed=time.monotonic() - started)
         else:
             self.executed.append(label)
             yield event(ev.DONE, elapsed=time.monotonic() - started)
+
+    def _cache_warnings(self) -> Events:
+        while self.cache.warnings:
+            yield ev.BuildEvent(ev.WARNING, text=self.cache.warnings.pop(0))
 
     def _declare_args(self, run: _StageRun, instr: Instruction, meta_values: dict[str, str]) -> None:
         """ARG in a stage: the build argument's value, else the default, else the global ARG's value."""
@@ -372,7 +379,7 @@ class Builder:
 
             plan = plan_mkdir(self._view(state), after.workdir, after.user, self.epoch or 0)
         key = chain_key(state.key, description)
-        if self._lookup(run, key):
+        if self._lookup(run, key, made=after):
             return True
         layer = None
         if plan is not None:
@@ -381,8 +388,10 @@ class Builder:
         return False
 
     # -- the cache ----------------------------------------------------------------------------------------
-    def _lookup(self, run: _StageRun, key: str) -> bool:
-        """Take the step's result from the cache if possible; True on a hit."""
+    def _lookup(self, run: _StageRun, key: str, made: ImageState | None = None) -> bool:
+        """Take the step's result from the cache if possible; True on a hit. ``made`` is the step's state
+        when the step has already worked out its config (the metadata instructions): the cache then only
+        adds the layer and the history entry."""
         if self.opts.no_cache or run.missed:
             run.missed = True
             return False
@@ -390,15 +399,22 @@ class Builder:
         if entry is None or not self._usable(entry):
             run.missed = True
             return False
-        state = run.state.copy()
+        try:
+            layer = LayerRef.from_json(entry["layer"]) if entry.get("layer") else None
+            history = dict(entry["history"]) if entry.get("history") else None
+            state = made if made is not None else run.state.copy()
+            if made is None:
+                state.apply_changes(entry.get("changes") or {})
+        except (AttributeError, KeyError, TypeError, ValueError):
+            self.cache.warnings.append(f"a damaged build cache record was ignored ({key})")
+            run.missed = True
+            return False
         state.key = key
         state.image_id = ""
-        if entry.get("layer"):
-            state.layers.append(LayerRef.from_json(entry["layer"]))
-        state.config = dict(entry.get("config") or {})
-        history = entry.get("history")
+        if layer is not None:
+            state.layers.append(layer)
         if history:
-            state.history.append(dict(history))
+            state.history.append(history)
             state.created = str(history.get("created") or state.created)
         if entry.get("author"):
             state.meta["author"] = entry["author"]
@@ -454,7 +470,7 @@ class Builder:
             {
                 "chain_id": after.top_chain,
                 "layer": layer.to_json() if layer else None,
-                "config": after.config,
+                "changes": after.changes(),
                 "history": history,
                 "author": after.meta.get("author", ""),
             },
@@ -467,7 +483,7 @@ class Builder:
         state = run.state
         check_flags(instr)
         cmd = command_for(instr, state)
-        declared, proxies = build_env(run.args, state.env, self.opts.build_args, PROXY_ARGS)
+        declared, proxies = build_env(run.args, state.env_view(), self.opts.build_args, PROXY_ARGS)
         created_by = history_text(cmd, declared)
         key = chain_key(state.key, created_by + ("\0script\0" + cmd.script if cmd.script else ""))
         if self._lookup(run, key):

@@ -1,36 +1,56 @@
-"""The build cache: ``buildcache.json`` under the engine root, from a step's cache key to what it made.
+"""The build cache: ``buildcache.db`` under the engine root, from a step's cache key to what it made.
 
-A key (see :func:`engine.build.state.chain_key`) names the parent state plus the step; the entry holds the
-step's result: the layer it added (if any), the container config after it, the history entry it appended,
-the image author. Every entry also names a ``chain_id`` (the top layer after the step), which the image
-store's garbage collector keeps (``engine.images.Images._pinned_layers``) until the entry is pruned.
+A key (see :func:`engine.build.state.chain_key`) names the parent state plus the step; the record holds only
+what the step itself made: the layer it added (if any), the change it made to the container config (see
+:mod:`engine.build.delta`: an ``ENV`` line records one variable, never the whole environment), the history
+entry it appended and the image author. A record therefore costs the size of its own step, however long the
+Dockerfile. Every record also names a ``chain_id`` (the top layer after the step), which the image store's
+garbage collector keeps (:func:`pinned_layers`) until the record is pruned.
 
-The file is read once per build and written once at the end (new entries merged under a lock, so parallel
-builds lose nothing). ``prune`` drops entries: all of them, or only those whose layers no image uses.
+The records live in an SQLite database, one row per key: a lookup reads one row, whatever the size of the
+cache, and parallel builds write their rows in transactions of their own. It is a cache: a record that
+cannot be read is dropped, and a database that cannot be opened is set aside and started afresh, each with a
+warning (:attr:`BuildCache.warnings`); neither ever stops a build. New records are written once, at the end
+of the build (:meth:`BuildCache.flush`). ``prune`` drops records: all of them, or only those whose layers no
+image uses.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import sqlite3
 import time
 
-from engine.fsutil import atomic_write_json, locked, read_json
+from engine import jsonio
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from typing import Any
 
     from engine.images import Images
     from engine.paths import Layout
 
-__all__ = ["CACHE_FILE", "BuildCache", "CachePruneReport"]
+__all__ = ["CACHE_FILE", "BuildCache", "CachePruneReport", "pinned_layers"]
 
-CACHE_FILE = "buildcache.json"
+CACHE_FILE = "buildcache.db"
+OLD_CACHE_FILE = "buildcache.json"  # the format before records were kept one per row; dropped when seen
+SCHEMA_VERSION = 1
+BUSY_TIMEOUT = 60.0  # seconds another build's write transaction may keep us waiting
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS steps (
+    key TEXT PRIMARY KEY,
+    chain_id TEXT NOT NULL DEFAULT '',
+    created REAL NOT NULL,
+    record TEXT NOT NULL
+) WITHOUT ROWID
+"""
 
 
 class CachePruneReport:
-    """What ``builder prune`` removed: how many cache entries, how many bytes of layers."""
+    """What ``builder prune`` removed: how many cache records, how many bytes of layers."""
 
     def __init__(self, deleted: int = 0, reclaimed: int = 0) -> None:
         self.deleted = deleted
@@ -38,28 +58,69 @@ class CachePruneReport:
 
 
 class BuildCache:
-    """The cache of one engine root. Lookups read the file once; :meth:`put` collects; :meth:`flush` writes."""
+    """The cache of one engine root. :meth:`get` reads one record; :meth:`put` collects; :meth:`flush`
+    writes what was collected."""
 
     def __init__(self, layout: Layout) -> None:
         self.layout = layout
         self.path = os.path.join(layout.root, CACHE_FILE)
-        self._entries: dict[str, dict[str, Any]] | None = None
+        self.warnings: list[str] = []
+        self._db: sqlite3.Connection | None = None
         self._new: dict[str, dict[str, Any]] = {}
 
-    def _load(self) -> dict[str, dict[str, Any]]:
-        if self._entries is None:
+    # -- the database ---------------------------------------------------------------------------------
+    def _connect(self) -> sqlite3.Connection:
+        if self._db is None:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(os.path.join(self.layout.root, OLD_CACHE_FILE))
             try:
-                data = read_json(self.path, {}) or {}
-            except ValueError:
-                data = {}  # a damaged cache is an empty cache
-            self._entries = {k: v for k, v in data.items() if isinstance(v, dict)}
-        return self._entries
+                self._db = _open(self.path)
+            except sqlite3.DatabaseError as exc:
+                self._reset(exc)
+                self._db = _open(self.path)
+        return self._db
 
+    def _reset(self, exc: Exception) -> None:
+        """Set a database that cannot be read aside and start an empty one."""
+        self.warnings.append(f"the build cache could not be read ({exc}); it was emptied")
+        if self._db is not None:
+            with contextlib.suppress(sqlite3.Error):
+                self._db.close()
+            self._db = None
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.path + suffix)
+
+    def _query(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        """Run a read; a damaged database is emptied (with a warning) and reads as empty."""
+        try:
+            return self._connect().execute(sql, args).fetchall()
+        except sqlite3.DatabaseError as exc:
+            self._reset(exc)
+            return []
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+    # -- records ----------------------------------------------------------------------------------------
     def get(self, key: str) -> dict[str, Any] | None:
         found = self._new.get(key)
         if found is not None:
             return found
-        return self._load().get(key)
+        rows = self._query("SELECT record FROM steps WHERE key = ?", (key,))
+        if not rows:
+            return None
+        try:
+            record = jsonio.loads(rows[0][0])
+        except (TypeError, ValueError):
+            record = None
+        if not isinstance(record, dict):
+            self.warnings.append(f"a damaged build cache record was dropped ({key})")
+            self._delete([key])
+            return None
+        return record
 
     def put(self, key: str, entry: dict[str, Any]) -> None:
         entry = dict(entry)
@@ -67,55 +128,102 @@ class BuildCache:
         self._new[key] = entry
 
     def flush(self) -> None:
-        """Write the new entries (merged with what other builds wrote meanwhile)."""
+        """Write the records collected since the last flush, in one transaction."""
         if not self._new:
             return
-        with locked(self.layout.lock("buildcache")):
-            try:
-                current = read_json(self.path, {}) or {}
-            except ValueError:
-                current = {}
-            current.update(self._new)
-            atomic_write_json(self.path, current)
-        self._load().update(self._new)
+        rows = [
+            (key, str(entry.get("chain_id") or ""), float(entry["created"]), jsonio.dumps(entry))
+            for key, entry in self._new.items()
+        ]
+        try:
+            with self._transaction() as db:
+                db.executemany(
+                    "INSERT OR REPLACE INTO steps (key, chain_id, created, record) VALUES (?, ?, ?, ?)", rows
+                )
+        except sqlite3.DatabaseError as exc:
+            self._reset(exc)
+            self.warnings.append("this build's steps were not cached")
         self._new = {}
 
     def entries(self) -> dict[str, dict[str, Any]]:
-        self._entries = None
-        return dict(self._load())
+        """Every stored record by key (for tests and inspection; a build never reads the whole cache)."""
+        out: dict[str, dict[str, Any]] = {}
+        for key, text in self._query("SELECT key, record FROM steps"):
+            with contextlib.suppress(TypeError, ValueError):
+                out[key] = jsonio.loads(text)
+        return out
 
+    def _delete(self, keys: list[str]) -> None:
+        with contextlib.suppress(sqlite3.DatabaseError), self._transaction() as db:
+            db.executemany("DELETE FROM steps WHERE key = ?", [(k,) for k in keys])
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        db = self._connect()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+    # -- pruning ----------------------------------------------------------------------------------------
     def prune(self, images: Images, all: bool = False, older_than: float | None = None) -> CachePruneReport:
-        """Drop cache entries and the layers only they kept.
+        """Drop cache records and the layers only they kept.
 
-        Without ``all`` only the entries whose layer no image uses go (Docker's "dangling" cache); with it,
-        every entry. ``older_than`` (seconds) keeps entries made more recently than that.
+        Without ``all`` only the records whose layer no image uses go (Docker's "dangling" cache); with it,
+        every record. ``older_than`` (seconds) keeps records made more recently than that.
         """
         report = CachePruneReport()
-        with locked(self.layout.lock("buildcache")):
-            try:
-                current = read_json(self.path, {}) or {}
-            except ValueError:
-                current = {}
-            used = _layers_in_images(images) if not all else set()
-            now = time.time()
-            keep: dict[str, Any] = {}
-            for key, entry in current.items():
-                if not isinstance(entry, dict):
-                    continue
-                if older_than is not None and now - float(entry.get("created") or 0) < older_than:
-                    keep[key] = entry
-                    continue
-                chain = entry.get("chain_id")
-                if not all and (not chain or chain in used):
-                    keep[key] = entry
-                    continue
-                report.deleted += 1
-            before = _store_bytes(images)
-            atomic_write_json(self.path, keep)
-        self._entries = None
+        used = _layers_in_images(images) if not all else set()
+        now = time.time()
+        doomed = [
+            key
+            for key, chain, created in self._query("SELECT key, chain_id, created FROM steps")
+            if not (older_than is not None and now - float(created or 0) < older_than)
+            and (all or (chain and chain not in used))
+        ]
+        before = _store_bytes(images)
+        if doomed:
+            self._delete(doomed)
+            report.deleted = len(doomed)
+        self.close()
         images.recover()
         report.reclaimed = max(0, before - _store_bytes(images))
         return report
+
+
+def pinned_layers(root: str) -> set[str]:
+    """The layers the build cache of ``root`` points at (the garbage collector keeps them)."""
+    path = os.path.join(root, CACHE_FILE)
+    if not os.path.exists(path):
+        return set()
+    try:
+        db = _open(path)
+    except sqlite3.DatabaseError:
+        return set()  # an unreadable cache pins nothing: the builder finds its layers gone and rebuilds
+    try:
+        return {row[0] for row in db.execute("SELECT DISTINCT chain_id FROM steps WHERE chain_id != ''")}
+    except sqlite3.DatabaseError:
+        return set()
+    finally:
+        db.close()
+
+
+def _open(path: str) -> sqlite3.Connection:
+    db = sqlite3.connect(path, timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False)
+    try:
+        (version,) = db.execute("PRAGMA user_version").fetchone()
+        if version != SCHEMA_VERSION:
+            db.execute("PRAGMA journal_mode = WAL")
+            db.execute(_SCHEMA)
+            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        db.execute("PRAGMA synchronous = NORMAL")
+    except BaseException:
+        db.close()
+        raise
+    return db
 
 
 def _layers_in_images(images: Images) -> set[str]:

@@ -126,16 +126,105 @@ def test_prune_and_collected_blobs(engine_, busybox, ctx):
     assert len(do_build(engine_, ctx).executed) == 5
     report = cache.prune(engine_.images, all=True)
     assert report.deleted == 5
-    with open(os.path.join(engine_.root, CACHE_FILE)) as f:
-        assert json.load(f) == {}
+    assert BuildCache(engine_.layout).entries() == {}
 
 
-def test_damaged_cache_file_is_an_empty_cache(engine_, busybox, ctx):
-    with open(os.path.join(engine_.root, CACHE_FILE), "w") as f:
-        f.write("{not json")
+def warnings(built):
+    return [e.text for e in built.events if e.kind == "warning"]
+
+
+def test_damaged_cache_file_is_emptied_with_a_warning(engine_, busybox, ctx):
+    with open(os.path.join(engine_.root, CACHE_FILE), "wb") as f:
+        f.write(b"{not a database}" * 512)
     built = do_build(engine_, ctx)
     assert len(built.executed) == 5
+    assert any("build cache could not be read" in w for w in warnings(built))
+    again = do_build(engine_, ctx)
+    assert again.executed == [] and warnings(again) == []
+
+
+def test_damaged_record_is_dropped_with_a_warning_and_the_step_runs_again(engine_, busybox, ctx):
+    import sqlite3
+
+    first = do_build(engine_, ctx)
+    db = sqlite3.connect(os.path.join(engine_.root, CACHE_FILE))
+    with db:
+        (key,) = db.execute("SELECT key FROM steps ORDER BY created LIMIT 1 OFFSET 2").fetchone()
+        db.execute("UPDATE steps SET record = '{half a rec' WHERE key = ?", (key,))
+    db.close()
+    again = do_build(engine_, ctx)
+    assert any("damaged build cache record" in w for w in warnings(again))
+    assert len(again.cached) == 2 and len(again.executed) == 3  # from the damaged step on
+    assert again.image_id != first.image_id  # new history timestamps from the step that ran again
     assert do_build(engine_, ctx).executed == []
+
+
+def test_cache_in_the_old_single_file_format_is_dropped_unread(engine_, busybox, ctx):
+    old = os.path.join(engine_.root, "buildcache.json")
+    with open(old, "w") as f:
+        f.write("{" + ",".join(f'"k{i}": {{"config": {{}}}}' for i in range(20000)) + "}")
+    assert len(do_build(engine_, ctx).executed) == 5
+    assert not os.path.exists(old)
+
+
+ENV_LINES = "FROM busybox\n" + "".join(f"ENV VARIABLE_{i}=value-{i}\n" for i in range(400))
+
+
+def test_a_record_costs_the_size_of_its_own_step(engine_, busybox, tmp_path):
+    """400 ENV lines: each record holds its one variable, never the environment so far."""
+    ctx = write(tmp_path / "ctx", {"Dockerfile": ENV_LINES})
+    first = do_build(engine_, ctx, build_args={"SOURCE_DATE_EPOCH": "0"})
+    entries = BuildCache(engine_.layout).entries()
+    assert len(entries) == 400
+    assert max(len(json.dumps(e)) for e in entries.values()) < 600
+    env = engine_.images.get(first.image_id).config["Env"]
+    assert env[-400:] == [f"VARIABLE_{i}=value-{i}" for i in range(400)]
+    again = do_build(engine_, ctx, build_args={"SOURCE_DATE_EPOCH": "0"})
+    assert again.executed == [] and again.image_id == first.image_id
+
+
+def test_cached_steps_make_the_same_config_as_running_them(engine_, busybox, tmp_path):
+    """Every metadata instruction, replaced and merged values, and two stages built on one (each sees only
+    its own ENV): the cached rebuild, put together from per-step records, is the image a cold build makes."""
+    ctx = write(
+        tmp_path / "ctx",
+        {
+            "Dockerfile": """
+                FROM busybox AS base
+                ENV A=1 B=2
+                LABEL one=1 two=2
+                ONBUILD RUN echo hi
+                ENTRYPOINT ["/bin/sh"]
+                FROM base AS left
+                ENV A=left C=3
+                LABEL two=left
+                RUN echo "$A $B $C" > /left
+                FROM base AS right
+                ENV D=4 A=right
+                EXPOSE 80 443/udp
+                VOLUME /data
+                USER 1000:1000
+                WORKDIR /srv
+                STOPSIGNAL SIGINT
+                HEALTHCHECK --interval=5s CMD true
+                SHELL ["/bin/sh", "-ec"]
+                CMD echo "$A $D"
+                COPY --from=left /left /left
+                RUN test "$A $B $D" = "right 2 4"
+            """
+        },
+    )
+    epoch = {"SOURCE_DATE_EPOCH": "1700000000"}
+    cold = do_build(engine_, ctx, build_args=epoch)
+    cached = do_build(engine_, ctx, build_args=epoch)
+    assert cached.executed == [] and cached.image_id == cold.image_id
+    config = engine_.images.get(cold.image_id).config
+    env = dict(item.partition("=")[::2] for item in config["Env"])
+    assert (env["A"], env["B"], env["D"]) == ("right", "2", "4") and "C" not in env
+    assert config["Labels"] == {"one": "1", "two": "2"}
+    assert "OnBuild" not in config or not config["OnBuild"]
+    fresh = do_build(engine_, ctx, build_args=epoch, no_cache=True)
+    assert fresh.image_id == cold.image_id
 
 
 def test_layer_blobs_can_be_made_again_from_the_unpacked_layers(engine_, busybox, tmp_path):
