@@ -412,9 +412,11 @@ class Images:
 
     def _pinned_layers(self) -> set[str]:
         """Layers the build cache still points at (kept until the cache is pruned)."""
+        if not os.path.exists(self.layout.build_cache):
+            return set()  # no build has run here (and SQLite need not be loaded)
         from .build.cache import pinned_layers
 
-        return pinned_layers(self.layout.root)
+        return pinned_layers(self.layout.build_cache)
 
     def recover(self) -> builtins.list[str]:
         """Clean what a killed process left: temporaries, and layers/blobs no image references."""

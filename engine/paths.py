@@ -56,6 +56,10 @@ class Layout:
     def events(self) -> str:
         return os.path.join(self.root, "events.log")
 
+    @property
+    def build_cache(self) -> str:
+        return os.path.join(self.root, "buildcache.db")
+
     def lock(self, name: str) -> str:
         return os.path.join(self.locks, name + ".lock")
 

@@ -1,4 +1,4 @@
-"""The build cache: ``buildcache.db`` under the engine root, from a step's cache key to what it made.
+"""The build cache: ``buildcache.db`` under the engine root (``Layout.build_cache``), from a step's cache key to what it made.
 
 A key (see :func:`engine.build.state.chain_key`) names the parent state plus the step; the record holds only
 what the step itself made: the layer it added (if any), the change it made to the container config (see
@@ -32,9 +32,8 @@ if TYPE_CHECKING:
     from engine.images import Images
     from engine.paths import Layout
 
-__all__ = ["CACHE_FILE", "BuildCache", "CachePruneReport", "pinned_layers"]
+__all__ = ["BuildCache", "CachePruneReport", "pinned_layers"]
 
-CACHE_FILE = "buildcache.db"
 OLD_CACHE_FILE = "buildcache.json"  # the format before records were kept one per row; dropped when seen
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT = 60.0  # seconds another build's write transaction may keep us waiting
@@ -63,7 +62,7 @@ class BuildCache:
 
     def __init__(self, layout: Layout) -> None:
         self.layout = layout
-        self.path = os.path.join(layout.root, CACHE_FILE)
+        self.path = layout.build_cache
         self.warnings: list[str] = []
         self._db: sqlite3.Connection | None = None
         self._new: dict[str, dict[str, Any]] = {}
@@ -194,11 +193,8 @@ class BuildCache:
         return report
 
 
-def pinned_layers(root: str) -> set[str]:
-    """The layers the build cache of ``root`` points at (the garbage collector keeps them)."""
-    path = os.path.join(root, CACHE_FILE)
-    if not os.path.exists(path):
-        return set()
+def pinned_layers(path: str) -> set[str]:
+    """The layers the build cache at ``path`` points at (the garbage collector keeps them)."""
     try:
         db = _open(path)
     except sqlite3.DatabaseError:

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from engine.build.cache import CACHE_FILE, BuildCache
+from engine.build.cache import BuildCache
 
 from .buildutil import do_build, write
 
@@ -134,7 +134,7 @@ def warnings(built):
 
 
 def test_damaged_cache_file_is_emptied_with_a_warning(engine_, busybox, ctx):
-    with open(os.path.join(engine_.root, CACHE_FILE), "wb") as f:
+    with open(engine_.layout.build_cache, "wb") as f:
         f.write(b"{not a database}" * 512)
     built = do_build(engine_, ctx)
     assert len(built.executed) == 5
@@ -147,7 +147,7 @@ def test_damaged_record_is_dropped_with_a_warning_and_the_step_runs_again(engine
     import sqlite3
 
     first = do_build(engine_, ctx)
-    db = sqlite3.connect(os.path.join(engine_.root, CACHE_FILE))
+    db = sqlite3.connect(engine_.layout.build_cache)
     with db:
         (key,) = db.execute("SELECT key FROM steps ORDER BY created LIMIT 1 OFFSET 2").fetchone()
         db.execute("UPDATE steps SET record = '{half a rec' WHERE key = ?", (key,))
