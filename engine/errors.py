@@ -48,6 +48,11 @@ class StoreError(DockyardError):
     """The store on disk is unreadable or inconsistent."""
 
 
+class DigestMismatch(StoreError):
+    """Content (downloaded, or read from an archive) does not hash to the digest, or has not the size, that
+    names it: refused, nothing kept."""
+
+
 class RuntimeFailure(DockyardError):
     """The kernel refused something the runtime needed (a mount, a namespace, a cgroup)."""
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import hashlib
 import http.client
 import os
 import threading
@@ -237,39 +236,3 @@ def _why(e: BaseException) -> str:
     if isinstance(e, TimeoutError):
         return "i/o timeout"
     return str(e) or type(e).__name__
-
-
-class Verified:
-    """Reads ``raw`` to its end and refuses it there (DigestMismatch) unless it hashes to ``digest`` and has
-    ``size`` bytes. The check happens on the read that meets the end, so a consumer that reads to the end
-    (the layer unpacker does) never completes on bad content."""
-
-    def __init__(self, raw: BinaryIO | BlobDownload, digest: str, size: int = 0, what: str = "blob") -> None:
-        self.raw = raw
-        self.digest = digest
-        self.size = size
-        self.what = what
-        self.hash = hashlib.sha256()
-        self.count = 0
-        self.verified = False
-
-    def read(self, n: int = -1) -> bytes:
-        data = self.raw.read(n)
-        if data:
-            self.hash.update(data)
-            self.count += len(data)
-            if self.size and self.count > self.size:
-                raise DigestMismatch(
-                    f"digest mismatch: {self.what} {self.digest} is longer than its {self.size} bytes"
-                )
-            return data
-        if not self.verified:
-            got = "sha256:" + self.hash.hexdigest()
-            if got != self.digest or (self.size and self.count != self.size):
-                raise DigestMismatch(f"digest mismatch: {self.what} {self.digest} arrived as {got}")
-            self.verified = True
-        return data
-
-    def drain(self) -> None:
-        while self.read(CHUNK):
-            pass

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from ..errors import DockyardError, ImageNotFound, StoreError
+from ..errors import DigestMismatch as DigestMismatch  # load raises it too: an engine error
+from ..errors import DockyardError, ImageNotFound
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -28,10 +29,6 @@ class Unauthorized(RegistryError):
 
 class ManifestUnknown(RegistryError, ImageNotFound):
     """The tag or digest does not exist in the repository."""
-
-
-class DigestMismatch(StoreError):
-    """Downloaded content does not hash to the digest that names it: refused, nothing kept."""
 
 
 def describe(status: int, body: bytes) -> tuple[str, str]:

@@ -19,7 +19,7 @@ from engine.record import record
 from ..errors import InvalidArgument
 from ..store import oci
 from ..store.layers import chain_id
-from ..store.streams import decompressed
+from ..store.streams import Verified, decompressed
 from . import download, manifests
 from .auth import Credentials, load_credentials
 from .client import RegistryClient
@@ -299,7 +299,7 @@ def _fetch_layer(
         if not images.layers.exists(chain):
             report(short, "Extracting", 0, size)
             with images.blobs.open(digest) as f:
-                _unpack(images, download.Verified(f, digest, size, "layer"), diff_id, parent, mt)
+                _unpack(images, Verified(f, digest, size, "layer"), diff_id, parent, mt)
         report(short, "Pull complete", size, size)
         return NewLayer(chain, digest, mt, size)
 
@@ -317,7 +317,7 @@ def _fetch_layer(
             return _fetch_layer(images, client, desc, diff_id, parent, report, retries, cancel)
         if dl.kept:
             report(short, "Resuming", dl.kept, size)
-        verified = download.Verified(dl, digest, size, "layer")
+        verified = Verified(dl, digest, size, "layer")
         try:
             if images.layers.exists(chain):
                 verified.drain()  # only the blob is missing (for save and push): no unpacking
@@ -331,15 +331,13 @@ def _fetch_layer(
     return NewLayer(chain, digest, mt, size)
 
 
-def _unpack(
-    images: Images, verified: download.Verified, diff_id: str, parent: str | None, media_type: str
-) -> None:
+def _unpack(images: Images, verified: Verified, diff_id: str, parent: str | None, media_type: str) -> None:
     """Unpack the layer from ``verified``; the DiffID and the blob digest are both checked before the layer
     directory is moved into place. When the stream breaks the unpacker (bad gzip, bad tar), the rest is read
     to tell a corrupt download (digest mismatch) from a corrupt image."""
     uncompressed: Any = decompressed(verified)  # type: ignore[arg-type]
     if _compressed(media_type) or verified.digest != diff_id:
-        uncompressed = download.Verified(uncompressed, diff_id, 0, "layer content (DiffID)")
+        uncompressed = Verified(uncompressed, diff_id, 0, "layer content (DiffID)")
     # (an uncompressed blob named by its DiffID is already checked byte for byte by ``verified``)
     try:
         images.layers.unpack(uncompressed, parent)
@@ -347,12 +345,7 @@ def _unpack(
     except (DigestMismatch, download.Cancelled):
         raise
     except Exception:
-        try:
-            verified.drain()
-        except DigestMismatch as mismatch:
-            raise mismatch from None
-        except Exception:
-            pass
+        verified.blame()
         raise
 
 

@@ -5,6 +5,11 @@
 legacy format (``<id>.json``, ``<v1id>/layer.tar``, ``manifest.json``) and plain OCI archives (e.g. written by
 skopeo), compressed or not. Loaded OCI images keep their original manifest, config and layer blobs byte for
 byte.
+
+``load`` trusts nothing it reads: every index, manifest, config and layer blob must match its descriptor's
+digest and size (a layer also its DiffID), hashed once as it is copied. Blobs and layers are staged in
+``tmp/`` (``staging.py``) and enter the store only once the whole archive has checked out, so a refused
+archive changes nothing.
 """
 
 from __future__ import annotations
@@ -18,16 +23,21 @@ import tarfile
 import time
 from collections.abc import Callable, Iterator
 
-from ..errors import ImageNotFound, InvalidArgument, StoreError
+from engine.record import record
+
+from ..errors import DigestMismatch, ImageNotFound, InvalidArgument, StoreError
 from . import oci, reference
+from .blobs import CHUNK, hex_of
 from .layers import chain_id
-from .streams import HashingReader, decompressed
+from .streams import Verified, decompressed
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import IO, Any, BinaryIO
 
     from ..images import Images, NewLayer
+    from .layers import LayerRecord
+    from .staging import Staging
 
 ProgressFn = Callable[[str, int, int], None]
 
@@ -170,72 +180,94 @@ def _open_archive(images: Images, source: BinaryIO) -> Iterator[tarfile.TarFile]
             os.unlink(path)
 
 
-def _read_member(tf: tarfile.TarFile, name: str) -> bytes:
-    f = _member_stream(tf, name)
-    return f.read()
+class _Archive:
+    """The archive's files by name, however the archive spells it (``./index.json`` or ``index.json``)."""
+
+    def __init__(self, tf: tarfile.TarFile) -> None:
+        self.tf = tf
+        self.members = {_norm(m.name): m for m in tf.getmembers()}  # a later entry replaces an earlier one
+
+    def has(self, name: str) -> bool:
+        return _norm(name) in self.members
+
+    def open(self, name: str) -> IO[bytes]:
+        member = self.members.get(_norm(name))
+        if member is None:
+            raise InvalidArgument(f"invalid image archive: {_norm(name)} is missing")
+        # Follow links inside the archive (the legacy format links identical layers).
+        for _ in range(16):
+            if not (member.issym() or member.islnk()):
+                f = self.tf.extractfile(member)
+                if f is None:
+                    raise InvalidArgument(f"invalid image archive: {_norm(name)} is not a file")
+                return f
+            target = member.linkname
+            if member.issym():
+                target = os.path.join(os.path.dirname(member.name), target)
+            link = self.members.get(_norm(target))
+            if link is None:
+                raise InvalidArgument(
+                    f"invalid image archive: {_norm(name)} links to missing {_norm(target)}"
+                )
+            member = link
+        raise InvalidArgument(f"invalid image archive: too many links at {_norm(name)}")
+
+    def read(self, name: str) -> bytes:
+        return self.open(name).read()
+
+    def blob(self, digest: str) -> IO[bytes]:
+        return self.open("blobs/sha256/" + hex_of(digest))
 
 
-def _member_stream(tf: tarfile.TarFile, name: str) -> IO[bytes]:
-    name = os.path.normpath(name).lstrip("/")
+def _norm(name: str) -> str:
+    return os.path.normpath(name).lstrip("/")
+
+
+def _json(data: bytes, what: str, kind: type = dict) -> Any:
     try:
-        member = tf.getmember(name)
-    except KeyError:
-        raise InvalidArgument(f"invalid image archive: {name} is missing") from None
-    # Follow symlinks inside the archive (legacy format links identical layers).
-    seen = 0
-    while member.issym() or member.islnk():
-        seen += 1
-        if seen > 16:
-            raise InvalidArgument(f"invalid image archive: too many links at {name}")
-        target = member.linkname
-        if member.issym():
-            target = os.path.normpath(os.path.join(os.path.dirname(member.name), target))
-        try:
-            member = tf.getmember(target.lstrip("/"))
-        except KeyError:
-            raise InvalidArgument(f"invalid image archive: {name} links to missing {target}") from None
-    f = tf.extractfile(member)
-    if f is None:
-        raise InvalidArgument(f"invalid image archive: {name} is not a file")
-    return f
-
-
-def _layer_media_compressed(media_type: str) -> bool:
-    return media_type.endswith(("+gzip", ".gzip", "+zstd"))
-
-
-def _ingest_blob_layer(
-    images: Images, tf: tarfile.TarFile, member: str, desc: dict[str, Any], parent: str | None, diff_id: str
-) -> NewLayer:
-    """Copy an OCI layer blob byte for byte and unpack it; verifies both its digest and its DiffID."""
-    from ..images import NewLayer
-
-    digest = desc["digest"]
-    chain = chain_id(parent, diff_id)
-    if images.layers.exists(chain) and images.blobs.exists(digest):
-        return NewLayer(chain, digest, desc.get("mediaType", oci.MT_OCI_LAYER), desc.get("size", 0))
-    stream = _member_stream(tf, member)
-    with images.blobs.writer(expected=digest) as w:
-        raw = HashingReader(stream, w)  # type: ignore[arg-type]
-        rec = images.layers.unpack(decompressed(raw), parent)  # type: ignore[arg-type]
-        raw.drain()
-    if rec.diff_id != diff_id:
-        raise StoreError(f"layer {digest} does not match its DiffID {diff_id} (got {rec.diff_id})")
-    return NewLayer(rec.chain_id, digest, desc.get("mediaType", oci.MT_OCI_LAYER), w.size)
-
-
-def _pick_manifest(tf: tarfile.TarFile, desc: dict[str, Any]) -> tuple[dict[str, Any], bytes]:
-    """Follow an index to the manifest for this machine's platform."""
-    for _ in range(4):
-        data = _read_member(tf, "blobs/sha256/" + desc["digest"].partition(":")[2])
         doc = json.loads(data)
-        mt = doc.get("mediaType") or desc.get("mediaType", "")
+    except ValueError:
+        doc = None
+    if not isinstance(doc, kind):
+        raise InvalidArgument(f"invalid image archive: {what} is not a JSON {kind.__name__}")
+    return doc
+
+
+def _descriptor(desc: Any, what: str) -> tuple[str, int]:
+    """The digest and size a descriptor gives (both required, as OCI requires them)."""
+    digest = desc.get("digest") if isinstance(desc, dict) else None
+    size = desc.get("size") if isinstance(desc, dict) else None
+    if not isinstance(digest, str) or type(size) is not int or size <= 0:
+        raise InvalidArgument(f"invalid image archive: a {what} descriptor has no valid digest and size")
+    hex_of(digest)
+    return digest, size
+
+
+def _read_verified(raw: IO[bytes], digest: str, size: int, what: str) -> bytes:
+    """All of ``raw``, refused (DigestMismatch) unless it hashes to ``digest`` and has ``size`` bytes."""
+    reader = Verified(raw, digest, size, what)
+    return b"".join(iter(lambda: reader.read(CHUNK), b""))
+
+
+def _read_blob(arc: _Archive, desc: Any, what: str) -> bytes:
+    digest, size = _descriptor(desc, what)
+    return _read_verified(arc.blob(digest), digest, size, what)
+
+
+def _pick_manifest(arc: _Archive, desc: dict[str, Any]) -> tuple[dict[str, Any], bytes]:
+    """Follow an index to the manifest for this machine's platform; each one read is verified."""
+    for _ in range(4):
+        desc_type = desc.get("mediaType") if isinstance(desc, dict) else None
+        what = "index" if desc_type in oci.INDEX_TYPES else "manifest"
+        data = _read_blob(arc, desc, what)
+        doc = _json(data, f"{what} {desc['digest']}")
+        mt = doc.get("mediaType") or desc_type or ""
         if mt in oci.INDEX_TYPES or ("manifests" in doc and "layers" not in doc):
             candidates = doc.get("manifests") or []
             arch = oci.goarch()
             chosen = None
             for m in candidates:
-                p = m.get("platform") or {}
+                p = (m.get("platform") if isinstance(m, dict) else None) or {}
                 if p.get("os", "linux") == "linux" and p.get("architecture", arch) == arch:
                     chosen = m
                     break
@@ -247,75 +279,181 @@ def _pick_manifest(tf: tarfile.TarFile, desc: dict[str, Any]) -> tuple[dict[str,
     raise InvalidArgument("invalid image archive: nested indexes too deep")
 
 
+def _diff_ids(config: dict[str, Any], layers: int) -> list[str]:
+    rootfs = config.get("rootfs")
+    diff_ids = (rootfs.get("diff_ids") if isinstance(rootfs, dict) else None) or []
+    if (
+        not isinstance(diff_ids, list)
+        or len(diff_ids) != layers
+        or not all(isinstance(d, str) for d in diff_ids)
+    ):
+        raise InvalidArgument("invalid image: the config's diff_ids do not match the layers")
+    return diff_ids
+
+
+def _unpack(stage: Staging, raw: Verified, stream: Any, parent: str | None) -> LayerRecord:
+    """Unpack a layer into the staging area and read its blob to the end (which verifies it). When the
+    stream breaks the unpacker (a bad gzip or tar), the blob's digest mismatch, if any, is the error."""
+    try:
+        rec = stage.layers.unpack(stream, parent)
+    except DigestMismatch:
+        raise
+    except Exception:
+        raw.blame()
+        raise
+    raw.drain()
+    return rec
+
+
+def _stage_blob_layer(arc: _Archive, stage: Staging, desc: Any, parent: str | None, diff_id: str) -> NewLayer:
+    """An OCI layer blob, kept byte for byte and unpacked; checked against its digest, size and DiffID."""
+    from ..images import NewLayer
+
+    digest, size = _descriptor(desc, "layer")
+    chain = chain_id(parent, diff_id)
+    if not (stage.has_layer(chain) and stage.has_blob(digest)):
+        with stage.blobs.receive(arc.blob(digest), digest, size, "layer") as raw:
+            rec = _unpack(stage, raw, decompressed(raw), parent)
+            if rec.diff_id != diff_id:
+                raise DigestMismatch(
+                    f"digest mismatch: layer content (DiffID) {diff_id} arrived as {rec.diff_id}"
+                )
+    return NewLayer(chain, digest, str(desc.get("mediaType") or oci.MT_OCI_LAYER), size)
+
+
+def _stage_tar_layer(arc: _Archive, stage: Staging, path: str, parent: str | None, diff_id: str) -> NewLayer:
+    """A layer of Docker's manifest.json form, kept uncompressed: its blob's digest is its DiffID."""
+    from ..images import NewLayer
+
+    with stage.blobs.receive(decompressed(arc.open(path)), diff_id, 0, "layer") as raw:
+        rec = _unpack(stage, raw, raw, parent)
+    return NewLayer(rec.chain_id, diff_id, oci.MT_OCI_LAYER, raw.count)
+
+
+@record
+class _Staged:
+    """An image whose blobs and layers are verified and staged, to be recorded once all of them are."""
+
+    layers: list[NewLayer]
+    config: bytes
+    tags: list[str]
+    manifest: bytes | None = None
+
+
+def _stage_oci(
+    arc: _Archive, stage: Staging, repo_tags: dict[str, list[str]], progress: ProgressFn | None
+) -> list[_Staged]:
+    staged: list[_Staged] = []
+    manifests = _json(arc.read("index.json"), "index.json").get("manifests") or []
+    for desc in manifests:
+        manifest, manifest_bytes = _pick_manifest(arc, desc)
+        layers = manifest.get("layers")
+        if not isinstance(layers, list):
+            raise InvalidArgument(f"invalid image archive: manifest {desc['digest']} lists no layers")
+        config_digest, _ = _descriptor(manifest.get("config"), "config")
+        config_bytes = _read_blob(arc, manifest["config"], "config")
+        diff_ids = _diff_ids(_json(config_bytes, f"config {config_digest}"), len(layers))
+        new_layers = []
+        parent: str | None = None
+        for i, (ld, did) in enumerate(zip(layers, diff_ids, strict=True)):
+            if progress:
+                progress(f"Loading layer {_descriptor(ld, 'layer')[0][7:19]}", i, len(diff_ids))
+            nl = _stage_blob_layer(arc, stage, ld, parent, did)
+            new_layers.append(nl)
+            parent = nl.chain_id
+        tags = list(repo_tags.get(hex_of(config_digest), []))
+        ann = desc.get("annotations") or {}
+        full = ann.get("io.containerd.image.name") or ""
+        refname = ann.get(oci.ANNOTATION_REF_NAME) or ""
+        if not tags:
+            # A full name, or an OCI ref.name that is a whole reference; a bare tag names no repo.
+            for cand in (full, refname if (":" in refname or "/" in refname) else ""):
+                if cand:
+                    with contextlib.suppress(InvalidArgument):
+                        tags.append(reference.parse(cand).tagged)
+                        break
+        staged.append(_Staged(new_layers, config_bytes, tags, manifest_bytes))
+    return staged
+
+
+def _read_config(arc: _Archive, path: str) -> bytes:
+    """The config of Docker's manifest.json form; when it is named by a digest (``<hex>.json``,
+    ``blobs/sha256/<hex>``), its content must hash to it."""
+    name = os.path.basename(_norm(path)).removesuffix(".json")
+    if len(name) == 64 and all(c in "0123456789abcdef" for c in name):
+        return _read_verified(arc.open(path), "sha256:" + name, 0, "config")
+    return arc.read(path)
+
+
+def _stage_docker(
+    arc: _Archive, stage: Staging, docker_manifest: list[Any], progress: ProgressFn | None
+) -> list[_Staged]:
+    staged: list[_Staged] = []
+    for m in docker_manifest:
+        config_bytes = _read_config(arc, m["Config"])
+        layers = list(m.get("Layers") or [])
+        diff_ids = _diff_ids(_json(config_bytes, m["Config"]), len(layers))
+        new_layers = []
+        parent: str | None = None
+        for i, (lpath, did) in enumerate(zip(layers, diff_ids, strict=True)):
+            if progress:
+                progress(f"Loading layer {i + 1}/{len(layers)}", i, len(layers))
+            nl = _stage_tar_layer(arc, stage, lpath, parent, did)
+            new_layers.append(nl)
+            parent = nl.chain_id
+        tags = [reference.parse(t).tagged for t in (m.get("RepoTags") or [])]
+        staged.append(_Staged(new_layers, config_bytes, tags))
+    return staged
+
+
+def _docker_entry(m: Any) -> bool:
+    """Whether a manifest.json entry has the shape Docker writes."""
+    if not isinstance(m, dict) or not isinstance(m.get("Config"), str):
+        return False
+    layers = m.get("Layers") or []
+    return isinstance(layers, list) and all(isinstance(x, str) for x in layers)
+
+
+def _stage_images(arc: _Archive, stage: Staging, progress: ProgressFn | None) -> list[_Staged]:
+    docker_manifest: list[Any] = []
+    repo_tags: dict[str, list[str]] = {}
+    if arc.has("manifest.json"):
+        docker_manifest = _json(arc.read("manifest.json"), "manifest.json", list)
+        for m in docker_manifest:
+            if not _docker_entry(m):
+                raise InvalidArgument("invalid image archive: manifest.json is not a list of images")
+            cfg = _norm(m["Config"]).rpartition("/")[2].removesuffix(".json")
+            repo_tags[cfg] = [reference.parse(t).tagged for t in (m.get("RepoTags") or [])]
+    if arc.has("index.json"):
+        return _stage_oci(arc, stage, repo_tags, progress)
+    if docker_manifest:
+        return _stage_docker(arc, stage, docker_manifest, progress)
+    raise InvalidArgument(
+        "invalid image archive: neither manifest.json nor index.json found (not a docker save or OCI archive)"
+    )
+
+
 def load(images: Images, source: BinaryIO, progress: ProgressFn | None = None) -> list[str]:
-    """Load every image in the archive; returns what was loaded (tags, or IDs of untagged images)."""
+    """Load every image in the archive; returns what was loaded (tags, or IDs of untagged images).
+
+    Every blob is verified, and every layer unpacked, in a staging area first; only then does anything enter
+    the store, so a refused archive changes nothing."""
+    from .staging import Staging
+
     loaded: list[str] = []
     with images.writing(), _open_archive(images, source) as tf:
-        names = set(tf.getnames())
-        repo_tags: dict[str, list[str]] = {}
-        docker_manifest: list[dict[str, Any]] = []
-        if "manifest.json" in names:
-            docker_manifest = json.loads(_read_member(tf, "manifest.json")) or []
-            for m in docker_manifest:
-                cfg = os.path.normpath(m.get("Config", ""))
-                repo_tags[cfg.rpartition("/")[2].removesuffix(".json")] = list(m.get("RepoTags") or [])
-        if "index.json" in names:
-            index = json.loads(_read_member(tf, "index.json"))
-            for desc in index.get("manifests", []):
-                manifest, manifest_bytes = _pick_manifest(tf, desc)
-                config_desc = manifest["config"]
-                config_bytes = _read_member(tf, "blobs/sha256/" + config_desc["digest"].partition(":")[2])
-                config = json.loads(config_bytes)
-                diff_ids = list(config.get("rootfs", {}).get("diff_ids", []))
-                if len(diff_ids) != len(manifest.get("layers", [])):
-                    raise InvalidArgument("invalid image: the config's diff_ids do not match the layers")
-                new_layers = []
-                parent: str | None = None
-                for i, (ld, did) in enumerate(zip(manifest["layers"], diff_ids, strict=True)):
-                    if progress:
-                        progress(f"Loading layer {ld['digest'][7:19]}", i, len(diff_ids))
-                    nl = _ingest_blob_layer(images, tf, "blobs/sha256/" + ld["digest"][7:], ld, parent, did)
-                    new_layers.append(nl)
-                    parent = nl.chain_id
-                cfg_digest = images.blobs.put_bytes(config_bytes)
-                tags = list(repo_tags.get(cfg_digest.partition(":")[2], []))
-                ann = desc.get("annotations") or {}
-                full = ann.get("io.containerd.image.name") or ""
-                refname = ann.get(oci.ANNOTATION_REF_NAME) or ""
-                if not tags:
-                    # A full name, or an OCI ref.name that is a whole reference; a bare tag names no repo.
-                    for cand in (full, refname if (":" in refname or "/" in refname) else ""):
-                        if cand:
-                            with contextlib.suppress(InvalidArgument):
-                                tags.append(reference.parse(cand).tagged)
-                                break
-                image_id = images.create(new_layers, config_bytes, tags, manifest_bytes=manifest_bytes)
-                loaded.extend(tags or [image_id])
-        elif docker_manifest:
-            for m in docker_manifest:
-                config_bytes = _read_member(tf, m["Config"])
-                config = json.loads(config_bytes)
-                diff_ids = list(config.get("rootfs", {}).get("diff_ids", []))
-                layers = list(m.get("Layers") or [])
-                if len(diff_ids) != len(layers):
-                    raise InvalidArgument("invalid image: the config's diff_ids do not match the layers")
-                new_layers = []
-                parent = None
-                for i, (lpath, did) in enumerate(zip(layers, diff_ids, strict=True)):
-                    if progress:
-                        progress(f"Loading layer {i + 1}/{len(layers)}", i, len(layers))
-                    nl = images.add_layer_from_tar(_member_stream(tf, lpath), parent)  # type: ignore[arg-type]
-                    if images.layers.get(nl.chain_id).diff_id != did:
-                        raise StoreError(f"layer {lpath} does not match its DiffID {did}")
-                    new_layers.append(nl)
-                    parent = nl.chain_id
-                tags = [reference.parse(t).tagged for t in (m.get("RepoTags") or [])]
-                image_id = images.create(new_layers, config_bytes, tags)
-                loaded.extend(tags or [image_id])
-        else:
-            raise InvalidArgument(
-                "invalid image archive: neither manifest.json nor index.json found (not a docker save or OCI archive)"
-            )
+        stage = Staging(images)
+        try:
+            try:
+                staged = _stage_images(_Archive(tf), stage, progress)
+            except tarfile.TarError as e:  # a truncated or damaged archive
+                raise InvalidArgument(f"invalid image archive: {e}") from None
+            stage.commit()
+            for im in staged:
+                image_id = images.create(im.layers, im.config, im.tags, manifest_bytes=im.manifest)
+                loaded.extend(im.tags or [image_id])
+        finally:
+            stage.discard()
     if progress:
         progress("Loaded", 1, 1)
     return loaded

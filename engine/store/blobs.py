@@ -13,6 +13,8 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
     from typing import BinaryIO
 
+    from .streams import Source, Verified
+
 CHUNK = 1 << 20
 
 
@@ -65,6 +67,23 @@ class BlobStore:
             w.commit()
         finally:
             w.discard()
+
+    @contextmanager
+    def receive(self, raw: Source, digest: str, size: int, what: str = "blob") -> Iterator[Verified]:
+        """Stream a blob in while the caller reads it through the yielded reader, which checks it against
+        ``digest`` and ``size`` (hashing each byte once); it is stored only when it was read to its end and
+        matched (DigestMismatch otherwise)."""
+        from .streams import Verified
+
+        dest = self.path(digest)
+        tmp = TempFile(self.tmpdir)
+        try:
+            reader = Verified(raw, digest, size, what, sink=tmp.file)
+            yield reader
+            reader.drain()
+            tmp.commit(dest)
+        finally:
+            tmp.discard()
 
     def delete(self, digest: str) -> None:
         with suppress(FileNotFoundError):
