@@ -17,18 +17,30 @@ from collections.abc import Iterable, Iterator
 from engine.errors import BuildError
 from engine.store.layertar import tar_header
 
-__all__ = ["DIR", "FILE", "SYMLINK", "LayerEntry", "StreamReader", "tar_chunks"]
+__all__ = [
+    "BLOCKDEV",
+    "CHARDEV",
+    "DIR",
+    "FIFO",
+    "FILE",
+    "SYMLINK",
+    "LayerEntry",
+    "StreamReader",
+    "tar_chunks",
+]
 
 DIR, FILE, SYMLINK = "dir", "file", "symlink"
+FIFO, CHARDEV, BLOCKDEV = "fifo", "char", "block"
 _BLOCK = 512
-_TYPES = {DIR: b"5", FILE: b"0", SYMLINK: b"2"}  # tar type flags
+_TYPES = {DIR: b"5", FILE: b"0", SYMLINK: b"2", FIFO: b"6", CHARDEV: b"3", BLOCKDEV: b"4"}  # tar type flags
 _CHUNK = 1 << 20
 
 
 class LayerEntry:
     """One path of a layer being written: ``path`` relative to the image root (no leading slash), ``kind``
-    (DIR, FILE, SYMLINK), mode, owner, mtime; a file's content comes from ``source`` (a host file) or
-    ``data``, and ``digest`` is its sha256 (for cache keys)."""
+    (DIR, FILE, SYMLINK, FIFO, CHARDEV, BLOCKDEV), mode, owner, mtime; a file's content comes from
+    ``source`` (a host file) or ``data``, and ``digest`` is its sha256 (for cache keys); ``dev`` is a device
+    node's (major, minor)."""
 
     __slots__ = (
         "path",
@@ -43,6 +55,7 @@ class LayerEntry:
         "linkname",
         "xattrs",
         "digest",
+        "dev",
     )
 
     def __init__(
@@ -59,6 +72,7 @@ class LayerEntry:
         linkname: str = "",
         xattrs: dict[str, bytes] | None = None,
         digest: str = "",
+        dev: tuple[int, int] = (0, 0),
     ) -> None:
         self.path = path
         self.kind = kind
@@ -72,13 +86,19 @@ class LayerEntry:
         self.linkname = linkname
         self.xattrs = xattrs or {}
         self.digest = digest
+        self.dev = dev
 
     def __repr__(self) -> str:
         return f"LayerEntry({self.path!r}, {self.kind}, {self.mode:o}, {self.uid}:{self.gid})"
 
     def describe(self) -> str:
         """What a cache key needs of this entry: everything but the modification time."""
-        what = self.linkname if self.kind == SYMLINK else self.digest
+        if self.kind == SYMLINK:
+            what = self.linkname
+        elif self.kind in (CHARDEV, BLOCKDEV):
+            what = f"{self.dev[0]}:{self.dev[1]}"
+        else:
+            what = self.digest
         return f"{self.path}\0{self.kind}\0{self.mode:o}\0{self.uid}:{self.gid}\0{what}"
 
 
@@ -98,6 +118,7 @@ def _header(entry: LayerEntry) -> bytes:
         size=entry.size if entry.kind == FILE else 0,
         linkname=entry.linkname,
         xattrs=entry.xattrs,
+        dev=entry.dev,
     )
 
 

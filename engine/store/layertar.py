@@ -4,10 +4,11 @@
 installed; detected from the magic bytes) read forward only, below a destination directory, without ever
 writing outside it: every entry name is cleaned lexically (a leading ``/`` is dropped, a ``..`` that climbs
 out is refused), parent directories are opened one component at a time with O_NOFOLLOW (nothing is written
-through a symlink, whether the archive made it or it was already there), symlinks whose target leaves the
-destination and hardlinks to paths outside it are refused, and files are created with O_EXCL|O_NOFOLLOW. A
-refusal raises ``UnsafeArchive`` naming the entry; the entries before it stay extracted (callers unpack into
-a temporary directory and delete it on error).
+through a symlink, whether the archive made it or it was already there), hardlinks to paths outside it are
+refused, and files are created with O_EXCL|O_NOFOLLOW. A symlink's target is data, kept as written (as in
+Docker, ``x -> ../../etc`` is legal: in a container ``/..`` is ``/``); since nothing here follows a symlink,
+where one points cannot lead a write out. A refusal raises ``UnsafeArchive`` naming the entry; the entries
+before it stay extracted (callers unpack into a temporary directory and delete it on error).
 
 Whiteouts become overlayfs whiteouts (``overlay_whiteouts=True``: layer directories stacked as lowerdirs),
 are applied by deleting (``overlay_whiteouts=False``: a layer applied onto a full tree), or are plain names
@@ -535,17 +536,6 @@ def _join(parent: str, name: str) -> str:
     return f"{parent}/{name}" if parent else name
 
 
-def symlink_stays_inside(rel_path: str, target: str) -> bool:
-    """True when the symlink at ``rel_path`` (relative to a root) pointing at ``target`` resolves
-    lexically inside that root (absolute targets are taken from the root)."""
-    base = "" if target.startswith("/") else rel_path.rpartition("/")[0]
-    try:
-        _clean(f"{base}/{target}")
-    except _Escape:
-        return False
-    return True
-
-
 # --------------------------------------------------------------------------------------------------------
 # Extraction
 
@@ -813,11 +803,9 @@ class _Extractor:
         self.deferred.append((rel, e.mode, e.mtime_ns))
 
     def _symlink(self, pfd: int, name: str, rel: str, e: _Entry) -> None:
-        target = e.linkname
-        if not target or "\0" in target or not symlink_stays_inside(rel, target):
-            raise UnsafeArchive(
-                f"refusing to extract symlink {e.name!r} -> {target!r}: it points outside the destination"
-            )
+        target = e.linkname  # kept verbatim: extraction never follows it
+        if not target or "\0" in target:
+            raise UnsafeArchive(f"refusing to extract symlink {e.name!r}: invalid target {target!r}")
         self._create(pfd, name, rel, lambda: os.symlink(target, name, dir_fd=pfd))
         if self.is_root:
             os.chown(name, e.uid, e.gid, dir_fd=pfd, follow_symlinks=False)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import stat
 
 import pytest
 
@@ -105,3 +107,52 @@ def test_builder_prune(cli, busybox, ctx):
     assert any(re.fullmatch(r"#3 \d+\.\d{3} hello world", line) for line in again)
     assert "Deleted build cache objects: 4" in cli("builder", "prune", "-a", "-f").out
     assert "invalid filter" in cli.fails("builder", "prune", "-f", "--filter", "label=x").err
+
+
+def test_run_may_make_a_symlink_that_climbs_above_the_root(cli, busybox, tmp_path):
+    ctx = write(tmp_path / "up", {"Dockerfile": "FROM busybox\nRUN ln -s ../../../../etc/passwd /p\n"})
+    cli("build", "-q", "-t", "up:1", str(ctx))
+    r = cli("run", "--rm", "up:1", "sh", "-c", "readlink /p; head -n1 /p")
+    assert r.out.splitlines() == ["../../../../etc/passwd", "root:x:0:0:root:/root:/bin/sh"]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="device nodes need root")
+def test_copy_keeps_fifos_and_device_nodes(cli, busybox, tmp_path):
+    # As Docker does: a FIFO stays a FIFO (never opened, so it cannot block the build), a device node keeps
+    # its major and minor numbers.
+    ctx = write(
+        tmp_path / "dev",
+        {
+            "Dockerfile": """
+                FROM busybox
+                COPY . /ctx/
+                RUN test -p /ctx/fifo && test -c /ctx/null && test -b /ctx/block && test -f /ctx/file
+            """,
+            "file": "x",
+        },
+    )
+    os.mkfifo(ctx / "fifo", 0o640)
+    os.mknod(ctx / "null", 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+    os.mknod(ctx / "block", 0o600 | stat.S_IFBLK, os.makedev(7, 9))
+    os.chmod(ctx / "null", 0o666)  # not cut by the umask
+    cli("build", "-q", "-t", "dev:1", str(ctx))
+    r = cli("run", "--rm", "dev:1", "stat", "-c", "%A %t:%T %n", "/ctx/block", "/ctx/fifo", "/ctx/null")
+    assert r.out.splitlines() == [
+        "brw------- 7:9 /ctx/block",
+        "prw-r----- 0:0 /ctx/fifo",
+        "crw-rw-rw- 1:3 /ctx/null",
+    ]
+    # The cache key holds each entry's type and device numbers.
+    assert "#2 CACHED" in cli("build", "--progress", "plain", "-t", "dev:1", str(ctx)).err.splitlines()
+    os.unlink(ctx / "null")
+    os.mknod(ctx / "null", 0o666 | stat.S_IFCHR, os.makedev(1, 5))
+    os.chmod(ctx / "null", 0o666)
+    again = cli("build", "--progress", "plain", "-t", "dev:1", str(ctx)).err.splitlines()
+    assert "#2 CACHED" not in again
+    assert cli("run", "--rm", "dev:1", "stat", "-c", "%t:%T", "/ctx/null").out == "1:5\n"
+    os.unlink(ctx / "fifo")
+    (ctx / "fifo").write_text("")
+    os.chmod(ctx / "fifo", 0o640)
+    lines = cli.fails("build", "--progress", "plain", "-t", "dev:1", str(ctx)).err.splitlines()
+    assert "#2 CACHED" not in lines  # copied again, so `test -p` fails now
+    assert any(line.startswith("#2 DONE") for line in lines)

@@ -135,6 +135,24 @@ def test_commit_makes_a_new_image_layer(cli, busybox):
     assert cli("run", "--rm", "app:v1", "ls", "/etc/shadow", check=False).code != 0  # the whiteout holds
 
 
+def test_commit_keeps_symlinks_that_climb_above_the_root(cli, busybox):
+    # In a container /.. is /: these resolve inside it, and Docker stores their targets as written.
+    cli(
+        "run",
+        "--name",
+        "up",
+        "busybox",
+        "sh",
+        "-c",
+        "mkdir /a && ln -s ../../../../etc/passwd /a/link && ln -s ../bin /x",
+    )
+    cli("commit", "up", "up:1")
+    r = cli(
+        "run", "--rm", "up:1", "sh", "-c", "readlink /a/link; readlink /x; head -n1 /a/link; test -x /x/sh"
+    )
+    assert r.out.splitlines() == ["../../../../etc/passwd", "../bin", "root:x:0:0:root:/root:/bin/sh"]
+
+
 def test_export_is_the_flattened_filesystem(cli, busybox, tmp_path):
     cli("run", "--name", "exp", "busybox", "sh", "-c", "echo hi > /hello; rm /etc/group")
     out = tmp_path / "exp.tar"

@@ -236,6 +236,21 @@ def test_import_refuses_symlink_escape(cli, tmp_path):
     assert list(victim.iterdir()) == []
 
 
+def test_import_keeps_symlinks_that_climb_above_the_root(cli, busybox_tar, tmp_path):
+    tar = str(tmp_path / "up.tar")
+    with tarfile.open(busybox_tar) as src, tarfile.open(tar, "w") as tf:
+        for member in src:
+            tf.addfile(member, src.extractfile(member) if member.isfile() else None)
+        for name, target in [("a/link", "../../../../etc/passwd"), ("x", "../bin")]:
+            ti = tarfile.TarInfo(name)
+            ti.type = tarfile.SYMTYPE
+            ti.linkname = target
+            tf.addfile(ti)
+    cli("import", "-c", "ENV PATH=/bin", tar, "links:1")
+    r = cli("run", "--rm", "links:1", "sh", "-c", "readlink /a/link; readlink /x; head -n1 /a/link")
+    assert r.out.splitlines() == ["../../../../etc/passwd", "../bin", "root:x:0:0:root:/root:/bin/sh"]
+
+
 def test_image_prune_and_system_df(cli, busybox, tmp_path):
     tar = _rootfs_tar(str(tmp_path / "r.tar"), {"big": b"x" * 100000})
     cli("import", tar, "dangling:1")

@@ -4,7 +4,8 @@ Docker's rules, as the builder applies them here:
 
 - Sources are relative to the context (a leading ``/`` or ``..`` cannot leave it) and may be patterns
   (Go's ``filepath.Match``). A directory source copies its *contents*. A symlink named as a source is
-  followed (inside the context); symlinks inside copied directories stay symlinks.
+  followed (inside the context); symlinks inside copied directories stay symlinks. FIFOs stay FIFOs and
+  device nodes keep their major and minor numbers (sockets are left out).
 - The destination is relative to WORKDIR unless absolute. It is a directory when it ends in ``/`` (or is
   ``.``), when it already is one in the image, or when a directory is copied; several sources need a
   directory destination ending in ``/``. Symlinks on the way to it resolve inside the image.
@@ -35,7 +36,17 @@ from engine.build import dockerignore
 from engine.build.context import BuildContext, ChecksumCache, has_glob, match_component
 from engine.build.parser import Instruction, heredoc_marker
 from engine.build.state import LayerRef
-from engine.build.tarstream import DIR, FILE, SYMLINK, LayerEntry, StreamReader, tar_chunks
+from engine.build.tarstream import (
+    BLOCKDEV,
+    CHARDEV,
+    DIR,
+    FIFO,
+    FILE,
+    SYMLINK,
+    LayerEntry,
+    StreamReader,
+    tar_chunks,
+)
 from engine.build.view import ImageView, clean_abs
 from engine.errors import BuildError, DockyardError
 
@@ -342,6 +353,9 @@ class CopyPlan:
         return LayerEntry(path, DIR, 0o755, self.owner[0], self.owner[1], self.dir_mtime)
 
 
+_NODES = {stat.S_IFIFO: FIFO, stat.S_IFCHR: CHARDEV, stat.S_IFBLK: BLOCKDEV}
+
+
 def _entry_for(
     path: str,
     st: os.stat_result,
@@ -372,7 +386,12 @@ def _entry_for(
         )
     if stat.S_ISLNK(mode):
         return LayerEntry(path, SYMLINK, 0o777, owner[0], owner[1], mtime, linkname=os.readlink(host))
-    return None  # sockets, fifos and devices are not copied
+    # FIFOs and device nodes are copied as what they are (never opened: reading a FIFO would block).
+    node = _NODES.get(stat.S_IFMT(mode))
+    if node is None:
+        return None  # sockets are not copied, as in Docker
+    dev = (os.major(st.st_rdev), os.minor(st.st_rdev)) if node != FIFO else (0, 0)
+    return LayerEntry(path, node, chmod if chmod is not None else perm, owner[0], owner[1], mtime, dev=dev)
 
 
 class CopyRequest(NamedTuple):
