@@ -50,6 +50,9 @@ class Engine:
         """Clean what crashed processes left behind (temporaries, orphaned layers, dead containers)."""
         removed = self.images.recover()
         try:
+            from .runtime.reconcile import sweep
+
+            removed += sweep(self.layout)  # half-made containers, unfinished writes, stale names
             removed += self.containers.reconcile_all()
         except ImportError:
             pass

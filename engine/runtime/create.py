@@ -9,9 +9,11 @@ from engine.record import field, record
 from ..errors import InvalidArgument
 from ..humanize import rfc3339
 from ..paths import Layout
+from ..store.tmp import remove_tree
 from .capnames import capabilities
 from .names import generate_name, is_valid_name, new_id, validate_name
 from .records import ContainerConfig, ContainerState, MountConfig, RestartPolicy
+from .signals import parse_signal
 from .store import ContainerStore, name_conflict
 
 TYPE_CHECKING = False
@@ -142,6 +144,9 @@ def create(
     """Validate everything, then write the container; returns its ID. Nothing is written on bad input."""
     store = ContainerStore(layout)
     name = validate_name(opts.name) if opts.name else None
+    stop_signal = opts.stop_signal or image_cfg.get("StopSignal") or ""
+    if stop_signal:
+        parse_signal(stop_signal)  # Docker's check: a container must be stoppable
     entrypoint, cmd = resolve_command(image_cfg, opts.entrypoint, opts.command)
     if not entrypoint and not cmd:
         raise InvalidArgument("no command specified")
@@ -200,7 +205,7 @@ def create(
         stdin_once=opts.stdin_open,
         auto_remove=opts.auto_remove,
         labels={**(image_cfg.get("Labels") or {}), **opts.labels},
-        stop_signal=opts.stop_signal or image_cfg.get("StopSignal", "") or "",
+        stop_signal=stop_signal,
         stop_timeout=stop_timeout,
         restart_policy=policy,
         network_mode=opts.network,
@@ -230,13 +235,16 @@ def create(
         else:
             name = generate_name(set(taken))
         cfg.name = name
-        store.create_dir(cid)
+        # The directory appears whole, by one rename, after the name is reserved: a process killed in
+        # between leaves a name whose container does not exist (free to take; the sweep drops it), never a
+        # container without its name.
+        made = store.build_dir(cfg, ContainerState())
         try:
-            store.save_state(cid, ContainerState())
-            store.save_config(cfg)
             store.reserve_name(name, cid)
+            store.install_dir(made, cid)
         except BaseException:
-            store.delete_dir(cid)
+            store.release_name(name, cid)
+            remove_tree(made)
             raise
     if any(m.type == "volume" for m in mounts):
         from ..volumes import Volumes

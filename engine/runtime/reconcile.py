@@ -7,11 +7,15 @@ mount namespace, which dies with its processes.
 
 from __future__ import annotations
 
+import os
 import time
 
+from ..errors import ContainerNotFound
+from ..fsutil import atomic_write_json
 from ..humanize import rfc3339
 from ..lean import suppress
 from ..paths import Layout
+from ..store.tmp import dead_write
 from .procinfo import alive
 from .store import ContainerStore
 
@@ -65,6 +69,46 @@ def reconcile(layout: Layout, cid: str) -> bool:
 
     emit(layout, "container", "die", cid, {"exitCode": st.exit_code, "reconciled": True})
     return True
+
+
+def sweep(layout: Layout) -> list[str]:
+    """Remove what killed processes left among the containers: a directory that is no whole container (no
+    config.json), the temporary of a write that never finished; and make the name index hold exactly each
+    container's name (a create killed after reserving its name, a rename or rm killed halfway). Returns
+    what was removed."""
+    store = ContainerStore(layout)
+    removed: list[str] = []
+    with store.names_lock():  # a create or a rename holds it from its first write to its last
+        for entry in os.listdir(store.dir):
+            path = os.path.join(store.dir, entry)
+            if dead_write(entry):
+                os.unlink(path)
+                removed.append(path)
+            elif len(entry) == 64 and not os.path.exists(os.path.join(path, "config.json")):
+                with suppress(FileNotFoundError):  # an rm moved it away just now
+                    store.delete_dir(entry)
+                removed.append(path)
+            elif len(entry) == 64:
+                removed += _sweep_writes(path)
+        names = store.names()
+        held: dict[str, str] = {}
+        for cid in store.ids():
+            with suppress(ContainerNotFound):
+                name = store.config(cid).name
+                if name not in held or names.get(name) == cid:
+                    held[name] = cid
+        if held != names:
+            atomic_write_json(store.names_path, held)
+            removed += [f"name {n}" for n, cid in names.items() if held.get(n) != cid]
+    return removed
+
+
+def _sweep_writes(directory: str) -> list[str]:
+    removed = [os.path.join(directory, n) for n in os.listdir(directory) if dead_write(n)]
+    for path in removed:
+        with suppress(FileNotFoundError):
+            os.unlink(path)
+    return removed
 
 
 def _boot() -> str:

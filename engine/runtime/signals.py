@@ -1,4 +1,4 @@
-"""Signal names as users type them: ``KILL``, ``SIGKILL``, ``9``, ``SIGRTMIN+3``."""
+"""Signal names as users type them: ``KILL``, ``SIGKILL``, ``9``, ``SIGRTMIN+3``, ``RTMAX-1``."""
 
 from __future__ import annotations
 
@@ -12,21 +12,22 @@ else:
 
 
 def parse_signal(s: str | int | None, default: int = signal.SIGTERM) -> int:
+    """The signal's number; Docker's error for a name or number that is no signal (nor 0)."""
     if s is None or s == "":
         return default
     if isinstance(s, int):
         return s
     t = s.strip().upper()
+    name = t[3:] if t.startswith("SIG") else t
+    number = 0
     if t.isdigit():
-        n = int(t)
-        if 0 < n < 65:
-            return n
-        raise InvalidArgument(f"invalid signal: {s}")
-    if not t.startswith("SIG"):
-        t = "SIG" + t
-    if t.startswith("SIGRTMIN+") and t[9:].isdigit():
-        return signal.SIGRTMIN + int(t[9:])
-    number = getattr(signal, t, None) if not t.startswith("SIG_") else None
-    if not isinstance(number, int):
-        raise InvalidArgument(f"invalid signal: {s}")
+        number = int(t)
+    elif name[:6] in ("RTMIN+", "RTMAX-") and name[6:].isdigit():
+        offset = int(name[6:])
+        if offset <= signal.SIGRTMAX - signal.SIGRTMIN:
+            number = signal.SIGRTMIN + offset if name[5] == "+" else signal.SIGRTMAX - offset
+    elif name.isalnum():  # not SIG_DFL, SIG_IGN, ...
+        number = getattr(signal, "SIG" + name, 0)
+    if not 0 < number <= signal.SIGRTMAX:
+        raise InvalidArgument(f"Invalid signal: {s}")
     return int(number)

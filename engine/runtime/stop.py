@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 
-from ..errors import Conflict
+from ..errors import Conflict, InvalidArgument
 from ..lean import suppress
 from ..paths import Layout
 from .procinfo import wait_exit
@@ -37,6 +37,7 @@ def _signal_container(layout: Layout, cid: str, pid: int, sig: int, paused: bool
 def stop(layout: Layout, cid: str, timeout: int | None = None, sig: str | None = None) -> bool:
     """Stop ``cid``; False if it was not running."""
     store = ContainerStore(layout)
+    signum = parse_signal(sig, 0)  # a bad signal is refused before anything changes
     reconcile(layout, cid)
     cfg = store.config(cid)
     with store.lock(cid):
@@ -47,7 +48,7 @@ def stop(layout: Layout, cid: str, timeout: int | None = None, sig: str | None =
         store.save_state(cid, st)
     if timeout is None:
         timeout = cfg.stop_timeout if cfg.stop_timeout is not None else DEFAULT_TIMEOUT
-    signum = parse_signal(sig or cfg.stop_signal or None, signal.SIGTERM)
+    signum = signum or _stop_signal(cfg.stop_signal)
     if st.pid:
         paused = st.status == "paused"
         if paused:
@@ -62,6 +63,14 @@ def stop(layout: Layout, cid: str, timeout: int | None = None, sig: str | None =
 
     emit(layout, "container", "stop", cid)
     return True
+
+
+def _stop_signal(name: str) -> int:
+    """The container's stop signal; SIGTERM if it is none (a container made before create checked it)."""
+    try:
+        return parse_signal(name, signal.SIGTERM)
+    except InvalidArgument:
+        return signal.SIGTERM
 
 
 def _thaw(layout: Layout, cid: str) -> None:

@@ -113,10 +113,23 @@ class ContainerStore:
         raise ContainerNotFound(f"No such container: {ref}")
 
     # -- create/delete -------------------------------------------------------------------
-    def create_dir(self, cid: str) -> None:
-        os.makedirs(self.path(cid), mode=0o700)
-        for d in ("upper", "work", "rootfs"):
-            os.mkdir(self.path(cid, d), 0o755)
+    def build_dir(self, cfg: ContainerConfig, st: ContainerState) -> str:
+        """Make a new container's directory (config, state, an empty writable layer) in the engine's tmp and
+        return it: ``install_dir`` renames it into place whole; a process killed before leaves only a
+        temporary that the sweep of dead processes' work removes."""
+        made = tmpfiles.make_dir(self.layout.tmp, "newc", 0o700)
+        try:
+            for d in ("upper", "work", "rootfs"):
+                os.mkdir(os.path.join(made, d), 0o755)
+            atomic_write_json(os.path.join(made, "state.json"), st.to_dict())
+            atomic_write_json(os.path.join(made, "config.json"), cfg.to_dict())
+        except BaseException:
+            tmpfiles.remove_tree(made)
+            raise
+        return made
+
+    def install_dir(self, made: str, cid: str) -> None:
+        os.rename(made, self.path(cid))
 
     def retire_dir(self, cid: str) -> str | None:
         """Move the container's directory into the engine's tmp, out of every listing at once; return where

@@ -20,9 +20,9 @@ def _name(tmpdir: str, kind: str) -> str:
     return os.path.join(tmpdir, f"{os.getpid()}-{kind}-{os.urandom(6).hex()}")
 
 
-def make_dir(tmpdir: str, kind: str = "dir") -> str:
+def make_dir(tmpdir: str, kind: str = "dir", mode: int = 0o777) -> str:
     path = _name(tmpdir, kind)
-    os.makedirs(path)
+    os.makedirs(path, mode)
     return path
 
 
@@ -111,6 +111,14 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def dead_write(name: str) -> bool:
+    """Whether ``name`` is the temporary of an atomic write (fsutil's ``.tmp-PID-HEX~``) whose process is gone."""
+    if not (name.startswith(".tmp-") and name.endswith("~")):
+        return False
+    pid = name[5:].split("-", 1)[0]
+    return pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid))
 
 
 def sweep(tmpdir: str) -> list[str]:
