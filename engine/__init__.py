@@ -41,6 +41,7 @@ if TYPE_CHECKING:
         Progress,
         PruneReport,
         RemovedImage,
+        TopResult,
     )
 
 # The rest is imported on first use: a CLI command (and every container's supervisor) pays only for what it
@@ -57,6 +58,7 @@ _LAZY = {
     "Progress": "engine.records",
     "PruneReport": "engine.records",
     "RemovedImage": "engine.records",
+    "TopResult": "engine.records",
 }
 
 
@@ -92,5 +94,6 @@ __all__ = [
     "RemovedImage",
     "RuntimeFailure",
     "StoreError",
+    "TopResult",
     "UnsafeArchive",
 ]

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
     from .container_record import Container
     from .engine import Engine
-    from .records import PruneReport
+    from .records import PruneReport, TopResult
     from .runtime.attach import AttachSession
     from .runtime.create import CreateOptions
     from .runtime.logfile import LogEntry
@@ -423,17 +423,23 @@ class Containers:
             raise Conflict("You cannot attach to a stopped container, start it first")
         return AttachSession.connect(self.store.path(cid))
 
-    def top(self, ref: str) -> tuple[builtins.list[str], builtins.list[builtins.list[str]]]:
-        from .runtime.top import top
-
-        cid = self.resolve(ref)
-        st = self.store.state(cid)
-        if st.status not in ("running", "paused"):
-            raise Conflict(f"container {cid[:12]} is not running")
+    def top(self, ref: str, ps_args: str | None = None) -> TopResult:
+        """The container's processes: ``ps -ef``'s columns, or the host's ps run with ``ps_args`` (as
+        ``docker top CONTAINER [ps OPTIONS]``)."""
+        from .runtime import top
         from .runtime.cgroups import ContainerCgroup, parent_for_root
 
+        if ps_args:
+            top.validate_ps_args(ps_args)
+        cid = self.resolve(ref)
+        reconcile(self.layout, cid)
+        status = self.store.state(cid).status
+        if status == "restarting":
+            raise Conflict(f"Container {cid} is restarting, wait until the container is running")
+        if status not in ("running", "paused"):
+            raise Conflict(f"container {cid} is not running")
         pids = ContainerCgroup.open(cid, parent_for_root(self.layout.root)).pids()
-        return top(pids)  # type: ignore[no-any-return]
+        return top.ps(pids, ps_args) if ps_args else top.ps_ef(pids)
 
     def diff(self, ref: str) -> builtins.list[tuple[str, str]]:
         from .runtime.prepare import image_lower_dirs

@@ -91,3 +91,12 @@ class Progress:
     current: int = 0
     total: int = 0  # 0 when unknown
     done: bool = False
+
+
+@record
+class TopResult:
+    """``top``: ps's column titles and one row per process of the container (docker-py's ``Titles`` and
+    ``Processes``)."""
+
+    titles: tuple[str, ...]
+    processes: list[tuple[str, ...]] = field(default_factory=list)

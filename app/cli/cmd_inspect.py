@@ -77,6 +77,7 @@ def register(sub: flags.Commands, cs: flags.Commands | None = None) -> None:
     for parent, name in ((sub, "top"), (cs, "top")):
         p = parent.add_parser(name, help="Display the running processes of a container")
         p.add_argument("container")
+        p.add_argument("ps_args", nargs=flags.REMAINDER, metavar="ps OPTIONS")
         p.set_defaults(handler=cmd_top)
     for parent, name in ((sub, "diff"), (cs, "diff")):
         p = parent.add_parser(name, help="Inspect changes to files in a container's writable layer")
@@ -290,8 +291,8 @@ def cmd_exec(a: flags.Namespace) -> int:
 
 
 def cmd_top(a: flags.Namespace) -> int:
-    titles, rows = engine().containers.top(a.container)
-    output.table(titles, rows)
+    top = engine().containers.top(a.container, " ".join(a.ps_args))
+    output.table(top.titles, top.processes, minwidth=20)  # Docker's tabwriter for top: at least 20 wide
     return 0
 
 

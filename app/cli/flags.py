@@ -510,7 +510,8 @@ def _usage_word(arg: Argument) -> str:
         "?": f"[{m}]",
         "*": f"[{m}...]",
         "+": f"{m} [{m}...]",
-        REMAINDER: f"[{m}] [ARG...]",
+        # a command line (COMMAND [ARG...]), or what a metavar names (top's [ps OPTIONS])
+        REMAINDER: f"[{m}]" if arg.metavar else f"[{m}] [ARG...]",
     }[arg.nargs]
 
 

@@ -21,18 +21,20 @@ def _field() -> re.Pattern[str]:
     return re.compile(r"\{\{\s*(json\s+)?\.([\w.]*)\s*\}\}")
 
 
-def table(headers: Sequence[str], rows: Iterable[Sequence[Any]], out: Any = None) -> None:
-    """Columns padded like Docker's tabwriter: each column as wide as its widest cell, plus three spaces."""
+def table(headers: Sequence[str], rows: Iterable[Sequence[Any]], out: Any = None, minwidth: int = 0) -> None:
+    """Columns padded like Docker's tabwriter: each column as wide as its widest cell plus three spaces, and
+    at least ``minwidth``; the last cell of a line is not padded."""
     out = out or sys.stdout
     rows = [[str(c) for c in r] for r in rows]
     widths = [len(h) for h in headers]
     for r in rows:
         for i, c in enumerate(r):
             widths[i] = max(widths[i], len(c))
+    widths = [max(w + 3, minwidth) for w in widths]
     lines = []
     for r in [list(headers), *rows]:
         cells = [c.ljust(widths[i]) if i < len(r) - 1 else c for i, c in enumerate(r)]
-        lines.append("   ".join(cells).rstrip())
+        lines.append("".join(cells).rstrip())
     out.write("\n".join(lines) + "\n")
 
 

@@ -1,61 +1,43 @@
-"""The processes of a container as ``docker top`` shows them by default (``ps -ef`` columns).
+"""``docker top``: the processes of a container, as ``ps -ef`` shows them or as the host's ps shows them.
 
-Read straight from /proc (no ps, no psutil): UID PID PPID C STIME TTY TIME CMD.
+Without ps options the table has ``ps -ef``'s columns (UID PID PPID C STIME TTY TIME CMD), read through
+psutil. With options, the host's ps runs as Docker's daemon runs it: the options split on spaces, then
+``-q`` and the container's PIDs (and once more without ``-q`` if ps refuses it, as it does with ``f``); the
+header gives the titles, the rows of the container's PIDs are kept (with the ``-`` rows of their threads),
+and the last column takes the rest of the line.
+
+psutil is imported here only: nothing on the path of a start loads this module.
 """
 
 from __future__ import annotations
 
 import os
+import pwd
+import re
+import subprocess
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
-TOP_TITLES: tuple[str, ...] = ("UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD")
+import psutil
+
+from ..errors import InvalidArgument, RuntimeFailure
+from ..records import TopResult
+
+PS_EF_TITLES = ("UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD")
 
 _CLK_TCK = os.sysconf("SC_CLK_TCK")
+# Go's \s and the separators of Docker's field split: ASCII blanks only (no \v, no Unicode spaces).
+_FIELD = re.compile(r"[^\t\n\f\r ]+")
+# Renaming a column to PID (``-o user=PID``) would fool the parser: Docker refuses all but ``pid=PID...``.
+_RENAMED_PID = re.compile(r"[\t\n\f\r ]+([^\t\n\f\r ]*)=[\t\n\f\r ]*(PID[^\t\n\f\r ]*)")
 
 
-def _host_users() -> dict[int, str]:
-    """uid -> name from the host's /etc/passwd (read as data: no NSS modules are loaded)."""
-    users: dict[int, str] = {}
-    try:
-        with open("/etc/passwd", encoding="utf-8", errors="replace") as f:
-            for line in f:
-                parts = line.split(":")
-                if len(parts) >= 3 and parts[2].isdigit():
-                    users.setdefault(int(parts[2]), parts[0])
-    except OSError:
-        pass
-    return users
+def fields(line: str) -> list[str]:
+    """The words of a line of ps's output, split as Docker splits them."""
+    return _FIELD.findall(line)
 
 
-def _boot_time() -> float:
-    with open("/proc/stat", "rb") as f:
-        for line in f:
-            if line.startswith(b"btime "):
-                return float(line.split()[1])
-    return 0.0
-
-
-def _uptime() -> float:
-    with open("/proc/uptime", "rb") as f:
-        return float(f.read().split()[0])
-
-
-def tty_name(tty_nr: int) -> str:
-    """The terminal name ps prints for a /proc/<pid>/stat tty_nr (``pts/0``, ``tty1``, ``?``)."""
-    if tty_nr == 0:
-        return "?"
-    major = (tty_nr >> 8) & 0xFFF
-    minor = (tty_nr & 0xFF) | ((tty_nr >> 12) & 0xFFF00)
-    if 136 <= major <= 143:
-        return f"pts/{(major - 136) * 256 + minor}"
-    if major == 4:
-        return f"tty{minor}" if minor < 64 else f"ttyS{minor - 64}"
-    if major == 5 and minor == 0:
-        return "tty"
-    if major == 5 and minor == 1:
-        return "console"
-    return "?"
+# --- ps -ef, through psutil -------------------------------------------------------------------------------
 
 
 def format_cpu_time(seconds: int) -> str:
@@ -68,64 +50,129 @@ def format_cpu_time(seconds: int) -> str:
 
 
 def format_start(started: float, now: float) -> str:
-    """ps's STIME: ``HH:MM`` today, ``MonDD`` this year, else the year."""
-    start = time.localtime(started)
-    current = time.localtime(now)
-    if now - started < 24 * 3600 and start.tm_yday == current.tm_yday:
-        return time.strftime("%H:%M", start)
-    if start.tm_year == current.tm_year:
+    """ps's STIME: ``HH:MM`` on the day of ``now``, ``MonDD`` in its year, else the year."""
+    start, current = time.localtime(started), time.localtime(now)
+    if start.tm_year != current.tm_year:
+        return str(start.tm_year)
+    if start.tm_yday != current.tm_yday:
         return time.strftime("%b%d", start)
-    return str(start.tm_year)
+    return time.strftime("%H:%M", start)
 
 
-def _process_row(pid: int, users: dict[int, str], boot: float, uptime: float, now: float) -> list[str] | None:
+def user_name(uid: int) -> str:
+    """ps's UID column: the name, cut to 7 characters and ``+`` past 8; the number if it has no name."""
     try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            stat = f.read().decode("utf-8", "replace")
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
-            cmdline = f.read()
-        with open(f"/proc/{pid}/status", "rb") as f:
-            status = f.read().decode("utf-8", "replace")
-    except OSError:
-        return None  # exited meanwhile
-    comm = stat[stat.index("(") + 1 : stat.rindex(")")]
-    fields = stat[stat.rindex(")") + 2 :].split()
-    ppid, tty_nr = int(fields[1]), int(fields[4])
-    utime, stime, start_ticks = int(fields[11]), int(fields[12]), int(fields[19])
-    uid = 0
-    for line in status.splitlines():
-        if line.startswith("Uid:"):
-            uid = int(line.split()[1])
-            break
-    name = users.get(uid)
-    user = name if name is not None and len(name) <= 8 else str(uid)
-    cpu_seconds = (utime + stime) / _CLK_TCK
-    elapsed = uptime - start_ticks / _CLK_TCK
-    c = min(99, int(cpu_seconds * 100 / elapsed)) if elapsed > 0 else 0
-    args = [a.decode("utf-8", "replace") for a in cmdline.split(b"\0") if a]
-    cmd = " ".join(args) if args else f"[{comm}]"
-    return [
-        user,
-        str(pid),
+        name = pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return str(uid)
+    return name if len(name) <= 8 else name[:7] + "+"
+
+
+def _ticks(seconds: float) -> int:
+    """Clock ticks back from psutil's seconds (it divides /proc's ticks by the tick rate)."""
+    return round(seconds * _CLK_TCK)
+
+
+def _ps_ef_row(p: psutil.Process, boot: float, uptime: float, now: float) -> tuple[str, ...]:
+    with p.oneshot():
+        uid = p.uids().effective
+        ppid = p.ppid()
+        cpu = p.cpu_times()
+        started = p.create_time()
+        terminal = p.terminal()
+        name = p.name()
+        zombie = p.status() == psutil.STATUS_ZOMBIE
+        args = [] if zombie else p.cmdline()  # a zombie has none (psutil raises)
+    cpu_ticks = _ticks(cpu.user) + _ticks(cpu.system)
+    # C as ps computes it: CPU time over the time since the process started (from the boot clock), in percent
+    lived = uptime * _CLK_TCK - _ticks(started - boot)
+    c = min(99, int(cpu_ticks * 100 / lived)) if lived > 0 else 0
+    cmd = " ".join(args) if args else f"[{name}]"
+    if zombie:
+        cmd += " <defunct>"
+    # ps shows a newline as a space and other control characters as ?
+    cmd = "".join(ch if ch.isprintable() else "?" for ch in cmd.replace("\n", " "))
+    return (
+        user_name(uid),
+        str(p.pid),
         str(ppid),
         str(c),
-        format_start(boot + start_ticks / _CLK_TCK, now),
-        tty_name(tty_nr),
-        format_cpu_time(int(cpu_seconds)),
-        cmd,
-    ]
+        format_start(started, now),
+        terminal.removeprefix("/dev/") if terminal else "?",
+        format_cpu_time(cpu_ticks // _CLK_TCK),
+        " ".join(fields(cmd)),  # as Docker's parse of ps's line leaves it
+    )
 
 
-def top(pids: Iterable[int]) -> tuple[list[str], list[list[str]]]:
-    """``docker top``'s default table for these processes: (titles, rows sorted by PID).
-
-    Processes that exit while being read are left out.
-    """
-    users = _host_users()
-    boot, uptime, now = _boot_time(), _uptime(), time.time()
+def ps_ef(pids: Iterable[int]) -> TopResult:
+    """``docker top``'s default table for these processes, by PID; those that exit meanwhile are left out."""
+    with open("/proc/uptime", "rb") as f:  # read as ps reads it, to the hundredth of a second (not in psutil)
+        uptime = float(f.read().split()[0])
+    boot, now = psutil.boot_time(), time.time()
     rows = []
     for pid in sorted(set(pids)):
-        row = _process_row(pid, users, boot, uptime, now)
-        if row is not None:
-            rows.append(row)
-    return list(TOP_TITLES), rows
+        try:
+            rows.append(_ps_ef_row(psutil.Process(pid), boot, uptime, now))
+        except psutil.NoSuchProcess:
+            continue
+    return TopResult(PS_EF_TITLES, rows)
+
+
+# --- the host's ps with the caller's options --------------------------------------------------------------
+
+
+def validate_ps_args(ps_args: str) -> None:
+    for key, value in _RENAMED_PID.findall(ps_args):
+        if key != "pid":
+            raise InvalidArgument(f'specifying "{key}={value}" is not allowed')
+
+
+def _run_ps(args: list[str]) -> tuple[bytes | None, str]:
+    """ps's output, or None and why it failed (the first line ps wrote to stderr)."""
+    # As on a daemon, ps has no terminal: COLUMNS (of the caller's terminal) must not cut its lines.
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+    try:
+        p = subprocess.run(["ps", *args], capture_output=True, stdin=subprocess.DEVNULL, env=env)
+    except OSError as e:
+        return None, f'exec: "ps": {e.strerror}'
+    if p.returncode == 0:
+        return p.stdout, ""
+    first = p.stderr.decode("utf-8", "replace").split("\n", 1)[0]
+    return None, first or f"exit status {p.returncode}"
+
+
+def parse_ps_output(output: str, pids: Sequence[int]) -> TopResult:
+    """The rows of ``pids`` in ps's output; a thread row (PID ``-``, from ``m``) follows its process."""
+    lines = output.split("\n")
+    titles = tuple(fields(lines[0]))
+    if "PID" not in titles:
+        raise RuntimeFailure("Couldn't find PID field in ps output")
+    at, last = titles.index("PID"), len(titles) - 1
+    wanted = set(pids)
+    rows: list[tuple[str, ...]] = []
+    keep = False
+    for line in lines[1:]:
+        cells = fields(line)
+        if len(cells) <= at:
+            continue
+        pid = cells[at]
+        if pid != "-":
+            if not re.fullmatch(r"[+-]?[0-9]+", pid):  # what Go's strconv.Atoi takes
+                raise RuntimeFailure(
+                    f"Unexpected pid '{pid}': strconv.Atoi: parsing \"{pid}\": invalid syntax"
+                )
+            keep = int(pid) in wanted
+        if keep:
+            rows.append((*cells[:last], " ".join(cells[last:])))
+    return TopResult(titles, rows)
+
+
+def ps(pids: Sequence[int], ps_args: str) -> TopResult:
+    """The host's ps run with ``ps_args`` (split on spaces), its rows narrowed to ``pids``."""
+    args = ps_args.split(" ")
+    output, _ = _run_ps([*args, "-q" + ",".join(map(str, pids))])
+    if output is None:
+        output, why = _run_ps(args)
+        if output is None:
+            raise RuntimeFailure(f"ps: {why}")
+    return parse_ps_output(output.decode("utf-8", "replace"), pids)

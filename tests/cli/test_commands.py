@@ -78,6 +78,7 @@ def test_container_commands_load_no_heavy_modules() -> None:
         "textual",
         "rich",
         "pyroute2",
+        "psutil",
     }
     assert not loaded & heavy, sorted(loaded & heavy)
     assert "app.cli.cmd_containers" in loaded

@@ -34,6 +34,7 @@ _ABSENT = {
     "termios",
     "threading",
     "typing",
+    "psutil",
 }
 
 
