@@ -11,7 +11,7 @@ from .progress import progress
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any
+    from typing import Any, BinaryIO
 
 
 def _group(sub: flags.Commands, name: str, help: str) -> flags.Commands:
@@ -278,6 +278,7 @@ def cmd_load(a: flags.Namespace) -> int:
     from engine import InvalidArgument
 
     eng = engine()
+    f: BinaryIO
     if a.input:
         try:
             f = open(a.input, "rb")  # noqa: SIM115

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, ClassVar
 
 from textual.app import App, SystemCommand
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.css.query import NoMatches
 from textual.screen import Screen
 
@@ -48,7 +48,7 @@ THEME_DEFAULTS = {
 class DockyardApp(App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "dockyard"
-    BINDINGS: ClassVar = [Binding("ctrl+q", "quit", "Quit", show=False, priority=True)]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("ctrl+q", "quit", "Quit", show=False, priority=True)]
 
     def __init__(
         self,
@@ -366,9 +366,7 @@ class DockyardApp(App[int]):
         yield SystemCommand(
             "New shell session",
             "open another shell in the selected container",
-            lambda: (
-                main.container and self.open_shell(main.container, f"{main.container.name}:sh", ["/bin/sh"])
-            ),
+            main.new_shell,
         )
         yield SystemCommand("Close terminal session", "end the shown terminal session", self.close_terminal)
         confirm_state = "on" if self.config.confirm else "off"

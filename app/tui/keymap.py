@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 
 
 @dataclass(frozen=True)
@@ -107,7 +107,7 @@ KEYS: tuple[Key, ...] = (
 BY_ID: dict[str, Key] = {k.id: k for k in KEYS}
 
 
-def bindings(scope: str) -> list[Binding]:
+def bindings(scope: str) -> list[BindingType]:
     """The Textual bindings of one scope, with their ids (so ``App.set_keymap`` can remap them)."""
     return [
         Binding(k.keys, k.action, k.description, show=k.show, id=k.id, priority=k.priority)

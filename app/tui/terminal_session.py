@@ -112,7 +112,7 @@ class TerminalSession:
         self.ended = False
         self.code: int | None = None
         self.on_output: Callable[[], None] = lambda: None
-        self.on_exit: Callable[[TerminalSession], None] = lambda s: None
+        self.on_exit: Callable[[TerminalSession], object] = lambda s: None  # result ignored
         self._answers: list[str] = []
         # pyte answers device queries (cursor position, attributes) through write_process_input
         self.screen.write_process_input = self._answers.append  # type: ignore[method-assign,assignment]

@@ -158,3 +158,24 @@ async def test_filter_file_tree(tui_engine, config):
         shown = [n.data.path for n in tree.root.children if n.data is not None]
         assert shown == ["/etc"]
         assert [c.data.name for c in tree.root.children[0].children] == ["app.conf"]
+
+
+async def test_new_shell_without_a_container_says_so(tui_engine, config):
+    app = make_app(tui_engine, config, feeds=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        new_shell = next(c for c in app.get_system_commands(app.screen) if c.title == "New shell session")
+        new_shell.callback()
+        await wait_for(pilot, lambda: notifications(app), what="a notification")
+        assert notifications(app) == ["Select a container first."]
+
+
+async def test_double_click_in_the_log_view(tui_engine, config):
+    app = make_app(tui_engine, config, feeds=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.main.open_tab("tab-logs")
+        await pilot.pause(0.2)
+        await pilot.double_click("#log-view")  # selects the widget's text: Textual queries its children
+        await pilot.pause(0.2)
+        assert app.is_running and app.return_code is None

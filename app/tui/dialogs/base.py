@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any, ClassVar, Generic, TypeVar
 
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
@@ -20,7 +20,7 @@ class Dialog(ModalScreen[T], Generic[T]):
     TITLE_TEXT = ""
     OK_LABEL = "OK"
     OK_VARIANT = "primary"
-    BINDINGS: ClassVar = [Binding("escape", "cancel", "Cancel", show=False)]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", show=False)]
     DEFAULT_CSS = """
     Dialog { align: center middle; }
     Dialog > #dialog {

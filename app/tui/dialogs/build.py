@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen
@@ -21,7 +21,7 @@ from .base import Dialog
 
 
 class BuildDialog(ModalScreen[str]):
-    BINDINGS: ClassVar = [Binding("escape", "close", "Close", show=False)]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "close", "Close", show=False)]
     DEFAULT_CSS = (
         Dialog.DEFAULT_CSS.replace("Dialog", "BuildDialog")
         + """
@@ -138,7 +138,7 @@ def call_build(
     dockerfile: str,
     tag: str,
     args: dict[str, str],
-    emit: Callable[[str], None],
+    emit: Callable[[str], object],  # result ignored
 ) -> str:
     """Call the engine's build with the names its signature uses; stream what it reports through ``emit``."""
     params = inspect.signature(builder).parameters

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.widgets import Static
 
 from .base import Dialog
@@ -13,7 +13,7 @@ from .base import Dialog
 
 class ConfirmDialog(Dialog[bool]):
     OK_VARIANT = "error"
-    BINDINGS: ClassVar = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,n", "cancel", "No", show=False),
         Binding("y", "yes", "Yes", show=False),
     ]

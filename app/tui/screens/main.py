@@ -4,9 +4,11 @@ engine calls themselves run in workers through ``DockyardApp.call``."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import ComposeResult
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.timer import Timer
@@ -44,7 +46,7 @@ SHELL = ["/bin/sh", "-c", "if [ -x /bin/bash ]; then exec /bin/bash; else exec /
 
 
 class MainScreen(Screen[None]):
-    BINDINGS: ClassVar = keymap.bindings("app")
+    BINDINGS: ClassVar[list[BindingType]] = keymap.bindings("app")
     AUTO_FOCUS = "#containers"
 
     def __init__(self) -> None:
@@ -174,14 +176,11 @@ class MainScreen(Screen[None]):
             stats.show(self.dapp.history)
         elif tab == "tab-inspect":
             if c is not None:
-                key = ("c", c.id, c.status)
+                key: tuple[str, ...] = ("c", c.id, c.status)
                 if self._shown.get(tab) != key:
                     self._shown[tab] = key
                     self.dapp.call(
-                        "Inspect",
-                        self.dapp.engine.containers.inspect,
-                        c.id,
-                        done=lambda d, n=c.name: self.query_one(InspectTree).show_json(n, d),
+                        "Inspect", self.dapp.engine.containers.inspect, c.id, done=self._show_inspect(c.name)
                     )
             elif self.image is not None:
                 im = self.image
@@ -192,8 +191,12 @@ class MainScreen(Screen[None]):
                         "Inspect",
                         self.dapp.engine.images.inspect,
                         im.id,
-                        done=lambda d, n=repo_tag(im.tags): self.query_one(InspectTree).show_json(n, d),
+                        done=self._show_inspect(repo_tag(im.tags)),
                     )
+
+    def _show_inspect(self, title: str) -> Callable[[Any], None]:
+        """What to do with an inspect result: show it in the Inspect tab under ``title``."""
+        return lambda data: self.query_one(InspectTree).show_json(title, data)
 
     def show_layers(self) -> None:
         c = self.container if self.subject == "container" else None
@@ -351,9 +354,13 @@ class MainScreen(Screen[None]):
                 fn,
                 c.id,
                 *args,
-                done=(lambda _r, n=c.name: self.notify(f"{done_text} {n}")) if done_text else None,
+                done=self._notify_done(f"{done_text} {c.name}") if done_text else None,
             )
         self.containers.marked.clear()
+
+    def _notify_done(self, text: str) -> Callable[[Any], None]:
+        """A ``done`` callback that tells the user ``text`` (whatever the engine returned)."""
+        return lambda _result: self.notify(text)
 
     def action_start(self) -> None:
         self._each("Start", self.dapp.engine.containers.start)
@@ -427,6 +434,14 @@ class MainScreen(Screen[None]):
             term.show(existing)
             return
         self.dapp.open_shell(c, title, SHELL)
+
+    def new_shell(self) -> None:
+        """Open one more shell session in the selected container, even if it has one already."""
+        c = self._need_container()
+        if c is None:
+            return
+        self.tabs.active = "tab-terminal"
+        self.dapp.open_shell(c, f"{c.name}:sh", ["/bin/sh"])
 
     def action_attach(self) -> None:
         c = self._need_container()

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 from rich.text import Text
+from textual.binding import BindingType
 
 from engine import Container
 from engine.stats import StatsRecord, format_bytes_binary, format_percent
@@ -18,7 +19,7 @@ from .resource_table import ResourceTable
 
 
 class ContainersTable(ResourceTable):
-    BINDINGS: ClassVar = keymap.bindings("containers")
+    BINDINGS: ClassVar[list[BindingType]] = keymap.bindings("containers")
     COLUMNS: ClassVar = (
         ("name", "NAME", None),
         ("status", "STATUS", None),

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from rich.text import Text
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
@@ -20,7 +20,7 @@ MAX_NODES = 5000  # a bigger tree is cut (with a note); folders open on demand
 
 
 class FileTree(Tree[FileNode]):
-    BINDINGS: ClassVar = [Binding("space", "toggle_node", "Fold", show=False)]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("space", "toggle_node", "Fold", show=False)]
     DEFAULT_CSS = """
     FileTree { height: 1fr; background: $surface; }
     """

@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 from rich.text import Text
+from textual.binding import BindingType
 
 from engine import Image
 from engine.humanize import ago, human_size, parse_time
@@ -18,7 +19,7 @@ from .resource_table import ResourceTable
 
 
 class ImagesTable(ResourceTable):
-    BINDINGS: ClassVar = keymap.bindings("images")
+    BINDINGS: ClassVar[list[BindingType]] = keymap.bindings("images")
     COLUMNS: ClassVar = (
         ("tag", "REPOSITORY:TAG", None),
         ("id", "IMAGE ID", 12),

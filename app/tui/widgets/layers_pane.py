@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import BindingType
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
@@ -19,7 +20,7 @@ from .file_tree import FileTree
 
 
 class LayersPane(Vertical):
-    BINDINGS: ClassVar = keymap.bindings("layers")
+    BINDINGS: ClassVar[list[BindingType]] = keymap.bindings("layers")
     DEFAULT_CSS = """
     LayersPane { height: 1fr; }
     LayersPane > #layers-summary { height: auto; max-height: 3; padding: 0 1; background: $panel; }

@@ -17,6 +17,7 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual import work
+from textual.binding import BindingType
 from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
@@ -34,7 +35,7 @@ _CONTROL = {i: None for i in range(32) if i not in (9, 27)} | {127: None}
 class LogView(ScrollView, can_focus=True):
     """The Logs tab's text area. ``open(path)`` shows a log file; ``close()`` stops following it."""
 
-    BINDINGS: ClassVar = keymap.bindings("logs")
+    BINDINGS: ClassVar[list[BindingType]] = keymap.bindings("logs")
     DEFAULT_CSS = """
     LogView { background: $surface; }
     """
@@ -54,7 +55,7 @@ class LogView(ScrollView, can_focus=True):
         self.index: LogIndex | None = None
         self.follower: FileFollower | None = None
         self.title = ""
-        self.query = ""
+        self.search_text = ""
         self.match_line: int | None = None
         self.search_note = ""
         self._strips: OrderedDict[tuple[int, int], Strip] = OrderedDict()
@@ -169,9 +170,9 @@ class LogView(ScrollView, can_focus=True):
         if line.cut:
             parts.append(Text(" … (line cut)", style="dim italic"))
         out = Text.assemble(*parts, no_wrap=not self.wrap, end="")
-        if self.query:
+        if self.search_text:
             out.highlight_regex(
-                re.compile(re.escape(self.query), re.IGNORECASE), theme.get("log-match", "reverse")
+                re.compile(re.escape(self.search_text), re.IGNORECASE), theme.get("log-match", "reverse")
             )
         if n == self.match_line:
             out.stylize(f"on {solid(theme, 'panel')}")
@@ -312,21 +313,21 @@ class LogView(ScrollView, can_focus=True):
 
     def set_query(self, query: str) -> None:
         """Highlight ``query`` and jump to its first match below the top line."""
-        self.query = query
+        self.search_text = query
         self.match_line = None
         self._restyle()
         if query:
             self._find(query, max(-1, int(self.scroll_offset.y) - 1), False)
 
     def action_next_match(self) -> None:
-        if self.query:
+        if self.search_text:
             start = self.match_line if self.match_line is not None else int(self.scroll_offset.y) - 1
-            self._find(self.query, start, False)
+            self._find(self.search_text, start, False)
 
     def action_previous_match(self) -> None:
-        if self.query:
+        if self.search_text:
             start = self.match_line if self.match_line is not None else int(self.scroll_offset.y)
-            self._find(self.query, start, True)
+            self._find(self.search_text, start, True)
 
     @work(thread=True, exclusive=True, group="log-search")
     def _find(self, query: str, start: int, backwards: bool) -> None:
@@ -347,10 +348,10 @@ class LogView(ScrollView, can_focus=True):
         self.post_message(LogFound(query, found, wrapped))
 
     def on_log_found(self, message: LogFound) -> None:
-        if message.query != self.query:
+        if message.query != self.search_text:
             return
         if message.line is None:
-            self.search_note = f"no match for “{self.query}”"
+            self.search_note = f"no match for “{self.search_text}”"
             self.app.bell()
         else:
             self.search_note = f"match at line {message.line + 1:,}" + (

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.widgets import Input, Static
 
@@ -19,7 +19,7 @@ class LogsPane(Vertical):
     LogsPane > #log-search { display: none; }
     LogsPane.searching > #log-search { display: block; }
     """
-    BINDINGS: ClassVar = [Binding("escape", "close_search", show=False)]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "close_search", show=False)]
 
     def compose(self) -> ComposeResult:
         yield LogView(id="log-view")
@@ -38,7 +38,7 @@ class LogsPane(Vertical):
         event.stop()
         self.add_class("searching")
         box = self.query_one("#log-search", Input)
-        box.value = self.view.query
+        box.value = self.view.search_text
         box.display = True
         box.focus()
 

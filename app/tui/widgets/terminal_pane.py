@@ -10,6 +10,7 @@ import itertools
 from typing import ClassVar
 
 from textual.app import ComposeResult
+from textual.binding import BindingType
 from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import ContentSwitcher, Static, Tab, Tabs
@@ -22,7 +23,7 @@ _ids = itertools.count(1)
 
 
 class TerminalPane(Vertical):
-    BINDINGS: ClassVar = keymap.bindings("terminal")
+    BINDINGS: ClassVar[list[BindingType]] = keymap.bindings("terminal")
     DEFAULT_CSS = """
     TerminalPane { height: 1fr; }
     TerminalPane > Tabs { height: 2; }
