@@ -6,7 +6,7 @@ import os
 
 from ..errors import ImageNotFound
 from ..paths import Layout
-from ..store.images import ImageStore
+from ..store.catalog import Catalog
 from ..store.layers import LayerStore
 from .records import ContainerConfig
 from .spec import ContainerSpec
@@ -15,7 +15,7 @@ from .specbuild import build_spec, layered_file
 
 def image_lower_dirs(layout: Layout, image_id: str) -> list[str]:
     """The image's unpacked layer directories, top-most first (overlayfs lowerdir order)."""
-    images = ImageStore(layout.images, layout.lock("images"))
+    images = Catalog(layout.images, layout.lock("images"))
     entry = images.get(image_id)
     if entry is None:
         raise ImageNotFound(f"No such image: {image_id}")

@@ -1,4 +1,4 @@
-"""Image records and tags.
+"""The image catalog: image records and tags.
 
 An image is identified by the sha256 of its config (the image ID). ``images/<id-hex>.json`` records its
 manifest digest and the layers (ChainIDs) it stands on; ``repositories.json`` maps ``name:tag`` to image IDs.
@@ -12,7 +12,6 @@ import time
 
 from engine.record import asdict, field, record
 
-from .. import jsonio
 from ..errors import ImageNotFound, InvalidArgument
 from ..fsutil import atomic_write_json, locked, read_json
 from ..lean import contextmanager
@@ -21,7 +20,6 @@ from . import reference
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterator
-    from typing import Any
 
 
 @record
@@ -35,7 +33,7 @@ class ImageEntry:
     parent: str = ""  # the image a build or commit started from
 
 
-class ImageStore:
+class Catalog:
     def __init__(self, directory: str, lock_path: str) -> None:
         self.dir = directory
         self.lock_path = lock_path
@@ -127,10 +125,3 @@ class ImageStore:
             raise ImageNotFound(f"No such image: {ref.tagged}")
         return image_id
 
-
-def dump(entry: ImageEntry) -> str:
-    return jsonio.dumps(asdict(entry))
-
-
-def entry_from(d: dict[str, Any]) -> ImageEntry:
-    return ImageEntry(**d)
