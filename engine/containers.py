@@ -492,7 +492,14 @@ class Containers:
         from .runtime.copy import commit
 
         return commit(
-            self.layout, self.engine.images, self.resolve(ref), repo_tag, message, author, changes, pause
+            self.layout,
+            self.engine.images.store,
+            self.resolve(ref),
+            repo_tag,
+            message,
+            author,
+            changes,
+            pause,
         )
 
     def layer_tree(self, ref: str, only_changes: bool = False) -> Any:

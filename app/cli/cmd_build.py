@@ -285,7 +285,6 @@ def _parse_until(filters: list[str]) -> float | None:
 
 
 def cmd_builder_prune(a: flags.Namespace) -> int:
-    from engine.build.cache import BuildCache
     from engine.humanize import human_size
 
     older = _parse_until(a.filter)
@@ -293,7 +292,7 @@ def cmd_builder_prune(a: flags.Namespace) -> int:
     if not output.confirmed(a.force, f"This will remove {what}."):
         return 0
     eng = engine()
-    report = BuildCache(eng.layout).prune(eng.images, all=a.all, older_than=older)
+    report = eng.images.prune_builds(all=a.all, older_than=older)
     if report.deleted:
         print(f"Deleted build cache objects: {report.deleted}")
     print(f"Total:\t{human_size(report.reclaimed)}")

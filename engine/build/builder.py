@@ -125,7 +125,7 @@ class Builder:
 
     def __init__(self, engine: Engine, opts: BuildOptions) -> None:
         self.engine = engine
-        self.images = engine.images
+        self.store = engine.images.store
         self.opts = opts
         self.context_dir = os.path.abspath(opts.context_dir)
         if not os.path.isdir(self.context_dir):
@@ -176,7 +176,7 @@ class Builder:
 
     def _check_image(self, name: str, instr: Instruction) -> str:
         try:
-            return self.images.resolve(name)
+            return self.store.resolve(name)
         except ImageNotFound:
             what = f"FROM {name}" if instr.keyword == "FROM" else f"{instr.keyword} --from={name}"
             raise instr.error(
@@ -196,7 +196,7 @@ class Builder:
         self.used_args |= plan.used_args
         for name, instr in plan.images():  # every image must exist before anything is built
             self._check_image(name, instr)
-        with self.images.writing():
+        with self.store.writing():
             try:
                 for stage in plan.needed:
                     state = yield from self._run_stage(df, plan, stage)
@@ -238,10 +238,10 @@ class Builder:
             state.created = self._now()
         config = oci.canonical(state.image_config())
         image_id = "sha256:" + hashlib.sha256(config).hexdigest()
-        tags = self.images.store.tags()
-        known = self.images.store.get(image_id) is not None
+        tags = self.store.catalog.tags()
+        known = self.store.catalog.get(image_id) is not None
         if not known or any(tags.get(reference.parse(t).tagged) != image_id for t in self.opts.tags):
-            image_id = self.images.create(
+            image_id = self.store.create(
                 [layer.new_layer() for layer in state.layers], config, list(self.opts.tags)
             )
         for tag in self.opts.tags:
@@ -256,7 +256,7 @@ class Builder:
         if name.lower() == "scratch":
             return ImageState.scratch(self.key_prefix), False
         image_id = self._check_image(name, stage.from_instruction)
-        return ImageState.from_image(self.images, image_id, self.key_prefix), False
+        return ImageState.from_image(self.store, image_id, self.key_prefix), False
 
     def _run_stage(
         self, df: Dockerfile, plan: BuildPlan, stage: Stage
@@ -383,7 +383,7 @@ class Builder:
             return True
         layer = None
         if plan is not None:
-            layer = plan.write(self.images, state.top_chain, self.engine.layout.tmp)
+            layer = plan.write(self.store, state.top_chain, self.engine.layout.tmp)
         self._commit(run, key, after, created_by, layer)
         return False
 
@@ -429,9 +429,9 @@ class Builder:
             ref = LayerRef.from_json(layer)
         except (KeyError, TypeError, ValueError):
             return False
-        if not self.images.layers.exists(ref.chain_id):
+        if not self.store.layers.exists(ref.chain_id):
             return False
-        return self.images.blobs.exists(ref.blob) or self._restore_blob(ref)
+        return self.store.blobs.exists(ref.blob) or self._restore_blob(ref)
 
     def _restore_blob(self, ref: LayerRef) -> bool:
         """Re-make a layer blob the garbage collector removed, from the unpacked layer; True when the
@@ -441,8 +441,8 @@ class Builder:
         from engine.store.layertar import write_layer_tar
 
         try:
-            with self.images.blobs.writer(expected=ref.blob) as w:
-                write_layer_tar(self.images.layers.diff_path(ref.chain_id), w, overlay_upper=True)  # type: ignore[arg-type]
+            with self.store.blobs.writer(expected=ref.blob) as w:
+                write_layer_tar(self.store.layers.diff_path(ref.chain_id), w, overlay_upper=True)  # type: ignore[arg-type]
         except DockyardError:
             return False
         return True
@@ -497,15 +497,15 @@ class Builder:
                 layer = container.commit(state.top_chain, self.epoch)
         finally:
             if temporary:
-                with self.images.store.lock():
-                    self.images.store.delete(image_id)
+                with self.store.catalog.lock():
+                    self.store.catalog.delete(image_id)
         self._commit(run, key, state.copy(), created_by, layer)
         return False
 
     def _image_for(self, state: ImageState) -> tuple[str, bool]:
         """An image in the store with the state's layers (to run a container on); True when it is a
         temporary one made for this step (removed afterwards)."""
-        if state.image_id and self.images.store.get(state.image_id) is not None:
+        if state.image_id and self.store.catalog.get(state.image_id) is not None:
             return state.image_id, False
         import secrets
 
@@ -515,12 +515,12 @@ class Builder:
             {"Labels": {"dockyard.build.step": secrets.token_hex(8)}},
             self._now(),
         )
-        image_id = self.images.create([layer.new_layer() for layer in state.layers], config, [])
+        image_id = self.store.create([layer.new_layer() for layer in state.layers], config, [])
         return image_id, True
 
     # -- COPY / ADD ---------------------------------------------------------------------------------------
     def _view(self, state: ImageState) -> ImageView:
-        return ImageView([self.images.layers.diff_path(layer.chain_id) for layer in reversed(state.layers)])
+        return ImageView([self.store.layers.diff_path(layer.chain_id) for layer in reversed(state.layers)])
 
     def _copy(self, run: _StageRun, instr: Instruction) -> bool:
         from engine.build.steps.copy import ContextTree, CopyRequest, ImageTree, plan_copy
@@ -539,7 +539,7 @@ class Builder:
                 source = ImageTree(self._view(self.results[stage.index]), self.sums, f"stage {origin}")
             else:
                 image_id = self._check_image(origin, instr)
-                other = ImageState.from_image(self.images, image_id, self.key_prefix)
+                other = ImageState.from_image(self.store, image_id, self.key_prefix)
                 source = ImageTree(self._view(other), self.sums, origin)
         else:
             source = ContextTree(self.context)
@@ -548,6 +548,6 @@ class Builder:
         key = chain_key(state.key, plan.description)
         if self._lookup(run, key):
             return True
-        layer = plan.write(self.images, state.top_chain, self.engine.layout.tmp)
+        layer = plan.write(self.store, state.top_chain, self.engine.layout.tmp)
         self._commit(run, key, state.copy(), plan.created_by, layer)
         return False

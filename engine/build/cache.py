@@ -29,8 +29,8 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
     from typing import Any
 
-    from engine.images import Images
     from engine.paths import Layout
+    from engine.store.imagestore import ImageStore
 
 __all__ = ["BuildCache", "CachePruneReport", "pinned_layers"]
 
@@ -168,14 +168,16 @@ class BuildCache:
         db.execute("COMMIT")
 
     # -- pruning ----------------------------------------------------------------------------------------
-    def prune(self, images: Images, all: bool = False, older_than: float | None = None) -> CachePruneReport:
+    def prune(
+        self, store: ImageStore, all: bool = False, older_than: float | None = None
+    ) -> CachePruneReport:
         """Drop cache records and the layers only they kept.
 
         Without ``all`` only the records whose layer no image uses go (Docker's "dangling" cache); with it,
         every record. ``older_than`` (seconds) keeps records made more recently than that.
         """
         report = CachePruneReport()
-        used = _layers_in_images(images) if not all else set()
+        used = _layers_in_images(store) if not all else set()
         now = time.time()
         doomed = [
             key
@@ -183,13 +185,13 @@ class BuildCache:
             if not (older_than is not None and now - float(created or 0) < older_than)
             and (all or (chain and chain not in used))
         ]
-        before = _store_bytes(images)
+        before = store.layer_bytes()
         if doomed:
             self._delete(doomed)
             report.deleted = len(doomed)
         self.close()
-        images.recover()
-        report.reclaimed = max(0, before - _store_bytes(images))
+        store.recover()
+        report.reclaimed = max(0, before - store.layer_bytes())
         return report
 
 
@@ -222,16 +224,8 @@ def _open(path: str) -> sqlite3.Connection:
     return db
 
 
-def _layers_in_images(images: Images) -> set[str]:
+def _layers_in_images(store: ImageStore) -> set[str]:
     used: set[str] = set()
-    for entry in images.store.entries():
+    for entry in store.catalog.entries():
         used.update(entry.layers)
     return used
-
-
-def _store_bytes(images: Images) -> int:
-    total = 0
-    for chain in images.layers.all():
-        with contextlib.suppress(Exception):
-            total += images.layers.get(chain).size
-    return total

@@ -20,7 +20,7 @@ from engine.store import oci
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from engine.images import Images, NewLayer
+    from engine.store.imagestore import ImageStore, NewLayer
 
 __all__ = ["DEFAULT_SHELL", "KEY_VERSION", "ImageState", "LayerRef", "chain_key"]
 
@@ -43,7 +43,7 @@ class LayerRef(NamedTuple):
     size: int
 
     def new_layer(self) -> NewLayer:
-        from engine.images import NewLayer
+        from engine.store.imagestore import NewLayer
 
         return NewLayer(self.chain_id, self.blob, self.media_type, self.size)
 
@@ -116,15 +116,15 @@ class ImageState:
         )
 
     @classmethod
-    def from_image(cls, images: Images, image_id: str, key_prefix: str) -> ImageState:
+    def from_image(cls, store: ImageStore, image_id: str, key_prefix: str) -> ImageState:
         """The state of an image in the store (a FROM line)."""
-        full = images.config_of(image_id)
-        entry = images.store.get(image_id)
+        full = store.config_of(image_id)
+        entry = store.catalog.get(image_id)
         if entry is None:
             from engine.errors import ImageNotFound
 
             raise ImageNotFound(f"No such image: {image_id}")
-        manifest = json.loads(images.blobs.read(entry.manifest))
+        manifest = json.loads(store.blobs.read(entry.manifest))
         descriptors = manifest.get("layers") or []
         diff_ids = list((full.get("rootfs") or {}).get("diff_ids") or [])
         layers = []

@@ -3,8 +3,8 @@
     from engine import Engine
     from engine import registry
     eng = Engine()
-    result = registry.pull(eng.images, "127.0.0.1:5000/app:v1", progress=print)
-    registry.push(eng.images, "127.0.0.1:5000/app:v1")
+    result = registry.pull(eng.images.store, "127.0.0.1:5000/app:v1", progress=print)
+    registry.push(eng.images.store, "127.0.0.1:5000/app:v1")
     registry.login("127.0.0.1:5000", "user", "secret")
 
 ``Images.pull``/``Images.push`` delegate here. Registries are spoken to over HTTPS; loopback registries and

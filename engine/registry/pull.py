@@ -31,7 +31,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from ..images import Images, NewLayer
+    from ..store.imagestore import ImageStore, NewLayer
 
 JOBS = 3  # parallel layer downloads (Docker's default max-concurrent-downloads)
 
@@ -47,7 +47,7 @@ class PullResult:
 
 
 def pull(
-    images: Images,
+    store: ImageStore,
     ref: str,
     platform: str | None = None,
     progress: ProgressFn | None = None,
@@ -65,7 +65,7 @@ def pull(
         name.repository,
         ("pull",),
         credentials or load_credentials(name.registry),
-        images.layout.root,
+        store.layout.root,
     )
     try:
         report("", f"{name.tag or name.digest}: Pulling from {name.repository}")
@@ -77,7 +77,7 @@ def pull(
             if manifest.is_index:
                 raise RegistryError(f"the index {top.digest} points to another index; not supported")
         layers = manifests.check_image(manifest)
-        config_bytes = _fetch_config(images, client, manifest.doc["config"])
+        config_bytes = _fetch_config(store, client, manifest.doc["config"])
         config = _parse_config(config_bytes)
         if platform and not top.is_index:
             _check_platform(ref, want, config)
@@ -90,14 +90,14 @@ def pull(
         local = name.local_tagged if not name.digest else f"{name.local}@{name.digest}"
         repo_digest = f"{name.local}@{top.digest}"
         image_id = manifests.sha256(config_bytes)
-        if _up_to_date(images, image_id, manifest.digest, tags, repo_digest):
+        if _up_to_date(store, image_id, manifest.digest, tags, repo_digest):
             for d in layers:
                 report(str(d["digest"])[7:19], "Already exists")
             return PullResult(image_id, local, top.digest, name.full, True)
-        with images.writing():
-            download.sweep_stale(images.layout.tmp)
-            new_layers, fetched = _fetch_layers(images, client, layers, diff_ids, report, retries, jobs)
-            created = images.create(
+        with store.writing():
+            download.sweep_stale(store.layout.tmp)
+            new_layers, fetched = _fetch_layers(store, client, layers, diff_ids, report, retries, jobs)
+            created = store.create(
                 new_layers, config_bytes, tags, repo_digests=[repo_digest], manifest_bytes=manifest.data
             )
         return PullResult(created, local, top.digest, name.full, False, fetched)
@@ -139,11 +139,11 @@ def _shown(name: RemoteName) -> str:
     return f"{name.local}@{name.digest}" if name.digest else name.local_tagged
 
 
-def _fetch_config(images: Images, client: RegistryClient, desc: dict[str, Any]) -> bytes:
+def _fetch_config(store: ImageStore, client: RegistryClient, desc: dict[str, Any]) -> bytes:
     digest = str(desc["digest"])
-    if images.blobs.exists(digest):
+    if store.blobs.exists(digest):
         with contextlib.suppress(Exception):
-            data = images.blobs.read(digest)
+            data = store.blobs.read(digest)
             if manifests.sha256(data) == digest:
                 return data
     r = client.request("GET", f"/blobs/{digest}")
@@ -184,16 +184,16 @@ def _check_platform(ref: str, want: manifests.Platform, config: dict[str, Any]) 
 
 
 def _up_to_date(
-    images: Images, image_id: str, manifest_digest: str, tags: list[str], repo_digest: str
+    store: ImageStore, image_id: str, manifest_digest: str, tags: list[str], repo_digest: str
 ) -> bool:
-    entry = images.store.get(image_id)
+    entry = store.catalog.get(image_id)
     if entry is None or entry.manifest != manifest_digest or repo_digest not in entry.repo_digests:
         return False
-    current = images.store.tags()
+    current = store.catalog.tags()
     if any(current.get(t) != image_id for t in tags):
         return False
-    return all(images.layers.exists(c) for c in entry.layers) and all(
-        images.blobs.exists(b) for b in entry.layer_blobs
+    return all(store.layers.exists(c) for c in entry.layers) and all(
+        store.blobs.exists(b) for b in entry.layer_blobs
     )
 
 
@@ -201,7 +201,7 @@ def _up_to_date(
 
 
 def _fetch_layers(
-    images: Images,
+    store: ImageStore,
     client: RegistryClient,
     descs: list[dict[str, Any]],
     diff_ids: list[str],
@@ -210,7 +210,7 @@ def _fetch_layers(
     jobs: int,
 ) -> tuple[list[NewLayer], int]:
     """Every layer in the store (downloaded and unpacked in parallel); returns them and how many were fetched."""
-    from ..images import NewLayer
+    from ..store.imagestore import NewLayer
 
     chains: list[str] = []
     parent: str | None = None
@@ -225,9 +225,9 @@ def _fetch_layers(
             str(desc.get("mediaType") or oci.MT_OCI_LAYER),
             int(desc.get("size") or 0),
         )
-        if images.layers.exists(chains[i]) and images.blobs.exists(digest):
+        if store.layers.exists(chains[i]) and store.blobs.exists(digest):
             report(digest[7:19], "Already exists")
-            results[i] = NewLayer(chains[i], digest, mt, images.blobs.size(digest))
+            results[i] = NewLayer(chains[i], digest, mt, store.blobs.size(digest))
         else:
             report(digest[7:19], "Pulling fs layer", 0, size)
             todo.append(i)
@@ -241,7 +241,7 @@ def _fetch_layers(
             parent_chain = chains[i - 1] if i else None
             f = pool.submit(
                 _fetch_layer,
-                images,
+                store,
                 client,
                 descs[i],
                 str(diff_ids[i]),
@@ -278,7 +278,7 @@ def _first_error(failed: list[Future[NewLayer]]) -> BaseException:
 
 
 def _fetch_layer(
-    images: Images,
+    store: ImageStore,
     client: RegistryClient,
     desc: dict[str, Any],
     diff_id: str,
@@ -288,18 +288,18 @@ def _fetch_layer(
     cancel: threading.Event,
 ) -> NewLayer:
     """One layer: its blob downloaded (resuming a partial one) and verified, unpacked on the way."""
-    from ..images import NewLayer
+    from ..store.imagestore import NewLayer
 
     digest = str(desc["digest"])
     size = int(desc.get("size") or 0)
     mt = str(desc.get("mediaType") or oci.MT_OCI_LAYER)
     short = digest[7:19]
     chain = chain_id(parent, diff_id)
-    if images.blobs.exists(digest):  # the blob is here (another image, or a concurrent pull, has it)
-        if not images.layers.exists(chain):
+    if store.blobs.exists(digest):  # the blob is here (another image, or a concurrent pull, has it)
+        if not store.layers.exists(chain):
             report(short, "Extracting", 0, size)
-            with images.blobs.open(digest) as f:
-                _unpack(images, Verified(f, digest, size, "layer"), diff_id, parent, mt)
+            with store.blobs.open(digest) as f:
+                _unpack(store, Verified(f, digest, size, "layer"), diff_id, parent, mt)
         report(short, "Pull complete", size, size)
         return NewLayer(chain, digest, mt, size)
 
@@ -310,28 +310,28 @@ def _fetch_layer(
         seconds = math.ceil(delay)
         report(short, f"Retrying in {seconds} second{'s' if seconds != 1 else ''}")
 
-    path = download.partial_path(images.layout.tmp, digest)
+    path = download.partial_path(store.layout.tmp, digest)
     with download.BlobDownload(client, digest, size, path, retries, cancel, on_bytes, on_retry) as dl:
-        if images.blobs.exists(digest):  # a concurrent pull finished it while we waited for the lock
+        if store.blobs.exists(digest):  # a concurrent pull finished it while we waited for the lock
             dl.close()
-            return _fetch_layer(images, client, desc, diff_id, parent, report, retries, cancel)
+            return _fetch_layer(store, client, desc, diff_id, parent, report, retries, cancel)
         if dl.kept:
             report(short, "Resuming", dl.kept, size)
         verified = Verified(dl, digest, size, "layer")
         try:
-            if images.layers.exists(chain):
+            if store.layers.exists(chain):
                 verified.drain()  # only the blob is missing (for save and push): no unpacking
             else:
-                _unpack(images, verified, diff_id, parent, mt)
+                _unpack(store, verified, diff_id, parent, mt)
         except DigestMismatch:
             dl.discard()
             raise
-        dl.commit(images.blobs.path(digest))
+        dl.commit(store.blobs.path(digest))
     report(short, "Pull complete", size, size)
     return NewLayer(chain, digest, mt, size)
 
 
-def _unpack(images: Images, verified: Verified, diff_id: str, parent: str | None, media_type: str) -> None:
+def _unpack(store: ImageStore, verified: Verified, diff_id: str, parent: str | None, media_type: str) -> None:
     """Unpack the layer from ``verified``; the DiffID and the blob digest are both checked before the layer
     directory is moved into place. When the stream breaks the unpacker (bad gzip, bad tar), the rest is read
     to tell a corrupt download (digest mismatch) from a corrupt image."""
@@ -340,7 +340,7 @@ def _unpack(images: Images, verified: Verified, diff_id: str, parent: str | None
         uncompressed = Verified(uncompressed, diff_id, 0, "layer content (DiffID)")
     # (an uncompressed blob named by its DiffID is already checked byte for byte by ``verified``)
     try:
-        images.layers.unpack(uncompressed, parent)
+        store.layers.unpack(uncompressed, parent)
         verified.drain()
     except (DigestMismatch, download.Cancelled):
         raise

@@ -29,7 +29,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, BinaryIO
 
-    from ..images import Images
+    from ..store.imagestore import ImageStore
 
 JOBS = 3  # parallel uploads
 
@@ -46,7 +46,7 @@ class PushResult:
 
 
 def push(
-    images: Images,
+    store: ImageStore,
     ref: str,
     progress: ProgressFn | None = None,
     credentials: Credentials | None = None,
@@ -58,19 +58,19 @@ def push(
     if name.digest:
         raise InvalidArgument("cannot push a digest reference")
     try:
-        image_id = images.resolve(name.local_tagged)
+        image_id = store.resolve(name.local_tagged)
     except ImageNotFound:
         raise ImageNotFound(f"An image does not exist locally with the tag: {name.local}") from None
-    entry = images.store.get(image_id)
+    entry = store.catalog.get(image_id)
     if entry is None:
         raise ImageNotFound(f"An image does not exist locally with the tag: {name.local}")
-    manifest_bytes = images.blobs.read(entry.manifest)
+    manifest_bytes = store.blobs.read(entry.manifest)
     manifest = json.loads(manifest_bytes)
     media_type = str(manifest.get("mediaType") or oci.MT_OCI_MANIFEST)
     layers: list[dict[str, Any]] = list(manifest.get("layers") or [])
     config_desc: dict[str, Any] = manifest["config"]
     for d in [*layers, config_desc]:
-        if not images.blobs.exists(str(d["digest"])):
+        if not store.blobs.exists(str(d["digest"])):
             raise StoreError(
                 f"blob {d['digest']} of {name.local_tagged} is missing from the store; pull or load the image again"
             )
@@ -80,7 +80,7 @@ def push(
         name.repository,
         ("pull", "push"),
         credentials or load_credentials(name.registry),
-        images.layout.root,
+        store.layout.root,
         extra_scopes=[f"repository:{s}:pull" for s in sources],
     )
     report = Reporter(progress)
@@ -93,7 +93,7 @@ def push(
             report(str(d["digest"])[7:19], "Preparing")
         blobs = [(str(d["digest"]), int(d.get("size") or 0), True) for d in layers]
         blobs.append((str(config_desc["digest"]), int(config_desc.get("size") or 0), False))
-        _upload_all(images, client, blobs, sources, report, result, jobs, chunk_size)
+        _upload_all(store, client, blobs, sources, report, result, jobs, chunk_size)
         r = client.request(
             "PUT",
             f"/manifests/{urllib.parse.quote(result.tag)}",
@@ -110,7 +110,7 @@ def push(
         raise RegistryError(
             f"the registry stored the manifest as {announced}, but it is {entry.manifest}: it was changed in transit"
         )
-    _record_repo_digest(images, image_id, f"{name.local}@{entry.manifest}")
+    store.add_repo_digest(image_id, f"{name.local}@{entry.manifest}")
     return result
 
 
@@ -131,19 +131,11 @@ def _mount_sources(repo_digests: list[str], name: RemoteName) -> list[str]:
     return out[:3]
 
 
-def _record_repo_digest(images: Images, image_id: str, repo_digest: str) -> None:
-    with images.store.lock():
-        e = images.store.get(image_id)
-        if e is not None and repo_digest not in e.repo_digests:
-            e.repo_digests = sorted({*e.repo_digests, repo_digest})
-            images.store.put(e)
-
-
 # -- blobs -------------------------------------------------------------------------------------------------
 
 
 def _upload_all(
-    images: Images,
+    store: ImageStore,
     client: RegistryClient,
     blobs: list[tuple[str, int, bool]],
     sources: list[str],
@@ -159,7 +151,7 @@ def _upload_all(
     def one(digest: str, size: int, shown: bool) -> None:
         short = digest[7:19] if shown else ""
         outcome = _upload(
-            images,
+            store,
             client,
             digest,
             size,
@@ -199,7 +191,7 @@ class _Cancelled(Exception):
 
 
 def _upload(
-    images: Images,
+    store: ImageStore,
     client: RegistryClient,
     digest: str,
     size: int,
@@ -239,7 +231,7 @@ def _upload(
             raise _Cancelled()
         report.bytes(short, "Pushing", done, size)
 
-    with images.blobs.open(digest) as f:
+    with store.blobs.open(digest) as f:
         if chunk_size and size > chunk_size:
             offset = 0
             while offset < size:

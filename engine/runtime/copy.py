@@ -17,7 +17,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import IO, Any, BinaryIO
 
-    from ..images import Images
+    from ..store.imagestore import ImageStore
 
 
 def _tar_path(src: str, arcname: str, out: IO[bytes]) -> None:
@@ -154,7 +154,7 @@ def export(layout: Layout, cid: str, out: BinaryIO) -> None:
 
 def commit(
     layout: Layout,
-    images: Images,
+    images: ImageStore,
     cid: str,
     repo_tag: str | None = None,
     message: str = "",
@@ -176,7 +176,7 @@ def commit(
 
         reference.parse(repo_tag)
     base_cfg = json.loads(images.blobs.read(cfg.image_id))
-    entry = images.store.get(cfg.image_id)
+    entry = images.catalog.get(cfg.image_id)
     if entry is None:
         raise NotFound(f"No such image: {cfg.image_id}")
     frozen = None
@@ -245,7 +245,7 @@ def commit(
     new_cfg["container"] = cid
     if author:
         new_cfg["author"] = author
-    from ..images import NewLayer
+    from ..store.imagestore import NewLayer
 
     layers = []
     manifest = json.loads(images.blobs.read(entry.manifest))

@@ -35,7 +35,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import IO, Any, BinaryIO
 
-    from ..images import Images, NewLayer
+    from .imagestore import ImageStore, NewLayer
     from .layers import LayerRecord
     from .staging import Staging
 
@@ -61,18 +61,18 @@ def _add_dir(tf: tarfile.TarFile, name: str, mtime: float) -> None:
     tf.addfile(ti)
 
 
-def save(images: Images, names: list[str], out: IO[bytes]) -> None:
+def save(store: ImageStore, names: list[str], out: IO[bytes]) -> None:
     if not names:
         raise InvalidArgument('"save" requires at least 1 argument')
     selected: list[tuple[str, list[str]]] = []  # (image id, tags to record)
     for n in names:
-        image_id = images.resolve(n)
+        image_id = store.resolve(n)
         tags: list[str] = []
-        if not reference.looks_like_id(n) or n in images.store.tags():
+        if not reference.looks_like_id(n) or n in store.catalog.tags():
             with contextlib.suppress(InvalidArgument):
                 tags = [reference.parse(n).tagged]
         elif n:
-            tags = images.store.tags_of(image_id)
+            tags = store.catalog.tags_of(image_id)
         for i, (sid, stags) in enumerate(selected):
             if sid == image_id:
                 selected[i] = (sid, sorted(set(stags) | set(tags)))
@@ -92,7 +92,7 @@ def save(images: Images, names: list[str], out: IO[bytes]) -> None:
         def put_blob(digest: str) -> str:
             name = "blobs/sha256/" + digest.partition(":")[2]
             if digest not in written:
-                path = images.blobs.path(digest)
+                path = store.blobs.path(digest)
                 try:
                     st = os.stat(path)
                 except FileNotFoundError:
@@ -107,10 +107,10 @@ def save(images: Images, names: list[str], out: IO[bytes]) -> None:
             return name
 
         for image_id, tags in selected:
-            entry = images.store.get(image_id)
+            entry = store.catalog.get(image_id)
             if entry is None:
                 raise ImageNotFound(f"No such image: {image_id}")
-            manifest_bytes = images.blobs.read(entry.manifest)
+            manifest_bytes = store.blobs.read(entry.manifest)
             manifest = json.loads(manifest_bytes)
             config_name = put_blob(manifest["config"]["digest"])
             layer_names = [put_blob(d["digest"]) for d in manifest["layers"]]
@@ -147,7 +147,7 @@ def save(images: Images, names: list[str], out: IO[bytes]) -> None:
 
 
 @contextlib.contextmanager
-def _open_archive(images: Images, source: BinaryIO) -> Iterator[tarfile.TarFile]:
+def _open_archive(store: ImageStore, source: BinaryIO) -> Iterator[tarfile.TarFile]:
     """Open the archive for random access, spooling a non-seekable or compressed input to a temp file."""
     seekable = False
     with contextlib.suppress(AttributeError, OSError, io.UnsupportedOperation):
@@ -165,7 +165,7 @@ def _open_archive(images: Images, source: BinaryIO) -> Iterator[tarfile.TarFile]
         with tf:
             yield tf
         return
-    path = os.path.join(images.layout.tmp, f"{os.getpid()}-load-{os.urandom(4).hex()}")
+    path = os.path.join(store.layout.tmp, f"{os.getpid()}-load-{os.urandom(4).hex()}")
     try:
         with open(path, "wb") as f:
             shutil.copyfileobj(decompressed(source), f, 1 << 20)  # type: ignore[misc]
@@ -307,7 +307,7 @@ def _unpack(stage: Staging, raw: Verified, stream: Any, parent: str | None) -> L
 
 def _stage_blob_layer(arc: _Archive, stage: Staging, desc: Any, parent: str | None, diff_id: str) -> NewLayer:
     """An OCI layer blob, kept byte for byte and unpacked; checked against its digest, size and DiffID."""
-    from ..images import NewLayer
+    from .imagestore import NewLayer
 
     digest, size = _descriptor(desc, "layer")
     chain = chain_id(parent, diff_id)
@@ -323,7 +323,7 @@ def _stage_blob_layer(arc: _Archive, stage: Staging, desc: Any, parent: str | No
 
 def _stage_tar_layer(arc: _Archive, stage: Staging, path: str, parent: str | None, diff_id: str) -> NewLayer:
     """A layer of Docker's manifest.json form, kept uncompressed: its blob's digest is its DiffID."""
-    from ..images import NewLayer
+    from .imagestore import NewLayer
 
     with stage.blobs.receive(decompressed(arc.open(path)), diff_id, 0, "layer") as raw:
         rec = _unpack(stage, raw, raw, parent)
@@ -433,16 +433,16 @@ def _stage_images(arc: _Archive, stage: Staging, progress: ProgressFn | None) ->
     )
 
 
-def load(images: Images, source: BinaryIO, progress: ProgressFn | None = None) -> list[str]:
-    """Load every image in the archive; returns what was loaded (tags, or IDs of untagged images).
+def load(store: ImageStore, source: BinaryIO, progress: ProgressFn | None = None) -> list[str]:
+    """Load every image in the archive; returns what was loaded (tags, or IDs of untagged store).
 
     Every blob is verified, and every layer unpacked, in a staging area first; only then does anything enter
     the store, so a refused archive changes nothing."""
     from .staging import Staging
 
     loaded: list[str] = []
-    with images.writing(), _open_archive(images, source) as tf:
-        stage = Staging(images)
+    with store.writing(), _open_archive(store, source) as tf:
+        stage = Staging(store)
         try:
             try:
                 staged = _stage_images(_Archive(tf), stage, progress)
@@ -450,7 +450,7 @@ def load(images: Images, source: BinaryIO, progress: ProgressFn | None = None) -
                 raise InvalidArgument(f"invalid image archive: {e}") from None
             stage.commit()
             for im in staged:
-                image_id = images.create(im.layers, im.config, im.tags, manifest_bytes=im.manifest)
+                image_id = store.create(im.layers, im.config, im.tags, manifest_bytes=im.manifest)
                 loaded.extend(im.tags or [image_id])
         finally:
             stage.discard()

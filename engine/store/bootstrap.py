@@ -19,7 +19,7 @@ from . import tmp as tmpfiles
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from ..images import Images
+    from .imagestore import ImageStore
 
 ProgressFn = Callable[[str, int, int], None]
 
@@ -143,14 +143,14 @@ def debian_mirror() -> str:
     raise RuntimeFailure("no Debian mirror configured in /etc/apt; cannot bootstrap debian")
 
 
-def bootstrap(images: Images, what: str, progress: ProgressFn | None = None) -> str:
+def bootstrap(store: ImageStore, what: str, progress: ProgressFn | None = None) -> str:
     name, _, tag = what.partition(":")
     say = progress or (lambda _m, _c, _t: None)
     if name == "busybox":
         say("Reading the host's static busybox", 0, 2)
         data = busybox_tar(find_static_busybox())
         say("Importing busybox:" + (tag or "latest"), 1, 2)
-        image_id = images.import_(
+        image_id = store.import_tar(
             io.BytesIO(data),
             f"busybox:{tag or 'latest'}",
             message="bootstrapped from the host's busybox-static",
@@ -159,17 +159,17 @@ def bootstrap(images: Images, what: str, progress: ProgressFn | None = None) -> 
         say("Done", 2, 2)
         return image_id
     if name == "debian":
-        return _debian(images, tag or "bookworm", say)
+        return _debian(store, tag or "bookworm", say)
     raise InvalidArgument(f"unknown bootstrap image {what!r}: choose busybox or debian[:SUITE]")
 
 
-def _debian(images: Images, suite: str, say: ProgressFn) -> str:
+def _debian(store: ImageStore, suite: str, say: ProgressFn) -> str:
     if not re.match(r"^[a-z]+$", suite):
         raise InvalidArgument(f"invalid Debian suite {suite!r}")
     if shutil.which("debootstrap") is None:
         raise RuntimeFailure("debootstrap is not installed: 'apt-get install debootstrap'")
     mirror = debian_mirror()
-    work = tmpfiles.make_dir(images.layout.tmp, "debootstrap")
+    work = tmpfiles.make_dir(store.layout.tmp, "debootstrap")
     target = os.path.join(work, "rootfs")
     try:
         say(f"debootstrap {suite} from {mirror}", 0, 0)
@@ -200,7 +200,7 @@ def _debian(images: Images, suite: str, say: ProgressFn) -> str:
             stdout=subprocess.PIPE,
         )
         assert tar.stdout is not None
-        image_id = images.import_(
+        image_id = store.import_tar(
             tar.stdout,  # type: ignore[arg-type]
             f"debian:{suite}",
             message=f"debootstrap --variant=minbase {suite}",

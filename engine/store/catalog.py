@@ -124,4 +124,3 @@ class Catalog:
         if image_id is None:
             raise ImageNotFound(f"No such image: {ref.tagged}")
         return image_id
-

@@ -15,13 +15,13 @@ from .layers import LayerStore
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from ..images import Images
+    from .imagestore import ImageStore
 
 
 class Staging:
-    def __init__(self, images: Images) -> None:
-        self.images = images
-        tmpdir = images.layout.tmp
+    def __init__(self, store: ImageStore) -> None:
+        self.store = store
+        tmpdir = store.layout.tmp
         self.dir = tmpfiles.make_dir(tmpdir, "stage")
         self.blobs = BlobStore(os.path.join(self.dir, "blobs"), tmpdir)
         self.layers = LayerStore(os.path.join(self.dir, "layers"), tmpdir)
@@ -30,19 +30,19 @@ class Staging:
 
     def has_blob(self, digest: str) -> bool:
         """In the store, or staged."""
-        return self.images.blobs.exists(digest) or self.blobs.exists(digest)
+        return self.store.blobs.exists(digest) or self.blobs.exists(digest)
 
     def has_layer(self, chain: str) -> bool:
-        return self.images.layers.exists(chain) or self.layers.exists(chain)
+        return self.store.layers.exists(chain) or self.layers.exists(chain)
 
     def commit(self) -> None:
         """Move every staged layer and blob into the store (the caller holds the store's writing lock, so no
         garbage collection runs before the images that use them are recorded)."""
         for chain in self.layers.all():
             hexpart = chain.partition(":")[2]
-            _move(os.path.join(self.layers.dir, hexpart), os.path.join(self.images.layers.dir, hexpart))
+            _move(os.path.join(self.layers.dir, hexpart), os.path.join(self.store.layers.dir, hexpart))
         for digest in self.blobs.all():
-            _move(self.blobs.path(digest), self.images.blobs.path(digest))
+            _move(self.blobs.path(digest), self.store.blobs.path(digest))
 
     def discard(self) -> None:
         """Drop what is still staged (everything, unless committed)."""

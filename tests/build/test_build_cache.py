@@ -113,18 +113,18 @@ def test_prune_and_collected_blobs(engine_, busybox, ctx):
     engine_.images.remove("c:1")
     engine_.images.prune()
     blobs = [e["layer"]["blob"] for e in entries.values() if e.get("layer")]
-    assert len(blobs) == 4 and not any(engine_.images.blobs.exists(b) for b in blobs)
+    assert len(blobs) == 4 and not any(engine_.images.store.blobs.exists(b) for b in blobs)
     again = do_build(engine_, ctx, tags=["c:1"])
     assert again.executed == [] and again.image_id == first.image_id
     # builder prune: entries whose layers an image uses stay, unless --all
-    report = cache.prune(engine_.images)
+    report = engine_.images.prune_builds()
     assert report.deleted == 0
     engine_.images.remove("c:1")
-    report = cache.prune(engine_.images)
+    report = engine_.images.prune_builds()
     assert report.deleted == 5 and report.reclaimed > 0
     assert cache.entries() == {}
     assert len(do_build(engine_, ctx).executed) == 5
-    report = cache.prune(engine_.images, all=True)
+    report = engine_.images.prune_builds(all=True)
     assert report.deleted == 5
     assert BuildCache(engine_.layout).entries() == {}
 

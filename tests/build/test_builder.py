@@ -126,13 +126,13 @@ def test_history_reads_like_docker(engine_, busybox, tmp_path):
 
 def test_failing_run_leaves_no_image_and_no_container(engine_, busybox, cli, tmp_path):
     ctx = write(tmp_path / "ctx", {"Dockerfile": "FROM busybox\nRUN echo ok\nRUN echo boom >&2; exit 3\n"})
-    before = set(engine_.images.store.ids())
+    before = set(engine_.images.store.catalog.ids())
     with pytest.raises(BuildError) as info:
         do_build(engine_, ctx, tags=["broken:1"])
     message = str(info.value)
     assert message.startswith("Dockerfile:3: [3/3] RUN echo boom >&2; exit 3: ")
     assert message.endswith("The command '/bin/sh -c echo boom >&2; exit 3' returned a non-zero code: 3")
-    assert set(engine_.images.store.ids()) == before
+    assert set(engine_.images.store.catalog.ids()) == before
     assert not engine_.images.exists("broken:1")
     assert cli("ps", "-aq").out.strip() == ""
     # the output of the failing step was streamed before the error

@@ -270,8 +270,8 @@ def test_image_prune_and_system_df(cli, busybox, tmp_path):
     from engine import Engine
 
     eng = Engine(cli.root)
-    assert eng.images.layers.all() == []
-    assert list(eng.images.blobs.all()) == []
+    assert eng.images.store.layers.all() == []
+    assert list(eng.images.store.blobs.all()) == []
 
 
 def test_bootstrap_busybox(cli):
@@ -285,7 +285,7 @@ def test_images_all_shows_untagged_parents(cli, busybox, engine_):
     cli("run", "--name", "mk", "busybox", "touch", "/made")
     child = cli("commit", "mk", "child:1").out.strip()
     base = engine_.images.resolve("busybox")
-    assert engine_.images.store.get(child).parent == base
+    assert engine_.images.store.catalog.get(child).parent == base
     engine_.images.untag("busybox:latest")  # the base is now an untagged parent of child:1
     plain = cli("images", "-q", "--no-trunc").out.split()
     everything = cli("images", "-a", "-q", "--no-trunc").out.split()

@@ -72,7 +72,7 @@ def test_load_archive_written_by_skopeo_byte_for_byte(cli, busybox, tmp_path):
         manifest_digest = index["manifests"][0]["digest"]
         blob = tf.extractfile("blobs/sha256/" + raw["layers"][0]["digest"][7:]).read()  # type: ignore[union-attr]
     assert im.manifest_digest == manifest_digest
-    stored = open(eng.images.blobs.path(raw["layers"][0]["digest"]), "rb").read()
+    stored = open(eng.images.store.blobs.path(raw["layers"][0]["digest"]), "rb").read()
     assert stored == blob
     assert "sha256:" + hashlib.sha256(stored).hexdigest() == raw["layers"][0]["digest"]
     # and the files match the original image's, byte for byte

@@ -46,7 +46,7 @@ def test_concurrent_import_tag_remove(root, tmp_path):
     from engine import Engine
 
     eng = Engine(root)
-    tags = eng.images.store.tags()
+    tags = eng.images.store.catalog.tags()
     for i in range(3):
         assert f"alias{i}:latest" in tags and f"img{i}:latest" in tags
         assert f"img{i + 3}:latest" not in tags
@@ -75,8 +75,8 @@ def test_killed_import_is_cleaned_on_next_start(root, tmp_path):
     eng.recover()
     assert os.listdir(tmpdir) == []
     assert eng.images.list(all=True) == []
-    assert eng.images.layers.all() == []
-    assert list(eng.images.blobs.all()) == []
+    assert eng.images.store.layers.all() == []
+    assert list(eng.images.store.blobs.all()) == []
     # the store still works
     out = subprocess.run(
         [DOCKYARD, "import", _tar(tmp_path / "small.tar"), "small"], env=env, capture_output=True, text=True

@@ -26,7 +26,7 @@ def test_basic_auth_registry(engine_, busybox, basic_registry, other, auth_file)
     ref = f"{basic_registry.host}/private/bb:v1"
     engine_.images.tag(busybox, ref)
     with pytest.raises(Unauthorized, match="unauthorized: authentication required"):
-        push(engine_.images, ref)
+        push(engine_.images.store, ref)
     with pytest.raises(
         Unauthorized, match="login attempt to http://.*/v2/ failed with status: 401 Unauthorized"
     ):
@@ -34,13 +34,13 @@ def test_basic_auth_registry(engine_, busybox, basic_registry, other, auth_file)
     assert not os.path.exists(auth_file)
     assert login(basic_registry.host, "alice", "s3cret", root=engine_.root) == basic_registry.host
     assert stat.S_IMODE(os.stat(auth_file).st_mode) == 0o600
-    pushed = push(engine_.images, ref)
-    assert pull(other.images, ref).digest == pushed.digest
+    pushed = push(engine_.images.store, ref)
+    assert pull(other.images.store, ref).digest == pushed.digest
     assert logout(basic_registry.host) == (basic_registry.host, True)
     with pytest.raises(Unauthorized, match="pull access denied for .*may require 'dockyard login'"):
-        pull(other.images, ref.replace(":v1", ":v2"))
+        pull(other.images.store, ref.replace(":v1", ":v2"))
     # explicit credentials work without stored ones
-    assert push(engine_.images, ref, credentials=Credentials("alice", "s3cret")).existing
+    assert push(engine_.images.store, ref, credentials=Credentials("alice", "s3cret")).existing
 
 
 def test_bearer_token_flow(engine_, busybox, front, other):
@@ -48,26 +48,26 @@ def test_bearer_token_flow(engine_, busybox, front, other):
     ref = f"{tokens.host}/team/app:v1"
     engine_.images.tag(busybox, ref)
     with pytest.raises(Unauthorized, match="unauthorized: authentication required"):
-        push(engine_.images, ref)
+        push(engine_.images.store, ref)
     creds = Credentials("alice", "pw")
-    pushed = push(engine_.images, ref, credentials=creds)
+    pushed = push(engine_.images.store, ref, credentials=creds)
     granted = [t for t in tokens.token_requests if t["granted"] and t["user"] == "alice"]
     assert granted and "repository:team/app:pull,push" in granted[-1]["scope"]
     # every registry request after the challenge carried the token
     after = [hd for m, p, hd in tokens.requests if p.startswith("/v2/team/")]
     assert after and all(hd.get("Authorization", "").startswith("Bearer ") for hd in after[1:])
 
-    assert pull(other.images, ref, credentials=creds).digest == pushed.digest
+    assert pull(other.images.store, ref, credentials=creds).digest == pushed.digest
     with pytest.raises(Unauthorized, match="pull access denied for .*/team/app"):
-        pull(other.images, ref.replace(":v1", ":v2"))  # anonymous tokens cover public/* only
+        pull(other.images.store, ref.replace(":v1", ":v2"))  # anonymous tokens cover public/* only
     with pytest.raises(Unauthorized, match="incorrect username or password"):
-        pull(other.images, ref, credentials=Credentials("alice", "nope"))
+        pull(other.images.store, ref, credentials=Credentials("alice", "nope"))
 
     public = f"{tokens.host}/public/app:v1"
     engine_.images.tag(busybox, public)
-    push(engine_.images, public, credentials=creds)
+    push(engine_.images.store, public, credentials=creds)
     fresh = Engine(os.path.join(other.root, "..", "third"))
-    assert pull(fresh.images, public).image_id == engine_.images.resolve(
+    assert pull(fresh.images.store, public).image_id == engine_.images.resolve(
         busybox
     )  # anonymous token, pull scope
     anon = [t for t in tokens.token_requests if t["user"] is None and t["granted"]]

@@ -23,17 +23,17 @@ def other(tmp_path):
 
 def _store_is_clean(eng: Engine) -> None:
     assert eng.images.list(all=True) == []
-    assert eng.images.store.tags() == {}
-    assert eng.images.layers.all() == []  # no layer directory was moved into place
+    assert eng.images.store.catalog.tags() == {}
+    assert eng.images.store.layers.all() == []  # no layer directory was moved into place
     assert os.listdir(eng.layout.tmp) == []  # no partial download, no half-unpacked layer
-    assert list(eng.images.blobs.all()) == []
+    assert list(eng.images.store.blobs.all()) == []
 
 
 @pytest.mark.parametrize("where", ["middle", "end"])
 def test_corrupt_blob_is_refused(engine_, busybox, registry, other, where):
     ref = f"{registry.host}/bad/bb:v1"
     engine_.images.tag(busybox, ref)
-    push(engine_.images, ref)
+    push(engine_.images.store, ref)
     layer = engine_.images.get(busybox).layers[0].diff_id  # uncompressed layer: blob digest == DiffID
     path = registry.blob_path(layer)
     size = os.path.getsize(path)
@@ -45,7 +45,7 @@ def test_corrupt_blob_is_refused(engine_, busybox, registry, other, where):
         f.seek(offset)
         f.write(bytes([byte[0] ^ 0xFF]))
     with pytest.raises(DigestMismatch, match="digest mismatch"):
-        pull(other.images, ref)
+        pull(other.images.store, ref)
     _store_is_clean(other)
 
 
@@ -60,7 +60,7 @@ def test_corrupt_gzip_blob_is_refused_as_digest_mismatch(busybox, registry, othe
         f.seek(os.path.getsize(path) // 3)
         f.write(b"\x00" * 64)
     with pytest.raises(DigestMismatch, match="digest mismatch"):
-        pull(other.images, ref)
+        pull(other.images.store, ref)
     _store_is_clean(other)
 
 
@@ -68,9 +68,9 @@ def test_cut_download_resumes_within_the_pull(engine_, busybox, registry, front,
     cutter = front(cut_after=700_000, cut_times=1)
     ref = f"{cutter.host}/resume/bb:v1"
     engine_.images.tag(busybox, ref)
-    push(engine_.images, ref)
+    push(engine_.images.store, ref)
     events: list = []
-    result = pull(other.images, ref, progress=events.append)
+    result = pull(other.images.store, ref, progress=events.append)
     assert result.image_id == engine_.images.resolve(busybox)
     assert cutter.ranges() == ["bytes=700000-"]
     assert any(e.status.startswith("Retrying") for e in events)
@@ -81,29 +81,29 @@ def test_interrupted_pull_resumes_next_time(engine_, busybox, registry, front, o
     cutter = front(cut_after=1_000_000, cut_times=100)
     ref = f"{cutter.host}/resume/bb:v2"
     engine_.images.tag(busybox, ref)
-    push(engine_.images, ref)
+    push(engine_.images.store, ref)
     layer = engine_.images.get(busybox).layers[0].diff_id
     with pytest.raises(Unreachable, match="pull again to resume"):
-        pull(other.images, ref, retries=0)
+        pull(other.images.store, ref, retries=0)
     partial = partial_path(other.layout.tmp, layer)
     assert os.path.getsize(partial) == 1_000_000  # what arrived is kept...
     assert not other.images.exists(ref)
-    assert other.images.layers.all() == []
+    assert other.images.store.layers.all() == []
     other.recover()  # ...and survives the sweep of dead processes' temporaries
     assert os.path.exists(partial)
 
     cutter.cut_times = 0
     before = len(cutter.requests)
     events: list = []
-    result = pull(other.images, ref, progress=events.append)
+    result = pull(other.images.store, ref, progress=events.append)
     assert result.image_id == engine_.images.resolve(busybox)
     later = [hd.get("Range") for m, p, hd in cutter.requests[before:] if m == "GET" and p.endswith(layer)]
     assert later == ["bytes=1000000-"]
     assert any(e.status == "Resuming" and e.current == 1_000_000 for e in events)
     assert not os.path.exists(partial)
     assert (
-        open(other.images.blobs.path(layer), "rb").read()
-        == open(engine_.images.blobs.path(layer), "rb").read()
+        open(other.images.store.blobs.path(layer), "rb").read()
+        == open(engine_.images.store.blobs.path(layer), "rb").read()
     )
 
 
@@ -111,16 +111,16 @@ def test_resume_when_the_server_ignores_range(engine_, busybox, registry, front,
     cutter = front(cut_after=900_000, cut_times=1, ignore_range=True)
     ref = f"{cutter.host}/norange/bb:v1"
     engine_.images.tag(busybox, ref)
-    push(engine_.images, ref)
+    push(engine_.images.store, ref)
     layer = engine_.images.get(busybox).layers[0].diff_id
     result = pull(
-        other.images, ref
+        other.images.store, ref
     )  # the retry gets the whole blob again: the first 900000 bytes are skipped
     assert result.image_id == engine_.images.resolve(busybox)
     assert cutter.ranges() == ["bytes=900000-"]
     assert (
-        open(other.images.blobs.path(layer), "rb").read()
-        == open(engine_.images.blobs.path(layer), "rb").read()
+        open(other.images.store.blobs.path(layer), "rb").read()
+        == open(engine_.images.store.blobs.path(layer), "rb").read()
     )
 
 
@@ -134,7 +134,7 @@ def test_killed_pull_leaves_partial_that_resumes(engine_, busybox, registry, fro
     cutter = front(cut_after=1_500_000, cut_times=1)
     ref = f"{cutter.host}/killed/bb:v1"
     engine_.images.tag(busybox, ref)
-    push(engine_.images, ref)
+    push(engine_.images.store, ref)
     root = str(tmp_path / "killed-root")
     os.makedirs(root)
     layer = engine_.images.get(busybox).layers[0].diff_id
@@ -145,7 +145,7 @@ def test_killed_pull_leaves_partial_that_resumes(engine_, busybox, registry, fro
         "def stop(ev):\n"
         "    if ev.status.startswith('Retrying'):  # the download was cut: die before it resumes\n"
         "        os.kill(os.getpid(), signal.SIGKILL)\n"
-        f"pull(Engine({root!r}).images, {ref!r}, progress=stop)\n"
+        f"pull(Engine({root!r}).images.store, {ref!r}, progress=stop)\n"
     )
     env = {**os.environ, "PYTHONPATH": os.getcwd()}
     p = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, timeout=60)
@@ -158,7 +158,7 @@ def test_killed_pull_leaves_partial_that_resumes(engine_, busybox, registry, fro
     eng.recover()
     assert os.path.getsize(partial) == kept
     before = len(cutter.requests)
-    pull(eng.images, ref)
+    pull(eng.images.store, ref)
     later = [hd.get("Range") for m, p, hd in cutter.requests[before:] if m == "GET" and p.endswith(layer)]
     assert later == [f"bytes={kept}-"]
     assert eng.images.get(ref).id == engine_.images.resolve(busybox)

@@ -79,13 +79,13 @@ def test_pull_what_skopeo_pushed_gzip_byte_for_byte(cli, busybox, registry, othe
     layer = raw["layers"][0]
     assert layer["mediaType"].endswith("gzip")
 
-    result = pull(other.images, ref)
+    result = pull(other.images.store, ref)
     im = other.images.get(ref)
     # manifest, config and the compressed layer blob are the registry's own bytes
     for digest in (result.digest, raw["config"]["digest"], layer["digest"]):
         with (
             open(registry.blob_path(digest), "rb") as theirs,
-            open(other.images.blobs.path(digest), "rb") as ours,
+            open(other.images.store.blobs.path(digest), "rb") as ours,
         ):
             assert theirs.read() == ours.read(), digest
     assert im.manifest_digest == result.digest
@@ -101,7 +101,7 @@ def test_saved_pull_matches_skopeo_copy(busybox, registry, other, skopeo, skopeo
     """``dockyard save`` of a pulled image and ``skopeo copy`` of the same reference: same manifest, same layers."""
     ref = f"{registry.host}/same/bb:1"
     skopeo_push(busybox, ref, "--dest-compress")
-    pull(other.images, ref)
+    pull(other.images.store, ref)
     ours = str(tmp_path / "ours.tar")
     with open(ours, "wb") as f:
         other.images.save([ref], f)
@@ -125,14 +125,14 @@ def test_saved_pull_matches_skopeo_copy(busybox, registry, other, skopeo, skopeo
 def test_pull_by_digest_pins(engine_, busybox, registry, other):
     ref = f"{registry.host}/pin/bb:v1"
     engine_.images.tag(busybox, ref)
-    digest = push(engine_.images, ref).digest
-    result = pull(other.images, f"{registry.host}/pin/bb@{digest}")
+    digest = push(engine_.images.store, ref).digest
+    result = pull(other.images.store, f"{registry.host}/pin/bb@{digest}")
     assert result.name == f"{registry.host}/pin/bb@{digest}"
-    assert other.images.store.tags() == {}  # a digest pull tags nothing, like Docker
+    assert other.images.store.catalog.tags() == {}  # a digest pull tags nothing, like Docker
     assert other.images.get(f"{registry.host}/pin/bb@{digest}").id == result.image_id
     wrong = "sha256:" + "0" * 64
     with pytest.raises(ManifestUnknown, match="not found: manifest unknown"):
-        pull(other.images, f"{registry.host}/pin/bb@{wrong}")
+        pull(other.images.store, f"{registry.host}/pin/bb@{wrong}")
 
 
 def _put(host: str, path: str, body: bytes, content_type: str) -> None:
@@ -162,8 +162,8 @@ def test_index_picks_this_platform_or_the_asked_one(engine_, busybox, registry, 
     repo = "multi/bb"
     ref = f"{registry.host}/{repo}"
     engine_.images.tag(busybox, f"{ref}:amd")
-    amd = push(engine_.images, f"{ref}:amd")
-    manifest = json.loads(engine_.images.blobs.read(amd.digest))
+    amd = push(engine_.images.store, f"{ref}:amd")
+    manifest = json.loads(engine_.images.store.blobs.read(amd.digest))
     # an arm64 sibling: same layer, its own config and manifest
     cfg = engine_.images.config_of(engine_.images.resolve(busybox))
     cfg["architecture"] = "arm64"
@@ -188,24 +188,24 @@ def test_index_picks_this_platform_or_the_asked_one(engine_, busybox, registry, 
     index_bytes = json.dumps(index).encode()
     _put(registry.host, f"/v2/{repo}/manifests/latest", index_bytes, index_type)
 
-    mine = pull(other.images, ref)
+    mine = pull(other.images.store, ref)
     assert mine.image_id == engine_.images.resolve(busybox)
     assert mine.digest == sha(index_bytes)  # RepoDigests name the index, as Docker records them
     assert other.images.get(ref).manifest_digest == amd.digest  # the platform's manifest is what is stored
     assert other.images.get(ref).repo_digests == [f"{ref}@{sha(index_bytes)}"]
 
-    theirs = pull(other.images, f"{ref}:latest", platform="linux/arm64")
+    theirs = pull(other.images.store, f"{ref}:latest", platform="linux/arm64")
     assert theirs.image_id == cfg_digest
     im = other.images.get(ref)
     assert im.architecture == "arm64" and im.manifest_digest == sha(arm_bytes)
     from engine.registry.errors import RegistryError
 
     with pytest.raises(RegistryError, match="no matching manifest for linux/ppc64le"):
-        pull(other.images, ref, platform="linux/ppc64le")
+        pull(other.images.store, ref, platform="linux/ppc64le")
     from engine.errors import InvalidArgument
 
     with pytest.raises(InvalidArgument, match="does not match the specified platform"):
-        pull(other.images, f"{ref}:amd", platform="linux/arm64")
+        pull(other.images.store, f"{ref}:amd", platform="linux/arm64")
 
 
 def test_zstd_layers(cli, busybox, registry, other, skopeo, skopeo_push):
@@ -214,7 +214,7 @@ def test_zstd_layers(cli, busybox, registry, other, skopeo, skopeo_push):
     skopeo_push(busybox, ref, "--dest-compress-format", "zstd")
     raw = json.loads(skopeo("inspect", "--raw", "--tls-verify=false", f"docker://{ref}"))
     assert raw["layers"][0]["mediaType"] == oci.MT_OCI_LAYER_ZSTD
-    pull(other.images, ref)
+    pull(other.images.store, ref)
     im = other.images.get(ref)
     assert im.layers[0].diff_id == Engine(cli.root).images.get(busybox).layers[0].diff_id
     assert os.path.exists(os.path.join(im.layers[0].path, "bin", "busybox"))
@@ -223,14 +223,14 @@ def test_zstd_layers(cli, busybox, registry, other, skopeo, skopeo_push):
 def test_chunked_push_and_cross_repo_mount(engine_, busybox, registry, skopeo):
     a = f"{registry.host}/team/a:v1"
     engine_.images.tag(busybox, a)
-    first = push(engine_.images, a, chunk_size=256 << 10)  # PATCH in 256 KiB chunks, then PUT
+    first = push(engine_.images.store, a, chunk_size=256 << 10)  # PATCH in 256 KiB chunks, then PUT
     assert len(first.pushed) == 2
     info = json.loads(skopeo("inspect", "--tls-verify=false", f"docker://{a}"))
     assert info["Digest"] == first.digest
     b = f"{registry.host}/team/b:v1"
     engine_.images.tag(busybox, b)
     events: list = []
-    second = push(engine_.images, b, progress=events.append)
+    second = push(engine_.images.store, b, progress=events.append)
     layer = engine_.images.get(busybox).layers[0].diff_id
     assert layer in second.mounted  # known to be in team/a from the RepoDigests: mounted, not uploaded
     assert not second.pushed or second.pushed == [engine_.images.resolve(busybox)]
@@ -246,7 +246,7 @@ def test_cli_pull_push_output(cli, busybox, registry, tmp_path):
     layer = Engine(cli.root).images.get(busybox).layers[0].diff_id[7:19]
     assert f"{layer}: Pushed" in out
     digest = Engine(cli.root).images.get(busybox).manifest_digest
-    size = len(Engine(cli.root).images.blobs.read(digest))
+    size = len(Engine(cli.root).images.store.blobs.read(digest))
     assert out[-1] == f"v1: digest: {digest} size: {size}"
 
     from tests.conftest import CLI
@@ -271,6 +271,6 @@ def test_cli_pull_push_output(cli, busybox, registry, tmp_path):
 def test_unreachable_registry_is_reported_like_docker(other):
     port = free_port()
     with pytest.raises(Unreachable) as e:
-        pull(other.images, f"127.0.0.1:{port}/x:y")
+        pull(other.images.store, f"127.0.0.1:{port}/x:y")
     assert f"dial tcp 127.0.0.1:{port}: connect: connection refused" in str(e.value)
     assert other.images.list() == []

@@ -18,9 +18,9 @@ pytestmark = pytest.mark.slow
 def test_loopback_tls_registry_push_pull(engine_, busybox, tls_registry, tmp_path):
     ref = f"{tls_registry.host}/secure/bb:v1"
     engine_.images.tag(busybox, ref)
-    pushed = push(engine_.images, ref)
+    pushed = push(engine_.images.store, ref)
     other = Engine(str(tmp_path / "other"))
-    assert pull(other.images, ref).digest == pushed.digest
+    assert pull(other.images.store, ref).digest == pushed.digest
     client = RegistryClient(tls_registry.host, "secure/bb")
     try:
         assert client.base() == f"https://{tls_registry.host}"  # HTTPS first; no fallback to HTTP was needed

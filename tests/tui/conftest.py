@@ -81,7 +81,7 @@ def make_fixed_image(eng: Engine, tag: str = "fixture/app:1.0") -> str:
     parent = None
     for created_by, files in FIXED_LAYERS:
         data = _tar(files)
-        layer = eng.images.add_layer_from_tar(io.BytesIO(data), parent)
+        layer = eng.images.store.add_layer_from_tar(io.BytesIO(data), parent)
         parent = layer.chain_id
         layers.append(layer)
         diff_ids.append("sha256:" + hashlib.sha256(data).hexdigest())
@@ -94,7 +94,7 @@ def make_fixed_image(eng: Engine, tag: str = "fixture/app:1.0") -> str:
         "rootfs": {"type": "layers", "diff_ids": diff_ids},
         "history": history,
     }
-    return eng.images.create(layers, config, [tag])
+    return eng.images.store.create(layers, config, [tag])
 
 
 @pytest.fixture

@@ -51,7 +51,7 @@ from engine.build.view import ImageView, clean_abs
 from engine.errors import BuildError, DockyardError
 
 if TYPE_CHECKING:
-    from engine.images import Images
+    from engine.store.imagestore import ImageStore
 
 __all__ = [
     "ContextTree",
@@ -273,7 +273,7 @@ class CopyPlan:
     def empty(self) -> bool:
         return not self.entries and not self.archives and not self.ensure_dirs
 
-    def write(self, images: Images, parent_chain: str | None, tmpdir: str) -> LayerRef:
+    def write(self, store: ImageStore, parent_chain: str | None, tmpdir: str) -> LayerRef:
         """Write the layer into the store; returns it."""
         import shutil
         import tempfile
@@ -287,11 +287,11 @@ class CopyPlan:
                 self._extract(archive, target, entries)
             self._add_parents(entries)
             stream: Any = StreamReader(tar_chunks(entries.values()))
-            layer = images.add_layer_from_tar(stream, parent_chain or None)
+            layer = store.add_layer_from_tar(stream, parent_chain or None)
         finally:
             for path in work:
                 shutil.rmtree(path, ignore_errors=True)
-        diff_id = images.layers.get(layer.chain_id).diff_id
+        diff_id = store.layers.get(layer.chain_id).diff_id
         return LayerRef(layer.chain_id, diff_id, layer.blob, layer.media_type, layer.size)
 
     def _extract(self, archive: _Archive, target: str, entries: dict[str, LayerEntry]) -> None:

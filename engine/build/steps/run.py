@@ -195,7 +195,7 @@ class StepContainer:
         """The container's writable layer as a new layer on top of ``parent_chain``."""
         from engine.store.layertar import write_layer_tar
 
-        images = self.engine.images
+        store = self.engine.images.store
         upper = self.engine.containers.store.path(self.id, "upper")
         if not os.path.isdir(upper):
             os.makedirs(upper, exist_ok=True)
@@ -215,12 +215,12 @@ class StepContainer:
         writer.start()
         try:
             with os.fdopen(r, "rb") as src:
-                layer = images.add_layer_from_tar(src, parent_chain or None)
+                layer = store.add_layer_from_tar(src, parent_chain or None)
         finally:
             writer.join()
         if errors:
             raise errors[0]
-        diff_id = images.layers.get(layer.chain_id).diff_id
+        diff_id = store.layers.get(layer.chain_id).diff_id
         return LayerRef(layer.chain_id, diff_id, layer.blob, layer.media_type, layer.size)
 
 
