@@ -29,6 +29,9 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+    from .build.cache import CachePruneReport
+    from .build.events import BuildEvent, BuildResult
+    from .build.options import BuildOptions
     from .container_record import Container
     from .containers import CreateOptions
     from .engine import Engine
@@ -48,6 +51,10 @@ if TYPE_CHECKING:
 # touches.
 _LAZY = {
     "Engine": "engine.engine",
+    "BuildOptions": "engine.build.options",
+    "BuildEvent": "engine.build.events",
+    "BuildResult": "engine.build.events",
+    "CachePruneReport": "engine.build.cache",
     "CreateOptions": "engine.runtime.create",
     "Event": "engine.events",
     "Container": "engine.container_record",
@@ -73,6 +80,10 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "BuildError",
+    "BuildEvent",
+    "BuildOptions",
+    "BuildResult",
+    "CachePruneReport",
     "CommandNotFound",
     "CommandNotInvokable",
     "Conflict",

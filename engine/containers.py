@@ -11,7 +11,7 @@ import builtins
 import os
 import time
 
-from .errors import Conflict, ContainerNotFound, InvalidArgument
+from .errors import Conflict, ContainerNotFound, DockyardError, InvalidArgument, NotFound
 from .humanize import parse_time
 from .lean import suppress
 from .runtime.reconcile import reconcile
@@ -534,3 +534,24 @@ class Containers:
             if c.status == "running" or time.monotonic() > deadline:
                 return c
             time.sleep(0.02)
+
+    def replace(self, name: str, image: str, stop_timeout: int = 10) -> tuple[str, bool]:
+        """Make the container ``name`` run ``image``: stop and remove the one there (unless it already runs
+        that image), then run a new one detached with the image's command. Returns (container ID, whether a
+        container was replaced)."""
+        from .runtime.create import CreateOptions
+
+        image_id = self.engine.images.resolve(image)
+        try:
+            old = self.get(name)
+        except NotFound:
+            old = None
+        if old is not None:
+            if old.image_id == image_id and old.status == "running":
+                return old.id, False
+            if old.status in ("running", "paused", "restarting"):
+                with suppress(DockyardError):
+                    self.stop(old.id, timeout=stop_timeout)
+            self.remove(old.id, force=True)
+        new = self.run(image, CreateOptions(name=name), detach=True)
+        return new.id, old is not None

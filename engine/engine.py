@@ -11,6 +11,11 @@ from .paths import Layout, resolve_root
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import threading
+    from collections.abc import Callable
+
+    from .build.events import BuildEvent, BuildResult
+    from .build.options import BuildOptions
     from .images import Images
     from .records import DiskUsage
 
@@ -74,6 +79,40 @@ class Engine:
         from .net.defaults import default_network
 
         return default_network(self.layout)
+
+    def watch_build(
+        self,
+        options: BuildOptions,
+        progress: Callable[[BuildEvent], None] | None = None,
+        run_name: str | None = None,
+        stop: threading.Event | None = None,
+        debounce: float = 0.3,
+        stop_timeout: int = 10,
+    ) -> None:
+        """``build --watch``: build, then rebuild each time the context (as .dockerignore lets the build see
+        it) or the Dockerfile changes, until ``stop`` is set. With ``run_name``, each new image also replaces
+        the container of that name (``containers.replace``). Errors are reported through ``progress`` as
+        ``error`` events and the watch goes on."""
+        import threading
+
+        from .build.watch import Watch
+        from .errors import DockyardError
+
+        after = None
+        if run_name:
+            name = run_name
+
+            def after(result: BuildResult) -> str:
+                image = result.tags[0] if result.tags else result.image_id
+                try:
+                    cid, replaced = self.containers.replace(name, image, stop_timeout)
+                except DockyardError as exc:
+                    raise DockyardError(f"cannot run {name}: {exc}") from None
+                verb = "replaced" if replaced else "started"
+                return f"{verb} container {name} ({cid[:12]}) from {result.image_id[7:19]}"
+
+        images = self.images
+        Watch(self.layout, images.store, options, progress, after, stop or threading.Event(), debounce).run()
 
     def df(self) -> DiskUsage:
         from .diskusage import disk_usage

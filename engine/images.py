@@ -9,7 +9,7 @@ from __future__ import annotations
 import builtins
 import os
 
-from .errors import Conflict, ImageNotFound, InvalidArgument, StoreError
+from .errors import BuildError, Conflict, ImageNotFound, InvalidArgument, StoreError
 from .lean import suppress
 from .paths import Layout
 from .store import reference
@@ -17,10 +17,12 @@ from .store.imagestore import ImageStore
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
     from typing import IO, Any, BinaryIO
 
     from .build.cache import CachePruneReport
+    from .build.events import BuildEvent
+    from .build.options import BuildOptions
     from .records import HistoryEntry, Image, PruneReport, RemovedImage
     from .store.catalog import ImageEntry
 
@@ -308,24 +310,26 @@ class Images:
 
         return bootstrap(self.store, what, progress)
 
-    def build(
-        self,
-        context_dir: str,
-        dockerfile: str | None = None,
-        tags: builtins.list[str] | str = (),  # type: ignore[assignment]
-        build_args: dict[str, str | None] | None = None,
-        target: str | None = None,
-        no_cache: bool = False,
-        labels: dict[str, str] | None = None,
-        progress: Callable[[Any], None] | None = None,
-    ) -> str:
-        """``docker build``: an image from a Dockerfile and its context; returns the image ID.
-        ``progress`` receives engine.build.events.BuildEvent records (see engine.build.api)."""
-        from .build.api import build
-        from .engine import Engine
+    def build_stream(self, options: BuildOptions) -> Iterator[BuildEvent]:
+        """``docker build``, yielding progress events as they happen; the last one is the ``result``
+        (``image_id``, ``tags``). A failed step raises BuildError (naming the Dockerfile line) after its
+        ``error`` event. Closing the iterator early stops the build and removes its step container."""
+        from .build.builder import Builder
 
-        engine = Engine(self.layout.root)
-        return build(engine, context_dir, dockerfile, tags, build_args, target, no_cache, labels, progress)
+        yield from Builder(self.layout, self.store, options).events()
+
+    def build(self, options: BuildOptions, progress: Callable[[BuildEvent], None] | None = None) -> str:
+        """``docker build``: an image from a Dockerfile and its context; returns the image ID. ``progress``
+        gets every BuildEvent (``event.message`` is a printable line)."""
+        image_id = ""
+        for event in self.build_stream(options):
+            if progress is not None:
+                progress(event)
+            if event.kind == "result":
+                image_id = event.image_id
+        if not image_id:
+            raise BuildError("the build finished without an image")
+        return image_id
 
     # -- registries --------------------------------------------------------------------
     def pull(

@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any
 
+    from engine import BuildOptions, Engine
+
 
 def register(sub: flags.Commands) -> None:
     p = sub.add_parser("build", help="Build an image from a Dockerfile")
@@ -214,19 +216,20 @@ def _renderer(mode: str) -> Any:
 
 
 def cmd_build(a: flags.Namespace) -> int:
-    from engine import InvalidArgument
+    from engine import BuildOptions, InvalidArgument
 
     if a.run and not a.watch:
         raise InvalidArgument("--run needs --watch")
     eng = engine()
-    kwargs = {
-        "dockerfile": _dockerfile(a),
-        "tags": list(a.tag),
-        "build_args": _pairs(a.build_arg, "build argument", True),
-        "target": a.target,
-        "no_cache": a.no_cache,
-        "labels": _pairs(a.label, "label", False),
-    }
+    options = BuildOptions(
+        a.context,
+        dockerfile=_dockerfile(a),
+        tags=list(a.tag),
+        build_args=_pairs(a.build_arg, "build argument", True),
+        target=a.target,
+        no_cache=a.no_cache,
+        labels=_pairs(a.label, "label", False),
+    )
     render: Callable[[Any], None]
     renderer = None
     if a.quiet:
@@ -236,10 +239,8 @@ def cmd_build(a: flags.Namespace) -> int:
         render = renderer
     try:
         if a.watch:
-            return _watch(eng, a, kwargs, render)
-        from engine.build.api import build
-
-        image_id = build(eng, a.context, progress=render, **kwargs)
+            return _watch(eng, a, options, render)
+        image_id = eng.images.build(options, progress=render)
     finally:
         if renderer is not None:
             renderer.close()
@@ -253,10 +254,8 @@ def _quiet(event: Any) -> None:
         return
 
 
-def _watch(eng: Any, a: flags.Namespace, kwargs: dict[str, Any], render: Callable[[Any], None]) -> int:
+def _watch(eng: Engine, a: flags.Namespace, options: BuildOptions, render: Callable[[Any], None]) -> int:
     import threading
-
-    from engine.build.api import watch
 
     def show(event: Any) -> None:
         if a.quiet and event.kind == "result":
@@ -265,7 +264,7 @@ def _watch(eng: Any, a: flags.Namespace, kwargs: dict[str, Any], render: Callabl
 
     stop = threading.Event()
     try:
-        watch(eng, a.context, progress=show, run_name=a.run, stop=stop, **kwargs)
+        eng.watch_build(options, progress=show, run_name=a.run, stop=stop)
     except KeyboardInterrupt:
         stop.set()
     return 0

@@ -4,7 +4,8 @@ Reading a Dockerfile: ``parser`` turns the text into instructions (with line num
 ``words`` expands ``$VARIABLES`` the way Docker does, ``dockerignore`` decides which files of the context a
 build may see.
 
-Running a build: ``api`` (``build``, ``build_stream``, ``watch``) is the entry point; ``plan`` works out which
+Running a build: ``Images.build``/``build_stream``/``watch`` (the public API) take an ``options.BuildOptions``
+and drive a ``builder.Builder`` over the image store; ``plan`` works out which
 stages the target needs; ``builder`` drives the stages; ``steps/`` executes instructions (``run`` in a real
 dockyard container whose writable layer is committed, ``copy`` for COPY/ADD straight into a deterministic layer
 tar, ``meta`` for the config-only ones); ``state`` is a stage's image config as it grows; ``context`` walks and

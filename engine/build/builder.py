@@ -43,9 +43,11 @@ from engine.record import replace
 from engine.store import oci, reference
 
 if TYPE_CHECKING:
-    from engine.engine import Engine
+    from engine.build.options import BuildOptions
+    from engine.paths import Layout
+    from engine.store.imagestore import ImageStore
 
-__all__ = ["PROXY_ARGS", "BuildOptions", "BuildStepError", "Builder"]
+__all__ = ["PROXY_ARGS", "BuildStepError", "Builder"]
 
 PROXY_ARGS = frozenset(
     name
@@ -68,31 +70,6 @@ class BuildStepError(BuildError):
         self.line = instr.start_line
         self.step = label
         self.reason = reason
-
-
-class BuildOptions:
-    """What a build is asked to do (the ``docker build`` flags); ``sums`` keeps file checksums from one
-    build to the next (watch mode)."""
-
-    def __init__(
-        self,
-        context_dir: str,
-        dockerfile: str | None = None,
-        tags: list[str] | None = None,
-        build_args: dict[str, str | None] | None = None,
-        target: str | None = None,
-        no_cache: bool = False,
-        labels: dict[str, str] | None = None,
-        sums: ChecksumCache | None = None,
-    ) -> None:
-        self.context_dir = context_dir
-        self.dockerfile = dockerfile
-        self.tags = list(tags or [])
-        self.build_args = dict(build_args or {})
-        self.target = target
-        self.no_cache = no_cache
-        self.labels = dict(labels or {})
-        self.sums = sums
 
 
 class _StageRun:
@@ -123,9 +100,11 @@ def _one_line(text: str) -> str:
 class Builder:
     """One build. ``events()`` runs it."""
 
-    def __init__(self, engine: Engine, opts: BuildOptions) -> None:
-        self.engine = engine
-        self.store = engine.images.store
+    def __init__(
+        self, layout: Layout, store: ImageStore, opts: BuildOptions, sums: ChecksumCache | None = None
+    ) -> None:
+        self.layout = layout
+        self.store = store
         self.opts = opts
         self.context_dir = os.path.abspath(opts.context_dir)
         if not os.path.isdir(self.context_dir):
@@ -133,9 +112,9 @@ class Builder:
         self.dockerfile_path = self._find_dockerfile(opts.dockerfile)
         for tag in opts.tags:
             reference.parse(tag)  # a bad tag is refused before anything is built
-        self.sums = opts.sums or ChecksumCache()
+        self.sums = sums or ChecksumCache()  # kept from one build to the next by a watch
         self._context: BuildContext | None = None
-        self.cache = BuildCache(engine.layout)
+        self.cache = BuildCache(layout)
         self.vertex = 0
         self.executed: list[str] = []
         self.cached: list[str] = []
@@ -383,7 +362,7 @@ class Builder:
             return True
         layer = None
         if plan is not None:
-            layer = plan.write(self.store, state.top_chain, self.engine.layout.tmp)
+            layer = plan.write(self.store, state.top_chain, self.layout.tmp)
         self._commit(run, key, after, created_by, layer)
         return False
 
@@ -490,7 +469,9 @@ class Builder:
             return True
         image_id, temporary = self._image_for(state)
         try:
-            with StepContainer(self.engine, image_id, state, cmd, declared + proxies) as container:
+            with StepContainer(
+                self.layout, self.store, image_id, state, cmd, declared + proxies
+            ) as container:
                 for stream, line in container.output():
                     yield event(ev.OUTPUT, text=line, stream=stream, elapsed=time.monotonic() - started)
                 container.check()
@@ -548,6 +529,6 @@ class Builder:
         key = chain_key(state.key, plan.description)
         if self._lookup(run, key):
             return True
-        layer = plan.write(self.store, state.top_chain, self.engine.layout.tmp)
+        layer = plan.write(self.store, state.top_chain, self.layout.tmp)
         self._commit(run, key, state.copy(), plan.created_by, layer)
         return False

@@ -6,7 +6,8 @@ Dockerfile and the ignore file. Changes are collected until the context has been
 seconds, so an editor's save or a ``git checkout`` makes one rebuild, not fifty.
 
 :class:`Watch` is the loop: build, report what changed and which steps re-ran (executed vs CACHED), replace
-the container named ``run_name`` when the image changed, wait for the next change; until ``stop`` is set.
+what follows a new image (``after``: the API replaces a container with it for ``--run``), wait for the next
+change; until ``stop`` is set.
 It is meant to run in a worker thread (the TUI) or in the CLI's main thread.
 """
 
@@ -20,14 +21,19 @@ from collections.abc import Callable
 
 from engine.build import dockerignore
 from engine.build import events as ev
-from engine.build.builder import Builder, BuildOptions
-from engine.errors import BuildError, DockyardError, NotFound
+from engine.build.builder import Builder
+from engine.build.context import ChecksumCache
+from engine.errors import BuildError, DockyardError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from engine.engine import Engine
+    from engine.build.options import BuildOptions
+    from engine.paths import Layout
+    from engine.store.imagestore import ImageStore
 
-__all__ = ["ContextWatcher", "Watch", "replace_container"]
+    AfterFn = Callable[[ev.BuildResult], str]  # a new image -> what was done with it (raises DockyardError)
+
+__all__ = ["ContextWatcher", "Watch"]
 
 _KINDS = frozenset({"created", "deleted", "modified", "moved", "closed", "attrib"})
 
@@ -133,47 +139,27 @@ class ContextWatcher:
             return changed
 
 
-def replace_container(engine: Engine, name: str, image: str, stop_timeout: int = 10) -> tuple[str, bool]:
-    """Make the container ``name`` run ``image``: stop and remove the one there (unless it already runs
-    that image), then run a new one detached with the image's command. Returns (container ID, replaced)."""
-    from engine.runtime.create import CreateOptions
-
-    image_id = engine.images.resolve(image)
-    try:
-        old = engine.containers.get(name)
-    except NotFound:
-        old = None
-    if old is not None:
-        if old.image_id == image_id and old.status == "running":
-            return old.id, False
-        if old.status in ("running", "paused", "restarting"):
-            with contextlib.suppress(DockyardError):
-                engine.containers.stop(old.id, timeout=stop_timeout)
-        engine.containers.remove(old.id, force=True)
-    new = engine.containers.run(image, CreateOptions(name=name), detach=True)
-    return new.id, old is not None
-
-
 class Watch:
     """The watch loop (see the module docstring)."""
 
     def __init__(
         self,
-        engine: Engine,
+        layout: Layout,
+        store: ImageStore,
         opts: BuildOptions,
         progress: Callable[[ev.BuildEvent], None] | None,
-        run_name: str | None,
+        after: AfterFn | None,
         stop: threading.Event,
         debounce: float = 0.3,
-        stop_timeout: int = 10,
     ) -> None:
-        self.engine = engine
+        self.layout = layout
+        self.store = store
         self.opts = opts
         self.progress = progress or (lambda _e: None)
-        self.run_name = run_name
+        self.after = after
         self.stop = stop
         self.debounce = debounce
-        self.stop_timeout = stop_timeout
+        self.sums = ChecksumCache()  # file checksums kept from one build to the next
         self.last_image = ""
 
     def say(self, text: str) -> None:
@@ -181,7 +167,7 @@ class Watch:
 
     def build_once(self) -> ev.BuildResult | None:
         try:
-            builder = Builder(self.engine, self.opts)
+            builder = Builder(self.layout, self.store, self.opts, self.sums)
             gen = builder.events()
             while True:
                 try:
@@ -207,19 +193,20 @@ class Watch:
                 f"rebuilt {result.image_id[7:19]}: {len(result.executed)} step(s) re-ran ({ran}), "
                 f"{len(result.cached)} cached"
             )
-        if self.run_name and result.image_id != self.last_image:
-            image = result.tags[0] if result.tags else result.image_id
+        if self.after is not None and result.image_id != self.last_image:
             try:
-                cid, replaced = replace_container(self.engine, self.run_name, image, self.stop_timeout)
+                done = self.after(result)
             except DockyardError as exc:
-                self.progress(ev.BuildEvent(ev.ERROR, text=f"cannot run {self.run_name}: {exc}"))
+                self.progress(ev.BuildEvent(ev.ERROR, text=str(exc)))
             else:
-                verb = "replaced" if replaced else "started"
-                self.say(f"{verb} container {self.run_name} ({cid[:12]}) from {result.image_id[7:19]}")
+                if done:
+                    self.say(done)
         self.last_image = result.image_id
 
     def run(self) -> None:
-        builder = Builder(self.engine, self.opts)  # checks the context and the Dockerfile exist
+        builder = Builder(
+            self.layout, self.store, self.opts, self.sums
+        )  # checks the context and the Dockerfile exist
         watcher = ContextWatcher(builder.context_dir, builder.dockerfile_path)
         watcher.start()
         try:

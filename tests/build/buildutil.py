@@ -7,7 +7,7 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
-from engine.build.api import build_stream
+from engine import BuildOptions
 from engine.build.events import RESULT, BuildEvent
 
 
@@ -41,7 +41,7 @@ class Built:
 
 
 def do_build(engine: Any, ctx: Path | str, **kw: Any) -> Built:
-    return Built(list(build_stream(engine, str(ctx), **kw)))
+    return Built(list(engine.images.build_stream(BuildOptions(str(ctx), **kw))))
 
 
 def layer_files(engine: Any, image: str, index: int) -> dict[str, os.stat_result]:

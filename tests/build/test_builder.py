@@ -10,7 +10,7 @@ import tarfile
 
 import pytest
 
-from engine.build.api import build, build_stream
+from engine import BuildOptions
 from engine.errors import BuildError
 
 from .buildutil import do_build, layer_files, write
@@ -138,7 +138,7 @@ def test_failing_run_leaves_no_image_and_no_container(engine_, busybox, cli, tmp
     # the output of the failing step was streamed before the error
     events = []
     with pytest.raises(BuildError):
-        for event in build_stream(engine_, str(ctx)):
+        for event in engine_.images.build_stream(BuildOptions(str(ctx))):
             events.append(event)
     assert [e.text for e in events if e.kind == "output"] == ["boom"]  # "ok" is cached now
     error = [e for e in events if e.kind == "error"][0]
@@ -164,11 +164,11 @@ def test_bad_dockerfiles_name_the_line(engine_, busybox, tmp_path):
     for text, expected in cases.items():
         (tmp_path / "ctx" / "Dockerfile").write_text(text)
         with pytest.raises(BuildError) as info:
-            build(engine_, str(tmp_path / "ctx"))
+            engine_.images.build(BuildOptions(str(tmp_path / "ctx")))
         assert expected in str(info.value), text
     with pytest.raises(BuildError, match='target stage "nope" could not be found'):
         (tmp_path / "ctx" / "Dockerfile").write_text("FROM busybox AS a\n")
-        build(engine_, str(tmp_path / "ctx"), target="nope")
+        engine_.images.build(BuildOptions(str(tmp_path / "ctx"), target="nope"))
 
 
 def test_only_needed_stages_are_built(engine_, busybox, tmp_path):
@@ -213,7 +213,7 @@ def test_config_instructions(engine_, busybox, tmp_path):
             """
         },
     )
-    image_id = build(engine_, str(ctx), labels={"extra": "yes"})
+    image_id = engine_.images.build(BuildOptions(str(ctx), labels={"extra": "yes"}))
     cfg = engine_.images.config_of(image_id)
     c = cfg["config"]
     assert c["Entrypoint"] == ["/bin/echo", "ep"]
@@ -234,7 +234,7 @@ def test_config_instructions(engine_, busybox, tmp_path):
 
 def test_onbuild_triggers_run_in_the_child(engine_, busybox, tmp_path):
     write(tmp_path / "parent", {"Dockerfile": "FROM busybox\nONBUILD RUN echo triggered > /t\n"})
-    build(engine_, str(tmp_path / "parent"), tags=["parent:1"])
+    engine_.images.build(BuildOptions(str(tmp_path / "parent"), tags=["parent:1"]))
     write(tmp_path / "child", {"Dockerfile": "FROM parent:1\nRUN cat /t\n"})
     built = do_build(engine_, tmp_path / "child", tags=["child:1"])
     assert built.output() == ["triggered"]
@@ -345,8 +345,10 @@ def test_identical_builds_in_two_roots_give_identical_layers(busybox_tar, tmp_pa
         try:
             with open(busybox_tar, "rb") as f:
                 engine.images.import_(f, "busybox:latest")
-            plain = build(engine, str(ctx))
-            pinned = build(engine, str(ctx), build_args={"SOURCE_DATE_EPOCH": "1700000000"}, no_cache=True)
+            plain = engine.images.build(BuildOptions(str(ctx)))
+            pinned = engine.images.build(
+                BuildOptions(str(ctx), build_args={"SOURCE_DATE_EPOCH": "1700000000"}, no_cache=True)
+            )
             image = engine.images.get(plain)
             pinned_cfg = engine.images.config_of(pinned)
             results.append(([li.diff_id for li in image.layers], pinned_cfg))
@@ -361,18 +363,17 @@ def test_identical_builds_in_two_roots_give_identical_layers(busybox_tar, tmp_pa
     assert pinned0["created"] == pinned1["created"] == "2023-11-14T22:13:20.000000Z"
 
 
-def test_images_build_entry_point_for_the_app(engine_, busybox, tmp_path):
-    """The app's build dialog calls Images.build from a worker thread, with its own argument mapping."""
+def test_images_build_from_a_worker_thread(engine_, busybox, tmp_path):
+    """The app's build dialog calls Images.build from a worker thread, its progress going to the dialog."""
     import threading
-
-    from app.tui.dialogs.build import call_build
 
     ctx = write(tmp_path / "ctx", {"Dockerfile": "FROM busybox\nARG WHO\nRUN echo from-run $WHO\n"})
     lines: list[str] = []
     result: dict[str, str] = {}
+    options = BuildOptions(str(ctx), tags=["tui:1"], build_args={"WHO": "me"})
 
     def worker() -> None:
-        result["id"] = call_build(engine_.images.build, str(ctx), "", "tui:1", {"WHO": "me"}, lines.append)
+        result["id"] = engine_.images.build(options, lambda event: lines.append(event.message))
 
     thread = threading.Thread(target=worker)
     thread.start()

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from engine.build.api import watch
+from engine import BuildOptions
 from engine.build.watch import ContextWatcher
 
 from .buildutil import write
@@ -20,7 +20,7 @@ BUSY = '["sh", "-c", "trap \'exit 0\' TERM; cat /msg.txt; while true; do sleep 0
 class Watching:
     """A watch running in a thread, with the events it reported."""
 
-    def __init__(self, engine, ctx, **kw) -> None:
+    def __init__(self, engine, ctx, run_name=None, stop_timeout=10, **kw) -> None:
         self.events: list = []
         self.lock = threading.Lock()
         self.stop = threading.Event()
@@ -32,7 +32,14 @@ class Watching:
 
         def target() -> None:
             try:
-                watch(engine, str(ctx), progress=record, stop=self.stop, debounce=0.1, **kw)
+                engine.watch_build(
+                    BuildOptions(str(ctx), **kw),
+                    progress=record,
+                    run_name=run_name,
+                    stop=self.stop,
+                    debounce=0.1,
+                    stop_timeout=stop_timeout,
+                )
             except BaseException as exc:  # noqa: BLE001 - reported by the test
                 self.error = exc
 

@@ -3,10 +3,9 @@ progress streamed into the dialog while it runs (in a worker; the app stays usab
 
 from __future__ import annotations
 
-import inspect
 import os
-from collections.abc import Callable, Iterable
-from typing import Any, ClassVar
+from collections.abc import Callable
+from typing import ClassVar
 
 from textual import work
 from textual.app import ComposeResult
@@ -18,6 +17,12 @@ from textual.widgets import Button, Input, Label, RichLog, Static
 
 from ..forms import FormError, parse_build_args
 from .base import Dialog
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from engine import BuildEvent, BuildOptions
+
+    BuildFn = Callable[[BuildOptions, Callable[[BuildEvent], None]], str]  # Images.build
 
 
 class BuildDialog(ModalScreen[str]):
@@ -40,7 +45,7 @@ class BuildDialog(ModalScreen[str]):
             self.image_id = image_id
             self.error = error
 
-    def __init__(self, builder: Callable[..., Any] | None, context: str = "") -> None:
+    def __init__(self, builder: BuildFn | None, context: str = "") -> None:
         super().__init__()
         self.builder = builder
         self.context = context or os.getcwd()
@@ -106,11 +111,18 @@ class BuildDialog(ModalScreen[str]):
 
     @work(thread=True, exclusive=True, group="build")
     def _build(self, context: str, dockerfile: str, tag: str, args: dict[str, str]) -> None:
+        from engine import BuildOptions
+
         assert self.builder is not None
+        options = BuildOptions(
+            context, dockerfile=dockerfile or None, tags=[tag] if tag else [], build_args=args
+        )
+
+        def show(event: BuildEvent) -> None:
+            self.post_message(self.Line(event.message))
+
         try:
-            result = call_build(
-                self.builder, context, dockerfile, tag, args, lambda s: self.post_message(self.Line(s))
-            )
+            result = self.builder(options, show)
         except Exception as e:  # every failure is shown, the app stays up
             self.post_message(self.Finished("", str(e) or type(e).__name__))
             return
@@ -130,54 +142,3 @@ class BuildDialog(ModalScreen[str]):
         else:
             log.write(f"Successfully built {message.image_id}")
             self.app.notify(f"Built {message.image_id[:19]}", title="Build")
-
-
-def call_build(
-    builder: Callable[..., Any],
-    context: str,
-    dockerfile: str,
-    tag: str,
-    args: dict[str, str],
-    emit: Callable[[str], object],  # result ignored
-) -> str:
-    """Call the engine's build with the names its signature uses; stream what it reports through ``emit``."""
-    params = inspect.signature(builder).parameters
-    kw: dict[str, Any] = {}
-    for names, value in (
-        (("dockerfile",), dockerfile or None),
-        (("tags",), [tag] if tag else []),
-        (("tag",), tag or None),
-        (("buildargs", "build_args", "args"), args),
-    ):
-        for name in names:
-            if name in params and value is not None:
-                kw[name] = value
-                break
-    if "progress" in params:
-        kw["progress"] = lambda *a: emit(_progress_text(a[0] if len(a) == 1 else a))
-    first = next(iter(params), None)
-    if first in ("path", "context", "context_dir"):
-        kw[first] = context
-        result = builder(**kw)
-    else:
-        result = builder(context, **kw)
-    if isinstance(result, Iterable) and not isinstance(result, str | bytes | tuple):
-        image_id = ""
-        for item in result:
-            emit(_progress_text(item))
-            image_id = getattr(item, "image_id", "") or image_id
-        return image_id
-    if isinstance(result, tuple):
-        return str(result[0])
-    return str(getattr(result, "id", result))
-
-
-def _progress_text(item: Any) -> str:
-    """A progress record as one line (the engine's build events carry ``message``)."""
-    for attr in ("message", "text", "stream"):
-        value = getattr(item, attr, None)
-        if isinstance(value, str):
-            return value.rstrip("\n")
-    if isinstance(item, tuple) and item:
-        return str(item[0])
-    return str(item).rstrip("\n")

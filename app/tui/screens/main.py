@@ -540,7 +540,7 @@ class MainScreen(Screen[None]):
         self.app.push_screen(CommitDialog(c.name), chosen)
 
     def action_build(self) -> None:
-        self.app.push_screen(BuildDialog(getattr(self.dapp.engine.images, "build", None)))
+        self.app.push_screen(BuildDialog(self.dapp.engine.images.build))
 
     def action_prune(self) -> None:
         if self.focused is self.images:

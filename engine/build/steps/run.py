@@ -28,7 +28,8 @@ from engine.errors import BuildError, DockyardError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from engine.engine import Engine
+    from engine.paths import Layout
+    from engine.store.imagestore import ImageStore
 
 __all__ = ["RunCommand", "StepContainer", "build_env", "check_flags", "command_for", "history_text"]
 
@@ -105,18 +106,25 @@ class StepContainer:
     """The container of one RUN step. Use as a context manager: it is removed on the way out."""
 
     def __init__(
-        self, engine: Engine, image_id: str, state: ImageState, cmd: RunCommand, env: list[str]
+        self,
+        layout: Layout,
+        store: ImageStore,
+        image_id: str,
+        state: ImageState,
+        cmd: RunCommand,
+        env: list[str],
     ) -> None:
         from engine.runtime import create as create_mod
         from engine.runtime.create import CreateOptions
 
-        self.engine = engine
+        self.layout = layout
+        self.store = store
         self.cmd = cmd
         self.exit_code: int | None = None
         self.script_dir: str | None = None
         volumes = []
         if cmd.script is not None:
-            self.script_dir = tempfile.mkdtemp(prefix=f"{os.getpid()}-run-", dir=engine.layout.tmp)
+            self.script_dir = tempfile.mkdtemp(prefix=f"{os.getpid()}-run-", dir=layout.tmp)
             path = os.path.join(self.script_dir, os.path.basename(cmd.argv[0]))
             with open(path, "w") as f:
                 f.write(cmd.script)
@@ -139,7 +147,7 @@ class StepContainer:
             labels={"dockyard.build": "true"},
         )
         try:
-            self.id = create_mod.create(engine.layout, image_id, image_id, image_cfg, opts)
+            self.id = create_mod.create(layout, image_id, image_id, image_cfg, opts)
         except BaseException:
             self._remove_script()
             raise
@@ -151,8 +159,13 @@ class StepContainer:
         self.close()
 
     def close(self) -> None:
+        from engine.runtime.remove import remove_stopped
+        from engine.runtime.stop import stop
+
         with contextlib.suppress(DockyardError, OSError):
-            self.engine.containers.remove(self.id, force=True)
+            stop(self.layout, self.id, timeout=0, sig="KILL")  # only when the build was stopped early
+        with contextlib.suppress(DockyardError, OSError):
+            remove_stopped(self.layout, self.id)
         self._remove_script()
 
     def _remove_script(self) -> None:
@@ -163,11 +176,13 @@ class StepContainer:
     def output(self) -> Iterator[tuple[str, str]]:
         """Start the container and yield its output as (stream, line) until it exits; sets ``exit_code``."""
         from engine.runtime.attach import AttachSession
+        from engine.runtime.start import start
+        from engine.runtime.wait import wait
 
         session, fd = AttachSession.pair()
         try:
             try:
-                self.engine.containers.start(self.id, attach_fd=fd)
+                start(self.layout, self.id, fd)
             except DockyardError as exc:
                 raise BuildError(f"The command '{self.cmd.text}' could not be run: {exc}") from None
             finally:
@@ -185,7 +200,7 @@ class StepContainer:
         finally:
             session.close()
         if self.exit_code is None:
-            self.exit_code = self.engine.containers.wait(self.id)
+            self.exit_code = wait(self.layout, self.id)
 
     def check(self) -> None:
         if self.exit_code:
@@ -193,10 +208,11 @@ class StepContainer:
 
     def commit(self, parent_chain: str, epoch: int | None) -> LayerRef:
         """The container's writable layer as a new layer on top of ``parent_chain``."""
+        from engine.runtime.store import ContainerStore
         from engine.store.layertar import write_layer_tar
 
-        store = self.engine.images.store
-        upper = self.engine.containers.store.path(self.id, "upper")
+        store = self.store
+        upper = ContainerStore(self.layout).path(self.id, "upper")
         if not os.path.isdir(upper):
             os.makedirs(upper, exist_ok=True)
         if epoch is not None:
