@@ -56,11 +56,17 @@ def ensure_peers() -> None:
 
 
 def busybox_rootfs_tar(path: str) -> str:
+    """The rootfs dockyard's busybox:latest is made of, for the peers to import the same base."""
     sys.path.insert(0, REPO)
-    from engine.store.bootstrap import busybox_tar, find_static_busybox
+    from engine import Engine
 
+    root = tempfile.mkdtemp(prefix="bench-rootfs-")
+    try:
+        data = Engine(root).images.bootstrap_rootfs("busybox")
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
     with open(path, "wb") as f:
-        f.write(busybox_tar(find_static_busybox()))
+        f.write(data)
     return path
 
 

@@ -46,6 +46,11 @@ if TYPE_CHECKING:
         RemovedImage,
         TopResult,
     )
+    from .registry.events import TransferEvent
+    from .registry.names import RemoteName, parse_remote
+    from .registry.pull import PullResult
+    from .registry.push import PushResult
+    from .store.analysis import ImageAnalysis
 
 # The rest is imported on first use: a CLI command (and every container's supervisor) pays only for what it
 # touches.
@@ -55,6 +60,12 @@ _LAZY = {
     "BuildEvent": "engine.build.events",
     "BuildResult": "engine.build.events",
     "CachePruneReport": "engine.build.cache",
+    "parse_remote": "engine.registry.names",
+    "RemoteName": "engine.registry.names",
+    "PullResult": "engine.registry.pull",
+    "PushResult": "engine.registry.push",
+    "TransferEvent": "engine.registry.events",
+    "ImageAnalysis": "engine.store.analysis",
     "CreateOptions": "engine.runtime.create",
     "Event": "engine.events",
     "Container": "engine.container_record",
@@ -96,15 +107,21 @@ __all__ = [
     "Event",
     "HistoryEntry",
     "Image",
+    "ImageAnalysis",
     "ImageNotFound",
     "InvalidArgument",
     "LayerInfo",
     "NotFound",
     "Progress",
     "PruneReport",
+    "PullResult",
+    "PushResult",
+    "RemoteName",
     "RemovedImage",
     "RuntimeFailure",
     "StoreError",
     "TopResult",
+    "TransferEvent",
     "UnsafeArchive",
+    "parse_remote",
 ]

@@ -114,6 +114,23 @@ class Engine:
         images = self.images
         Watch(self.layout, images.store, options, progress, after, stop or threading.Event(), debounce).run()
 
+    # -- registries ------------------------------------------------------------------------------------------
+    def login(self, username: str, password: str, registry: str | None = None) -> str:
+        """``docker login``: check the credentials against the registry, then store them; returns the
+        registry they were stored for. Raises Unauthorized when the registry refuses them."""
+        from .registry import login
+
+        return login(registry, username, password, root=self.root)
+
+    def logout(self, registry: str | None = None) -> tuple[str, bool]:
+        """``docker logout``: forget the stored credentials; returns (the name they were filed under, as
+        Docker shows it, whether there were any)."""
+        from .registry import logout
+        from .registry.names import auth_key
+
+        server, had = logout(registry)
+        return auth_key(server), had
+
     def df(self) -> DiskUsage:
         from .diskusage import disk_usage
 

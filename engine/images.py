@@ -24,6 +24,10 @@ if TYPE_CHECKING:
     from .build.events import BuildEvent
     from .build.options import BuildOptions
     from .records import HistoryEntry, Image, PruneReport, RemovedImage
+    from .registry.events import TransferEvent
+    from .registry.pull import PullResult
+    from .registry.push import PushResult
+    from .store.analysis import ImageAnalysis, ScanCache
     from .store.catalog import ImageEntry
 
     ProgressFn = Callable[[str, int, int], None]  # (message, current, total)
@@ -287,7 +291,7 @@ class Images:
         return self.store.recover()
 
     # -- layer insight ---------------------------------------------------------------
-    def analyze(self, name: str) -> Any:
+    def analyze(self, name: str) -> ImageAnalysis:
         """dive's view of an image: per-layer file trees (added/modified/removed), efficiency, wasted bytes."""
         from .store.analysis import analyze_image
 
@@ -309,6 +313,15 @@ class Images:
         from .store.bootstrap import bootstrap
 
         return bootstrap(self.store, what, progress)
+
+    def bootstrap_rootfs(self, what: str = "busybox") -> bytes:
+        """The rootfs tarball ``bootstrap(what)`` imports (busybox only: deterministic, made from the host's
+        static busybox), to give other tools the very same base image."""
+        from .store.bootstrap import busybox_tar, find_static_busybox
+
+        if what.partition(":")[0] != "busybox":
+            raise InvalidArgument(f"only busybox's rootfs can be made without an image: {what}")
+        return busybox_tar(find_static_busybox())
 
     def build_stream(self, options: BuildOptions) -> Iterator[BuildEvent]:
         """``docker build``, yielding progress events as they happen; the last one is the ``result``
@@ -337,10 +350,10 @@ class Images:
         repository: str,
         tag: str | None = None,
         platform: str | None = None,
-        progress: Callable[[Any], None] | None = None,
+        progress: Callable[[TransferEvent], None] | None = None,
         auth_config: dict[str, str] | None = None,
-    ) -> Any:
-        """``docker pull``: fetch an image from its registry; returns an engine.registry.PullResult.
+    ) -> PullResult:
+        """``docker pull``: fetch an image from its registry.
         ``progress`` receives engine.registry.TransferEvent records (one per layer state change)."""
         from . import registry
 
@@ -354,10 +367,10 @@ class Images:
         self,
         repository: str,
         tag: str | None = None,
-        progress: Callable[[Any], None] | None = None,
+        progress: Callable[[TransferEvent], None] | None = None,
         auth_config: dict[str, str] | None = None,
-    ) -> Any:
-        """``docker push``: upload a local image to its registry; returns an engine.registry.PushResult."""
+    ) -> PushResult:
+        """``docker push``: upload a local image to its registry."""
         from . import registry
 
         creds = None
@@ -376,10 +389,10 @@ def _build_cache_pins(layout: Layout) -> set[str]:
     return pinned_layers(layout.build_cache)
 
 
-_SCAN_CACHE: Any = None
+_SCAN_CACHE: ScanCache | None = None
 
 
-def _scan_cache() -> Any:
+def _scan_cache() -> ScanCache:
     """Scans of image layers (which never change), shared by every analysis in this process."""
     global _SCAN_CACHE
     if _SCAN_CACHE is None:

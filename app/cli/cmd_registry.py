@@ -113,7 +113,7 @@ class _Display:
 
 
 def cmd_pull(a: flags.Namespace) -> int:
-    from engine.registry import parse_remote
+    from engine import parse_remote
 
     name = parse_remote(a.reference)  # a bad reference is refused before anything else
     images = engine().images
@@ -152,7 +152,6 @@ def _read_password_stdin() -> str:
 
 def cmd_login(a: flags.Namespace) -> int:
     from engine import InvalidArgument
-    from engine.registry import login
 
     username, password = a.username, a.password
     if a.password_stdin:
@@ -176,18 +175,15 @@ def cmd_login(a: flags.Namespace) -> int:
         password = getpass.getpass("Password: ")
     if not password:
         raise InvalidArgument("Error: Password Required")
-    login(a.server, username, password, root=engine().root)
+    engine().login(username, password, registry=a.server)
     print("Login Succeeded")
     return 0
 
 
 def cmd_logout(a: flags.Namespace) -> int:
-    from engine.registry import logout
-    from engine.registry.names import auth_key
-
-    registry, had = logout(a.server)
+    name, had = engine().logout(a.server)
     if had:
-        print(f"Removing login credentials for {auth_key(registry)}")
+        print(f"Removing login credentials for {name}")
     else:
-        print(f"Not logged in to {auth_key(registry)}")
+        print(f"Not logged in to {name}")
     return 0
