@@ -10,15 +10,14 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from .engine import Engine
+    from .containers import Containers
+    from .images import Images
+    from .volumes import Volumes
 
 
-def disk_usage(eng: Engine) -> DiskUsage:
-    images = eng.images.list(all=True)
-    try:
-        containers = eng.containers.list(all=True)
-    except ImportError:
-        containers = []
+def disk_usage(image_api: Images, container_api: Containers, volume_api: Volumes) -> DiskUsage:
+    images = image_api.list(all=True)
+    containers = container_api.list(all=True)
     used_by: Counter[str] = Counter(c.image_id for c in containers)
     layer_users: Counter[str] = Counter()
     for im in images:
@@ -46,18 +45,14 @@ def disk_usage(eng: Engine) -> DiskUsage:
     c_details: list[dict[str, Any]] = []
     c_size = c_reclaim = 0
     for c in containers:
-        size = eng.containers.writable_size(c.id)
+        size = container_api.writable_size(c.id)
         c_size += size
         if not c.running:
             c_reclaim += size
         c_details.append(
             {"id": c.id, "image": c.image, "size": size, "status": c.status_text(), "name": c.name}
         )
-    vols: list[Any] = []
-    try:
-        vols = eng.volumes.list()
-    except ImportError:
-        pass
+    vols = volume_api.list()
     v_size = sum(getattr(v, "size", 0) for v in vols)
     return DiskUsage(
         images=len(images),

@@ -45,22 +45,15 @@ class Engine:
         return Volumes(self.layout)
 
     def _image_users(self, image_id: str) -> list[tuple[str, bool]]:
-        try:
-            containers = self.containers
-        except ImportError:
-            return []
-        return containers.users_of_image(image_id)  # type: ignore[no-any-return]
+        return self.containers.users_of_image(image_id)  # type: ignore[no-any-return]
 
     def recover(self) -> list[str]:
         """Clean what crashed processes left behind (temporaries, orphaned layers, dead containers)."""
-        removed = self.images.recover()
-        try:
-            from .runtime.reconcile import sweep
+        from .runtime.reconcile import sweep
 
-            removed += sweep(self.layout)  # half-made containers, unfinished writes, stale names
-            removed += self.containers.reconcile_all()
-        except ImportError:
-            pass
+        removed = self.images.recover()
+        removed += sweep(self.layout)  # half-made containers, unfinished writes, stale names
+        removed += self.containers.reconcile_all()
         return removed
 
     def events(self, since_offset: int | None = None, timeout: float | None = None):  # type: ignore[no-untyped-def]
@@ -134,7 +127,7 @@ class Engine:
     def df(self) -> DiskUsage:
         from .diskusage import disk_usage
 
-        return disk_usage(self)
+        return disk_usage(self.images, self.containers, self.volumes)
 
     @cached_property
     def networks(self):  # type: ignore[no-untyped-def]
