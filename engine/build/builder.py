@@ -31,13 +31,13 @@ from typing import TYPE_CHECKING, Any
 from engine.build import events as ev
 from engine.build.cache import BuildCache
 from engine.build.context import BuildContext, ChecksumCache
+from engine.build.expansion import expand_instruction
 from engine.build.parser import Dockerfile, DockerfileError, Instruction, Stage, parse, parse_file
 from engine.build.plan import BuildPlan
 from engine.build.state import KEY_VERSION, ImageState, LayerRef, chain_key
 from engine.build.steps import meta
 from engine.build.steps.run import StepContainer, build_env, check_flags, command_for, history_text
 from engine.build.view import ImageView
-from engine.build.words import expand_instruction
 from engine.errors import BuildError, DockyardError, ImageNotFound
 from engine.record import replace
 from engine.store import oci, reference

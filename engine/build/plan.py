@@ -14,8 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 
+from engine.build.expansion import expand_instruction
 from engine.build.parser import Dockerfile, Instruction, Stage
-from engine.build.words import expand, expand_instruction
+from engine.build.words import expand
 from engine.errors import BuildError
 from engine.store import oci
 

@@ -14,8 +14,8 @@ It follows the rules Docker's builder applies, not a full POSIX shell:
   variables, and there the escape character only escapes ``"``, ``$`` and itself.
 
 :func:`expand` gives one string (quotes removed), :func:`expand_words` splits the result into words the way
-EXPOSE and friends need it, and :func:`expand_instruction` applies expansion to the parts of a parsed
-instruction that Docker expands.
+EXPOSE and friends need it (:mod:`engine.build.expansion` applies them to the parts of a parsed instruction
+that Docker expands).
 """
 
 from __future__ import annotations
@@ -24,17 +24,10 @@ import unicodedata
 from collections.abc import Mapping
 
 from engine.errors import BuildError
-from engine.record import replace
-
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from engine.build.parser import Instruction
 
 __all__ = [
-    "EXPANDED_INSTRUCTIONS",
     "expand",
     "expand_heredoc",
-    "expand_instruction",
     "expand_words",
     "go_quote",
     "is_go_space",
@@ -47,12 +40,6 @@ _GO_SPACE = frozenset(
     "\t\n\v\f\r \x85\xa0\u1680\u2028\u2029\u202f\u205f\u3000" + "".join(map(chr, range(0x2000, 0x200B)))
 )
 GO_SPACE_CHARS = "".join(sorted(_GO_SPACE))
-
-# Instructions whose arguments Docker expands with the build's variables. ONBUILD is not expanded where it
-# is written: its trigger is stored verbatim and expanded when it runs in the child image's build.
-EXPANDED_INSTRUCTIONS = frozenset(
-    {"ADD", "ARG", "COPY", "ENV", "EXPOSE", "FROM", "LABEL", "STOPSIGNAL", "USER", "VOLUME", "WORKDIR"}
-)
 
 _SPECIAL_PARAMS = frozenset("@*#?-$!0")
 
@@ -549,68 +536,3 @@ def expand_heredoc(content: str, env: Mapping[str, str]) -> str:
 
 
 # -- instructions --------------------------------------------------------------------------------------
-
-_COPY_VALUE_FLAGS = ("chown", "chmod", "from", "checksum", "exclude")
-
-
-def _expand_flags(flags: list[str], names: tuple[str, ...], env: Mapping[str, str], escape: str) -> list[str]:
-    out = []
-    for flag in flags:
-        name, sep, value = flag[2:].partition("=")
-        if sep and name in names:
-            flag = f"--{name}={expand(value, env, escape)}"
-        out.append(flag)
-    return out
-
-
-def expand_instruction(instr: Instruction, env: Mapping[str, str], escape: str = "\\") -> Instruction:
-    """Return a copy of ``instr`` with variables expanded where Docker expands them.
-
-    Expanded: ADD/COPY sources, destination and their --chown/--chmod/--from/--checksum/--exclude values
-    (and the bodies of their unquoted here-documents), ARG names and defaults, ENV and LABEL keys and
-    values, EXPOSE ports (re-split on white space), FROM's image and --platform, STOPSIGNAL, USER, VOLUME
-    and WORKDIR. Every part sees ``env`` as it was before the instruction: ``ENV a=bye b=$a`` gives b the
-    previous a. RUN, CMD, ENTRYPOINT, SHELL, HEALTHCHECK, MAINTAINER and ONBUILD are returned unchanged
-    (their text is for the shell, or for the child build). Errors name the file and line.
-    """
-    kw = instr.keyword
-    if kw not in EXPANDED_INSTRUCTIONS:
-        return instr
-    try:
-        return _expand_instruction(instr, env, escape)
-    except BuildError as exc:
-        raise BuildError(f"{instr.filename}:{instr.start_line}: {exc.message}") from None
-
-
-def _expand_instruction(instr: Instruction, env: Mapping[str, str], escape: str) -> Instruction:
-    from engine.build.parser import heredoc_marker
-
-    kw = instr.keyword
-    args = list(instr.args)
-    flags = list(instr.flags)
-    heredocs = list(instr.heredocs)
-
-    if kw in ("ENV", "LABEL"):
-        args = [expand(a, env, escape) for a in args]
-    elif kw == "ARG":
-        new_args = []
-        for word in args:
-            key, sep, value = word.partition("=")
-            key = expand(key, env, escape)
-            new_args.append(key + sep + expand(value, env, escape) if sep else key)
-        args = new_args
-    elif kw in ("ADD", "COPY"):
-        args = [a if heredoc_marker(a) else expand(a, env, escape) for a in args]
-        flags = _expand_flags(flags, _COPY_VALUE_FLAGS, env, escape)
-        heredocs = [replace(h, content=expand_heredoc(h.content, env)) if h.expand else h for h in heredocs]
-    elif kw == "EXPOSE":
-        args = [port for a in args for port in expand_words(a, env, escape)]
-    elif kw == "FROM":
-        if args:
-            args[0] = expand(args[0], env, escape)
-        flags = _expand_flags(flags, ("platform",), env, escape)
-    elif kw in ("STOPSIGNAL", "USER", "WORKDIR", "VOLUME"):
-        args = [expand(a, env, escape) for a in args]
-        if kw == "VOLUME" and any(not a.strip() for a in args):
-            raise BuildError("VOLUME specified can not be an empty string")
-    return replace(instr, args=args, flags=flags, heredocs=heredocs)

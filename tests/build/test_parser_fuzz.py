@@ -10,8 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine.build.dockerignore import Matcher
+from engine.build.expansion import expand_instruction
 from engine.build.parser import dump, parse
-from engine.build.words import expand, expand_instruction, expand_words
+from engine.build.words import expand, expand_words
 from engine.errors import BuildError
 
 CASES = Path(__file__).with_name("cases")

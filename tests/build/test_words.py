@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from engine.build.expansion import expand_instruction
 from engine.build.parser import parse
-from engine.build.words import expand, expand_heredoc, expand_instruction, expand_words, go_quote, process
+from engine.build.words import expand, expand_heredoc, expand_words, go_quote, process
 from engine.errors import BuildError
 
 TABLE = Path(__file__).with_name("words_table.txt")
