@@ -146,12 +146,4 @@ def check_image(manifest: Manifest) -> list[dict[str, Any]]:
                     f"layer {d['digest']} is a foreign layer ({mt}), which dockyard cannot fetch"
                 )
             raise RegistryError(f"layer {d['digest']} has an unsupported media type {mt!r}")
-        if mt.endswith("+zstd"):
-            try:
-                import zstandard  # type: ignore[import-not-found]  # noqa: F401
-            except ImportError:
-                raise InvalidArgument(
-                    "this image has zstd-compressed layers, which need the Python package 'zstandard' "
-                    "(pip install zstandard)"
-                ) from None
     return layers

@@ -209,7 +209,6 @@ def test_index_picks_this_platform_or_the_asked_one(engine_, busybox, registry, 
 
 
 def test_zstd_layers(cli, busybox, registry, other, skopeo, skopeo_push):
-    pytest.importorskip("zstandard")
     ref = f"{registry.host}/z/bb:zstd"
     skopeo_push(busybox, ref, "--dest-compress-format", "zstd")
     raw = json.loads(skopeo("inspect", "--raw", "--tls-verify=false", f"docker://{ref}"))
