@@ -35,7 +35,6 @@ if TYPE_CHECKING:
     from .container_record import Container
     from .containers import CreateOptions
     from .engine import Engine
-    from .events import Event
     from .records import (
         DiskUsage,
         HistoryEntry,
@@ -51,6 +50,7 @@ if TYPE_CHECKING:
     from .registry.pull import PullResult
     from .registry.push import PushResult
     from .store.analysis import ImageAnalysis
+    from .store.eventlog import Event
 
 # The rest is imported on first use: a CLI command (and every container's supervisor) pays only for what it
 # touches.
@@ -67,7 +67,7 @@ _LAZY = {
     "TransferEvent": "engine.registry.events",
     "ImageAnalysis": "engine.store.analysis",
     "CreateOptions": "engine.runtime.create",
-    "Event": "engine.events",
+    "Event": "engine.store.eventlog",
     "Container": "engine.container_record",
     "DiskUsage": "engine.records",
     "HistoryEntry": "engine.records",

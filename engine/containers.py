@@ -273,7 +273,7 @@ class Containers:
         cid = self.resolve(ref)
         _stop.stop(self.layout, cid, timeout)
         _start.start(self.layout, cid)
-        from .events import emit
+        from .store.eventlog import emit
 
         emit(self.layout, "container", "restart", cid)
 

@@ -12,12 +12,13 @@ from .paths import Layout, resolve_root
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import threading
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
 
     from .build.events import BuildEvent, BuildResult
     from .build.options import BuildOptions
     from .images import Images
     from .records import DiskUsage
+    from .store.eventlog import Event
 
 
 class Engine:
@@ -56,16 +57,41 @@ class Engine:
         removed += self.containers.reconcile_all()
         return removed
 
-    def events(self, since_offset: int | None = None, timeout: float | None = None):  # type: ignore[no-untyped-def]
-        """Follow what changes under this root (any process's changes), as engine.events.Event records."""
-        from . import events
+    def events(
+        self,
+        since_offset: int | None = None,
+        timeout: float | None = None,
+        filters: dict[str, list[str]] | None = None,
+    ) -> Iterator[Event]:
+        """Follow what changes under this root, whichever process changes it: Event records as they are
+        appended, from ``since_offset`` (see :meth:`event_offset`; default: from now on), until ``timeout``
+        seconds have passed (default: for ever). ``filters`` as ``docker events --filter``: ``type``,
+        ``event`` (the action), ``container``/``image``/``network``/``volume`` (an ID, or the name the event
+        carries); several values of one key are alternatives, several keys must all match."""
+        import os
+        import time
 
-        return events.stream(self.layout, since_offset, timeout)
+        from .runtime.inotify import Watcher
+        from .store.eventlog import end_offset, read
+
+        layout = self.layout
+        offset = end_offset(layout) if since_offset is None else since_offset
+        if not os.path.exists(layout.events):
+            open(layout.events, "ab").close()
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with Watcher(layout.events) as w:
+            while True:
+                events, offset = read(layout, offset)
+                yield from (e for e in events if not filters or _event_matches(e, filters))
+                if deadline is not None and time.monotonic() >= deadline:
+                    return
+                w.wait(0.5 if deadline is None else max(0.0, min(0.5, deadline - time.monotonic())))
 
     def event_offset(self) -> int:
-        from . import events
+        """Where the event log ends now: pass it to :meth:`events` to see only what happens next."""
+        from .store.eventlog import end_offset
 
-        return events.end_offset(self.layout)
+        return end_offset(self.layout)
 
     def default_network(self) -> str:
         """The network a container joins when none is named (``bridge``, unless configured otherwise)."""
@@ -134,3 +160,21 @@ class Engine:
         from .networks import Networks
 
         return Networks(self)
+
+
+def _event_matches(event: Event, filters: dict[str, list[str]]) -> bool:
+    for key, values in filters.items():
+        if not values:
+            continue
+        if key == "type":
+            ok = event.type in values
+        elif key in ("event", "action"):
+            ok = event.action in values
+        elif key in ("container", "image", "network", "volume"):
+            name = str(event.attributes.get("name", ""))
+            ok = event.type == key and any(v in (name, event.id) or event.id.startswith(v) for v in values)
+        else:
+            ok = False  # an unknown filter matches nothing rather than everything
+        if not ok:
+            return False
+    return True

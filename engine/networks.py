@@ -160,7 +160,7 @@ class Networks:
                 bridge="dy-" + nid[:12],
             )
             self.store.save(net)
-        from .events import emit
+        from .store.eventlog import emit
 
         emit(self.layout, "network", "create", net.id, {"name": name})
         return net
@@ -180,7 +180,7 @@ class Networks:
                     nl.delete_link(net.bridge)
             self.store.delete(net.name)
             janitor.sweep(self.layout, self.store)
-        from .events import emit
+        from .store.eventlog import emit
 
         emit(self.layout, "network", "destroy", net.id, {"name": net.name})
 
@@ -259,7 +259,7 @@ class Networks:
                     cfg.networks = before
                     cs.save_config(cfg)
                     raise
-        from .events import emit
+        from .store.eventlog import emit
 
         emit(self.layout, "network", "connect", net.id, {"name": net.name, "container": cid})
 
@@ -282,6 +282,6 @@ class Networks:
             cs.save_config(cfg)
             if attached:
                 disconnect_running(self.layout, cid, net.name)
-        from .events import emit
+        from .store.eventlog import emit
 
         emit(self.layout, "network", "disconnect", net.id, {"name": net.name, "container": cid})

@@ -256,7 +256,7 @@ def commit(
         )
     layers.append(layer)
     image_id = images.create(layers, new_cfg, [repo_tag] if repo_tag else [], parent=cfg.image_id)
-    from ..events import emit
+    from ..store.eventlog import emit
 
     emit(layout, "container", "commit", cid, {"image": image_id})
     return image_id

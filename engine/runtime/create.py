@@ -256,7 +256,7 @@ def create(
     for m in mounts:
         if m.type == "bind" and not os.path.exists(m.source):
             os.makedirs(m.source, exist_ok=True)  # -v creates a missing host directory, as Docker does
-    from ..events import emit
+    from ..store.eventlog import emit
 
     emit(layout, "container", "create", cid, {"name": name, "image": image_ref})
     return cid

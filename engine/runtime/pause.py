@@ -26,7 +26,7 @@ def pause(layout: Layout, cid: str) -> None:
         _cgroup(layout, cid).freeze()
         st.status = "paused"
         store.save_state(cid, st)
-    from ..events import emit
+    from ..store.eventlog import emit
 
     emit(layout, "container", "pause", cid)
 
@@ -41,6 +41,6 @@ def unpause(layout: Layout, cid: str) -> None:
         _cgroup(layout, cid).thaw()
         st.status = "running"
         store.save_state(cid, st)
-    from ..events import emit
+    from ..store.eventlog import emit
 
     emit(layout, "container", "unpause", cid)

@@ -65,7 +65,7 @@ def reconcile(layout: Layout, cid: str) -> bool:
         from .remove import remove_stopped
 
         remove_stopped(layout, cid)
-    from ..events import emit
+    from ..store.eventlog import emit
 
     emit(layout, "container", "die", cid, {"exitCode": st.exit_code, "reconciled": True})
     return True

@@ -99,7 +99,7 @@ def recreate(containers: Containers, ref: str, image: str) -> Container:
             containers.start(cid)
         raise
     containers.remove(cid)
-    from ..events import emit
+    from ..store.eventlog import emit
 
     emit(containers.layout, "container", "recreate", new.id, {"from": cid, "image": new_image_id})
     return containers.get(new.id)

@@ -34,7 +34,7 @@ def retire(layout: Layout, cid: str) -> str | None:
         with store.names_lock():
             store.release_name(cfg.name, cid)
     dead = store.retire_dir(cid)
-    from ..events import emit
+    from ..store.eventlog import emit
 
     emit(layout, "container", "destroy", cid)
     return dead

@@ -24,6 +24,6 @@ def rename(layout: Layout, cid: str, new_name: str) -> None:
             cfg.name = name
             store.save_config(cfg)
         store.release_name(old, cid)
-    from ..events import emit
+    from ..store.eventlog import emit
 
     emit(layout, "container", "rename", cid, {"oldName": "/" + old, "name": name})

@@ -414,7 +414,7 @@ class Supervisor:
                 if st.health_failing_streak >= h.retries:
                     st.health = "unhealthy"
             self.store.save_state(self.cid, st)
-        from ..events import emit
+        from ..store.eventlog import emit
 
         with suppress(Exception):
             emit(self.layout, "container", "health_status", self.cid, {"status": st.health})
@@ -575,7 +575,7 @@ class Supervisor:
             self.log = None
         with suppress(OSError):
             os.unlink(os.path.join(self.cdir, ap.SOCKET_NAME))
-        from ..events import emit
+        from ..store.eventlog import emit
 
         with suppress(Exception):
             emit(self.layout, "container", "die", self.cid, {"exitCode": code})

@@ -39,7 +39,7 @@ def start(
     finally:
         if supervisor is not None:
             supervisor.cancel()  # when it was not used (nothing to do otherwise)
-    from ..events import emit
+    from ..store.eventlog import emit
 
     emit(layout, "container", "start", cid)
     return True

@@ -59,7 +59,7 @@ def stop(layout: Layout, cid: str, timeout: int | None = None, sig: str | None =
             _signal_container(layout, cid, st.pid, signal.SIGKILL, paused)
             wait_exit(st.pid, st.pid_start, 30.0)
     wait_supervisor(layout, cid)
-    from ..events import emit
+    from ..store.eventlog import emit
 
     emit(layout, "container", "stop", cid)
     return True
@@ -105,6 +105,6 @@ def kill(layout: Layout, cid: str, sig: str | None = None) -> None:
     if signum == signal.SIGKILL:
         wait_exit(st.pid, st.pid_start, 10.0)
         wait_supervisor(layout, cid)
-    from ..events import emit
+    from ..store.eventlog import emit
 
     emit(layout, "container", "kill", cid, {"signal": signum})

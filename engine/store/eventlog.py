@@ -1,7 +1,8 @@
 """What changed, for whoever watches: an append-only JSON-lines log under the engine root.
 
-Every state change (create, start, die, stop, rename, destroy, pull, tag, delete...) appends one line. A
-watcher (the TUI, ``dockyard events``) reads new lines by offset when the file changes.
+Every state change (create, start, die, stop, rename, destroy, connect, ...) appends one line with
+:func:`emit`. A watcher (``Engine.events``, which the app follows) reads new lines by offset with :func:`read`
+when the file changes.
 """
 
 from __future__ import annotations
@@ -11,12 +12,11 @@ import time
 
 from engine.record import field, record
 
-from . import jsonio
-from .paths import Layout
+from .. import jsonio
+from ..paths import Layout
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterator
     from typing import Any
 
 
@@ -69,20 +69,3 @@ def end_offset(layout: Layout) -> int:
         return os.stat(layout.events).st_size
     except FileNotFoundError:
         return 0
-
-
-def stream(layout: Layout, since_offset: int | None = None, timeout: float | None = None) -> Iterator[Event]:
-    """Follow the event log (inotify-driven), yielding events as they are appended."""
-    from .runtime.inotify import Watcher
-
-    offset = end_offset(layout) if since_offset is None else since_offset
-    if not os.path.exists(layout.events):
-        open(layout.events, "ab").close()
-    deadline = None if timeout is None else time.monotonic() + timeout
-    with Watcher(layout.events) as w:
-        while True:
-            events, offset = read(layout, offset)
-            yield from events
-            if deadline is not None and time.monotonic() >= deadline:
-                return
-            w.wait(0.5 if deadline is None else max(0.0, min(0.5, deadline - time.monotonic())))

@@ -1,0 +1,24 @@
+"""Engine.events: what any process changes under the root, followed from an offset, with Docker's filters."""
+
+from __future__ import annotations
+
+from engine import Engine
+
+
+def test_events_follow_changes_with_filters(engine_, busybox):
+    start = engine_.event_offset()
+    a = engine_.containers.create(busybox, name="ev-a", network="none", command=["true"])
+    other = Engine(engine_.root)  # another client of the same root sees the same log
+    b = other.containers.create(busybox, name="ev-b", network="none", command=["true"])
+    other.containers.rename(b.id, "ev-b2")
+
+    def seen(**filters: list[str]) -> list[tuple[str, str]]:
+        return [(e.action, e.id) for e in engine_.events(since_offset=start, timeout=0, filters=filters)]
+
+    assert seen() == [("create", a.id), ("create", b.id), ("rename", b.id)]
+    assert seen(event=["rename"]) == [("rename", b.id)]
+    assert seen(container=["ev-a"]) == [("create", a.id)]
+    assert seen(container=[b.id[:12]], event=["create", "rename"]) == [("create", b.id), ("rename", b.id)]
+    assert seen(type=["image"]) == []
+    assert seen(label=["x"]) == []  # a filter dockyard does not know matches nothing
+    assert engine_.event_offset() > start
