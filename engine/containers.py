@@ -251,10 +251,38 @@ class Containers:
 
     def recreate(self, ref: str, image: str) -> Container:
         """Replace the container by one made from ``image`` (another version of its image: a rollback or an
-        upgrade) with the same name, configuration, volumes and ports; running again if it was running."""
-        from .runtime.recreate import recreate
+        upgrade) with the same name, configuration, volumes and ports; running again if it was running.
 
-        return recreate(self, ref, image)
+        As compose does it: stop the old one, move it aside, create and start the new one, then remove the
+        old one; and put the old one back if anything fails."""
+        from .runtime.recreate import options_from
+        from .store.eventlog import emit
+
+        cid = self.resolve(ref)
+        cfg = self.store.config(cid)
+        new_image_id = self.engine.images.resolve(image)  # refuse an unknown image before touching anything
+        opts = options_from(cfg, cfg.image_config)
+        was_running = self.store.state(cid).status in ("running", "paused", "restarting")
+        aside = f"{cfg.name}-replaced-{cid[:12]}"
+        if was_running:
+            self.stop(cid)
+        self.rename(cid, aside)
+        try:
+            new = self.create(image, opts)
+            if was_running:
+                self.start(new.id)
+        except BaseException:
+            with suppress(Exception):
+                made = self.store.names().get(cfg.name)
+                if made and made != cid:
+                    self.remove(made, force=True)
+            self.rename(cid, cfg.name)
+            if was_running:
+                self.start(cid)
+            raise
+        self.remove(cid)
+        emit(self.layout, "container", "recreate", new.id, {"from": cid, "image": new_image_id})
+        return self.get(new.id)
 
     def stop(self, ref: str, timeout: int | None = None, signal: str | None = None) -> bool:
         from .runtime import stop as _stop
@@ -366,7 +394,7 @@ class Containers:
 
         cid = self.resolve(ref)
         reconcile(self.layout, cid)
-        return inspect(self.engine, self.store, cid)
+        return inspect(self.layout, self.store, cid)
 
     def logs(
         self,

@@ -4,18 +4,14 @@ from __future__ import annotations
 
 import builtins
 import os
-import re
-import time
 
 from engine.record import field, record
 
-from .errors import Conflict, InvalidArgument, NotFound
-from .fsutil import atomic_write_json, dir_size, locked, read_json
-from .humanize import rfc3339
+from .errors import Conflict, NotFound
+from .fsutil import dir_size, locked, read_json
 from .paths import Layout
+from .runtime.volumes import ensure_volume, volume_dir
 from .store import tmp as tmpfiles
-
-_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]+$")
 
 
 @record
@@ -33,7 +29,7 @@ class Volumes:
         self.layout = layout
 
     def _dir(self, name: str) -> str:
-        return os.path.join(self.layout.volumes, name)
+        return volume_dir(self.layout, name)
 
     def _users(self, name: str) -> list[str]:
         from .runtime.store import ContainerStore
@@ -52,18 +48,7 @@ class Volumes:
     def create(self, name: str | None = None, labels: dict[str, str] | None = None) -> Volume:
         if name is None:
             name = os.urandom(32).hex()
-        if not _NAME.match(name):
-            raise InvalidArgument(
-                f'create {name}: "{name}" includes invalid characters for a local volume name, only '
-                '"[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed'
-            )
-        with locked(self.layout.lock("volumes")):
-            d = self._dir(name)
-            if not os.path.exists(os.path.join(d, "volume.json")):
-                os.makedirs(os.path.join(d, "_data"), exist_ok=True)
-                atomic_write_json(
-                    os.path.join(d, "volume.json"), {"created": rfc3339(time.time()), "labels": labels or {}}
-                )
+        ensure_volume(self.layout, name, labels)
         return self.get(name)
 
     def get(self, name: str, size: bool = False) -> Volume:

@@ -247,12 +247,11 @@ def create(
             remove_tree(made)
             raise
     if any(m.type == "volume" for m in mounts):
-        from ..volumes import Volumes
+        from .volumes import ensure_volume
 
-        vols = Volumes(layout)
         for m in mounts:
             if m.type == "volume":
-                vols.create(m.source)
+                ensure_volume(layout, m.source)
     for m in mounts:
         if m.type == "bind" and not os.path.exists(m.source):
             os.makedirs(m.source, exist_ok=True)  # -v creates a missing host directory, as Docker does

@@ -8,10 +8,10 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from ..engine import Engine
+    from ..paths import Layout
 
 
-def inspect(engine: Engine, store: ContainerStore, cid: str) -> dict[str, Any]:
+def inspect(layout: Layout, store: ContainerStore, cid: str) -> dict[str, Any]:
     cfg = store.config(cid)
     st = store.state(cid)
     running = st.status in ("running", "paused", "restarting")
@@ -120,19 +120,19 @@ def inspect(engine: Engine, store: ContainerStore, cid: str) -> dict[str, Any]:
             "StopTimeout": cfg.stop_timeout,
             "Healthcheck": cfg.healthcheck,
         },
-        "NetworkSettings": _network_settings(engine, cid, cfg.networks, ports, running),
+        "NetworkSettings": _network_settings(layout, cid, cfg.networks, ports, running),
     }
 
 
 def _network_settings(
-    engine: Engine, cid: str, configured: dict[str, Any], ports: dict[str, Any], running: bool
+    layout: Layout, cid: str, configured: dict[str, Any], ports: dict[str, Any], running: bool
 ) -> dict[str, Any]:
     """Docker's NetworkSettings: the configured networks, with live addresses while the container runs."""
     networks = {name: dict(v) for name, v in configured.items()}
     if running and networks:
         from ..net import endpoints
 
-        for name, ep in endpoints(engine.layout, cid).items():
+        for name, ep in endpoints(layout, cid).items():
             networks.setdefault(name, {}).update(ep)
     primary = next(iter(networks.values()), {})
     return {

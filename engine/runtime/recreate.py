@@ -1,10 +1,7 @@
-"""Recreate a container from another version of its image (a rollback or an upgrade), keeping its name,
-configuration, volumes and published ports, the way compose does it: stop the old one, move it aside, create
-and start the new one, then remove the old one — and put the old one back if anything fails."""
+"""The options a container was made with, read back from its config: what ``Containers.recreate`` needs to
+make the same container from another version of its image (a rollback or an upgrade)."""
 
 from __future__ import annotations
-
-import contextlib
 
 from .create import CreateOptions
 from .records import ContainerConfig
@@ -12,9 +9,6 @@ from .records import ContainerConfig
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
-
-    from ..container_record import Container
-    from ..containers import Containers
 
 
 def options_from(cfg: ContainerConfig, old_image_cfg: dict[str, Any]) -> CreateOptions:
@@ -73,33 +67,3 @@ def options_from(cfg: ContainerConfig, old_image_cfg: dict[str, Any]) -> CreateO
         extra_hosts=list(cfg.extra_hosts),
         dns=list(cfg.dns),
     )
-
-
-def recreate(containers: Containers, ref: str, image: str) -> Container:
-    cid = containers.resolve(ref)
-    cfg = containers.store.config(cid)
-    new_image_id = containers.engine.images.resolve(image)  # refuse an unknown image before touching anything
-    opts = options_from(cfg, cfg.image_config)
-    was_running = containers.store.state(cid).status in ("running", "paused", "restarting")
-    aside = f"{cfg.name}-replaced-{cid[:12]}"
-    if was_running:
-        containers.stop(cid)
-    containers.rename(cid, aside)
-    try:
-        new = containers.create(image, opts)
-        if was_running:
-            containers.start(new.id)
-    except BaseException:
-        with contextlib.suppress(Exception):
-            made = containers.store.names().get(cfg.name)
-            if made and made != cid:
-                containers.remove(made, force=True)
-        containers.rename(cid, cfg.name)
-        if was_running:
-            containers.start(cid)
-        raise
-    containers.remove(cid)
-    from ..store.eventlog import emit
-
-    emit(containers.layout, "container", "recreate", new.id, {"from": cid, "image": new_image_id})
-    return containers.get(new.id)
