@@ -32,23 +32,17 @@ if TYPE_CHECKING:
     from .build.cache import CachePruneReport
     from .build.events import BuildEvent, BuildResult
     from .build.options import BuildOptions
-    from .container_record import Container
     from .containers import CreateOptions
     from .engine import Engine
-    from .records import (
-        DiskUsage,
-        HistoryEntry,
-        Image,
-        LayerInfo,
-        Progress,
-        PruneReport,
-        RemovedImage,
-        TopResult,
-    )
+    from .model.container import Container
+    from .model.image import HistoryEntry, Image, LayerInfo, RemovedImage
+    from .model.reports import DiskUsage, Progress, PruneReport, TopResult
     from .registry.events import TransferEvent
     from .registry.names import RemoteName, parse_remote
     from .registry.pull import PullResult
     from .registry.push import PushResult
+    from .runtime.attach import AttachSession
+    from .stats import STATS_COLUMNS, StatsReader, StatsRecord
     from .store.analysis import ImageAnalysis
     from .store.eventlog import Event
 
@@ -66,17 +60,21 @@ _LAZY = {
     "PushResult": "engine.registry.push",
     "TransferEvent": "engine.registry.events",
     "ImageAnalysis": "engine.store.analysis",
+    "StatsRecord": "engine.stats",
+    "StatsReader": "engine.stats",
+    "STATS_COLUMNS": "engine.stats",
+    "AttachSession": "engine.runtime.attach",
     "CreateOptions": "engine.runtime.create",
     "Event": "engine.store.eventlog",
-    "Container": "engine.container_record",
-    "DiskUsage": "engine.records",
-    "HistoryEntry": "engine.records",
-    "Image": "engine.records",
-    "LayerInfo": "engine.records",
-    "Progress": "engine.records",
-    "PruneReport": "engine.records",
-    "RemovedImage": "engine.records",
-    "TopResult": "engine.records",
+    "Container": "engine.model.container",
+    "DiskUsage": "engine.model.reports",
+    "HistoryEntry": "engine.model.image",
+    "Image": "engine.model.image",
+    "LayerInfo": "engine.model.image",
+    "Progress": "engine.model.reports",
+    "PruneReport": "engine.model.reports",
+    "RemovedImage": "engine.model.image",
+    "TopResult": "engine.model.reports",
 }
 
 
@@ -90,6 +88,8 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "STATS_COLUMNS",
+    "AttachSession",
     "BuildError",
     "BuildEvent",
     "BuildOptions",
@@ -119,6 +119,8 @@ __all__ = [
     "RemoteName",
     "RemovedImage",
     "RuntimeFailure",
+    "StatsReader",
+    "StatsRecord",
     "StoreError",
     "TopResult",
     "TransferEvent",

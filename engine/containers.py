@@ -1,6 +1,6 @@
 """The container half of the engine API: ``engine.containers.create/run/start/stop/.../logs/exec_run``.
 
-Shaped after docker-py's ``client.containers``: records are typed (engine.records.Container), streams are
+Shaped after docker-py's ``client.containers``: records are typed (engine.model.container.Container), streams are
 iterators, errors are the engine's exception hierarchy. Each operation lives in its own module under
 engine/runtime (create.py, start.py, stop.py, pause.py, rename.py, wait.py, remove.py ...).
 """
@@ -15,20 +15,22 @@ from .errors import Conflict, ContainerNotFound, DockyardError, InvalidArgument,
 from .humanize import parse_time
 from .lean import suppress
 from .runtime.reconcile import reconcile
-from .runtime.store import ContainerStore
+from .store.containers import ContainerStore
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from typing import Any
 
-    from .container_record import Container
-    from .engine import Engine
-    from .records import PruneReport, TopResult
+    from .images import Images
+    from .model.container import Container
+    from .model.reports import PruneReport, TopResult
+    from .paths import Layout
     from .runtime.attach import AttachSession
     from .runtime.create import CreateOptions
     from .runtime.logfile import LogEntry
     from .runtime.spawn import PendingSupervisor
+    from .stats import StatsReader, StatsRecord
 
 
 __all__ = ["Containers", "CreateOptions"]
@@ -43,9 +45,9 @@ def __getattr__(name: str) -> Any:
 
 
 class Containers:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self.layout = engine.layout
+    def __init__(self, layout: Layout, images: Images) -> None:
+        self.layout = layout
+        self.images = images
         self.store = ContainerStore(self.layout)
 
     # -- lookup ------------------------------------------------------------------------
@@ -53,7 +55,7 @@ class Containers:
         return self.store.resolve(ref)
 
     def _record(self, cid: str) -> Container:
-        from .container_record import Container
+        from .model.container import Container
 
         reconcile(self.layout, cid)
         cfg = self.store.config(cid)
@@ -116,7 +118,7 @@ class Containers:
                 ok = False
                 for v in values:
                     try:
-                        if self.engine.images.resolve(v) == c.image_id:
+                        if self.images.resolve(v) == c.image_id:
                             ok = True
                     except Exception:
                         ok = ok or v == c.image
@@ -152,8 +154,8 @@ class Containers:
         from .runtime.create import CreateOptions
 
         opts = opts or CreateOptions(**kw)
-        image_id = self.engine.images.resolve(image)
-        image_cfg = self.engine.images.config_of(image_id).get("config") or {}
+        image_id = self.images.resolve(image)
+        image_cfg = self.images.config_of(image_id).get("config") or {}
         cid = _create.create(self.layout, image, image_id, image_cfg, opts)
         return self._record(cid)
 
@@ -233,7 +235,7 @@ class Containers:
         taken = self.store.names()
         for n in names:
             if n in taken:
-                from .runtime.store import name_conflict
+                from .store.containers import name_conflict
 
                 raise name_conflict(n, taken[n])
         made: builtins.list[Container] = []
@@ -260,7 +262,7 @@ class Containers:
 
         cid = self.resolve(ref)
         cfg = self.store.config(cid)
-        new_image_id = self.engine.images.resolve(image)  # refuse an unknown image before touching anything
+        new_image_id = self.images.resolve(image)  # refuse an unknown image before touching anything
         opts = options_from(cfg, cfg.image_config)
         was_running = self.store.state(cid).status in ("running", "paused", "restarting")
         aside = f"{cfg.name}-replaced-{cid[:12]}"
@@ -351,7 +353,7 @@ class Containers:
                         vols.remove(m.source)
 
     def prune(self) -> PruneReport:
-        from .records import PruneReport
+        from .model.reports import PruneReport
         from .runtime.remove import remove_stopped
 
         report = PruneReport()
@@ -442,6 +444,14 @@ class Containers:
             if keep(e):
                 yield e
 
+    def attach_socket(self) -> tuple[AttachSession, int]:
+        """A session and the descriptor to pass as ``attach_fd`` to ``run`` or ``start``: the session gets the
+        container's output from its very first byte (and sends its input). Close the descriptor once the
+        call returns; the session when done."""
+        from .runtime.attach import AttachSession
+
+        return AttachSession.pair()
+
     def attach(self, ref: str) -> AttachSession:
         from .runtime.attach import AttachSession
 
@@ -521,7 +531,7 @@ class Containers:
 
         return commit(
             self.layout,
-            self.engine.images.store,
+            self.images.store,
             self.resolve(ref),
             repo_tag,
             message,
@@ -545,15 +555,31 @@ class Containers:
             cache=_scan_cache(),
         )
 
-    def stats_targets(self) -> builtins.list[tuple[str, str, int, Any]]:
+    def stats_reader(self, refs: builtins.list[str] | None = None) -> StatsReader:
+        """Resource usage of the running containers (those of ``refs``, else all), one pass per
+        ``sample()``; see engine.stats.StatsReader."""
         from .runtime.cgroups import ContainerCgroup, parent_for_root
+        from .stats import StatsReader
 
-        out = []
-        for c in self.list():
-            with suppress(Exception):
-                cg = ContainerCgroup.open(c.id, parent_for_root(self.layout.root))
-                out.append((c.id, c.name, c.pid, cg))
-        return out
+        def targets() -> builtins.list[tuple[str, str, int, ContainerCgroup]]:
+            ids = {self.resolve(r) for r in refs} if refs else None
+            out = []
+            for c in self.list():
+                if ids is not None and c.id not in ids:
+                    continue
+                with suppress(Exception):
+                    cg = ContainerCgroup.open(c.id, parent_for_root(self.layout.root))
+                    out.append((c.id, c.name, c.pid, cg))
+            return out
+
+        return StatsReader(targets)
+
+    def stats(
+        self, refs: builtins.list[str] | None = None, interval: float = 1.0, first: float | None = None
+    ) -> Iterator[builtins.list[StatsRecord]]:
+        """``docker stats``: the records of the running containers (those of ``refs``, else all) every
+        ``interval`` seconds, the first after ``first`` seconds (default ``interval``); for ever."""
+        yield from self.stats_reader(refs).stream(interval, first)
 
     def wait_running(self, ref: str, timeout: float = 5.0) -> Container:
         deadline = time.monotonic() + timeout
@@ -569,7 +595,7 @@ class Containers:
         container was replaced)."""
         from .runtime.create import CreateOptions
 
-        image_id = self.engine.images.resolve(image)
+        image_id = self.images.resolve(image)
         try:
             old = self.get(name)
         except NotFound:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from .records import DiskUsage
+from .model.reports import DiskUsage
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

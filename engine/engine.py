@@ -16,9 +16,12 @@ if TYPE_CHECKING:
 
     from .build.events import BuildEvent, BuildResult
     from .build.options import BuildOptions
+    from .containers import Containers
     from .images import Images
-    from .records import DiskUsage
+    from .model.reports import DiskUsage
+    from .networks import Networks
     from .store.eventlog import Event
+    from .volumes import Volumes
 
 
 class Engine:
@@ -34,19 +37,19 @@ class Engine:
         return _Images(self.layout, users=self._image_users)
 
     @cached_property
-    def containers(self):  # type: ignore[no-untyped-def]
-        from .containers import Containers
+    def containers(self) -> Containers:
+        from .containers import Containers as _Containers
 
-        return Containers(self)
+        return _Containers(self.layout, self.images)
 
     @cached_property
-    def volumes(self):  # type: ignore[no-untyped-def]
-        from .volumes import Volumes
+    def volumes(self) -> Volumes:
+        from .volumes import Volumes as _Volumes
 
-        return Volumes(self.layout)
+        return _Volumes(self.layout)
 
     def _image_users(self, image_id: str) -> list[tuple[str, bool]]:
-        return self.containers.users_of_image(image_id)  # type: ignore[no-any-return]
+        return self.containers.users_of_image(image_id)
 
     def recover(self) -> list[str]:
         """Clean what crashed processes left behind (temporaries, orphaned layers, dead containers)."""
@@ -71,7 +74,7 @@ class Engine:
         import os
         import time
 
-        from .runtime.inotify import Watcher
+        from .kernel.inotify import Watcher
         from .store.eventlog import end_offset, read
 
         layout = self.layout
@@ -156,10 +159,10 @@ class Engine:
         return disk_usage(self.images, self.containers, self.volumes)
 
     @cached_property
-    def networks(self):  # type: ignore[no-untyped-def]
-        from .networks import Networks
+    def networks(self) -> Networks:
+        from .networks import Networks as _Networks
 
-        return Networks(self)
+        return _Networks(self.layout)
 
 
 def _event_matches(event: Event, filters: dict[str, list[str]]) -> bool:

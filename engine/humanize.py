@@ -88,3 +88,32 @@ def rfc3339(t: float) -> str:
     if nanos >= 1_000_000_000:
         whole, nanos = whole + 1, 0
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole)) + f".{nanos:09d}Z"
+
+
+# --- formatting (Docker's go-units) -----------------------------------------------------------------------
+
+_DECIMAL_UNITS = ("B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB")
+_BINARY_UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB")
+
+
+def _scaled(size: float, base: float, units: tuple[str, ...], precision: int) -> str:
+    i = 0
+    while size >= base and i < len(units) - 1:
+        size /= base
+        i += 1
+    return f"{size:.{precision}g}{units[i]}"
+
+
+def format_bytes_binary(size: float, precision: int = 4) -> str:
+    """Memory sizes as Docker shows them: ``1.5MiB``, ``15.55GiB``, ``0B``."""
+    return _scaled(float(size), 1024.0, _BINARY_UNITS, precision)
+
+
+def format_bytes_decimal(size: float, precision: int = 3) -> str:
+    """Network and block I/O as Docker's ``stats`` shows them: ``1.2kB``, ``648B``, ``3.46MB``."""
+    return _scaled(float(size), 1000.0, _DECIMAL_UNITS, precision)
+
+
+def format_percent(value: float) -> str:
+    """``0.00%``."""
+    return f"{value:.2f}%"

@@ -23,7 +23,8 @@ if TYPE_CHECKING:
     from .build.cache import CachePruneReport
     from .build.events import BuildEvent
     from .build.options import BuildOptions
-    from .records import HistoryEntry, Image, PruneReport, RemovedImage
+    from .model.image import HistoryEntry, Image, RemovedImage
+    from .model.reports import PruneReport
     from .registry.events import TransferEvent
     from .registry.pull import PullResult
     from .registry.push import PushResult
@@ -48,6 +49,11 @@ class Images:
     def resolve(self, name: str) -> str:
         return self.store.resolve(name)
 
+    def tagged_name(self, name: str) -> str:
+        """``name`` as Docker shows it, with its tag (``busybox`` -> ``busybox:latest``); InvalidArgument for a
+        name Docker would refuse."""
+        return reference.parse(name).tagged
+
     def exists(self, name: str) -> bool:
         try:
             self.resolve(name)
@@ -59,7 +65,7 @@ class Images:
         return self.store.config_of(image_id)
 
     def _record(self, entry: ImageEntry, tags: builtins.list[str]) -> Image:
-        from .records import Image, LayerInfo
+        from .model.image import Image, LayerInfo
 
         cfg = self.config_of(entry.id)
         history = list(cfg.get("history") or [])
@@ -125,7 +131,7 @@ class Images:
         return out
 
     def history(self, name: str) -> builtins.list[HistoryEntry]:
-        from .records import HistoryEntry
+        from .model.image import HistoryEntry
 
         image = self.get(name)
         rows: builtins.list[HistoryEntry] = []
@@ -207,7 +213,7 @@ class Images:
 
     def remove(self, name: str, force: bool = False) -> RemovedImage:
         """``rmi``: untag, and delete the image when no tag and no container keeps it."""
-        from .records import RemovedImage
+        from .model.image import RemovedImage
 
         result = RemovedImage()
         image_id = self.resolve(name)
@@ -259,7 +265,7 @@ class Images:
 
     def prune(self, all: bool = False) -> PruneReport:
         """Remove dangling images (untagged), or with ``all`` every image no container uses."""
-        from .records import PruneReport
+        from .model.reports import PruneReport
 
         report = PruneReport()
         catalog = self.store.catalog

@@ -22,7 +22,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from .engine import Engine
+    from .paths import Layout
 
 __all__ = ["Network", "Networks"]
 
@@ -33,9 +33,8 @@ def _pseudo(layout_root: str, name: str) -> Network:
 
 
 class Networks:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self.layout = engine.layout
+    def __init__(self, layout: Layout) -> None:
+        self.layout = layout
         self.store = NetStore(self.layout)
 
     # -- lookup -----------------------------------------------------------------------------------
@@ -185,7 +184,7 @@ class Networks:
         emit(self.layout, "network", "destroy", net.id, {"name": net.name})
 
     def _referenced(self) -> set[str]:
-        from .runtime.store import ContainerStore
+        from .store.containers import ContainerStore
 
         cs = ContainerStore(self.layout)
         used: set[str] = set()
@@ -220,7 +219,7 @@ class Networks:
     ) -> None:
         """Attach a container to one more network (now if it runs, else from its next start)."""
         from .net.attachment import connect_running
-        from .runtime.store import ContainerStore
+        from .store.containers import ContainerStore
 
         net = self.get(network)
         if net.name in ("host", "none"):
@@ -266,7 +265,7 @@ class Networks:
     def disconnect(self, network: str, container: str, *, force: bool = False) -> None:
         """Detach a container from a network (at once if it runs)."""
         from .net.attachment import disconnect_running
-        from .runtime.store import ContainerStore
+        from .store.containers import ContainerStore
 
         net = self.get(network)
         cs = ContainerStore(self.layout)

@@ -2,8 +2,8 @@
 
 ``sample()`` reads every running container's cgroup counters and network counters in one pass, plus
 /proc/stat once per tick. A ``Sampler`` keeps the previous sample and turns two of them into
-``StatsRecord``s with Docker's columns; ``stream()`` yields a list of records every interval for the
-CLI's live ``stats`` and the TUI.
+``StatsRecord``s with Docker's columns; a ``StatsReader`` follows a set of containers (listing them again
+when one starts or stops) for ``Containers.stats``: the CLI's ``stats`` and the app's stats feed.
 
 Docker's formulas: CPU % = (delta container CPU ns / delta system CPU ns) x online CPUs x 100, where the
 system figure is the sum of the first seven fields of /proc/stat's ``cpu`` line converted from clock ticks
@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import NamedTuple
 
 from engine.errors import DockyardError
+from engine.humanize import format_bytes_binary, format_bytes_decimal, format_percent
 from engine.record import field, record
 from engine.runtime.cgroups import CgroupStats, ContainerCgroup
 
@@ -96,35 +97,6 @@ class StatsRecord:
             f"{format_bytes_decimal(self.block_read)} / {format_bytes_decimal(self.block_write)}",
             str(self.pids),
         )
-
-
-# --- formatting (Docker's go-units) -----------------------------------------------------------------------
-
-_DECIMAL_UNITS = ("B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB")
-_BINARY_UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB")
-
-
-def _scaled(size: float, base: float, units: tuple[str, ...], precision: int) -> str:
-    i = 0
-    while size >= base and i < len(units) - 1:
-        size /= base
-        i += 1
-    return f"{size:.{precision}g}{units[i]}"
-
-
-def format_bytes_binary(size: float, precision: int = 4) -> str:
-    """Memory sizes as Docker shows them: ``1.5MiB``, ``15.55GiB``, ``0B``."""
-    return _scaled(float(size), 1024.0, _BINARY_UNITS, precision)
-
-
-def format_bytes_decimal(size: float, precision: int = 3) -> str:
-    """Network and block I/O as Docker's ``stats`` shows them: ``1.2kB``, ``648B``, ``3.46MB``."""
-    return _scaled(float(size), 1000.0, _DECIMAL_UNITS, precision)
-
-
-def format_percent(value: float) -> str:
-    """``0.00%``."""
-    return f"{value:.2f}%"
 
 
 # --- host figures -----------------------------------------------------------------------------------------
@@ -278,24 +250,52 @@ class Sampler:
         return records
 
 
-def stream(
-    source: Callable[[], Iterable[tuple[str, str, int, ContainerCgroup]]],
-    interval: float = 1.0,
-) -> Iterator[list[StatsRecord]]:
-    """Yield the records of the containers ``source()`` lists, every ``interval`` seconds, forever.
+class StatsReader:
+    """``docker stats`` for a set of containers: each :meth:`sample` is one pass over their cgroups, with
+    CPU % over the time since the previous pass (0 on the first). The containers are listed again when
+    :meth:`refresh` was called or when one of them stopped; ``source`` lists them (id, name, pid, cgroup)."""
 
-    ``source`` is called on each tick, so containers that start or stop are followed. The first list comes
-    after one interval, when the CPU % has something to compare with (``docker stats --no-stream`` is the
-    first item).
-    """
-    sampler = Sampler()
-    sampler.update(source())
-    deadline = time.monotonic()
-    while True:
-        deadline += interval
-        delay = deadline - time.monotonic()
-        if delay > 0:
-            time.sleep(delay)
-        else:
-            deadline = time.monotonic()
-        yield sampler.update(source())
+    def __init__(self, source: Callable[[], Iterable[tuple[str, str, int, ContainerCgroup]]]) -> None:
+        self.source = source
+        self.sampler = Sampler()
+        self.targets: list[tuple[str, str, int, ContainerCgroup]] | None = None
+        self.listed = 0  # containers found by the last listing
+
+    def refresh(self) -> None:
+        """List the containers again at the next sample (one may have started)."""
+        self.targets = None
+
+    def sample(self) -> list[StatsRecord]:
+        if self.targets is None:
+            self.targets = list(self.source())
+            self.listed = len(self.targets)
+            if not self.targets:
+                self.sampler = Sampler()  # nothing to compare with when containers come back
+        try:
+            records = self.sampler.update(self.targets)
+        except (DockyardError, OSError):
+            records = []
+            self.targets = None
+        if self.targets is not None and len(records) < len(self.targets):
+            self.targets = None  # one of them stopped
+        return records
+
+    def running(self) -> bool:
+        """Whether the last listing found any container to sample."""
+        return self.listed > 0
+
+    def stream(self, interval: float = 1.0, first: float | None = None) -> Iterator[list[StatsRecord]]:
+        """A list of records every ``interval`` seconds, for ever; the first after ``first`` seconds
+        (default ``interval``), once the CPU % has something to compare with."""
+        self.sample()
+        deadline = time.monotonic()
+        step = interval if first is None else first
+        while True:
+            deadline += step
+            step = interval
+            delay = deadline - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            else:
+                deadline = time.monotonic()
+            yield self.sample()

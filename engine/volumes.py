@@ -32,7 +32,7 @@ class Volumes:
         return volume_dir(self.layout, name)
 
     def _users(self, name: str) -> list[str]:
-        from .runtime.store import ContainerStore
+        from .store.containers import ContainerStore
 
         store = ContainerStore(self.layout)
         out = []

@@ -13,6 +13,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+    from engine import CreateOptions, Engine
+
 
 _TIME = "Seconds to wait before killing the container"
 
@@ -193,8 +195,8 @@ def _env(values: list[str]) -> list[str]:
     return out
 
 
-def build_options(a: flags.Namespace) -> Any:
-    from engine.containers import CreateOptions
+def build_options(a: flags.Namespace, eng: Engine) -> CreateOptions:
+    from engine import CreateOptions
     from engine.units import parse_bytes, parse_duration
 
     entrypoint = None
@@ -221,9 +223,7 @@ def build_options(a: flags.Namespace) -> Any:
             health["Retries"] = a.health_retries
     network = a.network
     if network is None:
-        from engine.net.defaults import default_network
-
-        network = default_network()  # $DOCKYARD_DEFAULT_NETWORK, else the root's setting
+        network = eng.default_network()  # $DOCKYARD_DEFAULT_NETWORK, else the root's setting
         if network == "none" and (a.publish or a.publish_all):
             network = "bridge"
     return CreateOptions(
@@ -281,10 +281,8 @@ def _image_or_error(eng: Any, image: str) -> None:
     try:
         eng.images.resolve(image)
     except ImageNotFound:
-        from engine.store import reference
-
         try:
-            shown = reference.parse(image).tagged
+            shown = eng.images.tagged_name(image)
         except Exception:
             shown = image
         sys.stderr.write(f"Unable to find image '{shown}' locally\n")
@@ -293,7 +291,7 @@ def _image_or_error(eng: Any, image: str) -> None:
 
 def cmd_create(a: flags.Namespace) -> int:
     eng = engine()
-    opts = build_options(a)
+    opts = build_options(a, eng)
     _image_or_error(eng, a.image)
     c = eng.containers.create(a.image, opts)
     print(c.id)
@@ -301,21 +299,19 @@ def cmd_create(a: flags.Namespace) -> int:
 
 
 def cmd_run(a: flags.Namespace) -> int:
-    from engine.runtime.attach import AttachSession
-
     eng = engine()
     if a.replicas:
-        opts = build_options(a)
+        opts = build_options(a, eng)
         if a.replicas < 0:
             from engine import InvalidArgument
 
             raise InvalidArgument(f"invalid replicas value {a.replicas}: it must be at least 1")
         return _run_replicas(eng, a, opts)
-    session, fd = (None, None) if a.detach else AttachSession.pair()
+    session, fd = (None, None) if a.detach else eng.containers.attach_socket()
     supervisor = eng.containers.supervisor(fd)  # gets ready while the options are read and checked
     try:
         try:
-            opts = build_options(a)
+            opts = build_options(a, eng)
             _image_or_error(eng, a.image)
             c = eng.containers.run(a.image, opts, attach_fd=fd, supervisor=supervisor)
         except BaseException:
@@ -362,13 +358,11 @@ def _each(a: flags.Namespace, fn: Any) -> int:
 def cmd_start(a: flags.Namespace) -> int:
     eng = engine()
     if a.attach or a.interactive:
-        from engine.runtime.attach import AttachSession
-
         from .terminal import relay_session
 
         ref = a.containers[0]
         cfg = eng.containers.config(ref)
-        session, fd = AttachSession.pair()
+        session, fd = eng.containers.attach_socket()
         try:
             try:
                 started = eng.containers.start(ref, attach_fd=fd)

@@ -248,9 +248,7 @@ def cmd_import(a: flags.Namespace) -> int:
     changes = parse_changes(a.change)
     eng = engine()
     if a.reference:
-        from engine.store import reference
-
-        reference.parse(a.reference)
+        eng.images.tagged_name(a.reference)  # a bad name is refused before anything is read
     if a.file == "-":
         image_id = eng.images.import_(sys.stdin.buffer, a.reference, a.message, changes)
     else:

@@ -303,39 +303,12 @@ def cmd_diff(a: flags.Namespace) -> int:
 
 
 def cmd_stats(a: flags.Namespace) -> int:
-    import time
-
-    from engine.stats import Sampler
-
     eng = engine()
-    sampler = Sampler()
-    want = set(a.containers)
-
-    def targets() -> list[Any]:
-        ts = eng.containers.stats_targets()
-        if want:
-            ids = {eng.containers.resolve(w) for w in want}
-            ts = [t for t in ts if t[0] in ids]
-        return ts
-
-    sampler.update(targets())
-    first = True
-    while True:
-        time.sleep(0.5 if first else 1.0)
-        first = False
-        recs = sampler.update(targets())
+    columns = ["ID", "Name", "CPUPerc", "MemUsage", "MemPerc", "NetIO", "BlockIO", "PIDs"]
+    for recs in eng.containers.stats(list(a.containers) or None, interval=1.0, first=0.5):
         rows = []
         for r in recs:
-            cells = r.display()
-            rows.append(
-                dict(
-                    zip(
-                        ["ID", "Name", "CPUPerc", "MemUsage", "MemPerc", "NetIO", "BlockIO", "PIDs"],
-                        cells,
-                        strict=True,
-                    )
-                )
-            )
+            rows.append(dict(zip(columns, r.display(), strict=True)))
             if a.no_trunc:
                 rows[-1]["ID"] = r.id
         if not a.no_stream and sys.stdout.isatty():
@@ -343,12 +316,13 @@ def cmd_stats(a: flags.Namespace) -> int:
         output.emit(
             a.format,
             ["CONTAINER ID", "NAME", "CPU %", "MEM USAGE / LIMIT", "MEM %", "NET I/O", "BLOCK I/O", "PIDS"],
-            ["ID", "Name", "CPUPerc", "MemUsage", "MemPerc", "NetIO", "BlockIO", "PIDs"],
+            columns,
             rows,
         )
         sys.stdout.flush()
         if a.no_stream:
-            return 0
+            break
+    return 0
 
 
 def cmd_port(a: flags.Namespace) -> int:

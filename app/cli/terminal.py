@@ -9,12 +9,11 @@ import struct
 import sys
 import termios
 
-from engine.lean import contextmanager, suppress
-
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import signal
     from collections.abc import Callable
+    from typing import Any
 else:
     import _signal as signal  # the C module: signal.py loads enum (``run`` pays for it)
 
@@ -29,19 +28,25 @@ def window_size(fd: int) -> tuple[int, int]:
         return 24, 80
 
 
-@contextmanager
-def raw_mode(fd: int):  # type: ignore[no-untyped-def]
-    if fd < 0 or not os.isatty(fd):
-        yield
-        return
-    import tty
+class raw_mode:  # noqa: N801 - used as a function: ``with raw_mode(fd):``
+    """The terminal ``fd`` in raw mode for the ``with`` block (nothing when ``fd`` is not a terminal); a class,
+    not contextlib.contextmanager, which the command line does not load."""
 
-    old = termios.tcgetattr(fd)
-    try:
-        tty.setraw(fd)
-        yield
-    finally:
-        termios.tcsetattr(fd, termios.TCSADRAIN, old)
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.old: list[Any] | None = None
+
+    def __enter__(self) -> None:
+        if self.fd < 0 or not os.isatty(self.fd):
+            return
+        import tty
+
+        self.old = termios.tcgetattr(self.fd)
+        tty.setraw(self.fd)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.old is not None:
+            termios.tcsetattr(self.fd, termios.TCSADRAIN, self.old)
 
 
 def relay_session(session, interactive: bool, tty_mode: bool, detach_keys: bytes = DETACH_KEYS) -> int | None:  # type: ignore[no-untyped-def]
@@ -108,8 +113,10 @@ def relay_pty(master: int, wait_exit: Callable[[], int]) -> int:
 
     def resize(*_: object) -> None:
         rows, cols = window_size(stdin_fd)
-        with suppress(OSError):
+        try:
             fcntl.ioctl(master, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+        except OSError:
+            pass
 
     resize()
     try:

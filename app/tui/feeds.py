@@ -14,7 +14,6 @@ from collections.abc import Callable
 from typing import Any
 
 from engine import Engine
-from engine.stats import Sampler
 
 from .messages import EngineChanged, StatsSampled
 
@@ -62,30 +61,21 @@ class StatsFeed(threading.Thread):
         self.dirty.set()
 
     def run(self) -> None:
-        sampler = Sampler()
-        targets: list[Any] = []
+        reader = self.engine.containers.stats_reader()
         while not self.stopped.is_set():
             if self.dirty.is_set():
                 self.dirty.clear()
-                try:
-                    targets = self.engine.containers.stats_targets()
-                except Exception:
-                    targets = []
-                sampler = Sampler() if not targets else sampler
-            if not targets:
-                if not _safe(self.post, StatsSampled([], time.monotonic())):
-                    return
-                self.dirty.wait(30.0)  # nothing runs: sleep until a container starts
-                continue
+                reader.refresh()
             try:
-                records = sampler.update(targets)
-            except Exception:
+                records = reader.sample()
+            except Exception:  # the feed goes on; the next pass lists the containers again
                 records = []
-                self.dirty.set()
+                reader.refresh()
             if not _safe(self.post, StatsSampled(records, time.monotonic())):
                 return
-            if len(records) < len(targets):
-                self.dirty.set()  # one of them stopped
+            if not reader.running():
+                self.dirty.wait(30.0)  # nothing runs: sleep until a container starts
+                continue
             self.stopped.wait(self.interval)
 
     def changed(self) -> None:

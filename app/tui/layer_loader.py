@@ -4,7 +4,6 @@ chosen), and the selected container's writable layer (its ``diff``) on top."""
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 from engine import Container, Engine, Image
@@ -12,29 +11,9 @@ from engine import Container, Engine, Image
 from .formatting import repo_tag
 from .layer_model import FileNode, LayerReport, LayerRow, from_diff, from_file_tree
 
-_cache: Any = None
-_cache_lock = threading.Lock()
-
 
 def _short(digest: str) -> str:
     return digest.partition(":")[2][:12] or digest[:12] or "<missing>"
-
-
-def _scan_cache() -> Any:
-    global _cache
-    with _cache_lock:
-        if _cache is None:
-            from engine.store.analysis import ScanCache
-
-            _cache = ScanCache()
-        return _cache
-
-
-def analyze(image: Image) -> Any:
-    """The engine's dive-style analysis of ``image`` (layer scans are cached between calls)."""
-    from engine.store.analysis import analyze_image
-
-    return analyze_image([li.path for li in image.layers], cache=_scan_cache())
 
 
 def build_report(engine: Engine, image: Image | None, container: Container | None) -> LayerReport:
@@ -42,7 +21,7 @@ def build_report(engine: Engine, image: Image | None, container: Container | Non
     report = LayerReport(title)
     if image is not None:
         try:
-            analysis = analyze(image)
+            analysis = engine.images.analyze(image.id)
         except Exception as e:  # a layer directory vanished (image removed meanwhile) or cannot be read
             analysis = None
             report.note = f"layer analysis failed: {e}"

@@ -7,8 +7,7 @@ from typing import Any
 
 from textual.message import Message
 
-from engine import Container, Image
-from engine.stats import StatsRecord
+from engine import Container, Image, StatsRecord
 
 
 @dataclass

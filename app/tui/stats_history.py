@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 
-from engine.stats import StatsRecord
+from engine import StatsRecord
 
 HISTORY = 300  # samples: five minutes at one a second
 

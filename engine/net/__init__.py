@@ -14,8 +14,8 @@ firewall (nft), janitor (deferred removal of idle bridges and rules).
 
 from __future__ import annotations
 
+from ..model.config import ContainerConfig
 from ..paths import Layout
-from ..runtime.records import ContainerConfig
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

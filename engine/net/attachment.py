@@ -18,9 +18,9 @@ import contextlib
 import os
 
 from ..errors import Conflict, InvalidArgument, NotFound, RuntimeFailure
+from ..model.config import ContainerConfig
 from ..paths import Layout
-from ..runtime.records import ContainerConfig
-from ..runtime.store import ContainerStore
+from ..store.containers import ContainerStore
 from . import bridge, etcfiles, firewall, ipam, janitor, ports
 from .builtin import ensure_default_network
 from .model import DEFAULT_NETWORK, Endpoint, NetStore, Network, veth_name
@@ -133,7 +133,7 @@ def _join(
                         f"cannot create bridge {net.bridge} for network {net.name}", e
                     ) from None
                 _plug(nl, inner, nsfd, net, ep)
-            refresh_firewall(layout, store)
+            firewall.refresh(layout, store)
             peers = {
                 p.container_id
                 for ep in created
@@ -208,29 +208,12 @@ def _detach_locked(
     else:
         janitor.add_stale_veths(store, [ep.veth for ep in eps])
     if any(ep.ports for ep in eps):
-        refresh_firewall(layout, store)  # the published ports stop at once
+        firewall.refresh(layout, store)  # the published ports stop at once
     janitor.request(store)
     refresh_etc_files(layout, store, peers | ({cid} if only is not None else set()))
 
 
 # -- shared state -----------------------------------------------------------------------------------
-def active_networks(store: NetStore) -> list[Network]:
-    """Networks with endpoints or with a bridge still up (idle ones linger until the janitor's sweep)."""
-    from .rtnl import link_exists
-
-    return [n for n in store.all() if store.endpoints(n.name) or (n.bridge and link_exists(n.bridge))]
-
-
-def refresh_firewall(layout: Layout, store: NetStore, force: bool = False) -> None:
-    """Firewall table and ip_forward as the state says (nft runs only when the rules change)."""
-    nets = active_networks(store)
-    if nets:
-        bridge.set_forwarding(store, any(not n.internal for n in nets))
-    firewall.apply(layout, store, nets, store.all_endpoints(), force=force)
-    if not nets:
-        bridge.set_forwarding(store, False)
-
-
 def refresh_etc_files(layout: Layout, store: NetStore, cids: set[str]) -> None:
     """Rewrite (in place) the hosts and resolv.conf files of the running containers ``cids``."""
     cstore = ContainerStore(layout)

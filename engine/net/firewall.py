@@ -117,3 +117,22 @@ def apply(
         return
     _nft(script)
     store.save_installed_rules(script)
+
+
+def active_networks(store: NetStore) -> list[Network]:
+    """Networks with endpoints or with a bridge still up (idle ones linger until the janitor's sweep)."""
+    from .rtnl import link_exists
+
+    return [n for n in store.all() if store.endpoints(n.name) or (n.bridge and link_exists(n.bridge))]
+
+
+def refresh(layout: Layout, store: NetStore, force: bool = False) -> None:
+    """Firewall table and ip_forward as the state says (nft runs only when the rules change)."""
+    from . import bridge
+
+    nets = active_networks(store)
+    if nets:
+        bridge.set_forwarding(store, any(not n.internal for n in nets))
+    apply(layout, store, nets, store.all_endpoints(), force=force)
+    if not nets:
+        bridge.set_forwarding(store, False)

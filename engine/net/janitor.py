@@ -44,7 +44,7 @@ def add_stale_veths(store: NetStore, names: list[str]) -> None:
 
 def sweep(layout: Layout, store: NetStore) -> None:
     """Delete idle bridges and leftover veths now, then bring the firewall in line (caller holds the lock)."""
-    from .attachment import refresh_firewall
+    from . import firewall
     from .rtnl import Netlink, link_exists
 
     state = store.host_state()
@@ -61,7 +61,7 @@ def sweep(layout: Layout, store: NetStore) -> None:
     state.pop("stale_veths", None)
     state.pop("cleanup_after", None)
     store.save_host_state(state)
-    refresh_firewall(layout, store, force=True)
+    firewall.refresh(layout, store, force=True)
 
 
 def _janitor_lock(layout: Layout) -> int | None:

@@ -122,7 +122,7 @@ def read_runtime(path: str) -> dict[str, Any] | None:
 
 
 def _boot_id() -> str:
-    from ..runtime.procinfo import boot_id
+    from ..kernel.procinfo import boot_id
 
     return boot_id()
 

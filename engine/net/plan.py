@@ -41,7 +41,7 @@ def _validate_hosts_and_dns(opts: Any) -> None:
 
 def _reserved_ports(layout: Layout) -> list[dict[str, Any]]:
     """Host ports other containers of this root have taken (running or not)."""
-    from ..runtime.store import ContainerStore
+    from ..store.containers import ContainerStore
 
     store = ContainerStore(layout)
     out: list[dict[str, Any]] = []

@@ -238,7 +238,7 @@ class Netlink:
 @contextlib.contextmanager
 def switched_namespace(netns_fd: int) -> Iterator[None]:
     """Run the block with the calling thread in the network namespace ``netns_fd``."""
-    from ..runtime.syscalls import CLONE_NEWNET, setns
+    from ..kernel.syscalls import CLONE_NEWNET, setns
 
     own = os.open("/proc/thread-self/ns/net", os.O_RDONLY | os.O_CLOEXEC)
     try:

@@ -11,8 +11,8 @@ from __future__ import annotations
 import os
 
 from engine.errors import InvalidArgument
+from engine.kernel import syscalls
 from engine.lean import cache
-from engine.runtime import syscalls
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

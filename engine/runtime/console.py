@@ -17,7 +17,7 @@ import os
 import stat
 import struct
 
-from engine.runtime import syscalls
+from engine.kernel import syscalls
 
 TIOCSWINSZ = 0x5414  # set the window size (termios.TIOCSWINSZ, without loading termios)
 TIOCSPTLCK = 0x40045431  # unlock the pty's other end

@@ -10,8 +10,8 @@ import threading
 
 from ..errors import InvalidArgument, NotFound
 from ..paths import Layout
+from ..store.containers import ContainerStore
 from .rootview import run_in_view, wait_view
-from .store import ContainerStore
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -8,13 +8,13 @@ from engine.record import field, record
 
 from ..errors import InvalidArgument
 from ..humanize import rfc3339
+from ..model.config import ContainerConfig, ContainerState, MountConfig, RestartPolicy
 from ..paths import Layout
+from ..store.containers import ContainerStore, name_conflict
 from ..store.tmp import remove_tree
 from .capnames import capabilities
 from .names import generate_name, is_valid_name, new_id, validate_name
-from .records import ContainerConfig, ContainerState, MountConfig, RestartPolicy
 from .signals import parse_signal
-from .store import ContainerStore, name_conflict
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

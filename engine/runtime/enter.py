@@ -29,7 +29,8 @@ import os
 from collections.abc import Sequence
 
 from engine.errors import RuntimeFailure
-from engine.runtime import console, namespaces, syscalls
+from engine.kernel import syscalls
+from engine.runtime import console, namespaces
 from engine.runtime.launch import (
     ProcessPlan,
     child_prelude,

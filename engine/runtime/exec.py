@@ -13,10 +13,10 @@ from engine.record import record
 
 from ..errors import Conflict
 from ..paths import Layout
+from ..store.containers import ContainerStore
 from .reconcile import reconcile
 from .spec import ProcessSpec
 from .specbuild import capabilities, merge_env
-from .store import ContainerStore
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .store import ContainerStore
+from ..store.containers import ContainerStore
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

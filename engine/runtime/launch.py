@@ -52,9 +52,10 @@ import sys
 
 from engine import jsonio
 from engine.errors import CommandNotFound, CommandNotInvokable, DockyardError, InvalidArgument, RuntimeFailure
+from engine.kernel import syscalls
 from engine.lean import suppress
 from engine.record import field, record
-from engine.runtime import capabilities, console, namespaces, rootfs, seccomp, syscalls, users
+from engine.runtime import capabilities, console, namespaces, rootfs, seccomp, users
 from engine.runtime.spec import ContainerSpec, ProcessSpec
 
 TYPE_CHECKING = False

@@ -128,7 +128,7 @@ def tail_offset(path: str, n: int) -> int:
 
 def follow(path: str, offset: int, alive: Callable[[], bool]) -> Iterator[LogEntry]:
     """Entries from ``offset`` on, waiting for new ones (inotify) while ``alive()`` is true."""
-    from .inotify import Watcher
+    from ..kernel.inotify import Watcher
 
     with Watcher(path) as w:
         while True:

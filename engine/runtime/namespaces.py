@@ -13,8 +13,8 @@ import os
 import struct
 
 from engine.errors import InvalidArgument, RuntimeFailure
+from engine.kernel import syscalls
 from engine.lean import contextmanager
-from engine.runtime import syscalls
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

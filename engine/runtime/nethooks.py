@@ -10,8 +10,8 @@
 from __future__ import annotations
 
 from ..errors import NotFound
+from ..model.config import ContainerConfig
 from ..paths import Layout
-from .records import ContainerConfig
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from ..errors import Conflict
 from ..paths import Layout
+from ..store.containers import ContainerStore
 from .reconcile import reconcile
-from .store import ContainerStore
 
 
 def _cgroup(layout: Layout, cid: str):  # type: ignore[no-untyped-def]

@@ -5,10 +5,10 @@ from __future__ import annotations
 import os
 
 from ..errors import ImageNotFound
+from ..model.config import ContainerConfig
 from ..paths import Layout
 from ..store.catalog import Catalog
 from ..store.layers import LayerStore
-from .records import ContainerConfig
 from .spec import ContainerSpec
 from .specbuild import build_spec, layered_file
 

@@ -13,11 +13,11 @@ import time
 from ..errors import ContainerNotFound
 from ..fsutil import atomic_write_json
 from ..humanize import rfc3339
+from ..kernel.procinfo import alive
 from ..lean import suppress
 from ..paths import Layout
+from ..store.containers import ContainerStore
 from ..store.tmp import dead_write
-from .procinfo import alive
-from .store import ContainerStore
 
 
 def needs_reconcile(st: object) -> bool:
@@ -112,6 +112,6 @@ def _sweep_writes(directory: str) -> list[str]:
 
 
 def _boot() -> str:
-    from .procinfo import boot_id
+    from ..kernel.procinfo import boot_id
 
     return boot_id()

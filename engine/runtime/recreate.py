@@ -3,8 +3,8 @@ make the same container from another version of its image (a rollback or an upgr
 
 from __future__ import annotations
 
+from ..model.config import ContainerConfig
 from .create import CreateOptions
-from .records import ContainerConfig
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

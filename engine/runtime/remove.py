@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from ..lean import suppress
 from ..paths import Layout
+from ..store.containers import ContainerStore
 from ..store.tmp import remove_tree
-from .store import ContainerStore
 
 
 def remove_stopped(layout: Layout, cid: str) -> None:

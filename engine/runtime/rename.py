@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from ..errors import Conflict, InvalidArgument
 from ..paths import Layout
+from ..store.containers import ContainerStore
 from .names import validate_name
-from .store import ContainerStore
 
 
 def rename(layout: Layout, cid: str, new_name: str) -> None:

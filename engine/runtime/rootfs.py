@@ -28,9 +28,9 @@ import os
 import stat
 
 from engine.errors import InvalidArgument, RuntimeFailure
+from engine.kernel import syscalls as sc
 from engine.lean import cache
 from engine.record import record
-from engine.runtime import syscalls as sc
 from engine.runtime.spec import ContainerSpec
 
 TYPE_CHECKING = False

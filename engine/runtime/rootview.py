@@ -15,10 +15,10 @@ import traceback
 from collections.abc import Callable
 
 from ..errors import DockyardError, InvalidArgument, NotFound, RuntimeFailure
+from ..kernel import syscalls
 from ..paths import Layout
-from . import syscalls
+from ..store.containers import ContainerStore
 from .prepare import image_lower_dirs
-from .store import ContainerStore
 
 _KINDS: dict[str, type[DockyardError]] = {
     "NotFound": NotFound,

@@ -34,8 +34,8 @@ from __future__ import annotations
 import errno
 import struct
 
+from engine.kernel import syscalls
 from engine.lean import cache
-from engine.runtime import syscalls
 
 # struct seccomp_data: int nr; __u32 arch; __u64 instruction_pointer; __u64 args[6]
 _OFF_NR = 0

@@ -21,14 +21,14 @@ import time
 from .. import jsonio
 from ..errors import DockyardError, RuntimeFailure
 from ..humanize import rfc3339
+from ..kernel.procinfo import boot_id, start_time
 from ..lean import suppress
+from ..model.config import ContainerConfig, ContainerState
 from ..paths import Layout
+from ..store.containers import ContainerStore
 from . import attachproto as ap
 from . import console
 from .logfile import LogWriter
-from .procinfo import boot_id, start_time
-from .records import ContainerConfig, ContainerState
-from .store import ContainerStore
 from .trace import trace
 
 TYPE_CHECKING = False

@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 import stat
 
-from ..fsutil import atomic_write_bytes
+from ..model.config import ContainerConfig
+from ..net.etcfiles import write_etc_files
 from .capnames import ALL_CAPS, capabilities, normalize_cap  # noqa: F401  (re-exported)
-from .records import ContainerConfig
 from .spec import ContainerSpec, Mount, ProcessSpec
 
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -45,57 +45,6 @@ def layered_file(dirs_top_first: list[str], relpath: str) -> str | None:
             return None  # never follow links out of the image when reading its files as data
         return p
     return None
-
-
-#: The first lines of every container's /etc/hosts, as Docker writes them.
-LOCALHOST = (
-    "127.0.0.1\tlocalhost",
-    "::1\tlocalhost ip6-localhost ip6-loopback",
-    "fe00::0\tip6-localnet",
-    "ff00::0\tip6-mcastprefix",
-    "ff02::1\tip6-allnodes",
-    "ff02::2\tip6-allrouters",
-)
-
-
-def write_etc_files(
-    cdir: str, cfg: ContainerConfig, hostname: str, hosts_extra: list[str] | None = None
-) -> dict[str, str]:
-    """hostname, hosts and resolv.conf for the container, kept in its directory and bind-mounted."""
-    files = {}
-    hn = os.path.join(cdir, "hostname")
-    atomic_write_bytes(hn, (hostname + "\n").encode(), durable=False)
-    files["/etc/hostname"] = hn
-    hosts = list(LOCALHOST)
-    for h in cfg.extra_hosts:
-        name, _, ip = h.partition(":")
-        hosts.append(f"{ip}\t{name}")
-    hosts += list(hosts_extra or [])
-    if cfg.network_mode == "host":
-        try:
-            with open("/etc/hosts") as f:
-                hosts = f.read().splitlines()
-        except OSError:
-            pass
-    elif not hosts_extra:
-        hosts.append(f"127.0.1.1\t{hostname}")
-    hp = os.path.join(cdir, "hosts")
-    atomic_write_bytes(hp, ("\n".join(hosts) + "\n").encode(), durable=False)
-    files["/etc/hosts"] = hp
-    rp = os.path.join(cdir, "resolv.conf")
-    if cfg.dns:
-        resolv = "".join(f"nameserver {d}\n" for d in cfg.dns)
-    elif cfg.network_mode == "host":
-        try:
-            with open("/etc/resolv.conf") as f:
-                resolv = f.read()
-        except OSError:
-            resolv = ""
-    else:
-        resolv = ""  # no way out of the machine: no nameserver (Docker's --network none)
-    atomic_write_bytes(rp, resolv.encode(), durable=False)
-    files["/etc/resolv.conf"] = rp
-    return files
 
 
 def build_spec(

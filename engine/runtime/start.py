@@ -7,9 +7,9 @@ import os
 from ..errors import Conflict
 from ..fsutil import locked
 from ..paths import Layout
+from ..store.containers import ContainerStore
 from .reconcile import reconcile
 from .spawn import PendingSupervisor
-from .store import ContainerStore
 
 
 def start(

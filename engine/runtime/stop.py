@@ -9,12 +9,12 @@ from __future__ import annotations
 import os
 
 from ..errors import Conflict, InvalidArgument
+from ..kernel.procinfo import wait_exit
 from ..lean import suppress
 from ..paths import Layout
-from .procinfo import wait_exit
+from ..store.containers import ContainerStore
 from .reconcile import reconcile
 from .signals import parse_signal
-from .store import ContainerStore
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

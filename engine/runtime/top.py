@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 import psutil
 
 from ..errors import InvalidArgument, RuntimeFailure
-from ..records import TopResult
+from ..model.reports import TopResult
 
 PS_EF_TITLES = ("UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD")
 

@@ -16,7 +16,7 @@ import os
 import stat
 
 from engine.errors import InvalidArgument
-from engine.runtime import syscalls
+from engine.kernel import syscalls
 
 MAX_ID = 2**31 - 1
 _MAX_FILE = 4 << 20

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import time
 
+from ..kernel.procinfo import wait_exit
 from ..paths import Layout
-from .procinfo import wait_exit
+from ..store.containers import ContainerStore
 from .reconcile import reconcile
-from .store import ContainerStore
 
 
 def wait(layout: Layout, cid: str, timeout: float | None = None) -> int:

@@ -13,24 +13,22 @@ from collections.abc import Iterator
 import pytest
 
 from engine.errors import RuntimeFailure
+from engine.humanize import format_bytes_binary, format_bytes_decimal, format_percent
 from engine.runtime.cgroups import CgroupStats, ContainerCgroup, detect, remove_leftovers, remove_parent
 from engine.stats import (
     STATS_COLUMNS,
     ContainerSample,
     Sample,
     Sampler,
+    StatsReader,
     StatsRecord,
     Target,
     cpu_percent,
-    format_bytes_binary,
-    format_bytes_decimal,
-    format_percent,
     host_memory,
     net_io,
     parse_net_dev,
     sample,
     stats_row,
-    stream,
     system_cpu_ns,
 )
 
@@ -225,7 +223,7 @@ def test_sampler_reports_a_busy_container(parent: str) -> None:
 @needs_cgroups
 @pytest.mark.root
 @pytest.mark.slow
-def test_stream_follows_the_source_each_tick(parent: str) -> None:
+def test_reader_lists_the_containers_again_when_asked(parent: str) -> None:
     cg = ContainerCgroup.create("s", parent=parent)
     sleeper = subprocess.Popen(["sleep", "30"])
     try:
@@ -234,14 +232,19 @@ def test_stream_follows_the_source_each_tick(parent: str) -> None:
 
         def source() -> list[Target]:
             calls.append(1)
-            return [Target("s" * 64, "s", sleeper.pid, cg)] if len(calls) < 3 else []
+            return [Target("s" * 64, "s", sleeper.pid, cg)] if len(calls) < 2 else []
 
+        reader = StatsReader(source)
         start = time.monotonic()
-        gen = stream(source, interval=0.1)
+        gen = reader.stream(interval=0.1)
         first = next(gen)
-        second = next(gen)
-        assert [r.name for r in first] == ["s"] and second == []
-        assert 0.15 < time.monotonic() - start < 1.0
+        assert [r.name for r in first] == ["s"] and len(calls) == 1 and reader.running()
+        assert [r.name for r in next(gen)] == ["s"] and len(
+            calls
+        ) == 1  # the same containers, not listed again
+        reader.refresh()  # a container started or stopped: the next tick lists them again
+        assert next(gen) == [] and len(calls) == 2 and not reader.running()
+        assert 0.25 < time.monotonic() - start < 1.5
         gen.close()
     finally:
         sleeper.kill()

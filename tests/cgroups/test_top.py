@@ -12,7 +12,7 @@ import time
 import pytest
 
 from engine.errors import InvalidArgument, RuntimeFailure
-from engine.records import TopResult
+from engine.model.reports import TopResult
 from engine.runtime.top import (
     PS_EF_TITLES,
     format_cpu_time,

@@ -10,11 +10,11 @@ import socket
 import pytest
 
 from engine.errors import Conflict, InvalidArgument, NotFound
+from engine.model.config import ContainerConfig
 from engine.net import etcfiles, firewall, ipam, ports
 from engine.net.model import Endpoint, NetStore, Network, veth_name
 from engine.paths import Layout
 from engine.runtime.create import CreateOptions
-from engine.runtime.records import ContainerConfig
 
 
 @pytest.mark.parametrize(

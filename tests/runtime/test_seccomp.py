@@ -10,7 +10,8 @@ import struct
 
 import pytest
 
-from engine.runtime import seccomp, syscalls
+from engine.kernel import syscalls
+from engine.runtime import seccomp
 from tests.runtime.conftest import Runner
 
 

@@ -12,7 +12,8 @@ from tests.modules import loaded_after
 # What supervise._preload imports, and the runtime modules a launch goes through.
 _START_PATH = (
     "from engine.runtime import cgroups, launch, nethooks, prepare, shim\n"
-    "from engine.runtime import syscalls, namespaces, rootfs, seccomp, capabilities, console, logfile\n"
+    "from engine.runtime import namespaces, rootfs, seccomp, capabilities, console, logfile\n"
+    "from engine.kernel import syscalls\n"
     "from engine.runtime import attachproto, spawn, supervise\n"
     "from engine.runtime.cgroups import v1, v2, common\n"
 )

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.runtime import attachproto, logfile, syscalls
+from engine.kernel import syscalls
+from engine.runtime import attachproto, logfile
 from engine.runtime.shim import _Poller
 
 

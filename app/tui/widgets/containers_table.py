@@ -9,8 +9,8 @@ from typing import Any, ClassVar
 from rich.text import Text
 from textual.binding import BindingType
 
-from engine import Container
-from engine.stats import StatsRecord, format_bytes_binary, format_percent
+from engine import Container, StatsRecord
+from engine.humanize import format_bytes_binary, format_percent
 
 from .. import keymap
 from ..formatting import ports_text, status_cell

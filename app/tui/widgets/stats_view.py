@@ -9,7 +9,8 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import DataTable, Label, Sparkline, Static
 
-from engine.stats import STATS_COLUMNS, format_bytes_binary, format_bytes_decimal, format_percent
+from engine import STATS_COLUMNS
+from engine.humanize import format_bytes_binary, format_bytes_decimal, format_percent
 
 from ..stats_history import StatsHistory
 

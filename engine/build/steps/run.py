@@ -208,7 +208,7 @@ class StepContainer:
 
     def commit(self, parent_chain: str, epoch: int | None) -> LayerRef:
         """The container's writable layer as a new layer on top of ``parent_chain``."""
-        from engine.runtime.store import ContainerStore
+        from engine.store.containers import ContainerStore
         from engine.store.layertar import write_layer_tar
 
         store = self.store

@@ -1,4 +1,4 @@
-"""Typed records the engine hands to its callers (CLI, TUI, tests). Plain records, no behaviour."""
+"""An image as the API hands it out: its layers, its history. Plain records, no behaviour."""
 
 from __future__ import annotations
 
@@ -58,45 +58,3 @@ class Image:
 class RemovedImage:
     untagged: list[str] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
-
-
-@record
-class PruneReport:
-    deleted: list[str] = field(default_factory=list)
-    reclaimed: int = 0
-
-
-@record
-class DiskUsage:
-    images: int
-    images_active: int
-    images_size: int
-    images_reclaimable: int
-    containers: int
-    containers_active: int
-    containers_size: int
-    containers_reclaimable: int
-    volumes: int = 0
-    volumes_active: int = 0
-    volumes_size: int = 0
-    volumes_reclaimable: int = 0
-    details: dict[str, Any] = field(default_factory=dict)
-
-
-@record
-class Progress:
-    """A step of long work, streamed to the CLI (rich) and the TUI (widgets)."""
-
-    message: str
-    current: int = 0
-    total: int = 0  # 0 when unknown
-    done: bool = False
-
-
-@record
-class TopResult:
-    """``top``: ps's column titles and one row per process of the container (docker-py's ``Titles`` and
-    ``Processes``)."""
-
-    titles: tuple[str, ...]
-    processes: list[tuple[str, ...]] = field(default_factory=list)

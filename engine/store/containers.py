@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import os
 
-from ..errors import Conflict, ContainerNotFound
-from ..fsutil import atomic_write_json, locked, read_json
-from ..lean import contextmanager
-from ..paths import Layout
-from ..store import tmp as tmpfiles
-from .records import ContainerConfig, ContainerState
+from engine.errors import Conflict, ContainerNotFound
+from engine.fsutil import atomic_write_json, locked, read_json
+from engine.lean import contextmanager
+from engine.model.config import ContainerConfig, ContainerState
+from engine.paths import Layout
+from engine.store import tmp as tmpfiles
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

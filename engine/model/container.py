@@ -45,7 +45,7 @@ class Container:
         """Docker's STATUS column: ``Up 3 minutes``, ``Exited (137) 2 seconds ago``, ``Created``..."""
         import time as _time
 
-        from .humanize import human_duration, parse_time
+        from engine.humanize import human_duration, parse_time
 
         now = now or _time.time()
         if self.status in ("running", "paused"):
