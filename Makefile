@@ -40,9 +40,10 @@ run: deps venv
 lint: venv
 	$(VENV)/bin/ruff check app engine tests bench
 	$(VENV)/bin/ruff format --check app engine tests bench
+	$(VENV)/bin/lint-imports --no-cache
 
 typecheck: venv
-	$(VENV)/bin/mypy engine
+	$(VENV)/bin/mypy engine app
 
 unit: deps venv
 	$(VENV)/bin/pytest -q $(PYTEST_ARGS)

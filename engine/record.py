@@ -160,7 +160,7 @@ def record(cls: Any = None, /, *, frozen: bool = False) -> Any:
 
 def fields(obj: Any) -> tuple[Field, ...]:
     """The fields of a record class or instance, in declaration order."""
-    return obj.__record_fields__  # type: ignore[no-any-return]
+    return obj.__record_fields__
 
 
 def is_record(obj: Any) -> bool:

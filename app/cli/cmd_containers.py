@@ -210,7 +210,7 @@ def build_options(a: flags.Namespace, eng: Engine) -> CreateOptions:
     for lab in a.label:
         k, _, v = lab.partition("=")
         labels[k] = v
-    health = None
+    health: dict[str, Any] | None = None
     if a.no_healthcheck:
         health = {"Test": ["NONE"]}
     elif a.health_cmd:

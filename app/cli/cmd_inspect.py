@@ -11,17 +11,21 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+    from .commands import Null
+
+    Table = flags.Commands | Null  # Null: the commands of a group that is not being run
+
 
 _FORMAT = "Format output using a Go template, or 'json'"
 
 
-def register(sub: flags.Commands, cs: flags.Commands | None = None) -> None:
+def register(sub: Table, cs: Table | None = None) -> None:
     """The top-level commands into ``sub``; the same under ``dockyard container`` into ``cs`` (given when
     that group is being built: cmd_containers owns it)."""
     if cs is None:
         from .commands import Null
 
-        cs = Null()  # type: ignore[assignment]
+        cs = Null()
     register_files(sub, cs)
     p = sub.add_parser("inspect", help="Return low-level information on containers or images")
     p.add_argument("-f", "--format", help=_FORMAT)
@@ -102,7 +106,7 @@ def register(sub: flags.Commands, cs: flags.Commands | None = None) -> None:
         p.set_defaults(handler=cmd_port)
 
 
-def register_files(sub: flags.Commands, cs: flags.Commands) -> None:
+def register_files(sub: Table, cs: Table) -> None:
     for parent, name in ((sub, "commit"), (cs, "commit")):
         p = parent.add_parser(name, help="Create a new image from a container's changes")
         p.add_argument("-m", "--message", default="", help="Commit message")
@@ -177,7 +181,7 @@ def cmd_cp(a: flags.Namespace) -> int:
     if sc:
         eng.containers.copy_from(sc, sp, dp)
     else:
-        eng.containers.copy_to(dc, sp, dp)  # type: ignore[arg-type]
+        eng.containers.copy_to(dc, sp, dp)
     return 0
 
 
@@ -190,7 +194,7 @@ def cmd_inspect(a: flags.Namespace) -> int:
         try:
             if a.type != "image":
                 try:
-                    return eng.containers.inspect(name)  # type: ignore[no-any-return]
+                    return eng.containers.inspect(name)
                 except NotFound:
                     if a.type == "container":
                         raise

@@ -61,7 +61,7 @@ def register_all(sub: Commands, only: str | None = None) -> None:
         __import__(name, fromlist=["register"]).register(target)  # importlib costs a millisecond to import
 
 
-def engine():  # type: ignore[no-untyped-def]
+def engine():
     from engine import Engine
 
     return Engine()

@@ -49,7 +49,7 @@ class raw_mode:  # noqa: N801 - used as a function: ``with raw_mode(fd):``
             termios.tcsetattr(self.fd, termios.TCSADRAIN, self.old)
 
 
-def relay_session(session, interactive: bool, tty_mode: bool, detach_keys: bytes = DETACH_KEYS) -> int | None:  # type: ignore[no-untyped-def]
+def relay_session(session, interactive: bool, tty_mode: bool, detach_keys: bytes = DETACH_KEYS) -> int | None:
     """Pump stdin to the session and its output to stdout/stderr. Returns the exit code, None on detach."""
     out = sys.stdout.buffer
     err = sys.stderr.buffer

@@ -335,7 +335,7 @@ def _unpack(store: ImageStore, verified: Verified, diff_id: str, parent: str | N
     """Unpack the layer from ``verified``; the DiffID and the blob digest are both checked before the layer
     directory is moved into place. When the stream breaks the unpacker (bad gzip, bad tar), the rest is read
     to tell a corrupt download (digest mismatch) from a corrupt image."""
-    uncompressed: Any = decompressed(verified)  # type: ignore[arg-type]
+    uncompressed: Any = decompressed(verified)
     if _compressed(media_type) or verified.digest != diff_id:
         uncompressed = Verified(uncompressed, diff_id, 0, "layer content (DiffID)")
     # (an uncompressed blob named by its DiffID is already checked byte for byte by ``verified``)

@@ -186,8 +186,8 @@ def plan_process(process: ProcessSpec, *, privileged: bool = False, create_cwd: 
 def child_prelude() -> None:
     """First thing in a forked child: no GC finalizers, no imports, no output, not dumpable, clean signals."""
     gc.disable()
-    sys.stdout = None  # type: ignore[assignment]
-    sys.stderr = None  # type: ignore[assignment]
+    sys.stdout = None
+    sys.stderr = None
     # With no finders at all, a lazy import fails instead of reading code from the container's files.
     # (Replaced, not cleared: freeing the finder caches would only cost copy-on-write faults.)
     sys.meta_path = []

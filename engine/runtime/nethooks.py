@@ -26,15 +26,15 @@ def plan(
     layout: Layout, opts: Any, image_cfg: dict[str, Any]
 ) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
     try:
-        from ..net import plan_networking  # type: ignore[attr-defined]
+        from ..net import plan_networking
     except ImportError:
         raise NotFound(f"network {opts.network} not found") from None
-    return plan_networking(layout, opts, image_cfg)  # type: ignore[no-any-return]
+    return plan_networking(layout, opts, image_cfg)
 
 
 def preload() -> None:
     """Import the networking code ``setup`` runs, ahead of time."""
-    from ..net import preload  # type: ignore[attr-defined]
+    from ..net import preload
 
     preload()
 
@@ -42,7 +42,7 @@ def preload() -> None:
 def setup(layout: Layout, cfg: ContainerConfig, pid: int) -> None:
     if not uses_network(cfg.network_mode):
         return
-    from ..net import attach  # type: ignore[attr-defined]
+    from ..net import attach
 
     attach(layout, cfg, pid)
 
@@ -51,7 +51,7 @@ def teardown(layout: Layout, cfg: ContainerConfig) -> None:
     if not uses_network(cfg.network_mode) and not cfg.networks:
         return
     try:
-        from ..net import detach  # type: ignore[attr-defined]
+        from ..net import detach
     except ImportError:
         return
     detach(layout, cfg)

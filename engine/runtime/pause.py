@@ -8,7 +8,7 @@ from ..store.containers import ContainerStore
 from .reconcile import reconcile
 
 
-def _cgroup(layout: Layout, cid: str):  # type: ignore[no-untyped-def]
+def _cgroup(layout: Layout, cid: str):
     from .cgroups import ContainerCgroup, parent_for_root
 
     return ContainerCgroup.open(cid, parent_for_root(layout.root))

@@ -101,5 +101,5 @@ class ContainerSpec:
         d = dict(d)
         d["process"] = ProcessSpec(**d["process"])
         d["mounts"] = [Mount(**m) for m in d.get("mounts", [])]
-        d["process"].rlimits = {k: tuple(v) for k, v in d["process"].rlimits.items()}  # type: ignore[misc]
+        d["process"].rlimits = {k: tuple(v) for k, v in d["process"].rlimits.items()}
         return cls(**d)

@@ -168,7 +168,7 @@ def _open_archive(store: ImageStore, source: BinaryIO) -> Iterator[tarfile.TarFi
     path = os.path.join(store.layout.tmp, f"{os.getpid()}-load-{os.urandom(4).hex()}")
     try:
         with open(path, "wb") as f:
-            shutil.copyfileobj(decompressed(source), f, 1 << 20)  # type: ignore[misc]
+            shutil.copyfileobj(decompressed(source), f, 1 << 20)
         try:
             tf = tarfile.open(path, mode="r:")
         except tarfile.TarError as e:

@@ -136,7 +136,7 @@ class ImageStore:
 
         with self.blobs.writer() as w:
             source = decompressed(stream)
-            tee = HashingReader(source, w)  # type: ignore[arg-type]
+            tee = HashingReader(source, w)
             rec = self.layers.unpack(tee, parent_chain)  # type: ignore[arg-type]
         return NewLayer(rec.chain_id, w.digest, oci.MT_OCI_LAYER, w.size)
 

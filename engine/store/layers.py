@@ -66,7 +66,7 @@ class LayerStore:
             diff = os.path.join(work, "diff")
             os.mkdir(diff, 0o755)
             reader = HashingReader(tar_stream)
-            result = extract_layer(reader, diff)  # type: ignore[arg-type]
+            result = extract_layer(reader, diff)
             reader.drain()
             diff_id = reader.digest
             chain = chain_id(parent, diff_id)

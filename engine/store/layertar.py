@@ -219,7 +219,7 @@ def open_decompressed(fileobj: Readable) -> tuple[Readable, str]:
     if kind == "xz":
         return lzma.LZMAFile(cast(Any, raw)), kind
     try:
-        import zstandard  # type: ignore[import-not-found]
+        import zstandard
     except ImportError:
         raise InvalidArgument(
             "this layer is compressed with zstd, which needs the Python package 'zstandard' "

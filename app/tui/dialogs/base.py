@@ -72,11 +72,11 @@ class Dialog(ModalScreen[T], Generic[T]):
         if event.button.id == "ok":
             self.submit()
         else:
-            self.dismiss(None)  # type: ignore[arg-type]
+            self.dismiss(None)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         self.submit()
 
     def action_cancel(self) -> None:
-        self.dismiss(None)  # type: ignore[arg-type]
+        self.dismiss(None)
