@@ -41,6 +41,7 @@ lint: venv
 	$(VENV)/bin/ruff check app engine tests bench
 	$(VENV)/bin/ruff format --check app engine tests bench
 	$(VENV)/bin/lint-imports --no-cache
+	$(VENV)/bin/vulture
 
 typecheck: venv
 	$(VENV)/bin/mypy engine app

@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from .registry.pull import PullResult
     from .registry.push import PushResult
     from .runtime.attach import AttachSession
+    from .runtime.logindex import LogIndex, LogLine
     from .stats import STATS_COLUMNS, StatsReader, StatsRecord
     from .store.analysis import ImageAnalysis
     from .store.eventlog import Event
@@ -64,6 +65,8 @@ _LAZY = {
     "StatsReader": "engine.stats",
     "STATS_COLUMNS": "engine.stats",
     "AttachSession": "engine.runtime.attach",
+    "LogIndex": "engine.runtime.logindex",
+    "LogLine": "engine.runtime.logindex",
     "CreateOptions": "engine.runtime.create",
     "Event": "engine.store.eventlog",
     "Container": "engine.model.container",
@@ -111,6 +114,8 @@ __all__ = [
     "ImageNotFound",
     "InvalidArgument",
     "LayerInfo",
+    "LogIndex",
+    "LogLine",
     "NotFound",
     "Progress",
     "PruneReport",

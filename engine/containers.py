@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import builtins
 import os
-import time
 
 from .errors import Conflict, ContainerNotFound, DockyardError, InvalidArgument, NotFound
 from .humanize import parse_time
@@ -29,6 +28,7 @@ if TYPE_CHECKING:
     from .runtime.attach import AttachSession
     from .runtime.create import CreateOptions
     from .runtime.logfile import LogEntry
+    from .runtime.logindex import LogIndex
     from .runtime.spawn import PendingSupervisor
     from .stats import StatsReader, StatsRecord
 
@@ -444,6 +444,14 @@ class Containers:
             if keep(e):
                 yield e
 
+    def log_index(self, ref: str) -> LogIndex:
+        """The container's log as numbered lines read on demand, for a viewer that must stay fast on a huge
+        log (see engine.runtime.logindex); ``update()`` counts what was appended since."""
+        from .runtime.logindex import LogIndex
+
+        cid = self.resolve(ref)
+        return LogIndex(self.store.log_path(cid))
+
     def attach_socket(self) -> tuple[AttachSession, int]:
         """A session and the descriptor to pass as ``attach_fd`` to ``run`` or ``start``: the session gets the
         container's output from its very first byte (and sends its input). Close the descriptor once the
@@ -580,14 +588,6 @@ class Containers:
         """``docker stats``: the records of the running containers (those of ``refs``, else all) every
         ``interval`` seconds, the first after ``first`` seconds (default ``interval``); for ever."""
         yield from self.stats_reader(refs).stream(interval, first)
-
-    def wait_running(self, ref: str, timeout: float = 5.0) -> Container:
-        deadline = time.monotonic() + timeout
-        while True:
-            c = self.get(ref)
-            if c.status == "running" or time.monotonic() > deadline:
-                return c
-            time.sleep(0.02)
 
     def replace(self, name: str, image: str, stop_timeout: int = 10) -> tuple[str, bool]:
         """Make the container ``name`` run ``image``: stop and remove the one there (unless it already runs

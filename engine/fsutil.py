@@ -60,14 +60,6 @@ def locked(path: str, shared: bool = False) -> Iterator[None]:
         os.close(fd)
 
 
-def fsync_dir(path: str) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def dir_size(path: str) -> int:
     """Bytes used by regular files below ``path`` (hard links counted once, symlinks not followed)."""
     total = 0

@@ -163,10 +163,6 @@ def fields(obj: Any) -> tuple[Field, ...]:
     return obj.__record_fields__
 
 
-def is_record(obj: Any) -> bool:
-    return hasattr(obj, "__record_fields__")
-
-
 def asdict(obj: Any) -> Any:
     """A record as a dict of plain values (records inside lists, tuples and dicts converted too)."""
     if hasattr(obj, "__record_fields__") and not isinstance(obj, type):

@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any, ClassVar
 
+from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.css.query import NoMatches
@@ -27,14 +28,17 @@ from .config import Config
 from .dialogs.confirm import ConfirmDialog
 from .dialogs.run import RunRequest
 from .feeds import EventFeed, StatsFeed
+from .hostinfo import HostSummary, read_host
 from .layer_loader import build_report
-from .messages import DataLoaded, EngineChanged, Snapshot, StatsSampled
+from .messages import DataLoaded, EngineChanged, HostSampled, Snapshot, StatsSampled
 from .screens.help import HelpScreen
 from .screens.main import MainScreen
 from .stats_history import StatsHistory
 from .terminal_session import AttachBackend, PtyBackend, TerminalSession
 from .widgets.terminal import TerminalView
 from .widgets.terminal_pane import TerminalPane
+
+HOST_EVERY = 2.0  # seconds between readings of the host figures in the top bar
 
 THEME_DEFAULTS = {
     "layer-added": "green",
@@ -56,10 +60,13 @@ class DockyardApp(App[int]):
         config: Config | None = None,
         clock: Callable[[], float] = time.time,
         feeds: bool = True,
+        host: Callable[[], HostSummary] = read_host,
     ) -> None:
         self.engine = engine
         self.config = config or Config()
         self.clock = clock
+        self.read_host = host
+        self.host: HostSummary | None = None  # the top bar's host figures, once read
         self.use_feeds = feeds
         self.snapshot = Snapshot()
         self.snapshot_loaded = False
@@ -112,6 +119,8 @@ class DockyardApp(App[int]):
             self.stats_feed = StatsFeed(self.engine, self.post_message)
             self.stats_feed.start()
         self.set_interval(60, self._tick)
+        self._sample_host()
+        self.set_interval(HOST_EVERY, self._sample_host)
 
     def on_unmount(self) -> None:
         for feed in (self.event_feed, self.stats_feed):
@@ -216,6 +225,20 @@ class DockyardApp(App[int]):
     def _reload_soon(self) -> None:
         self._reload_timer = None
         self.reload()
+
+    @work(thread=True, exclusive=True, group="host")
+    def _sample_host(self) -> None:
+        try:
+            summary = self.read_host()
+        except Exception:  # noqa: BLE001 - the top bar goes without host figures
+            return
+        self.post_message(HostSampled(summary))
+
+    def on_host_sampled(self, message: HostSampled) -> None:
+        self.host = message.summary
+        main = self._ready_main()
+        if main is not None:
+            main.update_topbar()
 
     def on_stats_sampled(self, message: StatsSampled) -> None:
         self.history.add(message.records, message.at)

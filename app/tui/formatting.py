@@ -54,11 +54,6 @@ def status_cell(c: Container, now: float | None, theme: dict[str, str]) -> Text:
     return Text(f"{STATUS_ICON.get(c.status, '?')} {c.status_text(now)}", style=style.strip())
 
 
-def short_command(argv: list[str], width: int = 30) -> str:
-    s = " ".join(argv)
-    return s if len(s) <= width else s[: width - 1] + "…"
-
-
 def repo_tag(tags: list[str]) -> str:
     return tags[0] if tags else "<none>:<none>"
 

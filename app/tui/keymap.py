@@ -104,8 +104,6 @@ KEYS: tuple[Key, ...] = (
     ),
 )
 
-BY_ID: dict[str, Key] = {k.id: k for k in KEYS}
-
 
 def bindings(scope: str) -> list[BindingType]:
     """The Textual bindings of one scope, with their ids (so ``App.set_keymap`` can remap them)."""

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 ADDED, MODIFIED, REMOVED, UNMODIFIED = "A", "M", "R", "U"
-KIND_NAMES = {ADDED: "added", MODIFIED: "modified", REMOVED: "removed", UNMODIFIED: "unmodified"}
 
 
 @dataclass

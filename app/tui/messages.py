@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from textual.message import Message
 
 from engine import Container, Image, StatsRecord
+
+from .hostinfo import HostSummary
 
 
 @dataclass
@@ -40,6 +41,12 @@ class StatsSampled(Message):
         self.at = at
 
 
+class HostSampled(Message):
+    def __init__(self, summary: HostSummary) -> None:
+        super().__init__()
+        self.summary = summary
+
+
 class ContainerSelected(Message):
     def __init__(self, container: Container | None, focused: bool = True) -> None:
         super().__init__()
@@ -52,13 +59,3 @@ class ImageSelected(Message):
         super().__init__()
         self.image = image
         self.focused = focused
-
-
-class EngineResult(Message):
-    """An engine call made from a worker finished (``error`` is set when it failed)."""
-
-    def __init__(self, what: str, result: Any = None, error: str = "") -> None:
-        super().__init__()
-        self.what = what
-        self.result = result
-        self.error = error

@@ -24,6 +24,7 @@ from engine import CreateOptions, Engine
 
 from .app import DockyardApp
 from .config import Config
+from .hostinfo import example_host
 
 Step = Callable[[Any], Awaitable[None]]
 
@@ -163,7 +164,7 @@ def views(debian: bool) -> list[tuple[str, tuple[int, int], Step]]:
 
 
 async def shoot(eng: Engine, out: str, name: str, size: tuple[int, int], step: Step, config_path: str) -> str:
-    app = DockyardApp(eng, Config(path=config_path))
+    app = DockyardApp(eng, Config(path=config_path), host=example_host)
     app.root_label = "/var/lib/dockyard"
     async with app.run_test(size=size) as pilot:
         await step(pilot)

@@ -62,10 +62,6 @@ def bridge_up(nl: Netlink, net: Network) -> None:
         raise
 
 
-def bridge_down(nl: Netlink, net: Network) -> None:
-    nl.delete_link(net.bridge)
-
-
 def dockyard_bridges() -> list[str]:
     """Bridges of any dockyard root on this host."""
     try:

@@ -79,7 +79,6 @@ class BlobDownload:
         self.on_bytes = on_bytes
         self.on_retry = on_retry
         self.kept = 0  # bytes found in the partial file when the download started
-        self.range_requests = 0
         self._f: BinaryIO | None = None
         self._read_pos = 0  # bytes of the partial file handed out so far
         self._stored = 0  # bytes in the partial file
@@ -187,7 +186,6 @@ class BlobDownload:
         headers = {"Accept": "*/*"}
         if self._stored:
             headers["Range"] = f"bytes={self._stored}-"
-            self.range_requests += 1
         r = self.client.request("GET", f"/blobs/{self.digest}", headers, ok=(200, 206))
         if self._stored and r.status == 200:
             # The registry ignored the Range: skip what we already have.

@@ -89,10 +89,6 @@ def mask_of(names: Iterable[str]) -> int:
     return mask
 
 
-def names_of(mask: int) -> list[str]:
-    return [name for name, bit in CAPABILITIES.items() if mask >> bit & 1]
-
-
 def available_mask() -> int:
     """What the calling process could hand on: its permitted set within its bounding set."""
     _eff, permitted, _inh = syscalls.capget()

@@ -70,9 +70,8 @@ class HealthChecker:
         devnull = os.open("/dev/null", os.O_RDONLY | os.O_CLOEXEC)
         try:
             pid = enter(container_pid, process, stdin=devnull, stdout=w, stderr=w, cgroup_join=cgroup_join)
-        except Exception as e:  # noqa: BLE001 - a failing probe is an unhealthy result, not a crash
+        except Exception:  # noqa: BLE001 - a failing probe is an unhealthy result, not a crash
             os.close(r)
-            self.failed_to_start = str(e)
             return None
         finally:
             os.close(w)

@@ -30,11 +30,6 @@ OVERLAY_XATTR_PREFIXES = ("trusted.overlay.", "user.overlay.")
 OVERLAY_OPAQUE_XATTR = "trusted.overlay.opaque"
 
 
-def is_whiteout_name(name: str) -> bool:
-    """True for an OCI whiteout base name (``.wh.NAME``), including the opaque marker."""
-    return name.startswith(WHITEOUT_PREFIX)
-
-
 def is_opaque_marker(name: str) -> bool:
     return name == OPAQUE_MARKER
 
@@ -106,15 +101,3 @@ def set_opaque(path: str | int) -> None:
         os.setxattr(path, OVERLAY_OPAQUE_XATTR, b"y")
     else:
         os.setxattr(path, OVERLAY_OPAQUE_XATTR, b"y", follow_symlinks=False)
-
-
-def clear_opaque(path: str | int) -> None:
-    """Remove the opaque mark from the directory ``path`` if it has one."""
-    try:
-        if isinstance(path, int):
-            os.removexattr(path, OVERLAY_OPAQUE_XATTR)
-        else:
-            os.removexattr(path, OVERLAY_OPAQUE_XATTR, follow_symlinks=False)
-    except OSError as e:
-        if e.errno not in (errno.ENODATA, errno.ENOTSUP, errno.EOPNOTSUPP):
-            raise

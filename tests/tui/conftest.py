@@ -17,6 +17,7 @@ import pytest
 
 from app.tui.app import DockyardApp
 from app.tui.config import Config
+from app.tui.hostinfo import example_host
 from engine import CreateOptions, Engine
 from engine.humanize import parse_time
 
@@ -134,7 +135,7 @@ def containers(tui_engine: Engine) -> Iterator[Callable[..., Any]]:
 def make_app(
     eng: Engine, config: Config, clock: Callable[[], float] | None = None, feeds: bool = True
 ) -> DockyardApp:
-    return DockyardApp(eng, config, clock=clock or time.time, feeds=feeds)
+    return DockyardApp(eng, config, clock=clock or time.time, feeds=feeds, host=example_host)
 
 
 async def wait_for(pilot: Any, condition: Callable[[], bool], timeout: float = 10.0, what: str = "") -> None:

@@ -11,8 +11,8 @@ from app.tui import keymap
 from app.tui.config import Config
 from app.tui.forms import FormError, parse_build_args, parse_command, parse_env, parse_size, split_list
 from app.tui.layer_model import ADDED, MODIFIED, REMOVED, from_diff
-from app.tui.logindex import CUT, LogIndex, parse
 from app.tui.terminal_session import key_bytes
+from engine.runtime.logindex import CUT, LogIndex, parse
 
 
 def _write_log(path, lines, stream="stdout", mode="w"):
@@ -175,3 +175,15 @@ def test_tree_from_diff():
     assert etc.children["hosts"].kind == MODIFIED
     assert tree.children["tmp"].children["old"].kind == REMOVED
     assert tree.count() == 5
+
+
+def test_host_summary_reads_the_machine() -> None:
+    import os
+
+    from app.tui.hostinfo import example_host, read_host
+
+    host = read_host()
+    assert 0.0 <= host.cpu_percent <= 100.0
+    assert 0 < host.memory_used < host.memory_total
+    assert host.load == os.getloadavg() or all(x >= 0 for x in host.load)
+    assert example_host().text() == "host CPU 12%  ·  mem 3.17GiB / 15.4GiB  ·  load 0.42 0.36 0.30"

@@ -38,6 +38,8 @@ from ..widgets.stats_view import StatsView
 from ..widgets.terminal_pane import TerminalPane
 
 if TYPE_CHECKING:
+    from engine import LogIndex
+
     from ..app import DockyardApp
 
 TABS = ("tab-layers", "tab-logs", "tab-stats", "tab-inspect", "tab-terminal")
@@ -108,9 +110,11 @@ class MainScreen(Screen[None]):
     def update_topbar(self) -> None:
         snap = self.dapp.snapshot
         running = sum(1 for c in snap.containers if c.running)
+        host = self.dapp.host
         self.query_one("#topbar", Static).update(
             f"[b]dockyard[/b]  [dim]{self.dapp.root_label}[/]  ·  {running} running / "
             f"{len(snap.containers)} containers  ·  {len(snap.images)} images"
+            + (f"  [dim]│  {host.text()}[/]" if host is not None else "")
         )
 
     # -- data ------------------------------------------------------------------------------------------------
@@ -226,12 +230,13 @@ class MainScreen(Screen[None]):
             return
         self._shown["tab-logs"] = key
 
-        def opened(info: dict[str, Any]) -> None:
-            path = info.get("LogPath") or ""
-            if self._shown.get("tab-logs") == key and path:
-                view.open(path, c.name)
+        def opened(index: LogIndex) -> None:
+            if self._shown.get("tab-logs") == key:
+                view.open(index, c.name)
+            else:
+                index.close()
 
-        self.dapp.call("Logs", self.dapp.engine.containers.inspect, c.id, done=opened)
+        self.dapp.call("Logs", self.dapp.engine.containers.log_index, c.id, done=opened)
 
     # -- focus and panes ------------------------------------------------------------------------------------
     def panes(self) -> list[Widget]:

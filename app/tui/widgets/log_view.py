@@ -24,10 +24,11 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from engine import LogIndex, LogLine
+
 from .. import keymap
 from ..filewatch import FileFollower
 from ..formatting import solid
-from ..logindex import LogIndex, LogLine
 
 _CONTROL = {i: None for i in range(32) if i not in (9, 27)} | {127: None}
 
@@ -66,11 +67,12 @@ class LogView(ScrollView, can_focus=True):
         self._style_key = 0
 
     # -- source ----------------------------------------------------------------------------------------
-    def open(self, path: str, title: str = "", follow_file: bool = True) -> None:
-        """Show the log at ``path`` (scanned in a worker; the tail is on screen as soon as it is counted)."""
+    def open(self, index: LogIndex, title: str = "", follow_file: bool = True) -> None:
+        """Show the log ``index`` reads (``Containers.log_index``; scanned in a worker, the tail is on screen as
+        soon as it is counted)."""
         self.close()
         self.title = title
-        self.index = LogIndex(path)
+        self.index = index
         self.match_line = None
         self.search_note = ""
         self._forget()

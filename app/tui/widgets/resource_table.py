@@ -98,16 +98,6 @@ class ResourceTable(DataTable[Any]):
         self.scroll_y = min(scroll, self.max_scroll_y)
         self.refresh_bindings()
 
-    def redraw_record(self, rid: str) -> None:
-        record = self.records.get(rid)
-        if record is None:
-            return
-        try:
-            for (key, _label, _w), value in zip(self.COLUMNS, self.row_cells(record), strict=True):
-                self.update_cell(rid, key, value)
-        except (RowDoesNotExist, KeyError):
-            pass
-
     def _mark_cell(self, rid: str) -> Text:
         return Text(MARK if rid in self.marked else " ", style="bold")
 

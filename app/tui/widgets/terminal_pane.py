@@ -86,13 +86,6 @@ class TerminalPane(Vertical):
         self.query_one(Tabs).active = f"tab-{view.id}"
         view.focus()
 
-    def focus_active(self) -> bool:
-        view = self.active
-        if view is None:
-            return False
-        view.focus()
-        return True
-
     def on_tabs_tab_activated(self, event: Tabs.TabActivated) -> None:
         event.stop()
         if event.tab is None or event.tab.id is None:
