@@ -17,9 +17,9 @@ class HostSummary:
 
     def text(self) -> str:
         one, five, fifteen = self.load
+        used, total = format_bytes_binary(self.memory_used, 3), format_bytes_binary(self.memory_total, 3)
         return (
-            f"host CPU {self.cpu_percent:.0f}%  ·  mem {format_bytes_binary(self.memory_used, 3)} / "
-            f"{format_bytes_binary(self.memory_total, 3)}  ·  load {one:.2f} {five:.2f} {fifteen:.2f}"
+            f"host  CPU {self.cpu_percent:.0f}%  MEM {used}/{total}  load {one:.2f} {five:.2f} {fifteen:.2f}"
         )
 
 

@@ -186,4 +186,4 @@ def test_host_summary_reads_the_machine() -> None:
     assert 0.0 <= host.cpu_percent <= 100.0
     assert 0 < host.memory_used < host.memory_total
     assert host.load == os.getloadavg() or all(x >= 0 for x in host.load)
-    assert example_host().text() == "host CPU 12%  ·  mem 3.17GiB / 15.4GiB  ·  load 0.42 0.36 0.30"
+    assert example_host().text() == "host  CPU 12%  MEM 3.17GiB/15.4GiB  load 0.42 0.36 0.30"

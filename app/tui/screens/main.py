@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from ..app import DockyardApp
 
 TABS = ("tab-layers", "tab-logs", "tab-stats", "tab-inspect", "tab-terminal")
+HOSTBAR_MIN_WIDTH = 110  # columns below which the top bar leaves the host figures out
 LIST_STATS_EVERY = 1.9  # seconds between updates of the list's CPU and MEM cells
 SHELL = ["/bin/sh", "-c", "if [ -x /bin/bash ]; then exec /bin/bash; else exec /bin/sh; fi"]
 
@@ -67,7 +68,9 @@ class MainScreen(Screen[None]):
         return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
-        yield Static("dockyard", id="topbar")
+        with Horizontal(id="topbar-row"):
+            yield Static("dockyard", id="topbar")
+            yield Static("", id="hostbar")
         with Horizontal(id="main"):
             with Vertical(id="lists"):
                 yield ContainersTable(clock=self.dapp.clock, id="containers", classes="pane")
@@ -110,12 +113,18 @@ class MainScreen(Screen[None]):
     def update_topbar(self) -> None:
         snap = self.dapp.snapshot
         running = sum(1 for c in snap.containers if c.running)
-        host = self.dapp.host
         self.query_one("#topbar", Static).update(
             f"[b]dockyard[/b]  [dim]{self.dapp.root_label}[/]  ·  {running} running / "
             f"{len(snap.containers)} containers  ·  {len(snap.images)} images"
-            + (f"  [dim]│  {host.text()}[/]" if host is not None else "")
         )
+        host = self.dapp.host
+        bar = self.query_one("#hostbar", Static)
+        bar.display = host is not None and self.size.width >= HOSTBAR_MIN_WIDTH  # the counts come first
+        bar.update(host.text() if host is not None else "")
+
+    def on_resize(self) -> None:
+        if self.ready:
+            self.update_topbar()
 
     # -- data ------------------------------------------------------------------------------------------------
     def on_data_loaded(self, message: DataLoaded) -> None:
