@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from .build.options import BuildOptions
     from .containers import CreateOptions
     from .engine import Engine
+    from .model.config import ContainerConfig
     from .model.container import Container
     from .model.image import HistoryEntry, Image, LayerInfo, RemovedImage
     from .model.reports import DiskUsage, Progress, PruneReport, TopResult
@@ -42,9 +43,10 @@ if TYPE_CHECKING:
     from .registry.pull import PullResult
     from .registry.push import PushResult
     from .runtime.attach import AttachSession
-    from .runtime.logindex import LogIndex, LogLine
+    from .runtime.exec import ExecProcess, ExecPty
+    from .runtime.logindex import LogFollower, LogIndex, LogLine
     from .stats import STATS_COLUMNS, StatsReader, StatsRecord
-    from .store.analysis import ImageAnalysis
+    from .store.analysis import FileTree, ImageAnalysis
     from .store.eventlog import Event
 
 # The rest is imported on first use: a CLI command (and every container's supervisor) pays only for what it
@@ -61,11 +63,16 @@ _LAZY = {
     "PushResult": "engine.registry.push",
     "TransferEvent": "engine.registry.events",
     "ImageAnalysis": "engine.store.analysis",
+    "FileTree": "engine.store.analysis",
+    "ContainerConfig": "engine.model.config",
     "StatsRecord": "engine.stats",
     "StatsReader": "engine.stats",
     "STATS_COLUMNS": "engine.stats",
     "AttachSession": "engine.runtime.attach",
     "LogIndex": "engine.runtime.logindex",
+    "ExecProcess": "engine.runtime.exec",
+    "ExecPty": "engine.runtime.exec",
+    "LogFollower": "engine.runtime.logindex",
     "LogLine": "engine.runtime.logindex",
     "CreateOptions": "engine.runtime.create",
     "Event": "engine.store.eventlog",
@@ -102,18 +109,23 @@ __all__ = [
     "CommandNotInvokable",
     "Conflict",
     "Container",
+    "ContainerConfig",
     "ContainerNotFound",
     "CreateOptions",
     "DiskUsage",
     "DockyardError",
     "Engine",
     "Event",
+    "ExecProcess",
+    "ExecPty",
+    "FileTree",
     "HistoryEntry",
     "Image",
     "ImageAnalysis",
     "ImageNotFound",
     "InvalidArgument",
     "LayerInfo",
+    "LogFollower",
     "LogIndex",
     "LogLine",
     "NotFound",

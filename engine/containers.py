@@ -22,15 +22,18 @@ if TYPE_CHECKING:
     from typing import Any
 
     from .images import Images
+    from .model.config import ContainerConfig
     from .model.container import Container
     from .model.reports import PruneReport, TopResult
     from .paths import Layout
     from .runtime.attach import AttachSession
     from .runtime.create import CreateOptions
+    from .runtime.exec import ExecProcess, ExecPty
     from .runtime.logfile import LogEntry
     from .runtime.logindex import LogIndex
     from .runtime.spawn import PendingSupervisor
     from .stats import StatsReader, StatsRecord
+    from .store.analysis import FileTree
 
 
 __all__ = ["Containers", "CreateOptions"]
@@ -383,7 +386,8 @@ class Containers:
         return fixed
 
     # -- seeing inside -----------------------------------------------------------------------
-    def config(self, ref: str) -> Any:
+    def config(self, ref: str) -> ContainerConfig:
+        """The container's configuration as stored (what ``create`` was given, completed from the image)."""
         return self.store.config(self.resolve(ref))
 
     def writable_size(self, ref: str) -> int:
@@ -496,17 +500,65 @@ class Containers:
         changes = diff_upper(self.store.path(cid, "upper"), image_lower_dirs(self.layout, cfg.image_id))
         return [(c.kind, c.path) for c in changes]
 
-    def exec_run(self, ref: str, cmd: builtins.list[str], **kw: Any) -> Any:
-        """Run ``cmd`` in the running container; returns an ExecProcess (``wait()`` gives the exit code)."""
+    def exec_run(
+        self,
+        ref: str,
+        cmd: builtins.list[str],
+        *,
+        env: builtins.list[str] | None = None,
+        workdir: str = "",
+        user: str = "",
+        privileged: bool = False,
+        stdin: int | None = None,
+        stdout: int | None = None,
+        stderr: int | None = None,
+        detach: bool = False,
+    ) -> ExecProcess:
+        """Run ``cmd`` in the running container with the given descriptors as its stdio; the handle's
+        ``wait()`` gives the exit code."""
         from .runtime.exec import exec_run
 
-        return exec_run(self.layout, self.resolve(ref), list(cmd), **kw)
+        return exec_run(
+            self.layout,
+            self.resolve(ref),
+            list(cmd),
+            env=env,
+            workdir=workdir,
+            user=user,
+            privileged=privileged,
+            stdin=stdin,
+            stdout=stdout,
+            stderr=stderr,
+            detach=detach,
+        )
 
-    def exec_pty(self, ref: str, cmd: builtins.list[str], **kw: Any) -> Any:
-        """Run ``cmd`` on a new pseudo-terminal; returns an ExecPty (``master`` fd, ``resize``, ``close``)."""
+    def exec_pty(
+        self,
+        ref: str,
+        cmd: builtins.list[str],
+        *,
+        env: builtins.list[str] | None = None,
+        workdir: str = "",
+        user: str = "",
+        privileged: bool = False,
+        rows: int = 24,
+        cols: int = 80,
+    ) -> ExecPty:
+        """Run ``cmd`` on a new pseudo-terminal; the handle has the ``master`` fd, ``resize``, ``wait`` and
+        ``close``."""
         from .runtime.exec import exec_pty
 
-        return exec_pty(self.layout, self.resolve(ref), list(cmd), **kw)
+        return exec_pty(
+            self.layout,
+            self.resolve(ref),
+            list(cmd),
+            env=env,
+            workdir=workdir,
+            user=user,
+            privileged=privileged,
+            rows=rows,
+            cols=cols,
+        )
 
     def copy_from(self, ref: str, src: str, dest: str) -> None:
         """``cp CONTAINER:SRC DEST``."""
@@ -548,7 +600,7 @@ class Containers:
             pause,
         )
 
-    def layer_tree(self, ref: str, only_changes: bool = False) -> Any:
+    def layer_tree(self, ref: str, only_changes: bool = False) -> FileTree:
         """The container's writable layer as a file tree marked added / modified / removed against its image."""
         from .images import _scan_cache
         from .runtime.prepare import image_lower_dirs

@@ -20,7 +20,7 @@ from textual.binding import Binding, BindingType
 from textual.css.query import NoMatches
 from textual.screen import Screen
 
-from engine import Container, DockyardError, Engine, Image
+from engine import Container, DockyardError, Engine, ExecPty, Image
 from themes import DEFAULT_THEME, THEMES
 
 from . import keymap
@@ -289,20 +289,16 @@ class DockyardApp(App[int]):
         self.call(f"Run {req.image}", self.engine.containers.run, req.image, req.options, done=done)
 
     def open_shell(self, c: Container, title: str, argv: list[str]) -> None:
-        exec_pty = getattr(self.engine.containers, "exec_pty", None)
-        if exec_pty is None:
-            self.notify("This engine cannot open a shell yet.", severity="warning")
-            return
         pane = self.main.query_one(TerminalPane)
         rows, cols = self._terminal_size()
 
-        def started(pty: Any) -> None:
+        def started(pty: ExecPty) -> None:
             session = TerminalSession(title, PtyBackend(pty), cols, rows)
             self.run_worker(pane.add_session(session), exit_on_error=False)
 
         self.call(
             f"Shell in {c.name}",
-            exec_pty,
+            self.engine.containers.exec_pty,
             c.id,
             argv,
             env=["TERM=xterm-256color"],

@@ -53,13 +53,11 @@ def prepare(eng: Engine, debian: bool) -> list[str]:
         "dd if=/dev/zero of=/srv/app/data.bin bs=1024 count=300 2>/dev/null && rm /bin/vi",
     )
     eng.containers.wait(builder)
-    commit = getattr(eng.containers, "commit", None)
-    if commit is not None:
-        commit(builder, "shop/web:1.4", "add the app")
+    eng.containers.commit(builder, "shop/web:1.4", "add the app")
     if debian:
         debian_id = eng.images.bootstrap("debian")
         run("devbox", "trap 'exit 0' TERM; while true; do sleep 1; done", debian_id)
-    image = "shop/web:1.4" if eng.images.exists("shop/web:1.4") else "busybox"
+    image = "shop/web:1.4"
     run("web", WEB, image, memory=256 * 1024 * 1024)
     run("worker", BUSY, cpus=0.5)
     run("migrate", "echo migrated 12 tables; exit 0")

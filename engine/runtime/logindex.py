@@ -17,6 +17,7 @@ import re
 import threading
 from array import array
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 BLOCK = 1 << 16
@@ -85,6 +86,11 @@ class LogIndex:
         self.lines = 0  # complete lines
         self.generation = getattr(self, "generation", 0) + 1  # bumps when the file was truncated or replaced
         self._cache: OrderedDict[int, list[int]] = OrderedDict()
+
+    def follow(self, callback: Callable[[], None], rate: float = 10.0) -> LogFollower:
+        """Call ``callback`` (in a thread of its own) whenever the log file changes, at most ``rate`` times a
+        second; ``stop()`` the follower when done. The callback typically calls :meth:`update`."""
+        return LogFollower(self.path, callback, rate)
 
     def close(self) -> None:
         with self._lock:
@@ -251,3 +257,36 @@ class LogIndex:
                 return lo + last.start()
             hi = lo
         return None
+
+
+class LogFollower:
+    """Wakes on the log file's changes (inotify, engine.kernel.inotify) and calls back; a flood of writes is
+    folded into one call per ``1/rate`` seconds."""
+
+    def __init__(self, path: str, callback: Callable[[], None], rate: float = 10.0) -> None:
+        from engine.kernel.inotify import Watcher
+
+        self.callback = callback
+        self.interval = 1.0 / rate
+        self._stop = threading.Event()
+        self._watcher = Watcher(path)
+        self._thread = threading.Thread(target=self._run, name="dockyard-follow", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            while not self._stop.is_set():
+                if not self._watcher.wait(0.5):
+                    continue
+                if self._stop.is_set():
+                    return
+                try:
+                    self.callback()
+                except Exception:  # noqa: BLE001 - a failing callback must not end the following
+                    pass
+                self._stop.wait(self.interval)
+        finally:
+            self._watcher.close()
+
+    def stop(self) -> None:
+        self._stop.set()

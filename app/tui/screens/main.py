@@ -535,10 +535,7 @@ class MainScreen(Screen[None]):
         c = self._need_container()
         if c is None:
             return
-        commit = getattr(self.dapp.engine.containers, "commit", None)
-        if commit is None:
-            self.notify("This engine cannot commit containers yet.", severity="warning")
-            return
+        commit = self.dapp.engine.containers.commit
 
         def chosen(req: CommitRequest | None) -> None:
             if req is not None:

@@ -1,7 +1,7 @@
 """A container's log, shown toolong-style: only the lines on screen are read, parsed and drawn.
 
-The widget holds a ``LogIndex`` (line offsets of the json-file log), never the text. ``render_line`` asks the
-index for the visible lines and keeps an LRU cache of drawn strips. When the file grows (a ``FileFollower``
+The widget holds the engine's ``LogIndex`` (``Containers.log_index``: line offsets of the log), never the text. ``render_line`` asks the
+index for the visible lines and keeps an LRU cache of drawn strips. When the file grows (``LogIndex.follow``
 wakes at most ten times a second) only the new bytes are scanned; while following, the view stays on the
 last line. Search runs in a worker over the raw bytes and jumps to the matching line; matches on screen are
 highlighted. Wrap and timestamps are toggles. A million-line log opens as fast as its bytes can be counted.
@@ -24,10 +24,9 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from engine import LogIndex, LogLine
+from engine import LogFollower, LogIndex, LogLine
 
 from .. import keymap
-from ..filewatch import FileFollower
 from ..formatting import solid
 
 _CONTROL = {i: None for i in range(32) if i not in (9, 27)} | {127: None}
@@ -54,7 +53,7 @@ class LogView(ScrollView, can_focus=True):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.index: LogIndex | None = None
-        self.follower: FileFollower | None = None
+        self.follower: LogFollower | None = None
         self.title = ""
         self.search_text = ""
         self.match_line: int | None = None
@@ -100,7 +99,7 @@ class LogView(ScrollView, can_focus=True):
         index.update()
         self.post_message(LogGrew(index))
         if follow_file and index is self.index:
-            self.follower = FileFollower(index.path, lambda: self._grow(index)).start()
+            self.follower = index.follow(lambda: self._grow(index))
             if index.pending:
                 self._grow(index)
 
