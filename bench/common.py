@@ -103,15 +103,12 @@ def table(rows: list[tuple[str, float, float]], peer: str) -> str:
 
 
 def discard_root(root: str) -> None:
-    """Remove a benchmark's engine root and what it left on the host (containers, its cgroup parent)."""
+    """Remove a benchmark's engine root and what it left on the host (containers, its cgroup parent, its
+    bridges and firewall rules)."""
     sys.path.insert(0, REPO)
     from engine import Engine
 
-    eng = Engine(root)
-    for c in eng.containers.list(all=True):
-        try:
-            eng.containers.remove(c.id, force=True)
-        except Exception:  # noqa: BLE001 - best effort: the root goes anyway
-            pass
-    eng.recover()
-    shutil.rmtree(root, ignore_errors=True)
+    try:
+        Engine(root).discard()
+    finally:
+        shutil.rmtree(root, ignore_errors=True)

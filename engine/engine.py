@@ -60,6 +60,21 @@ class Engine:
         removed += self.containers.reconcile_all()
         return removed
 
+    def discard(self) -> None:
+        """Remove the root and all it holds, as ``podman system reset`` does: every container (stopped by
+        force), the root's cgroup parent and its idle bridges and firewall rules, then the files."""
+        import shutil
+
+        from .net import sweep_root
+        from .runtime.cgroups import parent_for_root, remove_parent
+
+        for c in self.containers.list(all=True):
+            self.containers.remove(c.id, force=True)
+        self.recover()
+        sweep_root(self.layout)
+        remove_parent(parent_for_root(self.root))
+        shutil.rmtree(self.root, ignore_errors=True)
+
     def events(
         self,
         since_offset: int | None = None,

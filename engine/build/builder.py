@@ -417,7 +417,7 @@ class Builder:
         bytes come out identical (the blob of a build-made layer is its uncompressed tar)."""
         if ref.blob != ref.diff_id:
             return False
-        from engine.store.layertar import write_layer_tar
+        from engine.store.tar.writer import write_layer_tar
 
         try:
             with self.store.blobs.writer(expected=ref.blob) as w:

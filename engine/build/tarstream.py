@@ -3,7 +3,7 @@
 The builder knows exactly which files a COPY puts where, with which owner and mode, so it writes the layer
 tar itself instead of copying into a container and diffing. The output is deterministic: entries sorted by
 path (parents first), PAX format, numeric owners only, whole-second mtimes, the same header fields as
-``engine.store.layertar.write_layer_tar`` (so the blob of a layer can be made again from its unpacked
+``engine.store.tar.writer.write_layer_tar`` (so the blob of a layer can be made again from its unpacked
 directory, byte for byte). :class:`StreamReader` turns the chunks into a file-like object
 that ``Images.add_layer_from_tar`` reads, with no thread and no temporary file.
 """
@@ -15,7 +15,7 @@ import stat
 from collections.abc import Iterable, Iterator
 
 from engine.errors import BuildError
-from engine.store.layertar import tar_header
+from engine.store.tar.writer import tar_header
 
 __all__ = [
     "BLOCKDEV",

@@ -21,7 +21,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["attach", "detach", "endpoints", "plan_networking", "preload"]
+__all__ = ["attach", "detach", "endpoints", "plan_networking", "preload", "sweep_root"]
 
 
 def plan_networking(
@@ -57,3 +57,17 @@ def endpoints(layout: Layout, cid: str) -> dict[str, dict[str, Any]]:
     from .attachment import endpoints as _endpoints
 
     return _endpoints(layout, cid)
+
+
+def sweep_root(layout: Layout) -> None:
+    """Delete the root's idle bridges, leftover veths and firewall rules now, instead of after the linger."""
+    import os
+
+    if not os.path.isdir(layout.networks):
+        return
+    from .janitor import sweep
+    from .model import NetStore
+
+    store = NetStore(layout)
+    with store.lock():
+        sweep(layout, store)

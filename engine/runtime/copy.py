@@ -32,7 +32,7 @@ def _tar_path(src: str, arcname: str, out: IO[bytes]) -> None:
 
 def copy_from(layout: Layout, cid: str, src: str, dest: str) -> None:
     """``cp CONTAINER:SRC DEST`` with Docker's rules for names and existing destinations."""
-    from ..store.layertar import extract_layer
+    from ..store.tar.extract import extract_layer
 
     if not src.startswith("/"):
         src = "/" + src
@@ -76,7 +76,7 @@ def copy_from(layout: Layout, cid: str, src: str, dest: str) -> None:
 
 def copy_to(layout: Layout, cid: str, src: str, dest: str) -> None:
     """``cp SRC CONTAINER:DEST``: every path is resolved inside the container's root."""
-    from ..store.layertar import extract_layer
+    from ..store.tar.extract import extract_layer
 
     if not os.path.lexists(src):
         raise NotFound(f"lstat {src}: no such file or directory")
@@ -131,7 +131,7 @@ def copy_to(layout: Layout, cid: str, src: str, dest: str) -> None:
 
 def export(layout: Layout, cid: str, out: BinaryIO) -> None:
     """The container's whole filesystem (image layers + writable layer) as one flat tar."""
-    from ..store.layertar import write_tree_tar
+    from ..store.tar.writer import write_tree_tar
 
     r, w = os.pipe2(os.O_CLOEXEC)
 
@@ -166,7 +166,7 @@ def commit(
     import json
 
     from ..store import oci
-    from ..store.layertar import write_layer_tar
+    from ..store.tar.writer import write_layer_tar
 
     store = ContainerStore(layout)
     cfg = store.config(cid)

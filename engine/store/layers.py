@@ -58,8 +58,8 @@ class LayerStore:
 
     def unpack(self, tar_stream: BinaryIO, parent: str | None) -> LayerRecord:
         """Unpack an uncompressed layer tar stream on top of ``parent``; returns the (maybe existing) layer."""
-        from .layertar import extract_layer
         from .streams import HashingReader
+        from .tar.extract import extract_layer
 
         work = tmpfiles.make_dir(self.tmpdir, "layer")
         try:

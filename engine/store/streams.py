@@ -99,7 +99,7 @@ class Verified:
 
 def decompressed(raw: Source) -> BinaryIO:
     """A reader of the uncompressed bytes of ``raw`` (plain, gzip, bzip2, xz; zstd with ``zstandard``)."""
-    from .layertar import open_decompressed
+    from .tar.compression import open_decompressed
 
     reader, _kind = open_decompressed(raw)
     return reader  # type: ignore[return-value]

@@ -233,7 +233,7 @@ def test_layer_blobs_can_be_made_again_from_the_unpacked_layers(engine_, busybox
     import hashlib
     import io
 
-    from engine.store.layertar import write_layer_tar
+    from engine.store.tar.writer import write_layer_tar
 
     ctx = write(
         tmp_path / "ctx",

@@ -22,3 +22,21 @@ def test_events_follow_changes_with_filters(engine_, busybox):
     assert seen(type=["image"]) == []
     assert seen(label=["x"]) == []  # a filter dockyard does not know matches nothing
     assert engine_.event_offset() > start
+
+
+def test_discard_removes_the_root_its_containers_and_its_cgroups(tmp_path, busybox_tar):
+    import glob
+    import os
+
+    from engine.runtime.cgroups import parent_for_root
+
+    root = str(tmp_path / "gone")
+    eng = Engine(root)
+    with open(busybox_tar, "rb") as f:
+        eng.images.import_(f, "busybox:latest")
+    eng.containers.run("busybox", name="running", network="none", command=["sleep", "60"])
+    parent = parent_for_root(root)
+    assert glob.glob(f"/sys/fs/cgroup/*/{parent}") or glob.glob(f"/sys/fs/cgroup/{parent}")
+    eng.discard()
+    assert not os.path.exists(root)
+    assert not glob.glob(f"/sys/fs/cgroup/*/{parent}") and not glob.glob(f"/sys/fs/cgroup/{parent}")

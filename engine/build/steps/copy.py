@@ -295,7 +295,7 @@ class CopyPlan:
         return LayerRef(layer.chain_id, diff_id, layer.blob, layer.media_type, layer.size)
 
     def _extract(self, archive: _Archive, target: str, entries: dict[str, LayerEntry]) -> None:
-        from engine.store.layertar import extract_layer
+        from engine.store.tar.extract import extract_layer
 
         try:
             with open(archive.host, "rb") as f:

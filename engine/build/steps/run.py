@@ -209,7 +209,7 @@ class StepContainer:
     def commit(self, parent_chain: str, epoch: int | None) -> LayerRef:
         """The container's writable layer as a new layer on top of ``parent_chain``."""
         from engine.store.containers import ContainerStore
-        from engine.store.layertar import write_layer_tar
+        from engine.store.tar.writer import write_layer_tar
 
         store = self.store
         upper = ContainerStore(self.layout).path(self.id, "upper")

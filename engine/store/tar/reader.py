@@ -1,0 +1,290 @@
+"""A forward-only tar reader: POSIX ustar and PAX headers (long names, times in nanoseconds, xattrs), GNU long
+names, one entry at a time from a stream that is never seeked."""
+
+from __future__ import annotations
+
+import base64
+import os
+import tarfile
+import urllib.parse
+from collections.abc import Callable
+from typing import Any
+
+from engine.errors import UnsafeArchive
+from engine.record import record
+
+from .compression import CHUNK
+
+BLOCK = 512
+_ZERO_BLOCK = bytes(BLOCK)
+
+# Tar type flags (bytes of length 1, as tarfile.TarInfo.type holds them).
+REGULAR = (tarfile.REGTYPE, tarfile.AREGTYPE, tarfile.CONTTYPE)
+_HEADER_ONLY = (
+    tarfile.LNKTYPE,
+    tarfile.SYMTYPE,
+    tarfile.CHRTYPE,
+    tarfile.BLKTYPE,
+    tarfile.DIRTYPE,
+    tarfile.FIFOTYPE,
+)
+
+# --------------------------------------------------------------------------------------------------------
+# Reading tar entries
+
+
+class TarStream:
+    """Forward-only reader of the uncompressed tar bytes, with large reads and no extra copies."""
+
+    def __init__(self, read: Callable[[int], bytes], hasher: Any = None) -> None:
+        self._read = read
+        self._buf = memoryview(b"")
+        self._hasher = hasher
+        self.total = 0
+        self.eof = False
+
+    def _fill(self) -> bool:
+        if self.eof:
+            return False
+        data = self._read(CHUNK)
+        if not data:
+            self.eof = True
+            return False
+        self.total += len(data)
+        if self._hasher is not None:
+            self._hasher.update(data)
+        self._buf = memoryview(data)
+        return True
+
+    def read_exact(self, n: int) -> bytes:
+        buf = self._buf
+        if len(buf) >= n:
+            self._buf = buf[n:]
+            return bytes(buf[:n])
+        parts = [bytes(buf)]
+        have = len(buf)
+        self._buf = memoryview(b"")
+        while have < n:
+            if not self._fill():
+                raise UnsafeArchive("unexpected end of archive (the tar stream is truncated)")
+            take = min(n - have, len(self._buf))
+            parts.append(bytes(self._buf[:take]))
+            self._buf = self._buf[take:]
+            have += take
+        return b"".join(parts)
+
+    def read_block(self) -> bytes:
+        """The next 512-byte block, or b"" at the end of the stream."""
+        if len(self._buf) >= BLOCK:
+            block = bytes(self._buf[:BLOCK])
+            self._buf = self._buf[BLOCK:]
+            return block
+        if not self._buf and not self._fill():
+            return b""
+        return self.read_exact(BLOCK)
+
+    def copy_to(self, fd: int, n: int) -> None:
+        while n > 0:
+            if not self._buf and not self._fill():
+                raise UnsafeArchive("unexpected end of archive (the tar stream is truncated)")
+            take = min(n, len(self._buf))
+            chunk = self._buf[:take]
+            while chunk:
+                written = os.write(fd, chunk)
+                chunk = chunk[written:]
+            self._buf = self._buf[take:]
+            n -= take
+
+    def skip(self, n: int) -> None:
+        while n > 0:
+            if not self._buf and not self._fill():
+                raise UnsafeArchive("unexpected end of archive (the tar stream is truncated)")
+            take = min(n, len(self._buf))
+            self._buf = self._buf[take:]
+            n -= take
+
+    def drain(self) -> None:
+        """Read (and hash) whatever follows the end-of-archive marker."""
+        self._buf = memoryview(b"")
+        while self._fill():
+            pass
+
+
+def padding(size: int) -> int:
+    return -size % BLOCK
+
+
+@record
+class Entry:
+    name: str
+    type: bytes
+    mode: int
+    uid: int
+    gid: int
+    size: int
+    mtime_ns: int
+    linkname: str
+    devmajor: int
+    devminor: int
+    xattrs: dict[str, bytes]
+
+
+def _decode(raw: bytes) -> str:
+    return raw.decode("utf-8", "surrogateescape")
+
+
+def _parse_pax(data: bytes) -> dict[str, bytes]:
+    records: dict[str, bytes] = {}
+    pos = 0
+    end = len(data)
+    while pos < end and data[pos] != 0:
+        space = data.find(b" ", pos)
+        try:
+            length = int(data[pos:space])
+        except ValueError:
+            raise UnsafeArchive("invalid PAX extended header in the archive") from None
+        stop = pos + length
+        if space < 0 or length < 5 or stop > end or data[stop - 1] != 0x0A:
+            raise UnsafeArchive("invalid PAX extended header in the archive")
+        key, eq, value = data[space + 1 : stop - 1].partition(b"=")
+        if not eq or not key:
+            raise UnsafeArchive("invalid PAX extended header in the archive")
+        records[_decode(key)] = value
+        pos = stop
+    return records
+
+
+def _pax_time_ns(value: bytes) -> int:
+    text = value.decode("ascii", "replace").strip()
+    try:
+        neg = text.startswith("-")
+        whole, _, frac = text.lstrip("-").partition(".")
+        ns = int(whole or "0") * 1_000_000_000 + int((frac + "000000000")[:9] or "0")
+    except ValueError:
+        raise UnsafeArchive(f"invalid PAX mtime {text!r} in the archive") from None
+    return -ns if neg else ns
+
+
+def _pax_int(value: bytes, key: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise UnsafeArchive(f"invalid PAX {key} {value!r} in the archive") from None
+    if number < 0:
+        raise UnsafeArchive(f"invalid PAX {key} {value!r} in the archive")
+    return number
+
+
+def _octal(field: bytes) -> int:
+    """A numeric header field: NUL/space-terminated octal, or GNU base-256 when the high bit is set."""
+    if field[0] in (0x80, 0xFF):
+        number = int.from_bytes(field[1:], "big")
+        return number - 256 ** (len(field) - 1) if field[0] == 0xFF else number
+    text = field.split(b"\0", 1)[0].strip()
+    return int(text, 8) if text else 0
+
+
+def _text(field: bytes) -> str:
+    return field.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
+
+
+def _parse_header(block: bytes, offset: int) -> tuple[str, bytes, int, int, int, int, int, str, int, int]:
+    """Parse a 512-byte ustar/GNU/v7 header: name, type, mode, uid, gid, size, mtime, linkname, devmajor,
+    devminor."""
+    try:
+        chksum = _octal(block[148:156])
+        unsigned = sum(block) - sum(block[148:156]) + 256
+        if chksum != unsigned:
+            signed = (
+                unsigned
+                - 2 * sum(b for b in block if b > 127)
+                + 2 * sum(b for b in block[148:156] if b > 127)
+            )
+            if chksum != signed:
+                raise ValueError("bad checksum")
+        name = _text(block[0:100])
+        kind = block[156:157]
+        if block[257:263] == b"ustar\0" and block[345] != 0 and kind not in (b"L", b"K"):
+            name = _text(block[345:500]) + "/" + name  # POSIX ustar name prefix
+        if kind == tarfile.AREGTYPE and name.endswith("/"):
+            kind = tarfile.DIRTYPE
+        return (
+            name,
+            kind,
+            _octal(block[100:108]),
+            _octal(block[108:116]),
+            _octal(block[116:124]),
+            _octal(block[124:136]),
+            _octal(block[136:148]),
+            _text(block[157:257]),
+            _octal(block[329:337]) if kind in (tarfile.CHRTYPE, tarfile.BLKTYPE) else 0,
+            _octal(block[337:345]) if kind in (tarfile.CHRTYPE, tarfile.BLKTYPE) else 0,
+        )
+    except (ValueError, tarfile.HeaderError) as e:
+        raise UnsafeArchive(f"invalid tar header at byte {offset}: {e} (is this a tar archive?)") from None
+
+
+def next_entry(stream: TarStream) -> Entry | None:
+    """The next real entry with its PAX/GNU extensions folded in; None at the end of the archive."""
+    pax: dict[str, bytes] = {}
+    longname: str | None = None
+    longlink: str | None = None
+    while True:
+        block = stream.read_block()
+        if not block or block == _ZERO_BLOCK:
+            return None
+        name, kind, mode, uid, gid, size, mtime, linkname, devmajor, devminor = _parse_header(
+            block, stream.total
+        )
+        if kind in (tarfile.XHDTYPE, tarfile.SOLARIS_XHDTYPE, tarfile.XGLTYPE):
+            data = stream.read_exact(size)
+            stream.skip(padding(size))
+            if kind != tarfile.XGLTYPE:  # global headers are ignored, as Docker does
+                pax.update(_parse_pax(data))
+            continue
+        if kind in (tarfile.GNUTYPE_LONGNAME, tarfile.GNUTYPE_LONGLINK):
+            data = stream.read_exact(size)
+            stream.skip(padding(size))
+            text = _decode(data.split(b"\0", 1)[0])
+            if kind == tarfile.GNUTYPE_LONGNAME:
+                longname = text
+            else:
+                longlink = text
+            continue
+        mtime_ns = mtime * 1_000_000_000
+        if longname is not None:
+            name = longname
+        if longlink is not None:
+            linkname = longlink
+        xattrs: dict[str, bytes] = {}
+        if pax:
+            for key, value in pax.items():
+                if key == "path":
+                    name = _decode(value)
+                elif key == "linkpath":
+                    linkname = _decode(value)
+                elif key == "size":
+                    size = _pax_int(value, key)
+                elif key == "uid":
+                    uid = _pax_int(value, key)
+                elif key == "gid":
+                    gid = _pax_int(value, key)
+                elif key == "mtime":
+                    mtime_ns = _pax_time_ns(value)
+                elif key.startswith("SCHILY.xattr."):
+                    xattrs[key[len("SCHILY.xattr.") :]] = value
+                elif key.startswith("LIBARCHIVE.xattr."):
+                    attr = urllib.parse.unquote(key[len("LIBARCHIVE.xattr.") :])
+                    try:
+                        xattrs[attr] = base64.b64decode(value + b"=" * (-len(value) % 4))
+                    except ValueError:
+                        raise UnsafeArchive(f"invalid xattr {attr!r} in the archive") from None
+                elif key.startswith("GNU.sparse."):
+                    raise UnsafeArchive(f"{name!r}: sparse files are not supported in layers")
+        if kind == tarfile.GNUTYPE_SPARSE:
+            raise UnsafeArchive(f"{name!r}: sparse files are not supported in layers")
+        if kind in _HEADER_ONLY:
+            size = 0
+        return Entry(
+            name, kind, mode & 0o7777, uid, gid, size, mtime_ns, linkname, devmajor, devminor, xattrs
+        )
