@@ -12,7 +12,7 @@ import os
 
 from .errors import Conflict, ContainerNotFound, DockyardError, InvalidArgument, NotFound
 from .humanize import parse_time
-from .lean import suppress
+from .lean.tools import suppress
 from .runtime.reconcile import reconcile
 from .store.containers import ContainerStore
 

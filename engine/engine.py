@@ -6,7 +6,7 @@ locks keeping concurrent callers safe.
 
 from __future__ import annotations
 
-from .lean import cached_property
+from .lean.tools import cached_property
 from .paths import Layout, resolve_root
 
 TYPE_CHECKING = False

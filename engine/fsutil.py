@@ -5,8 +5,8 @@ from __future__ import annotations
 import fcntl
 import os
 
-from . import jsonio
-from .lean import contextmanager, suppress
+from .lean import jsonio
+from .lean.tools import contextmanager, suppress
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

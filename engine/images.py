@@ -10,7 +10,7 @@ import builtins
 import os
 
 from .errors import BuildError, Conflict, ImageNotFound, InvalidArgument, StoreError
-from .lean import suppress
+from .lean.tools import suppress
 from .paths import Layout
 from .store import reference
 from .store.imagestore import ImageStore

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 
-from engine.record import record
+from engine.lean.record import record
 
 DEFAULT_ROOT = "/var/lib/dockyard"
 

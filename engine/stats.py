@@ -20,7 +20,7 @@ from typing import NamedTuple
 
 from engine.errors import DockyardError
 from engine.humanize import format_bytes_binary, format_bytes_decimal, format_percent
-from engine.record import field, record
+from engine.lean.record import field, record
 from engine.runtime.cgroups import CgroupStats, ContainerCgroup
 
 STATS_COLUMNS: tuple[str, ...] = (

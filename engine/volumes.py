@@ -5,7 +5,7 @@ from __future__ import annotations
 import builtins
 import os
 
-from engine.record import field, record
+from engine.lean.record import field, record
 
 from .errors import Conflict, NotFound
 from .fsutil import dir_size, locked, read_json

@@ -39,7 +39,7 @@ from engine.build.steps import meta
 from engine.build.steps.run import StepContainer, build_env, check_flags, command_for, history_text
 from engine.build.view import ImageView
 from engine.errors import BuildError, DockyardError, ImageNotFound
-from engine.record import replace
+from engine.lean.record import replace
 from engine.store import oci, reference
 
 if TYPE_CHECKING:

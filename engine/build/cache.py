@@ -22,7 +22,7 @@ import os
 import sqlite3
 import time
 
-from engine import jsonio
+from engine.lean import jsonio
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -29,7 +29,7 @@ from pathlib import Path
 
 from engine.build.words import GO_SPACE_CHARS
 from engine.errors import BuildError
-from engine.record import record
+from engine.lean.record import record
 
 __all__ = ["IGNORE_FILE", "Matcher", "Pattern", "clean_path", "load", "read_patterns", "walk"]
 

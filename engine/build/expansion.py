@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from engine.build.parser import Instruction, heredoc_marker
 from engine.build.words import expand, expand_heredoc, expand_words
 from engine.errors import BuildError
-from engine.record import replace
+from engine.lean.record import replace
 
 # Instructions whose arguments Docker expands with the build's variables. ONBUILD is not expanded where it
 # is written: its trigger is stored verbatim and expanded when it runs in the child image's build.

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from engine.build.words import GO_SPACE_CHARS, go_quote, is_go_space, process
 from engine.errors import BuildError
-from engine.record import field, record
+from engine.lean.record import field, record
 
 __all__ = [
     "INSTRUCTIONS",

@@ -1,4 +1,4 @@
 """The engine's records, one module per concept: ``config`` (a container's configuration and state as
 stored on disk), ``container`` (a container as the API shows it), ``image`` (an image, its layers and
 history), ``reports`` (what prune, remove, ``system df`` and ``top`` report). Plain records, no behaviour;
-they import nothing of the engine but ``engine.record``."""
+they import nothing of the engine but ``engine.lean.record``."""

@@ -6,7 +6,7 @@ atomically by whoever changes it, under the container's lock.
 
 from __future__ import annotations
 
-from engine.record import asdict, field, fields, record
+from engine.lean.record import asdict, field, fields, record
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.record import field, record
+from engine.lean.record import field, record
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -25,7 +25,7 @@ import re
 import zlib
 from collections.abc import Iterator
 
-from engine.record import asdict, field, fields, record
+from engine.lean.record import asdict, field, fields, record
 
 from ..errors import NotFound
 from ..fsutil import atomic_write_json, locked, read_json

@@ -20,7 +20,7 @@ import time
 import urllib.parse
 from collections.abc import Callable
 
-from engine.record import record
+from engine.lean.record import record
 
 from ..errors import InvalidArgument
 from ..fsutil import atomic_write_bytes, locked

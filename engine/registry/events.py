@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from engine.record import record
+from engine.lean.record import record
 
 
 @record(frozen=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 
-from engine.record import record
+from engine.lean.record import record
 
 from ..errors import InvalidArgument
 from ..store import oci

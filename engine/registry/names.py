@@ -7,7 +7,7 @@ as ``docker images`` shows it.
 
 from __future__ import annotations
 
-from engine.record import record
+from engine.lean.record import record
 
 from ..store import reference
 

@@ -14,7 +14,7 @@ import math
 import threading
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 
-from engine.record import record
+from engine.lean.record import record
 
 from ..errors import InvalidArgument
 from ..store import oci

@@ -15,7 +15,7 @@ import threading
 import urllib.parse
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 
-from engine.record import field, record
+from engine.lean.record import field, record
 
 from ..errors import ImageNotFound, InvalidArgument, StoreError
 from ..store import oci

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from ..lean import suppress
+from ..lean.tools import suppress
 from . import attachproto as ap
 
 TYPE_CHECKING = False

@@ -12,7 +12,7 @@ import os
 
 from engine.errors import InvalidArgument
 from engine.kernel import syscalls
-from engine.lean import cache
+from engine.lean.tools import cache
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

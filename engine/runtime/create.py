@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from engine.record import field, record
+from engine.lean.record import field, record
 
 from ..errors import InvalidArgument
 from ..humanize import rfc3339

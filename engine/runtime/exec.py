@@ -9,7 +9,7 @@ import signal
 import struct
 import termios
 
-from engine.record import record
+from engine.lean.record import record
 
 from ..errors import Conflict
 from ..paths import Layout

@@ -12,7 +12,7 @@ import os
 import signal
 import time
 
-from engine.record import record
+from engine.lean.record import record
 
 from ..humanize import rfc3339
 

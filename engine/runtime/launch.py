@@ -50,11 +50,11 @@ import os
 import stat
 import sys
 
-from engine import jsonio
 from engine.errors import CommandNotFound, CommandNotInvokable, DockyardError, InvalidArgument, RuntimeFailure
 from engine.kernel import syscalls
-from engine.lean import suppress
-from engine.record import field, record
+from engine.lean import jsonio
+from engine.lean.record import field, record
+from engine.lean.tools import suppress
 from engine.runtime import capabilities, console, namespaces, rootfs, seccomp, users
 from engine.runtime.spec import ContainerSpec, ProcessSpec
 

@@ -10,10 +10,10 @@ import os
 import time
 from _json import encode_basestring as _json_string
 
-from engine.record import record
+from engine.lean.record import record
 
-from .. import jsonio
 from ..humanize import parse_time, rfc3339
+from ..lean import jsonio
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

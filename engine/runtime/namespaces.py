@@ -14,7 +14,7 @@ import struct
 
 from engine.errors import InvalidArgument, RuntimeFailure
 from engine.kernel import syscalls
-from engine.lean import contextmanager
+from engine.lean.tools import contextmanager
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

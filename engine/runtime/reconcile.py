@@ -14,7 +14,7 @@ from ..errors import ContainerNotFound
 from ..fsutil import atomic_write_json
 from ..humanize import rfc3339
 from ..kernel.procinfo import alive
-from ..lean import suppress
+from ..lean.tools import suppress
 from ..paths import Layout
 from ..store.containers import ContainerStore
 from ..store.tmp import dead_write

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..lean import suppress
+from ..lean.tools import suppress
 from ..paths import Layout
 from ..store.containers import ContainerStore
 from ..store.tmp import remove_tree

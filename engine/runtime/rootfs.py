@@ -29,8 +29,8 @@ import stat
 
 from engine.errors import InvalidArgument, RuntimeFailure
 from engine.kernel import syscalls as sc
-from engine.lean import cache
-from engine.record import record
+from engine.lean.record import record
+from engine.lean.tools import cache
 from engine.runtime.spec import ContainerSpec
 
 TYPE_CHECKING = False

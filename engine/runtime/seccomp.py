@@ -35,7 +35,7 @@ import errno
 import struct
 
 from engine.kernel import syscalls
-from engine.lean import cache
+from engine.lean.tools import cache
 
 # struct seccomp_data: int nr; __u32 arch; __u64 instruction_pointer; __u64 args[6]
 _OFF_NR = 0

@@ -18,11 +18,11 @@ import select
 import sys
 import time
 
-from .. import jsonio
 from ..errors import DockyardError, RuntimeFailure
 from ..humanize import rfc3339
 from ..kernel.procinfo import boot_id, start_time
-from ..lean import suppress
+from ..lean import jsonio
+from ..lean.tools import suppress
 from ..model.config import ContainerConfig, ContainerState
 from ..paths import Layout
 from ..store.containers import ContainerStore

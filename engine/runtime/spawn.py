@@ -18,9 +18,9 @@ import select
 import sys
 import time
 
-from .. import jsonio
 from ..errors import CommandNotFound, CommandNotInvokable, RuntimeFailure
-from ..lean import suppress
+from ..lean import jsonio
+from ..lean.tools import suppress
 
 _ERROR_KINDS = {"CommandNotFound": CommandNotFound, "CommandNotInvokable": CommandNotInvokable}
 

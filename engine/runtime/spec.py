@@ -6,7 +6,7 @@ launcher (engine/runtime/launch) turns a ContainerSpec into a running PID 1 insi
 
 from __future__ import annotations
 
-from engine.record import asdict, field, record
+from engine.lean.record import asdict, field, record
 
 from .capnames import DEFAULT_CAPABILITIES  # noqa: E402
 

@@ -10,7 +10,7 @@ import os
 
 from ..errors import Conflict, InvalidArgument
 from ..kernel.procinfo import wait_exit
-from ..lean import suppress
+from ..lean.tools import suppress
 from ..paths import Layout
 from ..store.containers import ContainerStore
 from .reconcile import reconcile

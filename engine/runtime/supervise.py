@@ -12,8 +12,8 @@ from __future__ import annotations
 import os
 import sys
 
-from .. import jsonio
-from ..lean import suppress
+from ..lean import jsonio
+from ..lean.tools import suppress
 from .trace import trace
 
 TYPE_CHECKING = False

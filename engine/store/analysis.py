@@ -36,7 +36,7 @@ from enum import StrEnum
 from typing import Literal
 
 from engine.errors import NotFound
-from engine.record import field, record
+from engine.lean.record import field, record
 from engine.store import whiteouts as wh
 
 EntryKind = Literal["file", "dir", "symlink", "char", "block", "fifo", "socket"]

@@ -23,7 +23,7 @@ import tarfile
 import time
 from collections.abc import Callable, Iterator
 
-from engine.record import record
+from engine.lean.record import record
 
 from ..errors import DigestMismatch, ImageNotFound, InvalidArgument, StoreError
 from . import oci, reference

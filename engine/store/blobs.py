@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from ..errors import StoreError
-from ..lean import contextmanager, suppress
+from ..lean.tools import contextmanager, suppress
 from .tmp import TempFile
 
 TYPE_CHECKING = False

@@ -10,11 +10,11 @@ from __future__ import annotations
 import os
 import time
 
-from engine.record import asdict, field, record
+from engine.lean.record import asdict, field, record
 
 from ..errors import ImageNotFound, InvalidArgument
 from ..fsutil import atomic_write_json, locked, read_json
-from ..lean import contextmanager
+from ..lean.tools import contextmanager
 from . import reference
 
 TYPE_CHECKING = False

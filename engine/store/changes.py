@@ -20,7 +20,7 @@ import stat
 from collections.abc import Sequence
 from typing import Literal
 
-from engine.record import record
+from engine.lean.record import record
 from engine.store import whiteouts as wh
 
 ChangeKind = Literal["A", "C", "D"]

@@ -6,7 +6,7 @@ import os
 
 from engine.errors import Conflict, ContainerNotFound
 from engine.fsutil import atomic_write_json, locked, read_json
-from engine.lean import contextmanager
+from engine.lean.tools import contextmanager
 from engine.model.config import ContainerConfig, ContainerState
 from engine.paths import Layout
 from engine.store import tmp as tmpfiles

@@ -10,9 +10,9 @@ from __future__ import annotations
 import os
 import time
 
-from engine.record import field, record
+from engine.lean.record import field, record
 
-from .. import jsonio
+from ..lean import jsonio
 from ..paths import Layout
 
 TYPE_CHECKING = False

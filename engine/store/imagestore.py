@@ -15,7 +15,7 @@ import os
 
 from ..errors import ImageNotFound, InvalidArgument, StoreError
 from ..fsutil import locked
-from ..lean import cached_property, contextmanager, suppress
+from ..lean.tools import cached_property, contextmanager, suppress
 from . import reference
 from .blobs import BlobStore
 from .catalog import Catalog, ImageEntry
@@ -79,7 +79,7 @@ class ImageStore:
         return entry
 
     def config_of(self, image_id: str) -> dict[str, Any]:
-        from .. import jsonio
+        from ..lean import jsonio
 
         return dict(jsonio.loads(self.blobs.read(image_id)))
 

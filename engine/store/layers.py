@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import os
 
-from engine.record import asdict, record
+from engine.lean.record import asdict, record
 
-from .. import jsonio
 from ..errors import StoreError
 from ..fsutil import atomic_write_json, read_json
+from ..lean import jsonio
 from . import tmp as tmpfiles
 
 TYPE_CHECKING = False

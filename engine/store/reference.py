@@ -7,7 +7,7 @@ dockyard keeps short names short (``busybox:latest``, not ``docker.io/library/bu
 
 from __future__ import annotations
 
-from engine.record import record
+from engine.lean.record import record
 
 from ..errors import InvalidArgument
 

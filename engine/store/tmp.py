@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import stat
 
-from ..lean import suppress
+from ..lean.tools import suppress
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -1,4 +1,4 @@
-"""engine.jsonio encodes and decodes as the json package does, without loading it."""
+"""engine.lean.jsonio encodes and decodes as the json package does, without loading it."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engine import jsonio
+from engine.lean import jsonio
 from tests.modules import loaded_after
 
 _values = st.recursive(
@@ -58,6 +58,6 @@ def test_constants_as_json_reads_them() -> None:
 
 
 def test_loads_no_regular_expressions() -> None:
-    loaded = loaded_after("import engine.jsonio as j; j.loads(j.dumps({'a': [1]}))")
-    assert "engine.jsonio" in loaded
+    loaded = loaded_after("import engine.lean.jsonio as j; j.loads(j.dumps({'a': [1]}))")
+    assert "engine.lean.jsonio" in loaded
     assert not {"re", "json"} & loaded

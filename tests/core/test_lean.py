@@ -1,10 +1,10 @@
-"""engine.lean's stand-ins behave as contextlib's and functools' for what the engine uses."""
+"""engine.lean.tools' stand-ins behave as contextlib's and functools' for what the engine uses."""
 
 from __future__ import annotations
 
 import pytest
 
-from engine import lean
+from engine.lean import tools as lean
 from tests.modules import loaded_after
 
 
@@ -95,8 +95,8 @@ def test_cache_calls_once_per_arguments() -> None:
 
 
 def test_importing_it_loads_neither_contextlib_nor_functools() -> None:
-    loaded = loaded_after("import engine.lean")
-    assert "engine.lean" in loaded
+    loaded = loaded_after("import engine.lean.tools")
+    assert "engine.lean.tools" in loaded
     assert not {"contextlib", "functools", "collections"} & loaded
 
 

@@ -1,10 +1,10 @@
-"""engine.record: the engine's records behave as dataclasses do for everything the engine uses."""
+"""engine.lean.record: the engine's records behave as dataclasses do for everything the engine uses."""
 
 from __future__ import annotations
 
 import pytest
 
-from engine.record import FrozenInstanceError, asdict, field, fields, record, replace
+from engine.lean.record import FrozenInstanceError, asdict, field, fields, record, replace
 
 
 @record

@@ -39,7 +39,7 @@ from engine.runtime.cgroups.common import (
 )
 from engine.runtime.cgroups.detect import V1_CONTROLLERS, CgroupSystem, Hierarchy, detect, parse
 
-from ...lean import suppress
+from ...lean.tools import suppress
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -12,7 +12,7 @@ import os
 import time
 
 from engine.errors import InvalidArgument, RuntimeFailure
-from engine.record import record
+from engine.lean.record import record
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

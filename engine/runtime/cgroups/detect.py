@@ -15,9 +15,9 @@ import os
 import posixpath
 
 from engine.errors import RuntimeFailure
-from engine.record import field, record
+from engine.lean.record import field, record
 
-from ...lean import cache
+from ...lean.tools import cache
 
 #: v1 controllers dockyard puts every container into (devices is left to the mount and device setup).
 V1_CONTROLLERS: tuple[str, ...] = ("cpu", "cpuacct", "cpuset", "memory", "blkio", "pids", "freezer")

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import BinaryIO
 
 from engine.errors import InvalidArgument, NotFound, RuntimeFailure, UnsafeArchive
-from engine.record import record
+from engine.lean.record import record
 from engine.store import whiteouts as wh
 
 from .compression import Prefetcher, Readable, guarded, open_decompressed

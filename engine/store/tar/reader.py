@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from engine.errors import UnsafeArchive
-from engine.record import record
+from engine.lean.record import record
 
 from .compression import CHUNK
 
