@@ -12,7 +12,7 @@ import contextlib
 import threading
 import time
 from collections.abc import Callable, Iterable
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import work
 from textual.app import App, SystemCommand
@@ -406,3 +406,10 @@ class DockyardApp(App[int]):
         except OSError as e:
             self.notify(f"Could not save the settings: {e}", severity="warning")
         self.notify(f"Confirmations are {'on' if self.config.confirm else 'off'}.")
+
+
+if TYPE_CHECKING:
+    from .services import AppServices
+
+    def _gives_the_screen_its_services(app: DockyardApp) -> AppServices:
+        return app  # the type checker holds DockyardApp to app/tui/services.py's protocol

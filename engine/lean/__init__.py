@@ -10,5 +10,5 @@ they import is most of what they cost. The standard modules below pull in ``re``
 
 The command line's own stand-in for ``argparse`` is ``app/cli/flags.py``. Type checkers see the standard
 modules. The modules on the start path that must use these (no ``contextlib``, ``functools``, ``json``,
-``dataclasses`` there) are named by tests/runtime/test_start_imports.py and tests/cli/test_commands.py.
+``dataclasses`` there) are named by tests/engine/runtime/test_start_imports.py and tests/app/cli/test_commands.py.
 """

@@ -1,6 +1,6 @@
 """The main screen: Containers and Images lists on the left, the detail tabs (Layers, Logs, Stats, Inspect,
 Terminal) on the right, a filter bar and the key footer. Every container and image action lives here; the
-engine calls themselves run in workers through ``DockyardApp.call``."""
+engine calls themselves run in workers through the app's ``call`` (``AppServices``)."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ from ..widgets.terminal_pane import TerminalPane
 if TYPE_CHECKING:
     from engine import LogIndex
 
-    from ..app import DockyardApp
+    from ..services import AppServices
 
 TABS = ("tab-layers", "tab-logs", "tab-stats", "tab-inspect", "tab-terminal")
 HOSTBAR_MIN_WIDTH = 110  # columns below which the top bar leaves the host figures out
@@ -64,7 +64,8 @@ class MainScreen(Screen[None]):
         self._list_stats_at = 0.0
 
     @property
-    def dapp(self) -> DockyardApp:
+    def dapp(self) -> AppServices:
+        """The app, as the services it gives this screen (app/tui/services.py)."""
         return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:

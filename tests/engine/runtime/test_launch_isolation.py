@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from tests.runtime.conftest import Runner
+from tests.engine.runtime.conftest import Runner
 
 pytestmark = [pytest.mark.slow, pytest.mark.root]
 

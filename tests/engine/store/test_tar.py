@@ -25,6 +25,7 @@ from engine.store import whiteouts as wh
 from engine.store.tar.compression import detect_compression
 from engine.store.tar.extract import extract_layer
 from engine.store.tar.writer import write_layer_tar, write_tree_tar
+from tests.modules import ROOT
 
 root_only = [pytest.mark.slow, pytest.mark.root]
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
@@ -385,7 +386,7 @@ def _device_refused_as_nobody(tmp_path: Path) -> None:
         "    print(e)\n"
         "    sys.exit(3)\n"
     )
-    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    repo = ROOT
     proc = subprocess.run(
         [sys.executable, "-c", code],
         cwd=repo,
@@ -815,7 +816,7 @@ def test_works_in_a_mount_namespace_without_proc(tmp_path: Path) -> None:
         f"write_layer_tar({str(dest)!r}, out)\n"
         "sys.stdout.buffer.write(out.getvalue())\n"
     )
-    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    repo = ROOT
     proc = subprocess.run(
         [
             "unshare",

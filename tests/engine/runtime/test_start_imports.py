@@ -101,7 +101,8 @@ def _runtime_imports(path: str) -> set[str]:
 def test_the_start_path_modules_use_the_stand_ins() -> None:
     import os
 
-    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    from tests.modules import ROOT as root
+
     offenders = {m: sorted(_runtime_imports(os.path.join(root, m)) & _REPLACED) for m in _START_MODULES}
     assert {m: names for m, names in offenders.items() if names} == {}
     loaded = loaded_after(_START_PATH)

@@ -18,7 +18,7 @@ from engine.errors import CommandNotFound, CommandNotInvokable, DockyardError, I
 from engine.runtime import console
 from engine.runtime.launch import launch, set_child_subreaper
 from engine.runtime.spec import Mount
-from tests.runtime.conftest import Runner, children, read_all
+from tests.engine.runtime.conftest import Runner, children, read_all
 
 pytestmark = [pytest.mark.slow, pytest.mark.root]
 

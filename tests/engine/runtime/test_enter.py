@@ -13,7 +13,7 @@ from engine.errors import CommandNotFound, CommandNotInvokable, InvalidArgument,
 from engine.runtime import console
 from engine.runtime.enter import enter
 from engine.runtime.spec import ProcessSpec
-from tests.runtime.conftest import PATH, Runner, children, read_all
+from tests.engine.runtime.conftest import PATH, Runner, children, read_all
 
 pytestmark = [pytest.mark.slow, pytest.mark.root]
 

@@ -44,7 +44,7 @@ def test_container_commands_load_no_heavy_modules() -> None:
     """Parsing a container command and loading the engine modules it runs costs no standard-library module
     that imports others by the dozen (argparse, re, enum, functools, collections, json, contextlib, signal,
     socket, threading ...), no dataclasses or typing, no other command's module, nor the TUI: each costs
-    milliseconds on every call. (The supervisor's own path is checked in tests/runtime.)"""
+    milliseconds on every call. (The supervisor's own path is checked in tests/engine/runtime.)"""
     code = (
         "from app.cli.main import build_parser; "
         "[build_parser(a[0]).parse_args(a) for a in (['ps'], ['create', 'i'], ['start', 'c'], "

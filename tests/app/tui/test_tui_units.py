@@ -13,6 +13,7 @@ from app.tui.forms import FormError, parse_build_args, parse_command, parse_env,
 from app.tui.layer_model import ADDED, MODIFIED, REMOVED, from_diff
 from app.tui.terminal_session import key_bytes
 from engine.runtime.logindex import CUT, LogIndex, parse
+from tests.modules import ROOT
 
 
 def _write_log(path, lines, stream="stdout", mode="w"):
@@ -137,7 +138,7 @@ def test_key_table_ids_are_unique_and_documented():
     assert len(ids) == len(set(ids))
     md = keymap.markdown({"container.stop": "z"})
     assert "| `z` | Stop | `container.stop` |" in md
-    docs = os.path.join(os.path.dirname(__file__), "..", "..", "docs", "KEYS.md")
+    docs = os.path.join(ROOT, "docs", "KEYS.md")
     with open(docs) as f:
         assert keymap.markdown() in f.read(), "docs/KEYS.md is out of date: python -m app.tui.keydoc"
 

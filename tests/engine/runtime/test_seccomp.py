@@ -12,7 +12,7 @@ import pytest
 
 from engine.kernel import syscalls
 from engine.runtime import seccomp
-from tests.runtime.conftest import Runner
+from tests.engine.runtime.conftest import Runner
 
 
 @pytest.mark.parametrize("machine", sorted(seccomp.SYSCALLS))
