@@ -38,6 +38,7 @@ from engine.runtime.cgroups.common import (
     write_value,
 )
 from engine.runtime.cgroups.detect import V1_CONTROLLERS, CgroupSystem, Hierarchy, detect, parse
+from engine.runtime.cgroups.manager import manager_for
 
 from ...lean.tools import suppress
 
@@ -134,6 +135,8 @@ class ContainerCgroup:
         self.dirs = dirs
         #: The container's cgroup path (in the memory hierarchy on v1, the unified one on v2).
         self.path = path
+        #: What limits, freezes, kills and reads it: v1's or v2's (cgroups/manager.py).
+        self.manager = manager_for(mode, dirs)
 
     def __repr__(self) -> str:
         return f"ContainerCgroup({self.container_id!r}, mode={self.mode!r}, path={self.path!r})"
@@ -276,23 +279,12 @@ class ContainerCgroup:
         return available
 
     def _apply(self, limits: Limits) -> None:
-        if self.mode in ("v1", "hybrid"):
-            v1.apply_limits(self.dirs, limits)
-        else:
-            v2.apply_limits(self.dirs[UNIFIED], limits)
+        self.manager.apply(limits)
 
     def update(self, limits: Limits, system: CgroupSystem | None = None) -> None:
         """Change the limits of an existing (possibly running) container, as ``docker update`` does."""
         limits.validate()
-        system = system or detect()
-        if self.mode == "v2":
-            missing = [
-                (c, what)
-                for c, what in v2.required_controllers(limits).items()
-                if not os.path.exists(os.path.join(self.dirs[UNIFIED], _V2_PROBE[c]))
-            ]
-        else:
-            missing = [(c, what) for c, what in v1.required_controllers(limits).items() if c not in self.dirs]
+        missing = self.manager.missing_controllers(limits)
         if missing:
             controller, what = missing[0]
             raise RuntimeFailure(
@@ -310,8 +302,7 @@ class ContainerCgroup:
         """The files a new single-threaded process writes "0" into to join the container: on cgroup v1 each
         hierarchy's ``tasks`` (a thread moving itself does not take the kernel's global migration lock, whose
         first use after a quiet spell waits for an RCU grace period: 5-20 ms), on v2 ``cgroup.procs``."""
-        name = "cgroup.procs" if self.mode == "v2" else "tasks"
-        return [os.path.join(d, name) for d in self._unique_dirs()]
+        return [os.path.join(d, self.manager.join_file) for d in self._unique_dirs()]
 
     def add(self, pid: int) -> None:
         """Move process ``pid`` (a process dockyard started) into the container's cgroup everywhere."""
@@ -327,27 +318,17 @@ class ContainerCgroup:
 
     # --- freezing ---------------------------------------------------------------------------------------
 
-    def _freezer(self) -> tuple[str, str]:
-        if "freezer" in self.dirs:
-            return "v1", self.dirs["freezer"]
-        if UNIFIED in self.dirs and v2.can_freeze(self.dirs[UNIFIED]):
-            return "v2", self.dirs[UNIFIED]
-        raise RuntimeFailure("this machine's cgroups have no freezer: cannot pause containers")
-
     def freeze(self, timeout: float = 5.0) -> None:
         """Stop every process of the container (``docker pause``); returns once all are frozen."""
-        kind, d = self._freezer()
-        (v1.freeze if kind == "v1" else v2.freeze)(d, timeout)
+        self.manager.freeze(timeout)
 
     def thaw(self, timeout: float = 5.0) -> None:
         """Let the container's processes run again (``docker unpause``)."""
-        kind, d = self._freezer()
-        (v1.thaw if kind == "v1" else v2.thaw)(d, timeout)
+        self.manager.thaw(timeout)
 
     def frozen(self) -> bool:
         """True when the container is frozen."""
-        kind, d = self._freezer()
-        return v1.is_frozen(d) if kind == "v1" else v2.is_frozen(d)
+        return self.manager.is_frozen()
 
     # --- signalling -------------------------------------------------------------------------------------
 
@@ -362,11 +343,9 @@ class ContainerCgroup:
             for pid in self.pids():
                 _signal(pid, sig)
             return
-        unified = self.dirs.get(UNIFIED)
-        if unified and os.path.isdir(unified) and v2.can_kill(unified):
-            with suppress(RuntimeFailure):
-                v2.kill(unified)
-                self._thaw_v1()  # tasks frozen by a v1 freezer only die once thawed
+        with suppress(RuntimeFailure):
+            if self.manager.kill():
+                self.manager.release()  # tasks frozen by a v1 freezer only die once thawed
                 if wait_for(lambda: not self.pids(), min(timeout, 1.0)):
                     return
         deadline = time.monotonic() + timeout
@@ -381,32 +360,20 @@ class ContainerCgroup:
             self._kill_round(pids)
             wait_for(lambda: not self.pids(), 0.2)
 
-    def _thaw_v1(self) -> None:
-        freezer = self.dirs.get("freezer")
-        if freezer and os.path.isdir(freezer) and not v1.is_thawed(freezer):
-            v1.thaw(freezer, 1.0)
-
     def _kill_round(self, pids: list[int]) -> None:
-        """SIGKILL the listed processes; with a v1 freezer, frozen meanwhile so none can fork a new one."""
-        freezer = self.dirs.get("freezer")
-        if freezer and os.path.isdir(freezer):
-            with suppress(RuntimeFailure):
-                v1.freeze(freezer, 0.5)
-            pids = self.pids() or pids
+        """SIGKILL the listed processes, held meanwhile (v1's freezer) so that none can fork a new one."""
+        self.manager.hold()
+        pids = self.pids() or pids
         for pid in pids:
             _signal(pid, signal.SIGKILL)
         with suppress(RuntimeFailure):
-            self._thaw_v1()
+            self.manager.release()
 
     # --- reading ----------------------------------------------------------------------------------------
 
     def oom_kill_count(self) -> int:
         """How many of the container's processes the kernel's OOM killer killed."""
-        if "memory" in self.dirs:
-            return v1.oom_kill_count(self.dirs)
-        if self.mode == "v2":
-            return v2.oom_kill_count(self.dirs[UNIFIED])
-        return 0
+        return self.manager.oom_kill_count()
 
     def oom_killed(self) -> bool:
         """True if the OOM killer killed any process of the container (read it before ``destroy``)."""
@@ -414,9 +381,7 @@ class ContainerCgroup:
 
     def stats(self) -> CgroupStats:
         """CPU, memory, pids and block I/O counters of the container."""
-        if self.mode == "v2":
-            return v2.stats(self.dirs[UNIFIED])
-        return v1.stats(self.dirs)
+        return self.manager.stats()
 
     # --- removing ---------------------------------------------------------------------------------------
 
@@ -431,10 +396,6 @@ class ContainerCgroup:
             self.kill_all(signal.SIGKILL, timeout)
         for d in self._unique_dirs():
             remove_dir(d)
-
-
-#: A file whose presence shows that a v2 controller is enabled in a cgroup.
-_V2_PROBE = {"memory": "memory.max", "cpu": "cpu.max", "pids": "pids.max", "io": "io.stat"}
 
 
 def warm_up_migration(system: CgroupSystem | None = None) -> None:

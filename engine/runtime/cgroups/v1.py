@@ -180,3 +180,58 @@ def is_thawed(freezer_dir: str) -> bool:
 def is_frozen(freezer_dir: str) -> bool:
     """True when the freezer reports FROZEN."""
     return _freezer_state(freezer_dir) == "FROZEN"
+
+
+class V1Manager:
+    """The cgroup manager of a v1 (or hybrid) machine: ``dirs`` maps each controller to the container's
+    directory in its hierarchy."""
+
+    join_file = "tasks"  # a thread moving itself skips the kernel's global migration lock (see join_files)
+
+    def __init__(self, dirs: dict[str, str]) -> None:
+        self.dirs = dirs
+
+    def required_controllers(self, limits: Limits) -> dict[str, str]:
+        return required_controllers(limits)
+
+    def missing_controllers(self, limits: Limits) -> list[tuple[str, str]]:
+        return [(c, what) for c, what in required_controllers(limits).items() if c not in self.dirs]
+
+    def apply(self, limits: Limits) -> None:
+        apply_limits(self.dirs, limits)
+
+    def _freezer(self) -> str:
+        if "freezer" not in self.dirs:
+            raise RuntimeFailure("this machine's cgroups have no freezer: cannot pause containers")
+        return self.dirs["freezer"]
+
+    def freeze(self, timeout: float) -> None:
+        freeze(self._freezer(), timeout)
+
+    def thaw(self, timeout: float) -> None:
+        thaw(self._freezer(), timeout)
+
+    def is_frozen(self) -> bool:
+        return is_frozen(self._freezer())
+
+    def kill(self) -> bool:
+        return False  # v1 has no cgroup.kill: the caller signals the processes it lists
+
+    def hold(self) -> None:
+        freezer = self.dirs.get("freezer")
+        if freezer and os.path.isdir(freezer):
+            try:
+                freeze(freezer, 0.5)
+            except RuntimeFailure:
+                pass
+
+    def release(self) -> None:
+        freezer = self.dirs.get("freezer")
+        if freezer and os.path.isdir(freezer) and not is_thawed(freezer):
+            thaw(freezer, 1.0)
+
+    def stats(self) -> CgroupStats:
+        return stats(self.dirs)
+
+    def oom_kill_count(self) -> int:
+        return oom_kill_count(self.dirs) if "memory" in self.dirs else 0

@@ -158,3 +158,61 @@ def can_kill(cgroup_dir: str) -> bool:
 def kill(cgroup_dir: str) -> None:
     """SIGKILL every process in the cgroup and below, atomically (no fork can escape)."""
     write_value(os.path.join(cgroup_dir, "cgroup.kill"), "1")
+
+
+#: A file whose presence shows that a v2 controller is enabled in a cgroup.
+_PROBE = {"memory": "memory.max", "cpu": "cpu.max", "pids": "pids.max", "io": "io.stat"}
+
+
+class V2Manager:
+    """The cgroup manager of a v2 machine: ``path`` is the container's directory in the unified tree."""
+
+    join_file = "cgroup.procs"
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def required_controllers(self, limits: Limits) -> dict[str, str]:
+        return required_controllers(limits)
+
+    def missing_controllers(self, limits: Limits) -> list[tuple[str, str]]:
+        return [
+            (c, what)
+            for c, what in required_controllers(limits).items()
+            if not os.path.exists(os.path.join(self.path, _PROBE[c]))
+        ]
+
+    def apply(self, limits: Limits) -> None:
+        apply_limits(self.path, limits)
+
+    def _freezable(self) -> str:
+        if not can_freeze(self.path):
+            raise RuntimeFailure("this machine's cgroups have no freezer: cannot pause containers")
+        return self.path
+
+    def freeze(self, timeout: float) -> None:
+        freeze(self._freezable(), timeout)
+
+    def thaw(self, timeout: float) -> None:
+        thaw(self._freezable(), timeout)
+
+    def is_frozen(self) -> bool:
+        return is_frozen(self._freezable())
+
+    def kill(self) -> bool:
+        if not (os.path.isdir(self.path) and can_kill(self.path)):
+            return False
+        kill(self.path)
+        return True
+
+    def hold(self) -> None:
+        pass  # cgroup.kill (above) leaves no process to fork; without it, signals go out one by one
+
+    def release(self) -> None:
+        pass
+
+    def stats(self) -> CgroupStats:
+        return stats(self.path)
+
+    def oom_kill_count(self) -> int:
+        return oom_kill_count(self.path)
