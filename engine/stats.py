@@ -253,7 +253,8 @@ class Sampler:
 class StatsReader:
     """``docker stats`` for a set of containers: each :meth:`sample` is one pass over their cgroups, with
     CPU % over the time since the previous pass (0 on the first). The containers are listed again when
-    :meth:`refresh` was called or when one of them stopped; ``source`` lists them (id, name, pid, cgroup)."""
+    :meth:`refresh` was called or when one of them stopped (a stopped one is left out at once: its PID 1 is
+    gone, though its cgroup may still read as zeros); ``source`` lists them (id, name, pid, cgroup)."""
 
     def __init__(self, source: Callable[[], Iterable[tuple[str, str, int, ContainerCgroup]]]) -> None:
         self.source = source
@@ -276,8 +277,12 @@ class StatsReader:
         except (DockyardError, OSError):
             records = []
             self.targets = None
-        if self.targets is not None and len(records) < len(self.targets):
-            self.targets = None  # one of them stopped
+        if self.targets is not None:
+            gone = {t[0] for t in self.targets if not _alive(t[2])}
+            if gone:
+                records = [r for r in records if r.id not in gone]
+            if gone or len(records) < len(self.targets):
+                self.targets = None  # one of them stopped: list them again next time
         return records
 
     def running(self) -> bool:
@@ -286,7 +291,8 @@ class StatsReader:
 
     def stream(self, interval: float = 1.0, first: float | None = None) -> Iterator[list[StatsRecord]]:
         """A list of records every ``interval`` seconds, for ever; the first after ``first`` seconds
-        (default ``interval``), once the CPU % has something to compare with."""
+        (default ``interval``), once the CPU % has something to compare with. The containers are listed on
+        every tick, as ``docker stats`` follows containers that start and stop."""
         self.sample()
         deadline = time.monotonic()
         step = interval if first is None else first
@@ -298,4 +304,16 @@ class StatsReader:
                 time.sleep(delay)
             else:
                 deadline = time.monotonic()
+            self.refresh()
             yield self.sample()
+
+
+def _alive(pid: int) -> bool:
+    """Whether the process ``pid`` (a container's PID 1 on the host) still exists."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

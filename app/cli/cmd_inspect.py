@@ -307,6 +307,8 @@ def cmd_diff(a: flags.Namespace) -> int:
 
 
 def cmd_stats(a: flags.Namespace) -> int:
+    from engine import STATS_COLUMNS
+
     eng = engine()
     columns = ["ID", "Name", "CPUPerc", "MemUsage", "MemPerc", "NetIO", "BlockIO", "PIDs"]
     for recs in eng.containers.stats(list(a.containers) or None, interval=1.0, first=0.5):
@@ -317,12 +319,7 @@ def cmd_stats(a: flags.Namespace) -> int:
                 rows[-1]["ID"] = r.id
         if not a.no_stream and sys.stdout.isatty():
             sys.stdout.write("\x1b[2J\x1b[H")
-        output.emit(
-            a.format,
-            ["CONTAINER ID", "NAME", "CPU %", "MEM USAGE / LIMIT", "MEM %", "NET I/O", "BLOCK I/O", "PIDS"],
-            columns,
-            rows,
-        )
+        output.emit(a.format, list(STATS_COLUMNS), columns, rows)
         sys.stdout.flush()
         if a.no_stream:
             break

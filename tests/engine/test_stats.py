@@ -235,16 +235,64 @@ def test_reader_lists_the_containers_again_when_asked(parent: str) -> None:
             return [Target("s" * 64, "s", sleeper.pid, cg)] if len(calls) < 2 else []
 
         reader = StatsReader(source)
+        assert [r.name for r in reader.sample()] == ["s"] and len(calls) == 1 and reader.running()
+        assert [r.name for r in reader.sample()] == ["s"] and len(calls) == 1  # not listed again
+        reader.refresh()  # a container started or stopped: the next sample lists them again
+        assert reader.sample() == [] and len(calls) == 2 and not reader.running()
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+        cg.destroy()
+
+
+@needs_cgroups
+@pytest.mark.root
+@pytest.mark.slow
+def test_reader_leaves_out_a_container_whose_pid_1_is_gone(parent: str) -> None:
+    cg = ContainerCgroup.create("g", parent=parent)
+    sleepers = [subprocess.Popen(["sleep", "30"]) for _ in range(2)]
+    try:
+        cg.add(sleepers[0].pid)
+        calls = []
+
+        def source() -> list[Target]:
+            calls.append(1)
+            live = [p for p in sleepers if p.poll() is None]
+            return [Target(str(p.pid) * 8, str(p.pid), p.pid, cg) for p in live]
+
+        reader = StatsReader(source)
+        assert len(reader.sample()) == 2 and len(calls) == 1
+        sleepers[1].kill()
+        sleepers[1].wait()  # its cgroup would still read (as zeros): the dead PID 1 is what tells
+        assert [r.name for r in reader.sample()] == [str(sleepers[0].pid)] and len(calls) == 1
+        assert [r.name for r in reader.sample()] == [str(sleepers[0].pid)] and len(calls) == 2
+    finally:
+        for p in sleepers:
+            p.kill()
+            p.wait()
+        cg.destroy()
+
+
+@needs_cgroups
+@pytest.mark.root
+@pytest.mark.slow
+def test_the_stream_lists_the_containers_on_every_tick(parent: str) -> None:
+    cg = ContainerCgroup.create("t", parent=parent)
+    sleeper = subprocess.Popen(["sleep", "30"])
+    try:
+        cg.add(sleeper.pid)
+        calls = []
+
+        def source() -> list[Target]:
+            calls.append(1)
+            return [Target("t" * 64, "t", sleeper.pid, cg)] if len(calls) < 3 else []
+
+        reader = StatsReader(source)
         start = time.monotonic()
         gen = reader.stream(interval=0.1)
-        first = next(gen)
-        assert [r.name for r in first] == ["s"] and len(calls) == 1 and reader.running()
-        assert [r.name for r in next(gen)] == ["s"] and len(
-            calls
-        ) == 1  # the same containers, not listed again
-        reader.refresh()  # a container started or stopped: the next tick lists them again
-        assert next(gen) == [] and len(calls) == 2 and not reader.running()
-        assert 0.25 < time.monotonic() - start < 1.5
+        assert [r.name for r in next(gen)] == ["t"] and len(calls) == 2  # the baseline, then the first tick
+        assert next(gen) == [] and len(calls) == 3  # a container that stopped (or started) is followed
+        assert 0.15 < time.monotonic() - start < 1.5
         gen.close()
     finally:
         sleeper.kill()
