@@ -275,7 +275,7 @@ def _console_size() -> tuple[int, int]:
     return 0, 0
 
 
-def _image_or_error(eng: Any, image: str) -> None:
+def _image_or_error(eng: Engine, image: str) -> None:
     from engine import ImageNotFound
 
     try:
@@ -320,7 +320,7 @@ def cmd_run(a: flags.Namespace) -> int:
         finally:
             if fd is not None:
                 os.close(fd)
-        if a.detach:
+        if session is None:  # detached
             print(c.id)
             return 0
         from .terminal import relay_session
@@ -339,7 +339,7 @@ def cmd_run(a: flags.Namespace) -> int:
     return code
 
 
-def _run_replicas(eng: Any, a: flags.Namespace, opts: Any) -> int:
+def _run_replicas(eng: Engine, a: flags.Namespace, opts: CreateOptions) -> int:
     """``run --replicas N``: N detached containers from one image, sharing its layers."""
     _image_or_error(eng, a.image)
     for c in eng.containers.run_replicas(a.image, a.replicas, opts):

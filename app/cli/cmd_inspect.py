@@ -180,7 +180,7 @@ def cmd_cp(a: flags.Namespace) -> int:
         raise InvalidArgument("must specify at least one container source")
     if sc:
         eng.containers.copy_from(sc, sp, dp)
-    else:
+    elif dc:
         eng.containers.copy_to(dc, sp, dp)
     return 0
 
@@ -272,13 +272,13 @@ def cmd_exec(a: flags.Namespace) -> int:
     if a.tty:
         from .terminal import relay_pty
 
-        proc = eng.containers.exec_pty(
+        pty = eng.containers.exec_pty(
             a.container, a.command, env=a.env, workdir=a.workdir, user=a.user, privileged=a.privileged
         )
         try:
-            return relay_pty(proc.master, proc.wait)
+            return relay_pty(pty.master, pty.wait)
         finally:
-            proc.close()
+            pty.close()
     stdin = sys.stdin.fileno() if a.interactive else None
     proc = eng.containers.exec_run(
         a.container,
@@ -291,7 +291,7 @@ def cmd_exec(a: flags.Namespace) -> int:
         stdout=sys.stdout.fileno(),
         stderr=sys.stderr.fileno(),
     )
-    return int(proc.wait())
+    return proc.wait()
 
 
 def cmd_top(a: flags.Namespace) -> int:

@@ -10,6 +10,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+    from engine import Engine
+
     from .flags import Commands
 
 #: The module that registers each top-level command: running a command imports that module alone.
@@ -61,7 +63,7 @@ def register_all(sub: Commands, only: str | None = None) -> None:
         __import__(name, fromlist=["register"]).register(target)  # importlib costs a millisecond to import
 
 
-def engine():
+def engine() -> Engine:
     from engine import Engine
 
     return Engine()

@@ -14,6 +14,8 @@ if TYPE_CHECKING:
     import signal
     from collections.abc import Callable
     from typing import Any
+
+    from engine import AttachSession
 else:
     import _signal as signal  # the C module: signal.py loads enum (``run`` pays for it)
 
@@ -49,7 +51,9 @@ class raw_mode:  # noqa: N801 - used as a function: ``with raw_mode(fd):``
             termios.tcsetattr(self.fd, termios.TCSADRAIN, self.old)
 
 
-def relay_session(session, interactive: bool, tty_mode: bool, detach_keys: bytes = DETACH_KEYS) -> int | None:
+def relay_session(
+    session: AttachSession, interactive: bool, tty_mode: bool, detach_keys: bytes = DETACH_KEYS
+) -> int | None:
     """Pump stdin to the session and its output to stdout/stderr. Returns the exit code, None on detach."""
     out = sys.stdout.buffer
     err = sys.stderr.buffer

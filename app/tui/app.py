@@ -20,7 +20,7 @@ from textual.binding import Binding, BindingType
 from textual.css.query import NoMatches
 from textual.screen import Screen
 
-from engine import Container, DockyardError, Engine, ExecPty, Image
+from engine import AttachSession, Container, DockyardError, Engine, ExecPty, Image, PruneReport
 from themes import DEFAULT_THEME, THEMES
 
 from . import keymap
@@ -258,12 +258,11 @@ class DockyardApp(App[int]):
     ) -> None:
         self.call("Layers", build_report, self.engine, image, container, done=done)
 
-    def pruned(self, report: Any) -> None:
+    def pruned(self, report: PruneReport) -> None:
         from engine.humanize import human_size
 
-        n = len(getattr(report, "deleted", []) or [])
         self.notify(
-            f"Removed {n} · reclaimed {human_size(getattr(report, 'reclaimed', 0) or 0)}", title="Prune"
+            f"Removed {len(report.deleted)} · reclaimed {human_size(report.reclaimed)}", title="Prune"
         )
 
     def confirm(self, question: str, detail: str, go: Callable[[], None], ok: str = "Remove") -> None:
@@ -311,7 +310,7 @@ class DockyardApp(App[int]):
         pane = self.main.query_one(TerminalPane)
         rows, cols = self._terminal_size()
 
-        def started(att: Any) -> None:
+        def started(att: AttachSession) -> None:
             session = TerminalSession(title, AttachBackend(att), cols, rows, line_mode=not c.tty)
             session.resize(rows, cols)
             self.run_worker(pane.add_session(session), exit_on_error=False)

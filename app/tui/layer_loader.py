@@ -4,9 +4,7 @@ chosen), and the selected container's writable layer (its ``diff``) on top."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from engine import Container, Engine, Image
+from engine import Container, Engine, Image, ImageAnalysis
 
 from .formatting import repo_tag
 from .layer_model import FileNode, LayerReport, LayerRow, from_diff, from_file_tree
@@ -32,7 +30,7 @@ def build_report(engine: Engine, image: Image | None, container: Container | Non
             load = None
             if analysis is not None:
 
-                def load(aggregated: bool, i: int = i, a: Any = analysis) -> FileNode:
+                def load(aggregated: bool, i: int = i, a: ImageAnalysis = analysis) -> FileNode:
                     return from_file_tree(a.tree(i, aggregated=aggregated))
 
             report.rows.append(LayerRow(_short(li.diff_id or li.chain_id), li.size, li.created_by, load=load))

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from engine import FileTree
 
 ADDED, MODIFIED, REMOVED, UNMODIFIED = "A", "M", "R", "U"
 
@@ -110,7 +113,7 @@ def from_diff(changes: list[tuple[str, str]]) -> FileNode:
 _STATUS = {"added": ADDED, "modified": MODIFIED, "removed": REMOVED, "unmodified": UNMODIFIED}
 
 
-def from_file_tree(tree: Any) -> FileNode:
+def from_file_tree(tree: FileTree) -> FileNode:
     """The engine analysis' ``FileTree`` (entries with path, size, is_dir, status) as a FileNode tree."""
     root = FileNode("/", "/", is_dir=True)
     nodes = {"/": root}

@@ -11,7 +11,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     import threading
 
-    from engine import Container, Engine, Image
+    from engine import Container, Engine, Image, PruneReport
 
     from .config import Config
     from .dialogs.run import RunRequest
@@ -51,7 +51,7 @@ class AppServices(Protocol):
         self, image: Image | None, container: Container | None, done: Callable[[Any], None]
     ) -> None: ...
 
-    def pruned(self, report: Any) -> None: ...
+    def pruned(self, report: PruneReport) -> None: ...
 
     def confirm(self, question: str, detail: str, go: Callable[[], None], ok: str = "Remove") -> None: ...
 

@@ -11,9 +11,12 @@ import contextlib
 import os
 import threading
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import pyte
+
+if TYPE_CHECKING:
+    from engine import AttachSession, ExecPty
 
 APP_CURSOR = 1 << 5  # DECCKM (private mode 1) as pyte stores it
 
@@ -29,7 +32,7 @@ class Backend(Protocol):
 class PtyBackend:
     """A process on a pseudo-terminal (the engine's ``ExecPty``: ``master`` fd, ``resize``, ``wait``, ``close``)."""
 
-    def __init__(self, pty: Any) -> None:
+    def __init__(self, pty: ExecPty) -> None:
         self.pty = pty
         self.fd: int = pty.master
 
@@ -53,7 +56,7 @@ class PtyBackend:
 
     def exit_code(self) -> int | None:
         try:
-            return int(self.pty.wait())
+            return self.pty.wait()
         except Exception:
             return None
 
@@ -61,7 +64,7 @@ class PtyBackend:
 class AttachBackend:
     """The container's own stdio through the engine's ``AttachSession``."""
 
-    def __init__(self, session: Any) -> None:
+    def __init__(self, session: AttachSession) -> None:
         self.session = session
         self._chunks = session.output()
 
@@ -91,8 +94,7 @@ class AttachBackend:
             self.session.close()
 
     def exit_code(self) -> int | None:
-        code = getattr(self.session, "exit_code", None)
-        return int(code) if code is not None else None
+        return self.session.exit_code
 
 
 class TerminalSession:
