@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from .runtime.exec import ExecProcess, ExecPty
     from .runtime.logfile import LogEntry
     from .runtime.logindex import LogIndex
-    from .runtime.spawn import PendingSupervisor
+    from .runtime.supervisor.spawning import PendingSupervisor
     from .stats import StatsReader, StatsRecord
     from .store.analysis import FileTree
 
@@ -175,10 +175,10 @@ class Containers:
         return _start.start(self.layout, cid, attach_fd, supervisor)
 
     def supervisor(self, attach_fd: int | None = None) -> PendingSupervisor:
-        """A container supervisor forked ahead of ``run`` or ``start`` (see runtime/spawn.py): it imports the
-        launcher and takes the kernel's first cgroup-lock wait (10-20 ms here) while the caller prepares.
-        Pass it to ``run``; ``cancel()`` it if there is nothing to run."""
-        from .runtime.spawn import PendingSupervisor
+        """A container supervisor forked ahead of ``run`` or ``start`` (see runtime/supervisor/spawning.py): it
+        imports the launcher and takes the kernel's first cgroup-lock wait (10-20 ms here) while the caller
+        prepares. Pass it to ``run``; ``cancel()`` it if there is nothing to run."""
+        from .runtime.supervisor.spawning import PendingSupervisor
 
         return PendingSupervisor(self.layout.root, attach_fd)
 

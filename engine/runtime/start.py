@@ -9,7 +9,7 @@ from ..fsutil import locked
 from ..paths import Layout
 from ..store.containers import ContainerStore
 from .reconcile import reconcile
-from .spawn import PendingSupervisor
+from .supervisor.spawning import PendingSupervisor
 
 
 def start(

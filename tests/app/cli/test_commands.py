@@ -50,7 +50,8 @@ def test_container_commands_load_no_heavy_modules() -> None:
         "[build_parser(a[0]).parse_args(a) for a in (['ps'], ['create', 'i'], ['start', 'c'], "
         "['stop', '-t', '0', 'c'], ['rm', 'c'], ['run', '--rm', '--network', 'none', 'i', 'true'])]; "
         "import engine.containers, engine.runtime.create, engine.runtime.start, engine.runtime.stop, "
-        "engine.runtime.remove, engine.runtime.spawn, engine.runtime.attach, engine.images, engine.engine"
+        "engine.runtime.remove, engine.runtime.supervisor.spawning, engine.runtime.attach, engine.images, "
+        "engine.engine"
     )
     loaded = loaded_after(code)
     heavy = {

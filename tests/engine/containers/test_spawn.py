@@ -16,7 +16,7 @@ def test_a_pending_supervisor_ends_when_its_caller_gives_up(root) -> None:
     # process may have some left by other tests).
     script = (
         "import os, select, sys\n"
-        "from engine.runtime.spawn import PendingSupervisor\n"
+        "from engine.runtime.supervisor.spawning import PendingSupervisor\n"
         f"pending = PendingSupervisor({root!r})\n"
         "assert pending.forked, 'not forked'\n"
         "os.close(pending.go_w)  # what a caller that exits or cancels does to it\n"

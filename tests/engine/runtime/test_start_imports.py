@@ -1,20 +1,21 @@
 """What a container's supervisor imports to start one: none of the standard library's heavier modules.
 
-The supervisor is forked from the CLI and loads the launcher before it can start anything (supervise.py:
-``_preload``), so every module loaded there is on the path of ``start`` and ``run``, and slower after a fork,
-where each page the import touches is copied.
+The supervisor is forked from the CLI and loads the launcher before it can start anything
+(supervisor/process.py: ``_preload``), so every module loaded there is on the path of ``start`` and ``run``,
+and slower after a fork, where each page the import touches is copied.
 """
 
 from __future__ import annotations
 
 from tests.modules import loaded_after
 
-# What supervise._preload imports, and the runtime modules a launch goes through.
+# What supervisor.process._preload imports, and the runtime modules a launch goes through.
 _START_PATH = (
-    "from engine.runtime import cgroups, launch, nethooks, prepare, shim\n"
+    "from engine.runtime import cgroups, launch, nethooks, prepare\n"
     "from engine.runtime import namespaces, rootfs, seccomp, capabilities, console, logfile\n"
     "from engine.kernel import syscalls\n"
-    "from engine.runtime import attachproto, spawn, supervise\n"
+    "from engine.runtime import attachproto\n"
+    "from engine.runtime.supervisor import spawning, process, mainloop, cgroup, launching, relay, exiting, poller\n"
     "from engine.runtime.cgroups import v1, v2, common\n"
 )
 
@@ -41,7 +42,7 @@ _ABSENT = {
 
 def test_the_start_path_loads_none_of_the_heavier_standard_modules() -> None:
     loaded = loaded_after(_START_PATH)
-    assert {"engine.runtime.launch", "engine.runtime.shim", "ctypes"} <= loaded
+    assert {"engine.runtime.launch", "engine.runtime.supervisor.mainloop", "ctypes"} <= loaded
     assert sorted(loaded & _ABSENT) == []
 
 
@@ -49,9 +50,14 @@ def test_the_start_path_loads_none_of_the_heavier_standard_modules() -> None:
 # use contextlib, functools, json or dataclasses, even in a function that runs only now and then.
 _START_MODULES = (
     "engine/runtime/launch.py",
-    "engine/runtime/shim.py",
-    "engine/runtime/spawn.py",
-    "engine/runtime/supervise.py",
+    "engine/runtime/supervisor/spawning.py",
+    "engine/runtime/supervisor/process.py",
+    "engine/runtime/supervisor/mainloop.py",
+    "engine/runtime/supervisor/cgroup.py",
+    "engine/runtime/supervisor/launching.py",
+    "engine/runtime/supervisor/relay.py",
+    "engine/runtime/supervisor/exiting.py",
+    "engine/runtime/supervisor/poller.py",
     "engine/runtime/prepare.py",
     "engine/runtime/specbuild.py",
     "engine/runtime/rootfs.py",

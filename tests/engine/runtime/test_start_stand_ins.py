@@ -13,7 +13,7 @@ import pytest
 
 from engine.kernel import syscalls
 from engine.runtime import attachproto, logfile
-from engine.runtime.shim import _Poller
+from engine.runtime.supervisor.poller import Poller
 
 
 def test_log_lines_are_what_json_dumps_writes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -85,7 +85,7 @@ def test_attach_socket_accepts_a_connection(tmp_path: Path) -> None:
 
 
 def test_poller_reports_input_and_end_of_stream() -> None:
-    poller = _Poller()
+    poller = Poller()
     r, w = os.pipe()
     left, right = socket.socketpair()
     try:

@@ -1,10 +1,10 @@
-"""The life of a supervisor process, from the fork to the end of its container (the work is in shim.py).
+"""The life of a supervisor process, from the fork to the end of its container (the work is in mainloop.py).
 
 It detaches (stdio on /dev/null, no inherited descriptors, its own signals), then, before anything else,
 imports the launcher (and on cgroup v2 warms the kernel's cgroup migration lock in a thread) while the
 caller may still be writing the container; then it reads which container to start (``go_fd``) and runs
 its Supervisor.
-A caller with threads starts it as ``python -m engine.runtime.supervise ROOT ID STATUS_FD [CLIENT_FD]``.
+A caller with threads starts it as ``python -m engine.runtime.supervisor.process ROOT ID STATUS_FD [CLIENT_FD]``.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from __future__ import annotations
 import os
 import sys
 
-from ..lean import jsonio
-from ..lean.tools import suppress
-from .trace import trace
+from ...lean import jsonio
+from ...lean.tools import suppress
+from ..trace import trace
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -42,7 +42,8 @@ def _close_all_but(keep: set[int]) -> None:
 
 def _preload() -> None:
     """Import what starting a container needs, while the caller is still writing the container."""
-    from . import cgroups, launch, nethooks, prepare, shim  # noqa: F401
+    from .. import cgroups, launch, nethooks, prepare  # noqa: F401
+    from . import mainloop  # noqa: F401
 
 
 def _read_container_id(go_fd: int) -> str:
@@ -70,7 +71,7 @@ def become_supervisor(
             signal.signal(sig, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         trace("forked")
-        from .cgroups import detect, warm_up_migration
+        from ..cgroups import detect, warm_up_migration
 
         warm = None
         if detect().mode == "v2":  # the container's process will have to take the kernel's migration lock
@@ -87,8 +88,8 @@ def become_supervisor(
                 return
         assert cid is not None
         trace("container named")
-        from .launch import set_child_subreaper
-        from .shim import Supervisor
+        from ..launch import set_child_subreaper
+        from .mainloop import Supervisor
 
         sup = Supervisor(root, cid, status_fd, client_fd)
         sup.begin_cgroup(after=warm)
@@ -100,7 +101,7 @@ def become_supervisor(
             if cid:
                 import traceback
 
-                from ..paths import Layout
+                from ...paths import Layout
 
                 with open(os.path.join(Layout(root).containers, cid, "shim-error.log"), "a") as f:
                     f.write(traceback.format_exc())

@@ -1,4 +1,4 @@
-"""Starting a container's supervisor (shim.py): detached, and if possible before the container exists.
+"""Starting a container's supervisor: detached, and if possible before the container exists.
 
     pending = PendingSupervisor(root, client_fd)   # forks it: it loads the launcher and warms the kernel
     ... write the container ...                      # meanwhile
@@ -7,7 +7,8 @@
 
 The supervisor is forked twice from the caller (no new interpreter: milliseconds; its own session; not the
 caller's child, so nothing is left for the caller to reap). A caller with several threads must not fork:
-there ``go`` starts ``python -m engine.runtime.supervise ROOT ID STATUS_FD [CLIENT_FD]`` instead (slower).
+there ``go`` starts ``python -m engine.runtime.supervisor.process ROOT ID STATUS_FD [CLIENT_FD]`` instead
+(slower).
 """
 
 from __future__ import annotations
@@ -18,9 +19,9 @@ import select
 import sys
 import time
 
-from ..errors import CommandNotFound, CommandNotInvokable, RuntimeFailure
-from ..lean import jsonio
-from ..lean.tools import suppress
+from ...errors import CommandNotFound, CommandNotInvokable, RuntimeFailure
+from ...lean import jsonio
+from ...lean.tools import suppress
 
 _ERROR_KINDS = {"CommandNotFound": CommandNotFound, "CommandNotInvokable": CommandNotInvokable}
 
@@ -29,7 +30,7 @@ class PendingSupervisor:
     """A supervisor waiting for its container: forked at once unless the caller has threads."""
 
     def __init__(self, root: str, client_fd: int | None = None) -> None:
-        from .trace import trace
+        from ..trace import trace
 
         trace("spawn")
         self.root = root
@@ -61,7 +62,7 @@ class PendingSupervisor:
                 if os.fork() != 0:
                     os._exit(0)
                 os.chdir("/")
-                from .supervise import become_supervisor
+                from .process import become_supervisor
 
                 become_supervisor(self.root, status_w, self.client_fd, go_fd=go_r)
             finally:
@@ -102,7 +103,7 @@ class PendingSupervisor:
 
         self.status_r, status_w = os.pipe2(os.O_CLOEXEC)
         fds = [status_w] + ([self.client_fd] if self.client_fd is not None else [])
-        args = [sys.executable, "-m", "engine.runtime.supervise", self.root, cid, str(status_w)]
+        args = [sys.executable, "-m", "engine.runtime.supervisor.process", self.root, cid, str(status_w)]
         if self.client_fd is not None:
             args.append(str(self.client_fd))
         subprocess.Popen(
@@ -142,5 +143,6 @@ def _read_report(fd: int, timeout: float) -> int:
 
 
 def _project_path() -> str:
-    here = os.path.dirname(os.path.abspath(__file__))
-    return os.path.dirname(os.path.dirname(here))
+    """The directory that holds the ``engine`` package."""
+    here = os.path.dirname(os.path.abspath(__file__))  # engine/runtime/supervisor
+    return os.path.dirname(os.path.dirname(os.path.dirname(here)))

@@ -1,0 +1,186 @@
+"""``Supervisor``: one container's life in its supervisor process. It starts PID 1 (launching.py), serves
+until PID 1 exits (its output to the log and to attached clients, their input to it, health probes, see
+relay.py and health.py), records the exit, and restarts the container or finishes (exiting.py).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+from ...errors import DockyardError
+from ...humanize import rfc3339
+from ...kernel.procinfo import boot_id, start_time
+from ...lean import jsonio
+from ...lean.tools import suppress
+from ...paths import Layout
+from ...store.containers import ContainerStore
+from ..trace import trace
+from .cgroup import CgroupSetup
+from .exiting import exit_status, finish, record_exit, teardown
+from .launching import launch_container
+from .poller import Poller
+from .relay import Relay
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import signal
+    from threading import Thread
+    from typing import Any
+
+    from ...model.config import ContainerConfig, ContainerState
+    from .health import HealthMonitor
+else:
+    import _signal as signal  # the C module: signal.py loads enum
+
+
+def _report(fd: int, msg: dict[str, Any]) -> None:
+    """Tell the caller how the start went (spawning.py reads it)."""
+    with suppress(OSError):
+        os.write(fd, jsonio.dumps(msg).encode() + b"\n")
+        os.close(fd)
+
+
+class Supervisor:
+    def __init__(self, root: str, cid: str, status_fd: int, client_fd: int | None) -> None:
+        self.layout = Layout(root)
+        self.store = ContainerStore(self.layout)
+        self.cid = cid
+        self.cdir = self.store.path(cid)
+        self.status_fd = status_fd
+        self.cfg: ContainerConfig = self.store.config(cid)
+        self.sel = Poller()
+        self.relay = Relay(self.sel, self.cfg)
+        self.pending_client = client_fd
+        self.cgroup = CgroupSetup(self.layout, cid, self.cfg)
+        self.pid = 0
+        self.health: HealthMonitor | None = None
+
+    def update_state(self, **changes: Any) -> ContainerState:
+        with self.store.lock(self.cid):
+            st = self.store.state(self.cid)
+            for k, v in changes.items():
+                setattr(st, k, v)
+            self.store.save_state(self.cid, st)
+            return st
+
+    def begin_cgroup(self, after: Thread | None = None) -> None:
+        """Start making the cgroup (after ``after``, an earlier warming of the kernel's migration lock)."""
+        self.cgroup.begin(after)
+
+    def _reap(self) -> int | None:
+        """Reap children; the container's exit status once PID 1 is gone."""
+        result = None
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                break
+            if pid == 0:
+                break
+            if pid == self.pid:
+                result = exit_status(status)
+            elif self.health is not None and self.health.probe_pid == pid:
+                self.health.done(exit_status(status))
+        return result
+
+    def serve_until_exit(self) -> int:
+        """The loop: until PID 1 exits, relay its output and its clients' input, accept clients, run
+        health probes; then drain its output. Its exit status."""
+        wake_r, wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+        signal.set_wakeup_fd(wake_w)
+        signal.signal(signal.SIGCHLD, lambda *_: None)
+        self.sel.register(wake_r, "wake")
+        code = self._reap()
+        self.health = None
+        if self.cfg.healthcheck:
+            from .health import HealthMonitor
+
+            self.health = HealthMonitor.start(self.layout, self.store, self.cid, self.cfg, self.sel)
+        while code is None:
+            timeout = 1.0 if self.health is None else min(1.0, self.health.due_in())
+            for fd, what in self.sel.select(timeout):
+                if what == "health":
+                    if self.health is not None:
+                        self.health.read_output()
+                    continue
+                if what == "wake":
+                    with suppress(BlockingIOError):
+                        os.read(wake_r, 512)
+                elif what == "out":
+                    self.relay.on_output(fd)
+                elif what == "listen":
+                    self.relay.accept()
+                else:
+                    self.relay.on_client(what)
+            code = self._reap()
+            if code is None and self.health is not None:
+                self.health.tick(self.pid)
+        if self.health is not None:
+            self.health.stop()
+        self.relay.drain()
+        self.sel.unregister(wake_r)
+        signal.set_wakeup_fd(-1)
+        os.close(wake_r)
+        os.close(wake_w)
+        return code
+
+    def run(self) -> None:
+        """Start the container, and restart it as its restart policy says, until it ends for good."""
+        self.relay.open(self.store.log_path(self.cid), self.cdir, self.pending_client)
+        reported = False
+        backoff = 0.1
+        while True:
+            try:
+                self.pid = launch_container(self.layout, self.cfg, self.cgroup, self.relay)
+            except BaseException as e:
+                teardown(self.layout, self.cfg, self.cgroup)
+                kind = type(e).__name__
+                msg = str(e) if isinstance(e, DockyardError) else f"{kind}: {e}"
+                code = getattr(e, "exit_code", 125)
+                if reported:  # a restart failed: the container has exited
+                    self.update_state(
+                        status="exited", error=msg, exit_code=code, pid=0, finished_at=rfc3339(time.time())
+                    )
+                else:  # the first start failed: it stays created (as in Docker), the caller gets the error
+                    self.update_state(status="created", error=msg, exit_code=0, pid=0, finished_at="")
+                    _report(self.status_fd, {"ok": False, "kind": kind, "error": msg})
+                finish(self.layout, self.cid, self.cfg, self.relay, code)
+                return
+            self.update_state(
+                status="running",
+                pid=self.pid,
+                pid_start=start_time(self.pid),
+                shim_pid=os.getpid(),
+                shim_start=start_time(os.getpid()),
+                boot_id=boot_id(),
+                started_at=rfc3339(time.time()),
+                finished_at="",
+                exit_code=0,
+                oom_killed=False,
+                error="",
+            )
+            if not reported:
+                _report(self.status_fd, {"ok": True, "pid": self.pid})
+                trace("reported")
+                reported = True
+            t0 = time.monotonic()
+            code = self.serve_until_exit()
+            trace("exited")
+            oom = teardown(self.layout, self.cfg, self.cgroup)
+            trace("torn down")
+            if not record_exit(self.store, self.cid, self.cfg, code, oom):
+                finish(self.layout, self.cid, self.cfg, self.relay, code)
+                return
+            self.relay.flush_log()
+            if time.monotonic() - t0 > 10:
+                backoff = 0.1
+            time.sleep(backoff)
+            backoff = min(backoff * 2, 60.0)
+            with self.store.lock(self.cid):
+                if self.store.state(self.cid).stop_requested:
+                    st = self.store.state(self.cid)
+                    st.status = "exited"
+                    self.store.save_state(self.cid, st)
+                    finish(self.layout, self.cid, self.cfg, self.relay, code)
+                    return
