@@ -17,7 +17,6 @@ from ...paths import Layout
 from ...store.containers import ContainerStore
 from ..trace import trace
 from .cgroup import CgroupSetup
-from .exiting import exit_status, finish, record_exit, teardown
 from .launching import launch_container
 from .poller import Poller
 from .relay import Relay
@@ -70,6 +69,8 @@ class Supervisor:
 
     def _reap(self) -> int | None:
         """Reap children; the container's exit status once PID 1 is gone."""
+        from .exiting import exit_status
+
         result = None
         while True:
             try:
@@ -134,6 +135,8 @@ class Supervisor:
             try:
                 self.pid = launch_container(self.layout, self.cfg, self.cgroup, self.relay)
             except BaseException as e:
+                from .exiting import finish, teardown
+
                 teardown(self.layout, self.cfg, self.cgroup)
                 kind = type(e).__name__
                 msg = str(e) if isinstance(e, DockyardError) else f"{kind}: {e}"
@@ -164,6 +167,8 @@ class Supervisor:
                 _report(self.status_fd, {"ok": True, "pid": self.pid})
                 trace("reported")
                 reported = True
+            from .exiting import finish, record_exit, teardown  # here: what the start waits for is done
+
             t0 = time.monotonic()
             code = self.serve_until_exit()
             trace("exited")
