@@ -6,6 +6,8 @@ locks keeping concurrent callers safe.
 
 from __future__ import annotations
 
+import os
+
 from .lean.tools import cached_property
 from .paths import Layout, resolve_root
 
@@ -29,6 +31,10 @@ class Engine:
         self.root = resolve_root(root)
         self.layout = Layout(self.root)
         self.layout.ensure()
+        if not os.path.exists(self.layout.cgroup_parent):  # a new root: its containers' cgroups go below ours
+            from .runtime.cgroups import parent_for_root
+
+            parent_for_root(self.root)
 
     @cached_property
     def images(self) -> Images:

@@ -60,6 +60,11 @@ class Layout:
     def build_cache(self) -> str:
         return os.path.join(self.root, "buildcache.db")
 
+    @property
+    def cgroup_parent(self) -> str:
+        """Where the root's containers get their cgroups, recorded when the root is made."""
+        return os.path.join(self.root, "cgroup-parent")
+
     def lock(self, name: str) -> str:
         return os.path.join(self.locks, name + ".lock")
 

@@ -59,6 +59,12 @@ class Hierarchy:
         """The directory of the calling process's own cgroup."""
         return self.dir_for(self.own)
 
+    @property
+    def key(self) -> str:
+        """A name for this hierarchy that outlives its mount and its number in /proc/<pid>/cgroup: the first
+        of its v1 controllers in sorted order (no two hierarchies share one); "" for cgroup2."""
+        return min(self.controllers) if self.controllers else ""
+
 
 @record(frozen=True)
 class CgroupSystem:
@@ -80,6 +86,13 @@ class CgroupSystem:
     def hierarchy(self, controller: str) -> Hierarchy | None:
         """The v1 hierarchy carrying ``controller`` (None in v2 mode or when it is not mounted)."""
         return self.v1.get(controller)
+
+    def container_hierarchies(self) -> list[Hierarchy]:
+        """The hierarchies a container gets a cgroup in: v1's on v1 and hybrid machines (a hybrid machine's
+        controller-less cgroup2 tree is left alone), the unified one on v2."""
+        if self.mode == "v2":
+            return [self.unified] if self.unified is not None else []
+        return self.v1_hierarchies()
 
     def v1_hierarchies(self) -> list[Hierarchy]:
         """The v1 hierarchies dockyard uses, each once even when controllers are co-mounted."""

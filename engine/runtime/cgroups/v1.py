@@ -1,39 +1,115 @@
-"""cgroup v1: one directory per controller hierarchy; limits, statistics, freezer and OOM in v1 file syntax.
+"""cgroup v1: one directory per controller hierarchy; ``V1Manager`` and the v1 file syntax it writes and reads.
 
-Every function takes the container's directories as a mapping from controller name to directory (several
-names map to one directory when controllers are co-mounted, as "cpu,cpuacct" often is).
+A container gets a directory in each hierarchy that carries one of ``V1_CONTROLLERS``; ``dirs`` maps each of
+those controllers to it (several names map to one directory when controllers are co-mounted, as "cpu,cpuacct"
+often is). A new process joins through each directory's ``tasks`` file. Hybrid machines are v1 machines here:
+their controller-less cgroup2 tree is left alone.
 """
 
 from __future__ import annotations
 
 import os
+import posixpath
 
 from engine.errors import RuntimeFailure
 from engine.runtime.cgroups.common import (
-    CPU_PERIOD_US,
-    UNLIMITED_THRESHOLD,
-    CgroupStats,
-    Limits,
     parse_keyed,
     poll_until,
     read_int,
     read_text,
     write_value,
 )
+from engine.runtime.cgroups.detect import V1_CONTROLLERS, CgroupSystem
+from engine.runtime.cgroups.manager import CgroupStats, Manager, make_level
+from engine.runtime.cgroups.parent import CgroupParent
+from engine.runtime.cgroups.resources import CPU_PERIOD_US, Limits, required_controllers
+
+#: v1 reports "no limit" as a huge number (PAGE_COUNTER_MAX pages); anything from here on means unlimited.
+UNLIMITED_THRESHOLD = 1 << 62
 
 
-def required_controllers(limits: Limits) -> dict[str, str]:
-    """The controllers a limit needs, mapped to what the limit is called in messages."""
-    need: dict[str, str] = {}
-    if limits.memory_bytes() is not None:
-        need["memory"] = "memory limit"
-    if limits.cpu_quota_us() is not None:
-        need["cpu"] = "CPU quota (--cpus)"
-    if limits.shares() is not None:
-        need["cpu"] = "CPU shares"
-    if limits.pids_max() is not None:
-        need["pids"] = "pids limit"
-    return need
+class V1Manager(Manager):
+    """A container's cgroup on a v1 (or hybrid) machine: a directory in each controller hierarchy."""
+
+    #: A thread moving itself through ``tasks`` does not take the kernel's global migration lock, whose first
+    #: use after a quiet spell waits for an RCU grace period (5-20 ms); cgroup.procs would.
+    join_file = "tasks"
+
+    @classmethod
+    def locate(cls, container_id: str, parent: CgroupParent, system: CgroupSystem) -> V1Manager:
+        dirs: dict[str, str] = {}
+        path = ""
+        for name in V1_CONTROLLERS:
+            h = system.hierarchy(name)
+            if h is not None:
+                leaf = posixpath.join(parent.path(h), container_id)
+                dirs[name] = h.dir_for(leaf)
+                if name == "memory" or not path:
+                    path = leaf
+        return cls(container_id, system.mode, dirs, path)
+
+    def _make(self, limits: Limits, parent: CgroupParent, system: CgroupSystem, created: list[str]) -> None:
+        for controller, what in required_controllers(limits).items():
+            if system.hierarchy(controller) is None:
+                raise RuntimeFailure(
+                    f'cannot apply the {what}: the cgroup controller "{controller}" is not mounted'
+                )
+        for h in system.v1_hierarchies():
+            levels = parent.levels(h, posixpath.join(parent.path(h), self.container_id))
+            for level in levels:
+                make_level(level, level == levels[-1], created, self.container_id)
+            if "cpuset" in h.controllers:
+                prepare_cpuset(levels)
+
+    def _missing_controllers(self, limits: Limits) -> list[tuple[str, str]]:
+        return [(c, what) for c, what in required_controllers(limits).items() if c not in self.dirs]
+
+    def _write_limits(self, limits: Limits) -> None:
+        apply_limits(self.dirs, limits)
+
+    def _freezer(self) -> str:
+        if "freezer" not in self.dirs:
+            raise RuntimeFailure("this machine's cgroups have no freezer: cannot pause containers")
+        return self.dirs["freezer"]
+
+    def freeze(self, timeout: float = 5.0) -> None:
+        freeze(self._freezer(), timeout)
+
+    def thaw(self, timeout: float = 5.0) -> None:
+        thaw(self._freezer(), timeout)
+
+    def frozen(self) -> bool:
+        return is_frozen(self._freezer())
+
+    def _kill_at_once(self) -> bool:
+        return False  # no cgroup.kill in v1: the processes are signalled one by one, frozen meanwhile
+
+    def _hold(self) -> None:
+        freezer = self.dirs.get("freezer")
+        if freezer and os.path.isdir(freezer):
+            try:
+                freeze(freezer, 0.5)
+            except RuntimeFailure:
+                pass
+
+    def _release(self) -> None:
+        # frozen tasks die only once thawed
+        freezer = self.dirs.get("freezer")
+        if freezer and os.path.isdir(freezer) and not is_thawed(freezer):
+            thaw(freezer, 1.0)
+
+    def stats(self) -> CgroupStats:
+        return stats(self.dirs)
+
+    def oom_kill_count(self) -> int:
+        return oom_kill_count(self.dirs)
+
+    @staticmethod
+    def warm_up_migration(system: CgroupSystem) -> None:
+        pass  # a process joining through ``tasks`` never waits for the migration lock
+
+
+# --- the v1 files ------------------------------------------------------------------------------------------
 
 
 def prepare_cpuset(levels: list[str]) -> None:
@@ -180,58 +256,3 @@ def is_thawed(freezer_dir: str) -> bool:
 def is_frozen(freezer_dir: str) -> bool:
     """True when the freezer reports FROZEN."""
     return _freezer_state(freezer_dir) == "FROZEN"
-
-
-class V1Manager:
-    """The cgroup manager of a v1 (or hybrid) machine: ``dirs`` maps each controller to the container's
-    directory in its hierarchy."""
-
-    join_file = "tasks"  # a thread moving itself skips the kernel's global migration lock (see join_files)
-
-    def __init__(self, dirs: dict[str, str]) -> None:
-        self.dirs = dirs
-
-    def required_controllers(self, limits: Limits) -> dict[str, str]:
-        return required_controllers(limits)
-
-    def missing_controllers(self, limits: Limits) -> list[tuple[str, str]]:
-        return [(c, what) for c, what in required_controllers(limits).items() if c not in self.dirs]
-
-    def apply(self, limits: Limits) -> None:
-        apply_limits(self.dirs, limits)
-
-    def _freezer(self) -> str:
-        if "freezer" not in self.dirs:
-            raise RuntimeFailure("this machine's cgroups have no freezer: cannot pause containers")
-        return self.dirs["freezer"]
-
-    def freeze(self, timeout: float) -> None:
-        freeze(self._freezer(), timeout)
-
-    def thaw(self, timeout: float) -> None:
-        thaw(self._freezer(), timeout)
-
-    def is_frozen(self) -> bool:
-        return is_frozen(self._freezer())
-
-    def kill(self) -> bool:
-        return False  # v1 has no cgroup.kill: the caller signals the processes it lists
-
-    def hold(self) -> None:
-        freezer = self.dirs.get("freezer")
-        if freezer and os.path.isdir(freezer):
-            try:
-                freeze(freezer, 0.5)
-            except RuntimeFailure:
-                pass
-
-    def release(self) -> None:
-        freezer = self.dirs.get("freezer")
-        if freezer and os.path.isdir(freezer) and not is_thawed(freezer):
-            thaw(freezer, 1.0)
-
-    def stats(self) -> CgroupStats:
-        return stats(self.dirs)
-
-    def oom_kill_count(self) -> int:
-        return oom_kill_count(self.dirs) if "memory" in self.dirs else 0

@@ -1,41 +1,132 @@
-"""cgroup v2: one unified tree; controller delegation, limits, statistics, freeze, kill and OOM in v2 syntax.
+"""cgroup v2: one unified tree; ``V2Manager`` and the v2 file syntax it writes and reads.
 
-The same functions serve the controller-less cgroup2 mount of a hybrid machine, where only the core files
-(cgroup.procs, cgroup.events, cgroup.freeze, cgroup.kill) are used.
+A container gets one directory in the unified tree (``dirs["unified"]``), below a parent whose levels pass the
+controllers down (cgroup.subtree_control): below the caller's own cgroup only what that cgroup delegates
+already, since a cgroup that holds processes may not enable more (and the caller's processes are never moved
+out of it to allow it). A new process joins through cgroup.procs.
 """
 
 from __future__ import annotations
 
 import os
+import posixpath
 
 from engine.errors import RuntimeFailure
 from engine.runtime.cgroups.common import (
-    CPU_PERIOD_US,
-    CgroupStats,
-    Limits,
     parse_keyed,
     poll_until,
     read_int,
     read_text,
     write_value,
 )
+from engine.runtime.cgroups.detect import CgroupSystem
+from engine.runtime.cgroups.manager import CgroupStats, Manager, make_level
+from engine.runtime.cgroups.parent import CgroupParent
+from engine.runtime.cgroups.resources import CPU_PERIOD_US, Limits, required_controllers
 
+UNIFIED = "unified"
 #: Controllers dockyard enables for containers when the tree offers them (for limits and statistics).
 WANTED: tuple[str, ...] = ("cpu", "io", "memory", "pids")
+#: A file whose presence shows that a controller is enabled in a cgroup.
+_PROBE = {"memory": "memory.max", "cpu": "cpu.max", "pids": "pids.max", "io": "io.stat"}
 
 
-def required_controllers(limits: Limits) -> dict[str, str]:
-    """The v2 controllers a limit needs, mapped to what the limit is called in messages."""
-    need: dict[str, str] = {}
-    if limits.memory_bytes() is not None:
-        need["memory"] = "memory limit"
-    if limits.cpu_quota_us() is not None:
-        need["cpu"] = "CPU quota (--cpus)"
-    if limits.cpu_weight() is not None:
-        need["cpu"] = "CPU shares"
-    if limits.pids_max() is not None:
-        need["pids"] = "pids limit"
-    return need
+class V2Manager(Manager):
+    """A container's cgroup on a v2 machine: one directory of the unified tree."""
+
+    join_file = "cgroup.procs"
+
+    @classmethod
+    def locate(cls, container_id: str, parent: CgroupParent, system: CgroupSystem) -> V2Manager:
+        u = system.unified
+        if u is None:
+            raise RuntimeFailure("no cgroup2 hierarchy is mounted")
+        leaf = posixpath.join(parent.path(u), container_id)
+        return cls(container_id, system.mode, {UNIFIED: u.dir_for(leaf)}, leaf)
+
+    @property
+    def _dir(self) -> str:
+        return self.dirs[UNIFIED]
+
+    def _make(self, limits: Limits, parent: CgroupParent, system: CgroupSystem, created: list[str]) -> None:
+        u = system.unified
+        assert u is not None
+        anchor = u.dir_for(parent.anchor(u))
+        at_root = anchor == u.dir_for("/")
+        available = delegated(anchor, at_root)
+        for controller, what in required_controllers(limits).items():
+            if controller not in available:
+                raise RuntimeFailure(
+                    f'cannot apply the {what}: the cgroup controller "{controller}" is not available below '
+                    f"{parent.anchor(u)} (use a cgroup parent where it is delegated)"
+                )
+        enable = [c for c in WANTED if c in available]
+        if enable and at_root:
+            enable_controllers(anchor, enable)
+        levels = parent.levels(u, posixpath.join(parent.path(u), self.container_id))
+        for i, level in enumerate(levels):
+            make_level(level, i == len(levels) - 1, created, self.container_id)
+            if i < len(levels) - 1:
+                enable_controllers(level, enable)
+
+    def _missing_controllers(self, limits: Limits) -> list[tuple[str, str]]:
+        return [
+            (c, what)
+            for c, what in required_controllers(limits).items()
+            if not os.path.exists(os.path.join(self._dir, _PROBE[c]))
+        ]
+
+    def _write_limits(self, limits: Limits) -> None:
+        apply_limits(self._dir, limits)
+
+    def _freezable(self) -> str:
+        if not can_freeze(self._dir):
+            raise RuntimeFailure("this machine's cgroups have no freezer: cannot pause containers")
+        return self._dir
+
+    def freeze(self, timeout: float = 5.0) -> None:
+        freeze(self._freezable(), timeout)
+
+    def thaw(self, timeout: float = 5.0) -> None:
+        thaw(self._freezable(), timeout)
+
+    def frozen(self) -> bool:
+        return is_frozen(self._freezable())
+
+    def _kill_at_once(self) -> bool:
+        if not (os.path.isdir(self._dir) and can_kill(self._dir)):
+            return False
+        kill(self._dir)
+        return True
+
+    def _hold(self) -> None:
+        pass  # only without cgroup.kill (Linux before 5.14); the processes are signalled as they are
+
+    def _release(self) -> None:
+        pass
+
+    def stats(self) -> CgroupStats:
+        return stats(self._dir)
+
+    def oom_kill_count(self) -> int:
+        return oom_kill_count(self._dir)
+
+    @staticmethod
+    def warm_up_migration(system: CgroupSystem) -> None:
+        """Take the kernel's cgroup migration lock once, moving nothing, so that the next join is quick.
+
+        The first write to a ``cgroup.procs`` after a quiet spell waits for an RCU grace period (5-20 ms on
+        a small VM); writes in the ~10 ms after one do not wait. The container's first process must be moved
+        that way on v2, so the supervisor calls this in a thread as soon as it starts: the wait overlaps its
+        own set-up instead of delaying the container (on v1 the process joins through ``tasks``, which never
+        waits). The calling process writes itself into the cgroup it is already in: nothing moves.
+        """
+        if system.unified is not None:
+            with open(os.path.join(system.unified.own_dir, "cgroup.procs"), "w") as f:
+                f.write(str(os.getpid()))
+
+
+# --- the v2 files ------------------------------------------------------------------------------------------
 
 
 def _words(path: str) -> set[str]:
@@ -158,61 +249,3 @@ def can_kill(cgroup_dir: str) -> bool:
 def kill(cgroup_dir: str) -> None:
     """SIGKILL every process in the cgroup and below, atomically (no fork can escape)."""
     write_value(os.path.join(cgroup_dir, "cgroup.kill"), "1")
-
-
-#: A file whose presence shows that a v2 controller is enabled in a cgroup.
-_PROBE = {"memory": "memory.max", "cpu": "cpu.max", "pids": "pids.max", "io": "io.stat"}
-
-
-class V2Manager:
-    """The cgroup manager of a v2 machine: ``path`` is the container's directory in the unified tree."""
-
-    join_file = "cgroup.procs"
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-
-    def required_controllers(self, limits: Limits) -> dict[str, str]:
-        return required_controllers(limits)
-
-    def missing_controllers(self, limits: Limits) -> list[tuple[str, str]]:
-        return [
-            (c, what)
-            for c, what in required_controllers(limits).items()
-            if not os.path.exists(os.path.join(self.path, _PROBE[c]))
-        ]
-
-    def apply(self, limits: Limits) -> None:
-        apply_limits(self.path, limits)
-
-    def _freezable(self) -> str:
-        if not can_freeze(self.path):
-            raise RuntimeFailure("this machine's cgroups have no freezer: cannot pause containers")
-        return self.path
-
-    def freeze(self, timeout: float) -> None:
-        freeze(self._freezable(), timeout)
-
-    def thaw(self, timeout: float) -> None:
-        thaw(self._freezable(), timeout)
-
-    def is_frozen(self) -> bool:
-        return is_frozen(self._freezable())
-
-    def kill(self) -> bool:
-        if not (os.path.isdir(self.path) and can_kill(self.path)):
-            return False
-        kill(self.path)
-        return True
-
-    def hold(self) -> None:
-        pass  # cgroup.kill (above) leaves no process to fork; without it, signals go out one by one
-
-    def release(self) -> None:
-        pass
-
-    def stats(self) -> CgroupStats:
-        return stats(self.path)
-
-    def oom_kill_count(self) -> int:
-        return oom_kill_count(self.path)

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
     from ...model.config import ContainerConfig
     from ...paths import Layout
-    from ..cgroups import ContainerCgroup
+    from ..cgroups import CgroupParent, ContainerCgroup
 
 
 class _Background:
@@ -62,7 +62,7 @@ class CgroupSetup:
         """True from ``begin`` until ``wait``."""
         return self._setup is not None
 
-    def _make(self, located: ContainerCgroup, parent: str, after: Thread | None) -> None:
+    def _make(self, located: ContainerCgroup, parent: CgroupParent, after: Thread | None) -> None:
         """Warm the kernel's cgroup migration lock (once ``after``, an earlier warming, is done: within
         ~10 ms of one this costs nothing), then create the container's cgroup (at ``located``, removing a
         leftover there first) with its limits."""
