@@ -14,9 +14,10 @@ import time
 
 from .errors import Conflict, InvalidArgument, NotFound
 from .humanize import rfc3339
+from .model.network import Network
 from .net import ipam
 from .net.builtin import ensure_default_network
-from .net.model import DEFAULT_NETWORK, NAME_RE, PREDEFINED, NetStore, Network
+from .net.netstore import DEFAULT_NETWORK, NAME_RE, PREDEFINED, NetStore
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -5,23 +5,12 @@ from __future__ import annotations
 import builtins
 import os
 
-from engine.lean.record import field, record
-
 from .errors import Conflict, NotFound
 from .fsutil import dir_size, locked, read_json
+from .model.volume import Volume
 from .paths import Layout
 from .runtime.volumes import ensure_volume, volume_dir
 from .store import tmp as tmpfiles
-
-
-@record
-class Volume:
-    name: str
-    mountpoint: str
-    created: str
-    labels: dict[str, str] = field(default_factory=dict)
-    in_use: bool = False
-    size: int = 0
 
 
 class Volumes:

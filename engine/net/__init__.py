@@ -66,7 +66,7 @@ def sweep_root(layout: Layout) -> None:
     if not os.path.isdir(layout.networks):
         return
     from .janitor import sweep
-    from .model import NetStore
+    from .netstore import NetStore
 
     store = NetStore(layout)
     with store.lock():

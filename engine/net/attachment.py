@@ -19,11 +19,12 @@ import os
 
 from ..errors import Conflict, InvalidArgument, NotFound, RuntimeFailure
 from ..model.config import ContainerConfig
+from ..model.network import Endpoint, Network
 from ..paths import Layout
 from ..store.containers import ContainerStore
 from . import bridge, etcfiles, firewall, ipam, janitor, ports
 from .builtin import ensure_default_network
-from .model import DEFAULT_NETWORK, Endpoint, NetStore, Network, veth_name
+from .netstore import DEFAULT_NETWORK, NetStore, veth_name
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -9,8 +9,9 @@ import contextlib
 import os
 
 from ..errors import Conflict
+from ..model.network import Network
 from . import ipam
-from .model import NetStore, Network
+from .netstore import NetStore
 from .rtnl import Netlink, link_exists
 
 IP_FORWARD = "/proc/sys/net/ipv4/ip_forward"

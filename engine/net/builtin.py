@@ -12,8 +12,9 @@ import os
 import time
 
 from ..humanize import rfc3339
+from ..model.network import Network
 from . import ipam
-from .model import DEFAULT_NETWORK, NetStore, Network, root_tag
+from .netstore import DEFAULT_NETWORK, NetStore, root_tag
 
 
 def ensure_default_network(store: NetStore) -> Network:

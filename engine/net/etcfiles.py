@@ -16,10 +16,10 @@ from ..fsutil import atomic_write_bytes
 from ..model.config import ContainerConfig
 
 TYPE_CHECKING = False
-if TYPE_CHECKING:  # net.model (json, re) stays off the start path of containers without a network
+if TYPE_CHECKING:  # net.netstore (json, re) stays off the start path of containers without a network
     from collections.abc import Iterable
 
-    from .model import Endpoint
+    from ..model.network import Endpoint
 
 
 def _unique(names: Iterable[str]) -> list[str]:
@@ -87,7 +87,7 @@ def render_hosts(cfg: ContainerConfig, own: list[Endpoint], peers: list[tuple[En
     for h in cfg.extra_hosts:
         name, _, ip = h.partition(":")
         lines.append(f"{ip}\t{name}")
-    from .model import DEFAULT_NETWORK
+    from .netstore import DEFAULT_NETWORK
 
     hostname = cfg.hostname or cfg.id[:12]
     for ep in own:

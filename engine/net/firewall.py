@@ -24,8 +24,9 @@ import os
 from collections.abc import Iterable
 
 from ..errors import RuntimeFailure
+from ..model.network import Endpoint, Network
 from ..paths import Layout
-from .model import Endpoint, NetStore, Network, root_tag
+from .netstore import NetStore, root_tag
 
 BRIDGE_PATTERNS = ('"dy-*"', '"dockyard0"')
 

@@ -21,7 +21,7 @@ import sys
 import time
 
 from ..paths import Layout
-from .model import NetStore
+from .netstore import NetStore
 
 LINGER = float(os.environ.get("DOCKYARD_NET_LINGER", "1.0"))
 

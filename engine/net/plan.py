@@ -7,9 +7,10 @@ Returns the published ports (host ports picked now, see ports.py) and the networ
 from __future__ import annotations
 
 from ..errors import InvalidArgument, NotFound
+from ..model.network import Network
 from ..paths import Layout
 from . import ipam, ports
-from .model import DEFAULT_NETWORK, NetStore, Network
+from .netstore import DEFAULT_NETWORK, NetStore
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -21,7 +21,7 @@ import pytest
 from engine.net import janitor
 from engine.net.bridge import dockyard_bridges
 from engine.net.firewall import table_name
-from engine.net.model import PREDEFINED, NetStore
+from engine.net.netstore import PREDEFINED, NetStore
 from tests.conftest import DOCKYARD
 
 pytestmark = pytest.mark.slow

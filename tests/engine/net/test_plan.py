@@ -11,8 +11,9 @@ import pytest
 
 from engine.errors import Conflict, InvalidArgument, NotFound
 from engine.model.config import ContainerConfig
+from engine.model.network import Endpoint, Network
 from engine.net import etcfiles, firewall, ipam, ports
-from engine.net.model import Endpoint, NetStore, Network, veth_name
+from engine.net.netstore import NetStore, veth_name
 from engine.paths import Layout
 from engine.runtime.create import CreateOptions
 

@@ -1,4 +1,4 @@
-"""Networks and endpoints on disk, under ``<root>/networks``.
+"""Networks and endpoints on disk, under ``<root>/networks`` (the records are engine/model/network.py).
 
 - ``networks/<name>/network.json``: a network (what ``network create`` asked for, plus its bridge's name);
 - ``networks/<name>/endpoints/<container id>.json``: a running container's attachment to it (address, MAC,
@@ -25,10 +25,9 @@ import re
 import zlib
 from collections.abc import Iterator
 
-from engine.lean.record import asdict, field, fields, record
-
 from ..errors import NotFound
 from ..fsutil import atomic_write_json, locked, read_json
+from ..model.network import Endpoint, Network
 from ..paths import DEFAULT_ROOT, Layout
 
 TYPE_CHECKING = False
@@ -38,58 +37,6 @@ if TYPE_CHECKING:
 DEFAULT_NETWORK = "bridge"
 PREDEFINED = ("bridge", "host", "none")
 NAME_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
-
-
-@record
-class Network:
-    name: str
-    id: str
-    created: str
-    driver: str = "bridge"
-    subnet: str = ""  # CIDR, e.g. 10.88.0.0/16
-    gateway: str = ""  # the bridge's address
-    internal: bool = False
-    labels: dict[str, str] = field(default_factory=dict)
-    options: dict[str, str] = field(default_factory=dict)
-    bridge: str = ""  # Linux bridge interface name
-    auto_subnet: bool = False  # chosen by dockyard: may move while nothing is attached (avoids clashes)
-
-    @property
-    def prefixlen(self) -> int:
-        return int(self.subnet.partition("/")[2] or 0)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Network:
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in d.items() if k in known})
-
-
-@record
-class Endpoint:
-    container_id: str
-    container_name: str
-    network: str
-    network_id: str
-    ip: str
-    prefixlen: int
-    gateway: str
-    mac: str
-    veth: str  # host side
-    ifname: str  # inside the container (eth0, eth1, ...)
-    aliases: list[str] = field(default_factory=list)
-    ports: list[dict[str, Any]] = field(default_factory=list)
-    default_route: bool = False
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Endpoint:
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in d.items() if k in known})
 
 
 def root_tag(layout: Layout) -> str:
