@@ -107,6 +107,12 @@ class Tmux:
         subprocess.run(["tmux", "kill-session", "-t", self.name], capture_output=True)
 
 
+def _discard(root: str) -> None:
+    from bench.common import discard_root
+
+    discard_root(root)
+
+
 @contextlib.contextmanager
 def engine_root() -> Iterator[Engine]:
     root = tempfile.mkdtemp(prefix="dockyard-tui-bench-")
@@ -253,9 +259,3 @@ def main(argv: list[str]) -> int:
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))
-
-
-def _discard(root: str) -> None:
-    from bench.common import discard_root
-
-    discard_root(root)

@@ -27,7 +27,7 @@ from . import keymap
 from .config import Config
 from .dialogs.confirm import ConfirmDialog
 from .dialogs.run import RunRequest
-from .feeds import EventFeed, StatsFeed
+from .feeds import EventFeed, HostFeed, StatsFeed
 from .hostinfo import HostSummary, read_host
 from .layer_loader import build_report
 from .messages import DataLoaded, EngineChanged, HostSampled, Snapshot, StatsSampled
@@ -78,6 +78,7 @@ class DockyardApp(App[int]):
         self._reload_timer: Any = None
         self.event_feed: EventFeed | None = None
         self.stats_feed: StatsFeed | None = None
+        self.host_feed: HostFeed | None = None
         self.loaded = threading.Event()  # the first lists are on screen (benchmarks and tests wait on it)
         super().__init__()
         for theme in THEMES.values():
@@ -118,12 +119,14 @@ class DockyardApp(App[int]):
             self.event_feed.start()
             self.stats_feed = StatsFeed(self.engine, self.post_message)
             self.stats_feed.start()
+            self.host_feed = HostFeed(self.read_host, self.post_message, HOST_EVERY)
+            self.host_feed.start()
+        else:
+            self._sample_host()  # once: without feeds nothing follows the machine
         self.set_interval(60, self._tick)
-        self._sample_host()
-        self.set_interval(HOST_EVERY, self._sample_host)
 
     def on_unmount(self) -> None:
-        for feed in (self.event_feed, self.stats_feed):
+        for feed in (self.event_feed, self.stats_feed, self.host_feed):
             if feed is not None:
                 feed.stop()
 
@@ -238,7 +241,7 @@ class DockyardApp(App[int]):
         self.host = message.summary
         main = self._ready_main()
         if main is not None:
-            main.update_topbar()
+            main.update_hostbar()
 
     def on_stats_sampled(self, message: StatsSampled) -> None:
         self.history.add(message.records, message.at)

@@ -1,9 +1,11 @@
-"""The app's two long-running background threads: engine events and resource sampling.
+"""The app's long-running background threads: engine events, resource sampling and the host's figures.
 
 ``EventFeed`` follows the engine's event log (inotify-driven inside the engine) and tells the app what kind
 of thing changed, so lists refresh within a fraction of a second of a change made by any process.
 ``StatsFeed`` samples every running container once a second (one pass over all of them) and sleeps while
-nothing runs. Both are daemon threads that stop with the app; neither touches a widget: they post messages.
+nothing runs. ``HostFeed`` reads the host's figures for the top bar every two seconds and tells the app
+only when what the bar shows changed. All are daemon threads that stop with the app; none touches a widget:
+they post messages.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from typing import Any
 
 from engine import Engine
 
-from .messages import EngineChanged, StatsSampled
+from .hostinfo import HostSummary
+from .messages import EngineChanged, HostSampled, StatsSampled
 
 Post = Callable[[Any], object]
 
@@ -84,3 +87,30 @@ class StatsFeed(threading.Thread):
     def stop(self) -> None:
         self.stopped.set()
         self.dirty.set()
+
+
+class HostFeed(threading.Thread):
+    """The host's figures every ``interval`` seconds, read by ``read`` (psutil) in this one thread."""
+
+    def __init__(self, read: Callable[[], HostSummary], post: Post, interval: float = 2.0) -> None:
+        super().__init__(name="dockyard-host", daemon=True)
+        self.read = read
+        self.post = post
+        self.interval = interval
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        shown = None
+        while not self.stopped.is_set():
+            try:
+                summary = self.read()
+            except Exception:  # noqa: BLE001 - the top bar goes without host figures until a reading works
+                summary = None
+            if summary is not None and summary.text() != shown:
+                shown = summary.text()
+                if not _safe(self.post, HostSampled(summary)):
+                    return
+            self.stopped.wait(self.interval)
+
+    def stop(self) -> None:
+        self.stopped.set()

@@ -62,6 +62,8 @@ class MainScreen(Screen[None]):
         self.filter_target: Widget | None = None
         self.ready = False
         self._list_stats_at = 0.0
+        self._hostbar: Static | None = None
+        self._hostbar_text = ""  # what the host bar shows
 
     @property
     def dapp(self) -> AppServices:
@@ -118,10 +120,20 @@ class MainScreen(Screen[None]):
             f"[b]dockyard[/b]  [dim]{self.dapp.root_label}[/]  ·  {running} running / "
             f"{len(snap.containers)} containers  ·  {len(snap.images)} images"
         )
+        self.update_hostbar()
+
+    def update_hostbar(self) -> None:
+        """The host figures (every 2 s): redrawn only when their text changed, laid out again only when its
+        width did (the bar is as wide as its text), so an idle app does little for them."""
         host = self.dapp.host
-        bar = self.query_one("#hostbar", Static)
+        if self._hostbar is None:
+            self._hostbar = self.query_one("#hostbar", Static)
+        bar = self._hostbar
         bar.display = host is not None and self.size.width >= HOSTBAR_MIN_WIDTH  # the counts come first
-        bar.update(host.text() if host is not None else "")
+        text = host.text() if host is not None else ""
+        if text != self._hostbar_text:
+            bar.update(text, layout=len(text) != len(self._hostbar_text))
+            self._hostbar_text = text
 
     def on_resize(self) -> None:
         if self.ready:

@@ -188,3 +188,37 @@ def test_host_summary_reads_the_machine() -> None:
     assert 0 < host.memory_used < host.memory_total
     assert host.load == os.getloadavg() or all(x >= 0 for x in host.load)
     assert example_host().text() == "host  CPU 12%  MEM 3.17GiB/15.4GiB  load 0.42 0.36 0.30"
+
+
+def test_host_feed_tells_the_app_only_what_changed() -> None:
+    import threading
+
+    from app.tui.feeds import HostFeed
+    from app.tui.hostinfo import HostSummary, example_host
+
+    changed = HostSummary(55.0, 3_400_000_000, 16_500_000_000, (0.42, 0.36, 0.30))
+    readings: list[HostSummary | Exception] = [
+        example_host(),
+        example_host(),  # the same figures: the bar is not drawn again
+        RuntimeError("no /proc"),  # a failed reading leaves the bar as it is
+        changed,
+    ]
+    posted: list[HostSummary] = []
+    done = threading.Event()
+
+    def read() -> HostSummary:
+        if not readings:
+            done.set()
+            return changed
+        r = readings.pop(0)
+        if isinstance(r, Exception):
+            raise r
+        return r
+
+    feed = HostFeed(read, lambda m: posted.append(m.summary), interval=0.01)
+    feed.start()
+    assert done.wait(5)
+    feed.stop()
+    feed.join(5)
+    assert not feed.is_alive()
+    assert posted == [example_host(), changed]
