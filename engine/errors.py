@@ -48,6 +48,16 @@ class StoreError(DockyardError):
     """The store on disk is unreadable or inconsistent."""
 
 
+class CorruptRecord(StoreError):
+    """A file of the root's state (a record, an index, a manifest) is unreadable: garbled, truncated, of the
+    wrong shape. Names the file; ``system check --repair`` rebuilds or quarantines it."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"{path} is damaged ({reason}); 'dockyard system check --repair' can mend the root")
+        self.path = path
+        self.reason = reason
+
+
 class DigestMismatch(StoreError):
     """Content (downloaded, or read from an archive) does not hash to the digest, or has not the size, that
     names it: refused, nothing kept."""

@@ -40,13 +40,27 @@ def atomic_write_json(path: str, obj: Any, mode: int = 0o644) -> None:
     atomic_write_bytes(path, jsonio.dumps(obj, sort_keys=True).encode() + b"\n", mode)
 
 
+MAX_RECORD_BYTES = 64 << 20  # no state file of a root comes near; a larger one is damage, not data
+
+
 def read_json(path: str, default: Any = None) -> Any:
-    """Read a JSON file; ``default`` when it does not exist."""
+    """Read a JSON file of the root's state; ``default`` when it does not exist, CorruptRecord (naming the
+    file) when it is not JSON, is nested too deeply or is larger than any record can be."""
     try:
         with open(path, "rb") as f:
-            return jsonio.loads(f.read() or b"null")
+            data = f.read(MAX_RECORD_BYTES + 1)
     except FileNotFoundError:
         return default
+    except IsADirectoryError:
+        raise CorruptRecord(path, "a directory where a file should be") from None
+    if len(data) > MAX_RECORD_BYTES:
+        raise CorruptRecord(path, f"larger than {MAX_RECORD_BYTES >> 20} MiB")
+    if not data.strip():
+        raise CorruptRecord(path, "empty")
+    try:
+        return jsonio.loads(data)
+    except ValueError as e:
+        raise CorruptRecord(path, f"not JSON: {e}") from None
 
 
 @contextmanager

@@ -48,6 +48,18 @@ def loads(text: str | bytes) -> Any:
         value, pos = _scan(text, start)
     except StopIteration as e:
         raise ValueError(f"Expecting value: char {e.value}") from None
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+    except SystemError:
+        # The C scanner builds its error from json.decoder, which it cannot do before ``json`` is loaded: on
+        # this (rare) path load it and decode again for the exact message.
+        import json
+
+        try:
+            json.loads(text)
+        except RecursionError:
+            raise ValueError("nested too deeply") from None
+        raise ValueError("malformed JSON") from None  # pragma: no cover (json refuses what _json refuses)
     while pos < end and text[pos] in _WHITESPACE:
         pos += 1
     if pos != end:
