@@ -16,6 +16,7 @@ from .errors import (
     CommandNotInvokable,
     Conflict,
     ContainerNotFound,
+    CorruptRecord,
     DockyardError,
     ImageNotFound,
     InvalidArgument,
@@ -33,11 +34,12 @@ if TYPE_CHECKING:
     from .build.events import BuildEvent, BuildResult
     from .build.options import BuildOptions
     from .containers import CreateOptions
+    from .crashes import record_crash
     from .engine import Engine
     from .model.config import ContainerConfig
     from .model.container import Container
     from .model.image import HistoryEntry, Image, LayerInfo, RemovedImage
-    from .model.reports import DiskUsage, Progress, PruneReport, TopResult
+    from .model.reports import CheckReport, DiskUsage, Finding, Progress, PruneReport, TopResult
     from .registry.events import TransferEvent
     from .registry.names import RemoteName, parse_remote
     from .registry.pull import PullResult
@@ -53,6 +55,7 @@ if TYPE_CHECKING:
 # touches.
 _LAZY = {
     "Engine": "engine.engine",
+    "record_crash": "engine.crashes",
     "BuildOptions": "engine.build.options",
     "BuildEvent": "engine.build.events",
     "BuildResult": "engine.build.events",
@@ -83,6 +86,8 @@ _LAZY = {
     "LayerInfo": "engine.model.image",
     "Progress": "engine.model.reports",
     "PruneReport": "engine.model.reports",
+    "CheckReport": "engine.model.reports",
+    "Finding": "engine.model.reports",
     "RemovedImage": "engine.model.image",
     "TopResult": "engine.model.reports",
 }
@@ -131,6 +136,10 @@ __all__ = [
     "NotFound",
     "Progress",
     "PruneReport",
+    "CheckReport",
+    "Finding",
+    "CorruptRecord",
+    "record_crash",
     "PullResult",
     "PushResult",
     "RemoteName",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import builtins
 import os
 
-from .errors import Conflict, ContainerNotFound, DockyardError, InvalidArgument, NotFound
+from .errors import Conflict, ContainerNotFound, CorruptRecord, DockyardError, InvalidArgument, NotFound
 from .humanize import parse_time
 from .lean.tools import suppress
 from .runtime.reconcile import reconcile
@@ -85,6 +85,22 @@ class Containers:
             networks=dict(cfg.networks),
         )
 
+    def _damaged(self, cid: str, damage: CorruptRecord) -> Container:
+        """A container whose config cannot be read, as ``ps -a`` shows it: Dead, with the reason; its name
+        from the name index when the index still has it."""
+        from .humanize import rfc3339
+        from .model.container import Container
+
+        name = next((n for n, i in self.store.names().items() if i == cid), cid[:12])
+        try:
+            created = rfc3339(os.stat(self.store.path(cid)).st_mtime)
+        except OSError:
+            created = ""
+        return Container(
+            id=cid, name=name, image="", image_id="", command=[], created=created, status="dead",
+            error=str(damage),
+        )  # fmt: skip
+
     def get(self, ref: str) -> Container:
         return self._record(self.resolve(ref))
 
@@ -98,6 +114,8 @@ class Containers:
                 c = self._record(cid)
             except ContainerNotFound:
                 continue
+            except CorruptRecord as e:
+                c = self._damaged(cid, e)
             if not all and c.status not in ("running", "paused", "restarting"):
                 continue
             if filters and not self._matches(c, filters):
@@ -144,7 +162,7 @@ class Containers:
         for cid in self.store.ids():
             try:
                 cfg = self.store.config(cid)
-            except ContainerNotFound:
+            except (ContainerNotFound, CorruptRecord):
                 continue
             if cfg.image_id == image_id:
                 st = self.store.state(cid)
@@ -337,7 +355,10 @@ class Containers:
         cid = self.resolve(ref)
         reconcile(self.layout, cid)
         st = self.store.state(cid)
-        cfg = self.store.config(cid)
+        try:
+            cfg = self.store.config(cid)
+        except CorruptRecord:
+            return self._remove_damaged(cid, st.status, force)
         if st.status in ("running", "paused", "restarting"):
             if not force:
                 raise Conflict(
@@ -354,6 +375,18 @@ class Containers:
                 if m.type == "volume" and len(m.source) == 64:
                     with suppress(Exception):
                         vols.remove(m.source)
+
+    def _remove_damaged(self, cid: str, status: str, force: bool) -> None:
+        """``rm`` of a container whose config is unreadable: its processes (found by its cgroup) are killed
+        when ``force``, its name and directory go."""
+        from .runtime.remove import remove_stopped
+
+        if status in ("running", "paused", "restarting") and not force:
+            raise Conflict(
+                f'cannot remove container "{cid[:12]}": container is {status}: stop the container before '
+                "removing or force remove"
+            )
+        remove_stopped(self.layout, cid)
 
     def prune(self) -> PruneReport:
         from .model.reports import PruneReport
@@ -378,7 +411,8 @@ class Containers:
         from .runtime.cgroups import parent_for_root, remove_leftovers
 
         with suppress(Exception):
-            remove_leftovers(set(self.store.ids()), parent_for_root(self.layout.root))
+            gone = remove_leftovers(set(self.store.ids()), parent_for_root(self.layout.root))
+            fixed += [f"cgroup of container {cid[:12]} (no such container)" for cid in gone]
             if not self.store.ids():
                 from .runtime.cgroups import remove_parent
 

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from .build.options import BuildOptions
     from .containers import Containers
     from .images import Images
-    from .model.reports import DiskUsage
+    from .model.reports import CheckReport, DiskUsage
     from .networks import Networks
     from .store.eventlog import Event
     from .volumes import Volumes
@@ -65,6 +65,17 @@ class Engine:
         removed += sweep(self.layout)  # half-made containers, unfinished writes, stale names
         removed += self.containers.reconcile_all()
         return removed
+
+    def check(self, repair: bool = False) -> CheckReport:
+        """``system check``: clean what crashed processes left (as :meth:`recover`), and find every kind of
+        damage in the root (garbled or missing records, blobs that do not match their digest, missing layers,
+        dangling tags, leftover mounts); with ``repair``, rebuild what the whole records allow and move the
+        rest into ``ROOT/quarantine/`` (nothing is deleted)."""
+        from .check import check
+
+        report = check(self.layout, repair)
+        report.cleaned = self.recover()
+        return report
 
     def discard(self) -> None:
         """Remove the root and all it holds, as ``podman system reset`` does: every container (stopped by

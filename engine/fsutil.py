@@ -5,6 +5,8 @@ from __future__ import annotations
 import fcntl
 import os
 
+from . import faults
+from .errors import CorruptRecord
 from .lean import jsonio
 from .lean.tools import contextmanager, suppress
 
@@ -29,11 +31,25 @@ def atomic_write_bytes(path: str, data: bytes, mode: int = 0o644, durable: bool 
                 f.flush()
                 os.fsync(f.fileno())
         os.chmod(tmp, mode)
+        if faults.ACTIVE:
+            faults.point("write " + _what(path))
         os.replace(tmp, path)
     except BaseException:
         with suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def _what(path: str) -> str:
+    """A file's kind for naming fault points: its name, or its directory's with ``ID`` for an ID."""
+    base = os.path.basename(path)
+    stem = base.partition(".")[0]
+    if len(stem) == 64:
+        return os.path.basename(os.path.dirname(path)) + "/ID" + base[64:]
+    parent = os.path.basename(os.path.dirname(path))
+    if len(parent) == 64:
+        return "ID/" + base
+    return base
 
 
 def atomic_write_json(path: str, obj: Any, mode: int = 0o644) -> None:

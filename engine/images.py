@@ -130,6 +130,10 @@ class Images:
         out.sort(key=lambda im: im.created, reverse=True)
         return out
 
+    def damaged(self) -> builtins.list[str]:
+        """What is wrong with each image record that cannot be read (``list`` leaves those out)."""
+        return [str(e) for e in self.store.catalog.damaged()]
+
     def history(self, name: str) -> builtins.list[HistoryEntry]:
         from .model.image import HistoryEntry
 

@@ -65,6 +65,11 @@ class Layout:
         """Where the root's containers get their cgroups, recorded when the root is made."""
         return os.path.join(self.root, "cgroup-parent")
 
+    @property
+    def quarantine(self) -> str:
+        """Damaged files moved aside by ``system check --repair`` or a rebuild (never deleted)."""
+        return os.path.join(self.root, "quarantine")
+
     def lock(self, name: str) -> str:
         return os.path.join(self.locks, name + ".lock")
 

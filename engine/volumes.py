@@ -5,7 +5,7 @@ from __future__ import annotations
 import builtins
 import os
 
-from .errors import Conflict, NotFound
+from .errors import Conflict, CorruptRecord, NotFound
 from .fsutil import dir_size, locked, read_json
 from .model.volume import Volume
 from .paths import Layout
@@ -41,9 +41,14 @@ class Volumes:
         return self.get(name)
 
     def get(self, name: str, size: bool = False) -> Volume:
-        meta = read_json(os.path.join(self._dir(name), "volume.json"))
+        try:
+            meta = read_json(os.path.join(self._dir(name), "volume.json"))
+        except CorruptRecord:
+            meta = {}  # its labels and creation time are lost, not its data (system check rewrites it)
         if meta is None:
             raise NotFound(f"get {name}: no such volume")
+        if not isinstance(meta, dict):
+            meta = {}
         data = os.path.join(self._dir(name), "_data")
         return Volume(
             name,

@@ -186,7 +186,7 @@ def cmd_cp(a: flags.Namespace) -> int:
 
 
 def cmd_inspect(a: flags.Namespace) -> int:
-    from engine import DockyardError, NotFound
+    from engine import NotFound
 
     eng = engine()
 
@@ -199,7 +199,7 @@ def cmd_inspect(a: flags.Namespace) -> int:
                     if a.type == "container":
                         raise
             return eng.images.inspect(name)
-        except DockyardError:
+        except NotFound:
             raise NotFound(f"No such object: {name}") from None
 
     return output.inspect_each(a.names, get, a.format)

@@ -18,7 +18,10 @@ def register(sub: flags.Commands) -> None:
     p.add_argument("-f", "--force", action="store_true")
     p.add_argument("--volumes", action="store_true")
     p.set_defaults(handler=cmd_prune)
-    p = ss.add_parser("check", help="Reconcile the store after a crash and clean leftovers")
+    p = ss.add_parser(
+        "check", help="Clean what crashes left and find damage in the root (--repair: mend or quarantine it)"
+    )
+    p.add_argument("--repair", action="store_true", help="Rebuild what can be rebuilt, quarantine the rest")
     p.set_defaults(handler=cmd_check)
     p = sub.add_parser("version", help="Show the dockyard version")
     p.set_defaults(handler=cmd_version)
@@ -125,9 +128,19 @@ def cmd_prune(a: flags.Namespace) -> int:
 
 
 def cmd_check(a: flags.Namespace) -> int:
-    removed = engine().recover()
-    for r in removed:
+    report = engine().check(repair=a.repair)
+    for r in report.cleaned:
         print(f"cleaned: {r}")
+    for f in report.findings:
+        print(f"{f.kind}: {f.where}: {f.problem}")
+        if f.repair:
+            print(f"  repaired: {f.repair}")
+    if report.quarantine:
+        print(f"quarantine: {len(report.quarantine)} damaged files kept in {engine().root}/quarantine")
+    if not report.ok:
+        left = sum(1 for f in report.findings if not f.repair)
+        print(f"{left} problems left; 'dockyard system check --repair' repairs what can be repaired")
+        return 1
     print("ok")
     return 0
 

@@ -83,6 +83,13 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except Exception as e:  # a bug: one line for the user, the whole trace in a file
+        from engine import record_crash
+
+        path = record_crash(e, args.root, ["dockyard", *argv])
+        where = f"; the full trace is in {path}" if path else ""
+        sys.stderr.write(f"Error: unexpected {type(e).__name__}: {e}{where}\n")
+        return 125
 
 
 def entry() -> None:

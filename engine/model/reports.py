@@ -49,3 +49,29 @@ class TopResult:
 
     titles: tuple[str, ...]
     processes: list[tuple[str, ...]] = field(default_factory=list)
+
+
+@record
+class Finding:
+    """One thing ``system check`` found wrong in a root: what (``kind``), where (a path or an object), the
+    problem, and what ``--repair`` did about it ("" when not repaired)."""
+
+    kind: str  # e.g. "container config", "name index", "blob", "leftover cgroup"
+    where: str
+    problem: str
+    repair: str = ""  # "rebuilt", "removed", "quarantined as PATH", ... ("" : left as found)
+
+
+@record
+class CheckReport:
+    """What ``system check`` did: the leftovers of killed processes it cleaned (always safe) and the damage it
+    found (repaired only when asked)."""
+
+    cleaned: list[str] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    quarantine: list[str] = field(default_factory=list)  # what the quarantine holds now
+
+    @property
+    def ok(self) -> bool:
+        """Nothing is left wrong: every finding was repaired."""
+        return all(f.repair for f in self.findings)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import os
 
+from .. import faults
 from ..errors import Conflict, InvalidArgument, NotFound, RuntimeFailure
 from ..model.config import ContainerConfig
 from ..model.network import Endpoint, Network
@@ -127,14 +128,18 @@ def _join(
                 )
                 store.save_endpoint(ep)  # first, so that a detach after any failure below finds it
                 created.append(ep)
+                faults.point("net endpoint")
                 try:
                     bridge.bridge_up(nl, net)
                 except OSError as e:
                     raise _kernel_error(
                         f"cannot create bridge {net.bridge} for network {net.name}", e
                     ) from None
+                faults.point("net bridge")
                 _plug(nl, inner, nsfd, net, ep)
+                faults.point("net veth")
             firewall.refresh(layout, store)
+            faults.point("net firewall")
             peers = {
                 p.container_id
                 for ep in created

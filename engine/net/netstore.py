@@ -25,7 +25,7 @@ import re
 import zlib
 from collections.abc import Iterator
 
-from ..errors import NotFound
+from ..errors import CorruptRecord, NotFound
 from ..fsutil import atomic_write_json, locked, read_json
 from ..model.network import Endpoint, Network
 from ..paths import DEFAULT_ROOT, Layout
@@ -100,11 +100,38 @@ class NetStore:
         )
 
     def load(self, name: str) -> Network | None:
-        d = read_json(self.path(name, "network.json"))
-        return Network.from_dict(d) if d else None
+        """The network's record; None when there is none, CorruptRecord when it is damaged."""
+        path = self.path(name, "network.json")
+        d = read_json(path)
+        if d is None:
+            return None
+        try:
+            if not isinstance(d, dict):
+                raise TypeError(f"{type(d).__name__} where an object is expected")
+            return Network.from_dict(d)
+        except (TypeError, ValueError, KeyError, AttributeError) as e:
+            raise CorruptRecord(path, str(e)) from None
 
     def all(self) -> list[Network]:
-        return [n for n in (self.load(name) for name in self.names()) if n is not None]
+        """Every readable network (``damaged`` lists the others)."""
+        out = []
+        for name in self.names():
+            try:
+                net = self.load(name)
+            except CorruptRecord:
+                continue
+            if net is not None:
+                out.append(net)
+        return out
+
+    def damaged(self) -> list[CorruptRecord]:
+        out = []
+        for name in self.names():
+            try:
+                self.load(name)
+            except CorruptRecord as e:
+                out.append(e)
+        return out
 
     def find(self, ref: str) -> Network | None:
         """A stored network by name, full ID or unique ID prefix (Docker's lookup order)."""

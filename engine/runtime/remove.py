@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .. import faults
 from ..lean.tools import suppress
 from ..paths import Layout
 from ..store.containers import ContainerStore
@@ -11,6 +12,7 @@ from ..store.tmp import remove_tree
 def remove_stopped(layout: Layout, cid: str) -> None:
     dead = retire(layout, cid)
     if dead is not None:
+        faults.point("container delete")
         remove_tree(dead)
 
 
@@ -33,6 +35,10 @@ def retire(layout: Layout, cid: str) -> str | None:
             teardown(layout, cfg)
         with store.names_lock():
             store.release_name(cfg.name, cid)
+    else:  # a damaged config: every name the index gives this container goes
+        with store.names_lock():
+            for name in [n for n, owner in store.names().items() if owner == cid]:
+                store.release_name(name, cid)
     dead = store.retire_dir(cid)
     from ..store.eventlog import emit
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+from .. import faults
 from ..errors import StoreError
 from ..lean.tools import contextmanager, suppress
 from .tmp import TempFile
@@ -122,6 +123,7 @@ class BlobWriter:
         self.digest = "sha256:" + self.hash.hexdigest()
         if self.expected and self.expected != self.digest:
             raise StoreError(f"digest mismatch: expected {self.expected}, got {self.digest}")
+        faults.point("blob")
         self.tmp.commit(self.store.path(self.digest))
 
     def discard(self) -> None:

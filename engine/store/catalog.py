@@ -12,7 +12,7 @@ import time
 
 from engine.lean.record import asdict, field, record
 
-from ..errors import ImageNotFound, InvalidArgument
+from ..errors import CorruptRecord, ImageNotFound, InvalidArgument
 from ..fsutil import atomic_write_json, locked, read_json
 from ..lean.tools import contextmanager
 from . import reference
@@ -31,6 +31,21 @@ class ImageEntry:
     added: float = field(default_factory=time.time)
     repo_digests: list[str] = field(default_factory=list)
     parent: str = ""  # the image a build or commit started from
+    tags: list[str] = field(default_factory=list)  # a copy of repositories.json's, to rebuild it from
+
+
+def damaged_entry(path: str, d: object) -> str | None:
+    """What makes ``d`` (read from ``path``) no image record; None when it is one."""
+    from engine.model.shape import problems_of
+
+    problem = problems_of(ImageEntry, d)
+    if (
+        problem is None
+        and isinstance(d, dict)
+        and os.path.basename(path) != d["id"].partition(":")[2] + ".json"
+    ):
+        problem = f"it holds image {d['id'][:19]!r}, not the one its name says"
+    return problem
 
 
 class Catalog:
@@ -52,8 +67,15 @@ class Catalog:
         atomic_write_json(self._path(entry.id), asdict(entry))
 
     def get(self, image_id: str) -> ImageEntry | None:
-        d = read_json(self._path(image_id))
-        return ImageEntry(**d) if d else None
+        """The image's record; None when there is none, CorruptRecord (naming the file) when it is damaged."""
+        path = self._path(image_id)
+        d = read_json(path)
+        if d is None:
+            return None
+        problem = damaged_entry(path, d)
+        if problem:
+            raise CorruptRecord(path, problem)
+        return ImageEntry(**d)
 
     def delete(self, image_id: str) -> None:
         try:
@@ -69,26 +91,83 @@ class Catalog:
         return ["sha256:" + n[:-5] for n in names if n.endswith(".json") and len(n) == 69]
 
     def entries(self) -> list[ImageEntry]:
+        """Every readable image record (a damaged one is left out: ``damaged`` lists those)."""
         out = []
         for i in self.ids():
-            e = self.get(i)
+            try:
+                e = self.get(i)
+            except CorruptRecord:
+                continue
             if e:
+                out.append(e)
+        return out
+
+    def damaged(self) -> list[CorruptRecord]:
+        """The image records that cannot be read."""
+        out = []
+        for i in self.ids():
+            try:
+                self.get(i)
+            except CorruptRecord as e:
                 out.append(e)
         return out
 
     # -- tags ----------------------------------------------------------------
     def tags(self) -> dict[str, str]:
-        return dict(read_json(self.tags_path, {}) or {})
+        """name:tag -> image ID. A damaged index is rebuilt from the copies in the image records (the next
+        write stores the rebuilt one; ``system check --repair`` at once)."""
+        tags = self._stored_tags()
+        return self.tags_from_records() if tags is None else tags
+
+    def _stored_tags(self) -> dict[str, str] | None:
+        try:
+            tags = read_json(self.tags_path, {})
+        except CorruptRecord:
+            return None
+        if not isinstance(tags, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in tags.items()
+        ):
+            return None
+        return tags
+
+    def tags_damaged(self) -> bool:
+        return self._stored_tags() is None
+
+    def tags_from_records(self) -> dict[str, str]:
+        """name:tag -> image ID from the image records' own lists (the newest image keeps a tag two claim)."""
+        held: dict[str, str] = {}
+        for e in sorted(self.entries(), key=lambda e: e.added):
+            for t in e.tags:
+                held[t] = e.id
+        return held
 
     def set_tag(self, tag: str, image_id: str) -> None:
         tags = self.tags()
+        before = tags.get(tag)
         tags[tag] = image_id
         atomic_write_json(self.tags_path, tags)
+        if before and before != image_id:
+            self._copy_tags(before, tags)
+        self._copy_tags(image_id, tags)
 
     def remove_tag(self, tag: str) -> None:
         tags = self.tags()
-        if tags.pop(tag, None) is not None:
+        owner = tags.pop(tag, None)
+        if owner is not None:
             atomic_write_json(self.tags_path, tags)
+            self._copy_tags(owner, tags)
+
+    def _copy_tags(self, image_id: str, tags: dict[str, str]) -> None:
+        """Keep the image record's copy of its tags equal to the index's."""
+        try:
+            e = self.get(image_id)
+        except CorruptRecord:
+            return
+        if e is not None:
+            mine = sorted(t for t, i in tags.items() if i == image_id)
+            if e.tags != mine:
+                e.tags = mine
+                self.put(e)
 
     def tags_of(self, image_id: str) -> list[str]:
         return sorted(t for t, i in self.tags().items() if i == image_id)

@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 import os
+from _thread import get_ident
 
-from engine.errors import Conflict, ContainerNotFound
+from engine import faults
+from engine.errors import Conflict, ContainerNotFound, CorruptRecord
 from engine.fsutil import atomic_write_json, locked, read_json
 from engine.lean.tools import contextmanager
-from engine.model.config import ContainerConfig, ContainerState
+from engine.model.config import ContainerConfig, ContainerState, MountConfig, RestartPolicy
 from engine.paths import Layout
 from engine.store import tmp as tmpfiles
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterator
+
+
+_STATUSES = ("created", "running", "paused", "restarting", "exited", "dead", "removing")
+_HELD: set[tuple[str, int]] = set()  # (container, thread) of the container locks this process holds
+
+_CONFIG_RECORDS: dict[str, type] = {"RestartPolicy": RestartPolicy, "MountConfig": MountConfig}
 
 
 def name_conflict(name: str, owner: str) -> Conflict:
@@ -40,7 +48,11 @@ class ContainerStore:
     @contextmanager
     def lock(self, cid: str) -> Iterator[None]:
         with locked(self.layout.lock("c-" + cid[:32])):
-            yield
+            _HELD.add((cid, get_ident()))
+            try:
+                yield
+            finally:
+                _HELD.discard((cid, get_ident()))
 
     @contextmanager
     def names_lock(self) -> Iterator[None]:
@@ -59,23 +71,126 @@ class ContainerStore:
             return []
 
     def config(self, cid: str) -> ContainerConfig:
-        d = read_json(self.path(cid, "config.json"))
+        """The container's stored config; ContainerNotFound when there is none, CorruptRecord (naming the
+        file) when it is unreadable or not shaped like a config."""
+        path = self.path(cid, "config.json")
+        d = read_json(path)
         if d is None:
             raise ContainerNotFound(f"No such container: {cid}")
+        from engine.model.shape import problems_of
+
+        problem = problems_of(ContainerConfig, d, _CONFIG_RECORDS)
+        if problem is None and d["id"] != cid:
+            problem = f"it holds container {str(d['id'])[:12]!r}, not {cid[:12]!r}"
+        if problem:
+            raise CorruptRecord(path, problem)
         return ContainerConfig.from_dict(d)
 
     def save_config(self, cfg: ContainerConfig) -> None:
         atomic_write_json(self.path(cfg.id, "config.json"), cfg.to_dict())
 
     def state(self, cid: str) -> ContainerState:
-        return ContainerState.from_dict(read_json(self.path(cid, "state.json"), {}) or {})
+        """The container's state. A state.json that is missing, unreadable or misshapen is rebuilt from what
+        runs (the container's processes, found by their cgroup; its supervisor is PID 1's parent), the
+        damaged file kept in the quarantine: a running container whose state was lost can still be stopped."""
+        try:
+            return self.read_state(cid)
+        except CorruptRecord as damaged:
+            if (cid, get_ident()) in _HELD:
+                return self._rebuild_state(cid, damaged)
+            with self.lock(cid):
+                try:
+                    return self.read_state(cid)
+                except CorruptRecord as again:
+                    return self._rebuild_state(cid, again)
+
+    def read_state(self, cid: str) -> ContainerState:
+        """The state as stored: CorruptRecord when it is missing, unreadable or misshapen (no rebuild)."""
+        path = self.path(cid, "state.json")
+        d = read_json(path)
+        if d is None:
+            if not os.path.isdir(self.path(cid)):
+                raise ContainerNotFound(f"No such container: {cid}")
+            raise CorruptRecord(path, "missing")
+        from engine.model.shape import problems_of
+
+        problem = problems_of(ContainerState, d)
+        if problem is None and d.get("status", "created") not in _STATUSES:
+            problem = f"'status': unknown status {str(d['status'])[:20]!r}"
+        if problem:
+            raise CorruptRecord(path, problem)
+        return ContainerState.from_dict(d)
+
+    def _rebuild_state(self, cid: str, damaged: CorruptRecord) -> ContainerState:
+        """A new state for ``cid`` from its processes (the caller holds the container's lock)."""
+        import time
+
+        from engine.humanize import rfc3339
+        from engine.kernel import procinfo
+        from engine.store.quarantine import keep
+
+        if not os.path.isdir(self.path(cid)):
+            raise ContainerNotFound(f"No such container: {cid}")
+        if os.path.lexists(damaged.path):
+            keep(self.layout, damaged.path)
+        init = procinfo.namespace_init(procinfo.pids_in_cgroup(cid))
+        st = ContainerState()
+        lost = f"state.json was damaged ({damaged.reason})"
+        if init:
+            supervisor = int(procinfo.status_field(init, "PPid") or 0)
+            st.status = "running"
+            st.pid, st.pid_start = init, procinfo.start_time(init)
+            st.shim_pid, st.shim_start = supervisor, procinfo.start_time(supervisor)
+            st.boot_id = procinfo.boot_id()
+            st.started_at = rfc3339(procinfo.started_at(init) or time.time())
+            st.error = f"{lost}; rebuilt from its running processes"
+        elif os.path.exists(self.log_path(cid)):
+            st.status, st.exit_code = "exited", 255
+            st.finished_at = rfc3339(time.time())
+            st.error = f"{lost}; it was not running and its exit status is lost"
+        else:
+            st.error = f"{lost}; it had never run"
+        self.save_state(cid, st)
+        return st
 
     def save_state(self, cid: str, st: ContainerState) -> None:
         atomic_write_json(self.path(cid, "state.json"), st.to_dict())
 
     # -- names -----------------------------------------------------------------------
     def names(self) -> dict[str, str]:
-        return dict(read_json(self.names_path, {}) or {})
+        """name -> ID. A damaged index is rebuilt from the containers' own records (the next write of the
+        index stores the rebuilt one; ``system check --repair`` at once)."""
+        names = self._stored_names()
+        return self.names_from_records() if names is None else names
+
+    def _stored_names(self) -> dict[str, str] | None:
+        """The index as stored; None when it is damaged."""
+        try:
+            names = read_json(self.names_path, {})
+        except CorruptRecord:
+            return None
+        if not isinstance(names, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in names.items()
+        ):
+            return None
+        return names
+
+    def names_damaged(self) -> bool:
+        return self._stored_names() is None
+
+    def names_from_records(self) -> dict[str, str]:
+        """name -> ID read from every container's config (the oldest keeps a name two configs claim)."""
+        found: list[tuple[str, str, str]] = []
+        for cid in self.ids():
+            try:
+                cfg = self.config(cid)
+            except (ContainerNotFound, CorruptRecord):
+                continue
+            found.append((cfg.created, cfg.name, cid))
+        held: dict[str, str] = {}
+        for _created, name, cid in sorted(found):
+            held.setdefault(name, cid)
+        return held
 
     def reserve_name(self, name: str, cid: str) -> None:
         """Take ``name`` for ``cid`` (caller holds names_lock)."""
@@ -129,6 +244,7 @@ class ContainerStore:
         return made
 
     def install_dir(self, made: str, cid: str) -> None:
+        faults.point("container install")
         os.rename(made, self.path(cid))
 
     def retire_dir(self, cid: str) -> str | None:
@@ -138,6 +254,7 @@ class ContainerStore:
         if not os.path.exists(src):
             return None
         dead = os.path.join(self.layout.tmp, f"{os.getpid()}-deadc-{cid[:12]}-{os.urandom(3).hex()}")
+        faults.point("container retire")
         os.rename(src, dead)
         return dead
 

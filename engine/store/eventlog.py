@@ -12,6 +12,7 @@ import time
 
 from engine.lean.record import field, record
 
+from .. import faults
 from ..lean import jsonio
 from ..paths import Layout
 
@@ -36,6 +37,8 @@ def emit(layout: Layout, type: str, action: str, id: str, attributes: dict[str, 
         ).encode()
         + b"\n"
     )
+    if faults.ACTIVE:
+        faults.point(f"event {type} {action}")
     fd = os.open(layout.events, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
     try:
         os.write(fd, line)

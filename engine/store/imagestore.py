@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 
-from ..errors import ImageNotFound, InvalidArgument, StoreError
+from ..errors import CorruptRecord, ImageNotFound, InvalidArgument, StoreError
 from ..fsutil import locked
 from ..lean.tools import cached_property, contextmanager, suppress
 from . import reference
@@ -122,6 +122,7 @@ class ImageStore:
             if old is not None:
                 entry.repo_digests = sorted(set(old.repo_digests) | set(entry.repo_digests))
                 entry.added = old.added
+                entry.tags = old.tags
                 if old.parent and not entry.parent:
                     entry.parent = old.parent
             self.catalog.put(entry)
@@ -186,9 +187,12 @@ class ImageStore:
         self.catalog.delete(image_id)
 
     def collect(self) -> None:
-        """Delete layers and blobs no image references and no pin keeps."""
+        """Delete layers and blobs no image references and no pin keeps. While an image or layer record is
+        damaged nothing is deleted: what it references cannot be known (``system check --repair`` first)."""
         keep_layers: set[str] = set()
         keep_blobs: set[str] = set()
+        if self.catalog.damaged():
+            return
         for e in self.catalog.entries():
             keep_blobs.update([e.id, e.manifest, *e.layer_blobs])
             for chain in e.layers:
@@ -197,6 +201,8 @@ class ImageStore:
                     keep_layers.add(c)
                     try:
                         c = self.layers.get(c).parent
+                    except CorruptRecord:
+                        return
                     except StoreError:
                         c = None
         keep_layers |= self._pins()

@@ -10,7 +10,8 @@ import os
 
 from engine.lean.record import asdict, record
 
-from ..errors import StoreError
+from .. import faults
+from ..errors import CorruptRecord, StoreError
 from ..fsutil import atomic_write_json, read_json
 from ..lean import jsonio
 from . import tmp as tmpfiles
@@ -51,9 +52,17 @@ class LayerStore:
         return os.path.exists(os.path.join(self._dir(chain), "layer.json"))
 
     def get(self, chain: str) -> LayerRecord:
-        d = read_json(os.path.join(self._dir(chain), "layer.json"))
+        path = os.path.join(self._dir(chain), "layer.json")
+        d = read_json(path)
         if d is None:
             raise StoreError(f"layer {chain} is missing from the store")
+        from engine.model.shape import problems_of
+
+        problem = problems_of(LayerRecord, d)
+        if problem is None and d["chain_id"] != chain:
+            problem = f"it describes layer {d['chain_id'][:19]!r}, not the one its directory names"
+        if problem:
+            raise CorruptRecord(path, problem)
         return LayerRecord(**d)
 
     def unpack(self, tar_stream: BinaryIO, parent: str | None) -> LayerRecord:
@@ -74,6 +83,7 @@ class LayerStore:
                 return self.get(chain)
             rec = LayerRecord(chain, diff_id, parent, int(getattr(result, "bytes", 0)))
             atomic_write_json(os.path.join(work, "layer.json"), asdict(rec))
+            faults.point("layer")
             try:
                 os.rename(work, self._dir(chain))
             except OSError:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import stat
 
+from .. import faults
 from ..lean.tools import suppress
 
 TYPE_CHECKING = False
@@ -23,6 +24,8 @@ def _name(tmpdir: str, kind: str) -> str:
 def make_dir(tmpdir: str, kind: str = "dir", mode: int = 0o777) -> str:
     path = _name(tmpdir, kind)
     os.makedirs(path, mode)
+    if faults.ACTIVE:
+        faults.point("tmp " + kind)
     return path
 
 
