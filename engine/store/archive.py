@@ -6,10 +6,13 @@ legacy format (``<id>.json``, ``<v1id>/layer.tar``, ``manifest.json``) and plain
 skopeo), compressed or not. Loaded OCI images keep their original manifest, config and layer blobs byte for
 byte.
 
-``load`` trusts nothing it reads: every index, manifest, config and layer blob must match its descriptor's
-digest and size (a layer also its DiffID), hashed once as it is copied. Blobs and layers are staged in
-``tmp/`` (``staging.py``) and enter the store only once the whole archive has checked out, so a refused
-archive changes nothing.
+``load`` trusts nothing it reads. The archive is indexed first (its tar headers read with the layer reader's
+bounds, ``tar/limits.py``: entries, unpacked bytes, header sizes); every JSON file of it is read within
+bounds and checked against its shape (``validate.py``) and every image's depth (at most 125 layers) before
+any layer is read; every index, manifest, config and layer blob must match its descriptor's digest and size
+(a layer also its DiffID), hashed once as it is copied. Blobs and layers are staged in ``tmp/``
+(``staging.py``) and enter the store only once the whole archive has checked out, so a refused archive
+changes nothing. Whatever is wrong is one engine error naming the member and the field.
 """
 
 from __future__ import annotations
@@ -18,18 +21,20 @@ import contextlib
 import io
 import json
 import os
-import shutil
 import tarfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 
 from engine.lean.record import record
 
-from ..errors import DigestMismatch, ImageNotFound, InvalidArgument, StoreError
-from . import oci, reference
+from ..errors import DigestMismatch, ImageNotFound, InvalidArgument, StoreError, UnsafeArchive
+from . import oci, reference, validate
 from .blobs import CHUNK, hex_of
 from .layers import chain_id
 from .streams import Verified, decompressed
+from .tar import limits
+from .tar.reader import REGULAR, TarStream, next_entry, padding
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -145,150 +150,389 @@ def save(store: ImageStore, names: list[str], out: IO[bytes]) -> None:
 
 # -- load ------------------------------------------------------------------------
 
+_COMPRESSED = (b"\x1f\x8b", b"\x28\xb5\x2f\xfd", b"BZh", b"\xfd7zXZ")
+
 
 @contextlib.contextmanager
-def _open_archive(store: ImageStore, source: BinaryIO) -> Iterator[tarfile.TarFile]:
-    """Open the archive for random access, spooling a non-seekable or compressed input to a temp file."""
+def open_archive(tmpdir: str, source: BinaryIO) -> Iterator[Archive]:
+    """The archive, indexed for reading its members by offset. A seekable uncompressed input (a file, or
+    standard input redirected from one) is read where it is; any other is first decompressed into a
+    temporary file in ``tmpdir`` (at most ``limits.MAX_UNPACKED_BYTES``), removed afterwards."""
     seekable = False
-    with contextlib.suppress(AttributeError, OSError, io.UnsupportedOperation):
+    with contextlib.suppress(AttributeError, OSError, ValueError):
         seekable = source.seekable()
-    head = b""
     if seekable:
         pos = source.tell()
         head = source.read(6)
         source.seek(pos)
-    if seekable and not head.startswith((b"\x1f\x8b", b"\x28\xb5\x2f\xfd", b"BZh", b"\xfd7zXZ")):
-        try:
-            tf = tarfile.open(fileobj=source, mode="r:")
-        except tarfile.TarError as e:
-            raise InvalidArgument(f"invalid image archive: {e}") from None
-        with tf:
-            yield tf
-        return
-    path = os.path.join(store.layout.tmp, f"{os.getpid()}-load-{os.urandom(4).hex()}")
+        if not head.startswith(_COMPRESSED):
+            yield Archive(source)
+            return
+    path = os.path.join(tmpdir, f"{os.getpid()}-load-{os.urandom(4).hex()}")
     try:
-        with open(path, "wb") as f:
-            shutil.copyfileobj(decompressed(source), f, 1 << 20)
-        try:
-            tf = tarfile.open(path, mode="r:")
-        except tarfile.TarError as e:
-            raise InvalidArgument(f"invalid image archive: {e}") from None
-        with tf:
-            yield tf
+        with open(path, "w+b") as f:
+            _spool(source, f)
+            f.seek(0)
+            yield Archive(f)
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(path)
 
 
-class _Archive:
-    """The archive's files by name, however the archive spells it (``./index.json`` or ``index.json``)."""
+def _spool(source: BinaryIO, out: BinaryIO) -> None:
+    """Copy ``source``, decompressed, to ``out``; refused beyond ``limits.MAX_UNPACKED_BYTES``."""
+    total = 0
+    try:
+        reader = decompressed(source)
+        while data := reader.read(CHUNK):
+            total += len(data)
+            if total > limits.MAX_UNPACKED_BYTES:
+                raise UnsafeArchive(f"it unpacks to more than {limits.MAX_UNPACKED_BYTES} bytes")
+            out.write(data)
+    except UnsafeArchive as e:
+        raise UnsafeArchive(f"invalid archive: {e}") from None
 
-    def __init__(self, tf: tarfile.TarFile) -> None:
-        self.tf = tf
-        self.members = {_norm(m.name): m for m in tf.getmembers()}  # a later entry replaces an earlier one
+
+@record
+class _Member:
+    """One entry of the archive: where its content starts and how long it is."""
+
+    name: str
+    offset: int
+    size: int
+    type: bytes
+    linkname: str
+
+
+class Archive:
+    """A tar archive in a seekable file, indexed once (its headers read with the layer reader's bounds, its
+    content skipped): its members by name, however the archive spells it (``./index.json`` or
+    ``index.json``; a later entry replaces an earlier one), each read later from its offset."""
+
+    def __init__(self, f: BinaryIO) -> None:
+        self._f = f
+        self._lock = threading.Lock()
+        self._base = f.tell()
+        self.members = self._index()
+
+    def _index(self) -> dict[str, _Member]:
+        f = self._f
+        stream = TarStream(f.read, seek=lambda n: f.seek(n, os.SEEK_CUR))
+        members: dict[str, _Member] = {}
+        count = total = 0
+        try:
+            while (e := next_entry(stream)) is not None:
+                count += 1
+                total += e.size
+                if count > limits.MAX_ENTRIES:
+                    raise UnsafeArchive(f"it has more than {limits.MAX_ENTRIES} entries")
+                if total > limits.MAX_UNPACKED_BYTES:
+                    raise UnsafeArchive(f"it unpacks to more than {limits.MAX_UNPACKED_BYTES} bytes")
+                members[_norm(e.name)] = _Member(e.name, stream.position, e.size, e.type, e.linkname)
+                stream.skip(e.size + padding(e.size))
+        except UnsafeArchive as err:
+            raise UnsafeArchive(f"invalid archive: {err}") from None
+        if stream.total == 0:
+            raise InvalidArgument("invalid archive: the archive is empty")
+        end = f.seek(0, os.SEEK_END) - self._base
+        for m in members.values():
+            if m.offset + m.size > end:
+                raise UnsafeArchive(
+                    f"invalid archive: {_norm(m.name)} is truncated ({m.offset + m.size - end} bytes missing)"
+                )
+        return members
+
+    def _pread(self, offset: int, n: int) -> bytes:
+        with self._lock:
+            self._f.seek(self._base + offset)
+            return self._f.read(n)
 
     def has(self, name: str) -> bool:
         return _norm(name) in self.members
 
-    def open(self, name: str) -> IO[bytes]:
+    def member(self, name: str) -> _Member:
+        """The regular file ``name`` names, links inside the archive followed (the legacy format links
+        identical layers)."""
         member = self.members.get(_norm(name))
         if member is None:
-            raise InvalidArgument(f"invalid image archive: {_norm(name)} is missing")
-        # Follow links inside the archive (the legacy format links identical layers).
+            raise InvalidArgument(f"invalid archive: {_shown(_norm(name))} is missing")
         for _ in range(16):
-            if not (member.issym() or member.islnk()):
-                f = self.tf.extractfile(member)
-                if f is None:
-                    raise InvalidArgument(f"invalid image archive: {_norm(name)} is not a file")
-                return f
+            if member.type not in (tarfile.SYMTYPE, tarfile.LNKTYPE):
+                if member.type not in REGULAR:
+                    raise InvalidArgument(f"invalid archive: {_shown(_norm(name))} is not a file")
+                return member
             target = member.linkname
-            if member.issym():
+            if member.type == tarfile.SYMTYPE:
                 target = os.path.join(os.path.dirname(member.name), target)
             link = self.members.get(_norm(target))
             if link is None:
                 raise InvalidArgument(
-                    f"invalid image archive: {_norm(name)} links to missing {_norm(target)}"
+                    f"invalid archive: {_shown(_norm(name))} links to missing {_shown(_norm(target))}"
                 )
             member = link
-        raise InvalidArgument(f"invalid image archive: too many links at {_norm(name)}")
+        raise InvalidArgument(f"invalid archive: too many links at {_shown(_norm(name))}")
 
-    def read(self, name: str) -> bytes:
-        return self.open(name).read()
+    def open(self, name: str) -> _Slice:
+        return _Slice(self, self.member(name))
 
-    def blob(self, digest: str) -> IO[bytes]:
-        return self.open("blobs/sha256/" + hex_of(digest))
+    def read_json(self, name: str, shape: validate.Shape) -> Any:
+        """The JSON member ``name``, bounded and checked against ``shape``."""
+        member = self.member(name)
+        if member.size > limits.MAX_JSON_BYTES:
+            raise InvalidArgument(
+                f"invalid archive: {_norm(name)} is larger than {limits.MAX_JSON_BYTES} bytes"
+            )
+        return validate.load_checked(_Slice(self, member).read(), _norm(name), shape)
+
+
+class _Slice:
+    """A member's content, read forward from its offset in the archive."""
+
+    def __init__(self, arc: Archive, member: _Member) -> None:
+        self._arc = arc
+        self._pos = member.offset
+        self._end = member.offset + member.size
+        self.name = _norm(member.name)
+
+    def read(self, n: int = -1) -> bytes:
+        left = self._end - self._pos
+        if left <= 0:
+            return b""
+        if n < 0 or n > left:
+            n = left
+        data = self._arc._pread(self._pos, n)
+        if len(data) != n:
+            raise UnsafeArchive(f"invalid archive: {_shown(self.name)} is truncated")
+        self._pos += n
+        return data
 
 
 def _norm(name: str) -> str:
     return os.path.normpath(name).lstrip("/")
 
 
-def _json(data: bytes, what: str, kind: type = dict) -> Any:
-    try:
-        doc = json.loads(data)
-    except ValueError:
-        doc = None
-    if not isinstance(doc, kind):
-        raise InvalidArgument(f"invalid image archive: {what} is not a JSON {kind.__name__}")
-    return doc
+def _shown(name: str) -> str:
+    return name if len(name) <= 100 else name[:100] + "..."
 
 
-def _descriptor(desc: Any, what: str) -> tuple[str, int]:
-    """The digest and size a descriptor gives (both required, as OCI requires them)."""
-    digest = desc.get("digest") if isinstance(desc, dict) else None
-    size = desc.get("size") if isinstance(desc, dict) else None
-    if not isinstance(digest, str) or type(size) is not int or size <= 0:
-        raise InvalidArgument(f"invalid image archive: a {what} descriptor has no valid digest and size")
-    hex_of(digest)
-    return digest, size
+def _blob_name(digest: str) -> str:
+    return "blobs/sha256/" + hex_of(digest)
 
 
-def _read_verified(raw: IO[bytes], digest: str, size: int, what: str) -> bytes:
+def _read_verified(raw: IO[bytes] | _Slice, digest: str, size: int, what: str) -> bytes:
     """All of ``raw``, refused (DigestMismatch) unless it hashes to ``digest`` and has ``size`` bytes."""
     reader = Verified(raw, digest, size, what)
     return b"".join(iter(lambda: reader.read(CHUNK), b""))
 
 
-def _read_blob(arc: _Archive, desc: Any, what: str) -> bytes:
-    digest, size = _descriptor(desc, what)
-    return _read_verified(arc.blob(digest), digest, size, what)
+def _read_blob(arc: Archive, desc: dict[str, Any], what: str) -> bytes:
+    """A JSON blob (index, manifest, config) of a checked descriptor, verified against it."""
+    digest, size = desc["digest"], desc["size"]
+    if size > limits.MAX_JSON_BYTES:
+        raise InvalidArgument(
+            f"invalid archive: {what} {digest} is larger than {limits.MAX_JSON_BYTES} bytes"
+        )
+    member = arc.member(_blob_name(digest))
+    if member.size > limits.MAX_JSON_BYTES:
+        raise InvalidArgument(
+            f"invalid archive: {_blob_name(digest)} is larger than {limits.MAX_JSON_BYTES} bytes"
+        )
+    return _read_verified(_Slice(arc, member), digest, size, what)
 
 
-def _pick_manifest(arc: _Archive, desc: dict[str, Any]) -> tuple[dict[str, Any], bytes]:
-    """Follow an index to the manifest for this machine's platform; each one read is verified."""
+@record
+class _Layer:
+    """One layer of an image to load: the archive member with its blob and what the blob must be."""
+
+    member: str
+    digest: str  # the blob's; "" for Docker's form (a tar whose digest is its DiffID)
+    size: int  # the blob's (0 for Docker's form)
+    media_type: str
+    diff_id: str
+
+
+@record
+class _Image:
+    """An image of the archive, every JSON file of it read, verified and checked; its layers not yet read."""
+
+    config: bytes
+    layers: list[_Layer]
+    tags: list[str]
+    manifest: bytes | None = None
+
+
+def plan_load(arc: Archive) -> list[_Image]:
+    """The images of the archive (Docker's ``manifest.json`` form, an OCI layout, or both), with everything
+    but their layers' content read and checked: the JSON files against their shapes, the JSON blobs against
+    their digests, each layer's blob for presence and size, the number of layers."""
+    docker: list[dict[str, Any]] | None = None
+    repo_tags: dict[str, list[str]] = {}
+    if arc.has("manifest.json"):
+        docker = _docker_manifest(arc)
+        for i, m in enumerate(docker):
+            config_name = _norm(m["Config"]).rpartition("/")[2].removesuffix(".json")
+            repo_tags[config_name] = _repo_tags(m, i)
+    if arc.has("index.json") and (arc.has("oci-layout") or docker is None):
+        return _plan_oci(arc, repo_tags)
+    if docker is not None:
+        return [_plan_docker(arc, m, i) for i, m in enumerate(docker)]
+    raise InvalidArgument(
+        "invalid archive: neither manifest.json nor index.json found (not a docker save or OCI archive)"
+    )
+
+
+def _docker_manifest(arc: Archive) -> list[dict[str, Any]]:
+    doc = arc.read_json("manifest.json", validate.Anything())
+    if doc is None:
+        raise InvalidArgument(
+            "invalid archive: manifest.json: invalid manifest, manifest cannot be null (but can be [])"
+        )
+    return validate.check(doc, validate.DOCKER_MANIFEST, "manifest.json")
+
+
+def _repo_tags(m: dict[str, Any], i: int) -> list[str]:
+    tags = []
+    for j, t in enumerate(m.get("RepoTags") or []):
+        try:
+            ref = reference.parse(t)
+        except InvalidArgument as e:
+            raise InvalidArgument(
+                f"invalid archive: manifest.json: entry {i}: RepoTags[{j}]: invalid tag {_shown(t)!r}: {e}"
+            ) from None
+        if ref.digest:
+            raise InvalidArgument(
+                f"invalid archive: manifest.json: entry {i}: RepoTags[{j}]: invalid tag {t!r}"
+            )
+        tags.append(ref.tagged)
+    return tags
+
+
+def _plan_oci(arc: Archive, repo_tags: dict[str, list[str]]) -> list[_Image]:
+    if not arc.has("oci-layout"):
+        raise InvalidArgument("invalid archive: oci-layout is missing (an OCI image layout has one)")
+    arc.read_json("oci-layout", validate.OCI_LAYOUT)
+    index = arc.read_json("index.json", validate.INDEX)
+    images = []
+    for k, desc in enumerate(index["manifests"]):
+        manifest_bytes, manifest, where = _pick_manifest(arc, desc, f"index.json: manifests[{k}]")
+        layers = manifest["layers"]
+        _check_depth(len(layers), where)
+        config_desc = manifest["config"]
+        config_bytes = _read_blob(arc, config_desc, "config")
+        config = validate.load_checked(config_bytes, _blob_name(config_desc["digest"]), validate.IMAGE_CONFIG)
+        diff_ids = _diff_ids(config, len(layers), where)
+        planned = []
+        for ld, diff_id in zip(layers, diff_ids, strict=True):
+            digest, size = ld["digest"], ld["size"]
+            member = _blob_name(digest)
+            _check_size(arc.member(member).size, digest, size)
+            planned.append(_Layer(member, digest, size, ld["mediaType"], diff_id))
+        tags = list(repo_tags.get(hex_of(config_desc["digest"]), []))
+        if not tags:
+            tags = _annotated_tags(desc.get("annotations") or {})
+        images.append(_Image(config_bytes, planned, tags, manifest_bytes))
+    return images
+
+
+def _annotated_tags(ann: dict[str, str]) -> list[str]:
+    """A full name, or an OCI ref.name that is a whole reference; a bare tag names no repo."""
+    full = ann.get("io.containerd.image.name") or ""
+    refname = ann.get(oci.ANNOTATION_REF_NAME) or ""
+    for cand in (full, refname if (":" in refname or "/" in refname) else ""):
+        if cand:
+            with contextlib.suppress(InvalidArgument):
+                return [reference.parse(cand).tagged]
+    return []
+
+
+def _pick_manifest(arc: Archive, desc: dict[str, Any], where: str) -> tuple[bytes, dict[str, Any], str]:
+    """Follow an index to the manifest for this machine's platform; each one read is verified and checked.
+    Returns the manifest's bytes, the manifest, and its member's name."""
     for _ in range(4):
-        desc_type = desc.get("mediaType") if isinstance(desc, dict) else None
-        what = "index" if desc_type in oci.INDEX_TYPES else "manifest"
-        data = _read_blob(arc, desc, what)
-        doc = _json(data, f"{what} {desc['digest']}")
-        mt = doc.get("mediaType") or desc_type or ""
-        if mt in oci.INDEX_TYPES or ("manifests" in doc and "layers" not in doc):
-            candidates = doc.get("manifests") or []
-            arch = oci.goarch()
-            chosen = None
-            for m in candidates:
-                p = (m.get("platform") if isinstance(m, dict) else None) or {}
-                if p.get("os", "linux") == "linux" and p.get("architecture", arch) == arch:
-                    chosen = m
-                    break
-            if chosen is None:
-                raise InvalidArgument(f"no image for linux/{arch} in the archive's index")
-            desc = chosen
+        member = _blob_name(desc["digest"])
+        desc_type = desc["mediaType"]
+        data = _read_blob(arc, desc, "index" if desc_type in oci.INDEX_TYPES else "manifest")
+        doc = validate.read_json(data, member)
+        own_type = doc.get("mediaType") if isinstance(doc, dict) else None
+        media_type = own_type if isinstance(own_type, str) else desc_type
+        if media_type in oci.INDEX_TYPES:
+            validate.check(doc, validate.NESTED_INDEX, member)
+            desc = _for_this_platform(doc["manifests"], member)
+            where = member
             continue
-        return doc, data
-    raise InvalidArgument("invalid image archive: nested indexes too deep")
+        if media_type not in oci.MANIFEST_TYPES:
+            raise InvalidArgument(f"invalid archive: {where}: unsupported manifest media type {media_type!r}")
+        return data, validate.check(doc, validate.MANIFEST, member), member
+    raise InvalidArgument(f"invalid archive: {where}: indexes nested too deeply")
 
 
-def _diff_ids(config: dict[str, Any], layers: int) -> list[str]:
-    rootfs = config.get("rootfs")
-    diff_ids = (rootfs.get("diff_ids") if isinstance(rootfs, dict) else None) or []
-    if (
-        not isinstance(diff_ids, list)
-        or len(diff_ids) != layers
-        or not all(isinstance(d, str) for d in diff_ids)
-    ):
-        raise InvalidArgument("invalid image: the config's diff_ids do not match the layers")
+def _for_this_platform(candidates: list[dict[str, Any]], member: str) -> dict[str, Any]:
+    arch = oci.goarch()
+    for m in candidates:
+        p = m.get("platform") or {}
+        if (
+            m["mediaType"] in oci.MANIFEST_TYPES + oci.INDEX_TYPES
+            and p.get("os", "linux") == "linux"
+            and p.get("architecture", arch) == arch
+        ):
+            return m
+    raise InvalidArgument(f"invalid archive: {member}: no image for linux/{arch} in this index")
+
+
+def _check_depth(layers: int, where: str) -> None:
+    if layers > limits.MAX_LAYERS:
+        raise InvalidArgument(
+            f"invalid archive: {where}: max depth exceeded ({layers} layers, more than the "
+            f"{limits.MAX_LAYERS} overlayfs can stack)"
+        )
+
+
+def _diff_ids(config: dict[str, Any], layers: int, where: str) -> list[str]:
+    """The config's DiffIDs, one per layer; the config must be of a Linux image (Docker's words)."""
+    if config["os"] != "linux":
+        raise InvalidArgument(f"cannot load {_shown(config['os'])} image on linux")
+    diff_ids: list[str] = config["rootfs"]["diff_ids"]
+    if len(diff_ids) != layers:
+        raise InvalidArgument(
+            f"invalid archive: {where}: invalid manifest, layers length mismatch: "
+            f"expected {layers}, got {len(diff_ids)}"
+        )
     return diff_ids
+
+
+def _check_size(actual: int, digest: str, size: int) -> None:
+    """A layer blob whose member has not its descriptor's size is refused before it is unpacked."""
+    if actual > size:
+        raise DigestMismatch(f"digest mismatch: layer {digest} is longer than its {size} bytes")
+    if actual < size:
+        raise DigestMismatch(f"digest mismatch: layer {digest} is shorter than its {size} bytes")
+
+
+def _plan_docker(arc: Archive, m: dict[str, Any], i: int) -> _Image:
+    """An image of Docker's manifest.json form."""
+    where = f"manifest.json: entry {i}"
+    layers = m.get("Layers") or []
+    _check_depth(len(layers), where)
+    config_bytes = _read_config(arc, m["Config"])
+    config = validate.load_checked(config_bytes, _norm(m["Config"]), validate.IMAGE_CONFIG)
+    diff_ids = _diff_ids(config, len(layers), where)
+    planned = []
+    for path, diff_id in zip(layers, diff_ids, strict=True):
+        arc.member(path)  # there, and a file
+        planned.append(_Layer(path, "", 0, oci.MT_OCI_LAYER, diff_id))
+    return _Image(config_bytes, planned, _repo_tags(m, i))
+
+
+def _read_config(arc: Archive, path: str) -> bytes:
+    """The config of Docker's manifest.json form; when it is named by a digest (``<hex>.json``,
+    ``blobs/sha256/<hex>``), its content must hash to it."""
+    member = arc.member(path)
+    if member.size > limits.MAX_JSON_BYTES:
+        raise InvalidArgument(f"invalid archive: {_norm(path)} is larger than {limits.MAX_JSON_BYTES} bytes")
+    name = os.path.basename(_norm(path)).removesuffix(".json")
+    if len(name) == 64 and all(c in "0123456789abcdef" for c in name):
+        return _read_verified(_Slice(arc, member), "sha256:" + name, 0, "config")
+    return _Slice(arc, member).read()
 
 
 def _unpack(stage: Staging, raw: Verified, stream: Any, parent: str | None) -> LayerRecord:
@@ -305,153 +549,58 @@ def _unpack(stage: Staging, raw: Verified, stream: Any, parent: str | None) -> L
     return rec
 
 
-def _stage_blob_layer(arc: _Archive, stage: Staging, desc: Any, parent: str | None, diff_id: str) -> NewLayer:
-    """An OCI layer blob, kept byte for byte and unpacked; checked against its digest, size and DiffID."""
+def _stage_layer(arc: Archive, stage: Staging, layer: _Layer, parent: str | None) -> NewLayer:
+    """Unpack one layer into the staging area, checked against its digest, size and DiffID. An OCI blob is
+    kept byte for byte; a layer of Docker's form is kept uncompressed (its blob's digest is its DiffID)."""
     from .imagestore import NewLayer
 
-    digest, size = _descriptor(desc, "layer")
-    chain = chain_id(parent, diff_id)
-    if not (stage.has_layer(chain) and stage.has_blob(digest)):
-        with stage.blobs.receive(arc.blob(digest), digest, size, "layer") as raw:
+    if not layer.digest:
+        with stage.blobs.receive(decompressed(arc.open(layer.member)), layer.diff_id, 0, "layer") as raw:
+            rec = _unpack(stage, raw, raw, parent)
+        return NewLayer(rec.chain_id, layer.diff_id, oci.MT_OCI_LAYER, raw.count)
+    chain = chain_id(parent, layer.diff_id)
+    if not (stage.has_layer(chain) and stage.has_blob(layer.digest)):
+        with stage.blobs.receive(arc.open(layer.member), layer.digest, layer.size, "layer") as raw:
             rec = _unpack(stage, raw, decompressed(raw), parent)
-            if rec.diff_id != diff_id:
+            if rec.diff_id != layer.diff_id:
                 raise DigestMismatch(
-                    f"digest mismatch: layer content (DiffID) {diff_id} arrived as {rec.diff_id}"
+                    f"digest mismatch: layer content (DiffID) {layer.diff_id} arrived as {rec.diff_id}"
                 )
-    return NewLayer(chain, digest, str(desc.get("mediaType") or oci.MT_OCI_LAYER), size)
+    return NewLayer(chain, layer.digest, layer.media_type, layer.size)
 
 
-def _stage_tar_layer(arc: _Archive, stage: Staging, path: str, parent: str | None, diff_id: str) -> NewLayer:
-    """A layer of Docker's manifest.json form, kept uncompressed: its blob's digest is its DiffID."""
-    from .imagestore import NewLayer
-
-    with stage.blobs.receive(decompressed(arc.open(path)), diff_id, 0, "layer") as raw:
-        rec = _unpack(stage, raw, raw, parent)
-    return NewLayer(rec.chain_id, diff_id, oci.MT_OCI_LAYER, raw.count)
-
-
-@record
-class _Staged:
-    """An image whose blobs and layers are verified and staged, to be recorded once all of them are."""
-
-    layers: list[NewLayer]
-    config: bytes
-    tags: list[str]
-    manifest: bytes | None = None
-
-
-def _stage_oci(
-    arc: _Archive, stage: Staging, repo_tags: dict[str, list[str]], progress: ProgressFn | None
-) -> list[_Staged]:
-    staged: list[_Staged] = []
-    manifests = _json(arc.read("index.json"), "index.json").get("manifests") or []
-    for desc in manifests:
-        manifest, manifest_bytes = _pick_manifest(arc, desc)
-        layers = manifest.get("layers")
-        if not isinstance(layers, list):
-            raise InvalidArgument(f"invalid image archive: manifest {desc['digest']} lists no layers")
-        config_digest, _ = _descriptor(manifest.get("config"), "config")
-        config_bytes = _read_blob(arc, manifest["config"], "config")
-        diff_ids = _diff_ids(_json(config_bytes, f"config {config_digest}"), len(layers))
-        new_layers = []
-        parent: str | None = None
-        for i, (ld, did) in enumerate(zip(layers, diff_ids, strict=True)):
-            if progress:
-                progress(f"Loading layer {_descriptor(ld, 'layer')[0][7:19]}", i, len(diff_ids))
-            nl = _stage_blob_layer(arc, stage, ld, parent, did)
-            new_layers.append(nl)
-            parent = nl.chain_id
-        tags = list(repo_tags.get(hex_of(config_digest), []))
-        ann = desc.get("annotations") or {}
-        full = ann.get("io.containerd.image.name") or ""
-        refname = ann.get(oci.ANNOTATION_REF_NAME) or ""
-        if not tags:
-            # A full name, or an OCI ref.name that is a whole reference; a bare tag names no repo.
-            for cand in (full, refname if (":" in refname or "/" in refname) else ""):
-                if cand:
-                    with contextlib.suppress(InvalidArgument):
-                        tags.append(reference.parse(cand).tagged)
-                        break
-        staged.append(_Staged(new_layers, config_bytes, tags, manifest_bytes))
-    return staged
-
-
-def _read_config(arc: _Archive, path: str) -> bytes:
-    """The config of Docker's manifest.json form; when it is named by a digest (``<hex>.json``,
-    ``blobs/sha256/<hex>``), its content must hash to it."""
-    name = os.path.basename(_norm(path)).removesuffix(".json")
-    if len(name) == 64 and all(c in "0123456789abcdef" for c in name):
-        return _read_verified(arc.open(path), "sha256:" + name, 0, "config")
-    return arc.read(path)
-
-
-def _stage_docker(
-    arc: _Archive, stage: Staging, docker_manifest: list[Any], progress: ProgressFn | None
-) -> list[_Staged]:
-    staged: list[_Staged] = []
-    for m in docker_manifest:
-        config_bytes = _read_config(arc, m["Config"])
-        layers = list(m.get("Layers") or [])
-        diff_ids = _diff_ids(_json(config_bytes, m["Config"]), len(layers))
-        new_layers = []
-        parent: str | None = None
-        for i, (lpath, did) in enumerate(zip(layers, diff_ids, strict=True)):
-            if progress:
-                progress(f"Loading layer {i + 1}/{len(layers)}", i, len(layers))
-            nl = _stage_tar_layer(arc, stage, lpath, parent, did)
-            new_layers.append(nl)
-            parent = nl.chain_id
-        tags = [reference.parse(t).tagged for t in (m.get("RepoTags") or [])]
-        staged.append(_Staged(new_layers, config_bytes, tags))
-    return staged
-
-
-def _docker_entry(m: Any) -> bool:
-    """Whether a manifest.json entry has the shape Docker writes."""
-    if not isinstance(m, dict) or not isinstance(m.get("Config"), str):
-        return False
-    layers = m.get("Layers") or []
-    return isinstance(layers, list) and all(isinstance(x, str) for x in layers)
-
-
-def _stage_images(arc: _Archive, stage: Staging, progress: ProgressFn | None) -> list[_Staged]:
-    docker_manifest: list[Any] = []
-    repo_tags: dict[str, list[str]] = {}
-    if arc.has("manifest.json"):
-        docker_manifest = _json(arc.read("manifest.json"), "manifest.json", list)
-        for m in docker_manifest:
-            if not _docker_entry(m):
-                raise InvalidArgument("invalid image archive: manifest.json is not a list of images")
-            cfg = _norm(m["Config"]).rpartition("/")[2].removesuffix(".json")
-            repo_tags[cfg] = [reference.parse(t).tagged for t in (m.get("RepoTags") or [])]
-    if arc.has("index.json"):
-        return _stage_oci(arc, stage, repo_tags, progress)
-    if docker_manifest:
-        return _stage_docker(arc, stage, docker_manifest, progress)
-    raise InvalidArgument(
-        "invalid image archive: neither manifest.json nor index.json found (not a docker save or OCI archive)"
-    )
+def _stage_image(arc: Archive, stage: Staging, image: _Image, progress: ProgressFn | None) -> list[NewLayer]:
+    new_layers: list[NewLayer] = []
+    parent: str | None = None
+    total = len(image.layers)
+    for i, layer in enumerate(image.layers):
+        if progress:
+            label = layer.digest[7:19] if layer.digest else f"{i + 1}/{total}"
+            progress(f"Loading layer {label}", i, total)
+        nl = _stage_layer(arc, stage, layer, parent)
+        new_layers.append(nl)
+        parent = nl.chain_id
+    return new_layers
 
 
 def load(store: ImageStore, source: BinaryIO, progress: ProgressFn | None = None) -> list[str]:
-    """Load every image in the archive; returns what was loaded (tags, or IDs of untagged store).
+    """Load every image in the archive; returns what was loaded (tags, or IDs of untagged images).
 
-    Every blob is verified, and every layer unpacked, in a staging area first; only then does anything enter
-    the store, so a refused archive changes nothing."""
+    The archive is indexed and every JSON file of it checked before any layer is read; then every blob is
+    verified, and every layer unpacked, in a staging area; only then does anything enter the store, so a
+    refused archive changes nothing. All the layers together count against the bounds of ``limits``."""
     from .staging import Staging
 
     loaded: list[str] = []
-    with store.writing(), _open_archive(store, source) as tf:
+    with store.writing(), open_archive(store.layout.tmp, source) as arc, limits.sharing(limits.Budget()):
+        images = plan_load(arc)
         stage = Staging(store)
         try:
-            try:
-                staged = _stage_images(_Archive(tf), stage, progress)
-            except tarfile.TarError as e:  # a truncated or damaged archive
-                raise InvalidArgument(f"invalid image archive: {e}") from None
+            staged = [(image, _stage_image(arc, stage, image, progress)) for image in images]
             stage.commit()
-            for im in staged:
-                image_id = store.create(im.layers, im.config, im.tags, manifest_bytes=im.manifest)
-                loaded.extend(im.tags or [image_id])
+            for image, layers in staged:
+                image_id = store.create(layers, image.config, image.tags, manifest_bytes=image.manifest)
+                loaded.extend(image.tags or [image_id])
         finally:
             stage.discard()
     if progress:

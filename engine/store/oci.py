@@ -26,6 +26,19 @@ ANNOTATION_REF_NAME = "org.opencontainers.image.ref.name"
 
 MANIFEST_TYPES = (MT_OCI_MANIFEST, MT_DOCKER_MANIFEST)
 INDEX_TYPES = (MT_OCI_INDEX, MT_DOCKER_LIST)
+CONFIG_TYPES = (MT_OCI_CONFIG, MT_DOCKER_CONFIG)
+LAYER_TYPES = (
+    MT_OCI_LAYER,
+    MT_OCI_LAYER_GZIP,
+    MT_OCI_LAYER_ZSTD,
+    MT_DOCKER_LAYER,
+    MT_DOCKER_LAYER_GZIP,
+    # Layers that registries need not serve; in an archive they are there like any other.
+    "application/vnd.oci.image.layer.nondistributable.v1.tar",
+    "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip",
+    "application/vnd.oci.image.layer.nondistributable.v1.tar+zstd",
+    "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip",
+)
 
 
 def goarch() -> str:

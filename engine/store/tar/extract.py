@@ -17,7 +17,8 @@ from engine.errors import InvalidArgument, NotFound, RuntimeFailure, UnsafeArchi
 from engine.lean.record import record
 from engine.store import whiteouts as wh
 
-from .compression import Prefetcher, Readable, guarded, open_decompressed
+from . import limits
+from .compression import Prefetcher, Readable, open_decompressed
 from .names import O_DIR, Escape, clean_name, join_name, list_dir, proc_path
 from .reader import REGULAR, Entry, TarStream, next_entry, padding
 
@@ -163,6 +164,7 @@ class _Extractor:
             rel = clean_name(e.name)
         except Escape:
             raise UnsafeArchive(f"refusing to extract {e.name!r}: the path leaves the destination") from None
+        _check_path(rel, e.name)
         if not rel:
             if e.type != tarfile.DIRTYPE:
                 raise UnsafeArchive(f"refusing to extract {e.name!r}: it would replace the destination")
@@ -275,6 +277,7 @@ class _Extractor:
             make()
 
     def _file(self, pfd: int, name: str, rel: str, e: Entry, stream: TarStream) -> None:
+        stream.expect(e.size, repr(e.name))
         try:
             fd = os.open(name, _O_NEWFILE, 0o600, dir_fd=pfd)
         except FileExistsError:
@@ -329,6 +332,7 @@ class _Extractor:
             raise UnsafeArchive(
                 f"refusing to extract hardlink {e.name!r} -> {e.linkname!r}: it points outside the destination"
             )
+        _check_path(target, e.name)
         if target == rel:
             return
         if target.startswith(rel + "/"):
@@ -361,6 +365,12 @@ class _Extractor:
                     return
                 self.remove(pfd2, name, rel)
                 os.link(tname, name, src_dir_fd=tfd, dst_dir_fd=pfd2, follow_symlinks=False)
+        except OSError as err:
+            if err.errno != errno.EMLINK:
+                raise
+            raise UnsafeArchive(
+                f"cannot extract hardlink {e.name!r}: its target {e.linkname!r} has too many links"
+            ) from None
         finally:
             os.close(tfd)
 
@@ -413,8 +423,8 @@ class _Extractor:
 
     def _xattrs(self, target: int | str, e: Entry, follow: bool = False) -> None:
         for key, value in e.xattrs.items():
-            if wh.is_overlay_xattr(key):
-                continue  # never trust overlayfs' own attributes from an archive
+            if wh.is_overlay_xattr(key) or not key or "\0" in key:
+                continue  # never trust overlayfs' own attributes from an archive; skip what no file can have
             try:
                 if isinstance(target, int):
                     os.setxattr(target, key, value)
@@ -428,6 +438,9 @@ class _Extractor:
                     errno.EPERM,
                     errno.EACCES,
                     errno.EINVAL,
+                    errno.ERANGE,  # a name or value too long for the filesystem
+                    errno.E2BIG,
+                    errno.ENAMETOOLONG,
                 ):
                     raise
 
@@ -456,6 +469,24 @@ class _Extractor:
                 os.close(fd)
 
 
+def _check_path(rel: str, name: str) -> None:
+    """Refuse a cleaned path that no filesystem takes (a component longer than NAME_MAX) or that is too deep
+    to remove again."""
+    parts = rel.split("/")
+    shown = name if len(name) <= 80 else name[:80] + "..."
+    if len(parts) > limits.MAX_PATH_DEPTH:
+        raise UnsafeArchive(
+            f"refusing to extract {shown!r}: the path is more than {limits.MAX_PATH_DEPTH} levels deep"
+        )
+    for part in parts:
+        if len(part) > limits.MAX_COMPONENT_BYTES // 4 and (
+            len(part.encode("utf-8", "surrogateescape")) > limits.MAX_COMPONENT_BYTES
+        ):
+            raise UnsafeArchive(
+                f"refusing to extract {shown!r}: file name too long (more than {limits.MAX_COMPONENT_BYTES} bytes)"
+            )
+
+
 def extract_layer(
     fileobj: Readable | BinaryIO,
     dest: str,
@@ -473,17 +504,21 @@ def extract_layer(
     then plain names, extracted as they are.
     ``compute_diff_id`` hashes the uncompressed stream (including anything after the end-of-archive
     marker, which is read to the end). Raises UnsafeArchive on an entry that would leave ``dest`` or is
-    malformed; what was extracted before it stays in place.
+    malformed, or when the archive goes beyond a bound of ``limits`` (its entries and unpacked bytes, counted
+    against ``limits.current()``, the lengths and depth of its names); what was extracted before stays in
+    place.
     """
     x = _Extractor(dest, overlay_whiteouts, interpret_whiteouts)
     prefetch: Prefetcher | None = None
+    budget = limits.current()
     try:
         reader, compression = open_decompressed(fileobj)
-        read = guarded(reader.read, compression)
+        read = reader.read
         prefetch = Prefetcher(read) if compression != "none" else None
         hasher = hashlib.sha256() if compute_diff_id else None
-        stream = TarStream(prefetch.read if prefetch else read, hasher)
+        stream = TarStream(prefetch.read if prefetch else read, hasher, budget)
         while (entry := next_entry(stream)) is not None:
+            budget.entry(entry.name)
             x.apply(entry, stream)
         x.finish()
         stream.drain()

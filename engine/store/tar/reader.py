@@ -13,6 +13,7 @@ from typing import Any
 from engine.errors import UnsafeArchive
 from engine.lean.record import record
 
+from . import limits
 from .compression import CHUNK
 
 BLOCK = 512
@@ -34,14 +35,32 @@ _HEADER_ONLY = (
 
 
 class TarStream:
-    """Forward-only reader of the uncompressed tar bytes, with large reads and no extra copies."""
+    """Forward-only reader of the uncompressed tar bytes, with large reads and no extra copies.
 
-    def __init__(self, read: Callable[[int], bytes], hasher: Any = None) -> None:
+    Every byte read counts against ``budget`` when one is given (``limits.Budget``: the archive's unpacked
+    size). With ``seek`` (a relative seek of the underlying file), ``skip`` jumps over content instead of
+    reading it: for indexing an archive on disk, whose entries are read later by their offsets.
+    """
+
+    def __init__(
+        self,
+        read: Callable[[int], bytes],
+        hasher: Any = None,
+        budget: limits.Budget | None = None,
+        seek: Callable[[int], object] | None = None,
+    ) -> None:
         self._read = read
         self._buf = memoryview(b"")
         self._hasher = hasher
+        self._budget = budget
+        self._seek = seek
         self.total = 0
         self.eof = False
+
+    @property
+    def position(self) -> int:
+        """Bytes of the stream consumed so far (where the next read starts)."""
+        return self.total - len(self._buf)
 
     def _fill(self) -> bool:
         if self.eof:
@@ -51,10 +70,18 @@ class TarStream:
             self.eof = True
             return False
         self.total += len(data)
+        if self._budget is not None:
+            self._budget.charge(len(data))
         if self._hasher is not None:
             self._hasher.update(data)
         self._buf = memoryview(data)
         return True
+
+    def expect(self, n: int, what: str) -> None:
+        """Refuse at once an entry of ``n`` more bytes that would take the stream beyond its budget (part of
+        it may already be read ahead, and counted)."""
+        if self._budget is not None:
+            self._budget.check(n - len(self._buf), what)
 
     def read_exact(self, n: int) -> bytes:
         buf = self._buf
@@ -96,6 +123,12 @@ class TarStream:
             n -= take
 
     def skip(self, n: int) -> None:
+        if self._seek is not None and n > len(self._buf):
+            n -= len(self._buf)
+            self._buf = memoryview(b"")
+            self._seek(n)
+            self.total += n
+            return
         while n > 0:
             if not self._buf and not self._fill():
                 raise UnsafeArchive("unexpected end of archive (the tar stream is truncated)")
@@ -224,32 +257,75 @@ def _parse_header(block: bytes, offset: int) -> tuple[str, bytes, int, int, int,
         raise UnsafeArchive(f"invalid tar header at byte {offset}: {e} (is this a tar archive?)") from None
 
 
+_UID_LIMIT = (1 << 32) - 1  # uid_t; (uid_t)-1 means "no change" to chown
+_DEV_LIMIT = 1 << 32
+_NS_LIMIT = 1 << 63  # a timespec in nanoseconds
+
+
+def _too_long(text: str) -> bool:
+    return len(text) > limits.MAX_NAME_BYTES // 4 and (
+        len(text.encode("utf-8", "surrogateescape")) > limits.MAX_NAME_BYTES
+    )
+
+
+def _check(e: Entry, offset: int) -> None:
+    """Refuse values no file can have (they would fail deep in a system call): names longer than PATH_MAX,
+    negative sizes, owners beyond uid_t, times beyond a timespec, device numbers beyond dev_t."""
+    shown = e.name if len(e.name) <= 80 else e.name[:80] + "..."
+    if _too_long(e.name):
+        raise UnsafeArchive(f"refusing {shown!r}: the name is longer than {limits.MAX_NAME_BYTES} bytes")
+    if _too_long(e.linkname):
+        raise UnsafeArchive(
+            f"refusing {shown!r}: the link target is longer than {limits.MAX_NAME_BYTES} bytes"
+        )
+    if e.size < 0:
+        raise UnsafeArchive(f"invalid tar header at byte {offset}: {shown!r} has a negative size")
+    if not (0 <= e.uid < _UID_LIMIT and 0 <= e.gid < _UID_LIMIT):
+        raise UnsafeArchive(f"invalid tar header at byte {offset}: {shown!r} has an invalid owner")
+    if not -_NS_LIMIT < e.mtime_ns < _NS_LIMIT:
+        raise UnsafeArchive(f"invalid tar header at byte {offset}: {shown!r} has an invalid mtime")
+    if not (0 <= e.devmajor < _DEV_LIMIT and 0 <= e.devminor < _DEV_LIMIT):
+        raise UnsafeArchive(f"invalid tar header at byte {offset}: {shown!r} has an invalid device number")
+
+
 def next_entry(stream: TarStream) -> Entry | None:
-    """The next real entry with its PAX/GNU extensions folded in; None at the end of the archive."""
+    """The next real entry with its PAX/GNU extensions folded in; None at the end of the archive.
+
+    Extension headers (PAX, GNU long names) are held in memory, so together they may not exceed
+    ``limits.MAX_HEADER_BYTES`` for one entry; names, owners, times and device numbers are checked."""
     pax: dict[str, bytes] = {}
     longname: str | None = None
     longlink: str | None = None
+    extended = 0
     while True:
+        offset = stream.position
         block = stream.read_block()
         if not block or block == _ZERO_BLOCK:
             return None
-        name, kind, mode, uid, gid, size, mtime, linkname, devmajor, devminor = _parse_header(
-            block, stream.total
-        )
-        if kind in (tarfile.XHDTYPE, tarfile.SOLARIS_XHDTYPE, tarfile.XGLTYPE):
+        name, kind, mode, uid, gid, size, mtime, linkname, devmajor, devminor = _parse_header(block, offset)
+        if kind in (
+            tarfile.XHDTYPE,
+            tarfile.SOLARIS_XHDTYPE,
+            tarfile.XGLTYPE,
+            tarfile.GNUTYPE_LONGNAME,
+            tarfile.GNUTYPE_LONGLINK,
+        ):
+            extended += max(size, 0)
+            if size < 0 or extended > limits.MAX_HEADER_BYTES:
+                raise UnsafeArchive(
+                    f"invalid tar header at byte {offset}: extended headers of {extended} bytes "
+                    f"(more than {limits.MAX_HEADER_BYTES})"
+                )
             data = stream.read_exact(size)
             stream.skip(padding(size))
-            if kind != tarfile.XGLTYPE:  # global headers are ignored, as Docker does
+            if kind in (tarfile.GNUTYPE_LONGNAME, tarfile.GNUTYPE_LONGLINK):
+                text = _decode(data.split(b"\0", 1)[0])
+                if kind == tarfile.GNUTYPE_LONGNAME:
+                    longname = text
+                else:
+                    longlink = text
+            elif kind != tarfile.XGLTYPE:  # global headers are ignored, as Docker does
                 pax.update(_parse_pax(data))
-            continue
-        if kind in (tarfile.GNUTYPE_LONGNAME, tarfile.GNUTYPE_LONGLINK):
-            data = stream.read_exact(size)
-            stream.skip(padding(size))
-            text = _decode(data.split(b"\0", 1)[0])
-            if kind == tarfile.GNUTYPE_LONGNAME:
-                longname = text
-            else:
-                longlink = text
             continue
         mtime_ns = mtime * 1_000_000_000
         if longname is not None:
@@ -285,6 +361,8 @@ def next_entry(stream: TarStream) -> Entry | None:
             raise UnsafeArchive(f"{name!r}: sparse files are not supported in layers")
         if kind in _HEADER_ONLY:
             size = 0
-        return Entry(
+        entry = Entry(
             name, kind, mode & 0o7777, uid, gid, size, mtime_ns, linkname, devmajor, devminor, xattrs
         )
+        _check(entry, offset)
+        return entry
