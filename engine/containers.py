@@ -403,11 +403,15 @@ class Containers:
         return report
 
     def reconcile_all(self) -> builtins.list[str]:
+        from .runtime.reconcile import clear_stale_start
+
         fixed = []
         for cid in self.store.ids():
-            with suppress(ContainerNotFound):
+            with suppress(ContainerNotFound, CorruptRecord):
                 if reconcile(self.layout, cid):
                     fixed.append(cid)
+                elif clear_stale_start(self.layout, cid):
+                    fixed.append(f"what a killed start of container {cid[:12]} left (cgroup, network)")
         from .runtime.cgroups import parent_for_root, remove_leftovers
 
         with suppress(Exception):

@@ -310,8 +310,11 @@ class Images:
 
     # -- archives ----------------------------------------------------------------
     def save(self, names: builtins.list[str], out: IO[bytes]) -> None:
+        from . import faults
         from .store.archive import save
 
+        if faults.ACTIVE:
+            out = _FaultyOutput(out)  # type: ignore[assignment]  # a file-like stand-in
         save(self.store, names, out)
 
     def load(self, source: BinaryIO, progress: ProgressFn | None = None) -> builtins.list[str]:
@@ -434,3 +437,19 @@ def _docker_config(cfg: dict[str, Any]) -> dict[str, Any]:
     }
     base.update(cfg)
     return base
+
+
+class _FaultyOutput:
+    """``save``'s output with a fault-injection point at each write (engine.faults)."""
+
+    def __init__(self, out: IO[bytes]) -> None:
+        self.out = out
+
+    def write(self, data: bytes) -> int:
+        from . import faults
+
+        faults.point("save write")
+        return self.out.write(data)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.out, name)

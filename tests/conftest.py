@@ -163,3 +163,12 @@ def pytest_sessionfinish(session, exitstatus):  # type: ignore[no-untyped-def]
             os.rmdir(path)  # fails, and so keeps it, if anything is still inside
         except OSError:
             pass
+
+
+def pytest_terminal_summary(terminalreporter):  # type: ignore[no-untyped-def]
+    """The fault-injection harness's count of what it covered, when it ran."""
+    import sys
+
+    harness = sys.modules.get("tests.engine.test_fault_injection")
+    for line in getattr(harness, "SUMMARY", []):
+        terminalreporter.write_line(line)

@@ -332,11 +332,26 @@ def cmd_run(a: flags.Namespace) -> int:
     if code is None:
         if not a.tty:
             try:
-                return eng.containers.wait(c.id)
+                code = eng.containers.wait(c.id)
             except Exception:
                 return 0
-        return 0
+        else:
+            return 0
+    if code:
+        _tell_supervisor_failure(eng, c.id)
     return code
+
+
+def _tell_supervisor_failure(eng: Engine, cid: str) -> None:
+    """A non-zero exit caused by the supervisor failing, not by the container: say so (one line)."""
+    from engine import NotFound
+
+    try:
+        error = eng.containers.get(cid).error
+    except NotFound:
+        return
+    if error.startswith("the supervisor failed"):
+        sys.stderr.write(f"Error: {error}\n")
 
 
 def _run_replicas(eng: Engine, a: flags.Namespace, opts: CreateOptions) -> int:

@@ -55,3 +55,12 @@ def teardown(layout: Layout, cfg: ContainerConfig) -> None:
     except ImportError:
         return
     detach(layout, cfg)
+
+
+def attached(layout: Layout, cfg: ContainerConfig) -> bool:
+    """Does the container hold network endpoints (an address, a veth, ports)?"""
+    if not uses_network(cfg.network_mode) and not cfg.networks:
+        return False
+    from ..net.netstore import NetStore
+
+    return bool(NetStore(layout).container_endpoints(cfg.id))

@@ -71,6 +71,42 @@ def reconcile(layout: Layout, cid: str) -> bool:
     return True
 
 
+def clear_stale_start(layout: Layout, cid: str) -> bool:
+    """A container that is not running but still has a cgroup or network endpoints: its supervisor was killed
+    while starting it. The cgroup (and whatever runs in it) and the endpoints go, unless a start of it is
+    under way (a start holds the container's start lock until its supervisor reports). True if something
+    was cleared."""
+    import fcntl
+
+    store = ContainerStore(layout)
+    if store.state(cid).status in ("running", "paused", "restarting"):
+        return False
+    from .cgroups import ContainerCgroup, parent_for_root
+    from .nethooks import attached
+
+    cg = ContainerCgroup.open(cid, parent_for_root(layout.root), must_exist=False)
+    cfg = store.config(cid)
+    if not cg.exists() and not attached(layout, cfg):
+        return False
+    fd = os.open(layout.lock("start-" + cid[:32]), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False  # being started right now
+        if store.state(cid).status in ("running", "paused", "restarting"):
+            return False
+        with suppress(Exception):
+            cg.destroy()
+        from .nethooks import teardown
+
+        with suppress(Exception):
+            teardown(layout, cfg)
+        return True
+    finally:
+        os.close(fd)
+
+
 def sweep(layout: Layout) -> list[str]:
     """Remove what killed processes left among the containers: a directory that is no whole container (no
     config.json), the temporary of a write that never finished; and make the name index hold exactly each

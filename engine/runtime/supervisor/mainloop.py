@@ -54,6 +54,31 @@ class Supervisor:
         self.cgroup = CgroupSetup(self.layout, cid, self.cfg)
         self.pid = 0
         self.health: HealthMonitor | None = None
+        self.exit_code: int | None = None  # PID 1's last exit status, once it has exited
+        self.reported = False  # the caller has been told how the start went
+
+    def fail(self, e: BaseException) -> str:
+        """The supervisor itself failed (a bug, a disk refusing writes) after the start was reported: the
+        container cannot be supervised any more, so it is stopped, its state says why, attached clients get
+        its exit; the trace goes to ``ROOT/logs``. Best effort throughout: the failure may strike again.
+        Returns the message recorded."""
+        from ...crashes import record_crash
+        from .exiting import finish, teardown
+
+        path = ""
+        with suppress(Exception):
+            path = record_crash(e, self.layout.root)
+        msg = f"the supervisor failed: {type(e).__name__}: {e}" + (f" (trace: {path})" if path else "")
+        code = self.exit_code if self.exit_code is not None else 255
+        with suppress(Exception):
+            teardown(self.layout, self.cfg, self.cgroup)  # what still runs in the container is killed
+        with suppress(Exception):
+            self.update_state(
+                status="exited", exit_code=code, pid=0, finished_at=rfc3339(time.time()), error=msg
+            )
+        with suppress(Exception):
+            finish(self.layout, self.cid, self.cfg, self.relay, code)
+        return msg
 
     def update_state(self, **changes: Any) -> ContainerState:
         with self.store.lock(self.cid):
@@ -165,12 +190,12 @@ class Supervisor:
             )
             if not reported:
                 _report(self.status_fd, {"ok": True, "pid": self.pid})
+                self.reported = reported = True
                 trace("reported")
-                reported = True
             from .exiting import finish, record_exit, teardown  # here: what the start waits for is done
 
             t0 = time.monotonic()
-            code = self.serve_until_exit()
+            code = self.exit_code = self.serve_until_exit()
             trace("exited")
             oom = teardown(self.layout, self.cfg, self.cgroup)
             trace("torn down")

@@ -64,6 +64,7 @@ def become_supervisor(
     """Run in the detached process; never returns. The container is ``cid``, or the one named on
     ``go_fd``: until it comes, the cgroup migration lock is warmed and the launcher imported."""
     code = 0
+    sup = None
     try:
         _detach_stdio()
         _close_all_but({status_fd} | {fd for fd in (client_fd, go_fd) if fd is not None})
@@ -95,8 +96,11 @@ def become_supervisor(
         sup.begin_cgroup(after=warm)
         set_child_subreaper()
         sup.run()
-    except BaseException:
+    except BaseException as e:
         code = 1
+        if sup is not None and sup.reported and isinstance(e, Exception):
+            sup.fail(e)
+            os._exit(code)
         with suppress(Exception):
             if cid:
                 import traceback
