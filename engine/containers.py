@@ -400,6 +400,11 @@ class Containers:
                     remove_stopped(self.layout, c.id)
                     report.deleted.append(c.id)
                     report.reclaimed += size
+        if not self.store.ids():  # no container left: the root's cgroup parent goes too
+            from .runtime.cgroups import parent_for_root, remove_parent
+
+            with suppress(Exception):
+                remove_parent(parent_for_root(self.layout.root))
         return report
 
     def reconcile_all(self) -> builtins.list[str]:

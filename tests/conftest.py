@@ -156,13 +156,20 @@ def pytest_sessionstart(session):  # type: ignore[no-untyped-def]
     _PARENTS_BEFORE.update(_cgroup_parents())
 
 
+_LEFT: list[str] = []
+
+
 def pytest_sessionfinish(session, exitstatus):  # type: ignore[no-untyped-def]
-    """Every test root is gone: remove the (empty) cgroup parents the session's engines made."""
+    """Every test root is gone: remove the (empty) cgroup parents the session's engines made. One that cannot
+    be removed (something is still inside) fails the session: the tests must leave no cgroup behind."""
     for path in sorted(_cgroup_parents() - _PARENTS_BEFORE, key=len, reverse=True):
         try:
             os.rmdir(path)  # fails, and so keeps it, if anything is still inside
         except OSError:
             pass
+    _LEFT[:] = sorted(_cgroup_parents() - _PARENTS_BEFORE)
+    if _LEFT and session.testscollected > 0:
+        session.exitstatus = 1
 
 
 def pytest_terminal_summary(terminalreporter):  # type: ignore[no-untyped-def]
@@ -172,3 +179,9 @@ def pytest_terminal_summary(terminalreporter):  # type: ignore[no-untyped-def]
     harness = sys.modules.get("tests.engine.test_fault_injection")
     for line in getattr(harness, "SUMMARY", []):
         terminalreporter.write_line(line)
+    if _LEFT:
+        terminalreporter.write_line(
+            f"FAILED: the tests left {len(_LEFT)} cgroups behind: {', '.join(_LEFT[:10])}"
+        )
+    else:
+        terminalreporter.write_line("cgroups left behind by the tests: none")

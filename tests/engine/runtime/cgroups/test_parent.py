@@ -257,3 +257,32 @@ def test_containers_run_from_another_cgroup_go_below_the_roots_maker(
     finally:
         cli("rm", "-f", cid)
     assert not ContainerCgroup.open(cid, parent_for_root(root), must_exist=False).exists()
+
+
+def _parent_dirs(root: str) -> list[str]:
+    """The root's cgroup parent's directories that exist, in every hierarchy."""
+    from engine.runtime.cgroups import detect
+    from engine.runtime.cgroups.parent import _parent_dirs as dirs
+
+    return [d for d in dirs(parent_for_root(root), detect()) if os.path.isdir(d)]
+
+
+def test_system_prune_and_discarding_a_root_remove_its_cgroup_parent(cli, busybox, root, tmp_path) -> None:
+    cli("run", "--name", "once", "--network", "none", busybox, "true")
+    assert _parent_dirs(root), "running a container made the root's cgroup parent"
+    cli("system", "prune", "-f")
+    assert _parent_dirs(root) == []
+
+    other = str(tmp_path / "other")
+    cli_other = type(cli)(other)
+    cli_other("import", "--change", 'CMD ["sh"]', "-", "busybox:latest", input=_busybox_bytes())
+    cli_other("run", "-d", "--name", "up", "--network", "none", "busybox:latest", "sleep", "60")
+    assert _parent_dirs(other)
+    Engine(other).discard()
+    assert _parent_dirs(other) == [] and not os.path.exists(other)
+
+
+def _busybox_bytes() -> bytes:
+    from engine.store.bootstrap import busybox_tar, find_static_busybox
+
+    return busybox_tar(find_static_busybox())
