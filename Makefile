@@ -10,7 +10,7 @@ APT_PACKAGES := busybox-static debootstrap skopeo umoci tmux iproute2 iptables n
 	librsvg2-bin procps kmod
 PYTEST_ARGS ?=
 
-.PHONY: run test deps venv lint typecheck unit quick screenshots bench clean-venv
+.PHONY: run test deps venv lint typecheck unit quick screenshots bench clean-venv fuzz
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -54,6 +54,10 @@ test: deps venv lint typecheck unit
 # The fast set while working: no real containers or external tools.
 quick: venv
 	$(VENV)/bin/pytest -q -m 'not slow' $(PYTEST_ARGS)
+
+# The fuzz tests at length: 100,000 examples per reader instead of the 10,000 of every run (tests/fuzz).
+fuzz: venv
+	HYPOTHESIS_PROFILE=fuzz $(VENV)/bin/pytest -q tests/fuzz
 
 screenshots: deps venv
 	$(PY) -m app.tui.screenshots screenshots

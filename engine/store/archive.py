@@ -375,7 +375,14 @@ def plan_load(arc: Archive) -> list[_Image]:
     if arc.has("index.json") and (arc.has("oci-layout") or docker is None):
         return _plan_oci(arc, repo_tags)
     if docker is not None:
-        return [_plan_docker(arc, m, i) for i, m in enumerate(docker)]
+        images: dict[tuple[str, ...], _Image] = {}  # an image listed twice is read once
+        for i, m in enumerate(docker):
+            key = tuple(_norm(p) for p in [m["Config"], *(m.get("Layers") or [])])
+            if key in images:
+                _add_tags(images[key], _repo_tags(m, i))
+            else:
+                images[key] = _plan_docker(arc, m, i)
+        return list(images.values())
     raise InvalidArgument(
         "invalid archive: neither manifest.json nor index.json found (not a docker save or OCI archive)"
     )
@@ -412,8 +419,12 @@ def _plan_oci(arc: Archive, repo_tags: dict[str, list[str]]) -> list[_Image]:
         raise InvalidArgument("invalid archive: oci-layout is missing (an OCI image layout has one)")
     arc.read_json("oci-layout", validate.OCI_LAYOUT)
     index = arc.read_json("index.json", validate.INDEX)
-    images = []
+    images: dict[str, _Image] = {}  # by the digest index.json names: Docker lists an image once per tag
     for k, desc in enumerate(index["manifests"]):
+        seen = images.get(desc["digest"])
+        if seen is not None:
+            _add_tags(seen, _annotated_tags(desc.get("annotations") or {}))
+            continue
         manifest_bytes, manifest, where = _pick_manifest(arc, desc, f"index.json: manifests[{k}]")
         layers = manifest["layers"]
         _check_depth(len(layers), where)
@@ -430,8 +441,12 @@ def _plan_oci(arc: Archive, repo_tags: dict[str, list[str]]) -> list[_Image]:
         tags = list(repo_tags.get(hex_of(config_desc["digest"]), []))
         if not tags:
             tags = _annotated_tags(desc.get("annotations") or {})
-        images.append(_Image(config_bytes, planned, tags, manifest_bytes))
-    return images
+        images[desc["digest"]] = _Image(config_bytes, planned, tags, manifest_bytes)
+    return list(images.values())
+
+
+def _add_tags(image: _Image, tags: list[str]) -> None:
+    image.tags.extend(t for t in tags if t not in image.tags)
 
 
 def _annotated_tags(ann: dict[str, str]) -> list[str]:

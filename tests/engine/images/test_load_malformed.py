@@ -886,3 +886,23 @@ def test_the_depth_bound_is_docker_s(engine_, resident) -> None:
     with pytest.raises(InvalidArgument, match="max depth exceeded"):
         engine_.images.load(io.BytesIO(archive_of(_with_layers(limits.MAX_LAYERS + 1))))
     assert engine_.images.load(io.BytesIO(archive_of(_with_layers(limits.MAX_LAYERS)))) == [TAG]
+
+
+def _listed_twice(m: dict[str, Any]) -> dict[str, Any]:
+    second = dict(m["manifests"][0], annotations={"io.containerd.image.name": "malformed:2"})
+    return {**m, "manifests": [*m["manifests"], second]}
+
+
+@pytest.mark.parametrize(
+    "members",
+    [
+        pytest.param(lambda: oci_only(index=_listed_twice), id="oci"),
+        pytest.param(
+            lambda: docker_only(docker=lambda d: [d[0], {**d[0], "RepoTags": ["malformed:2"]}]), id="docker"
+        ),
+    ],
+)
+def test_an_image_listed_once_per_tag_is_read_once(engine_, resident, members) -> None:
+    """Docker lists an image once per tag: it is read once and gets every tag."""
+    assert engine_.images.load(io.BytesIO(archive_of(members()))) == [TAG, "malformed:2"]
+    assert engine_.images.get(TAG).id == engine_.images.get("malformed:2").id
