@@ -430,7 +430,9 @@ def _plan_oci(arc: Archive, repo_tags: dict[str, list[str]]) -> list[_Image]:
         _check_depth(len(layers), where)
         config_desc = manifest["config"]
         config_bytes = _read_blob(arc, config_desc, "config")
-        config = validate.load_checked(config_bytes, _blob_name(config_desc["digest"]), validate.IMAGE_CONFIG)
+        config = validate.load_checked(
+            config_bytes, "config " + _blob_name(config_desc["digest"]), validate.IMAGE_CONFIG
+        )
         diff_ids = _diff_ids(config, len(layers), where)
         planned = []
         for ld, diff_id in zip(layers, diff_ids, strict=True):
@@ -462,22 +464,25 @@ def _annotated_tags(ann: dict[str, str]) -> list[str]:
 
 def _pick_manifest(arc: Archive, desc: dict[str, Any], where: str) -> tuple[bytes, dict[str, Any], str]:
     """Follow an index to the manifest for this machine's platform; each one read is verified and checked.
-    Returns the manifest's bytes, the manifest, and its member's name."""
+    Returns the manifest's bytes, the manifest, and its name for errors ("manifest blobs/sha256/...")."""
     for _ in range(4):
         member = _blob_name(desc["digest"])
-        desc_type = desc["mediaType"]
-        data = _read_blob(arc, desc, "index" if desc_type in oci.INDEX_TYPES else "manifest")
-        doc = validate.read_json(data, member)
+        what = "index" if desc["mediaType"] in oci.INDEX_TYPES else "manifest"
+        data = _read_blob(arc, desc, what)
+        doc = validate.read_json(data, f"{what} {member}")
         own_type = doc.get("mediaType") if isinstance(doc, dict) else None
-        media_type = own_type if isinstance(own_type, str) else desc_type
+        media_type = own_type if isinstance(own_type, str) else desc["mediaType"]
         if media_type in oci.INDEX_TYPES:
-            validate.check(doc, validate.NESTED_INDEX, member)
-            desc = _for_this_platform(doc["manifests"], member)
-            where = member
+            where = f"index {member}"
+            validate.check(doc, validate.NESTED_INDEX, where)
+            desc = _for_this_platform(doc["manifests"], where)
             continue
+        where = f"manifest {member}"
         if media_type not in oci.MANIFEST_TYPES:
-            raise InvalidArgument(f"invalid archive: {where}: unsupported manifest media type {media_type!r}")
-        return data, validate.check(doc, validate.MANIFEST, member), member
+            raise InvalidArgument(
+                f"invalid archive: {where}: unsupported manifest media type {_shown(media_type)!r}"
+            )
+        return data, validate.check(doc, validate.MANIFEST, where), where
     raise InvalidArgument(f"invalid archive: {where}: indexes nested too deeply")
 
 
@@ -529,7 +534,9 @@ def _plan_docker(arc: Archive, m: dict[str, Any], i: int) -> _Image:
     layers = m.get("Layers") or []
     _check_depth(len(layers), where)
     config_bytes = _read_config(arc, m["Config"])
-    config = validate.load_checked(config_bytes, _norm(m["Config"]), validate.IMAGE_CONFIG)
+    config = validate.load_checked(
+        config_bytes, "config " + _shown(_norm(m["Config"])), validate.IMAGE_CONFIG
+    )
     diff_ids = _diff_ids(config, len(layers), where)
     planned = []
     for path, diff_id in zip(layers, diff_ids, strict=True):
@@ -550,13 +557,17 @@ def _read_config(arc: Archive, path: str) -> bytes:
     return _Slice(arc, member).read()
 
 
-def _unpack(stage: Staging, raw: Verified, stream: Any, parent: str | None) -> LayerRecord:
+def _unpack(stage: Staging, raw: Verified, stream: Any, parent: str | None, member: str) -> LayerRecord:
     """Unpack a layer into the staging area and read its blob to the end (which verifies it). When the
-    stream breaks the unpacker (a bad gzip or tar), the blob's digest mismatch, if any, is the error."""
+    stream breaks the unpacker (a bad gzip or tar), the blob's digest mismatch, if any, is the error;
+    else the unpacker's, naming the layer's member."""
     try:
         rec = stage.layers.unpack(stream, parent)
     except DigestMismatch:
         raise
+    except UnsafeArchive as e:
+        raw.blame()
+        raise UnsafeArchive(f"invalid archive: layer {_shown(_norm(member))}: {e}") from None
     except Exception:
         raw.blame()
         raise
@@ -571,12 +582,12 @@ def _stage_layer(arc: Archive, stage: Staging, layer: _Layer, parent: str | None
 
     if not layer.digest:
         with stage.blobs.receive(decompressed(arc.open(layer.member)), layer.diff_id, 0, "layer") as raw:
-            rec = _unpack(stage, raw, raw, parent)
+            rec = _unpack(stage, raw, raw, parent, layer.member)
         return NewLayer(rec.chain_id, layer.diff_id, oci.MT_OCI_LAYER, raw.count)
     chain = chain_id(parent, layer.diff_id)
     if not (stage.has_layer(chain) and stage.has_blob(layer.digest)):
         with stage.blobs.receive(arc.open(layer.member), layer.digest, layer.size, "layer") as raw:
-            rec = _unpack(stage, raw, decompressed(raw), parent)
+            rec = _unpack(stage, raw, decompressed(raw), parent, layer.member)
             if rec.diff_id != layer.diff_id:
                 raise DigestMismatch(
                     f"digest mismatch: layer content (DiffID) {layer.diff_id} arrived as {rec.diff_id}"

@@ -60,15 +60,14 @@ class Budget:
         """Count one more entry (``name``, for the error), refused beyond MAX_ENTRIES."""
         self.entries += 1
         if self.entries > MAX_ENTRIES:
-            raise UnsafeArchive(f"refusing {name!r}: the archive has more than {MAX_ENTRIES} entries")
+            shown = name if len(name) <= 80 else name[:80] + "..."
+            raise UnsafeArchive(f"refusing {shown!r}: the archive has more than {MAX_ENTRIES} entries")
 
-    def charge(self, n: int, what: str = "the archive") -> None:
-        """Count ``n`` more uncompressed bytes (of ``what``), refused beyond MAX_UNPACKED_BYTES."""
+    def charge(self, n: int) -> None:
+        """Count ``n`` more uncompressed bytes, refused beyond MAX_UNPACKED_BYTES."""
         self.bytes += n
         if self.bytes > MAX_UNPACKED_BYTES:
-            raise UnsafeArchive(
-                f"refusing {what}: the archive unpacks to more than {_size(MAX_UNPACKED_BYTES)}"
-            )
+            raise UnsafeArchive(f"the archive unpacks to more than {_size(MAX_UNPACKED_BYTES)}")
 
     def check(self, n: int, what: str) -> None:
         """Refuse at once an entry of ``n`` bytes that would take the archive beyond MAX_UNPACKED_BYTES."""

@@ -254,11 +254,15 @@ def _parse_header(block: bytes, offset: int) -> tuple[str, bytes, int, int, int,
             _octal(block[337:345]) if kind in (tarfile.CHRTYPE, tarfile.BLKTYPE) else 0,
         )
     except (ValueError, tarfile.HeaderError) as e:
-        raise UnsafeArchive(f"invalid tar header at byte {offset}: {e} (is this a tar archive?)") from None
+        reason = str(e) if str(e) == "bad checksum" else "a numeric field is not a number"
+        raise UnsafeArchive(
+            f"invalid tar header at byte {offset}: {reason} (is this a tar archive?)"
+        ) from None
 
 
 _UID_LIMIT = (1 << 32) - 1  # uid_t; (uid_t)-1 means "no change" to chown
-_DEV_LIMIT = 1 << 32
+_MAJOR_LIMIT = 1 << 12  # Linux's dev_t: 12 bits of major, 20 of minor
+_MINOR_LIMIT = 1 << 20
 _NS_LIMIT = 1 << 63  # a timespec in nanoseconds
 
 
@@ -270,7 +274,7 @@ def _too_long(text: str) -> bool:
 
 def _check(e: Entry, offset: int) -> None:
     """Refuse values no file can have (they would fail deep in a system call): names longer than PATH_MAX,
-    negative sizes, owners beyond uid_t, times beyond a timespec, device numbers beyond dev_t."""
+    negative sizes, owners beyond uid_t, times beyond a timespec, device numbers beyond Linux's dev_t."""
     shown = e.name if len(e.name) <= 80 else e.name[:80] + "..."
     if _too_long(e.name):
         raise UnsafeArchive(f"refusing {shown!r}: the name is longer than {limits.MAX_NAME_BYTES} bytes")
@@ -284,7 +288,7 @@ def _check(e: Entry, offset: int) -> None:
         raise UnsafeArchive(f"invalid tar header at byte {offset}: {shown!r} has an invalid owner")
     if not -_NS_LIMIT < e.mtime_ns < _NS_LIMIT:
         raise UnsafeArchive(f"invalid tar header at byte {offset}: {shown!r} has an invalid mtime")
-    if not (0 <= e.devmajor < _DEV_LIMIT and 0 <= e.devminor < _DEV_LIMIT):
+    if not (0 <= e.devmajor < _MAJOR_LIMIT and 0 <= e.devminor < _MINOR_LIMIT):
         raise UnsafeArchive(f"invalid tar header at byte {offset}: {shown!r} has an invalid device number")
 
 

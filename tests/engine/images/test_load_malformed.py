@@ -676,6 +676,11 @@ IMPORT_CASES: dict[str, Case] = {
         UnsafeArchive,
         "device number",
     ),
+    "a device major beyond Linux's 12 bits": R(
+        lambda: raw_tar(header(kind=tarfile.CHRTYPE, dev_fields=b"0010000\0" + b"0000001\0")),
+        UnsafeArchive,
+        "device number",
+    ),
     "a PAX record of a bad length": R(lambda: raw_tar(pax(b"99 path=x\n")), UnsafeArchive, "PAX"),
     "a PAX size not a number": R(lambda: raw_tar(pax({"size": "ten"})), UnsafeArchive, "PAX size"),
     "a bad LIBARCHIVE xattr": R(
