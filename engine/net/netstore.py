@@ -25,7 +25,7 @@ import re
 import zlib
 from collections.abc import Iterator
 
-from ..errors import CorruptRecord, NotFound
+from ..errors import CorruptRecord, DockyardError, NotFound
 from ..fsutil import atomic_write_json, locked, read_json
 from ..model.network import Endpoint, Network
 from ..paths import DEFAULT_ROOT, Layout
@@ -49,6 +49,20 @@ def root_tag(layout: Layout) -> str:
 def veth_name(cid: str, network_id: str) -> str:
     """The host side of a container's veth (15 characters at most, as the kernel wants)."""
     return "dyv" + cid[:6] + network_id[:6]
+
+
+def _network_values(name: str, d: dict[str, Any]) -> str | None:
+    """What is wrong with a well-typed network record's values (None when nothing is)."""
+    from .ipam import parse_subnet
+
+    if d["name"] != name:
+        return f"it names network {str(d['name'])[:20]!r}, not {name!r}"
+    if d.get("subnet"):
+        try:
+            parse_subnet(d["subnet"])
+        except DockyardError as e:
+            return str(e)
+    return None
 
 
 def write_runtime(path: str, data: bytes) -> None:
@@ -105,12 +119,12 @@ class NetStore:
         d = read_json(path)
         if d is None:
             return None
-        try:
-            if not isinstance(d, dict):
-                raise TypeError(f"{type(d).__name__} where an object is expected")
-            return Network.from_dict(d)
-        except (TypeError, ValueError, KeyError, AttributeError) as e:
-            raise CorruptRecord(path, str(e)) from None
+        from ..model.shape import problems_of
+
+        problem = problems_of(Network, d) or _network_values(name, d)
+        if problem:
+            raise CorruptRecord(path, problem)
+        return Network.from_dict(d)
 
     def all(self) -> list[Network]:
         """Every readable network (``damaged`` lists the others)."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import time
 
-from engine.lean.record import asdict, field, record
+from engine.lean.record import asdict, field, fields, record
 
 from ..errors import CorruptRecord, ImageNotFound, InvalidArgument
 from ..fsutil import atomic_write_json, locked, read_json
@@ -75,7 +75,8 @@ class Catalog:
         problem = damaged_entry(path, d)
         if problem:
             raise CorruptRecord(path, problem)
-        return ImageEntry(**d)
+        known = {f.name for f in fields(ImageEntry)}
+        return ImageEntry(**{k: v for k, v in d.items() if k in known})
 
     def delete(self, image_id: str) -> None:
         try:

@@ -63,7 +63,7 @@ class LayerStore:
             problem = f"it describes layer {d['chain_id'][:19]!r}, not the one its directory names"
         if problem:
             raise CorruptRecord(path, problem)
-        return LayerRecord(**d)
+        return LayerRecord(d["chain_id"], d["diff_id"], d["parent"], d["size"])
 
     def unpack(self, tar_stream: BinaryIO, parent: str | None) -> LayerRecord:
         """Unpack an uncompressed layer tar stream on top of ``parent``; returns the (maybe existing) layer."""
