@@ -10,7 +10,7 @@ APT_PACKAGES := busybox-static debootstrap skopeo umoci tmux iproute2 iptables n
 	librsvg2-bin procps kmod
 PYTEST_ARGS ?=
 
-.PHONY: run test deps venv lint typecheck unit quick screenshots bench clean-venv fuzz
+.PHONY: run test deps venv lint typecheck unit quick screenshots bench clean-venv fuzz faults
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -58,6 +58,10 @@ quick: venv
 # The fuzz tests at length: 100,000 examples per reader instead of the 10,000 of every run (tests/fuzz).
 fuzz: venv
 	HYPOTHESIS_PROFILE=fuzz $(VENV)/bin/pytest -q tests/fuzz
+
+# Fault injection at length: every point killed and failed with both ENOSPC and EIO (make test alternates them).
+faults: deps venv
+	DOCKYARD_FAULT_MODES=all $(VENV)/bin/pytest -q tests/engine/test_fault_injection.py
 
 screenshots: deps venv
 	$(PY) -m app.tui.screenshots screenshots
