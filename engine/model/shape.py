@@ -120,19 +120,51 @@ def _kind(value: Any) -> str:
 def problems_of(cls: type, d: Any, records: dict[str, type] | None = None) -> str | None:
     """What makes ``d`` unfit to be a ``cls`` (None when it fits). ``records`` names the record classes
     fields may hold (``{"RestartPolicy": RestartPolicy}``)."""
-    records = records or {}
     if not isinstance(d, dict):
         return f"{_kind(d)} where an object is expected"
-    annotations = _annotations(cls)
-    for f in fields(cls):
-        if f.name not in d:
-            if f.default is _missing() and f.factory is None:
-                return f"{f.name!r} is missing"
+    for name, required, annotation, kinds in _plan(cls):
+        if name not in d:
+            if required:
+                return f"{name!r} is missing"
             continue
-        problem = _fits(d[f.name], annotations.get(f.name, "Any"), records)
+        value = d[name]
+        # The common cases at once: a plain value of a scalar field, a list of strings, a dict of strings.
+        if kinds is not None and type(value) in kinds:
+            continue
+        if annotation == "list[str]" and type(value) is list and all(type(v) is str for v in value):
+            continue
+        if (
+            annotation == "dict[str, str]"
+            and type(value) is dict
+            and all(type(v) is str for v in value.values())
+        ):
+            continue
+        problem = _fits(value, annotation, records or {})
         if problem:
-            return f"{f.name!r}: {problem}"
+            return f"{name!r}: {problem}"
     return None
+
+
+_PLANS: dict[type, list[tuple[str, bool, str, tuple[type, ...] | None]]] = {}
+
+
+def _plan(cls: type) -> list[tuple[str, bool, str, tuple[type, ...] | None]]:
+    """Per field of ``cls``: its name, whether it is required, its annotation and, for a scalar field, the
+    exact types that fit it at once (worked out once per class)."""
+    plan = _PLANS.get(cls)
+    if plan is None:
+        annotations = _annotations(cls)
+        missing = _missing()
+        plan = []
+        for f in fields(cls):
+            annotation = annotations.get(f.name, "Any")
+            options = [a.strip() for a in _split_union(annotation)]
+            fast: tuple[type, ...] | None = None
+            if all(o in ("str", "int", "bool", "None") for o in options):
+                fast = tuple({"str": str, "int": int, "bool": bool, "None": type(None)}[o] for o in options)
+            plan.append((f.name, f.default is missing and f.factory is None, annotation, fast))
+        _PLANS[cls] = plan
+    return plan
 
 
 def _missing() -> object:
