@@ -455,16 +455,11 @@ class Containers:
         stdout: bool = True,
         stderr: bool = True,
     ) -> Iterator[LogEntry]:
-        from .runtime.logfile import follow, read_entries, tail_offset
+        from .runtime.logread import check_readable, entries
 
         cid = self.resolve(ref)
+        check_readable(self.store, cid)
         path = self.store.log_path(cid)
-        offset = tail_offset(path, tail) if tail is not None and tail >= 0 else 0
-        if tail == 0:
-            try:
-                offset = os.stat(path).st_size
-            except FileNotFoundError:
-                offset = 0
 
         def keep(e: LogEntry) -> bool:
             if (e.stream == "stdout" and not stdout) or (e.stream == "stderr" and not stderr):
@@ -475,8 +470,7 @@ class Containers:
             return not (until and t >= until)
 
         if not follow_:
-            entries, _ = read_entries(path, offset)
-            yield from (e for e in entries if keep(e))
+            yield from (e for e in entries(path, tail) if keep(e))
             return
 
         def running() -> bool:
@@ -485,7 +479,7 @@ class Containers:
                 return self.store.state(cid).status in ("running", "paused", "restarting")
             return False
 
-        for e in follow(path, offset, running):
+        for e in entries(path, tail, running):
             if until and e.timestamp >= until:
                 return
             if keep(e):
@@ -495,8 +489,10 @@ class Containers:
         """The container's log as numbered lines read on demand, for a viewer that must stay fast on a huge
         log (see engine.runtime.logindex); ``update()`` counts what was appended since."""
         from .runtime.logindex import LogIndex
+        from .runtime.logread import check_readable
 
         cid = self.resolve(ref)
+        check_readable(self.store, cid)
         return LogIndex(self.store.log_path(cid))
 
     def attach_socket(self) -> tuple[AttachSession, int]:

@@ -63,6 +63,8 @@ def add_create_flags(p: flags.Parser) -> None:
     a("--health-timeout", metavar="duration", help="Maximum time to allow one check to run (ms|s|m|h)")
     a("--health-retries", type=int, help="Consecutive failures needed to report unhealthy")
     a("--no-healthcheck", action="store_true", help="Disable any container-specified HEALTHCHECK")
+    a("--log-driver", default="", help="Logging driver for the container (json-file, none)")
+    a("--log-opt", action="append", default=[], help="Log driver options (max-size, max-file, compress)")
     a("--replicas", type=int, default=0, help="Start N containers from the image, named NAME-1..NAME-N")
     a("image")
     a("command", nargs=flags.REMAINDER)
@@ -261,6 +263,8 @@ def build_options(a: flags.Namespace, eng: Engine) -> CreateOptions:
         extra_hosts=a.add_host,
         dns=a.dns,
         healthcheck=health,
+        log_driver=a.log_driver,
+        log_opts={k: v for k, _, v in (o.partition("=") for o in a.log_opt)},
     )
 
 

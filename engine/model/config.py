@@ -67,6 +67,8 @@ class ContainerConfig:
     extra_hosts: list[str] = field(default_factory=list)
     dns: list[str] = field(default_factory=list)
     healthcheck: dict[str, Any] | None = None
+    log_driver: str = "json-file"  # json-file | none (Docker's HostConfig.LogConfig.Type)
+    log_opts: dict[str, str] = field(default_factory=dict)  # its options: max-size, max-file, compress
     image_config: dict[str, Any] = field(default_factory=dict)  # the image's config at create time
 
     @property

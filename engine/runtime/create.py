@@ -13,6 +13,7 @@ from ..paths import Layout
 from ..store.containers import ContainerStore, name_conflict
 from ..store.tmp import remove_tree
 from .capnames import capabilities
+from .logfile import log_config
 from .names import generate_name, is_valid_name, new_id, validate_name
 from .signals import parse_signal
 
@@ -64,6 +65,8 @@ class CreateOptions:
     extra_hosts: list[str] = field(default_factory=list)
     dns: list[str] = field(default_factory=list)
     healthcheck: dict[str, Any] | None = None
+    log_driver: str = ""  # json-file | none; "" for the root's default (ROOT/daemon.json, else json-file)
+    log_opts: dict[str, str] = field(default_factory=dict)  # max-size, max-file, compress
 
 
 def parse_restart(policy: str) -> RestartPolicy:
@@ -167,6 +170,7 @@ def create(
             cpu_shares=opts.cpu_shares,
             pids=opts.pids_limit,
         ).validate()
+    log_driver, log_opts = log_config(layout.root, opts.log_driver, opts.log_opts)
     for e in opts.env:
         if not e or e.startswith("="):
             raise InvalidArgument(f"invalid environment variable: {e!r}")
@@ -224,6 +228,8 @@ def create(
         extra_hosts=list(opts.extra_hosts),
         dns=list(opts.dns),
         healthcheck=opts.healthcheck if opts.healthcheck is not None else image_cfg.get("Healthcheck"),
+        log_driver=log_driver,
+        log_opts=log_opts,
         image_config=dict(image_cfg),
     )
     with store.names_lock():

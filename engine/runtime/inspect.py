@@ -57,7 +57,7 @@ def inspect(layout: Layout, store: ContainerStore, cid: str) -> dict[str, Any]:
         "ResolvConfPath": store.path(cid, "resolv.conf"),
         "HostnamePath": store.path(cid, "hostname"),
         "HostsPath": store.path(cid, "hosts"),
-        "LogPath": store.log_path(cid),
+        "LogPath": store.log_path(cid) if cfg.log_driver != "none" else "",
         "Name": "/" + cfg.name,
         "RestartCount": st.restart_count,
         "Driver": "overlay",
@@ -66,6 +66,7 @@ def inspect(layout: Layout, store: ContainerStore, cid: str) -> dict[str, Any]:
             "Binds": binds or None,
             "NetworkMode": cfg.network_mode,
             "PortBindings": ports,
+            "LogConfig": {"Type": cfg.log_driver, "Config": dict(cfg.log_opts)},
             "RestartPolicy": {
                 "Name": cfg.restart_policy.name,
                 "MaximumRetryCount": cfg.restart_policy.max_retries,

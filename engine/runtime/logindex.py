@@ -20,6 +20,8 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from .logread import WATCH_MASK, Segment, ident_of, newer, open_set
+
 BLOCK = 1 << 16
 CUT = 8192  # longest raw line parsed in full; longer lines are cut (and shown cut)
 _TAIL = 200
@@ -69,14 +71,12 @@ def _decode_partial(body: bytes) -> str:
     return s
 
 
-class LogIndex:
-    """Line offsets of one log file. Thread-safe: a worker scans while the UI reads."""
+class _FileIndex:
+    """Line offsets of one file of the log."""
 
-    def __init__(self, path: str) -> None:
-        self.path = path
-        self._lock = threading.RLock()
-        self._fd: int | None = None
-        self._ino = 0
+    def __init__(self, seg: Segment) -> None:
+        self.seg = seg
+        self.done = False  # a rotated file read to its end (it grows no more)
         self._reset()
 
     def _reset(self) -> None:
@@ -84,69 +84,32 @@ class LogIndex:
         self.block_lines = array("Q")  # newlines before each block
         self.scanned = 0  # bytes scanned
         self.lines = 0  # complete lines
-        self.generation = getattr(self, "generation", 0) + 1  # bumps when the file was truncated or replaced
         self._cache: OrderedDict[int, list[int]] = OrderedDict()
 
-    def follow(self, callback: Callable[[], None], rate: float = 10.0) -> LogFollower:
-        """Call ``callback`` (in a thread of its own) whenever the log file changes, at most ``rate`` times a
-        second; ``stop()`` the follower when done. The callback typically calls :meth:`update`."""
-        return LogFollower(self.path, callback, rate)
-
-    def close(self) -> None:
-        with self._lock:
-            if self._fd is not None:
-                os.close(self._fd)
-                self._fd = None
-
-    def _open(self) -> int | None:
-        try:
-            st = os.stat(self.path)
-        except OSError:
-            return None
-        if self._fd is not None and st.st_ino != self._ino:
-            os.close(self._fd)
-            self._fd = None
+    def update(self, budget: int | None) -> tuple[int, bool]:
+        """Scan what was appended (at most ``budget`` bytes): the bytes scanned, and whether the file was
+        truncated (it is then scanned from its start)."""
+        fd = self.seg.fd
+        size = os.fstat(fd).st_size
+        truncated = size < self.scanned
+        if truncated:
             self._reset()
-        if self._fd is None:
-            try:
-                self._fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
-            except OSError:
-                return None
-            self._ino = os.fstat(self._fd).st_ino
-        return self._fd
+        pos = start = self.scanned
+        stop = size if budget is None else min(size, pos + budget)
+        while pos < stop:
+            data = os.pread(fd, min(BLOCK, stop - pos), pos)
+            if not data:
+                break
+            self.block_starts.append(pos)
+            self.block_lines.append(self.lines)
+            self.lines += data.count(b"\n")
+            pos += len(data)
+        self.scanned = pos
+        return pos - start, truncated
 
-    def update(self, budget: int | None = None) -> int:
-        """Scan what was appended since the last call (at most ``budget`` bytes); return the new line count."""
-        with self._lock:
-            fd = self._open()
-            if fd is None:
-                return 0
-            size = os.fstat(fd).st_size
-            if size < self.scanned:  # truncated: start over
-                self._reset()
-            before = self.lines
-            pos = self.scanned
-            stop = size if budget is None else min(size, pos + budget)
-            while pos < stop:
-                data = os.pread(fd, min(BLOCK, stop - pos), pos)
-                if not data:
-                    break
-                self.block_starts.append(pos)
-                self.block_lines.append(self.lines)
-                self.lines += data.count(b"\n")
-                pos += len(data)
-            self.scanned = pos
-            return self.lines - before
+    def behind(self) -> bool:
+        return self.seg.gz or os.fstat(self.seg.fd).st_size != self.scanned
 
-    @property
-    def pending(self) -> bool:
-        """Bytes appended that ``update`` has not scanned yet."""
-        try:
-            return os.stat(self.path).st_size != self.scanned
-        except OSError:
-            return False
-
-    # -- offsets ----------------------------------------------------------------------------------
     def _block_newlines(self, k: int) -> list[int]:
         cached = self._cache.get(k)
         if cached is not None:
@@ -154,8 +117,7 @@ class LogIndex:
             return cached
         start = self.block_starts[k]
         end = self.block_starts[k + 1] if k + 1 < len(self.block_starts) else self.scanned
-        assert self._fd is not None
-        data = os.pread(self._fd, end - start, start)
+        data = os.pread(self.seg.fd, end - start, start)
         out = []
         i = data.find(b"\n")
         while i >= 0:
@@ -175,61 +137,43 @@ class LogIndex:
         return 0 if n <= 0 else self._newline(n) + 1
 
     def span(self, n: int) -> tuple[int, int]:
-        """Byte range of line ``n`` (0-based), without its newline."""
-        with self._lock:
-            if not 0 <= n < self.lines:
-                raise IndexError(n)
-            return self._start(n), self._newline(n + 1)
+        return self._start(n), self._newline(n + 1)
 
     def line_at(self, offset: int) -> int:
         """The line that holds byte ``offset``."""
-        with self._lock:
-            if not self.block_starts:
-                return 0
-            k = bisect.bisect_right(self.block_starts, offset) - 1
-            nls = self._block_newlines(k)
-            return int(self.block_lines[k]) + bisect.bisect_left(nls, offset)
+        if not self.block_starts:
+            return 0
+        k = bisect.bisect_right(self.block_starts, offset) - 1
+        nls = self._block_newlines(k)
+        return int(self.block_lines[k]) + bisect.bisect_left(nls, offset)
 
-    # -- reading ------------------------------------------------------------------------------------
     def raw(self, n: int) -> tuple[bytes, bytes]:
-        """Line ``n``'s bytes cut to CUT, and its last bytes when it was cut (else b"")."""
-        with self._lock:
-            start, end = self.span(n)
-            assert self._fd is not None
-            if end - start <= CUT:
-                return os.pread(self._fd, end - start, start), b""
-            return os.pread(self._fd, CUT, start), os.pread(self._fd, _TAIL, end - _TAIL)
+        start, end = self.span(n)
+        fd = self.seg.fd
+        if end - start <= CUT:
+            return os.pread(fd, end - start, start), b""
+        return os.pread(fd, CUT, start), os.pread(fd, _TAIL, end - _TAIL)
 
-    def line(self, n: int) -> LogLine:
-        return parse(*self.raw(n))
-
-    def search(self, query: str, from_line: int, backwards: bool = False) -> int | None:
-        """The next (or previous) line after (before) ``from_line`` whose text holds ``query`` (any case)."""
-        if not query:
-            return None
-        needle = json.dumps(query, ensure_ascii=False)[1:-1].encode()
-        pattern = re.compile(re.escape(needle), re.IGNORECASE)
-        folded = query.casefold()
-        with self._lock:
-            fd = self._open()
-            if fd is None or self.lines == 0:
-                return None
-            size = self.scanned
-            n = from_line
-            while True:
-                if backwards:
-                    if n <= 0:
-                        return None
-                    hit = self._rfind(fd, pattern, self._start(min(n, self.lines)))
-                else:
-                    if n + 1 >= self.lines:
-                        return None
-                    hit = self._find(fd, pattern, self._start(n + 1), size)
-                if hit is None:
+    def search(self, pattern: re.Pattern[bytes], folded: str, from_line: int, backwards: bool) -> int | None:
+        """The next line after ``from_line`` (or the previous one before it) that holds the query."""
+        fd = self.seg.fd
+        n = from_line
+        while True:
+            if backwards:
+                if n <= 0:
                     return None
-                n = self.line_at(hit)
-                if folded in self.line(n).text.casefold():
-                    return n
+                hit = self._rfind(fd, pattern, self._start(min(n, self.lines)))
+            else:
+                if n + 1 >= self.lines:
+                    return None
+                hit = self._find(fd, pattern, self._start(n + 1), self._start(self.lines))
+            if hit is None:
+                return None
+            n = self.line_at(hit)
+            if n >= self.lines:
+                return None
+            if folded in parse(*self.raw(n)).text.casefold():
+                return n
 
     def _find(self, fd: int, pattern: re.Pattern[bytes], start: int, end: int) -> int | None:
         window = 1 << 20
@@ -259,9 +203,149 @@ class LogIndex:
         return None
 
 
+class LogIndex:
+    """Line offsets of one container's log, across its rotated files (oldest first; see logread.py): line
+    ``n`` counts from the first line of the oldest file still on disk. When a rotation deletes files, their
+    lines leave the index and ``generation`` bumps, as it does when the file is truncated. Thread-safe: a
+    worker scans while the UI reads."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._lock = threading.RLock()
+        self._files: list[_FileIndex] = []
+        self.lines = 0  # complete lines scanned, in all files
+        self.generation = 1  # bumps when lines went away (truncated, or deleted by a rotation)
+
+    def follow(self, callback: Callable[[], None], rate: float = 10.0) -> LogFollower:
+        """Call ``callback`` (in a thread of its own) whenever the log changes (written to, or rotated), at
+        most ``rate`` times a second; ``stop()`` the follower when done. The callback typically calls
+        :meth:`update`."""
+        return LogFollower(self.path, callback, rate)
+
+    def close(self) -> None:
+        with self._lock:
+            for f in self._files:
+                f.seg.close()
+            self._files = []
+            self.lines = 0
+
+    def _take_rotation(self) -> bool:
+        """Add the files a rotation made since the last look, and drop those it deleted; True if it did."""
+        if not self._files:
+            self._files = [_FileIndex(s) for s in open_set(self.path)]
+            return False
+        current = self._files[-1].seg
+        ident = ident_of(self.path)
+        if ident is None or ident == current.ident:
+            return False
+        segments = open_set(self.path)
+        start = newer(segments, current.ident)
+        kept = {s.ident for s in segments[:start]}
+        for s in segments[:start]:
+            s.close()
+        self._files.extend(_FileIndex(s) for s in segments[start:])
+        gone = 0
+        while gone < len(self._files) and self._files[gone].seg.ident not in kept and start > 0:
+            gone += 1
+        if start == 0:  # the file this index was reading was deleted, and all before it
+            gone = len(self._files) - len(segments)
+        for f in self._files[:gone]:
+            f.seg.close()
+        del self._files[:gone]
+        return gone > 0
+
+    def update(self, budget: int | None = None) -> int:
+        """Scan what was appended since the last call (at most ``budget`` bytes), following rotations; return
+        the number of new lines (all of them when ``generation`` changed)."""
+        with self._lock:
+            before = self.lines
+            changed = self._take_rotation()
+            left = budget
+            for f in self._files:
+                if f.done:
+                    continue
+                used, truncated = f.update(left)
+                changed = changed or truncated
+                if f is not self._files[-1] and not f.behind():
+                    f.done = True  # a rotated file: complete
+                if left is not None:
+                    left -= used
+                    if left <= 0:
+                        break
+            self.lines = sum(f.lines for f in self._files)
+            if changed:
+                self.generation += 1
+                return self.lines
+            return self.lines - before
+
+    @property
+    def pending(self) -> bool:
+        """Bytes appended (or files rotated in) that ``update`` has not scanned yet."""
+        with self._lock:
+            ident = ident_of(self.path)
+            if not self._files:
+                return ident is not None
+            if ident is not None and ident != self._files[-1].seg.ident:
+                return True
+            return any(not f.done and f.behind() for f in self._files)
+
+    # -- reading ------------------------------------------------------------------------------------
+    def _locate(self, n: int) -> tuple[_FileIndex, int]:
+        if not 0 <= n < self.lines:
+            raise IndexError(n)
+        for f in self._files:
+            if n < f.lines:
+                return f, n
+            n -= f.lines
+        raise IndexError(n)
+
+    def span(self, n: int) -> tuple[int, int]:
+        """Byte range of line ``n`` (0-based) in its file, without its newline."""
+        with self._lock:
+            f, k = self._locate(n)
+            return f.span(k)
+
+    def raw(self, n: int) -> tuple[bytes, bytes]:
+        """Line ``n``'s bytes cut to CUT, and its last bytes when it was cut (else b"")."""
+        with self._lock:
+            f, k = self._locate(n)
+            return f.raw(k)
+
+    def line(self, n: int) -> LogLine:
+        return parse(*self.raw(n))
+
+    def search(self, query: str, from_line: int, backwards: bool = False) -> int | None:
+        """The next (or previous) line after (before) ``from_line`` whose text holds ``query`` (any case)."""
+        if not query:
+            return None
+        needle = json.dumps(query, ensure_ascii=False)[1:-1].encode()
+        pattern = re.compile(re.escape(needle), re.IGNORECASE)
+        folded = query.casefold()
+        with self._lock:
+            bases, base = [], 0
+            for f in self._files:
+                bases.append(base)
+                base += f.lines
+            order = range(len(self._files) - 1, -1, -1) if backwards else range(len(self._files))
+            for k in order:
+                f, base = self._files[k], bases[k]
+                if backwards:
+                    if base >= from_line:
+                        continue
+                    hit = f.search(pattern, folded, min(from_line - base, f.lines), True)
+                else:
+                    if base + f.lines <= from_line + 1:
+                        continue
+                    hit = f.search(pattern, folded, max(from_line - base, -1), False)
+                if hit is not None:
+                    return base + hit
+            return None
+
+
 class LogFollower:
-    """Wakes on the log file's changes (inotify, engine.kernel.inotify) and calls back; a flood of writes is
-    folded into one call per ``1/rate`` seconds."""
+    """Wakes on the log's changes (inotify, engine.kernel.inotify, on the log's directory: the file written
+    to, or a new one a rotation made) and calls back; a flood of writes is folded into one call per
+    ``1/rate`` seconds."""
 
     def __init__(self, path: str, callback: Callable[[], None], rate: float = 10.0) -> None:
         from engine.kernel.inotify import Watcher
@@ -269,7 +353,7 @@ class LogFollower:
         self.callback = callback
         self.interval = 1.0 / rate
         self._stop = threading.Event()
-        self._watcher = Watcher(path)
+        self._watcher = Watcher(os.path.dirname(path) or ".", WATCH_MASK)  # the directory: rotations too
         self._thread = threading.Thread(target=self._run, name="dockyard-follow", daemon=True)
         self._thread.start()
 

@@ -15,7 +15,7 @@ import time
 from ...lean.tools import suppress
 from .. import attachproto as ap
 from .. import console
-from ..logfile import LogWriter
+from ..logfile import LogWriter, rotation
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -50,6 +50,8 @@ class Relay:
         self.sel = sel
         self.tty = cfg.tty
         self.open_stdin = cfg.open_stdin
+        self.log_driver = cfg.log_driver
+        self.log_opts = cfg.log_opts
         self.clients: list[Client] = []
         self.outputs: dict[int, str] = {}  # fd -> stream name
         self.stdin_w: int | None = None
@@ -58,9 +60,10 @@ class Relay:
         self.socket_path = ""
 
     def open(self, log_path: str, cdir: str, client_fd: int | None) -> None:
-        """Open the log and the attach socket in ``cdir``; ``client_fd`` is a client attached already (run
-        without -d)."""
-        self.log = LogWriter(log_path)
+        """Open the log (none with ``--log-driver none``) and the attach socket in ``cdir``; ``client_fd`` is a
+        client attached already (run without -d)."""
+        if self.log_driver != "none":
+            self.log = LogWriter(log_path, rotation(self.log_opts))
         self.listener = ap.listen(cdir)
         self.socket_path = os.path.join(cdir, ap.SOCKET_NAME)
         self.sel.register(self.listener, "listen")
@@ -113,8 +116,8 @@ class Relay:
                 self.master = None
             return False
         stream = self.outputs[fd]
-        assert self.log is not None
-        self.log.write(stream, data)
+        if self.log is not None:
+            self.log.write(stream, data)
         self._broadcast(ap.STDOUT if stream == "stdout" else ap.STDERR, data)
         return True
 
@@ -137,8 +140,8 @@ class Relay:
             self.stdin_w = None
 
     def flush_log(self) -> None:
-        assert self.log is not None
-        self.log.flush()
+        if self.log is not None:
+            self.log.flush()
 
     # -- the clients' side ---------------------------------------------------------------------
     def accept(self) -> None:
