@@ -130,9 +130,11 @@ class Images:
         out.sort(key=lambda im: im.created, reverse=True)
         return out
 
-    def damaged(self) -> builtins.list[str]:
-        """What is wrong with each image record that cannot be read (``list`` leaves those out)."""
-        return [str(e) for e in self.store.catalog.damaged()]
+    def damaged(self, since_list: bool = False) -> builtins.list[str]:
+        """What is wrong with each image record that cannot be read (``list`` leaves those out); with
+        ``since_list``, those the last ``list`` came across (no second reading)."""
+        catalog = self.store.catalog
+        return [str(e) for e in (catalog.damage_seen if since_list else catalog.damaged())]
 
     def history(self, name: str) -> builtins.list[HistoryEntry]:
         from .model.image import HistoryEntry

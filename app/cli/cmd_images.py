@@ -122,7 +122,10 @@ def image_rows(images: list[Any], no_trunc: bool = False) -> list[dict[str, Any]
 
 
 def cmd_images(a: flags.Namespace) -> int:
-    ims = engine().images.list(all=a.all)
+    eng = engine()
+    ims = eng.images.list(all=a.all)
+    for damage in eng.images.damaged(since_list=True):
+        sys.stderr.write(f"WARNING: an image is not listed: {damage}\n")
     rows = image_rows(ims, a.no_trunc)
     if a.repository:
         want_repo, _, want_tag = a.repository.partition(":")

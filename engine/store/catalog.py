@@ -53,6 +53,7 @@ class Catalog:
         self.dir = directory
         self.lock_path = lock_path
         self.tags_path = os.path.join(directory, "repositories.json")
+        self.damage_seen: list[CorruptRecord] = []  # the damaged records the last ``entries`` left out
 
     @contextmanager
     def lock(self) -> Iterator[None]:
@@ -94,10 +95,12 @@ class Catalog:
     def entries(self) -> list[ImageEntry]:
         """Every readable image record (a damaged one is left out: ``damaged`` lists those)."""
         out = []
+        self.damage_seen = []
         for i in self.ids():
             try:
                 e = self.get(i)
-            except CorruptRecord:
+            except CorruptRecord as damage:
+                self.damage_seen.append(damage)
                 continue
             if e:
                 out.append(e)
