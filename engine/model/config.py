@@ -13,6 +13,12 @@ if TYPE_CHECKING:
     from typing import Any
 
 
+def _known(cls: type, d: dict[str, Any]) -> dict[str, Any]:
+    """The keys of ``d`` that are fields of ``cls`` (records written by other versions read each other)."""
+    names = {f.name for f in fields(cls)}
+    return {k: v for k, v in d.items() if k in names}
+
+
 @record
 class MountConfig:
     type: str  # "bind" | "volume" | "tmpfs"
@@ -82,8 +88,8 @@ class ContainerConfig:
     def from_dict(cls, d: dict[str, Any]) -> ContainerConfig:
         known = {f.name for f in fields(cls)}
         d = {k: v for k, v in d.items() if k in known}
-        d["restart_policy"] = RestartPolicy(**(d.get("restart_policy") or {}))
-        d["mounts"] = [MountConfig(**m) for m in d.get("mounts") or []]
+        d["restart_policy"] = RestartPolicy(**_known(RestartPolicy, d.get("restart_policy") or {}))
+        d["mounts"] = [MountConfig(**_known(MountConfig, m)) for m in d.get("mounts") or []]
         return cls(**d)
 
 
