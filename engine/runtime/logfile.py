@@ -104,8 +104,8 @@ def rotation(opts: dict[str, str]) -> Rotation:
         r.max_file = _atoi(opts["max-file"])
         if r.max_file < 1:
             raise InvalidArgument("max-file cannot be less than 1")
-        if not r.max_size:
-            raise InvalidArgument("max-file cannot be set when max-size is not set: the log is never rotated")
+        # Without max-size the log is never rotated and max-file does nothing: Docker accepts it so, and so
+        # do we (a script that passes it keeps working).
     if "compress" in opts:
         text = opts["compress"]
         if text not in _TRUE and text not in _FALSE:

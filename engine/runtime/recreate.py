@@ -66,4 +66,6 @@ def options_from(cfg: ContainerConfig, old_image_cfg: dict[str, Any]) -> CreateO
         aliases=aliases,
         extra_hosts=list(cfg.extra_hosts),
         dns=list(cfg.dns),
+        log_driver=cfg.log_driver,
+        log_opts=dict(cfg.log_opts),
     )

@@ -59,18 +59,46 @@ def _open_dir_at(parent: int, name: str) -> int:
 
 
 def _remove_dir_at(parent: int, name: str) -> None:
+    """Remove the directory ``name`` of ``parent`` and all below it, however deep: one directory is open at a
+    time (the walk goes down by name and back up through ``..``), and what is kept is the names still to
+    visit on the way down, so neither the recursion limit nor the limit of open files is reached."""
+    # One level per directory on the way down: its name and the subdirectories of it still to remove.
+    stack: list[tuple[str, list[str]]] = []
     fd = _open_dir_at(parent, name)
     try:
-        with os.scandir(fd) as it:
-            entries = [(e.name, e.is_dir(follow_symlinks=False)) for e in it]
-        for entry, is_dir in entries:
-            if is_dir:
-                _remove_dir_at(fd, entry)
-            else:
-                _retry_writable(fd, os.unlink, entry)
+        stack.append((name, _clear_files(fd)))
+        while stack:
+            _here, pending = stack[-1]
+            if pending:  # down into the next subdirectory
+                sub = pending.pop()
+                child = _open_dir_at(fd, sub)
+                os.close(fd)
+                fd = child
+                stack.append((sub, _clear_files(fd)))
+                continue
+            done, _ = stack.pop()  # empty now: up, and remove it
+            if not stack:
+                break
+            up = os.open("..", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC, dir_fd=fd)
+            os.close(fd)
+            fd = up
+            _retry_writable(fd, os.rmdir, done)
     finally:
         os.close(fd)
     _retry_writable(parent, os.rmdir, name)
+
+
+def _clear_files(fd: int) -> list[str]:
+    """Unlink every entry of the directory ``fd`` but its subdirectories; return their names."""
+    subdirs = []
+    with os.scandir(fd) as it:
+        entries = [(e.name, e.is_dir(follow_symlinks=False)) for e in it]
+    for entry, is_dir in entries:
+        if is_dir:
+            subdirs.append(entry)
+        else:
+            _retry_writable(fd, os.unlink, entry)
+    return subdirs
 
 
 def _retry_writable(dir_fd: int, remove: Callable[..., None], name: str) -> None:

@@ -142,6 +142,7 @@ def test_options_are_read_as_docker_reads_them(tmp_path) -> None:
     ]
     assert rotation({"max-size": "1m", "max-file": "3", "compress": "true"}) == Rotation(10**6, 3, True)
     assert rotation({}) == Rotation(0, 1, False)
+    assert rotation({"max-file": "3"}).max_size == 0  # accepted, as by Docker: without max-size, no rotation
     refused = {
         "max-size=abc": "invalid size: 'abc'",
         "max-size=10x": "invalid size: '10x'",
@@ -149,7 +150,6 @@ def test_options_are_read_as_docker_reads_them(tmp_path) -> None:
         "max-size=0": "max-size must be a positive number",
         "max-size=1m max-file=x": 'strconv.Atoi: parsing "x": invalid syntax',
         "max-size=1m max-file=0": "max-file cannot be less than 1",
-        "max-file=3": "max-file cannot be set when max-size is not set",
         "max-size=1m compress=yes": 'strconv.ParseBool: parsing "yes": invalid syntax',
         "max-size=1m compress=true": "compress cannot be true when max-file is less than 2",
         "max-size=1m foo=1": "unknown log opt 'foo' for json-file log driver",
@@ -247,7 +247,6 @@ def test_compressed_rotation_in_a_container_and_the_apps_index(cli, busybox, eng
 def test_bad_log_options_are_refused_and_nothing_is_made(cli, busybox, root) -> None:
     cases = {
         ("--log-opt", "max-size=lots"): "invalid size: 'lots'",
-        ("--log-opt", "max-file=3"): "max-file cannot be set when max-size is not set",
         ("--log-opt", "max-size=1m", "--log-opt", "max-file=0"): "max-file cannot be less than 1",
         ("--log-opt", "max-size=1m", "--log-opt", "compress=true"): "compress cannot be true",
         ("--log-opt", "color=blue"): "unknown log opt 'color' for json-file log driver",

@@ -40,3 +40,26 @@ def test_removes_a_file_a_symlink_and_nothing(tmp_path) -> None:
     remove_tree(str(link))
     remove_tree(str(tmp_path / "absent"))
     assert not f.exists() and not os.path.lexists(link) and tmp_path.is_dir()
+
+
+def test_remove_tree_removes_a_tree_deeper_than_the_recursion_limit_and_the_open_files(tmp_path) -> None:
+    import resource
+    import sys
+
+    top = tmp_path / "deep"
+    top.mkdir()
+    depth = max(sys.getrecursionlimit(), resource.getrlimit(resource.RLIMIT_NOFILE)[0]) + 100
+    fd = os.open(top, os.O_RDONLY)
+    try:
+        for _ in range(depth):  # a/a/a/... with a file, a symlink and a sibling directory at each level
+            os.mkdir("a", dir_fd=fd)
+            os.mkdir("b", dir_fd=fd)
+            os.symlink("/etc", "l", dir_fd=fd)
+            os.close(os.open("f", os.O_CREAT | os.O_WRONLY, dir_fd=fd))
+            child = os.open("a", os.O_RDONLY, dir_fd=fd)
+            os.close(fd)
+            fd = child
+    finally:
+        os.close(fd)
+    remove_tree(str(top))
+    assert not top.exists() and os.path.isdir("/etc")
