@@ -39,9 +39,10 @@ from engine.store.streams import Verified, decompressed
 from engine.store.tar import limits
 from engine.store.tar.extract import extract_layer
 from engine.store.tar.reader import TarStream, next_entry, padding
+from tests.fuzz.conftest import fuzz_settings
 
 PROFILE = settings(
-    settings.get_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci")),
+    fuzz_settings,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     database=None,
 )
