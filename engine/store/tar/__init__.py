@@ -2,7 +2,8 @@
 
 Modules: ``compression`` (detect and decompress), ``reader`` (tar headers, forward only), ``names`` (entry
 names made safe), ``extract`` (``extract_layer``), ``writer`` (``write_layer_tar``, ``write_tree_tar``,
-``tar_header``).
+``tar_header``), ``limits`` (what an archive may ask: entries, unpacked bytes, header and name lengths,
+path depth, layers, JSON size and nesting).
 
 ``extract_layer`` unpacks an OCI layer (plain, gzip, bzip2, xz or zstd, detected from the magic bytes)
 read forward only, below a destination directory, without ever writing outside it: every entry name is cleaned lexically (a leading ``/`` is dropped, a ``..`` that climbs
@@ -11,7 +12,10 @@ through a symlink, whether the archive made it or it was already there), hardlin
 refused, and files are created with O_EXCL|O_NOFOLLOW. A symlink's target is data, kept as written (as in
 Docker, ``x -> ../../etc`` is legal: in a container ``/..`` is ``/``); since nothing here follows a symlink,
 where one points cannot lead a write out. A refusal raises ``UnsafeArchive`` naming the entry; the entries
-before it stay extracted (callers unpack into a temporary directory and delete it on error).
+before it stay extracted (callers unpack into a temporary directory and delete it on error). So does an
+archive beyond a bound of ``limits``, checked before the work it would waste: a header, name or path that
+no filesystem takes, more entries or unpacked bytes than allowed (a corrupt or truncated compressed stream
+is refused wherever it is read).
 
 Whiteouts become overlayfs whiteouts (``overlay_whiteouts=True``: layer directories stacked as lowerdirs),
 are applied by deleting (``overlay_whiteouts=False``: a layer applied onto a full tree), or are plain names
