@@ -33,7 +33,7 @@ from engine.build.cache import BuildCache
 from engine.build.context import BuildContext, ChecksumCache
 from engine.build.expansion import expand_instruction
 from engine.build.parser import Dockerfile, DockerfileError, Instruction, Stage, parse, parse_file
-from engine.build.plan import BuildPlan
+from engine.build.plan import MAX_DEPTH, BuildPlan
 from engine.build.state import KEY_VERSION, ImageState, LayerRef, chain_key
 from engine.build.steps import meta
 from engine.build.steps.run import StepContainer, build_env, check_flags, command_for, history_text
@@ -87,6 +87,26 @@ class _StageRun:
         self.total = total
 
 
+def _refuse_escaping_link(path: str, context_dir: str, shown: str) -> None:
+    """Refuse a Dockerfile that is a symlink (or behind one, inside the context) to a file outside the
+    context: a build must not read, nor print in a parse error, a file the context does not hold (a
+    ``Dockerfile -> /etc/shadow``). A link that stays inside the context is followed; a ``-f`` file given
+    outside the context is read as it is, when it is not itself such a link."""
+    real = os.path.realpath(path)
+    if real == os.path.abspath(path):
+        return  # no symlink on the way
+    root = os.path.realpath(context_dir)
+    if real == root or real.startswith(root.rstrip(os.sep) + os.sep):
+        return
+    inside = os.path.abspath(path).startswith(os.path.abspath(context_dir).rstrip(os.sep) + os.sep)
+    if not inside and not os.path.islink(path):
+        return  # a -f file elsewhere, reached through the caller's own symlinked directories
+    raise BuildError(
+        f"failed to read dockerfile: {shown} is a symbolic link to {real}, outside the build context "
+        f"{context_dir}: refusing to read it"
+    )
+
+
 def _rfc3339(seconds: float) -> str:
     from datetime import UTC, datetime
 
@@ -135,12 +155,13 @@ class Builder:
             path = os.path.join(self.context_dir, "Dockerfile")
         elif os.path.isabs(name):
             path = name
-        elif os.path.exists(os.path.join(self.context_dir, name)):
+        elif os.path.lexists(os.path.join(self.context_dir, name)):
             path = os.path.join(self.context_dir, name)
         else:
             path = os.path.abspath(name)
+        shown = name or "Dockerfile"
+        _refuse_escaping_link(path, self.context_dir, shown)
         if not os.path.isfile(path):
-            shown = name or "Dockerfile"
             raise BuildError(f"failed to read dockerfile: open {shown}: no such file or directory")
         return path
 
@@ -152,6 +173,13 @@ class Builder:
 
     def _now(self) -> str:
         return _rfc3339(self.epoch if self.epoch is not None else time.time())
+
+    def _base_layers(self, name: str, instr: Instruction) -> tuple[int, list[str]]:
+        """A base image's layer count and ONBUILD triggers (for the plan's depth check)."""
+        image_id = self._check_image(name, instr)
+        entry = self.store.catalog.get(image_id)
+        config = self.store.config_of(image_id).get("config") or {}
+        return (len(entry.layers) if entry else 0), [str(t) for t in config.get("OnBuild") or []]
 
     def _check_image(self, name: str, instr: Instruction) -> str:
         try:
@@ -175,6 +203,7 @@ class Builder:
         self.used_args |= plan.used_args
         for name, instr in plan.images():  # every image must exist before anything is built
             self._check_image(name, instr)
+        plan.check_depth(self._base_layers)  # and the image must not be deeper than Docker allows
         with self.store.writing():
             try:
                 for stage in plan.needed:
@@ -438,6 +467,11 @@ class Builder:
         if layer is None:
             history["empty_layer"] = True
         else:
+            if len(after.layers) >= MAX_DEPTH:  # the plan counted RUN, COPY and ADD; WORKDIR may add more
+                raise BuildError(
+                    f"max depth exceeded: this step would make layer {len(after.layers) + 1} of the image, "
+                    f"more than the {MAX_DEPTH} an image may have"
+                )
             after.layers.append(layer)
         after.history.append(history)
         after.created = history["created"]

@@ -277,7 +277,16 @@ def load(context_dir: str | os.PathLike[str], dockerfile: str | os.PathLike[str]
         df = Path(dockerfile)
         candidates.append(df.with_name(df.name + IGNORE_FILE))
     candidates.append(Path(context_dir) / IGNORE_FILE)
+    root = os.path.realpath(context_dir)
     for candidate in candidates:
+        if candidate.is_symlink():
+            real = os.path.realpath(candidate)
+            if real != root and not real.startswith(root.rstrip(os.sep) + os.sep):
+                # its lines would show in a pattern's syntax error: a file the context does not hold
+                raise BuildError(
+                    f"failed to read {candidate.name}: it is a symbolic link to {real}, outside the build "
+                    f"context {context_dir}: refusing to read it"
+                )
         try:
             data = candidate.read_bytes()
         except FileNotFoundError:

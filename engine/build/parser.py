@@ -30,6 +30,8 @@ from engine.lean.record import field, record
 
 __all__ = [
     "INSTRUCTIONS",
+    "MAX_DOCKERFILE_BYTES",
+    "MAX_LINE_BYTES",
     "Dockerfile",
     "DockerfileError",
     "Healthcheck",
@@ -64,6 +66,11 @@ INSTRUCTIONS = (
     "VOLUME",
     "WORKDIR",
 )
+
+MAX_DOCKERFILE_BYTES = 10 << 20
+"""A Dockerfile bigger than this (10 MiB) is refused before it is parsed; real ones are a few KiB."""
+MAX_LINE_BYTES = 1 << 20
+"""A line longer than this (1 MiB) is refused (Docker's own parser stops at 64 KiB)."""
 
 _DIRECTIVES = ("syntax", "escape", "check")
 _HEREDOC_INSTRUCTIONS = frozenset({"ADD", "COPY", "RUN"})
@@ -789,11 +796,30 @@ def _validate(instr: Instruction) -> None:
 # -- the parser --------------------------------------------------------------------------------------------
 
 
+def _size_text(n: int) -> str:
+    return f"{n >> 20} MiB" if n % (1 << 20) == 0 else f"{n} bytes"
+
+
 class _Parser:
     def __init__(self, text: str, filename: str, strict: bool) -> None:
+        # Bounds in characters (the text is decoded; a file's bytes were bounded as it was read).
+        if len(text) > MAX_DOCKERFILE_BYTES:
+            raise DockerfileError(
+                filename,
+                None,
+                f"the file is more than the {_size_text(MAX_DOCKERFILE_BYTES)} a Dockerfile may have",
+            )
         if text.startswith("\ufeff"):
             text = text[1:]
         self.lines = _split_lines(text)
+        if len(text) > MAX_LINE_BYTES:
+            for lineno, line in enumerate(self.lines, 1):
+                if len(line) > MAX_LINE_BYTES:
+                    raise DockerfileError(
+                        filename,
+                        lineno,
+                        f"dockerfile line greater than max allowed size of {_size_text(MAX_LINE_BYTES)}",
+                    )
         self.filename = filename
         self.strict = strict
         self.escape = "\\"
@@ -986,9 +1012,16 @@ def parse_file(path: str | Path, *, strict: bool = True) -> Dockerfile:
     """Read and parse a Dockerfile from disk (undecodable bytes become U+FFFD)."""
     path = Path(path)
     try:
-        data = path.read_bytes()
+        with path.open("rb") as f:
+            data = f.read(MAX_DOCKERFILE_BYTES + 1)  # a bigger file is refused without reading it all
     except OSError as exc:
         raise BuildError(f"failed to read {path}: {exc.strerror or exc}") from None
+    if len(data) > MAX_DOCKERFILE_BYTES:
+        raise DockerfileError(
+            path.name,
+            None,
+            f"the file is more than the {_size_text(MAX_DOCKERFILE_BYTES)} a Dockerfile may have",
+        )
     return parse(data.decode("utf-8", errors="replace"), path.name, strict=strict)
 
 

@@ -12,7 +12,7 @@ target needs.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 
 from engine.build.expansion import expand_instruction
 from engine.build.parser import Dockerfile, Instruction, Stage
@@ -20,7 +20,13 @@ from engine.build.words import expand
 from engine.errors import BuildError
 from engine.store import oci
 
-__all__ = ["BuildPlan", "platform_args"]
+__all__ = ["LAYER_INSTRUCTIONS", "MAX_DEPTH", "BuildPlan", "platform_args"]
+
+MAX_DEPTH = 125
+"""Layers of one image: Docker refuses more ("max depth exceeded"); overlayfs stacks no more."""
+
+LAYER_INSTRUCTIONS = frozenset({"RUN", "COPY", "ADD"})
+"""The instructions whose step always adds a layer to the image."""
 
 
 def platform_args() -> dict[str, str]:
@@ -101,7 +107,7 @@ class BuildPlan:
 
     def stage_ref(self, current: Stage, name: str, instr: Instruction) -> Stage | None:
         """The earlier stage ``name`` refers to (a stage name, or an index), None when it names an image."""
-        if name.isdigit():
+        if name.isascii() and name.isdigit():
             index = int(name)
             if index >= current.index:
                 raise instr.error(f"invalid from flag value {name}: refers to current or later build stage")
@@ -122,3 +128,40 @@ class BuildPlan:
                 origin = instr.flag("from") if instr.keyword == "COPY" else None
                 if origin and "$" not in origin and self.stage_ref(stage, origin, instr) is None:
                     yield origin, instr
+
+    def check_depth(self, base_image: Callable[[str, Instruction], tuple[int, list[str]]]) -> None:
+        """Refuse, before any step runs, a build whose image would have more than MAX_DEPTH layers.
+
+        A needed stage has the layers of its base (``base_image(name, from_instruction)`` gives an image's
+        layer count and ONBUILD triggers; a stage used as a base has its own count; scratch has none), one
+        more for each trigger of the base image that is a RUN, COPY or ADD, and one for each of its own
+        RUN, COPY and ADD. (A WORKDIR that has to create its directory adds a layer too; the builder
+        counts those as they come.) Raises the error at the instruction that would make one layer too
+        many, in Docker's words."""
+        depths: dict[int, int] = {}
+        for stage in self.needed:
+            name = self.base_name(stage)
+            ref = self.stage_ref(stage, name, stage.from_instruction)
+            if ref is not None:
+                base = depths.get(ref.index, 0)
+            elif name.lower() == "scratch":
+                base = 0
+            else:
+                layers, triggers = base_image(name, stage.from_instruction)
+                base = layers + sum(1 for t in triggers if _keyword(t) in LAYER_INSTRUCTIONS)
+            steps = [instr for instr in stage.instructions if instr.keyword in LAYER_INSTRUCTIONS]
+            total = base + len(steps)
+            if total > MAX_DEPTH:
+                at = stage.from_instruction if base > MAX_DEPTH else steps[MAX_DEPTH - base]
+                raise at.error(
+                    f"max depth exceeded: the image of this stage would have {total} layers ({base} from "
+                    f"its base {name}, {len(steps)} made by RUN, COPY and ADD steps), more than the "
+                    f"{MAX_DEPTH} an image may have; join RUN steps with && or use a multi-stage build"
+                )
+            depths[stage.index] = total
+
+
+def _keyword(trigger: str) -> str:
+    """The instruction of an ONBUILD trigger as the image stores it (``RUN echo hi`` -> ``RUN``)."""
+    words = trigger.split(None, 1)
+    return words[0].upper() if words else ""
