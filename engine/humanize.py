@@ -47,9 +47,15 @@ def human_duration(seconds: float) -> str:
 
 
 def parse_time(ts: str) -> float:
-    """Seconds since the epoch for an RFC 3339 timestamp (nanoseconds tolerated); 0 when empty."""
+    """Seconds since the epoch for an RFC 3339 timestamp (nanoseconds tolerated); 0 when empty or not a time."""
+    return read_time(ts) or 0.0
+
+
+def read_time(ts: str) -> float | None:
+    """Seconds since the epoch for an RFC 3339 timestamp (nanoseconds tolerated); None when ``ts`` is none
+    (so that the epoch itself, 0, is told apart)."""
     if not ts:
-        return 0.0
+        return None
     ts = ts.strip()
     frac = 0.0
     if ts.endswith("Z"):
@@ -58,7 +64,7 @@ def parse_time(ts: str) -> float:
     if dot:
         digits = ""
         i = 0
-        while i < len(rest) and rest[i].isdigit():
+        while i < len(rest) and rest[i] in "0123456789":  # not str.isdigit: "²" is no digit to float()
             digits += rest[i]
             i += 1
         frac = float("0." + digits) if digits else 0.0
@@ -67,11 +73,11 @@ def parse_time(ts: str) -> float:
 
     try:
         dt = datetime.fromisoformat(ts)
-    except ValueError:
-        return 0.0
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)
-    return dt.timestamp() + frac
+        if dt.tzinfo is None:
+            dt = dt.replace(tzinfo=UTC)
+        return dt.timestamp() + frac
+    except (ValueError, OverflowError):  # not a time, or one before year 1 or after 9999 in UTC
+        return None
 
 
 def ago(ts: str | float, now: float | None = None) -> str:

@@ -34,6 +34,45 @@ _BOOLS = {
     **dict.fromkeys(("0", "f", "F", "false", "FALSE", "False"), False),
 }
 _GO_PARSERS: dict[Any, str] = {int: "strconv.ParseInt", float: "strconv.ParseFloat"}
+_INT64 = 1 << 63
+
+
+class _OutOfRange(ValueError):
+    """A number that Go's parser reads but that does not fit (``value out of range``)."""
+
+
+def go_int(text: str) -> int:
+    """An int flag's value as pflag reads it (Go's ``strconv.ParseInt(text, 0, 64)``): ASCII digits with an
+    optional sign, ``0x``/``0o``/``0b`` prefixes, a leading ``0`` for octal, ``_`` between digits; no
+    spaces. ValueError on bad syntax, _OutOfRange beyond int64."""
+    body = text[1:] if text[:1] in ("+", "-") else text
+    if not body.isascii() or not body[:1].isdigit() or not body.replace("_", "").isalnum():
+        raise ValueError(text)
+    if len(body) > 1 and body[0] == "0" and body[1] not in "xXoObB":
+        value = int(body, 8)  # Go's base 0: "010" is 8
+    else:
+        if len(body) > 80:  # int() refuses very long numbers with its own error; any such is out of range
+            raise _OutOfRange(text) if body.replace("_", "").isdigit() else ValueError(text)
+        value = int(body, 0)
+    if text[:1] == "-":
+        value = -value
+    if not -_INT64 <= value < _INT64:
+        raise _OutOfRange(text)
+    return value
+
+
+def go_float(text: str) -> float:
+    """A float flag's value: decimal ASCII with an optional exponent (Go's ``strconv.ParseFloat``), finite (a
+    number of CPUs is never NaN or infinite). ValueError on bad syntax, _OutOfRange when too big."""
+    if not text.isascii() or "_" in text or text != text.strip() or not any(c.isdigit() for c in text):
+        raise ValueError(text)
+    value = float(text)  # "nan" and "inf" have no digit: refused above
+    if value in (float("inf"), float("-inf")):
+        raise _OutOfRange(text)
+    return value
+
+
+_GO_READERS: dict[Any, Callable[[str], Any]] = {int: go_int, float: go_float}
 
 
 class Namespace:
@@ -342,11 +381,13 @@ class Parser:
     def _convert(self, arg: Argument, text: str) -> Any:
         value: Any = text
         if arg.type is not None:
+            convert: Callable[[str], Any] = _GO_READERS.get(arg.type, arg.type)
             try:
-                value = arg.type(text)
+                value = convert(text)
             except (TypeError, ValueError) as e:
                 go = _GO_PARSERS.get(arg.type)
-                why = f'{go}: parsing "{text}": invalid syntax' if go else (str(e) or "invalid syntax")
+                problem = "value out of range" if isinstance(e, _OutOfRange) else "invalid syntax"
+                why = f'{go}: parsing "{text}": {problem}' if go else (str(e) or "invalid syntax")
                 self.error(f'invalid argument "{text}" for "{arg.label}" flag: {why}')
         if arg.choices is not None and value not in arg.choices:
             self.error(f'invalid argument "{text}" for "{arg.label}" flag')

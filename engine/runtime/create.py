@@ -78,11 +78,22 @@ def parse_restart(policy: str) -> RestartPolicy:
             raise InvalidArgument(
                 f"invalid restart policy '{policy}': maximum retry count can only be used with 'on-failure'"
             )
-        if not count.isdigit():
+        # ASCII digits only (str.isdigit also takes "²", which int() refuses), and no more than Go's int
+        if not (count.isascii() and count.isdigit()) or len(count.lstrip("0")) > 18:
             raise InvalidArgument(
                 f"invalid restart policy '{policy}': maximum retry count must be an integer"
             )
     return RestartPolicy(name, int(count or 0))
+
+
+def check_stop_signal(signal: str) -> None:
+    """``--stop-signal`` (or the image's STOPSIGNAL) must name a signal: a container must be stoppable."""
+    if not signal:
+        return
+    try:
+        parse_signal(signal)
+    except ValueError:  # a number in digits other than ASCII's ("²")
+        raise InvalidArgument(f"Invalid signal: {signal}") from None
 
 
 def parse_volume(spec: str) -> MountConfig:
@@ -148,8 +159,7 @@ def create(
     store = ContainerStore(layout)
     name = validate_name(opts.name) if opts.name else None
     stop_signal = opts.stop_signal or image_cfg.get("StopSignal") or ""
-    if stop_signal:
-        parse_signal(stop_signal)  # Docker's check: a container must be stoppable
+    check_stop_signal(stop_signal)
     entrypoint, cmd = resolve_command(image_cfg, opts.entrypoint, opts.command)
     if not entrypoint and not cmd:
         raise InvalidArgument("no command specified")

@@ -175,13 +175,25 @@ class ImageTree:
 def parse_chmod(value: str | None) -> int | None:
     if value is None or value == "":
         return None
-    try:
-        mode = int(value, 8)
-    except ValueError:
-        raise BuildError(f"invalid chmod parameter: {value!r} (use an octal mode like 0755)") from None
-    if mode > 0o7777 or mode < 0:
+    if not all(c in "01234567" for c in value):  # int(value, 8) would also take "+7", " 7", "7_7", "٧"
+        raise BuildError(f"invalid chmod parameter: {value!r} (use an octal mode like 0755)")
+    mode = int(value, 8) if len(value) <= 12 else 1 << 36
+    if mode > 0o7777:
         raise BuildError(f"invalid chmod parameter: {value!r}")
     return mode
+
+
+def _is_id(text: str) -> bool:
+    """A numeric uid or gid: ASCII digits (str.isdigit also takes "²", which int() refuses)."""
+    return text.isascii() and text.isdigit()
+
+
+def _id(text: str) -> int:
+    """A numeric uid or gid, in the kernel's range (BuildKit reads them as 32-bit numbers)."""
+    value = int(text) if len(text.lstrip("0")) <= 10 else 1 << 32
+    if value > 0xFFFFFFFE:
+        raise BuildError(f"invalid --chown value {text}: a uid or gid is at most 4294967294")
+    return value
 
 
 def resolve_chown(value: str | None, view: ImageView) -> tuple[int, int] | None:
@@ -190,8 +202,9 @@ def resolve_chown(value: str | None, view: ImageView) -> tuple[int, int] | None:
     if not value:
         return None
     user, sep, group = value.partition(":")
-    if user.isdigit() and (not sep or group.isdigit()):
-        return int(user), int(group) if sep else int(user)
+    if _is_id(user) and (not sep or _is_id(group)):
+        uid = _id(user)
+        return uid, _id(group) if sep else uid
     try:
         if sep:
             return view.resolve_user(value)

@@ -62,11 +62,11 @@ def exposed_ports(words: list[str]) -> list[str]:
         if proto not in _PROTOCOLS:
             raise BuildError(f"invalid proto: {proto}")
         low, _, high = port.partition("-")
-        try:
-            first = int(low)
-            last = int(high) if high else first
-        except ValueError:
-            raise BuildError(f"invalid containerPort: {port}") from None
+        # ASCII digits, as Go's ParseUint reads them: int() would also take " 80", "8_0" and "٨٠"
+        if not all(p.isascii() and p.isdigit() and len(p.lstrip("0")) <= 5 for p in (low, high or low)):
+            raise BuildError(f"invalid containerPort: {port}")
+        first = int(low)
+        last = int(high) if high else first
         if not (0 < first <= 65535 and 0 < last <= 65535) or last < first:
             raise BuildError(f"invalid containerPort: {port}")
         out.extend(f"{p}/{proto}" for p in range(first, last + 1))
@@ -138,6 +138,8 @@ def apply(instr: Instruction, state: ImageState, flags: StageFlags) -> str:
             parse_signal(instr.args[0])
         except InvalidArgument as exc:
             raise BuildError(str(exc)) from None
+        except ValueError:  # a number in digits other than ASCII's ("²")
+            raise BuildError(f"Invalid signal: {instr.args[0]}") from None
         cfg["StopSignal"] = instr.args[0]
         return f"STOPSIGNAL {instr.args[0]}"
     if kw == "HEALTHCHECK":

@@ -18,6 +18,8 @@ from engine.lean.record import record
 MIN_MEMORY = 6 * 1024 * 1024
 #: CFS period dockyard uses for ``--cpus`` (as Docker, runc and crun do).
 CPU_PERIOD_US = 100_000
+#: The largest number Docker's limits take (Go's int64).
+MAX_INT64 = (1 << 63) - 1
 #: Bounds of cpu.shares in the kernel (v1) and in Docker.
 MIN_CPU_SHARES = 2
 MAX_CPU_SHARES = 262_144
@@ -49,6 +51,11 @@ class Limits:
 
     def validate(self) -> None:
         """Raise InvalidArgument, with Docker's message where Docker has one, if a limit is impossible."""
+        for what, value in (("memory", self.memory), ("memory-swap", self.memory_swap), ("pids", self.pids)):
+            if value is not None and value > MAX_INT64:
+                raise InvalidArgument(f"invalid {what} limit {value}: more than {MAX_INT64}")
+        if self.cpu_shares is not None and self.cpu_shares > MAX_INT64:
+            raise InvalidArgument(f"invalid cpu-shares {self.cpu_shares}: more than {MAX_INT64}")
         memory = self.memory or 0
         if memory < 0:
             raise InvalidArgument(f"invalid memory limit {memory}: it must be a positive number of bytes")
@@ -65,7 +72,7 @@ class Limits:
             raise InvalidArgument("Minimum memoryswap limit should be larger than memory limit, see usage")
         if self.cpus is not None and self.cpus != 0:
             ncpu = online_cpus()
-            if not 0.01 <= self.cpus <= ncpu:
+            if not 0.01 <= self.cpus <= ncpu:  # NaN too
                 raise InvalidArgument(
                     f"Range of CPUs is from 0.01 to {ncpu}.00, as there are only {ncpu} CPUs available"
                 )
