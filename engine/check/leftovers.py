@@ -1,5 +1,6 @@
 """What nothing owns: mounts below the root (a container's overlay lives only in its own mount namespace, so
-none should be seen here). Container cgroups without a container are removed by the engine's recovery
+none should be seen here), network endpoints of containers that are gone, interfaces on the root's bridges
+that no endpoint owns. Container cgroups without a container are removed by the engine's recovery
 (``Containers.reconcile_all``), which every check runs."""
 
 from __future__ import annotations
@@ -11,7 +12,23 @@ from ..paths import Layout
 
 
 def check(layout: Layout, repair: bool) -> list[Finding]:
-    return _mounts(layout, repair)
+    return _mounts(layout, repair) + _network(layout, repair)
+
+
+def _network(layout: Layout, repair: bool) -> list[Finding]:
+    from ..net import leftovers
+    from ..store.containers import ContainerStore
+
+    out = []
+    for kind, where, problem in leftovers.find(layout, set(ContainerStore(layout).ids())):
+        f = Finding(kind, where, problem)
+        if repair:
+            try:
+                f.repair = leftovers.remove(layout, kind, where)
+            except OSError as e:
+                f.problem += f" (removing it failed: {e.strerror})"
+        out.append(f)
+    return out
 
 
 def _mounts_below(root: str) -> list[str]:

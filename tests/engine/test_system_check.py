@@ -139,3 +139,31 @@ def test_a_mount_left_below_the_root_is_found_and_unmounted(cli, busybox, root) 
         assert "unmounted" in _repaired(cli)
     finally:
         subprocess.run(["umount", "-l", target], check=False)
+
+
+def test_network_leftovers_of_a_vanished_container_are_found_and_removed(cli, busybox, root) -> None:
+    cli("network", "create", "--internal", "inner")
+    cid = cli("run", "-d", "--network", "inner", busybox, "sleep", "60").out.strip()
+    bridge = json.load(open(os.path.join(root, "networks", "inner", "network.json")))["bridge"]
+    # The container vanishes without its teardown (its processes killed, its directory gone) ...
+    state = json.load(open(os.path.join(root, "containers", cid, "state.json")))
+    os.kill(state["shim_pid"], 9)  # its supervisor first, then the container
+    from engine.runtime.cgroups import ContainerCgroup, parent_for_root
+
+    ContainerCgroup.open(cid, parent_for_root(root)).destroy()
+    r = subprocess.run(["rm", "-rf", os.path.join(root, "containers", cid)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    # ... and a stray interface sits on the root's bridge.
+    subprocess.run(
+        ["ip", "link", "add", "dyvstray0", "type", "veth", "peer", "name", "dyvstray1"], check=True
+    )
+    try:
+        subprocess.run(["ip", "link", "set", "dyvstray0", "master", bridge], check=True)
+        found = _check_finds(cli, "leftover endpoint", "leftover veth", "dyvstray0")
+        assert cid[:12] in found
+        _repaired(cli)
+        assert not os.path.exists("/sys/class/net/dyvstray0")
+        assert not glob.glob(os.path.join(root, "networks", "inner", "endpoints", "*.json"))
+    finally:
+        subprocess.run(["ip", "link", "del", "dyvstray0"], check=False, capture_output=True)
+    cli("network", "rm", "inner")
