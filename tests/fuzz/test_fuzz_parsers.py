@@ -145,9 +145,8 @@ class _Lines:
             w = "".join(r.choice("ab$:-{}/*?.0") for _ in range(r.randint(1, 4)))
         else:
             w = self.odd_text()
-        return (
-            w.replace(" ", "").replace("\n", "").replace("<<", "<") or "w"
-        )  # here-documents come with bodies
+        # one word, and no here-document marker (a clean line brings its here-document's body with it)
+        return w.replace(" ", "").replace("\n", "").replace("<<", "<") or "w"
 
     def flags(self, keyword: str, noisy: bool) -> list[str]:
         r = self.r
