@@ -170,10 +170,16 @@ def _read_env_files(paths: list[str]) -> list[str]:
     out = []
     for path in paths:
         try:
-            with open(path) as f:
-                lines = f.read().splitlines()
+            with open(path, "rb") as f:
+                data = f.read()
         except OSError as e:
             raise InvalidArgument(f"open {path}: {(e.strerror or str(e)).lower()}") from None
+        lines = []
+        for n, raw in enumerate(data.splitlines(), 1):
+            try:
+                lines.append(raw.decode("utf-8"))
+            except UnicodeDecodeError:
+                raise InvalidArgument(f"env file {path} contains invalid utf8 bytes at line {n}") from None
         for line in lines:
             line = line.strip()
             if not line or line.startswith("#"):

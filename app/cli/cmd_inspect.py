@@ -232,13 +232,19 @@ def cmd_logs(a: flags.Namespace) -> int:
 
 
 def _detach_keys(spec: str) -> bytes:
+    """Docker's ``--detach-keys``: a comma-separated list of single ASCII characters and ``ctrl-<key>``
+    (a letter, or one of ``@ [ \\ ] ^ _``); the default ctrl-p,ctrl-q."""
+    from engine import InvalidArgument
+
     keys = b""
     for k in spec.split(","):
         k = k.strip()
-        if k.startswith("ctrl-") and len(k) == 6:
-            keys += bytes([ord(k[5].lower()) - 96])
-        elif len(k) == 1:
+        if k.startswith("ctrl-") and len(k) == 6 and (k[5].isascii() and k[5].isalpha() or k[5] in "@[\\]^_"):
+            keys += bytes([ord(k[5].upper()) - 64])
+        elif len(k) == 1 and k.isascii():
             keys += k.encode()
+        elif k:
+            raise InvalidArgument(f"Invalid detach keys ({spec}) provided")
     return keys or b"\x10\x11"
 
 

@@ -20,9 +20,9 @@ def parse_signal(s: str | int | None, default: int = signal.SIGTERM) -> int:
     t = s.strip().upper()
     name = t[3:] if t.startswith("SIG") else t
     number = 0
-    if t.isdigit():
-        number = int(t)
-    elif name[:6] in ("RTMIN+", "RTMAX-") and name[6:].isdigit():
+    if t.isascii() and t.isdigit():
+        number = int(t) if len(t) < 6 else 0
+    elif name[:6] in ("RTMIN+", "RTMAX-") and name[6:].isascii() and name[6:].isdigit() and len(name) < 12:
         offset = int(name[6:])
         if offset <= signal.SIGRTMAX - signal.SIGRTMIN:
             number = signal.SIGRTMIN + offset if name[5] == "+" else signal.SIGRTMAX - offset

@@ -65,7 +65,7 @@ def _entries(text: str | None, fields: int) -> list[list[str]]:
 
 
 def _as_id(text: str) -> int | None:
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()):
         return None
     value = int(text)
     if value > MAX_ID:

@@ -797,8 +797,7 @@ def test_command_lines(argv: list[str]) -> None:
         survives(reference.parse, tag)
 
 
-# Readers outside the files this fuzzing could change, that still fail on some input with an exception
-# that is not the engine's (strict: once mended, the mark has to go).
+# Readers the fuzzing found failing on some input with an exception that was not the engine's.
 @pytest.mark.parametrize(
     "read",
     [
@@ -809,14 +808,10 @@ def test_command_lines(argv: list[str]) -> None:
         ),
     ],
 )
-@pytest.mark.xfail(strict=True, raises=ValueError, reason="int() or bytes() on input no check refused first")
 def test_readers_elsewhere(read: Callable[[], object]) -> None:
     survives(read)
 
 
-@pytest.mark.xfail(
-    strict=True, raises=UnicodeDecodeError, reason="the file is read as text in the locale's codec"
-)
 def test_an_env_file_that_is_not_utf8(tmp_path: Path) -> None:
     path = tmp_path / "env.list"
     path.write_bytes(b"A=\xff\n")
