@@ -41,10 +41,24 @@ def layered_file(dirs_top_first: list[str], relpath: str) -> str | None:
             continue
         if stat.S_ISCHR(st.st_mode) and st.st_rdev == 0:
             return None  # whiteout
-        if stat.S_ISLNK(st.st_mode):
+        if stat.S_ISLNK(st.st_mode) or _through_link(d, rel):
             return None  # never follow links out of the image when reading its files as data
         return p
     return None
+
+
+def _through_link(top: str, rel: str) -> bool:
+    """Does ``top/rel`` pass through a symlink on the way (``etc`` -> /etc in a layer would lead to the
+    host's own files)?"""
+    path = top
+    for part in rel.split("/")[:-1]:
+        path = os.path.join(path, part)
+        try:
+            if stat.S_ISLNK(os.lstat(path).st_mode):
+                return True
+        except OSError:
+            return False
+    return False
 
 
 def build_spec(
