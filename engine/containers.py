@@ -626,8 +626,10 @@ class Containers:
         pause: bool = True,
     ) -> str:
         """The writable layer becomes a new image layer on top of the container's image; returns the image ID."""
+        from .images import check_changes
         from .runtime.copy import commit
 
+        check_changes(changes)
         return commit(
             self.layout,
             self.images.store,

@@ -215,6 +215,7 @@ class Images:
         changes: dict[str, Any] | None = None,
     ) -> str:
         """A rootfs tarball (plain or compressed) becomes a one-layer image; returns its ID."""
+        check_changes(changes)
         return self.store.import_tar(source, ref, message, changes)
 
     def remove(self, name: str, force: bool = False) -> RemovedImage:
@@ -455,3 +456,13 @@ class _FaultyOutput:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.out, name)
+
+
+def check_changes(changes: dict[str, Any] | None) -> None:
+    """``--change`` of import and commit: a stop signal must be one (as create checks it), before anything
+    is read or written."""
+    signal = (changes or {}).get("StopSignal")
+    if signal:
+        from .runtime.signals import parse_signal
+
+        parse_signal(signal)

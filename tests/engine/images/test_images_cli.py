@@ -290,3 +290,13 @@ def test_images_all_shows_untagged_parents(cli, busybox, engine_):
     plain = cli("images", "-q", "--no-trunc").out.split()
     everything = cli("images", "-a", "-q", "--no-trunc").out.split()
     assert base not in plain and base in everything and child in plain
+
+
+def test_import_and_commit_refuse_a_stop_signal_that_is_none(cli, busybox, busybox_tar) -> None:
+    before = cli("images", "-q").out
+    r = cli.fails("import", "--change", "STOPSIGNAL SIGFOO", busybox_tar, "bad:v1")
+    assert "Invalid signal: SIGFOO" in r.err
+    cli("create", "--name", "src", "--network", "none", busybox)
+    r = cli.fails("commit", "--change", "STOPSIGNAL SIGFOO", "src", "bad:v2")
+    assert "Invalid signal: SIGFOO" in r.err
+    assert cli("images", "-q").out == before
