@@ -55,6 +55,9 @@ def relay_session(
     session: AttachSession, interactive: bool, tty_mode: bool, detach_keys: bytes = DETACH_KEYS
 ) -> int | None:
     """Pump stdin to the session and its output to stdout/stderr. Returns the exit code, None on detach."""
+    import gc
+
+    gc.enable()  # a session can last for hours (see app/cli/main.py's entry)
     out = sys.stdout.buffer
     err = sys.stderr.buffer
     stdin_fd = sys.stdin.fileno() if interactive else -1

@@ -191,6 +191,9 @@ class Supervisor:
             if not reported:
                 _report(self.status_fd, {"ok": True, "pid": self.pid})
                 self.reported = reported = True
+                import gc
+
+                gc.enable()  # off in a CLI caller it was forked from (app/cli/main.py): this one lives long
                 trace("reported")
             from .exiting import finish, record_exit, teardown  # here: what the start waits for is done
 

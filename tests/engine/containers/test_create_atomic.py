@@ -173,8 +173,10 @@ def test_a_stop_signal_that_is_no_signal_is_refused_before_anything_is_written(r
 
 
 def test_an_images_stop_signal_is_checked_when_create_uses_it(root, cli, engine_, busybox_tar):
-    with open(busybox_tar, "rb") as f:
-        engine_.images.import_(f, "badstop:latest", changes={"Cmd": ["sleep", "60"], "StopSignal": "SIGFOO"})
+    with open(busybox_tar, "rb") as f:  # as a pulled or loaded image may come (import itself refuses it)
+        engine_.images.store.import_tar(
+            f, "badstop:latest", "", {"Cmd": ["sleep", "60"], "StopSignal": "SIGFOO"}
+        )
     r = cli.fails("run", "-d", "badstop", code=125)
     assert r.err.splitlines()[-1] == "Error: Invalid signal: SIGFOO"
     _nothing_made(root)
