@@ -21,7 +21,6 @@ vanish before the image that uses them exists. Everything is a generator: ``Buil
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import time
 from collections import ChainMap
@@ -39,6 +38,7 @@ from engine.build.steps import meta
 from engine.build.steps.run import StepContainer, build_env, check_flags, command_for, history_text
 from engine.build.view import ImageView
 from engine.errors import BuildError, DockyardError, ImageNotFound
+from engine.lean import jsonio
 from engine.lean.record import replace
 from engine.store import oci, reference
 
@@ -380,7 +380,7 @@ class Builder:
             raise BuildError(f"unknown instruction: {kw}")
         after = state.copy()
         created_by = meta.apply(instr, after, run.flags)
-        description = kw + " " + json.dumps([instr.args, instr.flags, instr.json])
+        description = kw + " " + jsonio.dumps([instr.args, instr.flags, instr.json])
         plan = None
         if kw == "WORKDIR":
             from engine.build.steps.copy import plan_mkdir

@@ -25,7 +25,6 @@ import os
 import posixpath
 import re
 from collections.abc import Iterable, Iterator
-from pathlib import Path
 
 from engine.build.words import GO_SPACE_CHARS
 from engine.errors import BuildError
@@ -274,26 +273,27 @@ def load(context_dir: str | os.PathLike[str], dockerfile: str | os.PathLike[str]
     ``.dockerignore``; no file means nothing is excluded. Raises BuildError on an invalid pattern."""
     candidates = []
     if dockerfile is not None:
-        df = Path(dockerfile)
-        candidates.append(df.with_name(df.name + IGNORE_FILE))
-    candidates.append(Path(context_dir) / IGNORE_FILE)
+        candidates.append(os.fspath(dockerfile) + IGNORE_FILE)
+    candidates.append(os.path.join(context_dir, IGNORE_FILE))
     root = os.path.realpath(context_dir)
     for candidate in candidates:
-        if candidate.is_symlink():
+        name = os.path.basename(candidate)
+        if os.path.islink(candidate):
             real = os.path.realpath(candidate)
             if real != root and not real.startswith(root.rstrip(os.sep) + os.sep):
                 # its lines would show in a pattern's syntax error: a file the context does not hold
                 raise BuildError(
-                    f"failed to read {candidate.name}: it is a symbolic link to {real}, outside the build "
+                    f"failed to read {name}: it is a symbolic link to {real}, outside the build "
                     f"context {context_dir}: refusing to read it"
                 )
         try:
-            data = candidate.read_bytes()
+            with open(candidate, "rb") as f:
+                data = f.read()
         except FileNotFoundError:
             continue
         except OSError as exc:
             raise BuildError(f"failed to read {candidate}: {exc.strerror or exc}") from None
-        return Matcher.from_text(data.decode("utf-8", errors="replace"), candidate.name)
+        return Matcher.from_text(data.decode("utf-8", errors="replace"), name)
     return Matcher()
 
 
@@ -303,11 +303,11 @@ def walk(context_dir: str | os.PathLike[str], matcher: Matcher | None = None) ->
     whole unless an exception may re-include something below it; then only the re-included entries are
     yielded (without the directory itself)."""
     matcher = matcher or Matcher()
-    root = Path(context_dir)
+    root = os.fspath(context_dir)
 
     def visit(rel: str) -> Iterator[str]:
         try:
-            entries = sorted(os.scandir(root / rel if rel else root), key=lambda e: e.name)
+            entries = sorted(os.scandir(os.path.join(root, rel) if rel else root), key=lambda e: e.name)
         except (NotADirectoryError, FileNotFoundError):
             return
         for entry in entries:

@@ -18,14 +18,12 @@ prints the result in the s-expression format of BuildKit's parser test files.
 
 from __future__ import annotations
 
-import difflib
-import json
+import os
 import re
-from decimal import Decimal, InvalidOperation
-from pathlib import Path
 
 from engine.build.words import GO_SPACE_CHARS, go_quote, is_go_space, process
 from engine.errors import BuildError
+from engine.lean import jsonio
 from engine.lean.record import field, record
 
 __all__ = [
@@ -460,17 +458,13 @@ def _parse_words(rest: str, escape: str) -> list[str]:
     return words
 
 
-def _reject_constant(name: str) -> object:
-    raise ValueError(name)
-
-
 def _parse_json(rest: str) -> list[str] | None:
     """The strings of a JSON array, None when ``rest`` is not a JSON array (fall back to shell form)."""
     rest = rest.lstrip(GO_SPACE_CHARS)
     if not rest.startswith("["):
         return None
     try:
-        value = json.loads(rest, parse_constant=_reject_constant)
+        value = jsonio.loads(rest, constants=False)
     except (ValueError, RecursionError):
         return None
     if not isinstance(value, list):
@@ -590,15 +584,17 @@ def _chomp(content: str) -> str:
 
 # -- durations and HEALTHCHECK --------------------------------------------------------------------------
 
+# A duration unit's nanoseconds (exact arithmetic with decimal, imported only when a duration is read: it
+# costs ~1 ms to load, on every build otherwise).
 _UNITS = {
-    "ns": Decimal(1),
-    "us": Decimal(1000),
-    "\u00b5s": Decimal(1000),
-    "\u03bcs": Decimal(1000),
-    "ms": Decimal(1000_000),
-    "s": Decimal(1000_000_000),
-    "m": Decimal(60_000_000_000),
-    "h": Decimal(3600_000_000_000),
+    "ns": 1,
+    "us": 1000,
+    "\u00b5s": 1000,
+    "\u03bcs": 1000,
+    "ms": 1000_000,
+    "s": 1000_000_000,
+    "m": 60_000_000_000,
+    "h": 3600_000_000_000,
 }
 _DURATION_PART_RE = re.compile(r"([0-9]*(?:\.[0-9]*)?)([^0-9.]*)")
 
@@ -614,6 +610,8 @@ def parse_duration(text: str) -> int:
         return 0
     if not s:
         raise ValueError(f"time: invalid duration {go_quote(text)}")
+    from decimal import Decimal, InvalidOperation
+
     total = Decimal(0)
     pos = 0
     while pos < len(s):
@@ -626,7 +624,7 @@ def parse_duration(text: str) -> int:
         if unit not in _UNITS:
             raise ValueError(f"time: unknown unit {go_quote(unit)} in duration {go_quote(text)}")
         try:
-            total += Decimal(number) * _UNITS[unit]
+            total += Decimal(number) * Decimal(_UNITS[unit])
         except InvalidOperation:
             raise ValueError(f"time: invalid duration {go_quote(text)}") from None
         pos = match.end()
@@ -717,6 +715,8 @@ def _check_flags(instr: Instruction) -> None:
 
 
 def _suggest(word: str, choices: list[str]) -> str:
+    import difflib  # only on the way to an error
+
     by_lower = {c.lower(): c for c in choices}
     close = difflib.get_close_matches(word.lower(), list(by_lower), n=1, cutoff=0.6)
     return f" (did you mean {by_lower[close[0]]}?)" if close else ""
@@ -1008,21 +1008,22 @@ def parse(text: str, filename: str = "Dockerfile", *, strict: bool = True) -> Do
     return _Parser(text, filename, strict).parse()
 
 
-def parse_file(path: str | Path, *, strict: bool = True) -> Dockerfile:
+def parse_file(path: str | os.PathLike[str], *, strict: bool = True) -> Dockerfile:
     """Read and parse a Dockerfile from disk (undecodable bytes become U+FFFD)."""
-    path = Path(path)
+    path = os.fspath(path)
+    name = os.path.basename(path)
     try:
-        with path.open("rb") as f:
+        with open(path, "rb") as f:
             data = f.read(MAX_DOCKERFILE_BYTES + 1)  # a bigger file is refused without reading it all
     except OSError as exc:
         raise BuildError(f"failed to read {path}: {exc.strerror or exc}") from None
     if len(data) > MAX_DOCKERFILE_BYTES:
         raise DockerfileError(
-            path.name,
+            name,
             None,
             f"the file is more than the {_size_text(MAX_DOCKERFILE_BYTES)} a Dockerfile may have",
         )
-    return parse(data.decode("utf-8", errors="replace"), path.name, strict=strict)
+    return parse(data.decode("utf-8", errors="replace"), name, strict=strict)
 
 
 # -- dump --------------------------------------------------------------------------------------------------

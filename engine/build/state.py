@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import json
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from engine.lean import jsonio
 from engine.store import oci
 
 if TYPE_CHECKING:
@@ -124,7 +124,7 @@ class ImageState:
             from engine.errors import ImageNotFound
 
             raise ImageNotFound(f"No such image: {image_id}")
-        manifest = json.loads(store.blobs.read(entry.manifest))
+        manifest = jsonio.loads(store.blobs.read(entry.manifest))
         descriptors = manifest.get("layers") or []
         diff_ids = list((full.get("rootfs") or {}).get("diff_ids") or [])
         layers = []

@@ -33,11 +33,21 @@ class _Context:
         return {"NaN": float("nan"), "Infinity": float("inf"), "-Infinity": float("-inf")}[name]
 
 
+class _NoConstants(_Context):
+    """As ``_Context``, but NaN, Infinity and -Infinity are not JSON (as Go's decoder has it)."""
+
+    @staticmethod
+    def parse_constant(name: str) -> float:
+        raise ValueError(f"{name} is not a JSON value")
+
+
 _scan = _json.make_scanner(_Context())  # type: ignore[arg-type]  # any object with these attributes
+_scan_strict = _json.make_scanner(_NoConstants())  # type: ignore[arg-type]
 
 
-def loads(text: str | bytes) -> Any:
-    """Decode one JSON document; ``ValueError`` (``json.JSONDecodeError`` is one) when it is not one."""
+def loads(text: str | bytes, constants: bool = True) -> Any:
+    """Decode one JSON document; ``ValueError`` (``json.JSONDecodeError`` is one) when it is not one.
+    ``constants=False`` refuses NaN, Infinity and -Infinity, which JSON itself does not have."""
     if isinstance(text, (bytes, bytearray)):
         text = bytes(text).decode("utf-8-sig" if text[:3] == b"\xef\xbb\xbf" else "utf-8")
     start = 0
@@ -45,7 +55,7 @@ def loads(text: str | bytes) -> Any:
     while start < end and text[start] in _WHITESPACE:
         start += 1
     try:
-        value, pos = _scan(text, start)
+        value, pos = (_scan if constants else _scan_strict)(text, start)
     except StopIteration as e:
         raise ValueError(f"Expecting value: char {e.value}") from None
     except RecursionError:
@@ -56,7 +66,7 @@ def loads(text: str | bytes) -> Any:
         import json
 
         try:
-            json.loads(text)
+            json.loads(text, parse_constant=None if constants else _NoConstants.parse_constant)
         except RecursionError:
             raise ValueError("nested too deeply") from None
         raise ValueError("malformed JSON") from None  # pragma: no cover (json refuses what _json refuses)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import os
 from datetime import UTC, datetime
+
+from ..lean import jsonio
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -52,7 +53,7 @@ def now_rfc3339() -> str:
 
 def canonical(obj: Any) -> bytes:
     """Deterministic JSON bytes (what digests are computed over)."""
-    return json.dumps(obj, sort_keys=True, separators=(",", ":")).encode()
+    return jsonio.dumps(obj, sort_keys=True, separators=(",", ":")).encode()
 
 
 def new_config(

@@ -61,3 +61,11 @@ def test_loads_no_regular_expressions() -> None:
     loaded = loaded_after("import engine.lean.jsonio as j; j.loads(j.dumps({'a': [1]}))")
     assert "engine.lean.jsonio" in loaded
     assert not {"re", "json"} & loaded
+
+
+def test_constants_can_be_refused() -> None:
+    assert math.isnan(jsonio.loads("[NaN]")[0])
+    for text in ("[NaN]", '{"a": Infinity}', "-Infinity"):
+        with pytest.raises(ValueError):
+            jsonio.loads(text, constants=False)
+    assert jsonio.loads('["a", 1.5]', constants=False) == ["a", 1.5]
