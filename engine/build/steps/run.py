@@ -17,9 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
-import tempfile
-import threading
 from collections.abc import Collection, Iterator, Mapping
 
 from engine.build.parser import Instruction, heredoc_marker
@@ -124,6 +121,8 @@ class StepContainer:
         self.script_dir: str | None = None
         volumes = []
         if cmd.script is not None:
+            import tempfile  # here: a cached step never runs (its imports cost ~2 ms)
+
             self.script_dir = tempfile.mkdtemp(prefix=f"{os.getpid()}-run-", dir=layout.tmp)
             path = os.path.join(self.script_dir, os.path.basename(cmd.argv[0]))
             with open(path, "w") as f:
@@ -170,6 +169,8 @@ class StepContainer:
 
     def _remove_script(self) -> None:
         if self.script_dir:
+            import shutil
+
             shutil.rmtree(self.script_dir, ignore_errors=True)
             self.script_dir = None
 
@@ -226,6 +227,8 @@ class StepContainer:
                     write_layer_tar(upper, out, overlay_upper=True)
             except BaseException as exc:  # noqa: BLE001 - handed to the caller
                 errors.append(exc)
+
+        import threading
 
         writer = threading.Thread(target=produce, name="dockyard-run-commit", daemon=True)
         writer.start()

@@ -3,10 +3,8 @@ names, one entry at a time from a stream that is never seeked."""
 
 from __future__ import annotations
 
-import base64
 import os
 import tarfile
-import urllib.parse
 from collections.abc import Callable
 from typing import Any
 
@@ -354,6 +352,9 @@ def next_entry(stream: TarStream) -> Entry | None:
                 elif key.startswith("SCHILY.xattr."):
                     xattrs[key[len("SCHILY.xattr.") :]] = value
                 elif key.startswith("LIBARCHIVE.xattr."):
+                    import base64  # here: a libarchive xattr is rare, and these cost ~2.5 ms to load
+                    import urllib.parse
+
                     attr = urllib.parse.unquote(key[len("LIBARCHIVE.xattr.") :])
                     try:
                         xattrs[attr] = base64.b64decode(value + b"=" * (-len(value) % 4))
