@@ -51,6 +51,16 @@ def veth_name(cid: str, network_id: str) -> str:
     return "dyv" + cid[:6] + network_id[:6]
 
 
+def _endpoint(data: dict[str, Any] | None) -> Endpoint | None:
+    """An endpoint from its runtime file; None when there is none or it is damaged (as if absent: what it
+    held is found again by ``system check`` as a leftover)."""
+    from ..model.shape import problems_of
+
+    if not data or problems_of(Endpoint, data):
+        return None
+    return Endpoint.from_dict(data)
+
+
 def _network_values(name: str, d: dict[str, Any]) -> str | None:
     """What is wrong with a well-typed network record's values (None when nothing is)."""
     from .ipam import parse_subnet
@@ -191,14 +201,13 @@ class NetStore:
         out = []
         for f in files:
             if f.endswith(".json") and not f.startswith("."):
-                data = read_runtime(os.path.join(d, f))
-                if data:
-                    out.append(Endpoint.from_dict(data))
+                ep = _endpoint(read_runtime(os.path.join(d, f)))
+                if ep is not None:
+                    out.append(ep)
         return out
 
     def endpoint(self, network: str, cid: str) -> Endpoint | None:
-        data = read_runtime(self.endpoint_path(network, cid))
-        return Endpoint.from_dict(data) if data else None
+        return _endpoint(read_runtime(self.endpoint_path(network, cid)))
 
     def container_endpoints(self, cid: str) -> list[Endpoint]:
         """Every endpoint of ``cid``, on whatever network (primary first)."""

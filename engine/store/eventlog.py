@@ -61,10 +61,17 @@ def read(layout: Layout, offset: int = 0) -> tuple[list[Event], int]:
     for line in data[: end + 1].splitlines():
         try:
             d = jsonio.loads(line)
+        except ValueError:
+            continue  # a damaged line is skipped: the log is only ever appended to
+        if _is_event(d):
             out.append(Event(d["type"], d["action"], d["id"], d["time"], d.get("attributes") or {}))
-        except (ValueError, KeyError):
-            continue
     return out, offset + end + 1
+
+
+def _is_event(d: object) -> bool:
+    from engine.model.shape import problems_of
+
+    return problems_of(Event, d) is None
 
 
 def end_offset(layout: Layout) -> int:

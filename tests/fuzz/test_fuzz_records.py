@@ -20,11 +20,12 @@ from hypothesis import strategies as st
 from engine.errors import DockyardError
 from engine.lean.record import asdict
 from engine.model.config import ContainerConfig, ContainerState, MountConfig, RestartPolicy
-from engine.model.network import Network
+from engine.model.network import Endpoint, Network
 from engine.net.netstore import NetStore
 from engine.paths import Layout
 from engine.store.catalog import Catalog, ImageEntry
 from engine.store.containers import ContainerStore
+from engine.store.eventlog import read as read_events
 from engine.store.layers import LayerRecord, LayerStore
 from tests.fuzz.conftest import fuzz_settings
 
@@ -62,6 +63,12 @@ _GOOD: dict[str, Any] = {
     "network": asdict(
         Network("inner", "f" * 64, "2026-01-01T00:00:00Z", subnet="10.9.0.0/24", gateway="10.9.0.1")
     ),
+    "endpoint": asdict(
+        Endpoint(
+            _CID, "web", "inner", "f" * 64, "10.9.0.2", 24, "10.9.0.1", "02:42:0a:09:00:02", "dyv", "eth0"
+        )
+    ),
+    "event": {"type": "container", "action": "start", "id": _CID, "time": 1.5, "attributes": {"a": "b"}},
 }
 
 _PATHS = {
@@ -72,6 +79,8 @@ _PATHS = {
     "tags": os.path.join(_LAYOUT.images, "repositories.json"),
     "layer": os.path.join(_LAYOUT.layers, _CHAIN[7:], "layer.json"),
     "network": os.path.join(_LAYOUT.networks, "inner", "network.json"),
+    "endpoint": os.path.join(_LAYOUT.networks, "inner", "endpoints", _CID + ".json"),
+    "event": _LAYOUT.events,
 }
 for _p in _PATHS.values():
     os.makedirs(os.path.dirname(_p), exist_ok=True)
@@ -89,6 +98,8 @@ _READERS: dict[str, Callable[[], object]] = {
     "tags": _catalog.tags,
     "layer": lambda: _layers.get(_CHAIN),
     "network": lambda: [(n.prefixlen, n.name) for n in _networks.all()] + [_networks.load("inner")],
+    "endpoint": lambda: [_networks.endpoint("inner", _CID), *_networks.endpoints("inner")],
+    "event": lambda: [(e.type, e.time, dict(e.attributes)) for e in read_events(_LAYOUT, 0)[0]],
 }
 
 
@@ -140,7 +151,7 @@ _SEEDS = st.integers(0, 2**64).map(random.Random)  # one draw: the batch is made
 
 def _feed(kind: str, data: bytes) -> None:
     with open(_PATHS[kind], "wb") as f:
-        f.write(data)
+        f.write(data + b"\n" if kind == "event" else data)  # the event log: JSON lines
     try:
         _READERS[kind]()
     except DockyardError:
@@ -220,3 +231,15 @@ def test_layer_record_reader(r: random.Random) -> None:
 @given(_SEEDS)
 def test_network_record_reader(r: random.Random) -> None:
     _fuzz("network", r)
+
+
+@_batches
+@given(_SEEDS)
+def test_endpoint_record_reader(r: random.Random) -> None:
+    _fuzz("endpoint", r)
+
+
+@_batches
+@given(_SEEDS)
+def test_event_log_reader(r: random.Random) -> None:
+    _fuzz("event", r)
