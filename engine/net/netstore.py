@@ -237,7 +237,17 @@ class NetStore:
     def host_state(self) -> dict[str, Any]:
         """What dockyard changed on the host during this boot ({} after a reboot)."""
         state = read_runtime(os.path.join(self.dir, ".host.json")) or {}
-        return state if state.get("boot_id") == _boot_id() else {}
+        if state.get("boot_id") != _boot_id():
+            return {}
+        # A damaged value reads as absent (nothing to clean, no rules known): the next write mends the file.
+        if not isinstance(state.get("cleanup_after", 0), (int, float)) or isinstance(
+            state.get("cleanup_after"), bool
+        ):
+            state.pop("cleanup_after")
+        stale = state.get("stale_veths", [])
+        if not isinstance(stale, list) or not all(isinstance(v, str) for v in stale):
+            state.pop("stale_veths")
+        return state
 
     def save_host_state(self, state: dict[str, Any]) -> None:
         os.makedirs(self.dir, exist_ok=True)

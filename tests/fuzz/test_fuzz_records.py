@@ -22,6 +22,7 @@ from engine.lean.record import asdict
 from engine.model.config import ContainerConfig, ContainerState, MountConfig, RestartPolicy
 from engine.model.network import Endpoint, Network
 from engine.net.netstore import NetStore
+from engine.kernel.procinfo import boot_id
 from engine.paths import Layout
 from engine.store.catalog import Catalog, ImageEntry
 from engine.store.containers import ContainerStore
@@ -69,6 +70,7 @@ _GOOD: dict[str, Any] = {
         )
     ),
     "event": {"type": "container", "action": "start", "id": _CID, "time": 1.5, "attributes": {"a": "b"}},
+    "host": {"boot_id": boot_id(), "cleanup_after": 1.5, "stale_veths": ["dyv1"], "firewall": True},
 }
 
 _PATHS = {
@@ -81,6 +83,7 @@ _PATHS = {
     "network": os.path.join(_LAYOUT.networks, "inner", "network.json"),
     "endpoint": os.path.join(_LAYOUT.networks, "inner", "endpoints", _CID + ".json"),
     "event": _LAYOUT.events,
+    "host": os.path.join(_LAYOUT.networks, ".host.json"),
 }
 for _p in _PATHS.values():
     os.makedirs(os.path.dirname(_p), exist_ok=True)
@@ -100,7 +103,13 @@ _READERS: dict[str, Callable[[], object]] = {
     "network": lambda: [(n.prefixlen, n.name) for n in _networks.all()] + [_networks.load("inner")],
     "endpoint": lambda: [_networks.endpoint("inner", _CID), *_networks.endpoints("inner")],
     "event": lambda: [(e.type, e.time, dict(e.attributes)) for e in read_events(_LAYOUT, 0)[0]],
+    "host": lambda: _host_state_use(_networks.host_state()),
 }
+
+
+def _host_state_use(state: dict[str, Any]) -> object:
+    """What the janitor does with the host state: compare the due time, list the stale veths."""
+    return (state.get("cleanup_after", 0) < 2.0, sorted(set(state.get("stale_veths", [])) | {"x"}))
 
 
 def _value(r: random.Random, depth: int = 0) -> Any:
@@ -243,3 +252,9 @@ def test_endpoint_record_reader(r: random.Random) -> None:
 @given(_SEEDS)
 def test_event_log_reader(r: random.Random) -> None:
     _fuzz("event", r)
+
+
+@_batches
+@given(_SEEDS)
+def test_host_state_reader(r: random.Random) -> None:
+    _fuzz("host", r)
