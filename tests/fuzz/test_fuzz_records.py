@@ -18,11 +18,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.errors import DockyardError
+from engine.kernel.procinfo import boot_id
 from engine.lean.record import asdict
 from engine.model.config import ContainerConfig, ContainerState, MountConfig, RestartPolicy
 from engine.model.network import Endpoint, Network
 from engine.net.netstore import NetStore
-from engine.kernel.procinfo import boot_id
 from engine.paths import Layout
 from engine.store.catalog import Catalog, ImageEntry
 from engine.store.containers import ContainerStore
