@@ -182,7 +182,7 @@ def create(
         ).validate()
     log_driver, log_opts = log_config(layout.root, opts.log_driver, opts.log_opts)
     for e in opts.env:
-        if not e or e.startswith("="):
+        if not e or e.startswith("=") or "\0" in e:  # a NUL could never reach the process
             raise InvalidArgument(f"invalid environment variable: {e!r}")
     if opts.network not in ("none", "host", "bridge", "default") and not opts.network:
         raise InvalidArgument("invalid network mode")

@@ -188,3 +188,11 @@ def test_an_images_stop_signal_is_checked_when_create_uses_it(root, cli, engine_
     assert time.monotonic() - started < 5
     assert cli("inspect", "-f", "{{.State.ExitCode}}", "given").out.strip() == "137"
     cli("rm", "given")
+
+
+def test_an_environment_variable_with_a_nul_is_refused_at_create(root, cli, busybox, tmp_path):
+    env_file = tmp_path / "env.list"
+    env_file.write_bytes(b"A=1\nB=x\x00y\n")
+    r = cli.fails("create", "--env-file", str(env_file), "--network", "none", busybox, code=125)
+    assert "invalid environment variable" in r.err
+    _nothing_made(root)
