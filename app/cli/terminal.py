@@ -57,7 +57,8 @@ def relay_session(
     """Pump stdin to the session and its output to stdout/stderr. Returns the exit code, None on detach."""
     import gc
 
-    gc.enable()  # a session can last for hours (see app/cli/main.py's entry)
+    gc.freeze()  # what was made so far stays (and costs no collection at once) ...
+    gc.enable()  # ... and a session can last for hours (see app/cli/main.py's entry)
     out = sys.stdout.buffer
     err = sys.stderr.buffer
     stdin_fd = sys.stdin.fileno() if interactive else -1

@@ -25,7 +25,7 @@ import re
 import zlib
 from collections.abc import Iterator
 
-from ..errors import CorruptRecord, DockyardError, NotFound
+from ..errors import CorruptRecord, NotFound
 from ..fsutil import atomic_write_json, locked, read_json
 from ..model.network import Endpoint, Network
 from ..paths import DEFAULT_ROOT, Layout
@@ -63,16 +63,26 @@ def _endpoint(data: dict[str, Any] | None) -> Endpoint | None:
 
 def _network_values(name: str, d: dict[str, Any]) -> str | None:
     """What is wrong with a well-typed network record's values (None when nothing is)."""
-    from .ipam import parse_subnet
-
     if d["name"] != name:
         return f"it names network {str(d['name'])[:20]!r}, not {name!r}"
-    if d.get("subnet"):
-        try:
-            parse_subnet(d["subnet"])
-        except DockyardError as e:
-            return str(e)
+    for key in ("subnet", "gateway"):
+        if d.get(key) and not _ipv4(d[key], cidr=key == "subnet"):
+            return (
+                f"{key!r}: {str(d[key])[:40]!r} is not an IPv4 {'subnet' if key == 'subnet' else 'address'}"
+            )
     return None
+
+
+def _ipv4(text: str, cidr: bool) -> bool:
+    """Is ``text`` an IPv4 address (with ``/prefix`` when ``cidr``)? Without ipaddress, which costs ~1 ms to
+    load on every create on a network."""
+    address, slash, prefix = text.partition("/")
+    if cidr != bool(slash) or (cidr and not (prefix.isascii() and prefix.isdigit() and int(prefix) <= 32)):
+        return False
+    parts = address.split(".")
+    return len(parts) == 4 and all(
+        p.isascii() and p.isdigit() and len(p) <= 3 and int(p) <= 255 for p in parts
+    )
 
 
 def write_runtime(path: str, data: bytes) -> None:
