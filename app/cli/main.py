@@ -91,13 +91,30 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
-    except Exception as e:  # a bug: one line for the user, the whole trace in a file
-        from engine import record_crash
-
-        path = record_crash(e, args.root, ["dockyard", *argv])
-        where = f"; the full trace is in {path}" if path else ""
-        sys.stderr.write(f"Error: unexpected {type(e).__name__}: {e}{where}\n")
+    except OSError as e:
+        if e.errno not in _MACHINE_ERRORS:
+            return _crashed(e, args.root, argv)
+        # The machine refused (a full disk, a failing one, a read-only file system): not a bug, so no trace.
+        where = f": {e.filename}" if e.filename else ""
+        sys.stderr.write(f"Error: {(e.strerror or str(e)).lower()}{where}\n")
         return 125
+    except Exception as e:
+        return _crashed(e, args.root, argv)
+
+
+def _crashed(e: BaseException, root: str | None, argv: list[str]) -> int:
+    """A bug: one line for the user, the whole trace in a file."""
+    from engine import record_crash
+
+    path = record_crash(e, root, ["dockyard", *argv])
+    where = f"; the full trace is in {path}" if path else ""
+    sys.stderr.write(f"Error: unexpected {type(e).__name__}: {e}{where}\n")
+    return 125
+
+
+# What a machine refuses, as opposed to what a bug causes: said in one line, without a trace (errno numbers:
+# EIO, ENOMEM, EACCES, EPERM, ENFILE, EMFILE, ENOSPC, EROFS, EDQUOT; the errno module is not loaded for them).
+_MACHINE_ERRORS = {5, 12, 13, 1, 23, 24, 28, 30, 122}
 
 
 def entry() -> None:

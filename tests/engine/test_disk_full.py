@@ -90,6 +90,7 @@ def test_a_full_disk_fails_each_command_cleanly_and_loses_nothing(small_root) ->
             assert last.startswith("Error: ") and "no space left on device" in last.lower(), (
                 f"{what}: {p.stderr}"
             )
+            assert "unexpected" not in last, f"{what}: a full disk is not a bug: {last}"
     print("refused on a full disk:", refused)
     assert {"run", "create", "commit", "build", "load"} <= set(refused), refused
     assert set(before_images.split()) <= set(_dy(root, "images", "-q", "--no-trunc").stdout.split())

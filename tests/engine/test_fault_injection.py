@@ -211,8 +211,11 @@ def _release(root: str) -> None:
         remove_parent(parent_for_root(root))
 
 
-def _leaked_veths(before: set[str]) -> set[str]:
-    return {n for n in os.listdir("/sys/class/net") if n.startswith("dyv")} - before
+def _host_network() -> set[str]:
+    """dockyard's interfaces (bridges, veths) and firewall tables on the host."""
+    links = {n for n in os.listdir("/sys/class/net") if n.startswith("dy")}
+    tables = subprocess.run(["nft", "list", "tables"], capture_output=True, text=True).stdout.split("\n")
+    return links | {t.strip() for t in tables if "dockyard" in t}
 
 
 def _modes(i: int) -> tuple[str, ...]:
@@ -244,6 +247,7 @@ def _inject(name: str, sc: Scenario, template: str, point: str, mode: str, base:
         if mode != "kill" and p.returncode != 0:
             last = err.strip().splitlines()[-1] if err.strip() else ""
             assert last.startswith("Error: "), f"{what}: the error is not one clear line: {err!r}"
+            assert "unexpected" not in last, f"{what}: a failing disk is not a bug: {last}"
         _settle()
         _verify(root, sc, what)
         return None
@@ -267,7 +271,7 @@ def test_every_write_step_of_every_command_fails_cleanly(workdir) -> None:  # ty
         _ok(seed, "tag", "busybox:latest", f"{registry_host}/faults/busybox:latest")
         _ok(seed, "push", f"{registry_host}/faults/busybox:latest")
         _cleanup_root(seed)
-    veths_before = {n for n in os.listdir("/sys/class/net") if n.startswith("dyv")}
+    host_before = _host_network()
     failures: list[str] = []
     jobs: list[tuple[str, Scenario, str, str, str]] = []
     templates: list[str] = []
@@ -305,8 +309,8 @@ def test_every_write_step_of_every_command_fails_cleanly(workdir) -> None:  # ty
         for t in templates:
             _cleanup_root(t)
             shutil.rmtree(t, ignore_errors=True)
-    leaked = _leaked_veths(veths_before)
-    assert not leaked, f"veths left: {leaked}"
+    leaked = _host_network() - host_before
+    assert not leaked, f"interfaces or firewall tables left: {leaked}"
     _report(COVERED)
     assert not failures, f"{len(failures)} of {len(jobs)} injections failed:\n" + "\n".join(failures[:40])
 
