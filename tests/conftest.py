@@ -147,10 +147,24 @@ def _cgroup_parents() -> set[str]:
 
 
 _PARENTS_BEFORE: set[str] = set()
+_NETWORK_BEFORE: set[str] = set()
+
+
+def _host_network() -> set[str]:
+    """dockyard's interfaces (bridges, veths: ``dy...``) and nftables tables on the host."""
+    import subprocess
+
+    links = {n for n in os.listdir("/sys/class/net") if n.startswith("dy")}
+    try:
+        out = subprocess.run(["nft", "list", "tables"], capture_output=True, text=True, timeout=10).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        out = ""
+    return links | {line.strip() for line in out.splitlines() if "dockyard" in line}
 
 
 def pytest_sessionstart(session):  # type: ignore[no-untyped-def]
     _PARENTS_BEFORE.update(_cgroup_parents())
+    _NETWORK_BEFORE.update(_host_network())
 
 
 _LEFT: list[str] = []
@@ -165,6 +179,7 @@ def pytest_sessionfinish(session, exitstatus):  # type: ignore[no-untyped-def]
         except OSError:
             pass
     _LEFT[:] = sorted(_cgroup_parents() - _PARENTS_BEFORE)
+    _LEFT.extend(sorted(_host_network() - _NETWORK_BEFORE))
     if _LEFT and session.testscollected > 0:
         session.exitstatus = 1
 
