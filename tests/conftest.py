@@ -193,7 +193,8 @@ def pytest_terminal_summary(terminalreporter):  # type: ignore[no-untyped-def]
         terminalreporter.write_line(line)
     if _LEFT:
         terminalreporter.write_line(
-            f"FAILED: the tests left {len(_LEFT)} cgroups behind: {', '.join(_LEFT[:10])}"
+            f"FAILED: the tests left {len(_LEFT)} cgroups, interfaces or firewall tables behind: "
+            + ", ".join(_LEFT[:10])
         )
     else:
-        terminalreporter.write_line("cgroups left behind by the tests: none")
+        terminalreporter.write_line("cgroups, interfaces and firewall tables left behind by the tests: none")
