@@ -216,7 +216,9 @@ class Images:
     ) -> str:
         """A rootfs tarball (plain or compressed) becomes a one-layer image; returns its ID."""
         check_changes(changes)
-        return self.store.import_tar(source, ref, message, changes)
+        image_id = self.store.import_tar(source, ref, message, changes)
+        self._event("import", image_id, ref or image_id)
+        return image_id
 
     def remove(self, name: str, force: bool = False) -> RemovedImage:
         """``rmi``: untag, and delete the image when no tag and no container keeps it."""
@@ -319,11 +321,22 @@ class Images:
         if faults.ACTIVE:
             out = _FaultyOutput(out)  # type: ignore[assignment]  # a file-like stand-in
         save(self.store, names, out)
+        for n in names:
+            self._event("save", self.resolve(n), n)
 
     def load(self, source: BinaryIO, progress: ProgressFn | None = None) -> builtins.list[str]:
         from .store.archive import load
 
-        return load(self.store, source, progress)
+        loaded = load(self.store, source, progress)
+        for n in loaded:
+            self._event("load", self.resolve(n), n)
+        return loaded
+
+    def _event(self, action: str, image_id: str, name: str) -> None:
+        """An image event in the root's event log (Docker's: the image's ID, its name as an attribute)."""
+        from .store.eventlog import emit
+
+        emit(self.layout, "image", action, image_id, {"name": name})
 
     def bootstrap(self, what: str, progress: ProgressFn | None = None) -> str:
         from .store.bootstrap import bootstrap
@@ -377,7 +390,9 @@ class Images:
         if auth_config:
             creds = registry.Credentials(auth_config["username"], auth_config["password"])
         ref = f"{repository}:{tag}" if tag else repository
-        return registry.pull(self.store, ref, platform=platform, progress=progress, credentials=creds)
+        result = registry.pull(self.store, ref, platform=platform, progress=progress, credentials=creds)
+        self._event("pull", result.image_id, result.name)
+        return result
 
     def push(
         self,
@@ -393,7 +408,9 @@ class Images:
         if auth_config:
             creds = registry.Credentials(auth_config["username"], auth_config["password"])
         ref = f"{repository}:{tag}" if tag else repository
-        return registry.push(self.store, ref, progress=progress, credentials=creds)
+        result = registry.push(self.store, ref, progress=progress, credentials=creds)
+        self._event("push", self.resolve(ref), ref)
+        return result
 
 
 def _build_cache_pins(layout: Layout) -> set[str]:

@@ -82,6 +82,9 @@ class Volumes:
             dead = os.path.join(self.layout.tmp, f"{os.getpid()}-deadv-{os.urandom(4).hex()}")
             os.rename(d, dead)
             tmpfiles.remove_tree(dead)
+            from .store.eventlog import emit
+
+            emit(self.layout, "volume", "destroy", name, {"driver": "local"})
 
     def prune(self) -> builtins.list[str]:
         removed = []

@@ -33,4 +33,7 @@ def ensure_volume(layout: Layout, name: str, labels: dict[str, str] | None = Non
             atomic_write_json(
                 os.path.join(d, "volume.json"), {"created": rfc3339(time.time()), "labels": labels or {}}
             )
+            from ..store.eventlog import emit
+
+            emit(layout, "volume", "create", name, {"driver": "local"})
     return d

@@ -19,7 +19,9 @@ from . import reference
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
+
+    NotifyFn = Callable[[str, str, dict[str, str]], None]
 
 
 @record
@@ -49,8 +51,12 @@ def damaged_entry(path: str, d: object) -> str | None:
 
 
 class Catalog:
-    def __init__(self, directory: str, lock_path: str) -> None:
+    """``notify(action, image_id, attributes)`` hears of each change to tags and records (``tag``, ``untag``,
+    ``delete``): the image store makes events of them."""
+
+    def __init__(self, directory: str, lock_path: str, notify: NotifyFn | None = None) -> None:
         self.dir = directory
+        self.notify = notify
         self.lock_path = lock_path
         self.tags_path = os.path.join(directory, "repositories.json")
         self.damage_seen: list[CorruptRecord] = []  # the damaged records the last ``entries`` left out
@@ -83,7 +89,9 @@ class Catalog:
         try:
             os.unlink(self._path(image_id))
         except FileNotFoundError:
-            pass
+            return
+        if self.notify:
+            self.notify("delete", image_id, {"name": image_id})
 
     def ids(self) -> list[str]:
         try:
@@ -153,6 +161,10 @@ class Catalog:
         if before and before != image_id:
             self._copy_tags(before, tags)
         self._copy_tags(image_id, tags)
+        if self.notify and before != image_id:
+            if before:
+                self.notify("untag", before, {"name": before})
+            self.notify("tag", image_id, {"name": tag})
 
     def remove_tag(self, tag: str) -> None:
         tags = self.tags()
@@ -160,6 +172,8 @@ class Catalog:
         if owner is not None:
             atomic_write_json(self.tags_path, tags)
             self._copy_tags(owner, tags)
+            if self.notify:
+                self.notify("untag", owner, {"name": owner})
 
     def _copy_tags(self, image_id: str, tags: dict[str, str]) -> None:
         """Keep the image record's copy of its tags equal to the index's."""

@@ -45,8 +45,13 @@ class ImageStore:
     def __init__(self, layout: Layout, pins: PinsFn | None = None) -> None:
         self.layout = layout
         self.blobs = BlobStore(layout.blobs, layout.tmp)
-        self.catalog = Catalog(layout.images, layout.lock("images"))
+        self.catalog = Catalog(layout.images, layout.lock("images"), self._event)
         self._pins = pins or set
+
+    def _event(self, action: str, image_id: str, attributes: dict[str, str]) -> None:
+        from .eventlog import emit
+
+        emit(self.layout, "image", action, image_id, attributes)
 
     @cached_property
     def layers(self) -> LayerStore:
