@@ -65,6 +65,7 @@ class DockyardApp(App[int]):
         self.engine = engine
         self.config = config or Config()
         self.clock = clock
+        self.reloads = 0  # how many times the lists were asked for (tests check the clock asks none)
         self.read_host = host
         self.host: HostSummary | None = None  # the top bar's host figures, once read
         self.use_feeds = feeds
@@ -123,7 +124,7 @@ class DockyardApp(App[int]):
             self.host_feed.start()
         else:
             self._sample_host()  # once: without feeds nothing follows the machine
-        self.set_interval(60, self._tick)
+        self.set_interval(1, self._tick)
 
     def on_unmount(self) -> None:
         for feed in (self.event_feed, self.stats_feed, self.host_feed):
@@ -131,9 +132,15 @@ class DockyardApp(App[int]):
                 feed.stop()
 
     def _tick(self) -> None:
-        """Durations in the lists ("Up 3 minutes") age: redraw them now and then from what is loaded."""
-        if any(c.running for c in self.snapshot.containers):
-            self.reload()
+        """Durations in the lists ("Exited (0) 3 seconds ago", an image's CREATED) age: every second, the
+        cells whose words changed are redrawn from what is loaded (the engine is not asked)."""
+        main = self._ready_main()
+        if main is None:
+            return
+        now = self.clock()
+        with contextlib.suppress(NoMatches):
+            main.containers.refresh_ages(now)
+            main.images.refresh_ages(now)
 
     def _theme_changed(self, theme: Any) -> None:
         name = getattr(theme, "name", str(theme))
@@ -183,6 +190,7 @@ class DockyardApp(App[int]):
 
     def reload(self) -> None:
         """Re-read the lists in a worker (one at a time; a request during a reload runs once more after it)."""
+        self.reloads += 1
         with self._reload_lock:
             if self._reload_running:
                 self._reload_again = True

@@ -42,16 +42,25 @@ class ContainersTable(ResourceTable):
         cpu = format_percent(s.cpu_percent) if s else ""
         mem = format_bytes_binary(s.memory_usage, 3) if s else ""
         self._shown[(c.id, "cpu")], self._shown[(c.id, "mem")] = cpu, mem
-        self._shown[(c.id, "status")] = status_cell(c, self.clock(), {}).plain
+        status = status_cell(c, self.clock(), self.app.theme_variables)
+        self._shown[(c.id, "status")] = self._aged[(c.id, "status")] = status.plain
         return [
             Text(c.name, style="bold" if c.running else ""),
-            status_cell(c, self.clock(), self.app.theme_variables),
+            status,
             Text(cpu, justify="right"),
             Text(mem, justify="right"),
             c.short_id,
             c.image,
             ports_text(c.ports),
         ]
+
+    def aged_cells(self, c: Container, now: float) -> dict[str, Any]:
+        return {"status": status_cell(c, now, self.app.theme_variables)}
+
+    def refresh_ages(self, now: float) -> int:
+        redrawn = super().refresh_ages(now)
+        self._shown.update({k: v for k, v in self._aged.items() if k[1] == "status"})
+        return redrawn
 
     def row_text(self, c: Container) -> str:
         return f"{c.name} {c.id} {c.image} {c.status_text(self.clock())} {ports_text(c.ports)}"
@@ -74,6 +83,8 @@ class ContainersTable(ResourceTable):
                 if self._shown.get(key) == text.plain:
                     continue
                 self._shown[key] = text.plain
+                if column == "status":
+                    self._aged[key] = text.plain
                 try:
                     self.update_cell(r.id, column, text)
                 except Exception:

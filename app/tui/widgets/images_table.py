@@ -54,13 +54,18 @@ class ImagesTable(ResourceTable):
         name = repo_tag(im.tags) + extra
         if getattr(self, "version_of", {}).get(im.id):
             name = "  └ :" + im.tags[0].rpartition(":")[2] + extra  # another version of the row above
+        created = ago(im.created, self.clock())
+        self._aged[(im.id, "created")] = created
         return [
             Text(name, style="bold" if n else ""),
             im.short_id,
             Text(human_size(im.size), justify="right"),
-            ago(im.created, self.clock()),
+            created,
             Text(str(n) if n else "-", justify="right"),
         ]
+
+    def aged_cells(self, im: Image, now: float) -> dict[str, Any]:
+        return {"created": ago(im.created, now)}
 
     def row_text(self, im: Image) -> str:
         return f"{' '.join(im.tags) or '<none>'} {im.id} {human_size(im.size)}"

@@ -27,6 +27,7 @@ class ResourceTable(DataTable[Any]):
         self.order: list[str] = []
         self.marked: set[str] = set()
         self.filter_text = ""
+        self._aged: dict[tuple[str, str], str] = {}  # what each aging cell shows now
 
     def on_mount(self) -> None:
         self.add_column(" ", key="mark", width=1)
@@ -43,6 +44,28 @@ class ResourceTable(DataTable[Any]):
     def row_text(self, record: Any) -> str:
         """What the filter searches."""
         return " ".join(str(c) for c in self.row_cells(record))
+
+    def aged_cells(self, record: Any, now: float) -> dict[str, Any]:
+        """The cells whose text depends on the clock ("Exited (0) 3 seconds ago"), by column key."""
+        return {}
+
+    # -- the clock -------------------------------------------------------------------------------------
+    def refresh_ages(self, now: float) -> int:
+        """Redraw the cells that age (``aged_cells``) whose text changed since last shown; returns how many
+        were redrawn. Called every second: it touches nothing when nothing changed."""
+        redrawn = 0
+        for rid in self._visible():
+            for column, cell in self.aged_cells(self.records[rid], now).items():
+                plain = cell.plain if isinstance(cell, Text) else str(cell)
+                if self._aged.get((rid, column)) == plain:
+                    continue
+                self._aged[(rid, column)] = plain
+                try:
+                    self.update_cell(rid, column, cell)
+                except Exception:  # noqa: BLE001 - the row went between the records and the table
+                    continue
+                redrawn += 1
+        return redrawn
 
     # -- data ------------------------------------------------------------------------------------------
     @property

@@ -1,0 +1,89 @@
+"""What the app shows stays true: times age, and changes made by other processes reach the lists."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+from app.tui.widgets.containers_table import ContainersTable
+from app.tui.widgets.images_table import ImagesTable
+from engine.humanize import parse_time
+
+from .conftest import make_app, settle, wait_for
+
+pytestmark = [pytest.mark.asyncio, pytest.mark.slow]
+
+
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _cell(table, row: str, column: str) -> str:
+    cell = table.get_cell(row, column)
+    return getattr(cell, "plain", str(cell))
+
+
+async def test_exited_status_and_image_age_without_a_reload(tui_engine, config, busybox, containers):
+    c = containers(command=["true"], name="quick")
+    tui_engine.containers.wait(c.id)
+    finished = parse_time(tui_engine.containers.get(c.id).finished_at)
+    clock = Clock(finished + 0.2)
+    app = make_app(tui_engine, config, clock=clock)
+    async with app.run_test(size=(140, 36)) as pilot:
+        await settle(pilot)
+        table = app.main.query_one(ContainersTable)
+        assert "Less than a second ago" in _cell(table, c.id, "status")
+        image = tui_engine.images.get(busybox)
+        images = app.main.query_one(ImagesTable)
+        created = _cell(images, image.id, "created")
+        reloads = app.reloads
+        clock.now = finished + 5
+        await wait_for(
+            pilot,
+            lambda: "5 seconds ago" in _cell(table, c.id, "status"),
+            timeout=3,
+            what="the status to age",
+        )
+        clock.now = parse_time(image.created) + 3 * 86400 * 365
+        await wait_for(
+            pilot,
+            lambda: _cell(images, image.id, "created") == "3 years ago",
+            timeout=3,
+            what="CREATED to age",
+        )
+        assert created != "3 years ago"
+        assert app.reloads == reloads  # aged from what was loaded, without asking the engine again
+
+
+async def test_an_image_tagged_by_another_process_shows_up_within_a_second(tui_engine, config, busybox, root):
+    app = make_app(tui_engine, config)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        cli = os.path.join(os.path.dirname(sys.executable), "dockyard")
+        env = {**os.environ, "DOCKYARD_ROOT": root}
+        subprocess.run([cli, "tag", busybox, "elsewhere:1"], env=env, check=True, capture_output=True)
+        t0 = time.monotonic()
+        await wait_for(
+            pilot,
+            lambda: any("elsewhere:1" in im.tags for im in app.snapshot.images),
+            what="the tag made by the CLI",
+            timeout=5,
+        )
+        assert time.monotonic() - t0 < 1.0
+        subprocess.run([cli, "rmi", "elsewhere:1"], env=env, check=True, capture_output=True)
+        await wait_for(
+            pilot,
+            lambda: not any("elsewhere:1" in im.tags for im in app.snapshot.images),
+            what="the tag removed by the CLI",
+            timeout=1.5,
+        )
