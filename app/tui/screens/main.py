@@ -297,14 +297,23 @@ class MainScreen(Screen[None]):
         self.panes()[max(1, min(3, n)) - 1].focus()
 
     def action_tab(self, step: int) -> None:
+        """The next/previous detail tab; when the focus was in the details, it moves into the new tab (the
+        widget that had it is hidden now), else it stays where it was."""
         i = TABS.index(self.tabs.active) if self.tabs.active in TABS else 0
-        self.tabs.active = TABS[(i + step) % len(TABS)]
+        in_details = self.focused is not None and self._pane_index() == 2
+        self.open_tab(TABS[(i + step) % len(TABS)], focus=in_details)
 
     def open_tab(self, tab: str, focus: bool = True) -> None:
         self.tabs.active = tab
         self.schedule_details(delay=0, force=False)
         if focus:
-            self.call_after_refresh(lambda: self.details_focus_target().focus())
+            self.call_after_refresh(self._focus_details)
+
+    def _focus_details(self) -> None:
+        """The focus into the active tab's widget; to the list when the tab has nothing to focus (an empty
+        Terminal tab), so that keys keep working."""
+        target = self.details_focus_target()
+        (target if target.focusable else self.containers).focus()
 
     def on_terminal_pane_left(self, _message: TerminalPane.Left) -> None:
         self.containers.focus()

@@ -171,12 +171,15 @@ class LogView(ScrollView, can_focus=True):
         if line.cut:
             parts.append(Text(" … (line cut)", style="dim italic"))
         out = Text.assemble(*parts, no_wrap=not self.wrap, end="")
+        current = n == self.match_line
+        if current:  # the line of the current match on the panel colour, beneath the matches' own colours
+            out.stylize_before(f"on {solid(theme, 'panel')}")
         if self.search_text:
+            style = theme.get("log-match", "reverse")
             out.highlight_regex(
-                re.compile(re.escape(self.search_text), re.IGNORECASE), theme.get("log-match", "reverse")
+                re.compile(re.escape(self.search_text), re.IGNORECASE),
+                f"{style} bold underline" if current else style,
             )
-        if n == self.match_line:
-            out.stylize(f"on {solid(theme, 'panel')}")
         return out
 
     def _strip(self, n: int) -> Strip:
@@ -293,6 +296,16 @@ class LogView(ScrollView, can_focus=True):
         self._restyle()
 
     # -- actions -----------------------------------------------------------------------------------------------
+    def action_scroll_up(self) -> None:
+        """Up always pauses following, even when new lines arrive before the scroll lands (they would pull
+        the view back to the end)."""
+        self.follow = False
+        self.scroll_to(y=max(0, round(self.scroll_y) - 1), animate=False, immediate=True)
+
+    def action_page_up(self) -> None:
+        self.follow = False
+        self.scroll_to(y=max(0, round(self.scroll_y) - self.scrollable_content_region.height), animate=False)
+
     def action_toggle_follow(self) -> None:
         self.follow = not self.follow
 

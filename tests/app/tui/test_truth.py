@@ -87,3 +87,93 @@ async def test_an_image_tagged_by_another_process_shows_up_within_a_second(tui_e
             what="the tag removed by the CLI",
             timeout=1.5,
         )
+
+
+async def test_next_tab_keeps_the_keys_working(tui_engine, config, busybox, containers):
+    from app.tui.widgets.inspect_tree import InspectTree
+    from app.tui.widgets.log_view import LogView
+    from app.tui.widgets.stats_view import StatsView
+
+    c = containers(command=["sh", "-c", "trap 'exit 0' TERM; echo one; echo two; sleep 1000"], name="tabs")
+    app = make_app(tui_engine, config)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        table = app.main.query_one(ContainersTable)
+        table.move_cursor(row=table.get_row_index(c.id))
+        table.focus()
+        await pilot.press("l")
+        view = app.main.query_one(LogView)
+        await wait_for(pilot, lambda: app.focused is view and view.line_count >= 2, what="the logs")
+        await pilot.press("right_square_bracket")
+        await wait_for(pilot, lambda: isinstance(app.focused, StatsView), what="the focus in the Stats tab")
+        await pilot.press("right_square_bracket")
+        await wait_for(pilot, lambda: isinstance(app.focused, InspectTree), what="the focus in Inspect")
+        await pilot.press("left_square_bracket", "left_square_bracket")
+        await wait_for(pilot, lambda: app.focused is view, what="the focus back in the logs")
+        await pilot.press("g")  # the log's own keys work at once
+        assert not view.follow
+        await pilot.press("G")
+        assert view.follow
+        # From the list, the tabs change and the focus stays on the list.
+        table.focus()
+        await pilot.press("right_square_bracket")
+        await pilot.pause(0.2)
+        assert app.focused is table
+
+
+async def test_up_always_pauses_a_fast_log(tui_engine, config, busybox, containers):
+    from app.tui.widgets.log_view import LogView
+
+    c = containers(
+        command=["sh", "-c", "trap 'exit 0' TERM; i=0; while true; do echo line $i; i=$((i+1)); done"],
+        name="flood",
+    )
+    app = make_app(tui_engine, config)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        table = app.main.query_one(ContainersTable)
+        table.move_cursor(row=table.get_row_index(c.id))
+        table.focus()
+        await pilot.press("l")
+        view = app.main.query_one(LogView)
+        await wait_for(pilot, lambda: view.line_count > 1000, what="a fast log")
+        for _ in range(15):
+            await pilot.press("G")
+            assert view.follow
+            await pilot.press("up")
+            await pilot.pause(0.05)  # new lines arrive meanwhile
+            assert not view.follow
+            assert view.scroll_offset.y < view.max_scroll_y
+
+
+async def test_the_current_search_match_stands_out(tui_engine, config, busybox, containers):
+    from rich.console import Console
+    from rich.style import Style
+
+    from app.tui.formatting import solid
+    from app.tui.widgets.log_view import LogView
+
+    c = containers(command=["sh", "-c", "trap 'exit 0' TERM; echo alpha; echo needle here; sleep 1000"])
+    app = make_app(tui_engine, config)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        table = app.main.query_one(ContainersTable)
+        table.move_cursor(row=table.get_row_index(c.id))
+        table.focus()
+        await pilot.press("l")
+        view = app.main.query_one(LogView)
+        await wait_for(pilot, lambda: view.line_count >= 2, what="the logs")
+        await pilot.press("g", "slash", *"needle", "enter")
+        await wait_for(pilot, lambda: view.match_line == 1, what="the match")
+        text = view._text(1)
+        at = text.plain.index("needle")
+        console = Console()
+        match = text.get_style_at_offset(console, at)
+        rest = text.get_style_at_offset(console, at + len("needle ") + 1)
+        wanted = Style.parse(app.theme_variables["log-match"])
+        assert match.bgcolor == wanted.bgcolor and match.color == wanted.color, match
+        assert match.bold and match.underline  # the current match, apart from the other matches
+        assert (
+            rest.bgcolor is not None
+            and rest.bgcolor.name.lower() == solid(app.theme_variables, "panel").lower()
+        )
