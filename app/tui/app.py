@@ -177,11 +177,28 @@ class DockyardApp(App[int]):
 
         self.run_worker(work, name=label, group="engine", thread=True, exit_on_error=False)
 
+    def readable(self, text: str) -> str:
+        """``text`` with the full IDs the engine's messages carry replaced by what the lists show: a
+        container's name, an image's tag (or its short ID)."""
+        import re
+
+        names = {c.id: c.name for c in self.snapshot.containers}
+        names.update(
+            {im.id.partition(":")[2]: (im.tags[0] if im.tags else im.short_id) for im in self.snapshot.images}
+        )
+
+        def name(m: re.Match[str]) -> str:
+            hexid = m.group(2)
+            return names.get(hexid) or (m.group(1) or "") + hexid[:12]
+
+        return re.sub(r"(sha256:)?\b([0-9a-f]{64})\b", name, text)
+
     def _report(self, label: str, error: str, failed: Callable[[str], None] | None) -> None:
         def show() -> None:
-            self.notify(error, title=f"{label} failed", severity="error", timeout=8)
+            error_text = self.readable(error)
+            self.notify(error_text, title=f"{self.readable(label)} failed", severity="error", timeout=8)
             if failed is not None:
-                failed(error)
+                failed(error_text)
 
         try:
             self.call_from_thread(show)
@@ -287,6 +304,36 @@ class DockyardApp(App[int]):
                 go()
 
         self.push_screen(ConfirmDialog(question, detail, ok), answered)
+
+    async def action_quit(self) -> None:
+        """Quit; while shells or attached sessions are open in the Terminal tab, ask first (quitting ends
+        them), whatever the ``confirm`` setting says."""
+        live = self.live_sessions()
+        if not live or isinstance(self.screen, ConfirmDialog):
+            self.exit()
+            return
+        names = ", ".join(live[:3]) + (f" and {len(live) - 3} more" if len(live) > 3 else "")
+        what = "session" if len(live) == 1 else "sessions"
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.exit()
+
+        self.push_screen(
+            ConfirmDialog(f"Quit and end {len(live)} terminal {what}?", f"Open: {names}.", ok="Quit"),
+            answered,
+        )
+
+    def live_sessions(self) -> list[str]:
+        """The titles of the Terminal tab's sessions that have not ended."""
+        main = self._ready_main()
+        if main is None:
+            return []
+        try:
+            pane = main.query_one(TerminalPane)
+        except NoMatches:
+            return []
+        return [v.session.title for v in pane.views if not v.session.ended]
 
     # -- containers ------------------------------------------------------------------------------------------------
     def run_container(self, req: RunRequest) -> None:

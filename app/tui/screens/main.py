@@ -35,6 +35,7 @@ from ..widgets.log_view import LogView
 from ..widgets.logs_pane import LogsPane
 from ..widgets.resource_table import ResourceTable
 from ..widgets.stats_view import StatsView
+from ..widgets.terminal import TerminalView
 from ..widgets.terminal_pane import TerminalPane
 
 if TYPE_CHECKING:
@@ -277,6 +278,13 @@ class MainScreen(Screen[None]):
             return term.active or term
         return self.query_one("#layers-table")
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Inside a terminal session every key goes to the container: the lists' keys are not offered
+        (the footer shows only how to leave)."""
+        if isinstance(self.focused, TerminalView):
+            return False
+        return True
+
     def _pane_index(self) -> int:
         focused = self.focused
         if focused is None:
@@ -392,7 +400,7 @@ class MainScreen(Screen[None]):
                 *args,
                 done=self._notify_done(f"{done_text} {c.name}") if done_text else None,
             )
-        self.containers.marked.clear()
+        self.containers.clear_marks()
 
     def _notify_done(self, text: str) -> Callable[[Any], None]:
         """A ``done`` callback that tells the user ``text`` (whatever the engine returned)."""
@@ -413,6 +421,7 @@ class MainScreen(Screen[None]):
                 self.dapp.call(f"Unpause {c.name}", self.dapp.engine.containers.unpause, c.id)
             else:
                 self.dapp.call(f"Pause {c.name}", self.dapp.engine.containers.pause, c.id)
+        self.containers.clear_marks()
 
     def action_rename(self) -> None:
         c = self._need_container()
@@ -445,7 +454,7 @@ class MainScreen(Screen[None]):
         def go() -> None:
             for c in targets:
                 self.dapp.call(f"Remove {c.name}", self.dapp.engine.containers.remove, c.id, force=True)
-            self.containers.marked.clear()
+            self.containers.clear_marks()
 
         detail = (
             f"{names}\n\n"
@@ -644,7 +653,7 @@ class MainScreen(Screen[None]):
                 ref = im.tags[0] if len(im.tags) == 1 else im.id
                 # an image with several names goes as a whole (Docker asks for force for that)
                 self.dapp.call(f"Remove {ref}", self.dapp.engine.images.remove, ref, len(im.tags) > 1)
-            self.images.marked.clear()
+            self.images.clear_marks()
 
         self.dapp.confirm(f"Remove {len(targets)} image{'s' if len(targets) > 1 else ''}?", names, go)
 

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from rich.text import Text
+from textual.binding import Binding, BindingType
 from textual.widgets import DataTable
 from textual.widgets.data_table import RowDoesNotExist
 
@@ -18,6 +19,11 @@ MARK = "●"
 
 class ResourceTable(DataTable[Any]):
     """A list pane. Subclasses give ``COLUMNS`` and ``row_cells``/``row_text`` for their records."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("home", "first_row", "First row", show=False),
+        Binding("end", "last_row", "Last row", show=False),
+    ]
 
     COLUMNS: ClassVar[Sequence[tuple[str, str, int | None]]] = ()  # (key, label, width)
 
@@ -124,6 +130,14 @@ class ResourceTable(DataTable[Any]):
     def _mark_cell(self, rid: str) -> Text:
         return Text(MARK if rid in self.marked else " ", style="bold")
 
+    def action_first_row(self) -> None:
+        if self.row_count:
+            self.move_cursor(row=0)
+
+    def action_last_row(self) -> None:
+        if self.row_count:
+            self.move_cursor(row=self.row_count - 1)
+
     # -- marking -----------------------------------------------------------------------------------------
     def action_mark(self) -> None:
         rid = self.current_id
@@ -133,6 +147,15 @@ class ResourceTable(DataTable[Any]):
         self.update_cell(rid, "mark", self._mark_cell(rid))
         if self.cursor_row < self.row_count - 1:
             self.move_cursor(row=self.cursor_row + 1)
+
+    def clear_marks(self) -> None:
+        """Unmark every row (after a bulk action) and redraw the marks that were shown."""
+        was, self.marked = self.marked, set()
+        for rid in was:
+            try:
+                self.update_cell(rid, "mark", self._mark_cell(rid))
+            except Exception:  # noqa: BLE001 - the row is filtered out or gone
+                continue
 
     def action_mark_all(self) -> None:
         visible = self._visible()

@@ -177,3 +177,98 @@ async def test_the_current_search_match_stands_out(tui_engine, config, busybox, 
             rest.bgcolor is not None
             and rest.bgcolor.name.lower() == solid(app.theme_variables, "panel").lower()
         )
+
+
+async def test_quit_asks_while_shells_are_open_and_the_shell_footer_offers_only_its_keys(
+    tui_engine, config, busybox, containers
+):
+    from app.tui.dialogs.confirm import ConfirmDialog
+    from app.tui.widgets.terminal import TerminalView
+
+    c = containers(name="shellbox")
+    app = make_app(tui_engine, config)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        table = app.main.query_one(ContainersTable)
+        table.move_cursor(row=table.get_row_index(c.id))
+        table.focus()
+        await pilot.press("e")
+        await wait_for(pilot, lambda: isinstance(app.focused, TerminalView), what="the shell")
+        keys = {b.binding.key for b in app.screen.active_bindings.values()}
+        assert not keys & {"q", "s", "x", "d", "l"}, keys
+        assert "ctrl+right_square_bracket" in keys
+        await pilot.press("ctrl+right_square_bracket")
+        await pilot.press("q")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog), what="the question")
+        assert "1 terminal session" in app.screen.TITLE_TEXT
+        await pilot.press("n")
+        await pilot.pause(0.2)
+        assert app.is_running and not isinstance(app.screen, ConfirmDialog)
+        await pilot.press("q", "y")
+        await wait_for(pilot, lambda: not app.is_running, what="the app to quit")
+
+
+async def test_home_and_end_jump_to_the_first_and_last_row(tui_engine, config, busybox, containers):
+    made = [containers(start=False, name=f"row{i}") for i in range(4)]
+    app = make_app(tui_engine, config)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        table = app.main.query_one(ContainersTable)
+        await wait_for(pilot, lambda: table.row_count == len(made), what="the rows")
+        table.focus()
+        table.move_cursor(row=1)
+        await pilot.press("end")
+        assert table.cursor_row == table.row_count - 1 and table.scroll_x == 0
+        await pilot.press("home")
+        assert table.cursor_row == 0 and table.scroll_x == 0
+
+
+async def test_marked_rows_start_restart_and_pause_together(tui_engine, config, busybox, containers):
+    from .conftest import status_of
+
+    made = [containers(start=False, name=f"m{i}") for i in range(3)]
+    app = make_app(tui_engine, config)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        table = app.main.query_one(ContainersTable)
+        await wait_for(pilot, lambda: table.row_count == 3, what="the rows")
+        table.focus()
+        for c in made[:2]:
+            table.move_cursor(row=table.get_row_index(c.id))
+            await pilot.press("space")
+        await pilot.press("s")
+        await wait_for(
+            pilot,
+            lambda: [status_of(tui_engine, c.id) for c in made] == ["running", "running", "created"],
+            what="the two marked containers to start",
+        )
+        assert not table.marked
+        for c in made[:2]:
+            table.move_cursor(row=table.get_row_index(c.id))
+            await pilot.press("space")
+        await pilot.press("p")
+        await wait_for(
+            pilot,
+            lambda: [status_of(tui_engine, c.id) for c in made[:2]] == ["paused", "paused"],
+            what="the two marked containers to pause",
+        )
+        assert all(str(table.get_cell(c.id, "mark")).strip() == "" for c in made)  # the marks are gone
+
+
+async def test_errors_name_the_container_not_its_full_id(tui_engine, config, busybox, containers):
+    import re
+
+    from .conftest import notifications
+
+    c = containers(start=False, name="sleepy")
+    app = make_app(tui_engine, config)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        table = app.main.query_one(ContainersTable)
+        table.move_cursor(row=table.get_row_index(c.id))
+        table.focus()
+        await pilot.press("p")  # pause a container that is not running
+        await wait_for(pilot, lambda: notifications(app), what="the error")
+        text = " ".join(notifications(app)) + " ".join(str(n.title) for n in app._notifications)
+        assert not re.search(r"[0-9a-f]{64}", text), text
+        assert "sleepy" in text
