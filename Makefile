@@ -5,7 +5,7 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 ROOT ?= /var/lib/dockyard
-APT_PACKAGES := busybox-static debootstrap skopeo umoci tmux iproute2 iptables nftables python3-venv \
+APT_PACKAGES := busybox-static tini debootstrap skopeo umoci tmux iproute2 iptables nftables python3-venv \
 	docker-registry apache2-utils openssl \
 	librsvg2-bin procps kmod
 PYTEST_ARGS ?=
@@ -63,6 +63,11 @@ fuzz: venv
 # Fault injection at length: every point killed and failed with both ENOSPC and EIO (make test alternates them).
 faults: deps venv
 	DOCKYARD_FAULT_MODES=all $(VENV)/bin/pytest -q tests/engine/test_fault_injection.py
+
+# docs/CLI.md: every Docker command and flag with what dockyard does with it, made from the code.
+.PHONY: docs
+docs: venv
+	$(PY) -m app.cli.reference
 
 screenshots: deps venv
 	$(PY) -m app.tui.screenshots screenshots

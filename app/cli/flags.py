@@ -314,7 +314,7 @@ class Parser:
             self.error(f"bad flag syntax: {arg}")
         flag = self._by_name.get(name)
         if flag is None:
-            self.error(f"unknown flag: {name}")
+            self._unknown(name, f"unknown flag: {name}")
         if flag.takes_value:
             if not eq:
                 if i >= len(argv):
@@ -333,7 +333,7 @@ class Parser:
             letter, tail = arg[j], arg[j + 1 :]
             flag = self._by_name.get("-" + letter)
             if flag is None:
-                self.error(f"unknown shorthand flag: '{letter}' in -{arg[j:]}")
+                self._unknown("-" + letter, f"unknown shorthand flag: '{letter}' in -{arg[j:]}")
             seen.add(flag.dest)
             if flag.takes_value:  # takes the rest of the group, else the next argument
                 if tail:
@@ -351,6 +351,16 @@ class Parser:
             self._switch(flag, None, values)
             j += 1
         return i
+
+    def _unknown(self, name: str, message: str) -> NoReturn:
+        """A flag this command does not take: Docker's flag that dockyard refuses on purpose, with the reason
+        (app/cli/refused.py, loaded only here), else ``message``."""
+        from .refused import flag_reason, refuse
+
+        why = flag_reason(self.prog, name)
+        if why is not None:
+            refuse(self.prog.partition(" ")[0], name, why, self.prog)
+        self.error(message)
 
     def _store(self, arg: Argument, text: str, values: dict[str, Any]) -> None:
         value = self._convert(arg, text)
@@ -515,6 +525,11 @@ class Commands:
         child = self.choices.get(word)
         if child is None:
             top, _, path = self.parent.prog.partition(" ")
+            from .refused import command_reason, refuse
+
+            why = command_reason(f"{path} {word}")
+            if why is not None:
+                refuse(top, f"{path} {word}".strip(), why, self.parent.prog)
             sys.stderr.write(
                 f"{top}: '{(path + ' ' + word).strip()}' is not a {top} command.\n"
                 f"See '{self.parent.prog} --help'\n"

@@ -57,6 +57,9 @@ def main(argv: list[str] | None = None) -> int:
     at = _command_index(argv)
     name = None if at is None else argv[at]
     if name is not None and not any(name in names for names in commands.COMMANDS.values()):
+        from .refused import refuse_unknown_command
+
+        refuse_unknown_command(argv[: at or 0], name)  # refused on purpose: Docker's words, status 125
         sys.stderr.write(f"dockyard: '{name}' is not a dockyard command.\nSee 'dockyard --help'\n")
         return 1  # Docker's words and status for an unknown command
     wants_help = any(a in ("-h", "--help") for a in argv[:at])  # dockyard's own help lists every command
