@@ -387,33 +387,53 @@ class MainScreen(Screen[None]):
         return self.container
 
     # -- container actions -----------------------------------------------------------------------------------------
-    def _each(self, label: str, fn: Any, *args: Any, done_text: str = "") -> None:
+    def _each(self, label: str, fn: Any, *args: Any, done_text: str = "", doing: str = "") -> None:
         targets = self.selected_containers()
         if not targets:
             self.notify("Select a container first.", severity="warning")
             return
         for c in targets:
-            self.dapp.call(
-                f"{label} {c.name}",
-                fn,
-                c.id,
-                *args,
-                done=self._notify_done(f"{done_text} {c.name}") if done_text else None,
-            )
+            self.call_on(c, f"{label} {c.name}", doing, fn, c.id, *args, done_text=done_text)
         self.containers.clear_marks()
 
-    def _notify_done(self, text: str) -> Callable[[Any], None]:
-        """A ``done`` callback that tells the user ``text`` (whatever the engine returned)."""
-        return lambda _result: self.notify(text)
+    def call_on(
+        self,
+        c: Container,
+        label: str,
+        doing: str,
+        fn: Any,
+        *args: Any,
+        done_text: str = "",
+        then: Callable[[Any], None] | None = None,
+        **kw: Any,
+    ) -> None:
+        """An engine call about ``c``; its row says ``doing`` ("Stopping…") until the call ends."""
+        table = self.containers
+        if doing:
+            table.set_pending(c.id, doing)
+
+        def ended(_result: Any = None) -> None:
+            table.set_pending(c.id, None)
+
+        def done(result: Any) -> None:
+            ended()
+            if done_text:
+                self.notify(f"{done_text} {c.name}")
+            if then is not None:
+                then(result)
+
+        self.dapp.call(label, fn, *args, done=done, failed=ended, **kw)
 
     def action_start(self) -> None:
         self._each("Start", self.dapp.engine.containers.start)
 
     def action_stop(self) -> None:
-        self._each("Stop", self.dapp.engine.containers.stop, self.dapp.config.stop_timeout)
+        self._each("Stop", self.dapp.engine.containers.stop, self.dapp.config.stop_timeout, doing="Stopping…")
 
     def action_restart(self) -> None:
-        self._each("Restart", self.dapp.engine.containers.restart, self.dapp.config.stop_timeout)
+        self._each(
+            "Restart", self.dapp.engine.containers.restart, self.dapp.config.stop_timeout, doing="Restarting…"
+        )
 
     def action_pause(self) -> None:
         for c in self.selected_containers():
@@ -453,7 +473,9 @@ class MainScreen(Screen[None]):
 
         def go() -> None:
             for c in targets:
-                self.dapp.call(f"Remove {c.name}", self.dapp.engine.containers.remove, c.id, force=True)
+                self.call_on(
+                    c, f"Remove {c.name}", "Removing…", self.dapp.engine.containers.remove, c.id, force=True
+                )
             self.containers.clear_marks()
 
         detail = (
@@ -542,12 +564,14 @@ class MainScreen(Screen[None]):
                 return
 
             def go() -> None:
-                self.dapp.call(
+                self.call_on(
+                    c,
                     f"Recreate {c.name}",
+                    "Recreating…",
                     self.dapp.engine.containers.recreate,
                     c.id,
                     version,
-                    done=lambda new: self.notify(
+                    then=lambda new: self.notify(
                         f"{new.name} now runs {new.image} ({new.short_id})", title="Recreate"
                     ),
                 )
@@ -585,22 +609,27 @@ class MainScreen(Screen[None]):
         self.app.push_screen(BuildDialog(self.dapp.engine.images.build))
 
     def action_prune(self) -> None:
+        """Prune what the focused list holds, saying first how many (and which) would go."""
+        snap = self.dapp.snapshot
+        fn: Callable[[], Any]
         if self.focused is self.images:
-            self.dapp.confirm(
-                "Prune unused images?",
-                "Every dangling image that no container uses is deleted.",
-                lambda: self.dapp.call("Prune images", self.dapp.engine.images.prune, done=self.dapp.pruned),
-                ok="Prune",
-            )
+            users = snap.image_users
+            doomed = [im.short_id for im in snap.images if not im.tags and not users.get(im.id)]
+            what, fn, noun = "images", self.dapp.engine.images.prune, "dangling image"
         else:
-            self.dapp.confirm(
-                "Prune stopped containers?",
-                "Every container that is not running is removed.",
-                lambda: self.dapp.call(
-                    "Prune containers", self.dapp.engine.containers.prune, done=self.dapp.pruned
-                ),
-                ok="Prune",
-            )
+            doomed = [c.name for c in snap.containers if c.status not in ("running", "paused", "restarting")]
+            what, fn, noun = "containers", self.dapp.engine.containers.prune, "stopped container"
+        if not doomed:
+            self.notify(f"No {noun}s to prune.", title="Prune")
+            return
+        n = len(doomed)
+        shown = ", ".join(doomed[:5]) + (f" and {n - 5} more" if n > 5 else "")
+        self.dapp.confirm(
+            f"Prune {n} {noun}{'s' if n != 1 else ''}?",
+            f"{shown}.",
+            lambda: self.dapp.call(f"Prune {what}", fn, done=self.dapp.pruned),
+            ok="Prune",
+        )
 
     def action_reload(self) -> None:
         self.dapp.reload()

@@ -34,6 +34,7 @@ class ContainersTable(ResourceTable):
         super().__init__(**kw)
         self.clock = clock
         self.stats: dict[str, StatsRecord] = {}
+        self.pending: dict[str, str] = {}  # container id -> what the app is doing to it ("Stopping…")
         self._shown: dict[tuple[str, str], str] = {}  # what each live cell shows now
         self.border_title = "[1] Containers"
 
@@ -42,7 +43,7 @@ class ContainersTable(ResourceTable):
         cpu = format_percent(s.cpu_percent) if s else ""
         mem = format_bytes_binary(s.memory_usage, 3) if s else ""
         self._shown[(c.id, "cpu")], self._shown[(c.id, "mem")] = cpu, mem
-        status = status_cell(c, self.clock(), self.app.theme_variables)
+        status = self._status(c, self.clock())
         self._shown[(c.id, "status")] = self._aged[(c.id, "status")] = status.plain
         return [
             Text(c.name, style="bold" if c.running else ""),
@@ -54,8 +55,24 @@ class ContainersTable(ResourceTable):
             ports_text(c.ports),
         ]
 
+    def _status(self, c: Container, now: float) -> Text:
+        doing = self.pending.get(c.id)
+        if doing:
+            return Text(f"◌ {doing}", style=f"italic {self.app.theme_variables.get('warning', '')}".strip())
+        return status_cell(c, now, self.app.theme_variables)
+
+    def set_pending(self, cid: str, doing: str | None) -> None:
+        """Show ``doing`` ("Stopping…") in the row's STATUS while the engine works on it; None ends it."""
+        if doing:
+            self.pending[cid] = doing
+        else:
+            self.pending.pop(cid, None)
+        c = self.records.get(cid)
+        if c is not None:
+            self.refresh_ages(self.clock())
+
     def aged_cells(self, c: Container, now: float) -> dict[str, Any]:
-        return {"status": status_cell(c, now, self.app.theme_variables)}
+        return {"status": self._status(c, now)}
 
     def refresh_ages(self, now: float) -> int:
         redrawn = super().refresh_ages(now)
@@ -76,7 +93,7 @@ class ContainersTable(ResourceTable):
             cells = {
                 "cpu": Text(format_percent(r.cpu_percent), justify="right"),
                 "mem": Text(format_bytes_binary(r.memory_usage, 3), justify="right"),
-                "status": status_cell(c, now, self.app.theme_variables),
+                "status": self._status(c, now),
             }
             for column, text in cells.items():
                 key = (r.id, column)

@@ -96,8 +96,15 @@ async def test_bulk_stop_and_prune(tui_engine, config, busybox, containers):
         await wait_for(
             pilot, lambda: all(status_of(tui_engine, x.id) == "exited" for x in (a, b)), what="stops"
         )
+        await wait_for(
+            pilot,
+            lambda: all(c.status == "exited" for c in app.snapshot.containers),
+            what="the list to show them stopped",
+        )
         await pilot.press("P")
         await pilot.pause(0.2)
+        assert app.screen.TITLE_TEXT == "Prune 2 stopped containers?"  # how many, before anything goes
+        assert "bulk-a" in str(app.screen.detail) and "bulk-b" in str(app.screen.detail)
         await pilot.press("y")
         await wait_for(pilot, lambda: not tui_engine.containers.list(all=True), what="prune")
 

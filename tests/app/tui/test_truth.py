@@ -272,3 +272,24 @@ async def test_errors_name_the_container_not_its_full_id(tui_engine, config, bus
         text = " ".join(notifications(app)) + " ".join(str(n.title) for n in app._notifications)
         assert not re.search(r"[0-9a-f]{64}", text), text
         assert "sleepy" in text
+
+
+async def test_a_slow_stop_says_stopping_at_once(tui_engine, config, busybox, containers):
+    from .conftest import status_of
+
+    c = containers(command=["sleep", "1000"], name="stubborn")  # PID 1 ignores TERM: the stop waits it out
+    config.stop_timeout = 3
+    app = make_app(tui_engine, config)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        table = app.main.query_one(ContainersTable)
+        table.move_cursor(row=table.get_row_index(c.id))
+        table.focus()
+        await pilot.press("x")
+        await pilot.pause(0.3)
+        assert "Stopping…" in _cell(table, c.id, "status")
+        assert status_of(tui_engine, c.id) == "running"
+        await wait_for(pilot, lambda: status_of(tui_engine, c.id) == "exited", timeout=10, what="the stop")
+        await wait_for(
+            pilot, lambda: "Exited (137)" in _cell(table, c.id, "status"), timeout=3, what="the new status"
+        )
