@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from .containers import CreateOptions
     from .crashes import record_crash
     from .engine import Engine
+    from .filters import parse_filters, parse_timestamp
     from .model.config import ContainerConfig
     from .model.container import Container
     from .model.image import HistoryEntry, Image, LayerInfo, RemovedImage
@@ -79,6 +80,8 @@ _LAZY = {
     "LogLine": "engine.runtime.logindex",
     "CreateOptions": "engine.runtime.create",
     "Event": "engine.store.eventlog",
+    "parse_filters": "engine.filters",
+    "parse_timestamp": "engine.filters",
     "Container": "engine.model.container",
     "DiskUsage": "engine.model.reports",
     "HistoryEntry": "engine.model.image",
@@ -151,5 +154,7 @@ __all__ = [
     "TopResult",
     "TransferEvent",
     "UnsafeArchive",
+    "parse_filters",
     "parse_remote",
+    "parse_timestamp",
 ]

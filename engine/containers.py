@@ -10,7 +10,7 @@ from __future__ import annotations
 import builtins
 import os
 
-from .errors import Conflict, ContainerNotFound, CorruptRecord, DockyardError, InvalidArgument, NotFound
+from .errors import Conflict, ContainerNotFound, CorruptRecord, DockyardError, NotFound
 from .humanize import parse_time
 from .lean.tools import suppress
 from .runtime.reconcile import reconcile
@@ -107,7 +107,11 @@ class Containers:
     def list(
         self, all: bool = False, filters: dict[str, builtins.list[str]] | None = None
     ) -> builtins.list[Container]:
-        """Containers, newest first; running ones only unless ``all``. Filters: status, name, ancestor, label, id."""
+        """Containers, newest first; running ones only unless ``all`` (or a ``status`` filter). ``filters``
+        as ``docker ps --filter`` (engine/filters.py: status, exited, name, id, label, ancestor, health,
+        volume, network, before, since, publish, expose); an unknown key is InvalidArgument."""
+        if filters:
+            all = all or bool(filters.get("status"))
         out = []
         for cid in self.store.ids():
             try:
@@ -118,44 +122,32 @@ class Containers:
                 c = self._damaged(cid, e)
             if not all and c.status not in ("running", "paused", "restarting"):
                 continue
-            if filters and not self._matches(c, filters):
-                continue
             out.append(c)
         out.sort(key=lambda c: parse_time(c.created), reverse=True)
+        if filters:
+            from .filters import select_containers
+
+            out = select_containers(
+                out, filters, get=self.get, image_family=self.images.family, mounts=self._mounts,
+                network_id=self._network_id,
+            )  # fmt: skip
         return out
 
-    def _matches(self, c: Container, filters: dict[str, builtins.list[str]]) -> bool:
-        for key, values in filters.items():
-            if key == "status":
-                if c.status not in values:
-                    return False
-            elif key == "name":
-                if not any(v.lstrip("/") in c.name for v in values):
-                    return False
-            elif key == "id":
-                if not any(c.id.startswith(v) for v in values):
-                    return False
-            elif key == "ancestor":
-                ok = False
-                for v in values:
-                    try:
-                        if self.images.resolve(v) == c.image_id:
-                            ok = True
-                    except Exception:
-                        ok = ok or v == c.image
-                if not ok:
-                    return False
-            elif key == "label":
-                for v in values:
-                    k, sep, val = v.partition("=")
-                    if k not in c.labels or (sep and c.labels[k] != val):
-                        return False
-            elif key == "exited":
-                if c.status != "exited" or str(c.exit_code) not in values:
-                    return False
-            else:
-                raise InvalidArgument(f"invalid filter '{key}'")
-        return True
+    def _mounts(self, cid: str) -> builtins.list[tuple[str, str]]:
+        """(volume name or bind source, destination) of each of the container's mounts."""
+        try:
+            return [(m.source, m.destination) for m in self.store.config(cid).mounts]
+        except DockyardError:
+            return []
+
+    def _network_id(self, name: str) -> str:
+        from .net.netstore import NetStore
+
+        try:
+            net = NetStore(self.layout).load(name)
+        except DockyardError:
+            return ""
+        return net.id if net is not None else ""
 
     def users_of_image(self, image_id: str) -> builtins.list[tuple[str, bool]]:
         out = []
@@ -388,12 +380,21 @@ class Containers:
             )
         remove_stopped(self.layout, cid)
 
-    def prune(self) -> PruneReport:
+    def prune(self, *, filters: dict[str, builtins.list[str]] | None = None) -> PruneReport:
+        """``container prune``: remove the stopped containers; ``filters``: ``until`` (spares those created
+        since), ``label``/``label!`` (spares those without / with the labels)."""
         from .model.reports import PruneReport
         from .runtime.remove import remove_stopped
 
+        spares = None
+        if filters:
+            from .filters import pruning
+
+            spares = pruning(filters)
         report = PruneReport()
         for c in self.list(all=True):
+            if spares is not None and spares(parse_time(c.created), c.labels):
+                continue
             if c.status in ("exited", "created", "dead"):
                 size = self.writable_size(c.id)
                 with suppress(ContainerNotFound):

@@ -97,30 +97,52 @@ class Engine:
         since_offset: int | None = None,
         timeout: float | None = None,
         filters: dict[str, list[str]] | None = None,
+        since: float | None = None,
+        until: float | None = None,
     ) -> Iterator[Event]:
         """Follow what changes under this root, whichever process changes it: Event records as they are
         appended, from ``since_offset`` (see :meth:`event_offset`; default: from now on), until ``timeout``
-        seconds have passed (default: for ever). ``filters`` as ``docker events --filter``: ``type``,
-        ``event`` (the action), ``container``/``image``/``network``/``volume`` (an ID, or the name the event
-        carries); several values of one key are alternatives, several keys must all match."""
+        seconds have passed (default: for ever). ``since``/``until`` (seconds since the epoch, as
+        ``docker events --since/--until``): the events of the log from that time on (read from its start),
+        and an end at that time (past events only when it has passed). ``filters`` as ``docker events
+        --filter`` (engine.filters.event_matches: ``type``, ``event``, ``container``, ``image``,
+        ``network``, ``volume``, ``label``...): several values of one key are alternatives, several keys
+        must all match; an unknown key is InvalidArgument, before anything is read."""
         import os
         import time
 
         from .kernel.inotify import Watcher
         from .store.eventlog import end_offset, read
 
+        matches = None
+        if filters:
+            from .filters import EVENT_KEYS, event_matches, validate
+
+            validate(filters, EVENT_KEYS)
+            matches = event_matches
         layout = self.layout
-        offset = end_offset(layout) if since_offset is None else since_offset
+        if since_offset is None:
+            since_offset = 0 if since is not None or until is not None else end_offset(layout)
+        offset = since_offset
         if not os.path.exists(layout.events):
             open(layout.events, "ab").close()
         deadline = None if timeout is None else time.monotonic() + timeout
         with Watcher(layout.events) as w:
             while True:
+                wait = 0.5  # how long until the end, taken before reading: what came before it is read
+                if deadline is not None:
+                    wait = min(wait, deadline - time.monotonic())
+                if until is not None:
+                    wait = min(wait, until - time.time())
                 events, offset = read(layout, offset)
-                yield from (e for e in events if not filters or _event_matches(e, filters))
-                if deadline is not None and time.monotonic() >= deadline:
+                for e in events:
+                    if (since is not None and e.time < since) or (until is not None and e.time > until):
+                        continue
+                    if matches is None or matches(e, filters):  # type: ignore[arg-type]
+                        yield e
+                if wait <= 0:
                     return
-                w.wait(0.5 if deadline is None else max(0.0, min(0.5, deadline - time.monotonic())))
+                w.wait(wait)
 
     def event_offset(self) -> int:
         """Where the event log ends now: pass it to :meth:`events` to see only what happens next."""
@@ -195,21 +217,3 @@ class Engine:
         from .networks import Networks as _Networks
 
         return _Networks(self.layout)
-
-
-def _event_matches(event: Event, filters: dict[str, list[str]]) -> bool:
-    for key, values in filters.items():
-        if not values:
-            continue
-        if key == "type":
-            ok = event.type in values
-        elif key in ("event", "action"):
-            ok = event.action in values
-        elif key in ("container", "image", "network", "volume"):
-            name = str(event.attributes.get("name", ""))
-            ok = event.type == key and any(v in (name, event.id) or event.id.startswith(v) for v in values)
-        else:
-            ok = False  # an unknown filter matches nothing rather than everything
-        if not ok:
-            return False
-    return True

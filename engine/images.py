@@ -110,8 +110,31 @@ class Images:
             raise ImageNotFound(f"No such image: {name}")
         return self._record(entry, self.store.catalog.tags_of(image_id))
 
-    def list(self, all: bool = False) -> builtins.list[Image]:
-        """Images, newest first. Without ``all``, untagged images that are parents of others are hidden."""
+    def family(self, name: str) -> set[str]:
+        """The ID of the image ``name`` and of every image made on top of it (as far as their records name
+        a parent: built, committed); empty when there is no such image (``ps --filter ancestor``)."""
+        try:
+            found = {self.resolve(name)}
+        except (ImageNotFound, InvalidArgument):
+            return set()
+        parents = {e.id: e.parent for e in self.store.catalog.entries() if e.parent}
+        grew = True
+        while grew:
+            more = {i for i, p in parents.items() if p in found and i not in found}
+            found |= more
+            grew = bool(more)
+        return found
+
+    def list(
+        self, all: bool = False, filters: dict[str, builtins.list[str]] | None = None
+    ) -> builtins.list[Image]:
+        """Images, newest first. Without ``all``, untagged images that are parents of others are hidden.
+        ``filters`` as ``docker images --filter`` (engine/filters.py: dangling, reference, before, since,
+        label, until); an unknown key is InvalidArgument."""
+        if filters:
+            from .filters import select_images
+
+            return select_images(self.list(all), filters, get=self.get)
         tags = self.store.catalog.tags()
         by_id: dict[str, builtins.list[str]] = {}
         for t, i in tags.items():
@@ -272,10 +295,20 @@ class Images:
             self.store.collect()
         return result
 
-    def prune(self, all: bool = False) -> PruneReport:
-        """Remove dangling images (untagged), or with ``all`` every image no container uses."""
+    def prune(
+        self, all: bool = False, *, filters: dict[str, builtins.list[str]] | None = None
+    ) -> PruneReport:
+        """Remove dangling images (untagged), or with ``all`` every image no container uses. ``filters``:
+        ``until``, ``label``, ``label!`` (what they spare: engine.filters.pruning), ``dangling=false`` (as
+        ``all``)."""
         from .model.reports import PruneReport
 
+        spares = None
+        if filters:
+            from .filters import IMAGE_PRUNE_KEYS, boolean, pruning
+
+            spares = pruning(filters, IMAGE_PRUNE_KEYS)
+            all = all or boolean(filters, "dangling") is False
         report = PruneReport()
         catalog = self.store.catalog
         with self.store.collecting():
@@ -286,6 +319,8 @@ class Images:
                     continue
                 if e.id in tagged and not all:
                     continue
+                if spares is not None and self._spared(e.id, spares):
+                    continue
                 for t in catalog.tags_of(e.id):
                     catalog.remove_tag(t)
                 self.store.delete(e.id)
@@ -293,6 +328,16 @@ class Images:
             self.store.collect()
             report.reclaimed = max(0, before - self.store.size())
         return report
+
+    def _spared(self, image_id: str, spares: Callable[[float, dict[str, Any]], bool]) -> bool:
+        from .humanize import parse_time
+
+        try:
+            cfg = self.config_of(image_id)
+        except StoreError:
+            return True
+        labels = (cfg.get("config") or {}).get("Labels") or {}
+        return spares(parse_time(str(cfg.get("created") or "")), labels if isinstance(labels, dict) else {})
 
     def prune_builds(self, all: bool = False, older_than: float | None = None) -> CachePruneReport:
         """``docker builder prune``: drop build cache records (only those no image uses, unless ``all``;

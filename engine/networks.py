@@ -46,8 +46,14 @@ class Networks:
         with self.store.lock():
             return ensure_default_network(self.store)
 
-    def list(self) -> list[Network]:
-        """Every network: bridge, host, none, then the user networks by name."""
+    def list(self, filters: dict[str, builtins.list[str]] | None = None) -> list[Network]:
+        """Every network: bridge, host, none, then the user networks by name. ``filters`` as ``docker
+        network ls --filter`` (engine/filters.py: name, id, driver, label, scope, type, dangling); an
+        unknown key is InvalidArgument."""
+        if filters:
+            from .filters import select_networks
+
+            return select_networks(self.list(), filters, in_use=lambda n: bool(self.store.endpoints(n.name)))
         self._default()
         nets = [n for n in self.store.all() if n.name != DEFAULT_NETWORK]
         return [self._default(), _pseudo(self.layout.root, "host"), _pseudo(self.layout.root, "none"), *nets]
@@ -196,12 +202,21 @@ class Networks:
                 continue
         return used
 
-    def prune(self) -> builtins.list[str]:
-        """Remove the user networks no container uses or refers to; their names."""
+    def prune(self, *, filters: dict[str, builtins.list[str]] | None = None) -> builtins.list[str]:
+        """Remove the user networks no container uses or refers to; their names. ``filters``: ``until``,
+        ``label``, ``label!`` (what they spare: engine.filters.pruning)."""
+        spares = None
+        if filters:
+            from .filters import pruning
+            from .humanize import parse_time
+
+            spares = pruning(filters)
         used = self._referenced()
         removed = []
         for net in self.store.all():
             if net.name in PREDEFINED or net.name in used or self.store.endpoints(net.name):
+                continue
+            if spares is not None and spares(parse_time(net.created), net.labels):
                 continue
             try:
                 self.remove(net.name)

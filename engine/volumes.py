@@ -59,7 +59,13 @@ class Volumes:
             dir_size(data) if size else 0,
         )
 
-    def list(self) -> builtins.list[Volume]:
+    def list(self, filters: dict[str, builtins.list[str]] | None = None) -> builtins.list[Volume]:
+        """Every volume, by name. ``filters`` as ``docker volume ls --filter`` (engine/filters.py: dangling,
+        name, label, driver); an unknown key is InvalidArgument."""
+        if filters:
+            from .filters import select_volumes
+
+            return select_volumes(self.list(), filters)
         try:
             names = sorted(os.listdir(self.layout.volumes))
         except FileNotFoundError:
@@ -86,9 +92,18 @@ class Volumes:
 
             emit(self.layout, "volume", "destroy", name, {"driver": "local"})
 
-    def prune(self) -> builtins.list[str]:
+    def prune(self, *, filters: dict[str, builtins.list[str]] | None = None) -> builtins.list[str]:
+        """Remove the volumes no container uses; ``filters``: ``label``, ``label!`` (what they spare:
+        engine.filters.pruning), ``all`` (accepted: every unused volume goes either way)."""
+        spares = None
+        if filters:
+            from .filters import VOLUME_PRUNE_KEYS, pruning
+
+            spares = pruning(filters, VOLUME_PRUNE_KEYS)
         removed = []
         for v in self.list():
+            if spares is not None and spares(0.0, v.labels):
+                continue
             if not v.in_use:
                 self.remove(v.name)
                 removed.append(v.name)

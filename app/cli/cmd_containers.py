@@ -1,5 +1,5 @@
-"""Container lifecycle commands: create, run, start, stop, kill, restart, pause, unpause, rename, rm, wait,
-ps, container prune."""
+"""Container lifecycle commands: create, run, start, stop, kill, restart, pause, unpause, rename, rm, wait
+(ps and container prune: cmd_ps)."""
 
 from __future__ import annotations
 
@@ -132,35 +132,11 @@ def register(sub: flags.Commands) -> None:
         p = parent.add_parser(name, help="Block until containers stop, then print their exit codes")
         p.add_argument("containers", nargs="+", metavar="CONTAINER")
         p.set_defaults(handler=cmd_wait)
-    for parent, name in ((sub, "ps"), (cs, "ls"), (cs, "list"), (cs, "ps")):
-        p = parent.add_parser(name, help="List containers")
-        p.add_argument(
-            "-a", "--all", action="store_true", help="Show all containers (default shows just running)"
-        )
-        p.add_argument("-q", "--quiet", action="store_true", help="Only display container IDs")
-        p.add_argument(
-            "-n", "--last", type=int, default=-1, help="Show n last created containers (includes all states)"
-        )
-        p.add_argument(
-            "-l",
-            "--latest",
-            action="store_true",
-            help="Show the latest created container (includes all states)",
-        )
-        p.add_argument("-s", "--size", action="store_true", help="Display total file sizes")
-        p.add_argument("--no-trunc", action="store_true", help="Don't truncate output")
-        p.add_argument(
-            "-f", "--filter", action="append", default=[], help="Filter output based on conditions provided"
-        )
-        p.add_argument("--format", help="Format output: 'table', 'json' or a Go template")
-        p.set_defaults(handler=cmd_ps)
-    p = cs.add_parser("prune", help="Remove all stopped containers")
-    p.add_argument("-f", "--force", action="store_true", help="Do not prompt for confirmation")
-    p.set_defaults(handler=cmd_container_prune)
-    if isinstance(group, flags.Parser):  # ``dockyard container ...``: its other commands live in cmd_inspect
-        from . import cmd_inspect
+    if isinstance(group, flags.Parser):  # ``dockyard container ...``: more in cmd_ps and cmd_inspect
+        from . import cmd_inspect, cmd_ps
         from .commands import Null
 
+        cmd_ps.register_group(cs)
         cmd_inspect.register(Null(), cs)
 
 
@@ -441,81 +417,3 @@ def cmd_rm(a: flags.Namespace) -> int:
 def cmd_wait(a: flags.Namespace) -> int:
     eng = engine()
     return output.for_each(a.containers, lambda ref: print(eng.containers.wait(ref), flush=True))
-
-
-def _ports_text(ports: list[dict[str, Any]]) -> str:
-    parts = []
-    for p in ports:
-        hp = p.get("host_port")
-        proto = p.get("protocol", "tcp")
-        if hp:
-            parts.append(f"{p.get('host_ip') or '0.0.0.0'}:{hp}->{p['container_port']}/{proto}")
-        else:
-            parts.append(f"{p['container_port']}/{proto}")
-    return ", ".join(parts)
-
-
-def container_rows(containers: list[Any], no_trunc: bool = False) -> list[dict[str, Any]]:
-    from engine.humanize import ago
-
-    rows = []
-    for c in containers:
-        cmd = " ".join(c.command)
-        rows.append(
-            {
-                "ID": c.id if no_trunc else c.short_id,
-                "Image": c.image,
-                "Command": f'"{cmd}"' if no_trunc else f'"{output.truncate(cmd, 20)}"',
-                "CreatedAt": c.created,
-                "RunningFor": ago(c.created),
-                "Status": c.status_text(),
-                "State": c.status,
-                "Ports": _ports_text(c.ports),
-                "Names": c.name,
-                "Labels": ",".join(f"{k}={v}" for k, v in c.labels.items()),
-                "Networks": ",".join(c.networks) or "",
-            }
-        )
-    return rows
-
-
-def cmd_ps(a: flags.Namespace) -> int:
-    from engine import InvalidArgument
-
-    filters: dict[str, list[str]] = {}
-    for f in a.filter:
-        k, sep, v = f.partition("=")
-        if not sep:
-            raise InvalidArgument(f"bad format of filter (expected name=value): {f}")
-        filters.setdefault(k, []).append(v)
-    show_all = a.all or a.last > 0 or a.latest or bool(filters.get("status")) or bool(filters.get("exited"))
-    cs = engine().containers.list(all=show_all, filters=filters)
-    if a.latest:
-        cs = cs[:1]
-    elif a.last > 0:
-        cs = cs[: a.last]
-    rows = container_rows(cs, a.no_trunc)
-    if a.quiet:
-        for r in rows:
-            print(r["ID"])
-        return 0
-    output.emit(
-        a.format,
-        ["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"],
-        ["ID", "Image", "Command", "RunningFor", "Status", "Ports", "Names"],
-        rows,
-    )
-    return 0
-
-
-def cmd_container_prune(a: flags.Namespace) -> int:
-    from engine.humanize import human_size
-
-    if not output.confirmed(a.force, "This will remove all stopped containers."):
-        return 0
-    r = engine().containers.prune()
-    if r.deleted:
-        print("Deleted Containers:")
-        print("\n".join(r.deleted) + "\n")
-    print(f"Total reclaimed space: {human_size(r.reclaimed)}")
-    return 0

@@ -26,7 +26,11 @@ def register(sub: flags.Commands) -> None:
         p = parent.add_parser(name, help="List images")
         p.add_argument("-a", "--all", action="store_true", help="Show all images (intermediate too)")
         p.add_argument("-q", "--quiet", action="store_true", help="Only show image IDs")
-        p.add_argument("--no-trunc", action="store_true")
+        p.add_argument("--no-trunc", action="store_true", help="Don't truncate output")
+        p.add_argument("--digests", action="store_true", help="Show digests")
+        p.add_argument(
+            "-f", "--filter", action="append", default=[], help="Filter output based on conditions provided"
+        )
         p.add_argument("--format", help="'json', 'table' or a Go-style template")
         p.add_argument("repository", nargs="?", metavar="REPOSITORY[:TAG]")
         p.set_defaults(handler=cmd_images)
@@ -80,6 +84,9 @@ def register(sub: flags.Commands) -> None:
     p = image.add_parser("prune", help="Remove unused images")
     p.add_argument("-a", "--all", action="store_true", help="Remove all images not used by a container")
     p.add_argument("-f", "--force", action="store_true", help="Do not prompt for confirmation")
+    p.add_argument(
+        "--filter", action="append", default=[], help="Provide filter values (e.g. 'until=<timestamp>')"
+    )
     p.set_defaults(handler=cmd_image_prune)
 
     from . import cmd_registry
@@ -112,6 +119,11 @@ def image_rows(images: list[Any], no_trunc: bool = False) -> list[dict[str, Any]
             "CreatedAt": im.created,
             "Size": human_size(im.size),
             "Digest": (im.repo_digests[0].partition("@")[2] if im.repo_digests else "<none>"),
+            "Containers": "N/A",
+            "SharedSize": "N/A",
+            "UniqueSize": "N/A",
+            "VirtualSize": human_size(im.size),
+            "Label": _label(im.config.get("Labels") or {}),
         }
         if not im.tags:
             rows.append({"Repository": "<none>", "Tag": "<none>", **base})
@@ -121,9 +133,16 @@ def image_rows(images: list[Any], no_trunc: bool = False) -> list[dict[str, Any]
     return rows
 
 
+def _label(labels: dict[str, str]) -> Any:
+    """``{{.Label "key"}}``: the value of one label, "" when it has none."""
+    return lambda key: labels.get(key, "")
+
+
 def cmd_images(a: flags.Namespace) -> int:
+    from .cmd_ps import filters_of, plain
+
     eng = engine()
-    ims = eng.images.list(all=a.all)
+    ims = eng.images.list(all=a.all, filters=filters_of(a.filter) or None)
     for damage in eng.images.damaged(since_list=True):
         sys.stderr.write(f"WARNING: an image is not listed: {damage}\n")
     rows = image_rows(ims, a.no_trunc)
@@ -137,12 +156,12 @@ def cmd_images(a: flags.Namespace) -> int:
                 seen.append(r["ID"])
         print("\n".join(seen)) if seen else None
         return 0
-    output.emit(
-        a.format,
-        ["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"],
-        ["Repository", "Tag", "ID", "CreatedSince", "Size"],
-        rows,
-    )
+    headers = ["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"]
+    fields = ["Repository", "Tag", "ID", "CreatedSince", "Size"]
+    if a.digests:
+        headers.insert(2, "DIGEST")
+        fields.insert(2, "Digest")
+    output.emit(a.format, headers, fields, plain(a.format, rows))
     return 0
 
 
@@ -303,9 +322,12 @@ def cmd_image_prune(a: flags.Namespace) -> int:
     from engine.humanize import human_size
 
     what = "all images without at least one container associated to them" if a.all else "all dangling images"
+    from .cmd_ps import filters_of
+
+    filters = filters_of(a.filter)
     if not output.confirmed(a.force, f"This will remove {what}."):
         return 0
-    r = engine().images.prune(all=a.all)
+    r = engine().images.prune(all=a.all, filters=filters or None)
     if r.deleted:
         print("Deleted Images:")
         for d in r.deleted:

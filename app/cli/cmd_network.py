@@ -5,6 +5,10 @@ from __future__ import annotations
 from . import flags, output
 from .commands import engine
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
 
 def register(sub: flags.Commands) -> None:
     g = sub.add_parser("network", help="Manage networks")
@@ -20,10 +24,12 @@ def register(sub: flags.Commands) -> None:
     p.set_defaults(handler=cmd_create)
     for name in ("ls", "list"):
         p = ns.add_parser(name, help="List networks")
-        p.add_argument("-q", "--quiet", action="store_true")
-        p.add_argument("--no-trunc", action="store_true")
-        p.add_argument("-f", "--filter", action="append", default=[])
-        p.add_argument("--format")
+        p.add_argument("-q", "--quiet", action="store_true", help="Only display network IDs")
+        p.add_argument("--no-trunc", action="store_true", help="Do not truncate the output")
+        p.add_argument(
+            "-f", "--filter", action="append", default=[], help="Provide filter values (e.g. 'driver=bridge')"
+        )
+        p.add_argument("--format", help="Format output: 'table', 'json' or a Go template")
         p.set_defaults(handler=cmd_ls)
     p = ns.add_parser("inspect", help="Display detailed information on one or more networks")
     p.add_argument("-f", "--format")
@@ -35,7 +41,10 @@ def register(sub: flags.Commands) -> None:
         p.add_argument("names", nargs="+", metavar="NETWORK")
         p.set_defaults(handler=cmd_rm)
     p = ns.add_parser("prune", help="Remove all unused networks")
-    p.add_argument("-f", "--force", action="store_true")
+    p.add_argument("-f", "--force", action="store_true", help="Do not prompt for confirmation")
+    p.add_argument(
+        "--filter", action="append", default=[], help="Provide filter values (e.g. 'until=<timestamp>')"
+    )
     p.set_defaults(handler=cmd_prune)
     p = ns.add_parser("connect", help="Connect a container to a network")
     p.add_argument("--ip", default="")
@@ -72,30 +81,15 @@ def cmd_create(a: flags.Namespace) -> int:
     return 0
 
 
-def _matches(net: object, filters: list[str]) -> bool:
-    for f in filters:
-        key, _, value = f.partition("=")
-        name, nid = getattr(net, "name", ""), getattr(net, "id", "")
-        if key == "name" and value not in name:
-            return False
-        if key == "id" and not nid.startswith(value):
-            return False
-        if key == "driver" and getattr(net, "driver", "") != value:
-            return False
-        if key == "label":
-            k, sep, v = value.partition("=")
-            labels = getattr(net, "labels", {})
-            if k not in labels or (sep and labels[k] != v):
-                return False
-        if key == "type":
-            builtin = name in ("bridge", "host", "none")
-            if (value == "builtin") != builtin:
-                return False
-    return True
+def _label(labels: dict[str, str]) -> Any:
+    """``{{.Label "key"}}``: the value of one label, "" when it has none."""
+    return lambda key: labels.get(key, "")
 
 
 def cmd_ls(a: flags.Namespace) -> int:
-    nets = [n for n in engine().networks.list() if _matches(n, a.filter)]
+    from .cmd_ps import filters_of, plain
+
+    nets = engine().networks.list(filters=filters_of(a.filter) or None)
     rows = [
         {
             "ID": n.id if a.no_trunc else n.id[:12],
@@ -105,6 +99,9 @@ def cmd_ls(a: flags.Namespace) -> int:
             "Internal": str(n.internal).lower(),
             "Labels": ",".join(f"{k}={v}" for k, v in n.labels.items()),
             "Subnet": n.subnet,
+            "IPv6": "false",
+            "CreatedAt": n.created,
+            "Label": _label(n.labels),
         }
         for n in nets
     ]
@@ -112,7 +109,12 @@ def cmd_ls(a: flags.Namespace) -> int:
         for r in rows:
             print(r["ID"])
         return 0
-    output.emit(a.format, ["NETWORK ID", "NAME", "DRIVER", "SCOPE"], ["ID", "Name", "Driver", "Scope"], rows)
+    output.emit(
+        a.format,
+        ["NETWORK ID", "NAME", "DRIVER", "SCOPE"],
+        ["ID", "Name", "Driver", "Scope"],
+        plain(a.format, rows),
+    )
     return 0
 
 
@@ -139,11 +141,14 @@ def cmd_rm(a: flags.Namespace) -> int:
 
 
 def cmd_prune(a: flags.Namespace) -> int:
+    from .cmd_ps import filters_of
+
+    filters = filters_of(a.filter)
     if not output.confirmed(
         a.force, "This will remove all custom networks not used by at least one container."
     ):
         return 0
-    removed = engine().networks.prune()
+    removed = engine().networks.prune(filters=filters or None)
     if removed:
         print("Deleted Networks:")
         print("\n".join(removed))

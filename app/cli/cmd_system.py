@@ -16,16 +16,24 @@ def register(sub: flags.Commands) -> None:
     p = ss.add_parser("prune", help="Remove stopped containers, unused networks and dangling images")
     p.add_argument("-a", "--all", action="store_true")
     p.add_argument("-f", "--force", action="store_true")
-    p.add_argument("--volumes", action="store_true")
+    p.add_argument("--volumes", action="store_true", help="Prune anonymous volumes")
+    p.add_argument(
+        "--filter", action="append", default=[], help="Provide filter values (e.g. 'label=<key>=<value>')"
+    )
     p.set_defaults(handler=cmd_prune)
     p = ss.add_parser(
         "check", help="Clean what crashes left and find damage in the root (--repair: mend or quarantine it)"
     )
     p.add_argument("--repair", action="store_true", help="Rebuild what can be rebuilt, quarantine the rest")
     p.set_defaults(handler=cmd_check)
+    from . import cmd_events
+
+    cmd_events.add_events(ss, "events")
     p = sub.add_parser("version", help="Show the dockyard version")
+    p.add_argument("-f", "--format", help="Format output using a custom template ('json' for JSON)")
     p.set_defaults(handler=cmd_version)
     p = sub.add_parser("info", help="Display system-wide information")
+    p.add_argument("-f", "--format", help="Format output using a custom template ('json' for JSON)")
     p.set_defaults(handler=cmd_info)
 
 
@@ -101,24 +109,37 @@ def cmd_prune(a: flags.Namespace) -> int:
     images = (
         "all images without at least one container associated to them" if a.all else "all dangling images"
     )
-    warning = f"This will remove:\n  - all stopped containers\n  - all unused networks\n  - {images}"
+    volumes = "\n  - all anonymous volumes not used by at least one container" if a.volumes else ""
+    warning = f"This will remove:\n  - all stopped containers\n  - all unused networks{volumes}\n  - {images}"
+    from .cmd_ps import filters_of
+
+    filters = filters_of(a.filter) or None
+    if filters and a.volumes and "until" in filters:
+        from engine import InvalidArgument
+
+        raise InvalidArgument('The "until" filter is not supported with "--volumes"')
     if not output.confirmed(a.force, warning):
         return 0
     eng = engine()
     total = 0
     try:
-        cr = eng.containers.prune()
+        cr = eng.containers.prune(filters=filters)
         if cr.deleted:
             print("Deleted Containers:")
             print("\n".join(cr.deleted) + "\n")
         total += cr.reclaimed
     except ImportError:
         pass
-    removed_networks = eng.networks.prune()
+    if a.volumes:
+        removed_volumes = eng.volumes.prune(filters=filters)
+        if removed_volumes:
+            print("Deleted Volumes:")
+            print("\n".join(removed_volumes) + "\n")
+    removed_networks = eng.networks.prune(filters=filters)
     if removed_networks:
         print("Deleted Networks:")
         print("\n".join(str(n) for n in removed_networks) + "\n")
-    ir = eng.images.prune(all=a.all)
+    ir = eng.images.prune(all=a.all, filters=filters)
     if ir.deleted:
         print("Deleted Images:")
         print("\n".join(f"deleted: {d}" for d in ir.deleted) + "\n")
@@ -145,21 +166,143 @@ def cmd_check(a: flags.Namespace) -> int:
     return 0
 
 
+def _arch() -> str:
+    """The machine as Go names it (``amd64``, ``arm64``), as Docker's version and info show it."""
+    import platform
+
+    machine = platform.machine()
+    return {"x86_64": "amd64", "aarch64": "arm64", "i686": "386", "armv7l": "arm"}.get(machine, machine)
+
+
+def _formatted(fmt: str, doc: dict[str, object]) -> None:
+    if fmt == "json":
+        import json
+
+        print(json.dumps(doc))
+    else:
+        print(output.render_template(fmt, doc))
+
+
 def cmd_version(a: flags.Namespace) -> int:
+    import platform
+
     from .main import VERSION
 
-    print(f"dockyard version {VERSION}")
+    if not a.format:
+        print(f"dockyard version {VERSION}")
+        return 0
+    python = platform.python_version()
+    common = {"Version": VERSION, "ApiVersion": "1.43", "GitCommit": "", "GoVersion": f"python{python}",
+              "Os": "linux", "Arch": _arch(), "BuildTime": ""}  # fmt: skip
+    doc = {
+        "Client": {
+            "Platform": {"Name": "dockyard"},
+            **common,
+            "DefaultAPIVersion": "1.43",
+            "Context": "default",
+        },
+        "Server": {
+            "Platform": {"Name": "dockyard"},
+            "Components": [
+                {"Name": "Engine", "Version": VERSION, "Details": {**common, "MinAPIVersion": "1.12"}}
+            ],
+            **common,
+            "MinAPIVersion": "1.12",
+            "KernelVersion": platform.release(),
+        },
+    }
+    _formatted(a.format, doc)
     return 0
 
 
-def cmd_info(a: flags.Namespace) -> int:
+def _os_name() -> str:
+    """PRETTY_NAME of /etc/os-release, as Docker's info shows the operating system."""
+    try:
+        with open("/etc/os-release") as f:
+            for line in f:
+                key, _, value = line.strip().partition("=")
+                if key == "PRETTY_NAME":
+                    return value.strip('"')
+    except OSError:
+        pass
+    return "Linux"
+
+
+def _mem_total() -> int:
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemTotal:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
+def info_doc() -> dict[str, object]:
+    """``docker info``'s fields (``--format '{{json .}}'``), for this root and machine."""
+    import os
     import platform
 
+    from .main import VERSION
+
     eng = engine()
-    ims = eng.images.list(all=True)
-    print(f"Root: {eng.root}")
-    print(f"Images: {len(ims)}")
+    states = [c.status for c in eng.containers.list(all=True)]
+    running = sum(1 for s in states if s in ("running", "restarting"))
+    paused = states.count("paused")
+    return {
+        "ID": "",
+        "Containers": len(states),
+        "ContainersRunning": running,
+        "ContainersPaused": paused,
+        "ContainersStopped": len(states) - running - paused,
+        "Images": len(eng.images.list(all=True)),
+        "Driver": "overlay",
+        "DriverStatus": [["Backing Filesystem", "extfs"], ["Supports d_type", "true"]],
+        "Plugins": {"Volume": ["local"], "Network": ["bridge", "host", "null"], "Log": ["json-file"]},
+        "MemoryLimit": True,
+        "SwapLimit": True,
+        "CpuCfsPeriod": True,
+        "CpuCfsQuota": True,
+        "PidsLimit": True,
+        "IPv4Forwarding": True,
+        "Debug": False,
+        "LoggingDriver": "json-file",
+        "CgroupDriver": "cgroupfs",
+        "CgroupVersion": "2" if os.path.exists("/sys/fs/cgroup/cgroup.controllers") else "1",
+        "KernelVersion": platform.release(),
+        "OperatingSystem": _os_name(),
+        "OSType": "linux",
+        "Architecture": platform.machine(),
+        "NCPU": os.cpu_count() or 0,
+        "MemTotal": _mem_total(),
+        "DockerRootDir": eng.root,
+        "Name": platform.node(),
+        "Labels": [],
+        "ServerVersion": VERSION,
+        "DefaultRuntime": "dockyard",
+        "SecurityOptions": ["name=seccomp,profile=builtin"],
+    }
+
+
+def cmd_info(a: flags.Namespace) -> int:
+    from engine.humanize import format_bytes_binary
+
+    doc = info_doc()
+    if a.format:
+        _formatted(a.format, doc)
+        return 0
+    print(f"Root: {doc['DockerRootDir']}")
+    print(f"Containers: {doc['Containers']}")
+    print(f" Running: {doc['ContainersRunning']}")
+    print(f" Paused: {doc['ContainersPaused']}")
+    print(f" Stopped: {doc['ContainersStopped']}")
+    print(f"Images: {doc['Images']}")
     print("Storage Driver: overlay")
-    print(f"Kernel Version: {platform.release()}")
-    print(f"Architecture: {platform.machine()}")
+    print(f"Cgroup Version: {doc['CgroupVersion']}")
+    print(f"Kernel Version: {doc['KernelVersion']}")
+    print(f"Operating System: {doc['OperatingSystem']}")
+    print(f"Architecture: {doc['Architecture']}")
+    print(f"CPUs: {doc['NCPU']}")
+    print(f"Total Memory: {format_bytes_binary(float(doc['MemTotal']))}")  # type: ignore[arg-type]
     return 0

@@ -19,10 +19,14 @@ def register(sub: flags.Commands) -> None:
     p.set_defaults(handler=cmd_create)
     for name in ("ls", "list"):
         p = vs.add_parser(name, help="List volumes")
-        p.add_argument("-q", "--quiet", action="store_true")
-        p.add_argument("--format")
+        p.add_argument("-q", "--quiet", action="store_true", help="Only display volume names")
+        p.add_argument(
+            "-f", "--filter", action="append", default=[], help="Provide filter values (e.g. 'dangling=true')"
+        )
+        p.add_argument("--format", help="Format output: 'table', 'json' or a Go template")
         p.set_defaults(handler=cmd_ls)
     p = vs.add_parser("inspect", help="Display detailed information on one or more volumes")
+    p.add_argument("-f", "--format", help="Format output using a custom template")
     p.add_argument("names", nargs="+", metavar="VOLUME")
     p.set_defaults(handler=cmd_inspect)
     for name in ("rm", "remove"):
@@ -32,7 +36,12 @@ def register(sub: flags.Commands) -> None:
         p.set_defaults(handler=cmd_rm)
     p = vs.add_parser("prune", help="Remove unused volumes")
     p.add_argument("-f", "--force", action="store_true")
-    p.add_argument("-a", "--all", action="store_true")
+    p.add_argument(
+        "-a", "--all", action="store_true", help="Remove all unused volumes, not just anonymous ones"
+    )
+    p.add_argument(
+        "--filter", action="append", default=[], help="Provide filter values (e.g. 'label=<label>')"
+    )
     p.set_defaults(handler=cmd_prune)
 
 
@@ -42,8 +51,15 @@ def cmd_create(a: flags.Namespace) -> int:
     return 0
 
 
+def _label(labels: dict[str, str]) -> Any:
+    """``{{.Label "key"}}``: the value of one label, "" when it has none."""
+    return lambda key: labels.get(key, "")
+
+
 def cmd_ls(a: flags.Namespace) -> int:
-    vols = engine().volumes.list()
+    from .cmd_ps import filters_of, plain
+
+    vols = engine().volumes.list(filters=filters_of(a.filter) or None)
     if a.quiet:
         for v in vols:
             print(v.name)
@@ -52,7 +68,23 @@ def cmd_ls(a: flags.Namespace) -> int:
         a.format,
         ["DRIVER", "VOLUME NAME"],
         ["Driver", "Name"],
-        [{"Driver": "local", "Name": v.name, "Mountpoint": v.mountpoint} for v in vols],
+        plain(
+            a.format,
+            [
+                {
+                    "Driver": "local",
+                    "Name": v.name,
+                    "Mountpoint": v.mountpoint,
+                    "Scope": "local",
+                    "Labels": ",".join(f"{k}={val}" for k, val in v.labels.items()),
+                    "Label": _label(v.labels),
+                    "Links": "N/A",
+                    "Size": "N/A",
+                    "CreatedAt": v.created,
+                }
+                for v in vols
+            ],
+        ),
     )
     return 0
 
@@ -72,7 +104,7 @@ def cmd_inspect(a: flags.Namespace) -> int:
             "Scope": "local",
         }
 
-    return output.inspect_each(a.names, doc, None)
+    return output.inspect_each(a.names, doc, a.format)
 
 
 def cmd_rm(a: flags.Namespace) -> int:
@@ -90,7 +122,12 @@ def cmd_prune(a: flags.Namespace) -> int:
         a.force, "This will remove all local volumes not used by at least one container."
     ):
         return 0
-    removed = engine().volumes.prune()
+    from .cmd_ps import filters_of
+
+    filters = filters_of(a.filter)
+    if a.all:
+        filters.setdefault("all", []).append("true")
+    removed = engine().volumes.prune(filters=filters or None)
     if removed:
         print("Deleted Volumes:")
         print("\n".join(removed) + "\n")

@@ -18,8 +18,10 @@ if TYPE_CHECKING:
 COMMANDS: dict[str, tuple[str, ...]] = {
     "app.cli.cmd_containers": (
         "container", "create", "run", "start", "stop", "restart", "kill", "pause", "unpause", "rename", "rm",
-        "wait", "ps",
+        "wait",
     ),
+    "app.cli.cmd_ps": ("ps",),
+    "app.cli.cmd_events": ("events",),
     "app.cli.cmd_inspect": (
         "commit", "export", "cp", "inspect", "logs", "attach", "exec", "top", "diff", "stats", "port",
     ),
@@ -29,6 +31,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "app.cli.cmd_build": ("build", "builder"),
     "app.cli.cmd_network": ("network",),
     "app.cli.cmd_registry": ("pull", "push", "login", "logout"),
+    "app.cli.cmd_update": ("update",),
 }  # fmt: skip
 
 
