@@ -55,6 +55,30 @@ def add_create_flags(p: flags.Parser) -> None:
     a("-P", "--publish-all", action="store_true", help="Publish all exposed ports to random ports")
     a("--add-host", action="append", default=[], help="Add a custom host-to-IP mapping (host:ip)")
     a("--dns", action="append", default=[], help="Set custom DNS servers")
+    # more resources and the flags scripts pass (docs/RUN_FLAGS.md)
+    a("--dns-search", action="append", default=[], help="Set custom DNS search domains")
+    a("--dns-option", action="append", default=[], help="Set DNS options")
+    a("--cpuset-cpus", default="", help="CPUs in which to allow execution (0-3, 0,1)")
+    a("--cpuset-mems", default="", help="MEMs in which to allow execution (0-3, 0,1)")
+    a("--cpu-period", type=int, help="Limit CPU CFS (Completely Fair Scheduler) period")
+    a("--cpu-quota", type=int, help="Limit CPU CFS (Completely Fair Scheduler) quota")
+    a("--memory-reservation", metavar="bytes", help="Memory soft limit")
+    a("--memory-swappiness", type=int, default=-1, help="Tune container memory swappiness (0 to 100)")
+    a("--oom-kill-disable", action="store_true", help="Disable OOM Killer")
+    a("--kernel-memory", metavar="bytes", help="Kernel memory limit (deprecated: refused)")
+    a("--blkio-weight", type=int, help="Block IO (relative weight), between 10 and 1000, or 0 to disable")
+    a("--cidfile", default="", help="Write the container ID to the file")
+    a("--label-file", action="append", default=[], help="Read in a line delimited file of labels")
+    a("--expose", action="append", default=[], help="Expose a port or a range of ports")
+    a("-a", "--attach", action="append", default=[], help="Attach to STDIN, STDOUT or STDERR")
+    a("--platform", default="", help="Set platform if server is multi-platform capable")
+    a("--pull", default="", help='Pull image before running ("always", "missing", "never")')
+    a("--domainname", default="", help="Container NIS domain name")
+    a("--mac-address", default="", help="Container MAC address (refused)")
+    a("--isolation", default="", help="Container isolation technology (only 'default')")
+    a("--runtime", default="", help="Runtime to use for this container (only 'runc')")
+    a("--cgroupns", default="", help="Cgroup namespace to use (host|private)")
+    a("--cgroup-parent", default="", help="Optional parent cgroup for the container")
     a("--cap-add", action="append", default=[], help="Add Linux capabilities")
     a("--cap-drop", action="append", default=[], help="Drop Linux capabilities")
     a("--privileged", action="store_true", help="Give extended privileges to this container")
@@ -66,6 +90,23 @@ def add_create_flags(p: flags.Parser) -> None:
     a("--log-driver", default="", help="Logging driver for the container (json-file, none)")
     a("--log-opt", action="append", default=[], help="Log driver options (max-size, max-file, compress)")
     a("--replicas", type=int, default=0, help="Start N containers from the image, named NAME-1..NAME-N")
+    # mounts, init, namespaces, devices and security (docs/RUN_FLAGS.md)
+    a("--mount", action="append", default=[], help="Attach a filesystem mount to the container")
+    a(
+        "--init",
+        action="store_true",
+        help="Run an init inside the container that forwards signals and reaps processes",
+    )
+    a("--shm-size", metavar="bytes", help="Size of /dev/shm")
+    a("--ulimit", action="append", default=[], help="Ulimit options")
+    a("--device", action="append", default=[], help="Add a host device to the container")
+    a("--security-opt", action="append", default=[], help="Security Options")
+    a("--sysctl", action="append", default=[], help="Sysctl options")
+    a("--pid", default="", help="PID namespace to use")
+    a("--ipc", default="", help="IPC mode to use")
+    a("--uts", default="", help="UTS namespace to use")
+    a("--group-add", action="append", default=[], help="Add additional groups to join")
+    a("--volumes-from", action="append", default=[], help="Mount volumes from the specified container(s)")
     a("image")
     a("command", nargs=flags.REMAINDER)
 
@@ -126,6 +167,7 @@ def register(sub: flags.Commands) -> None:
         p.add_argument(
             "-v", "--volumes", action="store_true", help="Remove volumes associated with the container"
         )
+        p.add_argument("-l", "--link", action="store_true", help="Remove the specified link")
         p.add_argument("containers", nargs="+", metavar="CONTAINER")
         p.set_defaults(handler=cmd_rm)
     for parent, name in ((sub, "wait"), (cs, "wait")):
@@ -244,10 +286,181 @@ def build_options(a: flags.Namespace, eng: Engine) -> CreateOptions:
         aliases=a.network_alias,
         extra_hosts=a.add_host,
         dns=a.dns,
+        **_script_options(a, labels),
         healthcheck=health,
         log_driver=a.log_driver,
         log_opts={k: v for k, _, v in (o.partition("=") for o in a.log_opt)},
+        **_run_flag_options(a),
     )
+
+
+def _run_flag_options(a: flags.Namespace) -> dict[str, Any]:
+    """The CreateOptions of --mount, --init, --shm-size, --ulimit, --device, --security-opt, --sysctl, --pid,
+    --ipc, --uts, --group-add and --volumes-from."""
+    shm = 0
+    if a.shm_size:
+        from engine import InvalidArgument
+        from engine.units import parse_bytes
+
+        try:
+            shm = parse_bytes(a.shm_size)
+        except InvalidArgument:
+            raise InvalidArgument(
+                f'invalid argument "{a.shm_size}" for "--shm-size" flag: invalid size: \'{a.shm_size}\''
+            ) from None
+    return {
+        "mounts": a.mount,
+        "init": a.init,
+        "shm_size": shm,
+        "ulimits": a.ulimit,
+        "devices": a.device,
+        "security_opt": a.security_opt,
+        "sysctls": a.sysctl,
+        "pid": a.pid,
+        "ipc": a.ipc,
+        "uts": a.uts,
+        "group_add": a.group_add,
+        "volumes_from": a.volumes_from,
+    }
+
+
+def _script_options(a: flags.Namespace, labels: dict[str, str]) -> dict[str, Any]:
+    """The options of the resource and script flags (only those given: the others keep their defaults).
+    ``labels`` takes --label-file's labels under the --label ones."""
+    if a.label_file:
+        from_files = _read_label_files(a.label_file)
+        labels.update({k: v for k, v in from_files.items() if k not in labels})
+    out: dict[str, Any] = {}
+    if a.memory_reservation or a.kernel_memory:
+        from engine.units import parse_bytes
+
+        if a.memory_reservation:
+            out["memory_reservation"] = parse_bytes(a.memory_reservation)
+        if a.kernel_memory:
+            out["kernel_memory"] = parse_bytes(a.kernel_memory)
+    if a.memory_swappiness != -1:
+        out["memory_swappiness"] = a.memory_swappiness
+    if a.attach:
+        if a.detach:
+            from engine import InvalidArgument
+
+            raise InvalidArgument("Conflicting options: -a and -d")
+        out["attach"] = list(a.attach)
+    for name in ("cpuset_cpus", "cpuset_mems", "cpu_period", "cpu_quota", "blkio_weight", "cidfile"):
+        value = getattr(a, name)
+        if value not in (None, ""):
+            out[name] = value
+    for name in (
+        "platform",
+        "domainname",
+        "mac_address",
+        "isolation",
+        "runtime",
+        "cgroupns",
+        "cgroup_parent",
+    ):
+        if getattr(a, name):
+            out[name] = getattr(a, name)
+    if a.oom_kill_disable:
+        out["oom_kill_disable"] = True
+    if a.dns_search:
+        out["dns_search"] = list(a.dns_search)
+    if a.dns_option:
+        out["dns_options"] = list(a.dns_option)
+    if a.expose:
+        out["expose"] = list(a.expose)
+    return out
+
+
+def _read_label_files(paths: list[str]) -> dict[str, str]:
+    """--label-file: KEY=VALUE lines (a KEY alone is an empty label), # comments and blank lines skipped."""
+    from engine import InvalidArgument
+
+    labels: dict[str, str] = {}
+    for path in paths:
+        try:
+            with open(path, "rb") as f:
+                data = f.read()
+        except OSError as e:
+            raise InvalidArgument(f"open {path}: {(e.strerror or str(e)).lower()}") from None
+        for n, raw in enumerate(data.splitlines(), 1):
+            try:
+                line = raw.decode("utf-8").strip()
+            except UnicodeDecodeError:
+                raise InvalidArgument(f"label file {path} contains invalid utf8 bytes at line {n}") from None
+            if not line or line.startswith("#"):
+                continue
+            k, _, v = line.partition("=")
+            labels[k] = v
+    return labels
+
+
+def _pull_mode(a: flags.Namespace) -> str:
+    if a.pull not in ("", "always", "missing", "never"):
+        from engine import InvalidArgument
+
+        raise InvalidArgument(
+            f'invalid pull option: \'{a.pull}\': must be one of "always", "missing" or "never"'
+        )
+    return a.pull
+
+
+def _ensure_image(eng: Engine, a: flags.Namespace) -> None:
+    """The image is there, or pulled as --pull says: ``always`` pulls, ``missing`` pulls when it is not
+    there, ``never`` refuses (Docker's "No such image"); without --pull it must be there already."""
+    from engine import ImageNotFound
+
+    mode = _pull_mode(a)
+    if mode == "always":
+        _pull(eng, a.image, a.platform)
+        return
+    if mode in ("missing", "never"):
+        try:
+            eng.images.resolve(a.image)
+            return
+        except ImageNotFound:
+            try:
+                shown = eng.images.tagged_name(a.image)
+            except Exception:
+                shown = a.image
+            if mode == "never":
+                raise ImageNotFound(f"No such image: {shown}") from None
+            sys.stderr.write(f"Unable to find image '{shown}' locally\n")
+            _pull(eng, a.image, a.platform)
+            return
+    _image_or_error(eng, a.image)
+
+
+def _pull(eng: Engine, ref: str, platform: str) -> None:
+    """Pull ``ref`` as ``pull`` does, its report on stderr (stdout is the container's)."""
+    result = eng.images.pull(ref, platform=platform or None)
+    sys.stderr.write(f"Digest: {result.digest}\n")
+    status = "Image is up to date for" if result.up_to_date else "Downloaded newer image for"
+    sys.stderr.write(f"Status: {status} {result.name}\n")
+    sys.stderr.flush()
+
+
+def _warn(opts: CreateOptions) -> None:
+    for w in opts.warnings:
+        sys.stderr.write(f"WARNING: {w}\n")
+
+
+class _Streams:
+    """An attach session that hands on only the output streams -a named (1: stdout, 2: stderr)."""
+
+    def __init__(self, session: Any, kinds: set[int]) -> None:
+        self._session = session
+        self._kinds = kinds
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._session, name)
+
+    def read(self) -> list[tuple[int, bytes]]:
+        chunk = self._session.read()
+        if not chunk:
+            return chunk
+        kept = [(k, d) for k, d in chunk if k in self._kinds or k not in (1, 2)]
+        return kept or [(0, b"")]
 
 
 def _console_size() -> tuple[int, int]:
@@ -278,8 +491,9 @@ def _image_or_error(eng: Engine, image: str) -> None:
 def cmd_create(a: flags.Namespace) -> int:
     eng = engine()
     opts = build_options(a, eng)
-    _image_or_error(eng, a.image)
+    _ensure_image(eng, a)
     c = eng.containers.create(a.image, opts)
+    _warn(opts)
     print(c.id)
     return 0
 
@@ -298,8 +512,9 @@ def cmd_run(a: flags.Namespace) -> int:
     try:
         try:
             opts = build_options(a, eng)
-            _image_or_error(eng, a.image)
+            _ensure_image(eng, a)
             c = eng.containers.run(a.image, opts, attach_fd=fd, supervisor=supervisor)
+            _warn(opts)
         except BaseException:
             supervisor.cancel()
             raise
@@ -311,7 +526,12 @@ def cmd_run(a: flags.Namespace) -> int:
             return 0
         from .terminal import relay_session
 
-        code = relay_session(session, a.interactive, a.tty)
+        if a.attach:  # -a: only the streams named reach this terminal (all still go to the log)
+            named = {x.lower() for x in a.attach}
+            kinds = {k for k, n in ((1, "stdout"), (2, "stderr")) if n in named}
+            code = relay_session(_Streams(session, kinds), a.interactive and "stdin" in named, a.tty)  # type: ignore[arg-type]
+        else:
+            code = relay_session(session, a.interactive, a.tty)
     finally:
         if session is not None:
             session.close()
@@ -361,6 +581,10 @@ def cmd_start(a: flags.Namespace) -> int:
     if a.attach or a.interactive:
         from .terminal import relay_session
 
+        if len(a.containers) > 1:
+            from engine import InvalidArgument
+
+            raise InvalidArgument("you cannot start and attach multiple containers at once")
         ref = a.containers[0]
         cfg = eng.containers.config(ref)
         session, fd = eng.containers.attach_socket()
@@ -376,7 +600,22 @@ def cmd_start(a: flags.Namespace) -> int:
         finally:
             session.close()
         return code or 0
-    return _each(a, lambda r: eng.containers.start(r))
+    from engine import DockyardError
+
+    failed: list[str] = []
+
+    def start(ref: str) -> None:
+        try:
+            eng.containers.start(ref)
+        except DockyardError:
+            failed.append(ref)
+            raise
+        print(ref)
+
+    if output.for_each(a.containers, start) == 0:
+        return 0
+    sys.stderr.write(f"Error: failed to start containers: {', '.join(failed)}\n")
+    return 1
 
 
 def cmd_stop(a: flags.Namespace) -> int:
@@ -410,8 +649,27 @@ def cmd_rename(a: flags.Namespace) -> int:
 
 
 def cmd_rm(a: flags.Namespace) -> int:
+    from engine import NotFound
+
+    if a.link:
+        sys.stderr.write(
+            "Error: --link is not supported: dockyard has no legacy container links (containers on a user "
+            "network reach each other by name)\n"
+        )
+        return 125
     eng = engine()
-    return _each(a, lambda r: eng.containers.remove(r, force=a.force, volumes=a.volumes))
+
+    def remove(ref: str) -> None:
+        try:
+            eng.containers.remove(ref, force=a.force, volumes=a.volumes)
+        except NotFound as e:
+            if not a.force:
+                raise
+            sys.stderr.write(f"Error: {e}\n")  # -f: a container that is not there is no failure (Docker)
+            return
+        print(ref)
+
+    return output.for_each(a.containers, remove)
 
 
 def cmd_wait(a: flags.Namespace) -> int:

@@ -26,6 +26,12 @@ class MountConfig:
     source: str = ""  # host path (bind) or volume name
     read_only: bool = False
     options: list[str] = field(default_factory=list)
+    # --mount's own settings (Docker's HostConfig.Mounts); "" / False / {} for -v, --tmpfs and old records
+    via: str = ""  # "mount" when made by --mount, "volumes-from" when taken from another container
+    propagation: str = ""  # bind-propagation: rprivate (Docker's default) | private | rshared | ...
+    nonrecursive: bool = False  # bind-nonrecursive
+    nocopy: bool = False  # volume-nocopy
+    volume_opts: dict[str, str] = field(default_factory=dict)  # volume-opt
 
 
 @record
@@ -72,10 +78,48 @@ class ContainerConfig:
     networks: dict[str, dict[str, Any]] = field(default_factory=dict)
     extra_hosts: list[str] = field(default_factory=list)
     dns: list[str] = field(default_factory=list)
+    # resources beyond the first five, and the script flags (docs/RUN_FLAGS.md); defaults: what old records meant
+    cpu_period: int | None = None  # µs; --cpu-period
+    cpu_quota: int | None = None  # µs, -1 for none; --cpu-quota
+    cpuset_cpus: str = ""
+    cpuset_mems: str = ""
+    memory_reservation: int | None = None  # bytes (soft limit)
+    memory_swappiness: int | None = None  # 0..100, None: the kernel's
+    oom_kill_disable: bool | None = None
+    blkio_weight: int | None = None  # 10..1000
+    dns_search: list[str] = field(default_factory=list)
+    dns_options: list[str] = field(default_factory=list)
+    expose: list[str] = field(
+        default_factory=list
+    )  # "80/tcp", from --expose (the image's are in image_config)
+    attach: list[str] | None = (
+        None  # streams a foreground run attached (Docker's Config.Attach*); None: unknown
+    )
+    platform: str = ""  # --platform as given
+    cidfile: str = ""  # --cidfile (Docker's HostConfig.ContainerIDFile)
+    cgroupns: str = ""  # "" (private) | private | host
+    cgroup_parent: str = ""  # --cgroup-parent: a path below the root's cgroup parent
     healthcheck: dict[str, Any] | None = None
     log_driver: str = "json-file"  # json-file | none (Docker's HostConfig.LogConfig.Type)
     log_opts: dict[str, str] = field(default_factory=dict)  # its options: max-size, max-file, compress
     image_config: dict[str, Any] = field(default_factory=dict)  # the image's config at create time
+    # init, namespaces, devices and security (docs/RUN_FLAGS.md); defaults: what old records meant
+    init: bool = False  # --init: tini as PID 1 (/sbin/docker-init)
+    shm_size: int = 0  # bytes of /dev/shm; 0: Docker's 64 MiB
+    ulimits: list[dict[str, Any]] = field(default_factory=list)  # Docker's [{"Name", "Soft", "Hard"}]
+    devices: list[dict[str, str]] = field(
+        default_factory=list
+    )  # PathOnHost, PathInContainer, CgroupPermissions
+    security_opt: list[str] = field(
+        default_factory=list
+    )  # as given: no-new-privileges, seccomp=..., label=...
+    seccomp_profile: dict[str, Any] | None = None  # a --security-opt seccomp=FILE, read at create
+    sysctls: dict[str, str] = field(default_factory=dict)
+    pid_mode: str = ""  # "" (private) | host | container:ID
+    ipc_mode: str = ""  # "" (private) | private | shareable | host | none | container:ID
+    uts_mode: str = ""  # "" | host
+    group_add: list[str] = field(default_factory=list)
+    volumes_from: list[str] = field(default_factory=list)  # CTR[:ro|rw] as given
 
     @property
     def argv(self) -> list[str]:

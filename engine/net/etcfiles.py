@@ -50,14 +50,13 @@ def write_etc_files(
     atomic_write_bytes(hn, (hostname + "\n").encode(), durable=False)
     files["/etc/hostname"] = hn
     hosts = list(LOCALHOST)
-    for h in cfg.extra_hosts:
-        name, _, ip = h.partition(":")
-        hosts.append(f"{ip}\t{name}")
+    # host-gateway: 127.0.0.1 in the host's network; on a bridge, its gateway once attached (render_hosts)
+    hosts += extra_host_lines(cfg, "127.0.0.1" if cfg.network_mode == "host" else "")
     hosts += list(hosts_extra or [])
     if cfg.network_mode == "host":
         try:
             with open("/etc/hosts") as f:
-                hosts = f.read().splitlines()
+                hosts = f.read().splitlines() + extra_host_lines(cfg, "127.0.0.1")
         except OSError:
             pass
     elif not hosts_extra:
@@ -76,17 +75,32 @@ def write_etc_files(
             resolv = ""
     else:
         resolv = ""  # no way out of the machine: no nameserver (Docker's --network none)
+    resolv = with_search_and_options(cfg, resolv)
     atomic_write_bytes(rp, resolv.encode(), durable=False)
     files["/etc/resolv.conf"] = rp
     return files
 
 
+def extra_host_lines(cfg: ContainerConfig, gateway: str) -> list[str]:
+    """--add-host lines; ``NAME:host-gateway`` names ``gateway``, the address by which the container reaches
+    the host (its network's gateway on a bridge, 127.0.0.1 in the host's network), and is left out when there
+    is none (--network none: Docker writes its bridge's gateway there, which the container cannot reach)."""
+    lines = []
+    for h in cfg.extra_hosts:
+        name, _, ip = h.partition(":")
+        if ip == "host-gateway":
+            if not gateway:
+                continue
+            ip = gateway
+        lines.append(f"{ip}\t{name}")
+    return lines
+
+
 def render_hosts(cfg: ContainerConfig, own: list[Endpoint], peers: list[tuple[Endpoint, str]]) -> str:
     """``own``: this container's endpoints; ``peers``: (endpoint, current name) of the others to list."""
     lines = list(LOCALHOST)
-    for h in cfg.extra_hosts:
-        name, _, ip = h.partition(":")
-        lines.append(f"{ip}\t{name}")
+    gateway = next((ep.gateway for ep in own if ep.default_route), own[0].gateway if own else "")
+    lines += extra_host_lines(cfg, gateway)
     from .netstore import DEFAULT_NETWORK
 
     hostname = cfg.hostname or cfg.id[:12]
@@ -114,9 +128,30 @@ def host_nameservers_file() -> str:
     return ""
 
 
+def with_search_and_options(cfg: ContainerConfig, resolv: str) -> str:
+    """``resolv`` with the container's --dns-search and --dns-option in place of its own ``search`` (and
+    ``domain``) and ``options`` lines, as Docker writes them: after the nameservers, search first."""
+    search = getattr(cfg, "dns_search", None) or []
+    options = getattr(cfg, "dns_options", None) or []
+    if not search and not options:
+        return resolv
+    drop = (("search", "domain") if search else ()) + (("options",) if options else ())
+    lines = [ln for ln in resolv.splitlines() if not (ln.split() and ln.split()[0] in drop)]
+    if search and search != ["."]:  # "." asks for no search domain at all
+        lines.append("search " + " ".join(search))
+    if options:
+        lines.append("options " + " ".join(options))
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
 def render_resolv(cfg: ContainerConfig, outbound: bool) -> str:
     """--dns servers; else the host's servers (without loopback ones) when the network leads outside;
-    else nothing (an internal network has no way to reach a resolver)."""
+    else nothing (an internal network has no way to reach a resolver). --dns-search and --dns-option
+    replace the host's search and options lines."""
+    return with_search_and_options(cfg, _render_resolv(cfg, outbound))
+
+
+def _render_resolv(cfg: ContainerConfig, outbound: bool) -> str:
     if cfg.dns:
         return "".join(f"nameserver {d}\n" for d in cfg.dns)
     if not outbound:

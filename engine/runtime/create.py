@@ -8,6 +8,7 @@ from engine.lean.record import field, record
 
 from ..errors import InvalidArgument
 from ..humanize import rfc3339
+from ..lean.tools import suppress
 from ..model.config import ContainerConfig, ContainerState, MountConfig, RestartPolicy
 from ..paths import Layout
 from ..store.containers import ContainerStore, name_conflict
@@ -64,9 +65,46 @@ class CreateOptions:
     aliases: list[str] = field(default_factory=list)
     extra_hosts: list[str] = field(default_factory=list)
     dns: list[str] = field(default_factory=list)
+    # resources beyond the first five, and the script flags (createflags.py; docs/RUN_FLAGS.md)
+    cpu_period: int | None = None
+    cpu_quota: int | None = None
+    cpuset_cpus: str = ""
+    cpuset_mems: str = ""
+    memory_reservation: int | None = None
+    memory_swappiness: int | None = None  # None (or -1): the kernel's
+    oom_kill_disable: bool = False
+    blkio_weight: int | None = None
+    kernel_memory: int | None = None  # refused: deprecated
+    dns_search: list[str] = field(default_factory=list)
+    dns_options: list[str] = field(default_factory=list)
+    expose: list[str] = field(default_factory=list)  # PORT[/PROTO] or START-END[/PROTO]
+    attach: list[str] | None = None  # stdin, stdout, stderr a foreground run attaches
+    platform: str = ""  # os/arch[/variant]: must be the image's
+    domainname: str = ""
+    mac_address: str = ""  # refused
+    isolation: str = ""  # only "default"
+    runtime: str = ""  # only "runc" (dockyard's own runtime stands in for it)
+    cgroupns: str = ""  # host | private
+    cgroup_parent: str = ""  # relative to the root's cgroup parent
+    cidfile: str = ""  # written at create; refused if it exists
+    warnings: list[str] = field(default_factory=list)  # filled by create: what Docker's daemon warns about
     healthcheck: dict[str, Any] | None = None
     log_driver: str = ""  # json-file | none; "" for the root's default (ROOT/daemon.json, else json-file)
     log_opts: dict[str, str] = field(default_factory=dict)  # max-size, max-file, compress
+    # mounts, init, namespaces, devices and security (runflags.py; docs/RUN_FLAGS.md)
+    mounts: list[str] = field(default_factory=list)  # --mount type=bind,source=...,target=...
+    init: bool = False
+    shm_size: int = 0  # bytes; 0: 64 MiB
+    ulimits: list[str] = field(default_factory=list)  # NAME=SOFT[:HARD]
+    devices: list[str] = field(default_factory=list)  # HOST[:CTR[:PERMS]]
+    gpus: str = ""  # refused: no GPU support
+    security_opt: list[str] = field(default_factory=list)
+    sysctls: list[str] = field(default_factory=list)  # NAME=VALUE
+    pid: str = ""
+    ipc: str = ""
+    uts: str = ""
+    group_add: list[str] = field(default_factory=list)
+    volumes_from: list[str] = field(default_factory=list)  # CTR[:ro|rw]
 
 
 def parse_restart(policy: str) -> RestartPolicy:
@@ -138,6 +176,15 @@ def parse_tmpfs(spec: str) -> MountConfig:
     return MountConfig("tmpfs", dst, "tmpfs", "ro" in options, options)
 
 
+def run_flags_used(opts: CreateOptions) -> bool:
+    """Is any of the flags runflags.py checks set (that module is loaded only then)?"""
+    return bool(
+        opts.mounts or opts.init or opts.shm_size or opts.ulimits or opts.devices or opts.gpus
+        or opts.security_opt or opts.sysctls or opts.pid or opts.ipc or opts.uts or opts.group_add
+        or opts.volumes_from
+    )  # fmt: skip
+
+
 def resolve_command(
     image_cfg: dict[str, Any], entrypoint: list[str] | None, command: list[str] | None
 ) -> tuple[list[str] | None, list[str] | None]:
@@ -150,6 +197,23 @@ def resolve_command(
     if command:
         cmd = list(command)
     return (list(ep) if ep else None), (list(cmd) if cmd else None)
+
+
+def _asks_more(opts: CreateOptions) -> bool:
+    """Does ``opts`` use a flag that createflags.py checks? (That module loads only then.)"""
+    return bool(
+        opts.cpu_period is not None
+        or opts.cpu_quota is not None
+        or opts.memory_reservation is not None
+        or opts.memory_swappiness is not None
+        or opts.blkio_weight is not None
+        or opts.kernel_memory is not None
+        or opts.attach is not None
+        or opts.oom_kill_disable
+        or any((opts.cpuset_cpus, opts.cpuset_mems, opts.dns_search, opts.dns_options, opts.expose))
+        or any((opts.platform, opts.domainname, opts.mac_address, opts.isolation, opts.runtime))
+        or any((opts.cgroupns, opts.cgroup_parent, opts.cidfile))
+    )
 
 
 def create(
@@ -167,19 +231,36 @@ def create(
     if policy.name != "no" and opts.auto_remove:
         raise InvalidArgument("conflicting options: cannot specify both --restart and --rm")
     mounts = [parse_volume(v) for v in opts.volumes] + [parse_tmpfs(t) for t in opts.tmpfs]
+    run_flags: dict[str, Any] = {}
+    if run_flags_used(opts):  # --mount, --init, namespaces, devices, security: runflags.py
+        from .runflags import check_run_flags
+
+        run_flags = check_run_flags(ContainerStore(layout), opts, mounts)
     capabilities(opts.cap_add, opts.cap_drop, opts.privileged)  # validates names
-    if any(
+    more: dict[str, Any] = {}
+    asks_more = _asks_more(opts)
+    if asks_more:
+        from .createflags import check as check_more
+
+        more = check_more(layout, opts, image_ref, image_id)
+    if asks_more or any(
         v is not None for v in (opts.memory, opts.memory_swap, opts.cpus, opts.cpu_shares, opts.pids_limit)
     ):
         from .cgroups import Limits
 
-        Limits(
-            memory=opts.memory,
-            memory_swap=opts.memory_swap,
-            cpus=opts.cpus,
-            cpu_shares=opts.cpu_shares,
-            pids=opts.pids_limit,
-        ).validate()
+        limits = Limits.of(opts)
+        limits.validate()
+        if asks_more:
+            from .cgroups.support import check as machine_check
+
+            limits, opts.warnings[:] = machine_check(limits)
+            more.update(
+                cpuset_cpus=limits.cpuset_cpus,
+                cpuset_mems=limits.cpuset_mems,
+                blkio_weight=limits.blkio_weight,
+                memory_swappiness=limits.swappiness,
+                oom_kill_disable=limits.oom_kill_disable,
+            )
     log_driver, log_opts = log_config(layout.root, opts.log_driver, opts.log_opts)
     for e in opts.env:
         if not e or e.startswith("=") or "\0" in e:  # a NUL could never reach the process
@@ -191,7 +272,16 @@ def create(
     if opts.network not in ("none", "host"):
         from .nethooks import plan
 
-        ports, networks = plan(layout, opts, image_cfg)
+        exposed = more.get("expose")  # --expose: published by -P as the image's EXPOSE are
+        planned_cfg = (
+            image_cfg
+            if not exposed
+            else {
+                **image_cfg,
+                "ExposedPorts": {**(image_cfg.get("ExposedPorts") or {}), **{p: {} for p in exposed}},
+            }
+        )
+        ports, networks = plan(layout, opts, planned_cfg)
     elif opts.ports:
         raise InvalidArgument(
             f"conflicting options: port publishing and the container type network mode ({opts.network})"
@@ -226,7 +316,7 @@ def create(
         mounts=mounts,
         read_only=opts.read_only,
         memory=opts.memory,
-        memory_swap=opts.memory_swap,
+        memory_swap=opts.memory_swap if opts.memory_swap or not opts.memory else 2 * opts.memory,  # Docker's
         cpus=opts.cpus,
         cpu_shares=opts.cpu_shares,
         pids_limit=opts.pids_limit,
@@ -241,6 +331,8 @@ def create(
         log_driver=log_driver,
         log_opts=log_opts,
         image_config=dict(image_cfg),
+        **run_flags,
+        **more,
     )
     with store.names_lock():
         taken = store.names()
@@ -255,12 +347,26 @@ def create(
         # between leaves a name whose container does not exist (free to take; the sweep drops it), never a
         # container without its name.
         made = store.build_dir(cfg, ContainerState())
+        wrote_cidfile = False
         try:
+            if cfg.cgroup_parent:  # read by the cgroup code wherever it looks for the container's cgroup
+                from .cgroups.parent import SUBPARENT_FILE
+
+                with open(os.path.join(made, SUBPARENT_FILE), "w") as f:
+                    f.write(cfg.cgroup_parent)
+            if cfg.cidfile:
+                from .createflags import write_cidfile
+
+                write_cidfile(cfg.cidfile, cid)
+                wrote_cidfile = True
             store.reserve_name(name, cid)
             store.install_dir(made, cid)
         except BaseException:
             store.release_name(name, cid)
             remove_tree(made)
+            if wrote_cidfile:
+                with suppress(OSError):
+                    os.unlink(cfg.cidfile)
             raise
     if any(m.type == "volume" for m in mounts):
         from .volumes import ensure_volume

@@ -8,6 +8,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+    from ..model.config import ContainerConfig, MountConfig
     from ..paths import Layout
 
 
@@ -16,7 +17,9 @@ def inspect(layout: Layout, store: ContainerStore, cid: str) -> dict[str, Any]:
     st = store.state(cid)
     running = st.status in ("running", "paused", "restarting")
     binds = [
-        f"{m.source}:{m.destination}{':ro' if m.read_only else ''}" for m in cfg.mounts if m.type == "bind"
+        f"{m.source}:{m.destination}{':ro' if m.read_only else ''}"
+        for m in cfg.mounts
+        if m.type == "bind" and not m.via  # -v only: --mount's are HostConfig.Mounts
     ]
     ports: dict[str, Any] = {}
     for p in cfg.ports:
@@ -85,6 +88,8 @@ def inspect(layout: Layout, store: ContainerStore, cid: str) -> dict[str, Any]:
             "Tmpfs": {m.destination: ",".join(m.options) for m in cfg.mounts if m.type == "tmpfs"} or None,
             "ExtraHosts": cfg.extra_hosts or None,
             "Dns": cfg.dns,
+            **_more_host_config(cfg),
+            **_run_flags_host_config(cfg),
         },
         "GraphDriver": {
             "Name": "overlay",
@@ -94,16 +99,7 @@ def inspect(layout: Layout, store: ContainerStore, cid: str) -> dict[str, Any]:
                 "MergedDir": store.path(cid, "rootfs"),
             },
         },
-        "Mounts": [
-            {
-                "Type": m.type,
-                "Name": m.source if m.type == "volume" else "",
-                "Source": m.source,
-                "Destination": m.destination,
-                "RW": not m.read_only,
-            }
-            for m in cfg.mounts
-        ],
+        "Mounts": [_mount_point(layout, m) for m in cfg.mounts],
         "Config": {
             "Hostname": cfg.hostname or cid[:12],
             "Domainname": cfg.domainname,
@@ -120,8 +116,112 @@ def inspect(layout: Layout, store: ContainerStore, cid: str) -> dict[str, Any]:
             "StopSignal": cfg.stop_signal or None,
             "StopTimeout": cfg.stop_timeout,
             "Healthcheck": cfg.healthcheck,
+            **_more_config(cfg),
         },
         "NetworkSettings": _network_settings(layout, cid, cfg.networks, ports, running),
+    }
+
+
+def _more_host_config(cfg: ContainerConfig) -> dict[str, Any]:
+    """HostConfig's resource and script fields, as Docker shows them (0, "" or null when not set)."""
+    return {
+        "CpuPeriod": cfg.cpu_period or 0,
+        "CpuQuota": cfg.cpu_quota or 0,
+        "CpusetCpus": cfg.cpuset_cpus,
+        "CpusetMems": cfg.cpuset_mems,
+        "MemoryReservation": cfg.memory_reservation or 0,
+        "MemorySwappiness": cfg.memory_swappiness,
+        "OomKillDisable": bool(cfg.oom_kill_disable),
+        "BlkioWeight": cfg.blkio_weight or 0,
+        "KernelMemory": 0,
+        "DnsSearch": list(cfg.dns_search),
+        "DnsOptions": list(cfg.dns_options),
+        "ContainerIDFile": cfg.cidfile,
+        "CgroupnsMode": cfg.cgroupns or "private",
+        "CgroupParent": cfg.cgroup_parent,
+        "Isolation": "",
+        "Runtime": "runc",
+    }
+
+
+def _more_config(cfg: ContainerConfig) -> dict[str, Any]:
+    """Config's ExposedPorts (the image's, --expose and the published ports) and Attach* fields."""
+    exposed: dict[str, Any] = {}
+    for key in cfg.image_config.get("ExposedPorts") or {}:
+        exposed[key if "/" in key else f"{key}/tcp"] = {}
+    for key in cfg.expose:
+        exposed[key] = {}
+    for p in cfg.ports:
+        exposed[f"{p['container_port']}/{p.get('protocol', 'tcp')}"] = {}
+    attach = cfg.attach if cfg.attach is not None else []
+    return {
+        "ExposedPorts": exposed or None,
+        "AttachStdin": "stdin" in attach,
+        "AttachStdout": "stdout" in attach,
+        "AttachStderr": "stderr" in attach,
+    }
+
+
+def _mount_point(layout: Layout, m: MountConfig) -> dict[str, Any]:
+    """One of Docker's MountPoints: Type, Name, Source, Destination, Driver, Mode, RW, Propagation."""
+    import os
+
+    out: dict[str, Any] = {"Type": m.type}
+    if m.type == "volume":
+        out["Name"] = m.source
+        out["Source"] = os.path.join(layout.volumes, m.source, "_data")
+        out["Driver"] = "local"
+    else:
+        out["Name"] = ""
+        out["Source"] = m.source if m.type == "bind" else ""
+    out["Destination"] = m.destination
+    out["Mode"] = "" if m.via == "mount" or m.type != "volume" else ("ro" if m.read_only else "z")
+    out["RW"] = not m.read_only
+    out["Propagation"] = (m.propagation or "rprivate") if m.type == "bind" else ""
+    return out
+
+
+def _run_flags_host_config(cfg: ContainerConfig) -> dict[str, Any]:
+    """HostConfig's mount, init, namespace, device and security fields under Docker's names."""
+    mounts = []
+    for m in cfg.mounts:
+        if m.via != "mount":
+            continue
+        spec: dict[str, Any] = {"Type": m.type, "Source": m.source, "Target": m.destination}
+        if m.read_only:
+            spec["ReadOnly"] = True
+        if m.type == "bind" and (m.propagation not in ("", "rprivate") or m.nonrecursive):
+            spec["BindOptions"] = {
+                k: v
+                for k, v in (("Propagation", m.propagation), ("NonRecursive", m.nonrecursive))
+                if v and v != "rprivate"
+            }
+        if m.type == "volume" and m.nocopy:
+            spec["VolumeOptions"] = {"NoCopy": True}
+        if m.type == "tmpfs":
+            options: dict[str, Any] = {}
+            for o in m.options:
+                k, _, v = o.partition("=")
+                if k == "size":
+                    options["SizeBytes"] = int(v)
+                elif k == "mode":
+                    options["Mode"] = int(v, 8)
+            if options:
+                spec["TmpfsOptions"] = options
+        mounts.append(spec)
+    return {
+        "Mounts": mounts or None,
+        "Init": cfg.init or None,
+        "ShmSize": cfg.shm_size or 64 * 1024 * 1024,
+        "Ulimits": [dict(u) for u in cfg.ulimits] or None,
+        "Devices": [dict(d) for d in cfg.devices] or None,
+        "SecurityOpt": list(cfg.security_opt) or None,
+        "Sysctls": dict(cfg.sysctls) or None,
+        "PidMode": cfg.pid_mode,
+        "IpcMode": cfg.ipc_mode or "private",
+        "UTSMode": cfg.uts_mode,
+        "GroupAdd": list(cfg.group_add) or None,
+        "VolumesFrom": list(cfg.volumes_from) or None,
     }
 
 

@@ -100,6 +100,7 @@ class ProcessPlan:
     no_new_privs: bool
     seccomp_program: bytes | None
     rlimits: list[tuple[int, int, int]] = field(default_factory=list)
+    seccomp_last: bool = False  # a profile from a file: installed just before exec, as runc does with NNP
 
 
 def _env_dict(entries: Iterable[str]) -> dict[str, str]:
@@ -164,6 +165,12 @@ def plan_process(process: ProcessSpec, *, privileged: bool = False, create_cwd: 
     wanted = capabilities.mask_of(["ALL"] if privileged else process.capabilities)
     caps = wanted & capabilities.available_mask()
     program = seccomp.default_filter() if process.seccomp and not privileged else None
+    last = False
+    if program is not None and process.seccomp_profile is not None:
+        from engine.runtime.seccompprofile import compile_profile
+
+        program = compile_profile(process.seccomp_profile, list(process.capabilities))
+        last = process.no_new_privileges  # without no_new_privs it needs CAP_SYS_ADMIN: before the drop
     return ProcessPlan(
         args=list(process.args),
         env=_env_dict(process.env),
@@ -177,6 +184,7 @@ def plan_process(process: ProcessSpec, *, privileged: bool = False, create_cwd: 
         no_new_privs=process.no_new_privileges,
         seccomp_program=program,
         rlimits=_rlimits(process.rlimits),
+        seccomp_last=last,
     )
 
 
@@ -329,12 +337,14 @@ def finish_and_exec(plan: ProcessPlan, *, readonly_root: bool = False) -> NoRetu
         for res, soft, hard in plan.rlimits:
             resource.setrlimit(res, (soft, hard))
     path = find_executable(plan.args[0], env.get("PATH", DEFAULT_PATH))
-    if plan.seccomp_program is not None:
+    if plan.seccomp_program is not None and not plan.seccomp_last:
         # Installed while CAP_SYS_ADMIN is still held, so it works without no_new_privs too.
         seccomp.install(plan.seccomp_program)
     capabilities.drop_to(plan.caps, uid, gid, groups)
     if plan.no_new_privs:
         syscalls.prctl(syscalls.PR_SET_NO_NEW_PRIVS, 1)
+    if plan.seccomp_program is not None and plan.seccomp_last:
+        seccomp.install(plan.seccomp_program)  # a user's profile need not allow what the drop calls
     os.umask(0o022)
     syscalls.prctl(syscalls.PR_SET_PDEATHSIG, 0)
     try:
@@ -447,6 +457,7 @@ class _LaunchPlan:
     cgroups: rootfs.CgroupLayout | None
     masked: list[str]
     readonly: list[str]
+    shm: str | None = rootfs.SHM_OPTIONS
 
 
 def _plan_launch(spec: ContainerSpec) -> _LaunchPlan:
@@ -464,6 +475,13 @@ def _plan_launch(spec: ContainerSpec) -> _LaunchPlan:
     flags = namespaces.flags_of(ns - {"pid", "cgroup"})
     if spec.net_ns_path:
         flags &= ~syscalls.CLONE_NEWNET
+    if spec.ipc_ns_path:
+        flags &= ~syscalls.CLONE_NEWIPC
+    devices = rootfs.host_devices() if spec.privileged else rootfs.default_devices()
+    if spec.devices and not spec.privileged:
+        extra = rootfs.extra_devices(spec.devices)
+        names = {d.path for d in extra}
+        devices = [d for d in devices if d.path not in names] + extra
     mounts = rootfs.plan_mounts(spec)
     user_dests = {m.destination for m in mounts}
     return _LaunchPlan(
@@ -472,11 +490,12 @@ def _plan_launch(spec: ContainerSpec) -> _LaunchPlan:
         cgroup_ns="cgroup" in ns,
         overlay=rootfs.overlay_options(spec.lower_dirs, spec.upper_dir, spec.work_dir),
         mounts=mounts,
-        devices=rootfs.host_devices() if spec.privileged else rootfs.default_devices(),
+        devices=devices,
         replaced=[d for d in rootfs.REPLACEABLE if d in user_dests],
         cgroups=rootfs.cgroup_layout(),
         masked=[] if spec.privileged else list(spec.masked_paths),
         readonly=[] if spec.privileged else list(spec.readonly_paths),
+        shm=rootfs.shm_options(spec.shm_size),
     )
 
 
@@ -488,6 +507,7 @@ def _container_main(
     net_fd: int,
     err_w: int,
     go_r: int,
+    ipc_fd: int = -1,
 ) -> NoReturn:
     step = "prepare the container process"
     try:
@@ -497,11 +517,15 @@ def _container_main(
         # Drop every inherited descriptor now (the parent's pipe ends included: an EOF on go_r must mean the
         # parent is gone; and those of other containers being started by other threads).
         console_fd, rows, cols = terminal
-        close_other_fds(err_w, go_r, net_fd, console_fd)
+        close_other_fds(err_w, go_r, net_fd, console_fd, ipc_fd)
         os.setsid()
         if net_fd >= 0:
             step = f"join network namespace {spec.net_ns_path}"
             syscalls.setns(net_fd, syscalls.CLONE_NEWNET)
+        if ipc_fd >= 0:
+            step = f"join IPC namespace {spec.ipc_ns_path}"
+            syscalls.setns(ipc_fd, syscalls.CLONE_NEWIPC)
+            os.close(ipc_fd)
         step = "create namespaces"
         syscalls.unshare(plan.unshare_flags)
         if plan.unshare_flags & syscalls.CLONE_NEWNET:
@@ -520,10 +544,16 @@ def _container_main(
         )
         step = "prepare bind mounts"
         bind_fds = rootfs.detach_binds(plan.mounts)
+        shm_fd = -1
+        if spec.shm_from:
+            step = f"take /dev/shm from {spec.shm_from}"
+            shm_fd = rootfs.clone_from_namespace(spec.shm_from, "/dev/shm")
         step = "pivot_root"
         rootfs.pivot(spec.rootfs)
         step = "set up /dev"
-        rootfs.mount_dev(plan.devices, plan.replaced, nodev=not spec.privileged)
+        rootfs.mount_dev(plan.devices, plan.replaced, nodev=not spec.privileged, shm=plan.shm)
+        if shm_fd >= 0:
+            rootfs.attach_shm(shm_fd)
         if console_fd >= 0:
             step = "create the terminal"
             make_terminal(console_fd, console.PTMX, bind_console=True, rows=rows, cols=cols)
@@ -537,6 +567,9 @@ def _container_main(
         rootfs.attach_mounts([plan.mounts[i] for i in early], [bind_fds[i] for i in early])
         step = "mount /proc"
         rootfs.mount_proc()
+        proc_sys = -1
+        if spec.sysctls:  # written after networking, through /proc/sys as it is before it turns read-only
+            proc_sys = os.open("/proc/sys", os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
         if late:
             step = "mount volumes"
             rootfs.attach_mounts([plan.mounts[i] for i in late], [bind_fds[i] for i in late])
@@ -561,6 +594,9 @@ def _container_main(
             syscalls.unshare(syscalls.CLONE_NEWCGROUP)
         step = "mount /sys/fs/cgroup"
         rootfs.mount_cgroups(plan.cgroups, readonly=not spec.privileged)
+        if proc_sys >= 0:
+            step = "write sysctls"
+            rootfs.write_sysctls(spec.sysctls, proc_sys)
         step = "close file descriptors"
         close_other_fds(err_w)
         step = "start the process"
@@ -589,7 +625,7 @@ def launch(
     if console_socket >= 0:  # its stdio until the terminal exists
         devnull = os.open("/dev/null", os.O_RDWR | os.O_CLOEXEC)
         stdin = stdout = stderr = devnull
-    net_fd = -1
+    net_fd = ipc_fd = pid_fd = -1
     err_r = err_w = go_r = go_w = -1
     pid = 0
     started = False
@@ -601,6 +637,16 @@ def launch(
                 raise RuntimeFailure(
                     f"cannot open network namespace {spec.net_ns_path}: {e.strerror}"
                 ) from None
+        for path, kind in ((spec.ipc_ns_path, "IPC"), (spec.pid_ns_path, "PID")):
+            if path:  # --ipc / --pid container:X
+                try:
+                    fd = high_fd(os.open(path, os.O_RDONLY | os.O_CLOEXEC))
+                except OSError as e:
+                    raise RuntimeFailure(f"cannot open {kind} namespace {path}: {e.strerror}") from None
+                if kind == "IPC":
+                    ipc_fd = fd
+                else:
+                    pid_fd = fd
         err_r, err_w = pipe()
         go_r, go_w = go_channel()
 
@@ -619,18 +665,22 @@ def launch(
                         net_fd,
                         err_w,
                         go_r,
+                        ipc_fd,
                     )
                 finally:
                     os._exit(1)
             return child
 
-        if "pid" in spec.namespaces:
+        if spec.pid_ns_path:
+            with namespaces.children_in_pid_namespace(pid_fd):
+                pid = fork_container()
+        elif "pid" in spec.namespaces:
             with namespaces.children_in_pid_namespace(None):
                 pid = fork_container()
         else:
             pid = fork_container()
-        close_all((err_w, go_r, net_fd))
-        err_w = go_r = net_fd = -1
+        close_all((err_w, go_r, net_fd, ipc_fd, pid_fd))
+        err_w = go_r = net_fd = ipc_fd = pid_fd = -1
         cgroup_fds: list[int] = []
         try:
             if before_exec is not None:
@@ -657,4 +707,4 @@ def launch(
     finally:
         if pid > 0 and not started:
             kill_and_reap(pid)
-        close_all((err_r, err_w, go_r, go_w, net_fd, devnull))
+        close_all((err_r, err_w, go_r, go_w, net_fd, ipc_fd, pid_fd, devnull))

@@ -80,10 +80,38 @@ def prepare_spec(layout: Layout, cfg: ContainerConfig) -> ContainerSpec:
     for m in cfg.mounts:
         if m.type == "volume":
             os.makedirs(volume_path(layout, m.source), exist_ok=True)
-    return build_spec(
+    spec = build_spec(
         cfg,
         cdir,
         lower,
         lambda n: volume_path(layout, n),
         resolve_user_in_layers,
     )
+    if cfg.pid_mode.startswith("container:") or cfg.ipc_mode.startswith("container:"):
+        join_namespaces(layout, cfg, spec)
+    return spec
+
+
+def join_namespaces(layout: Layout, cfg: ContainerConfig, spec: ContainerSpec) -> None:
+    """--pid container:X and --ipc container:X: X's namespaces (and, for IPC, its /dev/shm), as Docker
+    joins them at start; X must be running (and, for IPC, made with --ipc shareable)."""
+    from ..errors import Conflict
+    from ..store.containers import ContainerStore
+    store = ContainerStore(layout)
+    for kind, mode in (("PID", cfg.pid_mode), ("IPC", cfg.ipc_mode)):
+        if not mode.startswith("container:"):
+            continue
+        target = store.resolve(mode[len("container:") :])
+        state = store.state(target)
+        pid = state.pid if state.status in ("running", "paused") else 0
+        if not pid or not os.path.exists(f"/proc/{pid}/ns"):
+            raise Conflict(f"cannot join {kind} of a non running container: {target}")
+        if kind == "PID":
+            spec.pid_ns_path = f"/proc/{pid}/ns/pid"
+            continue
+        if store.config(target).ipc_mode != "shareable":
+            raise Conflict("non-shareable IPC (hint: use IpcMode:shareable for the donor container)")
+        spec.ipc_ns_path = f"/proc/{pid}/ns/ipc"
+        spec.namespaces = [n for n in spec.namespaces if n != "ipc"]
+        spec.shm_from = f"/proc/{pid}/ns/mnt"
+        spec.shm_size = -1

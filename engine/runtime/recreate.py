@@ -16,8 +16,23 @@ def options_from(cfg: ContainerConfig, old_image_cfg: dict[str, Any]) -> CreateO
     user_cmd = cfg.cmd if cfg.cmd != (old_image_cfg.get("Cmd") or None) else None
     user_ep = cfg.entrypoint if cfg.entrypoint != (old_image_cfg.get("Entrypoint") or None) else None
     old_labels = old_image_cfg.get("Labels") or {}
-    volumes, tmpfs = [], []
+    volumes, tmpfs, mounts = [], [], []
     for m in cfg.mounts:
+        if m.via == "volumes-from":
+            continue  # --volumes-from, given again below
+        if m.via == "mount":  # --mount, as it was given
+            fields = [f"type={m.type}", f"target={m.destination}"] + (
+                [f"source={m.source}"] if m.type != "tmpfs" else []
+            )
+            fields += (
+                ["readonly"] * m.read_only
+                + [f"bind-propagation={m.propagation}"] * bool(m.type == "bind" and m.propagation)
+                + ["bind-nonrecursive"] * m.nonrecursive
+                + ["volume-nocopy"] * m.nocopy
+            )
+            fields += [f"tmpfs-{o}" for o in m.options if o.startswith(("size=", "mode="))]
+            mounts.append(",".join(fields))
+            continue
         if m.type == "tmpfs":
             tmpfs.append(f"{m.destination}:{','.join(m.options)}" if m.options else m.destination)
         else:
@@ -68,4 +83,16 @@ def options_from(cfg: ContainerConfig, old_image_cfg: dict[str, Any]) -> CreateO
         dns=list(cfg.dns),
         log_driver=cfg.log_driver,
         log_opts=dict(cfg.log_opts),
+        mounts=mounts,
+        init=cfg.init,
+        shm_size=cfg.shm_size,
+        ulimits=[f"{u['Name']}={u['Soft']}:{u['Hard']}" for u in cfg.ulimits],
+        devices=[f"{d['PathOnHost']}:{d['PathInContainer']}:{d['CgroupPermissions']}" for d in cfg.devices],
+        security_opt=list(cfg.security_opt),
+        sysctls=[f"{k}={v}" for k, v in cfg.sysctls.items()],
+        pid=cfg.pid_mode,
+        ipc=cfg.ipc_mode,
+        uts=cfg.uts_mode,
+        group_add=list(cfg.group_add),
+        volumes_from=list(cfg.volumes_from),
     )

@@ -101,6 +101,43 @@ DEV_SYMLINKS: tuple[tuple[str, str], ...] = (
 )
 # Standard mounts a user mount at the same place replaces.
 REPLACEABLE = ("/dev/shm", "/dev/mqueue")
+# /dev/shm's tmpfs options (Docker's 64 MiB; --shm-size sets another size).
+SHM_OPTIONS = "mode=1777,size=65536k"
+
+
+def shm_options(size: int) -> str | None:
+    """The options of /dev/shm for ``--shm-size`` ``size`` bytes (0: the default; -1: no /dev/shm)."""
+    if size < 0:
+        return None
+    return f"mode=1777,size={size}" if size else SHM_OPTIONS
+
+
+def extra_devices(entries: Iterable[Sequence[int | str]]) -> list[Device]:
+    """``--device`` nodes: (path below /dev, mode, rdev, uid, gid) as the spec holds them."""
+    out = []
+    for path, mode, rdev, uid, gid in entries:
+        rel = os.path.normpath(str(path))
+        if rel.startswith("..") or rel.startswith("/") or rel in ("pts", "shm", "mqueue"):
+            raise InvalidArgument(f"invalid device path in the container: /dev/{path}")
+        out.append(Device(rel, int(mode), int(rdev), int(uid), int(gid)))
+    return out
+
+
+def write_sysctls(sysctls: dict[str, str], proc_sys: int) -> None:
+    """Write ``--sysctl`` settings (namespaced ones, checked at create) through ``proc_sys``, the container's
+    /proc/sys opened before it was made read-only; after networking, so that eth0's settings exist."""
+    for name, value in sysctls.items():
+        path = name.replace(".", "/")
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CLOEXEC | os.O_NOFOLLOW, dir_fd=proc_sys)
+        except FileNotFoundError:
+            raise RuntimeFailure(f"sysctl {name!r}: no such setting in the container's namespaces") from None
+        try:
+            os.write(fd, value.encode())
+        except OSError as e:
+            raise RuntimeFailure(f"sysctl {name}={value}: {os.strerror(e.errno or 0).lower()}") from None
+        finally:
+            os.close(fd)
 
 
 @record(frozen=True)
@@ -383,6 +420,32 @@ def detach_binds(plans: Sequence[MountPlan]) -> list[int]:
     return fds
 
 
+def clone_from_namespace(ns_path: str, path: str) -> int:
+    """A detached clone of ``path`` as the mount namespace at ``ns_path`` shows it (another container's
+    /dev/shm for --ipc container:X); the caller's own namespace is entered again before this returns."""
+    own = os.open("/proc/self/ns/mnt", os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        other = os.open(ns_path, os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            sc.setns(other, sc.CLONE_NEWNS)
+            try:
+                flags = sc.OPEN_TREE_CLONE | sc.OPEN_TREE_CLOEXEC | sc.AT_RECURSIVE
+                return sc.open_tree(sc.AT_FDCWD, path, flags)
+            finally:
+                sc.setns(own, sc.CLONE_NEWNS)
+        finally:
+            os.close(other)
+    finally:
+        os.close(own)
+
+
+def attach_shm(fd: int) -> None:
+    """Put the detached /dev/shm ``fd`` (clone_from_namespace) in place."""
+    os.mkdir("/dev/shm", 0o1777)
+    sc.move_mount(fd, "", sc.AT_FDCWD, "/dev/shm", sc.MOVE_MOUNT_F_EMPTY_PATH)
+    os.close(fd)
+
+
 def pivot(rootfs: str) -> None:
     """Make ``rootfs`` the root and drop every host mount from this namespace."""
     os.chdir(rootfs)
@@ -425,7 +488,9 @@ def mount_proc() -> None:
     sc.mount("proc", "/proc", "proc", _NOSUID_NODEV_NOEXEC)
 
 
-def mount_dev(devices: Sequence[Device], skip: Iterable[str] = (), nodev: bool = False) -> None:
+def mount_dev(
+    devices: Sequence[Device], skip: Iterable[str] = (), nodev: bool = False, shm: str | None = SHM_OPTIONS
+) -> None:
     """A fresh /dev: tmpfs, device nodes, devpts (new instance), shm, mqueue, symlinks.
 
     ``nodev`` (every container but a privileged one): each of ``devices`` is bound onto itself, then /dev
@@ -451,9 +516,9 @@ def mount_dev(devices: Sequence[Device], skip: Iterable[str] = (), nodev: bool =
         sc.MS_NOSUID | sc.MS_NOEXEC,
         "newinstance,ptmxmode=0666,mode=0620,gid=5",
     )
-    if "/dev/shm" not in skipped:
+    if "/dev/shm" not in skipped and shm is not None:  # None: --ipc none
         os.mkdir("/dev/shm", 0o1777)
-        sc.mount("shm", "/dev/shm", "tmpfs", _NOSUID_NODEV_NOEXEC, "mode=1777,size=65536k")
+        sc.mount("shm", "/dev/shm", "tmpfs", _NOSUID_NODEV_NOEXEC, shm)
     if "/dev/mqueue" not in skipped:
         os.mkdir("/dev/mqueue", 0o755)
         sc.mount("mqueue", "/dev/mqueue", "mqueue", _NOSUID_NODEV_NOEXEC)

@@ -66,6 +66,8 @@ class ProcessSpec:
     # "USER[:GROUP]" resolved from the container's own /etc/passwd and /etc/group when the process starts
     # (overrides uid, gid and additional_gids; sets HOME if env lacks it). None: use the numeric fields.
     user: str | None = None
+    # a Docker seccomp profile (--security-opt seccomp=FILE) used instead of the default filter
+    seccomp_profile: dict[str, Any] | None = None
 
 
 @record
@@ -92,6 +94,14 @@ class ContainerSpec:
     # cgroup.procs or (v1) tasks files the process writes "0" into to join its cgroups before it runs
     cgroup_join: list[str] = field(default_factory=list)
     etc_files: dict[str, str] = field(default_factory=dict)  # e.g. {"/etc/hostname": host path} bind-mounted
+    # --pid container:X, --ipc container:X: join these namespaces (/proc/PID/ns/...) instead of new ones
+    pid_ns_path: str | None = None
+    ipc_ns_path: str | None = None
+    shm_from: str | None = None  # --ipc container:X: X's mount namespace, whose /dev/shm is bound here
+    shm_size: int = 0  # bytes of /dev/shm; 0: 64 MiB; -1: none of its own (--ipc none, host, container:X)
+    sysctls: dict[str, str] = field(default_factory=dict)  # written through /proc/sys before it is read-only
+    # --device: (path below /dev, mode with S_IFCHR/S_IFBLK, rdev, uid, gid) made beside the default nodes
+    devices: list[list[int | str]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

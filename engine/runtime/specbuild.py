@@ -10,6 +10,10 @@ from ..net.etcfiles import write_etc_files
 from .capnames import ALL_CAPS, capabilities, normalize_cap  # noqa: F401  (re-exported)
 from .spec import ContainerSpec, Mount, ProcessSpec
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
@@ -94,14 +98,30 @@ def build_spec(
             src = volume_path(m.source)  # type: ignore[operator]
             mounts.append(Mount(m.destination, "bind", src, ["rbind", "ro" if m.read_only else "rw"]))
         else:
-            mounts.append(Mount(m.destination, "bind", m.source, ["rbind", "ro" if m.read_only else "rw"]))
+            opts = ["bind" if m.nonrecursive else "rbind", "ro" if m.read_only else "rw"]
+            mounts.append(Mount(m.destination, "bind", m.source, [*opts, m.propagation or "rprivate"]))
     namespaces = ["mount", "pid", "uts", "ipc", "cgroup"]
+    if cfg.cgroupns == "host":  # --cgroupns host: the container sees the host's cgroup paths
+        namespaces.remove("cgroup")
     if cfg.network_mode != "host" and not net_ns_path:
         namespaces.append("net")
+    args = cfg.argv
+    extra: dict[str, Any] = {}
+    if run_flags_set(cfg):  # --init, namespaces, devices, security: specflags.py
+        from .specflags import spec_flags
+
+        extra = spec_flags(cfg, [upper, *lower_dirs], mounts, namespaces, layered_file)
+        args = extra.pop("args", args)
+        groups = [*groups, *extra.pop("group_gids", [])]
+        if cfg.uts_mode == "host":
+            hostname = os.uname().nodename
+    process_extra = {k: extra.pop(k) for k in ("rlimits", "seccomp_profile") if k in extra}
+    no_new_privs = extra.pop("no_new_privileges", not cfg.privileged)
+    seccomp = extra.pop("seccomp", not cfg.privileged)
     return ContainerSpec(
         id=cfg.id,
         process=ProcessSpec(
-            args=cfg.argv,
+            args=args,
             env=env,
             cwd=cfg.working_dir or image_cfg.get("WorkingDir") or "/",
             uid=uid,
@@ -109,14 +129,15 @@ def build_spec(
             additional_gids=list(groups),
             tty=cfg.tty,
             capabilities=capabilities(cfg.cap_add, cfg.cap_drop, cfg.privileged),
-            no_new_privileges=not cfg.privileged,
-            seccomp=not cfg.privileged,
+            no_new_privileges=no_new_privs,
+            seccomp=seccomp,
+            **process_extra,
         ),
         lower_dirs=lower_dirs,
         upper_dir=upper,
         work_dir=os.path.join(cdir, "work"),
         rootfs=os.path.join(cdir, "rootfs"),
-        hostname=hostname,
+        hostname="" if cfg.uts_mode == "host" else hostname,
         domainname=cfg.domainname,
         readonly_rootfs=cfg.read_only,
         mounts=mounts,
@@ -124,4 +145,14 @@ def build_spec(
         net_ns_path=net_ns_path,
         privileged=cfg.privileged,
         etc_files=write_etc_files(cdir, cfg, hostname, hosts_extra),
+        **extra,
     )
+
+
+def run_flags_set(cfg: ContainerConfig) -> bool:
+    """Does the container use --init, a namespace mode, devices, ulimits, sysctls, --group-add, --shm-size
+    or --security-opt (specflags.py is loaded only then)?"""
+    return bool(
+        cfg.init or cfg.shm_size or cfg.ulimits or cfg.devices or cfg.security_opt or cfg.sysctls
+        or cfg.pid_mode or cfg.ipc_mode not in ("", "private", "shareable") or cfg.uts_mode or cfg.group_add
+    )  # fmt: skip
