@@ -335,6 +335,44 @@ class Containers:
 
         _rename.rename(self.layout, self.resolve(ref), new_name)
 
+    def update(
+        self,
+        ref: str,
+        *,
+        memory: int | None = None,
+        memory_swap: int | None = None,
+        memory_reservation: int | None = None,
+        cpus: float | None = None,
+        cpu_shares: int | None = None,
+        cpu_period: int | None = None,
+        cpu_quota: int | None = None,
+        cpuset_cpus: str = "",
+        cpuset_mems: str = "",
+        pids_limit: int | None = None,
+        blkio_weight: int | None = None,
+        restart: str = "",
+    ) -> builtins.list[str]:
+        """``docker update``: change the container's limits and restart policy, running or not (the live
+        cgroup and the record; None or "" leaves a setting as it is). Returns Docker's warnings for what the
+        machine cannot apply; raises Docker's ``Cannot update container ...`` errors."""
+        from .runtime.update import UpdateOptions, update
+
+        opts = UpdateOptions(
+            memory=memory,
+            memory_swap=memory_swap,
+            memory_reservation=memory_reservation,
+            cpus=cpus,
+            cpu_shares=cpu_shares,
+            cpu_period=cpu_period,
+            cpu_quota=cpu_quota,
+            cpuset_cpus=cpuset_cpus,
+            cpuset_mems=cpuset_mems,
+            pids_limit=pids_limit,
+            blkio_weight=blkio_weight,
+            restart=restart,
+        )
+        return update(self.layout, self.resolve(ref), opts)
+
     def wait(self, ref: str, timeout: float | None = None) -> int:
         from .runtime import wait as _wait
 
@@ -600,17 +638,34 @@ class Containers:
             cols=cols,
         )
 
-    def copy_from(self, ref: str, src: str, dest: str) -> None:
-        """``cp CONTAINER:SRC DEST``."""
+    def copy_from(self, ref: str, src: str, dest: str, *, follow_link: bool = False) -> tuple[int, int]:
+        """``cp CONTAINER:SRC DEST`` (``-L``: ``follow_link``); the copies are owned by the caller. Returns
+        the size copied (a file's, or the archive's for a directory) and the bytes of the archive."""
         from .runtime.copy import copy_from
 
-        copy_from(self.layout, self.resolve(ref), src, dest)
+        return copy_from(self.layout, self.resolve(ref), src, dest, follow_link=follow_link)
 
-    def copy_to(self, ref: str, src: str, dest: str) -> None:
-        """``cp SRC CONTAINER:DEST``."""
+    def copy_to(
+        self, ref: str, src: str, dest: str, *, archive: bool = False, follow_link: bool = False
+    ) -> int:
+        """``cp SRC CONTAINER:DEST``: owned by root in the container, or as on the host with ``archive``
+        (``-a``); ``follow_link`` (``-L``). Returns the bytes of the archive sent."""
         from .runtime.copy import copy_to
 
-        copy_to(self.layout, self.resolve(ref), src, dest)
+        return copy_to(self.layout, self.resolve(ref), src, dest, archive=archive, follow_link=follow_link)
+
+    def get_archive(self, ref: str, src: str, out: Any, *, follow_link: bool = False) -> int:
+        """``cp CONTAINER:SRC -``: a tar of SRC written to the binary file ``out``; returns its bytes."""
+        from .runtime.copy import get_archive
+
+        return get_archive(self.layout, self.resolve(ref), src, out, follow_link=follow_link)
+
+    def put_archive(self, ref: str, dest: str, stream: Any, *, archive: bool = False) -> int:
+        """``cp - CONTAINER:DEST``: the tar read from the binary file ``stream`` extracted into the
+        directory DEST (owned by root unless ``archive``); returns the bytes of the archive."""
+        from .runtime.copy import put_archive
+
+        return put_archive(self.layout, self.resolve(ref), ref, dest, stream, archive=archive)
 
     def export(self, ref: str, out: Any) -> None:
         from .runtime.copy import export

@@ -182,48 +182,11 @@ def register(sub: flags.Commands) -> None:
         cmd_inspect.register(Null(), cs)
 
 
-def _read_env_files(paths: list[str]) -> list[str]:
-    from engine import InvalidArgument
-
-    out = []
-    for path in paths:
-        try:
-            with open(path, "rb") as f:
-                data = f.read()
-        except OSError as e:
-            raise InvalidArgument(f"open {path}: {(e.strerror or str(e)).lower()}") from None
-        lines = []
-        for n, raw in enumerate(data.splitlines(), 1):
-            try:
-                lines.append(raw.decode("utf-8"))
-            except UnicodeDecodeError:
-                raise InvalidArgument(f"env file {path} contains invalid utf8 bytes at line {n}") from None
-        for line in lines:
-            line = line.strip()
-            if not line or line.startswith("#"):
-                continue
-            if "=" not in line:
-                line = f"{line}={os.environ.get(line, '')}" if line in os.environ else ""
-                if not line:
-                    continue
-            out.append(line)
-    return out
-
-
-def _env(values: list[str]) -> list[str]:
-    out = []
-    for v in values:
-        if "=" not in v:
-            if v in os.environ:
-                out.append(f"{v}={os.environ[v]}")
-            continue
-        out.append(v)
-    return out
-
-
 def build_options(a: flags.Namespace, eng: Engine) -> CreateOptions:
     from engine import CreateOptions
     from engine.units import parse_bytes, parse_duration
+
+    from .envfiles import env_values, read_env_files
 
     entrypoint = None
     if a.entrypoint is not None:
@@ -256,7 +219,7 @@ def build_options(a: flags.Namespace, eng: Engine) -> CreateOptions:
         command=list(a.command) or None,
         entrypoint=entrypoint,
         name=a.name,
-        env=_read_env_files(a.env_file) + _env(a.env),
+        env=read_env_files(a.env_file) + env_values(a.env),
         working_dir=a.workdir,
         user=a.user,
         hostname=a.hostname,

@@ -32,7 +32,9 @@ if TYPE_CHECKING:
     from typing import Any
 
 CHUNK = 16 * 1024
-DRIVERS = ("json-file", "none")
+DRIVERS = ("json-file", "none", "local")
+#: Docker's local driver's defaults; dockyard keeps its log as json-file storage (docs/LOGGING.md).
+LOCAL_DEFAULTS = {"max-size": "20m", "max-file": "5", "compress": "true"}
 NOT_READABLE = "configured logging driver does not support reading"
 GZ_FIELD = b"DY"  # the gzip header's extra subfield naming the rotated file's device and inode
 _ROTATION_OPTS = ("max-size", "max-file", "compress")
@@ -145,12 +147,24 @@ def log_config(root: str, driver: str, opts: dict[str, str]) -> tuple[str, dict[
             raise InvalidArgument("invalid logging opts for driver none")
         return driver, {}
     for key in merged:
-        if key in _OTHER_DOCKER_OPTS:
+        if key in _OTHER_DOCKER_OPTS and driver != "local":
             raise InvalidArgument(f"log opt '{key}' of the json-file log driver is not supported")
         if key not in _ROTATION_OPTS:
-            raise InvalidArgument(f"unknown log opt '{key}' for json-file log driver")
+            raise InvalidArgument(f"unknown log opt '{key}' for {driver} log driver")
+    if driver == "local":
+        return driver, local_options(merged)
     rotation(merged)
     return driver, merged
+
+
+def local_options(opts: dict[str, str]) -> dict[str, str]:
+    """The options of Docker's ``local`` driver: its defaults (max-size 20m, max-file 5, compress) under
+    those given; compress stays off when one file is kept. Checked as json-file's are."""
+    merged = {**LOCAL_DEFAULTS, **opts}
+    if "compress" not in opts and merged["max-file"].strip() in ("0", "1"):
+        merged["compress"] = "false"
+    rotation(merged)
+    return merged
 
 
 # -- writing -------------------------------------------------------------------------------------------------

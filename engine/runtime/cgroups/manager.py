@@ -30,7 +30,7 @@ from engine.errors import Conflict, InvalidArgument, NotFound, RuntimeFailure
 from engine.lean.record import record
 from engine.runtime.cgroups.common import make_dir, read_pids, remove_dir, wait_for, write_value
 from engine.runtime.cgroups.detect import CgroupSystem, detect
-from engine.runtime.cgroups.parent import CgroupParent, list_leftovers
+from engine.runtime.cgroups.parent import CgroupParent, list_leftovers_at
 from engine.runtime.cgroups.resources import Limits
 
 from ...lean.tools import suppress
@@ -138,7 +138,7 @@ class Manager(ABC):
         limits = limits or Limits()
         _check_id(container_id)
         limits.validate()
-        where = CgroupParent.of(parent)
+        where = CgroupParent.of(parent).for_container(container_id)
         system = system or detect()
         cg = _locate(container_id, where, system)
         created: list[str] = []
@@ -336,7 +336,7 @@ def make_level(path: str, leaf: bool, created: list[str], container_id: str) -> 
 
 
 def _locate(container_id: str, parent: CgroupParent, system: CgroupSystem) -> Manager:
-    return implementation(system.mode).locate(container_id, parent, system)
+    return implementation(system.mode).locate(container_id, parent.for_container(container_id), system)
 
 
 def _check_id(container_id: str) -> None:
@@ -373,9 +373,12 @@ def remove_leftovers(
     system = system or detect()
     known = set(known_ids)
     removed = []
-    for cid in list_leftovers(parent, system):
+    where = CgroupParent.of(parent)
+    for cid, sub in sorted(list_leftovers_at(where, system)):
         if cid in known:
             continue
-        Manager.open(cid, parent, system, must_exist=False).destroy(timeout)
-        removed.append(cid)
+        below = CgroupParent(f"{where.name}/{sub}", where.anchors, where.at_root) if sub else where
+        _locate(cid, below, system).destroy(timeout)
+        if cid not in removed:
+            removed.append(cid)
     return removed

@@ -31,6 +31,23 @@ from ...lean.tools import suppress
 
 #: The parent of the default engine root's containers.
 DEFAULT_PARENT = "dockyard"
+#: The file in a container's directory naming the cgroup path (below its root's parent) it was created with.
+SUBPARENT_FILE = "cgroup-parent"
+
+
+def is_relative_parent(path: str) -> bool:
+    """A ``--cgroup-parent`` dockyard takes: relative, each level a plain name (no ``.``, ``..``, NUL), and
+    no level that could be taken for a container's cgroup (64 hex digits)."""
+    parts = path.split("/")
+    return (
+        not path.startswith("/")
+        and all(p and p not in (".", "..") and "\0" not in p and not _is_id(p) for p in parts)
+        and len(path) < 1024
+    )
+
+
+def _is_id(name: str) -> bool:
+    return len(name) == 64 and all(c in "0123456789abcdef" for c in name)
 
 
 @record(frozen=True)
@@ -45,6 +62,23 @@ class CgroupParent:
     name: str
     anchors: dict[str, str] | None = None
     at_root: bool = False
+    #: The engine root whose containers go below this parent (``parent_for_root``): a container made with
+    #: ``--cgroup-parent`` records the path it asked for in its directory there (``SUBPARENT_FILE``).
+    root: str | None = None
+
+    def for_container(self, container_id: str) -> CgroupParent:
+        """The parent of one container: this one, or the path below it that the container was created
+        with (``--cgroup-parent``)."""
+        if not self.root:
+            return self
+        try:
+            with open(os.path.join(self.root, "containers", container_id, SUBPARENT_FILE), "rb") as f:
+                sub = f.read().decode("utf-8", "replace").strip()
+        except OSError:
+            return self
+        if not sub or not is_relative_parent(sub):
+            return self
+        return CgroupParent(f"{self.name}/{sub}", self.anchors, self.at_root)
 
     @classmethod
     def of(cls, parent: str | CgroupParent | None) -> CgroupParent:
@@ -102,6 +136,11 @@ def parent_for_root(root: str) -> CgroupParent:
     process's cgroups; where the root does not exist, nothing is written.
     """
     root = os.path.abspath(root)
+    found = _parent_for_root(root)
+    return CgroupParent(found.name, found.anchors, found.at_root, root)
+
+
+def _parent_for_root(root: str) -> CgroupParent:
     path = Layout(root).cgroup_parent
     recorded = _read(path)
     if recorded is not None and not _gone(recorded):
@@ -206,21 +245,61 @@ def _parent_dirs(parent: str | CgroupParent | None, system: CgroupSystem) -> lis
 
 
 def list_leftovers(parent: str | CgroupParent | None = None, system: CgroupSystem | None = None) -> list[str]:
-    """The container ids that have a cgroup below ``parent`` in any hierarchy."""
-    found: set[str] = set()
-    for d in _parent_dirs(parent, system or detect()):
-        with suppress(FileNotFoundError, NotADirectoryError):
+    """The container ids that have a cgroup below ``parent`` in any hierarchy (directly, or below the
+    paths containers were created with ``--cgroup-parent``)."""
+    return sorted({cid for cid, _sub in list_leftovers_at(parent, system)})
+
+
+def list_leftovers_at(
+    parent: str | CgroupParent | None = None, system: CgroupSystem | None = None
+) -> set[tuple[str, str]]:
+    """(container id, the path below ``parent`` its cgroup is in, "" for directly) of every container
+    cgroup below ``parent``; a directory whose name is no container id and that has cgroups below it is a
+    ``--cgroup-parent`` level."""
+    found: set[tuple[str, str]] = set()
+
+    def scan(d: str, sub: str, depth: int) -> None:
+        with suppress(FileNotFoundError, NotADirectoryError, PermissionError):
             with os.scandir(d) as it:
-                found.update(e.name for e in it if e.is_dir(follow_symlinks=False))
-    return sorted(found)
+                for e in it:
+                    if not e.is_dir(follow_symlinks=False):
+                        continue
+                    if _is_id(e.name) or depth >= 16 or not _has_subdirs(e.path):
+                        found.add((e.name, sub))
+                    else:
+                        scan(e.path, f"{sub}/{e.name}" if sub else e.name, depth + 1)
+
+    for d in _parent_dirs(parent, system or detect()):
+        scan(d, "", 0)
+    return found
+
+
+def _has_subdirs(path: str) -> bool:
+    with suppress(OSError):
+        with os.scandir(path) as it:
+            return any(e.is_dir(follow_symlinks=False) for e in it)
+    return False
+
+
+def _remove_sublevels(d: str, depth: int = 0) -> None:
+    """rmdir the empty ``--cgroup-parent`` levels below a parent directory, deepest first."""
+    with suppress(OSError):
+        with os.scandir(d) as it:
+            subs = [e.path for e in it if e.is_dir(follow_symlinks=False) and not _is_id(e.name)]
+        for sub in subs:
+            if depth < 16:
+                _remove_sublevels(sub, depth + 1)
+            with suppress(OSError):
+                os.rmdir(sub)
 
 
 def remove_parent(parent: str | CgroupParent | None = None, system: CgroupSystem | None = None) -> None:
-    """Remove the parent's directories where they are empty: every level of a relative parent's name (never
-    its anchor), the last level of an absolute one."""
+    """Remove the parent's directories where they are empty: the ``--cgroup-parent`` levels below it, every
+    level of a relative parent's name (never its anchor), the last level of an absolute one."""
     p = CgroupParent.of(parent)
     depth = 1 if p.at_root else len(p.name.split("/"))
     for d in _parent_dirs(p, system or detect()):
+        _remove_sublevels(d)
         for _ in range(depth):
             try:
                 os.rmdir(d)

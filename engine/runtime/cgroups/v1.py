@@ -8,6 +8,7 @@ their controller-less cgroup2 tree is left alone.
 
 from __future__ import annotations
 
+import errno
 import os
 import posixpath
 
@@ -22,7 +23,7 @@ from engine.runtime.cgroups.common import (
 from engine.runtime.cgroups.detect import V1_CONTROLLERS, CgroupSystem
 from engine.runtime.cgroups.manager import CgroupStats, Manager, make_level
 from engine.runtime.cgroups.parent import CgroupParent
-from engine.runtime.cgroups.resources import CPU_PERIOD_US, Limits, required_controllers
+from engine.runtime.cgroups.resources import Limits, required_controllers
 
 #: v1 reports "no limit" as a huge number (PAGE_COUNTER_MAX pages); anything from here on means unlimited.
 UNLIMITED_THRESHOLD = 1 << 62
@@ -129,21 +130,35 @@ def prepare_cpuset(levels: list[str]) -> None:
 
 
 def _write_memory(memory_dir: str, memory: int | None, memsw: int | None) -> None:
+    """memory.limit_in_bytes and memory.memsw.limit_in_bytes in the order the kernel takes them (it keeps
+    memory <= memory+swap at every step), as runc orders them: swap first when it is unlimited or above
+    the current memory limit, else memory first."""
     limit_file = os.path.join(memory_dir, "memory.limit_in_bytes")
     memsw_file = os.path.join(memory_dir, "memory.memsw.limit_in_bytes")
     has_memsw = memsw is not None and os.path.exists(memsw_file)
     mem_value = memory if memory is not None else -1
+    swap_value = memsw if memsw is not None else -1
+    current = read_int(limit_file)
+    swap_first = has_memsw and (swap_value == -1 or (current is not None and current < swap_value))
+    if swap_first:
+        write_value(memsw_file, swap_value)
+    _write_memory_limit(memory_dir, limit_file, mem_value)
+    if has_memsw and not swap_first:
+        write_value(memsw_file, swap_value)
+
+
+def _write_memory_limit(memory_dir: str, limit_file: str, value: int) -> None:
+    """Write the memory limit; runc's words when the kernel cannot reclaim the container below it."""
     try:
-        write_value(limit_file, mem_value)
-    except RuntimeFailure:
-        # The kernel keeps memory <= memory+swap: when raising both, memsw has to move first.
-        if not has_memsw:
-            raise
-        write_value(memsw_file, memsw if memsw is not None else -1)
-        write_value(limit_file, mem_value)
-        return
-    if has_memsw:
-        write_value(memsw_file, memsw if memsw is not None else -1)
+        write_value(limit_file, value)
+    except RuntimeFailure as e:
+        if getattr(e.__cause__, "errno", 0) == errno.EBUSY:
+            usage = read_int(os.path.join(memory_dir, "memory.usage_in_bytes")) or 0
+            peak = read_int(os.path.join(memory_dir, "memory.max_usage_in_bytes")) or 0
+            raise RuntimeFailure(
+                f"unable to set memory limit to {value} (current usage: {usage}, peak usage: {peak})"
+            ) from None
+        raise
 
 
 def apply_limits(dirs: dict[str, str], limits: Limits) -> None:
@@ -151,9 +166,10 @@ def apply_limits(dirs: dict[str, str], limits: Limits) -> None:
     memory = limits.memory_bytes()
     if memory is not None and "memory" in dirs:
         _write_memory(dirs["memory"], memory, limits.memsw_bytes())
-    quota = limits.cpu_quota_us()
+    period, quota = limits.cfs()
+    if period is not None and "cpu" in dirs:
+        write_value(os.path.join(dirs["cpu"], "cpu.cfs_period_us"), period)
     if quota is not None and "cpu" in dirs:
-        write_value(os.path.join(dirs["cpu"], "cpu.cfs_period_us"), CPU_PERIOD_US)
         write_value(os.path.join(dirs["cpu"], "cpu.cfs_quota_us"), quota)
     shares = limits.shares()
     if shares is not None and "cpu" in dirs:
@@ -161,6 +177,29 @@ def apply_limits(dirs: dict[str, str], limits: Limits) -> None:
     pids = limits.pids_max()
     if pids is not None and "pids" in dirs:
         write_value(os.path.join(dirs["pids"], "pids.max"), "max" if pids < 0 else pids)
+    apply_more_limits(dirs, limits)
+
+
+def apply_more_limits(dirs: dict[str, str], limits: Limits) -> None:
+    """cpuset.cpus and .mems, the memory soft limit, swappiness and OOM killer, and the blkio weight."""
+    cpuset = dirs.get("cpuset")
+    if cpuset and limits.cpuset_cpus:
+        write_value(os.path.join(cpuset, "cpuset.cpus"), limits.cpuset_cpus)
+    if cpuset and limits.cpuset_mems:
+        write_value(os.path.join(cpuset, "cpuset.mems"), limits.cpuset_mems)
+    memory = dirs.get("memory")
+    if memory and limits.memory_reservation:
+        write_value(os.path.join(memory, "memory.soft_limit_in_bytes"), limits.memory_reservation)
+    if memory and limits.swappiness is not None:
+        write_value(os.path.join(memory, "memory.swappiness"), limits.swappiness)
+    if memory and limits.oom_kill_disable:
+        write_value(os.path.join(memory, "memory.oom_control"), 1)
+    blkio = dirs.get("blkio")
+    if blkio and limits.blkio_weight:
+        for name in ("blkio.weight", "blkio.bfq.weight"):  # the CFQ scheduler's, else BFQ's
+            if os.path.exists(os.path.join(blkio, name)):
+                write_value(os.path.join(blkio, name), limits.blkio_weight)
+                break
 
 
 def parse_blkio(text: str | None) -> tuple[int, int]:

@@ -22,13 +22,19 @@ from engine.runtime.cgroups.common import (
 from engine.runtime.cgroups.detect import CgroupSystem
 from engine.runtime.cgroups.manager import CgroupStats, Manager, make_level
 from engine.runtime.cgroups.parent import CgroupParent
-from engine.runtime.cgroups.resources import CPU_PERIOD_US, Limits, required_controllers
+from engine.runtime.cgroups.resources import Limits, required_controllers
 
 UNIFIED = "unified"
 #: Controllers dockyard enables for containers when the tree offers them (for limits and statistics).
 WANTED: tuple[str, ...] = ("cpu", "io", "memory", "pids")
 #: A file whose presence shows that a controller is enabled in a cgroup.
-_PROBE = {"memory": "memory.max", "cpu": "cpu.max", "pids": "pids.max", "io": "io.stat"}
+_PROBE = {
+    "memory": "memory.max",
+    "cpu": "cpu.max",
+    "pids": "pids.max",
+    "io": "io.stat",
+    "cpuset": "cpuset.cpus",
+}
 
 
 class V2Manager(Manager):
@@ -61,6 +67,8 @@ class V2Manager(Manager):
                     f"{parent.anchor(u)} (use a cgroup parent where it is delegated)"
                 )
         enable = [c for c in WANTED if c in available]
+        if (limits.cpuset_cpus or limits.cpuset_mems) and "cpuset" in available:
+            enable.append("cpuset")  # only when asked for: enabling it costs every container's start
         if enable and at_root:
             enable_controllers(anchor, enable)
         levels = parent.levels(u, posixpath.join(parent.path(u), self.container_id))
@@ -169,15 +177,28 @@ def apply_limits(cgroup_dir: str, limits: Limits) -> None:
         swap_file = os.path.join(cgroup_dir, "memory.swap.max")
         if swap is not None and os.path.exists(swap_file):
             write_value(swap_file, "max" if swap < 0 else swap)
-    quota = limits.cpu_quota_us()
-    if quota is not None:
-        write_value(os.path.join(cgroup_dir, "cpu.max"), f"{quota} {CPU_PERIOD_US}")
+    period, quota = limits.cfs()
+    if period is not None or quota is not None:  # runc's syntax: "max" for no quota, the period if given
+        text = str(quota) if quota is not None and quota > 0 else "max"
+        write_value(os.path.join(cgroup_dir, "cpu.max"), f"{text} {period}" if period else text)
     weight = limits.cpu_weight()
     if weight is not None:
         write_value(os.path.join(cgroup_dir, "cpu.weight"), weight)
     pids = limits.pids_max()
     if pids is not None:
         write_value(os.path.join(cgroup_dir, "pids.max"), "max" if pids < 0 else pids)
+    if limits.cpuset_cpus:
+        write_value(os.path.join(cgroup_dir, "cpuset.cpus"), limits.cpuset_cpus)
+    if limits.cpuset_mems:
+        write_value(os.path.join(cgroup_dir, "cpuset.mems"), limits.cpuset_mems)
+    if limits.memory_reservation:
+        write_value(os.path.join(cgroup_dir, "memory.low"), limits.memory_reservation)
+    if limits.blkio_weight:
+        bfq = os.path.join(cgroup_dir, "io.bfq.weight")
+        if os.path.exists(bfq):
+            write_value(bfq, limits.blkio_weight)
+        elif os.path.exists(os.path.join(cgroup_dir, "io.weight")):
+            write_value(os.path.join(cgroup_dir, "io.weight"), f"default {limits.blkio_v2_weight()}")
 
 
 def parse_io_stat(text: str | None) -> tuple[int, int]:

@@ -72,13 +72,7 @@ class CgroupSetup:
             if after is not None:
                 after.join()
             warm_up_migration()
-            limits = Limits(
-                memory=self.cfg.memory,
-                memory_swap=self.cfg.memory_swap,
-                cpus=self.cfg.cpus,
-                cpu_shares=self.cfg.cpu_shares,
-                pids=self.cfg.pids_limit,
-            )
+            limits = Limits.of(self.cfg)
             with suppress(DockyardError):
                 located.destroy()
             for attempt in range(3):  # the root's parent may be removed under us by a last ``rm``: retry

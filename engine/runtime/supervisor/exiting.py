@@ -50,6 +50,8 @@ def record_exit(store: ContainerStore, cid: str, cfg: ContainerConfig, code: int
     else "exited"."""
     with store.lock(cid):
         st = store.state(cid)
+        with suppress(Exception):  # ``update --restart`` may have changed the policy since the start
+            cfg = store.config(cid)
         restart = should_restart(cfg, code, st)
         st.status = "restarting" if restart else "exited"
         st.exit_code = code

@@ -214,6 +214,8 @@ class Supervisor:
                 backoff = 0.1
             time.sleep(backoff)
             backoff = min(backoff * 2, 60.0)
+            with suppress(DockyardError):  # the next start takes what ``update`` changed meanwhile
+                self.cfg = self.cgroup.cfg = self.store.config(self.cid)
             with self.store.lock(self.cid):
                 if self.store.state(self.cid).stop_requested:
                     st = self.store.state(self.cid)

@@ -1,0 +1,233 @@
+"""``create``'s checks of the resource flags beyond the first five and of the flags scripts pass
+(--cidfile, --dns-search, --dns-option, --expose, --attach, --platform, --domainname, --mac-address,
+--isolation, --runtime, --cgroupns, --cgroup-parent, --kernel-memory), each with Docker's rules and words.
+
+Imported only when one of them is given: a plain ``run`` never loads this module. ``check`` raises
+InvalidArgument before anything is written and returns the fields the container's config gets.
+"""
+
+from __future__ import annotations
+
+import os
+
+from ..errors import InvalidArgument
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from ..paths import Layout
+
+    CreateOptions = Any  # create.py's record (not imported: create imports this module)
+
+STREAMS = ("stdin", "stdout", "stderr")
+KERNEL_MEMORY_REFUSED = (
+    "--kernel-memory: specifying a kernel memory limit is deprecated and no longer supported "
+    "(the kernel deprecated kmem.limit_in_bytes and cgroup v2 has none; -m/--memory counts kernel memory too)"
+)
+
+
+def asks_more(opts: CreateOptions) -> bool:
+    """True when ``opts`` uses any flag this module checks."""
+    return bool(
+        opts.cpu_period is not None
+        or opts.cpu_quota is not None
+        or opts.cpuset_cpus
+        or opts.cpuset_mems
+        or opts.memory_reservation is not None
+        or opts.memory_swappiness is not None
+        or opts.oom_kill_disable
+        or opts.blkio_weight is not None
+        or opts.kernel_memory is not None
+        or opts.dns_search
+        or opts.dns_options
+        or opts.expose
+        or opts.attach is not None
+        or opts.platform
+        or opts.domainname
+        or opts.mac_address
+        or opts.isolation
+        or opts.runtime
+        or opts.cgroupns
+        or opts.cgroup_parent
+        or opts.cidfile
+    )
+
+
+def parse_expose(spec: str) -> list[str]:
+    """``--expose 80``, ``80/udp``, ``7000-7002/tcp`` -> ["80/tcp"] ...; Docker's errors."""
+    if ":" in spec:
+        raise InvalidArgument(f"invalid port format for --expose: {spec}")
+    port, _, proto = spec.partition("/")
+    proto = proto.lower() or "tcp"
+    if proto not in ("tcp", "udp", "sctp"):
+        raise InvalidArgument(f"invalid proto: {proto}")
+    low, dash, high = port.partition("-")
+    try:
+        for n in (low, high) if dash else (low,):
+            if not (n.isascii() and n.isdigit()) or not 0 < int(n) <= 65535:
+                raise ValueError(n)
+    except ValueError:
+        raise InvalidArgument(
+            f"invalid range format for --expose: {spec}, error: invalid port: {port or spec}"
+        ) from None
+    first, last = int(low), int(high) if dash else int(low)
+    if last < first:
+        raise InvalidArgument(
+            f"invalid range format for --expose: {spec}, error: invalid range specified for port: {port}"
+        )
+    return [f"{p}/{proto}" for p in range(first, last + 1)]
+
+
+def parse_attach(streams: list[str]) -> list[str]:
+    """``-a stdin -a STDOUT`` -> ["stdin", "stdout"]; Docker's message for anything else."""
+    out: list[str] = []
+    for s in streams:
+        name = s.lower()
+        if name not in STREAMS:
+            raise InvalidArgument(
+                f'invalid argument "{s}" for "-a, --attach" flag: valid streams are STDIN, STDOUT and STDERR'
+            )
+        if name not in out:
+            out.append(name)
+    return out
+
+
+def parse_platform(value: str) -> tuple[str, str, str]:
+    """``linux/amd64``, ``linux/arm64/v8``, ``amd64`` or ``linux`` -> (os, architecture, variant), as
+    Docker's platform parser reads them (the machine's architecture when only the OS is named)."""
+    parts = value.strip().lower().split("/")
+    if len(parts) == 1:
+        parts = ["linux", parts[0]] if parts[0] != "linux" else ["linux", _machine_arch()]
+    if len(parts) not in (2, 3) or not all(parts):
+        raise InvalidArgument(f'"{value}": unknown operating system or architecture: invalid argument')
+    arch = _ARCH.get(parts[1], parts[1])
+    variant = parts[2] if len(parts) == 3 else ""
+    if arch == "arm64" and variant == "v8":
+        variant = ""
+    return parts[0], arch, variant
+
+
+_ARCH = {
+    "x86_64": "amd64",
+    "x86-64": "amd64",
+    "aarch64": "arm64",
+    "armhf": "arm",
+    "armel": "arm",
+    "i386": "386",
+}
+
+
+def _machine_arch() -> str:
+    m = os.uname().machine
+    return {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm", "i686": "386"}.get(m, m)
+
+
+def check_platform(layout: Layout, ref: str, image_id: str, wanted: str) -> None:
+    """``--platform`` must name the platform of the image that is there (dockyard keeps one image per
+    name); Docker's message when it does not."""
+    from ..store.imagestore import ImageStore
+
+    want = parse_platform(wanted)
+    doc = ImageStore(layout).config_of(image_id)
+    arch = str(doc.get("architecture") or _machine_arch())
+    variant = str(doc.get("variant") or "")
+    have = (
+        str(doc.get("os") or "linux"),
+        _ARCH.get(arch, arch),
+        "" if arch == "arm64" and variant == "v8" else variant,
+    )
+    if want[:2] != have[:2] or (want[2] and want[2] != have[2]):
+        text = "/".join(p for p in want if p)
+        raise InvalidArgument(
+            f"image with reference {ref} was found but does not match the specified platform: "
+            f"wanted {text}, actual: {'/'.join(p for p in have if p)}"
+        )
+
+
+def check(layout: Layout, opts: CreateOptions, image_ref: str, image_id: str) -> dict[str, Any]:
+    """Check the flags; the config fields they give."""
+    if opts.kernel_memory:
+        raise InvalidArgument(KERNEL_MEMORY_REFUSED)
+    if opts.mac_address:
+        raise InvalidArgument(
+            "--mac-address is not supported: a container's interface keeps the address the kernel gives it "
+            "(dockyard sets no MAC address)"
+        )
+    if opts.isolation not in ("", "default"):
+        raise InvalidArgument(f"invalid isolation: \"{opts.isolation}\" - linux only supports 'default'")
+    if opts.runtime not in ("", "runc"):
+        raise InvalidArgument(
+            f"unknown or invalid runtime name: {opts.runtime} (dockyard runs every container with its own "
+            "runtime, which stands in for the default runc)"
+        )
+    if opts.cgroupns not in ("", "host", "private"):
+        raise InvalidArgument("--cgroupns: invalid CGROUP mode")
+    if opts.cgroup_parent:
+        from .cgroups.parent import is_relative_parent
+
+        path = opts.cgroup_parent.strip("/") if not opts.cgroup_parent.startswith("/") else ""
+        if not path or not is_relative_parent(path):
+            raise InvalidArgument(
+                f"invalid --cgroup-parent {opts.cgroup_parent!r}: dockyard takes a relative path (a/b), "
+                "made below the cgroup parent of its root; no absolute path, '.' or '..'"
+            )
+    for d in opts.dns_search:
+        if not d or any(c.isspace() for c in d) or len(d) > 255:
+            raise InvalidArgument(f"{d} is not a valid domain")
+    for o in opts.dns_options:
+        if not o or any(c.isspace() for c in o):
+            raise InvalidArgument(f"invalid DNS option {o!r}")
+    if opts.domainname and (len(opts.domainname) > 64 or any(c.isspace() for c in opts.domainname)):
+        raise InvalidArgument(f"invalid domainname {opts.domainname!r}: at most 64 characters, no spaces")
+    expose: list[str] = []
+    for spec in opts.expose:
+        for p in parse_expose(spec):
+            if p not in expose:
+                expose.append(p)
+    attach = parse_attach(opts.attach) if opts.attach is not None else None
+    if opts.platform:
+        check_platform(layout, image_ref, image_id, opts.platform)
+    cidfile = ""
+    if opts.cidfile:
+        cidfile = os.path.abspath(opts.cidfile)
+        if os.path.lexists(cidfile):
+            raise InvalidArgument(
+                f"container ID file found, make sure the other container isn't running or delete {opts.cidfile}"
+            )
+    return {
+        "cpu_period": opts.cpu_period or None,
+        "cpu_quota": opts.cpu_quota or None,
+        "cpuset_cpus": opts.cpuset_cpus,
+        "cpuset_mems": opts.cpuset_mems,
+        "memory_reservation": opts.memory_reservation or None,
+        "memory_swappiness": opts.memory_swappiness,
+        "oom_kill_disable": True if opts.oom_kill_disable else None,
+        "blkio_weight": opts.blkio_weight or None,
+        "dns_search": list(opts.dns_search),
+        "dns_options": list(opts.dns_options),
+        "expose": expose,
+        "attach": attach,
+        "platform": opts.platform,
+        "domainname": opts.domainname,
+        "cgroupns": opts.cgroupns,
+        "cgroup_parent": opts.cgroup_parent.strip("/"),
+        "cidfile": cidfile,
+    }
+
+
+def write_cidfile(path: str, cid: str) -> None:
+    """Write the container's ID to ``path``, which must not exist (O_EXCL: two creates racing for one file
+    cannot both have it)."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
+    except FileExistsError:
+        raise InvalidArgument(
+            f"container ID file found, make sure the other container isn't running or delete {path}"
+        ) from None
+    except OSError as e:
+        raise InvalidArgument(f"failed to create the container ID file: {e.strerror}: {path}") from None
+    try:
+        os.write(fd, cid.encode())
+    finally:
+        os.close(fd)
