@@ -14,6 +14,9 @@ object_hook, object_pairs_hook, parse_int, memo, parse_constant  # noqa: B018
 # Attributes set for their effect: the inotify watch descriptor (kept with its fd), an empty import path
 # in the launched child (sys.meta_path), the compression names a layer can have (documented).
 wd, meta_path, COMPRESSIONS  # noqa: B018
+# Attributes tarfile reads: a member's group name when it writes the header; its module's ``grp``, set to
+# None so that no group is looked up inside a container's root (runtime/copy.py).
+gname, grp  # noqa: B018
 # Public API without a caller inside dockyard: docker-py's names (Images.untag is ``docker image rm`` of one
 # tag), dive's per-image tree, ``docker diff``'s letters, a stats target record.
 untag, image_tree, docker_kind, Target  # noqa: B018

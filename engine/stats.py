@@ -85,6 +85,12 @@ class StatsRecord:
     block_write: int
     pids: int
 
+    @staticmethod
+    def idle(cid: str, name: str) -> StatsRecord:
+        """The row of a container that is not running (``stats -a``, or one named): all zeros, as Docker
+        shows it."""
+        return StatsRecord(cid, name, 0.0, 0, 0, 0.0, 0, 0, 0, 0, 0)
+
     def display(self) -> tuple[str, ...]:
         """The row in ``STATS_COLUMNS`` order, formatted exactly as Docker's CLI formats it."""
         return (

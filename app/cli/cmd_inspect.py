@@ -56,6 +56,9 @@ def register(sub: Table, cs: Table | None = None) -> None:
         p = parent.add_parser(name, help="Attach to a running container's input and output")
         p.add_argument("--no-stdin", action="store_true", help="Do not attach STDIN")
         p.add_argument(
+            "--sig-proxy", action="store_true", default=True, help="Proxy all received signals to the process"
+        )
+        p.add_argument(
             "--detach-keys",
             default="ctrl-p,ctrl-q",
             help="Override the key sequence for detaching a container",
@@ -75,9 +78,13 @@ def register(sub: Table, cs: Table | None = None) -> None:
         p.add_argument("-w", "--workdir", default="", help="Working directory inside the container")
         p.add_argument("-u", "--user", default="", help="Username or UID (format: <name|uid>[:<group|gid>])")
         p.add_argument("--privileged", action="store_true", help="Give extended privileges to the command")
+        p.add_argument(
+            "--env-file", action="append", default=[], help="Read in a file of environment variables"
+        )
+        p.add_argument("--detach-keys", help="Override the key sequence for detaching a container")
         p.add_argument("container")
         p.add_argument("command", nargs=flags.REMAINDER)
-        p.set_defaults(handler=cmd_exec, docker_exit_codes=True)
+        p.set_defaults(handler=cmd_exec)
     for parent, name in ((sub, "top"), (cs, "top")):
         p = parent.add_parser(name, help="Display the running processes of a container")
         p.add_argument("container")
@@ -139,6 +146,13 @@ def register_files(sub: Table, cs: Table) -> None:
         p.add_argument(
             "-L", "--follow-link", action="store_true", help="Always follow symbol link in SRC_PATH"
         )
+        p.add_argument(
+            "-q",
+            "--quiet",
+            action="store_true",
+            help="Suppress progress output during copy. Progress output is automatically suppressed if no "
+            "terminal is attached",
+        )
         p.add_argument("src", metavar="SRC_PATH")
         p.add_argument("dest", metavar="DEST_PATH")
         p.set_defaults(handler=cmd_cp)
@@ -148,7 +162,7 @@ def cmd_commit(a: flags.Namespace) -> int:
     from .cmd_images import parse_changes
 
     image_id = engine().containers.commit(
-        a.container, a.repository, a.message, a.author, parse_changes(a.change)
+        a.container, a.repository, a.message, a.author, parse_changes(a.change), pause=a.pause
     )
     print(image_id)
     return 0
@@ -162,26 +176,87 @@ def cmd_export(a: flags.Namespace) -> int:
 
 
 def _split_cp(arg: str) -> tuple[str | None, str]:
-    if arg.startswith(("/", ".")) or ":" not in arg:
+    """Docker's reading of a ``cp`` argument: ``CONTAINER:PATH``, unless it is an absolute path or a relative
+    one that says so (``./file:name``)."""
+    if arg.startswith("/"):
         return None, arg
-    c, _, p = arg.partition(":")
+    c, sep, p = arg.partition(":")
+    if not sep or c.startswith("."):
+        return None, arg
     return c, p
+
+
+def _local_path(path: str) -> str:
+    """An absolute path that keeps a trailing ``/`` or ``/.`` (they mean something to ``cp``)."""
+    import os
+
+    absolute = os.path.abspath(path)
+    if path.endswith(("/.", "/")) and absolute != "/":
+        absolute += "/." if path.endswith("/.") else "/"
+    return absolute
+
+
+def _content_size(path: str) -> int:
+    """The bytes of the regular files at ``path`` (a file, or a tree walked without following links)."""
+    import os
+    import stat
+
+    st = os.lstat(path)
+    if not stat.S_ISDIR(st.st_mode):
+        return st.st_size if stat.S_ISREG(st.st_mode) else 0
+    total = 0
+    for top, _, files in os.walk(path):
+        for name in files:
+            st = os.lstat(os.path.join(top, name))
+            if stat.S_ISREG(st.st_mode):
+                total += st.st_size
+    return total
 
 
 def cmd_cp(a: flags.Namespace) -> int:
     from engine import InvalidArgument
+    from engine.humanize import format_bytes_decimal
 
+    if a.src == "":
+        raise InvalidArgument("source can not be empty")
+    if a.dest == "":
+        raise InvalidArgument("destination can not be empty")
     sc, sp = _split_cp(a.src)
     dc, dp = _split_cp(a.dest)
-    eng = engine()
     if sc and dc:
         raise InvalidArgument("copying between containers is not supported")
     if not sc and not dc:
         raise InvalidArgument("must specify at least one container source")
+    # Docker's summary on stderr, unless -q or standard output is no terminal
+    quiet = a.quiet or not sys.stdout.isatty()
+    eng = engine()
     if sc:
-        eng.containers.copy_from(sc, sp, dp)
-    elif dc:
-        eng.containers.copy_to(dc, sp, dp)
+        if dp == "-":
+            eng.containers.get_archive(sc, sp, sys.stdout.buffer, follow_link=a.follow_link)
+            return 0
+        import os
+
+        dest = _local_path(dp)
+        parent = os.path.dirname(os.path.normpath(dest))
+        if not os.path.isdir(parent):
+            raise InvalidArgument(f'invalid output path: directory "{parent}" does not exist')
+        size, sent = eng.containers.copy_from(sc, sp, dest, follow_link=a.follow_link)
+        where = dest
+    else:
+        assert dc is not None
+        if sp == "-":
+            sent = eng.containers.put_archive(dc, dp, sys.stdin.buffer, archive=a.archive)
+            size = sent
+        else:
+            src = _local_path(sp)
+            sent = eng.containers.copy_to(dc, src, dp, archive=a.archive, follow_link=a.follow_link)
+            size = _content_size(src)
+        where = f"{dc}:{dp}"
+    if not quiet:
+        moved = format_bytes_decimal(size)
+        if size != sent:
+            moved += f" (transferred {format_bytes_decimal(sent)})"
+        sys.stderr.write(f"Successfully copied {moved} to {where}\n")
     return 0
 
 
@@ -206,7 +281,6 @@ def cmd_inspect(a: flags.Namespace) -> int:
 
 
 def cmd_logs(a: flags.Namespace) -> int:
-    from engine import InvalidArgument
     from engine.units import parse_time_arg
 
     tail = None
@@ -214,14 +288,16 @@ def cmd_logs(a: flags.Namespace) -> int:
         try:
             tail = int(a.tail)
         except ValueError:
-            raise InvalidArgument(f"invalid tail value: {a.tail}") from None
-        if tail < 0:
+            tail = None  # Docker's daemon shows the whole log for a --tail it cannot read
+        if tail is not None and tail < 0:
             tail = None
     since = parse_time_arg(a.since) if a.since else None
     until = parse_time_arg(a.until) if a.until else None
     out, err = sys.stdout.buffer, sys.stderr.buffer
     for e in engine().containers.logs(a.container, a.follow, tail, since, until):
         data = e.data
+        if a.details:  # the log's extra attributes (none are kept: --log-opt labels/env are refused)
+            data = b" " + data
         if a.timestamps:
             data = e.time.encode() + b" " + data
         (out if e.stream == "stdout" else err).write(data)
@@ -248,56 +324,97 @@ def _detach_keys(spec: str) -> bytes:
     return keys or b"\x10\x11"
 
 
+# The signals ``attach`` passes on to the container (Docker's: all it can catch but those of its own terminal
+# and children): HUP INT QUIT USR1 USR2 ALRM TERM.
+_PROXIED = (1, 2, 3, 10, 12, 14, 15)
+
+
 def cmd_attach(a: flags.Namespace) -> int:
     from .terminal import relay_session
 
     eng = engine()
     cfg = eng.containers.config(a.container)
     with eng.containers.attach(a.container) as session:
-        code = relay_session(session, cfg.open_stdin and not a.no_stdin, cfg.tty, _detach_keys(a.detach_keys))
+        restore = _proxy_signals(a.container) if a.sig_proxy and not cfg.tty else {}
+        try:
+            code = relay_session(
+                session, cfg.open_stdin and not a.no_stdin, cfg.tty, _detach_keys(a.detach_keys)
+            )
+        finally:
+            import signal
+
+            for sig, handler in restore.items():
+                signal.signal(sig, handler)
     return code or 0
 
 
+def _proxy_signals(ref: str) -> dict[int, Any]:
+    """``--sig-proxy`` (the default without a terminal): the signals this command receives are sent to the
+    container instead. Returns the handlers they replaced."""
+    import signal
+
+    from engine import DockyardError
+
+    def forward(signum: int, _frame: object) -> None:
+        try:
+            engine().containers.kill(ref, str(signum))
+        except DockyardError:
+            pass  # it stopped meanwhile: its end ends the session
+
+    return {sig: signal.signal(sig, forward) for sig in _PROXIED}
+
+
 def cmd_exec(a: flags.Namespace) -> int:
-    from engine import InvalidArgument
+    """Docker's exit statuses: the command's own, 126 when it cannot be run, 127 when it is not found, and
+    1 for any other error (``exec`` does not use ``run``'s 125)."""
+    from engine import CommandNotFound, CommandNotInvokable, InvalidArgument
+
+    from .envfiles import env_values, read_env_files
 
     if not a.command:
         raise InvalidArgument('"exec" requires at least 2 arguments')
+    env = read_env_files(a.env_file) + env_values(a.env)
+    keys = _detach_keys(a.detach_keys) if a.detach_keys else None
     eng = engine()
-    if a.detach:
-        eng.containers.exec_run(
+    eng.containers.resolve(a.container)  # "No such container" comes first, as in Docker
+    if a.tty and a.interactive and not a.detach and not sys.stdin.isatty():
+        raise InvalidArgument("the input device is not a TTY")
+    opts: dict[str, Any] = {"env": env, "workdir": a.workdir, "user": a.user, "privileged": a.privileged}
+    try:
+        if a.detach:
+            eng.containers.exec_run(a.container, a.command, detach=True, **opts)
+            return 0
+        if a.tty:
+            return _exec_tty(a, opts, keys)
+        proc = eng.containers.exec_run(
             a.container,
             a.command,
-            env=a.env,
-            workdir=a.workdir,
-            user=a.user,
-            privileged=a.privileged,
-            detach=True,
+            stdin=sys.stdin.fileno() if a.interactive else None,
+            stdout=sys.stdout.fileno(),
+            stderr=sys.stderr.fileno(),
+            **opts,
         )
-        return 0
-    if a.tty:
-        from .terminal import relay_pty
-
-        pty = eng.containers.exec_pty(
-            a.container, a.command, env=a.env, workdir=a.workdir, user=a.user, privileged=a.privileged
-        )
-        try:
-            return relay_pty(pty.master, pty.wait)
-        finally:
-            pty.close()
-    stdin = sys.stdin.fileno() if a.interactive else None
-    proc = eng.containers.exec_run(
-        a.container,
-        a.command,
-        env=a.env,
-        workdir=a.workdir,
-        user=a.user,
-        privileged=a.privileged,
-        stdin=stdin,
-        stdout=sys.stdout.fileno(),
-        stderr=sys.stderr.fileno(),
-    )
+    except (CommandNotFound, CommandNotInvokable) as e:
+        sys.stderr.write(f"Error: {e}\n")
+        return e.exit_code
     return proc.wait()
+
+
+def _exec_tty(a: flags.Namespace, opts: dict[str, Any], keys: bytes | None) -> int:
+    """``exec -t``: the command on a new terminal relayed to ours; the detach keys (with -i) leave it
+    running."""
+    from .terminal import relay_pty, window_size
+
+    rows, cols = window_size(sys.stdout.fileno())
+    pty = engine().containers.exec_pty(a.container, a.command, rows=rows, cols=cols, **opts)
+    try:
+        code = relay_pty(pty.master, pty.wait, stdin=a.interactive, detach_keys=keys or b"\x10\x11")
+        if code is None:
+            pty.release()
+            return 0
+        return code
+    finally:
+        pty.close()
 
 
 def cmd_top(a: flags.Namespace) -> int:
@@ -312,20 +429,51 @@ def cmd_diff(a: flags.Namespace) -> int:
     return 0
 
 
+_STATS_FIELDS = ("ID", "Name", "CPUPerc", "MemUsage", "MemPerc", "NetIO", "BlockIO", "PIDs")
+
+
 def cmd_stats(a: flags.Namespace) -> int:
-    from engine import STATS_COLUMNS
+    """Docker's ``stats``: the running containers (all with ``-a``; those named, running or not), every
+    second until interrupted, or once with ``--no-stream``. A template sees Container (the name as given,
+    else the short ID), Name, ID, CPUPerc, MemUsage, MemPerc, NetIO, BlockIO and PIDs."""
+    from engine import STATS_COLUMNS, DockyardError, StatsRecord
 
     eng = engine()
-    columns = ["ID", "Name", "CPUPerc", "MemUsage", "MemPerc", "NetIO", "BlockIO", "PIDs"]
-    for recs in eng.containers.stats(list(a.containers) or None, interval=1.0, first=0.5):
+    named: dict[str, str] = {}  # as given -> ID
+    errors = []
+    for ref in a.containers:
+        try:
+            named.setdefault(ref, eng.containers.resolve(ref))
+        except DockyardError as e:
+            errors.append(str(e))
+    if errors:
+        raise DockyardError("\n".join(errors))
+    names = {c.id: c.name for c in eng.containers.list(all=True)} if named else {}
+    table = not a.format or a.format == "table"
+    headers = list(STATS_COLUMNS) if table else [*STATS_COLUMNS, "CONTAINER"]
+    fields = list(_STATS_FIELDS) if table else [*_STATS_FIELDS, "Container"]
+    for recs in eng.containers.stats(list(named) or None, interval=1.0, first=0.5):
+        live = {r.id: r for r in recs}
+        shown: list[tuple[str, StatsRecord]] = []
+        if named:
+            for ref, cid in named.items():
+                shown.append((ref, live.get(cid) or StatsRecord.idle(cid, names.get(cid, ""))))
+        elif a.all:
+            for c in eng.containers.list(all=True):
+                shown.append((c.id[:12], live.get(c.id) or StatsRecord.idle(c.id, c.name)))
+        else:
+            shown = [(r.id[:12], r) for r in recs]
         rows = []
-        for r in recs:
-            rows.append(dict(zip(columns, r.display(), strict=True)))
+        for container, r in shown:
+            row = dict(zip(_STATS_FIELDS, r.display(), strict=True))
+            row["Name"] = row["Name"] or "--"
             if a.no_trunc:
-                rows[-1]["ID"] = r.id
+                row["ID"] = r.id
+            row["Container"] = container
+            rows.append(dict(sorted(row.items())))  # Docker's JSON has its keys in order
         if not a.no_stream and sys.stdout.isatty():
             sys.stdout.write("\x1b[2J\x1b[H")
-        output.emit(a.format, list(STATS_COLUMNS), columns, rows)
+        output.emit(None if table else a.format, headers, fields, rows)
         sys.stdout.flush()
         if a.no_stream:
             break
@@ -333,11 +481,38 @@ def cmd_stats(a: flags.Namespace) -> int:
 
 
 def cmd_port(a: flags.Namespace) -> int:
+    """Docker's ``port``: every published port as ``80/tcp -> 0.0.0.0:8080``, or the host addresses of one
+    (``port CTR 80/tcp``); a container publishes nothing while it is not running."""
+    from engine import InvalidArgument
+
     c = engine().containers.get(a.container)
-    for p in c.ports:
-        key = f"{p['container_port']}/{p.get('protocol', 'tcp')}"
-        if a.private_port and a.private_port not in (key, str(p["container_port"])):
-            continue
-        if p.get("host_port"):
-            print(f"{key} -> {p.get('host_ip') or '0.0.0.0'}:{p['host_port']}")
+    published = c.ports if c.status in ("running", "paused", "restarting") else []
+
+    def host(p: dict[str, Any]) -> str:
+        ip = p.get("host_ip") or "0.0.0.0"
+        return f"[{ip}]:{p['host_port']}" if ":" in ip else f"{ip}:{p['host_port']}"
+
+    out = []
+    if a.private_port:
+        port, _, proto = a.private_port.partition("/")
+        if not (port.isascii() and port.isdigit() and int(port) < 65536):
+            why = "value out of range" if port.isascii() and port.isdigit() else "invalid syntax"
+            raise InvalidArgument(f'invalid port ({port}): strconv.ParseUint: parsing "{port}": {why}')
+        key = f"{int(port)}/{proto or 'tcp'}"
+        out = [host(p) for p in published if p.get("host_port") and _port_key(p) == key]
+        if not out:
+            raise InvalidArgument(f"No public port '{a.private_port}' published for {a.container}")
+    else:
+        out = [f"{_port_key(p)} -> {host(p)}" for p in published if p.get("host_port")]
+    import re
+
+    def natural(s: str) -> list[Any]:  # Docker sorts these as a person would: 80 before 443
+        return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", s)]
+
+    for line in sorted(out, key=natural):
+        print(line)
     return 0
+
+
+def _port_key(p: dict[str, Any]) -> str:
+    return f"{p['container_port']}/{p.get('protocol', 'tcp')}"

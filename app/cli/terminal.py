@@ -114,8 +114,12 @@ def relay_session(
     return session.exit_code
 
 
-def relay_pty(master: int, wait_exit: Callable[[], int]) -> int:
-    """Relay the terminal to a pty master (exec -it) until the process ends; returns its exit code."""
+def relay_pty(
+    master: int, wait_exit: Callable[[], int], stdin: bool = True, detach_keys: bytes | None = None
+) -> int | None:
+    """Relay the terminal to a pty master (exec -t) until the process ends; returns its exit code. Without
+    ``stdin`` (exec -t without -i) the input is not read. With ``detach_keys``, typing them ends the relay
+    and returns None (the process runs on)."""
     stdin_fd = sys.stdin.fileno()
     out = sys.stdout.buffer
 
@@ -131,9 +135,10 @@ def relay_pty(master: int, wait_exit: Callable[[], int]) -> int:
         prev = signal.signal(signal.SIGWINCH, resize)
     except ValueError:  # not the main thread (the app's terminal pane): it resizes itself
         prev = None
-    fds = [master, stdin_fd]
+    fds = [master, stdin_fd] if stdin else [master]
+    pending = b""
     try:
-        with raw_mode(stdin_fd):
+        with raw_mode(stdin_fd if stdin else -1):
             while True:
                 try:
                     ready, _, _ = select.select(fds, [], [])
@@ -152,7 +157,18 @@ def relay_pty(master: int, wait_exit: Callable[[], int]) -> int:
                     data = os.read(stdin_fd, 65536)
                     if not data:
                         fds.remove(stdin_fd)
-                    else:
+                        continue
+                    if detach_keys:
+                        data, pending = pending + data, b""
+                        if detach_keys in data:
+                            os.write(master, data[: data.index(detach_keys)])
+                            sys.stderr.write("\r\nread escape sequence\r\n")
+                            return None
+                        for n in range(len(detach_keys) - 1, 0, -1):  # a sequence cut between reads
+                            if data.endswith(detach_keys[:n]):
+                                data, pending = data[:-n], data[-n:]
+                                break
+                    if data:
                         os.write(master, data)
     finally:
         if prev is not None:

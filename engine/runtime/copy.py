@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
+import stat
 import tarfile
 import threading
+from typing import cast
 
 from ..errors import InvalidArgument, NotFound
 from ..paths import Layout
@@ -20,22 +23,81 @@ if TYPE_CHECKING:
     from ..store.imagestore import ImageStore
 
 
-def _tar_path(src: str, arcname: str, out: IO[bytes]) -> None:
-    """A tar of ``src`` (file, directory or link, not followed) with its top entry named ``arcname``."""
+class _Counting:
+    """A writable file that counts the bytes written through it."""
+
+    def __init__(self, out: IO[bytes]) -> None:
+        self.out = out
+        self.count = 0
+
+    def write(self, data: bytes) -> int:
+        self.out.write(data)
+        self.count += len(data)
+        return len(data)
+
+    def flush(self) -> None:
+        self.out.flush()
+
+
+def _tar_path(src: str, arcname: str, out: IO[bytes], owner: tuple[int, int] | None = None) -> None:
+    """A tar of ``src`` (file, directory or link, not followed) with its top entry named ``arcname``; with
+    ``owner``, every entry is owned by that (uid, gid) instead of its own."""
+
+    def own(ti: tarfile.TarInfo) -> tarfile.TarInfo:
+        if owner is not None:
+            ti.uid, ti.gid = owner
+            ti.uname = ti.gname = ""
+        return ti
+
     with tarfile.open(fileobj=out, mode="w|", format=tarfile.PAX_FORMAT) as tf:
         if arcname == ".":
             for name in sorted(os.listdir(src)):
-                tf.add(os.path.join(src, name), arcname=name, recursive=True)
+                tf.add(os.path.join(src, name), arcname=name, recursive=True, filter=own)
         else:
-            tf.add(src, arcname=arcname, recursive=True)
+            tf.add(src, arcname=arcname, recursive=True, filter=own)
 
 
-def copy_from(layout: Layout, cid: str, src: str, dest: str) -> None:
-    """``cp CONTAINER:SRC DEST`` with Docker's rules for names and existing destinations."""
+def _in_view() -> None:
+    """In the child, once inside the container's root: tarfile must not look owners' names up, which
+    would run the C library's NSS, and the modules it loads, from the container's files (CVE-2019-14271)."""
+    tarfile.pwd = tarfile.grp = None  # type: ignore[attr-defined]
+
+
+def _source_in_view(cid: str, src: str, follow_link: bool) -> str:
+    """In the child, inside the container's root: the path to archive for ``SRC`` (links on the way resolved
+    inside the root; the last one followed only with ``follow_link``, as ``cp -L``)."""
+    _in_view()
+    clean = os.path.normpath(src)
+    path = os.path.join(os.path.realpath(os.path.dirname(clean)), os.path.basename(clean))
+    try:
+        os.lstat(path)
+        if follow_link and os.path.islink(path):
+            path = os.path.realpath(path)
+            os.lstat(path)
+    except FileNotFoundError:
+        raise NotFound(f"Could not find the file {src} in container {cid[:12]}") from None
+    return path
+
+
+def _check_kinds(src_is_dir: bool, dest_is_file: bool, asserts_dir: bool) -> None:
+    """Docker's refusals: a directory over a file; a file to a missing DEST that ends in ``/``."""
+    if src_is_dir and dest_is_file:
+        raise InvalidArgument("cannot copy directory")
+    if not src_is_dir and asserts_dir:
+        raise InvalidArgument("no such directory")
+
+
+def _absolute(path: str) -> str:
+    return path if path.startswith("/") else "/" + path
+
+
+def copy_from(layout: Layout, cid: str, src: str, dest: str, *, follow_link: bool = False) -> tuple[int, int]:
+    """``cp CONTAINER:SRC DEST`` with Docker's rules for names and existing destinations. What is written is
+    owned by the caller (Docker: the user who ran ``cp``). Returns Docker's figures for its summary: the size
+    copied (a file's size, or the bytes of the archive for a directory) and the bytes of the archive."""
     from ..store.tar.extract import extract_layer
 
-    if not src.startswith("/"):
-        src = "/" + src
+    src = _absolute(src)
     contents_only = src.endswith("/.")
     src_clean = os.path.normpath(src)
     if os.path.isdir(dest):
@@ -43,90 +105,222 @@ def copy_from(layout: Layout, cid: str, src: str, dest: str) -> None:
     else:
         parent = os.path.dirname(os.path.abspath(dest))
         if not os.path.isdir(parent):
-            raise InvalidArgument(f"destination directory {parent} does not exist")
+            raise InvalidArgument(f'invalid output path: directory "{parent}" does not exist')
         into, arcname = parent, os.path.basename(os.path.abspath(dest))
         if contents_only:
             os.makedirs(dest)
             into, arcname = dest, "."
+    owner = (os.getuid(), os.getgid())
+    dest_is_file = os.path.lexists(dest) and not os.path.isdir(dest)
+    asserts_dir = dest.endswith("/") and not os.path.lexists(dest)
     r, w = os.pipe2(os.O_CLOEXEC)
 
     def child(fd: int) -> None:
-        nonlocal src_clean
-        parent_real = os.path.realpath(os.path.dirname(src_clean))  # inside the container's root
-        src_clean = os.path.join(parent_real, os.path.basename(src_clean))
-        try:
-            os.lstat(src_clean)
-        except FileNotFoundError:
-            raise NotFound(f"Could not find the file {src} in container {cid[:12]}") from None
+        path = _source_in_view(cid, src_clean, follow_link)
+        _check_kinds(stat.S_ISDIR(os.lstat(path).st_mode), dest_is_file, asserts_dir)
         with os.fdopen(fd, "wb", closefd=True) as f:
-            _tar_path(src_clean, arcname, f)
+            _tar_path(path, arcname, f, owner)
 
     pid = run_in_view(layout, cid, child, child_fd=w, parent_fd=r)
     os.close(w)
     error: BaseException | None = None
+    result = None
     with os.fdopen(r, "rb") as f:
         try:
-            extract_layer(f, into, overlay_whiteouts=False, interpret_whiteouts=False)
+            result = extract_layer(f, into, overlay_whiteouts=False, interpret_whiteouts=False)
         except BaseException as e:
             error = e
     wait_view(pid)  # the child's reason (e.g. "Could not find the file") wins over the empty stream's
     if error is not None:
         raise error
+    assert result is not None
+    try:
+        is_dir = stat.S_ISDIR(os.lstat(os.path.join(into, arcname)).st_mode)
+    except OSError:
+        is_dir = False
+    return (result.tar_bytes if is_dir else result.bytes), result.tar_bytes
 
 
-def copy_to(layout: Layout, cid: str, src: str, dest: str) -> None:
-    """``cp SRC CONTAINER:DEST``: every path is resolved inside the container's root."""
-    from ..store.tar.extract import extract_layer
-
-    if not os.path.lexists(src):
-        raise NotFound(f"lstat {src}: no such file or directory")
-    if not dest.startswith("/"):
-        dest = "/" + dest
+def get_archive(layout: Layout, cid: str, src: str, out: IO[bytes], *, follow_link: bool = False) -> int:
+    """``cp CONTAINER:SRC -``: a tar of SRC written to ``out`` as Docker's archive API gives it (entries
+    keep their owners in the container; the top one named after SRC). Returns the bytes written."""
+    src = _absolute(src)
     contents_only = src.endswith("/.")
+    src_clean = os.path.normpath(src)
+    arcname = "." if contents_only else (os.path.basename(src_clean) or ".")
     r, w = os.pipe2(os.O_CLOEXEC)
 
     def child(fd: int) -> None:
-        # We are inside the container's root here: links in the destination resolve within it.
-        target = os.path.realpath(os.path.normpath(dest))
-        if os.path.isdir(target):
-            into, rename_to = target, None
-        else:
-            parent = os.path.dirname(target)
-            if not os.path.isdir(parent):
-                raise NotFound(f"Could not find the file {os.path.dirname(dest)} in container {cid[:12]}")
-            into, rename_to = parent, os.path.basename(target)
-        with os.fdopen(fd, "rb") as f:
-            if rename_to is None:
-                extract_layer(f, into, overlay_whiteouts=False, interpret_whiteouts=False)
-            else:
-                staging = os.path.join(into, f".dockyard-cp-{os.getpid()}")
-                os.mkdir(staging, 0o700)
-                try:
-                    extract_layer(f, staging, overlay_whiteouts=False, interpret_whiteouts=False)
-                    names = os.listdir(staging)
-                    if contents_only:
-                        os.makedirs(target, exist_ok=True)
-                        for n in names:
-                            os.rename(os.path.join(staging, n), os.path.join(target, n))
-                    else:
-                        os.rename(os.path.join(staging, names[0]), target)
-                finally:
-                    import shutil
+        path = _source_in_view(cid, src_clean, follow_link)
+        with os.fdopen(fd, "wb", closefd=True) as f:
+            _tar_path(path, arcname, f)
 
-                    shutil.rmtree(staging, ignore_errors=True)
+    pid = run_in_view(layout, cid, child, child_fd=w, parent_fd=r)
+    os.close(w)
+    total = 0
+    try:
+        with os.fdopen(r, "rb") as f:
+            while chunk := f.read(1 << 20):
+                out.write(chunk)
+                total += len(chunk)
+        out.flush()
+    finally:
+        wait_view(pid)
+    return total
+
+
+def check_writable(layout: Layout, cid: str, dest: str) -> None:
+    """Docker's refusals of a copy into a container: a path on a read-only mount, or outside every mount of
+    a container whose root filesystem is read-only."""
+    cfg = ContainerStore(layout).config(cid)
+    path = os.path.normpath(_absolute(dest))
+    on = None
+    for m in cfg.mounts:
+        top = os.path.normpath(m.destination)
+        if (path == top or path.startswith(top.rstrip("/") + "/")) and (
+            on is None or len(top) > len(os.path.normpath(on.destination))
+        ):
+            on = m
+    if on is not None:
+        if on.read_only or "ro" in on.options:
+            raise InvalidArgument("mounted volume is marked read-only")
+        return
+    if cfg.read_only:
+        raise InvalidArgument("container rootfs is marked read-only")
+
+
+def _extract_at(
+    cid: str, dest: str, f: IO[bytes], rename_contents: bool | None, src_is_dir: bool | None = None
+) -> None:
+    """In the child, inside the container's root: extract the tar ``f`` at ``dest`` (links on the way
+    resolved inside the root). ``rename_contents`` None: ``dest`` must be a directory, extracted into; else
+    a missing ``dest`` is the new name of the archive's single top entry (True: a directory made of the
+    archive's entries, for SRC/.)."""
+    from ..store.tar.extract import extract_layer  # loaded by the caller, before the fork
+
+    target = os.path.realpath(os.path.normpath(dest))
+    if src_is_dir is not None:
+        exists = os.path.lexists(target)
+        _check_kinds(src_is_dir, exists and not os.path.isdir(target), dest.endswith("/") and not exists)
+    if os.path.isdir(target):
+        extract_layer(f, target, overlay_whiteouts=False, interpret_whiteouts=False)
+        return
+    parent = os.path.dirname(target)
+    if not os.path.isdir(parent):
+        raise NotFound(f"Could not find the file {os.path.dirname(dest)} in container {cid[:12]}")
+    staging = os.path.join(parent, f".dockyard-cp-{os.getpid()}")
+    os.mkdir(staging, 0o700)
+    try:
+        extract_layer(f, staging, overlay_whiteouts=False, interpret_whiteouts=False)
+        names = os.listdir(staging)
+        if rename_contents:
+            os.makedirs(target, exist_ok=True)
+            for n in names:
+                os.rename(os.path.join(staging, n), os.path.join(target, n))
+        elif names:
+            os.rename(os.path.join(staging, names[0]), target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def copy_to(
+    layout: Layout, cid: str, src: str, dest: str, *, archive: bool = False, follow_link: bool = False
+) -> int:
+    """``cp SRC CONTAINER:DEST``: every path is resolved inside the container's root. The copies are owned
+    by root in the container (Docker's documented rule), or keep their owners on the host with
+    ``archive`` (``-a``); ``follow_link`` (``-L``) copies what a link SRC points to, under the link's name.
+    Returns the bytes of the archive sent."""
+    from ..store.tar import extract  # noqa: F401 - the child cannot import once inside the container
+
+    if not os.path.lexists(src):
+        raise NotFound(f"lstat {src}: no such file or directory")
+    dest = _absolute(dest)
+    check_writable(layout, cid, dest)
+    contents_only = src.endswith("/.")
+    name = "." if contents_only else os.path.basename(os.path.normpath(src))
+    path = os.path.normpath(src)
+    if follow_link and not contents_only and os.path.islink(path):
+        path = os.path.realpath(path)
+        if not os.path.exists(path):
+            raise NotFound(f"lstat {path}: no such file or directory")
+    src_is_dir = stat.S_ISDIR(os.lstat(path).st_mode)
+    r, w = os.pipe2(os.O_CLOEXEC)
+
+    def child(fd: int) -> None:
+        with os.fdopen(fd, "rb") as f:
+            _extract_at(cid, dest, f, contents_only, src_is_dir)
 
     pid = run_in_view(layout, cid, child, writable=True, child_fd=r, parent_fd=w)
     os.close(r)
+    counted = None
     try:
         with os.fdopen(w, "wb") as f:
+            counted = _Counting(f)
             with contextlib.suppress(BrokenPipeError):
-                name = "." if contents_only else os.path.basename(os.path.normpath(src))
-                if contents_only:
-                    _tar_path(os.path.normpath(src), ".", f)
-                else:
-                    _tar_path(src, name, f)
+                _tar_path(path, name, cast("IO[bytes]", counted), None if archive else (0, 0))
     finally:
         wait_view(pid)
+    return counted.count if counted else 0
+
+
+def put_archive(
+    layout: Layout, cid: str, ref: str, dest: str, stream: IO[bytes], *, archive: bool = False
+) -> int:
+    """``cp - CONTAINER:DEST``: the tar read from ``stream`` (plain or compressed) is extracted into the
+    directory DEST. Its entries are made owned by root in the container unless ``archive`` (``-a``) keeps
+    the owners the archive gives. Returns the bytes of the archive sent on."""
+    from ..store.tar import extract  # noqa: F401 - the child cannot import once inside the container
+
+    dest = _absolute(dest)
+    check_writable(layout, cid, dest)
+    r, w = os.pipe2(os.O_CLOEXEC)
+
+    def child(fd: int) -> None:
+        target = os.path.realpath(os.path.normpath(dest))
+        if not os.path.isdir(target):
+            raise InvalidArgument(f'destination "{ref}:{dest}" must be a directory')
+        with os.fdopen(fd, "rb") as f:
+            _extract_at(cid, dest, f, None)
+
+    pid = run_in_view(layout, cid, child, writable=True, child_fd=r, parent_fd=w)
+    os.close(r)
+    counted = None
+    try:
+        with os.fdopen(w, "wb") as f:
+            counted = _Counting(f)
+            with contextlib.suppress(BrokenPipeError):
+                if archive:
+                    while chunk := stream.read(1 << 20):
+                        counted.write(chunk)
+                else:
+                    _owned_by(stream, cast("IO[bytes]", counted), 0, 0)
+    finally:
+        wait_view(pid)
+    return counted.count if counted else 0
+
+
+def _owned_by(stream: IO[bytes], out: IO[bytes], uid: int, gid: int) -> None:
+    """The tar ``stream`` (plain or compressed) written to ``out`` as a plain tar whose entries are owned by
+    ``uid``:``gid``."""
+    from ..store.tar.compression import open_decompressed
+
+    reader, _ = open_decompressed(stream)
+    try:
+        src = tarfile.open(fileobj=cast("IO[bytes]", reader), mode="r|")
+    except tarfile.ReadError as e:
+        if "empty" in str(e):
+            return  # nothing to extract, as an empty archive
+        raise InvalidArgument(f"Error processing tar file: {e}") from None
+    try:
+        with src, tarfile.open(fileobj=out, mode="w|", format=tarfile.PAX_FORMAT) as dst:
+            for ti in src:
+                ti.uid, ti.gid, ti.uname, ti.gname = uid, gid, "", ""
+                ti.pax_headers = {
+                    k: v for k, v in ti.pax_headers.items() if k not in ("uid", "gid", "uname", "gname")
+                }
+                dst.addfile(ti, src.extractfile(ti) if ti.isreg() else None)
+    except tarfile.TarError as e:
+        raise InvalidArgument(f"Error processing tar file: {e}") from None
 
 
 def export(layout: Layout, cid: str, out: BinaryIO) -> None:

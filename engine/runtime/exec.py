@@ -51,6 +51,36 @@ class ExecPty(ExecProcess):
     """An exec'd process on a new pseudo-terminal: read and write ``master``."""
 
     master: int = -1
+    released: bool = False
+
+    def release(self) -> None:
+        """Leave the process running on its own (``exec -it`` detached by the detach keys): a small process
+        of its own keeps the terminal open, reading what is written to it, until the process ends."""
+        if self.master < 0:
+            return
+        first = os.fork()
+        if first == 0:  # pragma: no cover - child
+            try:
+                os.setsid()
+                if os.fork() != 0:
+                    os._exit(0)
+                devnull = os.open("/dev/null", os.O_RDWR)
+                for fd in (0, 1, 2):
+                    os.dup2(devnull, fd)
+                os.closerange(3, self.master)  # the caller's pipes and files are not kept open
+                os.closerange(self.master + 1, os.sysconf("SC_OPEN_MAX"))
+                while True:
+                    try:
+                        if not os.read(self.master, 65536):
+                            break
+                    except OSError:  # EIO: the process and all it started closed the terminal
+                        break
+            finally:
+                os._exit(0)
+        os.waitpid(first, 0)
+        os.close(self.master)
+        self.master = -1
+        self.released = True
 
     def resize(self, rows: int, cols: int) -> None:
         with contextlib.suppress(OSError):
@@ -62,7 +92,7 @@ class ExecPty(ExecProcess):
             with contextlib.suppress(OSError):
                 os.close(self.master)
             self.master = -1
-        if self.exit_code is None:
+        if self.exit_code is None and not self.released:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(self.pid, signal.SIGHUP)
             import time
