@@ -169,7 +169,9 @@ def command_reason(path: str) -> str | None:
 def flag_reason(prog: str, name: str) -> str | None:
     """Why the flag ``name`` (``--gpus``, ``-H``) of the command whose parser is ``prog`` (``dockyard run``)
     is refused, or None."""
-    path = prog.partition(" ")[2]
+    top, _, path = prog.partition(" ")
+    if top != "dockyard":
+        return None  # another program's parser: Docker's flags are not its business
     for names, why in FLAGS.get(ALIASES.get(path, path), {}).items():
         if name in names.split(", "):
             return why
