@@ -17,7 +17,7 @@ from .store.imagestore import ImageStore
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable, Collection, Iterator
     from typing import IO, Any, BinaryIO
 
     from .build.cache import CachePruneReport
@@ -339,12 +339,15 @@ class Images:
         labels = (cfg.get("config") or {}).get("Labels") or {}
         return spares(parse_time(str(cfg.get("created") or "")), labels if isinstance(labels, dict) else {})
 
-    def prune_builds(self, all: bool = False, older_than: float | None = None) -> CachePruneReport:
+    def prune_builds(
+        self, all: bool = False, older_than: float | None = None, kinds: Collection[str] | None = None
+    ) -> CachePruneReport:
         """``docker builder prune``: drop build cache records (only those no image uses, unless ``all``;
-        ``older_than`` seconds keeps newer ones) and the layers only they kept."""
+        ``older_than`` seconds keeps newer ones), the layers only they kept and the unused ``RUN
+        --mount=type=cache`` directories; ``kinds`` (``regular``, ``exec.cachemount``) limits what goes."""
         from .build.cache import BuildCache
 
-        return BuildCache(self.layout).prune(self.store, all=all, older_than=older_than)
+        return BuildCache(self.layout).prune(self.store, all=all, older_than=older_than, kinds=kinds)
 
     def recover(self) -> builtins.list[str]:
         """Clean what a killed process left: temporaries, and layers/blobs no image references."""

@@ -35,9 +35,27 @@ def register(sub: flags.Commands) -> None:
     p.add_argument("--label", action="append", default=[], metavar="K=V", help="Set a label on the image")
     p.add_argument("-q", "--quiet", action="store_true", help="Print only the image ID")
     p.add_argument("--progress", choices=("auto", "plain", "tty"), default="auto", help="Progress output")
+    p.add_argument(
+        "--secret", action="append", default=[], metavar="id=ID,src=FILE|env=VAR", help="A secret for RUN"
+    )
+    p.add_argument("--iidfile", metavar="FILE", help="Write the image ID to the file")
+    p.add_argument("--network", default="default", metavar="MODE", help="RUN steps' network: none or host")
+    p.add_argument(
+        "--build-context", action="append", default=[], metavar="NAME=DIR", help="Another named context"
+    )
+    p.add_argument("--pull", action="store_true", help="Pull every image the build uses first")
+    p.add_argument("--platform", metavar="PLATFORM", help="This machine's platform only")
+    p.add_argument(
+        "--cache-from",
+        action="append",
+        default=[],
+        metavar="SOURCE",
+        help="Accepted; the local cache is used",
+    )
+    p.add_argument("-o", "--output", metavar="DEST", help="Export the files: type=local,dest=DIR or type=tar")
     p.add_argument("--watch", action="store_true", help="Rebuild whenever the context changes")
     p.add_argument("--run", metavar="NAME", help="With --watch: (re)start container NAME from each new image")
-    p.add_argument("context", metavar="CONTEXT", help="The build context directory")
+    p.add_argument("context", metavar="CONTEXT", help="The build context directory, or - for standard input")
     p.set_defaults(handler=cmd_build)
 
     builder = sub.add_parser("builder", help="Manage the build cache")
@@ -46,7 +64,11 @@ def register(sub: flags.Commands) -> None:
     pr.add_argument("-a", "--all", action="store_true", help="Remove all cache, not only unused entries")
     pr.add_argument("-f", "--force", action="store_true", help="Do not prompt for confirmation")
     pr.add_argument(
-        "--filter", action="append", default=[], metavar="until=DURATION", help="Keep newer cache"
+        "--filter",
+        action="append",
+        default=[],
+        metavar="FILTER",
+        help="until=DURATION keeps newer cache; type=exec.cachemount|regular",
     )
     pr.set_defaults(handler=cmd_builder_prune)
 
@@ -72,11 +94,101 @@ def _pairs(items: list[str], what: str, from_env: bool) -> dict[str, Any]:
 
 
 def _dockerfile(a: flags.Namespace) -> str | None:
-    if not a.file:
+    if not a.file or a.file == "-":
         return None
+    if a.context == "-":
+        return a.file  # a path inside the context read from standard input
     if os.path.isabs(a.file) or os.path.exists(a.file):
         return os.path.abspath(a.file)
     return a.file  # relative to the context
+
+
+def _secrets(items: list[str]) -> dict[str, bytes]:
+    """``--secret id=ID[,type=file|env][,src=FILE|,env=VAR]`` as buildx reads it: without a source, an
+    environment variable named ID when there is one, else a file named ID. A secret whose variable is not
+    set is left out (a mount that requires it fails)."""
+    from engine import InvalidArgument
+
+    out: dict[str, bytes] = {}
+    for item in items:
+        fields: dict[str, str] = {}
+        kind = ""
+        for field in item.split(","):
+            key, sep, value = field.partition("=")
+            key = key.strip().lower()
+            if not sep:
+                raise InvalidArgument(f"invalid secret {item!r}: {field!r} is not KEY=VALUE")
+            if key == "type":
+                if value not in ("file", "env"):
+                    raise InvalidArgument(f"unsupported secret type {value!r}")
+                kind = value
+            elif key in ("id", "src", "source", "env"):
+                fields["src" if key == "source" else key] = value
+            else:
+                raise InvalidArgument(f"unexpected key '{key}' in '{field}'")
+        secret_id = fields.get("id", "")
+        src, env = fields.get("src", ""), fields.get("env", "")
+        if kind == "env" and not env:
+            env, src = src or secret_id, ""
+        if not secret_id:
+            secret_id = src or env
+        if not secret_id:
+            raise InvalidArgument(f"invalid secret {item!r}: it needs an id")
+        if not src and not env:
+            if secret_id in os.environ:
+                env = secret_id
+            else:
+                src = secret_id
+        if env:
+            if env in os.environ:
+                out[secret_id] = os.environb[os.fsencode(env)]
+            continue
+        try:
+            size = os.stat(src).st_size
+            if size > _SECRET_MAX:
+                raise InvalidArgument(f"secret {secret_id} too big: the maximum is 500KB")
+            with open(src, "rb") as f:
+                out[secret_id] = f.read(_SECRET_MAX + 1)
+        except OSError as exc:
+            raise InvalidArgument(f"failed to stat {src}: {exc.strerror or exc}") from None
+    return out
+
+
+_SECRET_MAX = 500 * 1024
+
+
+def _output(value: str | None) -> tuple[str, str] | None:
+    """``-o DIR``, ``-o -`` (a tar on standard output) or ``--output type=local|tar,dest=PATH``."""
+    from engine import InvalidArgument
+
+    if value is None:
+        return None
+    if value == "-":
+        return ("tar", "-")
+    if "=" not in value and "," not in value:
+        return ("local", value)
+    fields: dict[str, str] = {}
+    for field in value.split(","):
+        key, sep, val = field.partition("=")
+        if not sep:
+            raise InvalidArgument(f"invalid output {value!r}: {field!r} is not KEY=VALUE")
+        fields[key.strip().lower()] = val
+    kind = fields.pop("type", "")
+    if not kind:
+        raise InvalidArgument(f"invalid output {value!r}: type is required (type=local or type=tar)")
+    if kind in ("docker", "image") and not set(fields) - {"name"}:
+        return None  # what a build does anyway: an image in the engine's store
+    if kind not in ("local", "tar"):
+        raise InvalidArgument(
+            f"output type {kind!r} is not supported: dockyard stores the image in its engine (the default), "
+            "or exports its files with type=local or type=tar"
+        )
+    dest = fields.pop("dest", "")
+    if fields:
+        raise InvalidArgument(f"unexpected key '{sorted(fields)[0]}' for output type {kind}")
+    if not dest:
+        raise InvalidArgument(f"output type {kind} needs dest=PATH")
+    return (kind, dest)
 
 
 # -- renderers ---------------------------------------------------------------------------------------------
@@ -216,11 +328,39 @@ def _renderer(mode: str) -> Any:
 
 
 def cmd_build(a: flags.Namespace) -> int:
+    """``docker build``. What dockyard refuses of Docker's flags (a network, platform or output it
+    cannot give, a remote context) ends with status 125 before anything is built; a failed build with 1."""
+    from engine import InvalidArgument
+
+    try:
+        return _build(a)
+    except InvalidArgument as exc:
+        sys.stderr.write(f"Error: {exc}\n")
+        return 125
+
+
+def _build(a: flags.Namespace) -> int:
     from engine import BuildOptions, InvalidArgument
 
     if a.run and not a.watch:
         raise InvalidArgument("--run needs --watch")
-    eng = engine()
+    if a.context == "-" and a.file == "-":
+        raise InvalidArgument("invalid argument: can't use stdin for both build context and dockerfile")
+    if a.watch and "-" in (a.context, a.file):
+        raise InvalidArgument(
+            "--watch needs a context directory and a Dockerfile on disk, not standard input"
+        )
+    if a.network not in ("default", "none", "host"):
+        raise InvalidArgument(
+            f"network mode {a.network!r} not supported by the build: use none, default (the same: dockyard "
+            "build steps have no network) or host"
+        )
+    output = _output(a.output)
+    to_stdout = output is not None and output[1] == "-"
+    if to_stdout and sys.stdout.isatty():
+        raise InvalidArgument(
+            "refusing to write a tar to the terminal: redirect standard output, or use dest=FILE"
+        )
     options = BuildOptions(
         a.context,
         dockerfile=_dockerfile(a),
@@ -229,7 +369,18 @@ def cmd_build(a: flags.Namespace) -> int:
         target=a.target,
         no_cache=a.no_cache,
         labels=_pairs(a.label, "label", False),
+        dockerfile_text=sys.stdin.buffer.read().decode("utf-8", "replace") if a.file == "-" else None,
+        context_stream=sys.stdin.buffer if a.context == "-" else None,
+        secrets=_secrets(a.secret),
+        network="none" if a.network == "default" else a.network,
+        build_contexts=_pairs(a.build_context, "build context", False),
+        pull=a.pull,
+        output=output,
+        output_stream=sys.stdout.buffer if to_stdout else None,
+        cache_from=list(a.cache_from),
+        platform=a.platform,
     )
+    eng = engine()
     render: Callable[[Any], None]
     renderer = None
     if a.quiet:
@@ -244,7 +395,10 @@ def cmd_build(a: flags.Namespace) -> int:
     finally:
         if renderer is not None:
             renderer.close()
-    if a.quiet:
+    if a.iidfile:
+        with open(a.iidfile, "w") as f:
+            f.write(image_id)
+    if a.quiet and not to_stdout:
         print(image_id)
     return 0
 
@@ -270,28 +424,40 @@ def _watch(eng: Engine, a: flags.Namespace, options: BuildOptions, render: Calla
     return 0
 
 
-def _parse_until(filters: list[str]) -> float | None:
+_CACHE_KINDS = ("regular", "exec.cachemount")
+
+
+def _parse_filters(filters: list[str]) -> tuple[float | None, set[str] | None]:
+    """``until=DURATION`` and ``type=regular|exec.cachemount`` (BuildKit's record types)."""
     from engine import InvalidArgument
     from engine.units import parse_duration
 
     older = None
+    kinds: set[str] | None = None
     for f in filters:
         key, _, value = f.partition("=")
-        if key != "until":
+        if key == "until":
+            older = parse_duration(value)
+        elif key == "type":
+            if value not in _CACHE_KINDS:
+                raise InvalidArgument(
+                    f"invalid filter 'type={value}': use type=regular or type=exec.cachemount"
+                )
+            kinds = (kinds or set()) | {value}
+        else:
             raise InvalidArgument(f"invalid filter '{key}'")
-        older = parse_duration(value)
-    return older
+    return older, kinds
 
 
 def cmd_builder_prune(a: flags.Namespace) -> int:
     from engine.humanize import human_size
 
-    older = _parse_until(a.filter)
+    older, kinds = _parse_filters(a.filter)
     what = "all build cache" if a.all else "all dangling build cache"
     if not output.confirmed(a.force, f"This will remove {what}."):
         return 0
     eng = engine()
-    report = eng.images.prune_builds(all=a.all, older_than=older)
+    report = eng.images.prune_builds(all=a.all, older_than=older, kinds=kinds)
     if report.deleted:
         print(f"Deleted build cache objects: {report.deleted}")
     print(f"Total:\t{human_size(report.reclaimed)}")

@@ -37,13 +37,16 @@ from engine.build.state import KEY_VERSION, ImageState, LayerRef, chain_key
 from engine.build.steps import meta
 from engine.build.steps.run import StepContainer, build_env, check_flags, command_for, history_text
 from engine.build.view import ImageView
-from engine.errors import BuildError, DockyardError, ImageNotFound
+from engine.errors import BuildError, DockyardError, ImageNotFound, InvalidArgument
 from engine.lean import jsonio
 from engine.lean.record import replace
 from engine.store import oci, reference
 
 if TYPE_CHECKING:
+    from typing import BinaryIO
+
     from engine.build.options import BuildOptions
+    from engine.build.steps.mounts import MountSource, StepMounts
     from engine.paths import Layout
     from engine.store.imagestore import ImageStore
 
@@ -107,6 +110,56 @@ def _refuse_escaping_link(path: str, context_dir: str, shown: str) -> None:
     )
 
 
+def _check_options(opts: BuildOptions) -> None:
+    """Refuse what the build cannot do before anything is read or written."""
+    from engine.build.options import NETWORKS, OUTPUT_TYPES
+
+    if opts.network not in NETWORKS:
+        raise InvalidArgument(
+            f"network mode {opts.network!r} not supported by the build: use none, default (no network, as "
+            "dockyard builds have) or host"
+        )
+    if opts.platform is not None:
+        here = f"linux/{oci.goarch()}"
+        wanted = opts.platform.lower()
+        if wanted != here and not wanted.startswith(here + "/"):
+            raise InvalidArgument(
+                f"platform {opts.platform} is not supported: dockyard runs build steps natively and builds "
+                f"for this machine only ({here})"
+            )
+    if opts.output is not None:
+        kind, dest = opts.output
+        if kind not in OUTPUT_TYPES:
+            raise InvalidArgument(f"output type {kind!r} is not supported: use local or tar")
+        if not dest:
+            raise InvalidArgument(f"output type {kind} needs a destination (dest=PATH)")
+        if kind == "local" and dest == "-":
+            raise InvalidArgument("output type local needs a directory, not -")
+        if dest == "-" and opts.output_stream is None:
+            raise InvalidArgument("output to - needs a stream to write to")
+
+
+def _named_context(name: str, path: str) -> str:
+    """A ``--build-context NAME=DIR``'s directory, or InvalidArgument for what dockyard cannot use."""
+    if not name or any(c.isspace() for c in name) or name.startswith("-"):
+        raise InvalidArgument(f"invalid build context name {name!r}")
+    for prefix in ("docker-image://", "oci-layout://", "target:"):
+        if path.startswith(prefix):
+            raise InvalidArgument(
+                f"build context {name}={path}: {prefix.rstrip(':/')} contexts are not supported; dockyard "
+                "takes a local directory (for an image, use FROM or COPY --from with its name)"
+            )
+    if "://" in path or path.startswith("git@") or path.endswith(".git"):
+        raise InvalidArgument(
+            f"build context {name}={path}: remote contexts are not supported (dockyard builds do not "
+            "download); give a local directory"
+        )
+    full = os.path.abspath(path)
+    if not os.path.isdir(full):
+        raise InvalidArgument(f"build context {name}={path}: no such directory")
+    return full
+
+
 def _rfc3339(seconds: float) -> str:
     from datetime import UTC, datetime
 
@@ -126,12 +179,31 @@ class Builder:
         self.layout = layout
         self.store = store
         self.opts = opts
-        self.context_dir = os.path.abspath(opts.context_dir)
-        if not os.path.isdir(self.context_dir):
-            raise BuildError(f"unable to prepare context: path {opts.context_dir!r} not found")
-        self.dockerfile_path = self._find_dockerfile(opts.dockerfile)
+        self.dockerfile_text = opts.dockerfile_text
+        self.streamed: str | None = None  # the temporary directory a streamed context was unpacked into
+        _check_options(opts)
         for tag in opts.tags:
             reference.parse(tag)  # a bad tag is refused before anything is built
+        self.contexts = {name: _named_context(name, path) for name, path in opts.build_contexts.items()}
+        if opts.context_stream is not None:
+            from engine.build.streamed import unpack
+
+            self.streamed, text = unpack(opts.context_stream, layout.tmp)
+            if text is not None:
+                self.dockerfile_text = text
+            self.context_dir = self.streamed
+        else:
+            self.context_dir = os.path.abspath(opts.context_dir)
+        try:
+            if not os.path.isdir(self.context_dir):
+                raise BuildError(f"unable to prepare context: path {opts.context_dir!r} not found")
+            if self.dockerfile_text is None:
+                self.dockerfile_path = self._find_dockerfile(opts.dockerfile)
+            else:
+                self.dockerfile_path = ""  # no file: the text was given
+        except BaseException:
+            self._remove_streamed()
+            raise
         self.sums = sums or ChecksumCache()  # kept from one build to the next by a watch
         self._context: BuildContext | None = None
         self.cache = BuildCache(layout)
@@ -146,6 +218,8 @@ class Builder:
             raise BuildError(f"invalid SOURCE_DATE_EPOCH: {epoch!r}") from None
         self.key_prefix = KEY_VERSION + (f" epoch={self.epoch}" if self.epoch is not None else "")
         self.results: dict[int, ImageState] = {}
+        self._named_contexts: dict[str, BuildContext] = {}
+        self.escape = "\\"
         self.missed: dict[int, bool] = {}  # stage index -> whether its cache chain missed
         self.plan: BuildPlan | None = None
 
@@ -168,7 +242,7 @@ class Builder:
     @property
     def context(self) -> BuildContext:
         if self._context is None:
-            self._context = BuildContext(self.context_dir, self.dockerfile_path, self.sums)
+            self._context = BuildContext(self.context_dir, self.dockerfile_path or None, self.sums)
         return self._context
 
     def _now(self) -> str:
@@ -176,6 +250,8 @@ class Builder:
 
     def _base_layers(self, name: str, instr: Instruction) -> tuple[int, list[str]]:
         """A base image's layer count and ONBUILD triggers (for the plan's depth check)."""
+        if name in self.contexts:
+            return 1, []
         image_id = self._check_image(name, instr)
         entry = self.store.catalog.get(image_id)
         config = self.store.config_of(image_id).get("config") or {}
@@ -193,14 +269,41 @@ class Builder:
     # -- running ----------------------------------------------------------------------------------------
     def events(self) -> Events:
         """Run the build, yielding progress events; returns the BuildResult."""
+        try:
+            return (yield from self._events())
+        finally:
+            self._remove_streamed()
+
+    def _remove_streamed(self) -> None:
+        if self.streamed is not None:
+            from engine.store.tmp import remove_tree
+
+            remove_tree(self.streamed)
+            self.streamed = None
+
+    def _events(self) -> Events:
         started = time.monotonic()
-        df = parse_file(self.dockerfile_path)
-        df.filename = os.path.basename(self.dockerfile_path)
+        if self.dockerfile_text is not None:
+            df = parse(self.dockerfile_text, "Dockerfile")
+        else:
+            df = parse_file(self.dockerfile_path)
+            df.filename = os.path.basename(self.dockerfile_path)
+        self.escape = df.escape
         yield ev.BuildEvent(ev.INFO, text=f"[internal] load build definition from {df.filename}")
         for warning in df.warnings:
             yield ev.BuildEvent(ev.WARNING, text=warning)
-        plan = self.plan = BuildPlan(df, self.opts.build_args, self.opts.target)
+        if self.opts.cache_from:
+            yield ev.BuildEvent(
+                ev.WARNING,
+                text="--cache-from "
+                + ", ".join(self.opts.cache_from)
+                + ": not imported; dockyard uses the build cache of its engine root, which every build "
+                "on this root shares",
+            )
+        plan = self.plan = BuildPlan(df, self.opts.build_args, self.opts.target, set(self.contexts))
         self.used_args |= plan.used_args
+        if self.opts.pull:
+            yield from self._pull(plan)
         for name, instr in plan.images():  # every image must exist before anything is built
             self._check_image(name, instr)
         plan.check_depth(self._base_layers)  # and the image must not be deeper than Docker allows
@@ -210,7 +313,10 @@ class Builder:
                     state = yield from self._run_stage(df, plan, stage)
                     self.results[stage.index] = state
                 final = self.results[plan.target.index]
-                image_id = yield from self._export(final)
+                if self.opts.output is not None:
+                    image_id = yield from self._export_files(final)
+                else:
+                    image_id = yield from self._export(final)
             finally:
                 self.cache.flush()
                 self.cache.close()
@@ -261,6 +367,8 @@ class Builder:
         ref = plan.stage_ref(stage, name, stage.from_instruction)
         if ref is not None:
             return self.results[ref.index].copy(), self.missed.get(ref.index, False)
+        if name in self.contexts:
+            return self._context_state(name), False
         if name.lower() == "scratch":
             return ImageState.scratch(self.key_prefix), False
         image_id = self._check_image(name, stage.from_instruction)
@@ -269,6 +377,17 @@ class Builder:
     def _run_stage(
         self, df: Dockerfile, plan: BuildPlan, stage: Stage
     ) -> Generator[ev.BuildEvent, None, ImageState]:
+        if stage.name and stage.name in self.contexts:  # a named context replaces the stage, as BuildKit's
+            self.vertex += 1
+            text = f"[context {stage.name}] load from {self.contexts[stage.name]}"
+            yield ev.BuildEvent(
+                ev.STEP, self.vertex, stage.name, 1, 1, text, stage.from_instruction.start_line
+            )
+            state = self._context_state(stage.name)
+            yield ev.BuildEvent(
+                ev.DONE, self.vertex, stage.name, 1, 1, text, stage.from_instruction.start_line
+            )
+            return state
         base_name = plan.base_name(stage)
         state, missed = self._base_state(plan, stage, base_name)
         multi = len(plan.stages) > 1
@@ -494,28 +613,164 @@ class Builder:
         self, run: _StageRun, instr: Instruction, event: Any, started: float
     ) -> Generator[ev.BuildEvent, None, bool]:
         state = run.state
-        check_flags(instr)
+        network = check_flags(instr, self.opts.network)
         cmd = command_for(instr, state)
         declared, proxies = build_env(run.args, state.env_view(), self.opts.build_args, PROXY_ARGS)
         created_by = history_text(cmd, declared)
-        key = chain_key(state.key, created_by + ("\0script\0" + cmd.script if cmd.script else ""))
+        description = created_by + ("\0script\0" + cmd.script if cmd.script else "")
+        mounts = self._mounts(run, instr)
+        if mounts is not None:
+            description += "\0mounts\0" + mounts.key_text()
+        if network != "none":
+            description += "\0network\0" + network
+        key = chain_key(state.key, description)
         if self._lookup(run, key):
             return True
         image_id, temporary = self._image_for(state)
         try:
+            if mounts is not None:
+                mounts.prepare()
             with StepContainer(
-                self.layout, self.store, image_id, state, cmd, declared + proxies
+                self.layout,
+                self.store,
+                image_id,
+                state,
+                cmd,
+                declared + proxies + (mounts.env if mounts else []),
+                network=network,
+                volumes=mounts.volumes if mounts else (),
+                tmpfs=mounts.tmpfs if mounts else (),
             ) as container:
                 for stream, line in container.output():
                     yield event(ev.OUTPUT, text=line, stream=stream, elapsed=time.monotonic() - started)
                 container.check()
+                if mounts is not None:
+                    mounts.clean_stubs(container.upper)
                 layer = container.commit(state.top_chain, self.epoch)
         finally:
+            if mounts is not None:
+                mounts.close()
             if temporary:
                 with self.store.catalog.lock():
                     self.store.catalog.delete(image_id)
         self._commit(run, key, state.copy(), created_by, layer)
         return False
+
+    def _mounts(self, run: _StageRun, instr: Instruction) -> StepMounts | None:
+        """The step's ``--mount``s, parsed and with their sources found; None without any."""
+        values = instr.flag_values("mount")
+        if not values:
+            return None
+        from engine.build.steps.mounts import ContextSource, StepMounts, parse_mounts
+        from engine.build.words import expand
+
+        env = self._expansion_env(run)
+        mounts = parse_mounts(values, run.state.workdir, lambda word: expand(word, env, self.escape))
+        sources: dict[str, MountSource] = {}
+        for m in mounts:
+            if m.origin and m.origin not in sources:
+                sources[m.origin] = self._mount_source(run, m.origin, instr)
+        return StepMounts(
+            self.layout,
+            mounts,
+            sources,
+            ContextSource(self.context, "context"),
+            self.opts.secrets,
+            self._view(run.state),
+        )
+
+    def _mount_source(self, run: _StageRun, name: str, instr: Instruction) -> MountSource:
+        """What ``--mount from=NAME`` names: an earlier stage, a named build context or an image."""
+        from engine.build.steps.mounts import ContextSource, ImageSource
+
+        assert self.plan is not None
+        stage = self.plan.stage_ref(run.stage, name, instr)
+        if stage is not None:
+            if stage.index not in self.results:
+                raise BuildError(f"RUN --mount from={name}: stage {name} was not built")
+            done = self.results[stage.index]
+            return ImageSource(self._view(done), done.top_chain, f"stage {name}")
+        if name in self.contexts:
+            return ContextSource(self._named(name), name)
+        image_id = self._check_image(name, instr)
+        other = ImageState.from_image(self.store, image_id, self.key_prefix)
+        return ImageSource(self._view(other), other.top_chain, name)
+
+    # -- named contexts -------------------------------------------------------------------------------------
+    def _named(self, name: str) -> BuildContext:
+        found = self._named_contexts.get(name)
+        if found is None:
+            found = self._named_contexts[name] = BuildContext(self.contexts[name], None, self.sums)
+        return found
+
+    def _context_state(self, name: str) -> ImageState:
+        """A named context used as an image (``FROM NAME``, or a stage it replaces): its files in one layer
+        on scratch, owned by 0:0 as COPY from a context makes them."""
+        from engine.build.steps.copy import ContextTree, CopyRequest, plan_copy
+
+        scratch = ImageState.scratch(self.key_prefix)
+        instr = Instruction(keyword="COPY", args=[".", "/"], filename="Dockerfile")
+        plan = plan_copy(
+            CopyRequest(instr, "/", self._view(scratch), ContextTree(self._named(name)), self.epoch)
+        )
+        key = chain_key(scratch.key, "context\0" + plan.description)
+        state = scratch.copy()
+        entry = None if self.opts.no_cache else self.cache.get(key)
+        layer = None
+        if entry is not None and entry.get("layer") and self._usable(entry):
+            try:
+                layer = LayerRef.from_json(entry["layer"])
+            except (KeyError, TypeError, ValueError):
+                layer = None
+        if layer is None:
+            layer = plan.write(self.store, "", self.layout.tmp)
+            self.cache.put(key, {"chain_id": layer.chain_id, "layer": layer.to_json(), "changes": {}})
+        history = {"created": self._now(), "created_by": f"context {name}", "comment": "dockyard build"}
+        state.layers.append(layer)
+        state.history.append(history)
+        state.key = key
+        state.image_id = ""
+        return state
+
+    # -- --pull and --output ----------------------------------------------------------------------------------
+    def _pull(self, plan: BuildPlan) -> Events:
+        from engine.registry import pull
+        from engine.store.eventlog import emit
+
+        seen: set[str] = set()
+        for name, _instr in plan.images():
+            if name in seen or name in self.contexts:
+                continue
+            seen.add(name)
+            yield ev.BuildEvent(ev.INFO, text=f"pulling {name}")
+            result = pull(self.store, name)
+            emit(self.layout, "image", "pull", result.image_id, {"name": result.name})
+            yield ev.BuildEvent(ev.INFO, text=f"pulled {result.name} ({result.image_id[:19]})")
+
+    def _export_files(self, state: ImageState) -> Generator[ev.BuildEvent, None, str]:
+        """``--output``: the final stage's files to a directory or a tar; no image is stored."""
+        from engine.build.steps.mounts import export_view
+
+        assert self.opts.output is not None
+        kind, dest = self.opts.output
+        view = self._view(state)
+        if self.opts.tags:
+            yield ev.BuildEvent(
+                ev.WARNING, text=f"--output type={kind}: no image is stored, so no tag is set"
+            )
+        yield ev.BuildEvent(ev.INFO, text=f"exporting to {kind} {dest}")
+        if kind == "local":
+            export_view(view, dest)
+        elif dest == "-":
+            assert self.opts.output_stream is not None
+            _write_view_tar(view, self.opts.output_stream)
+        else:
+            with open(dest, "wb") as out:
+                _write_view_tar(view, out)
+        if not state.created:
+            state.created = self._now()
+        config = oci.canonical(state.image_config())
+        return "sha256:" + hashlib.sha256(config).hexdigest()
 
     def _image_for(self, state: ImageState) -> tuple[str, bool]:
         """An image in the store with the state's layers (to run a container on); True when it is a
@@ -552,6 +807,8 @@ class Builder:
                 if stage.index not in self.results:
                     raise BuildError(f"COPY --from={origin}: stage {origin} was not built")
                 source = ImageTree(self._view(self.results[stage.index]), self.sums, f"stage {origin}")
+            elif origin in self.contexts:
+                source = ContextTree(self._named(origin))
             else:
                 image_id = self._check_image(origin, instr)
                 other = ImageState.from_image(self.store, image_id, self.key_prefix)
@@ -566,3 +823,21 @@ class Builder:
         layer = plan.write(self.store, state.top_chain, self.layout.tmp)
         self._commit(run, key, state.copy(), plan.created_by, layer)
         return False
+
+
+def _write_view_tar(view: ImageView, out: BinaryIO) -> None:
+    """The files of ``view`` as a plain tar on ``out`` (owners, modes and times kept; sorted)."""
+    import tarfile
+
+    with tarfile.open(fileobj=out, mode="w|", format=tarfile.PAX_FORMAT) as tar:
+        for rel, st in view.walk("/"):
+            host = view.host_path("/" + rel)
+            if host is None:
+                continue
+            info = tar.gettarinfo(host, arcname=rel)
+            info.uid, info.gid, info.uname, info.gname = st.st_uid, st.st_gid, "", ""
+            if info.isreg():
+                with open(host, "rb") as f:
+                    tar.addfile(info, f)
+            else:
+                tar.addfile(info)

@@ -26,7 +26,7 @@ from engine.lean import jsonio
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Collection, Iterator
     from typing import Any
 
     from engine.paths import Layout
@@ -169,14 +169,30 @@ class BuildCache:
 
     # -- pruning ----------------------------------------------------------------------------------------
     def prune(
-        self, store: ImageStore, all: bool = False, older_than: float | None = None
+        self,
+        store: ImageStore,
+        all: bool = False,
+        older_than: float | None = None,
+        kinds: Collection[str] | None = None,
     ) -> CachePruneReport:
-        """Drop cache records and the layers only they kept.
+        """Drop cache records and the layers only they kept, and the ``RUN --mount=type=cache``
+        directories no build is using (engine.build.cachemounts).
 
         Without ``all`` only the records whose layer no image uses go (Docker's "dangling" cache); with it,
-        every record. ``older_than`` (seconds) keeps records made more recently than that.
+        every record. Cache mounts are never used by an image, so both remove them (as BuildKit does with
+        its ``exec.cachemount`` records). ``older_than`` (seconds) keeps what was made (a cache mount: last
+        used) more recently than that. ``kinds`` limits pruning to BuildKit's record types: ``regular``
+        (the steps' records) and ``exec.cachemount``.
         """
         report = CachePruneReport()
+        if kinds is None or "exec.cachemount" in kinds:
+            from engine.build.cachemounts import prune as prune_mounts
+
+            mounts = prune_mounts(self.layout.root, self.layout.tmp, older_than)
+            report.deleted += mounts.deleted
+            report.reclaimed += mounts.reclaimed
+        if kinds is not None and "regular" not in kinds:
+            return report
         used = _layers_in_images(store) if not all else set()
         now = time.time()
         doomed = [
@@ -188,10 +204,10 @@ class BuildCache:
         before = store.layer_bytes()
         if doomed:
             self._delete(doomed)
-            report.deleted = len(doomed)
+            report.deleted += len(doomed)
         self.close()
         store.recover()
-        report.reclaimed = max(0, before - store.layer_bytes())
+        report.reclaimed += max(0, before - store.layer_bytes())
         return report
 
 

@@ -173,6 +173,14 @@ class BuildContext:
             return Source(target, self.abspath(target), self.lstat(target))
         return Source(rel, path, st)
 
+    def resolve(self, rel: str, written: str, keyword: str) -> str:
+        """The visible context path ``rel`` names (a symlink followed inside the context), or BuildError
+        in Docker's words when there is none."""
+        return self._one(rel, written, keyword).rel
+
+    def isdir(self, rel: str) -> bool:
+        return os.path.isdir(self.abspath(rel)) and not os.path.islink(self.abspath(rel))
+
     def _follow(self, rel: str) -> str | None:
         """``rel`` with symlinks resolved inside the context; None when it leaves it or is not visible."""
         real = os.path.realpath(self.abspath(rel))

@@ -4,12 +4,30 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import BinaryIO
+
+NETWORKS = ("none", "host", "default")
+OUTPUT_TYPES = ("local", "tar")
+
 
 class BuildOptions:
     """``context_dir`` is the build context; ``dockerfile`` a path in it or elsewhere (default
     ``Dockerfile`` in the context); ``tags`` are moved to the new image; ``build_args`` fill ARGs (``None``
     takes the value from the environment, as ``--build-arg NAME`` does); ``target`` names the last stage to
-    build; ``no_cache`` runs every step; ``labels`` are added to the image."""
+    build; ``no_cache`` runs every step; ``labels`` are added to the image.
+
+    ``dockerfile_text`` is the Dockerfile itself (``-f -``: read from standard input), in place of a file.
+    ``context_stream`` is the context as a tar stream (plain or compressed, its Dockerfile inside), or a
+    Dockerfile alone with no context (``build -``): the first bytes tell which; ``context_dir`` is then
+    not read. ``secrets`` are the values ``RUN --mount=type=secret`` shows, by id (``--secret``).
+    ``network`` is the RUN steps' network: ``none`` (also ``default``) or ``host``. ``build_contexts`` name
+    more directories (``--build-context NAME=DIR``) for ``FROM``, ``COPY --from`` and ``RUN --mount from=``.
+    ``pull`` pulls every image the build uses first. ``output`` exports the final stage's files instead
+    of storing an image: ``("local", DIR)`` or ``("tar", FILE)``, with ``output_stream`` taking the tar
+    when FILE is ``-``. ``cache_from`` is accepted and reported as unused (the root's own cache is used).
+    ``platform`` must be this machine's (``linux/amd64``): a build runs its steps natively."""
 
     def __init__(
         self,
@@ -20,6 +38,17 @@ class BuildOptions:
         target: str | None = None,
         no_cache: bool = False,
         labels: Mapping[str, str] | None = None,
+        *,
+        dockerfile_text: str | None = None,
+        context_stream: BinaryIO | None = None,
+        secrets: Mapping[str, bytes] | None = None,
+        network: str = "none",
+        build_contexts: Mapping[str, str] | None = None,
+        pull: bool = False,
+        output: tuple[str, str] | None = None,
+        output_stream: BinaryIO | None = None,
+        cache_from: Iterable[str] = (),
+        platform: str | None = None,
     ) -> None:
         self.context_dir = context_dir
         self.dockerfile = dockerfile or None
@@ -28,6 +57,16 @@ class BuildOptions:
         self.target = target or None
         self.no_cache = no_cache
         self.labels = dict(labels or {})
+        self.dockerfile_text = dockerfile_text
+        self.context_stream = context_stream
+        self.secrets = dict(secrets or {})
+        self.network = network or "none"
+        self.build_contexts = dict(build_contexts or {})
+        self.pull = pull
+        self.output = output
+        self.output_stream = output_stream
+        self.cache_from = list(cache_from)
+        self.platform = platform or None
 
     def __repr__(self) -> str:
         return f"BuildOptions({self.context_dir!r}, tags={self.tags!r})"

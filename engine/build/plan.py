@@ -5,14 +5,16 @@ target needs.
   values from the build arguments or their defaults; they are seen by FROM lines, and by a stage that
   declares them again (``ARG NAME`` without a value).
 - The target is the stage named by ``--target``, else the last one. A stage needs the stage it is built
-  FROM and the stages its ``COPY --from`` lines name (by name or index); nothing else is built.
+  FROM and the stages its ``COPY --from`` and ``RUN --mount from=`` name (by name or index); nothing else
+  is built. A named build context (``--build-context NAME=DIR``) is no image: ``FROM NAME`` reads the
+  directory, and a stage of that name is replaced by it.
 - :meth:`BuildPlan.images` lists the images the needed stages use (FROM and ``COPY --from`` that are not
   stages), so the builder can refuse a missing one before the first step runs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 
 from engine.build.expansion import expand_instruction
 from engine.build.parser import Dockerfile, Instruction, Stage
@@ -47,8 +49,15 @@ def platform_args() -> dict[str, str]:
 class BuildPlan:
     """The stages of ``df`` to build for ``target`` (None: the last stage), in order."""
 
-    def __init__(self, df: Dockerfile, build_args: Mapping[str, str | None], target: str | None) -> None:
+    def __init__(
+        self,
+        df: Dockerfile,
+        build_args: Mapping[str, str | None],
+        target: str | None,
+        contexts: Collection[str] = (),
+    ) -> None:
         self.df = df
+        self.contexts = frozenset(contexts)  # named build contexts: neither stages to build nor images
         self.used_args: set[str] = set()
         self.meta_values = self._meta_values(build_args)
         self.stages = df.stages()
@@ -85,12 +94,13 @@ class BuildPlan:
         if stage.index in needed:
             return
         needed.add(stage.index)
+        if stage.name and stage.name in self.contexts:
+            return  # the named context replaces the stage
         base = self.stage_ref(stage, self.base_name(stage), stage.from_instruction)
         if base is not None:
             self._need(base, needed)
         for instr in stage.instructions:
-            origin = instr.flag("from") if instr.keyword == "COPY" else None
-            if origin:
+            for origin in _origins(instr):
                 dep = self.stage_ref(stage, expand(origin, self.meta_values, self.df.escape), instr)
                 if dep is not None:
                     self._need(dep, needed)
@@ -121,13 +131,23 @@ class BuildPlan:
     def images(self) -> Iterator[tuple[str, Instruction]]:
         """(image name, instruction) for every image the needed stages use."""
         for stage in self.needed:
+            if stage.name and stage.name in self.contexts:
+                continue
             base = self.base_name(stage)
-            if base.lower() != "scratch" and self.stage_ref(stage, base, stage.from_instruction) is None:
+            if (
+                base.lower() != "scratch"
+                and base not in self.contexts
+                and self.stage_ref(stage, base, stage.from_instruction) is None
+            ):
                 yield base, stage.from_instruction
             for instr in stage.instructions:
-                origin = instr.flag("from") if instr.keyword == "COPY" else None
-                if origin and "$" not in origin and self.stage_ref(stage, origin, instr) is None:
-                    yield origin, instr
+                for origin in _origins(instr):
+                    if (
+                        "$" not in origin
+                        and origin not in self.contexts
+                        and self.stage_ref(stage, origin, instr) is None
+                    ):
+                        yield origin, instr
 
     def check_depth(self, base_image: Callable[[str, Instruction], tuple[int, list[str]]]) -> None:
         """Refuse, before any step runs, a build whose image would have more than MAX_DEPTH layers.
@@ -140,6 +160,9 @@ class BuildPlan:
         many, in Docker's words."""
         depths: dict[int, int] = {}
         for stage in self.needed:
+            if stage.name and stage.name in self.contexts:
+                depths[stage.index] = 1
+                continue
             name = self.base_name(stage)
             ref = self.stage_ref(stage, name, stage.from_instruction)
             if ref is not None:
@@ -159,6 +182,20 @@ class BuildPlan:
                     f"{MAX_DEPTH} an image may have; join RUN steps with && or use a multi-stage build"
                 )
             depths[stage.index] = total
+
+
+def _origins(instr: Instruction) -> list[str]:
+    """The stages, images or contexts an instruction reads from: ``COPY --from`` and ``RUN --mount from=``."""
+    if instr.keyword == "COPY":
+        origin = instr.flag("from")
+        return [origin] if origin else []
+    if instr.keyword == "RUN":
+        values = instr.flag_values("mount")
+        if values:
+            from engine.build.steps.mounts import mount_origins
+
+            return mount_origins(values)
+    return []
 
 
 def _keyword(trigger: str) -> str:

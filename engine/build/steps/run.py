@@ -1,7 +1,8 @@
 """RUN: execute a command in a real container on the image built so far, and keep what it changed.
 
 The step container is an ordinary dockyard container (overlay over the image's layers, namespaces,
-cgroups, no network) created from a trimmed config: the stage's Env, WORKDIR and USER only, plus the
+cgroups, no network unless the build has ``--network host``, the step's ``--mount``s as volumes and tmpfs
+mounts: engine.build.steps.mounts) created from a trimmed config: the stage's Env, WORKDIR and USER only, plus the
 build arguments in scope as extra environment (never written into the image). Its output is read through
 an attach socket handed to the supervisor before the process starts, so nothing is lost. On exit 0 the
 container's writable layer becomes the step's layer (``write_layer_tar`` of the upper directory; an
@@ -63,17 +64,41 @@ def command_for(instr: Instruction, state: ImageState) -> RunCommand:
     return RunCommand([*state.shell, script])
 
 
-def check_flags(instr: Instruction) -> None:
-    """RUN's flags: only ``--network=none`` (a build never has a network) is accepted."""
+def check_flags(instr: Instruction, build_network: str = "none") -> str:
+    """RUN's flags; returns the step's network: ``none``, or ``host`` when the build has ``--network host``.
+
+    ``--network=default`` is the build's network; ``--network=host`` needs the build's ``--network host``
+    (BuildKit needs the ``network.host`` entitlement); ``--security=sandbox`` is what every step has.
+    ``--mount`` is read by engine.build.steps.mounts."""
+    network = "host" if build_network == "host" else "none"
     for flag in instr.flags:
         name, _, value = flag[2:].partition("=")
-        if name == "network" and value in ("none", ""):
+        if name == "mount":
             continue
         if name == "network":
+            if value in ("none", ""):
+                network = "none"
+            elif value == "default":
+                pass
+            elif value == "host" and build_network == "host":
+                network = "host"
+            elif value == "host":
+                raise BuildError(
+                    "RUN --network=host needs the host network to be allowed for the build: "
+                    "build --network host"
+                )
+            else:
+                raise BuildError(f"RUN --network={value} is not supported: use none, default or host")
+            continue
+        if name == "security":
+            if value == "sandbox":
+                continue
             raise BuildError(
-                f"RUN --network={value} is not supported: dockyard builds have no network access"
+                f"RUN --security={value} is not supported: dockyard runs build steps with the default "
+                "confinement only"
             )
         raise BuildError(f"RUN --{name} is not supported by dockyard")
+    return network
 
 
 def build_env(
@@ -110,6 +135,9 @@ class StepContainer:
         state: ImageState,
         cmd: RunCommand,
         env: list[str],
+        network: str = "none",
+        volumes: Collection[str] = (),
+        tmpfs: Collection[str] = (),
     ) -> None:
         from engine.runtime import create as create_mod
         from engine.runtime.create import CreateOptions
@@ -119,7 +147,7 @@ class StepContainer:
         self.cmd = cmd
         self.exit_code: int | None = None
         self.script_dir: str | None = None
-        volumes = []
+        volumes = list(volumes)
         if cmd.script is not None:
             import tempfile  # here: a cached step never runs (its imports cost ~2 ms)
 
@@ -140,8 +168,9 @@ class StepContainer:
             env=env,
             working_dir=state.workdir,
             user=state.user,
-            network="none",
+            network=network,
             volumes=volumes,
+            tmpfs=list(tmpfs),
             healthcheck={"Test": ["NONE"]},
             labels={"dockyard.build": "true"},
         )
@@ -206,6 +235,13 @@ class StepContainer:
     def check(self) -> None:
         if self.exit_code:
             raise BuildError(f"The command '{self.cmd.text}' returned a non-zero code: {self.exit_code}")
+
+    @property
+    def upper(self) -> str:
+        """The container's writable layer (a plain directory once the container has exited)."""
+        from engine.store.containers import ContainerStore
+
+        return ContainerStore(self.layout).path(self.id, "upper")
 
     def commit(self, parent_chain: str, epoch: int | None) -> LayerRef:
         """The container's writable layer as a new layer on top of ``parent_chain``."""
