@@ -471,17 +471,9 @@ class StepMounts:
             if m.type == "bind" or (m.type == "cache" and m.origin):
                 src = self._source(m)
                 if isinstance(src, ContextSource):
-                    rel = _context_rel(src.context, m.source)
-                    if m.type == "bind":
-                        item["content"] = _context_digest(src.context, rel)
-                    else:
-                        item["content"] = "context " + src.name
+                    item["content"] = _context_digest(src.context, _context_rel(src.context, m.source))
                 else:
                     item["content"] = f"{src.chain_id} {_image_path(src.view, m.source, src.name)}"
-            if m.type == "secret" and m.cache_id not in self.secrets and m.required:
-                raise BuildError(
-                    f"secret {m.cache_id}: not found (give it with build --secret id={m.cache_id},...)"
-                )
             parts.append(item)
         return jsonio.dumps(parts)
 
@@ -552,7 +544,9 @@ class StepMounts:
         value = self.secrets.get(m.cache_id)
         if value is None:
             if m.required:
-                raise BuildError(f"secret {m.cache_id}: not found")
+                raise BuildError(
+                    f"secret {m.cache_id}: not found (give it with build --secret id={m.cache_id},...)"
+                )
             return
         if m.env is not None:
             try:

@@ -280,7 +280,9 @@ def test_output_local_and_tar(cli, busybox, tmp_path):
         },
     )
     dest = tmp_path / "dest"
+    images = cli("images", "-q").out
     cli("build", "-q", "-o", str(dest), str(ctx))
+    assert cli("images", "-q").out == images  # the files are exported, no image is stored
     assert sorted(os.listdir(dest)) == ["result.txt"] and (dest / "result.txt").read_text() == "artifact\n"
     assert oct((dest / "result.txt").stat().st_mode & 0o777) == "0o640"
     shutil.rmtree(dest)

@@ -257,3 +257,34 @@ def test_mount_values_expand_variables_and_relative_targets(engine_, busybox, tm
         },
     )
     assert do_build(engine_, ctx).output() == ["expanded"]
+
+
+def test_cache_mount_sharing_modes_and_prune_of_busy_ones(tmp_path):
+    from engine.build.cachemounts import acquire, prune
+
+    root, tmp = str(tmp_path / "root"), str(tmp_path / "root" / "tmp")
+    os.makedirs(tmp)
+    shared = acquire(root, "deps", "shared")
+    also_shared = acquire(root, "deps", "shared")
+    assert shared.data == also_shared.data  # both builds use one directory at once
+    private = acquire(root, "deps", "private")
+    assert private.data != shared.data  # the first one is held: a new one is made
+    assert prune(root, tmp).deleted == 0  # every directory is in use
+    shared.release()
+    also_shared.release()
+    assert prune(root, tmp, older_than=3600).deleted == 0  # used a moment ago
+    assert prune(root, tmp).deleted == 1  # the free one; the private one is still held
+    private.release()
+    assert prune(root, tmp).deleted == 1 and os.listdir(os.path.join(root, "buildmounts")) == []
+    first = acquire(root, "excl", "locked")
+    import threading
+
+    got: list = []
+    waiter = threading.Thread(target=lambda: got.append(acquire(root, "excl", "locked")))
+    waiter.start()
+    waiter.join(0.3)
+    assert got == []  # locked: the second user waits for the first
+    first.release()
+    waiter.join(5)
+    assert [m.data for m in got] == [first.data]
+    got[0].release()
