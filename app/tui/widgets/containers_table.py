@@ -29,6 +29,8 @@ class ContainersTable(ResourceTable):
         ("image", "IMAGE", None),
         ("ports", "PORTS", None),
     )
+    SHRINK: ClassVar = {"image": 10, "ports": 9, "name": 12}
+    DROP: ClassVar = ("id", "image", "ports", "mem", "cpu")
 
     def __init__(self, clock: Callable[[], float] = time.time, **kw: Any) -> None:
         super().__init__(**kw)
@@ -85,6 +87,9 @@ class ContainersTable(ResourceTable):
     def update_stats(self, records: list[StatsRecord]) -> None:
         """New figures from the sampler: only cells whose text changed are redrawn (idle stays idle)."""
         self.stats = {r.id: r for r in records}
+        if records and self.dropped_empty & {"cpu", "mem"}:
+            self._rebuild(self.current_id)  # the figures have something to show now: make room for them
+            return
         now = self.clock()
         for r in records:
             c = self.records.get(r.id)
@@ -96,6 +101,8 @@ class ContainersTable(ResourceTable):
                 "status": self._status(c, now),
             }
             for column, text in cells.items():
+                if column not in self.shown_columns:
+                    continue
                 key = (r.id, column)
                 if self._shown.get(key) == text.plain:
                     continue

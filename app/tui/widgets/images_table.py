@@ -27,6 +27,8 @@ class ImagesTable(ResourceTable):
         ("created", "CREATED", None),
         ("users", "USED BY", 7),
     )
+    SHRINK: ClassVar = {"created": 9, "tag": 16}
+    DROP: ClassVar = ("users", "id", "created")
 
     def __init__(self, clock: Callable[[], float] = time.time, **kw: Any) -> None:
         super().__init__(**kw)

@@ -26,6 +26,12 @@ class ResourceTable(DataTable[Any]):
     ]
 
     COLUMNS: ClassVar[Sequence[tuple[str, str, int | None]]] = ()  # (key, label, width)
+    #: When the rows are wider than the pane, these columns give up width first, in this order, down to
+    #: the width given (their cells are cut); the others keep theirs.
+    SHRINK: ClassVar[dict[str, int]] = {}
+    #: When that is not enough, these columns are left out, in this order (a narrow terminal keeps NAME and
+    #: STATUS whole rather than showing every column cut, or hiding some behind a scrollbar).
+    DROP: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes, cursor_type="row", zebra_stripes=False)
@@ -34,11 +40,90 @@ class ResourceTable(DataTable[Any]):
         self.marked: set[str] = set()
         self.filter_text = ""
         self._aged: dict[tuple[str, str], str] = {}  # what each aging cell shows now
+        self._cells: dict[str, list[Any]] = {}  # each shown row's cells, in COLUMNS order
+        self.shown_columns: list[str] = []  # the COLUMNS keys on screen, in order
+        self._widths: dict[str, int] = {}
+        self.dropped_empty: set[str] = set()  # columns left out because no row had anything in them
 
     def on_mount(self) -> None:
+        self._set_columns([key for key, _label, _width in self.COLUMNS], {})
+
+    def on_resize(self) -> None:
+        if self._fit():
+            self._rebuild(self.current_id)
+
+    def _set_columns(self, keys: list[str], widths: dict[str, int]) -> None:
+        self.clear(columns=True)
         self.add_column(" ", key="mark", width=1)
         for key, label, width in self.COLUMNS:
-            self.add_column(label, key=key, width=width)
+            if key in keys:
+                self.add_column(label, key=key, width=widths.get(key, width))
+        self.shown_columns = keys
+        self._widths = dict(widths)
+
+    def _fit(self) -> bool:
+        """Choose the columns and their widths for the rows shown and the pane's width: each column as
+        wide as its widest cell now (so columns shrink when long values go); when the rows are wider than
+        the pane, ``SHRINK`` columns give up width, then ``DROP`` columns are left out. True when the
+        columns were made anew (the rows must be added again)."""
+        from rich.cells import cell_len
+
+        wanted: dict[str, int] = {}
+        empty: list[str] = []  # columns with nothing to show in any row: the first to go when room is short
+        for i, (key, label, width) in enumerate(self.COLUMNS):
+            widest = width if width is not None else cell_len(label)
+            longest = 0
+            for cells in self._cells.values():
+                cell = cells[i]
+                longest = max(longest, cell_len(cell.plain if isinstance(cell, Text) else str(cell).strip()))
+            if width is None:
+                widest = max(widest, longest)
+            if not longest and key in self.DROP:
+                empty.append(key)
+            wanted[key] = widest
+        room = self.scrollable_content_region.width
+        keys = [key for key, _label, _width in self.COLUMNS]
+        if room > 0:
+            pad = 2 * self.cell_padding
+
+            def overflow() -> int:
+                return 1 + pad + sum(wanted[k] + pad for k in keys) - room
+
+            self.dropped_empty = set()
+            for key in empty:  # empty columns go before any value is cut
+                if overflow() > 0:
+                    keys.remove(key)
+                    self.dropped_empty.add(key)
+            drop = [k for k in self.DROP if k in keys]
+            while True:
+                widths = {k: wanted[k] for k in keys}
+                over = overflow()
+                for key, least in self.SHRINK.items():
+                    if over <= 0:
+                        break
+                    if key in widths and widths[key] > least:
+                        give = min(over, widths[key] - least)
+                        widths[key] -= give
+                        over -= give
+                if over <= 0 or not drop:
+                    break
+                keys.remove(drop.pop(0))
+        else:
+            widths = wanted
+        if keys != self.shown_columns:
+            self._set_columns(keys, widths)
+            return True
+        if widths != self._widths:
+            from textual.widgets.data_table import ColumnKey
+
+            for key, width in widths.items():
+                column = self.columns.get(ColumnKey(key))
+                if column is not None:
+                    column.auto_width, column.width = False, width
+            self._widths = dict(widths)
+            self._require_update_dimensions = True
+            self.refresh()
+        return False
 
     # -- subclass hooks ------------------------------------------------------------------------------
     def record_id(self, record: Any) -> str:
@@ -62,6 +147,8 @@ class ResourceTable(DataTable[Any]):
         redrawn = 0
         for rid in self._visible():
             for column, cell in self.aged_cells(self.records[rid], now).items():
+                if column not in self.shown_columns:
+                    continue
                 plain = cell.plain if isinstance(cell, Text) else str(cell)
                 if self._aged.get((rid, column)) == plain:
                     continue
@@ -116,9 +203,14 @@ class ResourceTable(DataTable[Any]):
 
     def _rebuild(self, keep: str | None) -> None:
         scroll = self.scroll_y
+        visible = self._visible()
+        self._cells = {rid: self.row_cells(self.records[rid]) for rid in visible}
+        self._fit()
         self.clear()
-        for rid in self._visible():
-            self.add_row(self._mark_cell(rid), *self.row_cells(self.records[rid]), key=rid)
+        at = [i for i, (key, _label, _width) in enumerate(self.COLUMNS) if key in self.shown_columns]
+        for rid in visible:
+            cells = self._cells[rid]
+            self.add_row(self._mark_cell(rid), *[cells[i] for i in at], key=rid)
         if keep is not None:
             try:
                 self.move_cursor(row=self.get_row_index(keep), animate=False, scroll=False)

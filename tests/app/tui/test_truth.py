@@ -293,3 +293,27 @@ async def test_a_slow_stop_says_stopping_at_once(tui_engine, config, busybox, co
         await wait_for(
             pilot, lambda: "Exited (137)" in _cell(table, c.id, "status"), timeout=3, what="the new status"
         )
+
+
+async def test_columns_fit_the_pane_and_shrink_when_long_values_go(tui_engine, config, busybox, containers):
+    long = containers(start=False, name="a-container-with-a-very-long-name-indeed-" + "x" * 30)
+    short = containers(start=False, name="short")
+    app = make_app(tui_engine, config)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        table = app.main.query_one(ContainersTable)
+        await wait_for(pilot, lambda: table.row_count == 2, what="the rows")
+        await pilot.pause(0.2)
+        room = table.scrollable_content_region.width
+        assert table.virtual_size.width <= room, (table.virtual_size.width, room)  # no sideways scrolling
+        widths = {str(k.value): c.width for k, c in table.columns.items()}
+        assert widths["status"] >= len("○ Created") and widths["name"] < len(
+            long.name
+        )  # the long name gives way
+        tui_engine.containers.remove(long.id, force=True)
+        await wait_for(pilot, lambda: table.row_count == 1, what="the long name to go")
+        await pilot.pause(0.2)
+        assert table.columns[next(k for k in table.columns if k.value == "name")].width == max(
+            len("short"), 4
+        )
+        assert short.id in table.records
