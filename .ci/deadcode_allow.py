@@ -24,3 +24,6 @@ untag, image_tree, docker_kind, Target  # noqa: B018
 from_state, v2_at  # noqa: B018
 # A function only the type checker reads: it holds DockyardApp to the AppServices protocol.
 _gives_the_screen_its_services  # noqa: B018
+# The app: how many times the lists were asked for (tests check the clock asks none); a DataTable column's
+# sizing attributes, set to fit the columns to the pane (Textual reads them when it lays the table out).
+reloads, auto_width, _require_update_dimensions  # noqa: B018
