@@ -113,7 +113,9 @@ def cmd_events(a: flags.Namespace) -> int:
         raise InvalidArgument(f"`since` time ({since:.9f}) cannot be after `until` time ({until:.9f})")
     fmt = a.format
     if fmt and fmt != "json":
-        from .output import render_template
+        from .output import check_template, render_template
+
+        check_template(fmt)  # a template that does not parse fails before any event is read
     stream = engine().events(filters=filters, since=since, until=until)  # the filters are checked first
     try:
         for e in stream:

@@ -87,8 +87,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return handler(args) or 0
     except DockyardError as e:
-        sys.stderr.write(f"Error: {e}\n")
-        code = e.exit_code if getattr(args, "docker_exit_codes", False) else 1
+        sys.stderr.write(f"{getattr(e, 'prefix', 'Error: ')}{e}\n")  # a failed --format template: no prefix
+        always = getattr(e, "status_always", False)  # a failed --format template: 125 for every command
+        code = e.exit_code if always or getattr(args, "docker_exit_codes", False) else 1
         return code
     except KeyboardInterrupt:
         return 130
