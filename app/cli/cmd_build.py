@@ -53,6 +53,27 @@ def register(sub: flags.Commands) -> None:
         help="Accepted; the local cache is used",
     )
     p.add_argument("-o", "--output", metavar="DEST", help="Export the files: type=local,dest=DIR or type=tar")
+    # limits and options of the RUN steps' containers, as Docker's build takes them
+    p.add_argument("-m", "--memory", metavar="bytes", help="Memory limit")
+    p.add_argument(
+        "--memory-swap", metavar="bytes", help="Swap limit equal to memory plus swap: -1 for unlimited"
+    )
+    p.add_argument("-c", "--cpu-shares", type=int, help="CPU shares (relative weight)")
+    p.add_argument("--cpu-period", type=int, help="Limit the CPU CFS period")
+    p.add_argument("--cpu-quota", type=int, help="Limit the CPU CFS quota")
+    p.add_argument("--cpuset-cpus", default="", help="CPUs in which to allow execution (0-3, 0,1)")
+    p.add_argument("--cpuset-mems", default="", help="MEMs in which to allow execution (0-3, 0,1)")
+    p.add_argument("--shm-size", metavar="bytes", help='Size of "/dev/shm"')
+    p.add_argument("--ulimit", action="append", default=[], help="Ulimit options")
+    p.add_argument("--security-opt", action="append", default=[], help="Security options")
+    p.add_argument(
+        "--add-host", action="append", default=[], help="Add a custom host-to-IP mapping (host:ip)"
+    )
+    p.add_argument("--cgroup-parent", default="", help='Set the parent cgroup for the "RUN" instructions')
+    p.add_argument("--rm", action="store_true", default=True, help="Remove intermediate containers (always)")
+    p.add_argument("--force-rm", action="store_true", help="Always remove intermediate containers (always)")
+    p.add_argument("--compress", action="store_true", help="Accepted: the context is read in place")
+    p.add_argument("--disable-content-trust", action="store_true", default=True, help="Accepted and ignored")
     p.add_argument("--watch", action="store_true", help="Rebuild whenever the context changes")
     p.add_argument("--run", metavar="NAME", help="With --watch: (re)start container NAME from each new image")
     p.add_argument("context", metavar="CONTEXT", help="The build context directory, or - for standard input")
@@ -155,6 +176,35 @@ def _secrets(items: list[str]) -> dict[str, bytes]:
 
 
 _SECRET_MAX = 500 * 1024
+
+
+def _run_options(a: flags.Namespace) -> dict[str, Any]:
+    """The RUN steps' limits and options (BuildOptions.run_options) from Docker's build flags."""
+    from engine import InvalidArgument
+    from engine.units import parse_bytes
+
+    if not a.rm:
+        raise InvalidArgument(
+            "--rm=false is not supported: dockyard removes each step's container once its layer is made "
+            "(the layers are in the image; `dockyard run` one of them to look inside)"
+        )
+    out: dict[str, Any] = {}
+    if a.memory:
+        out["memory"] = parse_bytes(a.memory)
+    if a.memory_swap:
+        out["memory_swap"] = -1 if a.memory_swap == "-1" else parse_bytes(a.memory_swap)
+    if a.shm_size:
+        out["shm_size"] = parse_bytes(a.shm_size)
+    for name in ("cpu_shares", "cpu_period", "cpu_quota"):
+        if getattr(a, name) is not None:
+            out[name] = getattr(a, name)
+    for name in ("cpuset_cpus", "cpuset_mems", "cgroup_parent"):
+        if getattr(a, name):
+            out[name] = getattr(a, name)
+    for flag, name in (("ulimit", "ulimits"), ("security_opt", "security_opt"), ("add_host", "extra_hosts")):
+        if getattr(a, flag):
+            out[name] = list(getattr(a, flag))
+    return out
 
 
 def _output(value: str | None) -> tuple[str, str] | None:
@@ -379,6 +429,7 @@ def _build(a: flags.Namespace) -> int:
         output_stream=sys.stdout.buffer if to_stdout else None,
         cache_from=list(a.cache_from),
         platform=a.platform,
+        run_options=_run_options(a),
     )
     eng = engine()
     render: Callable[[Any], None]

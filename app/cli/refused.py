@@ -73,7 +73,11 @@ FLAGS: dict[str, dict[str, str]] = {
     "container create": _CREATE,
     "container run": _CREATE,
     "container start": {"--checkpoint": _CHECKPOINT, "--checkpoint-dir": _CHECKPOINT},
-    "image build": {"--isolation": _WINDOWS},
+    "image build": {
+        "--isolation": _WINDOWS,
+        "--squash": "dockyard does not squash an image's layers (an experimental daemon feature): "
+        "use a multi-stage build and COPY --from to keep only what the image needs",
+    },
     "image ls": {
         "--tree": "images in dockyard have one platform each: there is no tree of platforms to show"
     },

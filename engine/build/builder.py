@@ -119,6 +119,29 @@ def _check_options(opts: BuildOptions) -> None:
             f"network mode {opts.network!r} not supported by the build: use none, default (no network, as "
             "dockyard builds have) or host"
         )
+    if opts.run_options:
+        from engine.build.options import RUN_OPTIONS
+
+        unknown = sorted(set(opts.run_options) - RUN_OPTIONS)
+        if unknown:
+            raise InvalidArgument(f"not an option of a build's RUN steps: {', '.join(unknown)}")
+        from engine.runtime.cgroups import Limits
+
+        Limits(
+            **{
+                name: opts.run_options[name]
+                for name in (
+                    "memory",
+                    "memory_swap",
+                    "cpu_shares",
+                    "cpu_period",
+                    "cpu_quota",
+                    "cpuset_cpus",
+                    "cpuset_mems",
+                )
+                if opts.run_options.get(name) not in (None, "")
+            }
+        ).validate()
     if opts.platform is not None:
         here = f"linux/{oci.goarch()}"
         wanted = opts.platform.lower()
@@ -638,6 +661,7 @@ class Builder:
                 cmd,
                 declared + proxies + (mounts.env if mounts else []),
                 network=network,
+                options=self.opts.run_options,
                 volumes=mounts.volumes if mounts else (),
                 tmpfs=mounts.tmpfs if mounts else (),
             ) as container:

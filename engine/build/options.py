@@ -6,9 +6,28 @@ from collections.abc import Iterable, Mapping
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import BinaryIO
+    from typing import Any, BinaryIO
 
 NETWORKS = ("none", "host", "default")
+#: What ``run_options`` may set on each RUN step's container (CreateOptions fields; Docker's build flags
+#: -m, --memory-swap, -c, --cpu-period, --cpu-quota, --cpuset-cpus, --cpuset-mems, --shm-size, --ulimit,
+#: --security-opt, --add-host, --cgroup-parent).
+RUN_OPTIONS = frozenset(
+    {
+        "memory",
+        "memory_swap",
+        "cpu_shares",
+        "cpu_period",
+        "cpu_quota",
+        "cpuset_cpus",
+        "cpuset_mems",
+        "shm_size",
+        "ulimits",
+        "security_opt",
+        "extra_hosts",
+        "cgroup_parent",
+    }
+)
 OUTPUT_TYPES = ("local", "tar")
 
 
@@ -27,7 +46,9 @@ class BuildOptions:
     ``pull`` pulls every image the build uses first. ``output`` exports the final stage's files instead
     of storing an image: ``("local", DIR)`` or ``("tar", FILE)``, with ``output_stream`` taking the tar
     when FILE is ``-``. ``cache_from`` is accepted and reported as unused (the root's own cache is used).
-    ``platform`` must be this machine's (``linux/amd64``): a build runs its steps natively."""
+    ``platform`` must be this machine's (``linux/amd64``): a build runs its steps natively.
+    ``run_options`` set limits and options of every RUN step's container (the keys of RUN_OPTIONS, as
+    ``CreateOptions`` names them)."""
 
     def __init__(
         self,
@@ -49,6 +70,7 @@ class BuildOptions:
         output_stream: BinaryIO | None = None,
         cache_from: Iterable[str] = (),
         platform: str | None = None,
+        run_options: Mapping[str, Any] | None = None,
     ) -> None:
         self.context_dir = context_dir
         self.dockerfile = dockerfile or None
@@ -67,6 +89,7 @@ class BuildOptions:
         self.output_stream = output_stream
         self.cache_from = list(cache_from)
         self.platform = platform or None
+        self.run_options = dict(run_options or {})
 
     def __repr__(self) -> str:
         return f"BuildOptions({self.context_dir!r}, tags={self.tags!r})"

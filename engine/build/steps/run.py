@@ -26,6 +26,8 @@ from engine.errors import BuildError, DockyardError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from engine.paths import Layout
     from engine.store.imagestore import ImageStore
 
@@ -136,6 +138,7 @@ class StepContainer:
         cmd: RunCommand,
         env: list[str],
         network: str = "none",
+        options: Mapping[str, Any] | None = None,
         volumes: Collection[str] = (),
         tmpfs: Collection[str] = (),
     ) -> None:
@@ -173,6 +176,7 @@ class StepContainer:
             tmpfs=list(tmpfs),
             healthcheck={"Test": ["NONE"]},
             labels={"dockyard.build": "true"},
+            **dict(options or {}),  # limits and options of the build's (BuildOptions.run_options)
         )
         try:
             self.id = create_mod.create(layout, image_id, image_id, image_cfg, opts)

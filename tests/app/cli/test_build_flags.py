@@ -335,3 +335,25 @@ def test_builder_prune_removes_cache_mounts(cli, busybox, tmp_path):
     r = cli("builder", "prune", "-f", "--filter", "type=exec.cachemount")
     assert "Deleted build cache objects: 1" in r.out and os.listdir(mounts) == []
     assert "invalid filter" in cli.fails("builder", "prune", "-f", "--filter", "type=nope").err
+
+
+def test_run_step_limits_and_options(cli, busybox, tmp_path):
+    ctx = write(
+        tmp_path / "lim",
+        {
+            "Dockerfile": """
+                FROM busybox
+                RUN (cat /sys/fs/cgroup/memory/memory.limit_in_bytes || cat /sys/fs/cgroup/memory.max) 2>/dev/null; \\
+                    grep builder /etc/hosts; df -k /dev/shm | tail -1 | awk '{print $2}'; ulimit -n
+            """
+        },
+    )
+    r = cli(
+        "build", "--progress", "plain", "-m", "64m", "--add-host", "builder:10.1.2.3", "--shm-size", "8m",
+        "--ulimit", "nofile=100:200", "--force-rm", "--compress", str(ctx),
+    )  # fmt: skip
+    assert step_output(r.err, 2) == ["67108864", "10.1.2.3\tbuilder", "8192", "100"]
+    assert "--rm=false is not supported" in cli.fails("build", "--rm=false", str(ctx), code=125).err
+    assert "Minimum memory limit" in cli.fails("build", "-m", "1k", str(ctx), code=125).err
+    assert "does not squash" in cli.fails("build", "--squash", str(ctx), code=125).err
+    assert cli("ps", "-aq").out == ""
