@@ -52,6 +52,7 @@ __all__ = [
 
 MOUNT_TYPES = ("bind", "cache", "tmpfs", "secret", "ssh")
 SECRETS_DIR = "/run/secrets"
+SECRET_KIND = "dockyard-secret"  # the folders of secrets in /dev/shm: PID-dockyard-secret-HEX
 _GO_TRUE = ("1", "t", "T", "true", "TRUE", "True")
 _GO_FALSE = ("0", "f", "F", "false", "FALSE", "False")
 
@@ -566,7 +567,8 @@ class StepMounts:
         if base is not None:  # in memory, as BuildKit's tmpfs: a secret never touches the disk
             from engine.store.tmp import make_dir
 
-            folder = make_dir(base, "dockyard-secret", 0o700)
+            _sweep_secrets(base)
+            folder = make_dir(base, SECRET_KIND, 0o700)
             self._tmp.append(folder)
         else:
             folder = self._tmpdir("secret")
@@ -645,6 +647,22 @@ class StepMounts:
         for path in self._tmp:
             remove_tree(path)
         self._tmp = []
+
+
+def _sweep_secrets(base: str) -> None:
+    """Remove the secret folders (``PID-dockyard-secret-HEX``) that builds killed mid-step left in ``base``."""
+    from engine.store.tmp import remove_tree
+
+    for name in os.listdir(base):
+        pid, sep, rest = name.partition("-")
+        if not (sep and pid.isdigit() and rest.startswith(SECRET_KIND + "-")) or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            remove_tree(os.path.join(base, name))
+        except PermissionError:
+            pass
 
 
 def _opaque(path: str) -> bool:

@@ -206,7 +206,14 @@ def test_secret_is_readable_and_never_in_the_image(engine_, busybox, tmp_path):
         },
     )
     secret = b"hunter2-not-in-any-layer"
+    in_memory = os.access("/dev/shm", os.W_OK)  # where secrets go (else the root's tmp/)
+    left = f"/dev/shm/{_dead_pid()}-dockyard-secret-0123"  # what a build killed mid-step leaves
+    if in_memory:
+        os.makedirs(left)
     built = do_build(engine_, ctx, tags=["s:1"], secrets={"api": secret})
+    if in_memory:
+        assert not os.path.exists(left)
+        assert not [n for n in os.listdir("/dev/shm") if n.startswith(f"{os.getpid()}-dockyard-secret")]
     out = built.output()
     assert out[0] == "400 0:0 /run/secrets/api"
     assert out[1:6] == [secret.decode(), "444 7", f"len={len(secret)}", "skipped", "."]
@@ -218,6 +225,13 @@ def test_secret_is_readable_and_never_in_the_image(engine_, busybox, tmp_path):
     write(ctx, {"Dockerfile": "FROM busybox\nRUN --mount=type=secret,id=gone,required=true true\n"})
     with pytest.raises(BuildError, match="secret gone: not found"):
         do_build(engine_, ctx)
+
+
+def _dead_pid() -> int:
+    pid = 4_000_000
+    while os.path.exists(f"/proc/{pid}"):
+        pid += 1
+    return pid
 
 
 # -- refused and bad mounts -----------------------------------------------------------------------------------
