@@ -10,7 +10,12 @@ order, one step per instruction. Each step
    chains that onto the cache key of the state it starts from,
 3. takes its result from the build cache when the key is known and no step of the stage has missed
    before (``CACHED``), or else executes: metadata steps change the config, RUN runs a container
-   (engine.build.steps.run), COPY/ADD/WORKDIR write a layer (engine.build.steps.copy).
+   (engine.build.steps.run) with its mounts (engine.build.steps.mounts), COPY/ADD/WORKDIR write a layer
+   (engine.build.steps.copy).
+
+Named build contexts (``--build-context``) stand for images: ``FROM NAME`` makes a layer of the directory,
+``COPY --from`` and ``RUN --mount from=`` read it. ``--output`` writes the final stage's files instead of
+storing an image; ``--pull`` pulls the images the build uses before anything else.
 
 The result is tagged at the end; a failed build makes no image and leaves no container. The image store's
 garbage collector is held off (shared lock) for the whole build, so layers made by early steps cannot
