@@ -26,7 +26,7 @@ from themes import DEFAULT_THEME, THEMES
 from . import keymap
 from .config import Config
 from .dialogs.confirm import ConfirmDialog
-from .dialogs.run import RunRequest
+from .dialogs.run import RunRequest, RunResult
 from .feeds import EventFeed, HostFeed, StatsFeed
 from .hostinfo import HostSummary, read_host
 from .layer_loader import build_report
@@ -221,6 +221,8 @@ class DockyardApp(App[int]):
             try:
                 snap.containers = self.engine.containers.list(all=True)
                 snap.images = self.engine.images.list()
+                snap.networks = [n.name for n in self.engine.networks.list()]
+                snap.default_network = self.engine.default_network()
                 for c in snap.containers:
                     snap.image_users[c.image_id] = snap.image_users.get(c.image_id, 0) + 1
             except Exception as e:
@@ -336,14 +338,16 @@ class DockyardApp(App[int]):
         return [v.session.title for v in pane.views if not v.session.ended]
 
     # -- containers ------------------------------------------------------------------------------------------------
-    def run_container(self, req: RunRequest) -> None:
-        def done(c: Container) -> None:
-            self.notify(f"Started {c.name} ({c.short_id})", title="Run")
-            if not req.detach:
-                self.main.tabs.active = "tab-terminal"
-                self.open_attach(c, f"{c.name}:attach")
+    def run_request(self, req: RunRequest) -> Container:
+        """Create and start what the Run dialog asks for (called in the dialog's worker thread)."""
+        return self.engine.containers.run(req.image, req.options)
 
-        self.call(f"Run {req.image}", self.engine.containers.run, req.image, req.options, done=done)
+    def container_started(self, result: RunResult) -> None:
+        c = result.container
+        self.notify(f"Started {c.name} ({c.short_id})", title="Run")
+        if not result.request.detach:
+            self.main.tabs.active = "tab-terminal"
+            self.open_attach(c, f"{c.name}:attach")
 
     def open_shell(self, c: Container, title: str, argv: list[str]) -> None:
         pane = self.main.query_one(TerminalPane)

@@ -18,6 +18,8 @@ class Snapshot:
     containers: list[Container] = field(default_factory=list)
     images: list[Image] = field(default_factory=list)
     image_users: dict[str, int] = field(default_factory=dict)  # image id -> containers using it
+    networks: list[str] = field(default_factory=list)  # every network's name (the Run dialog offers them)
+    default_network: str = "bridge"  # the one a container joins when none is named
 
 
 class DataLoaded(Message):

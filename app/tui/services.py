@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from engine import Container, Engine, Image, PruneReport
 
     from .config import Config
-    from .dialogs.run import RunRequest
+    from .dialogs.run import RunRequest, RunResult
     from .hostinfo import HostSummary
     from .messages import Snapshot
     from .stats_history import StatsHistory
@@ -55,7 +55,9 @@ class AppServices(Protocol):
 
     def confirm(self, question: str, detail: str, go: Callable[[], None], ok: str = "Remove") -> None: ...
 
-    def run_container(self, req: RunRequest) -> None: ...
+    def run_request(self, req: RunRequest) -> Container: ...
+
+    def container_started(self, result: RunResult) -> None: ...
 
     def open_shell(self, c: Container, title: str, argv: list[str]) -> None: ...
 

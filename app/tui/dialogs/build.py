@@ -1,9 +1,13 @@
 """Build an image from a Dockerfile: context directory, Dockerfile, tag, build arguments, and the build's
-progress streamed into the dialog while it runs (in a worker; the app stays usable)."""
+progress streamed into the dialog while it runs (in a worker; the app stays usable).
+
+With "watch" ticked, the dialog keeps rebuilding each time the context changes (``build --watch``), and
+with a container name, each new image replaces that container (``--run``); closing the dialog stops it."""
 
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable
 from typing import ClassVar
 
@@ -13,7 +17,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, RichLog, Static
+from textual.widgets import Button, Checkbox, Input, Label, RichLog, Static
 
 from ..forms import FormError, parse_build_args
 from .base import Dialog
@@ -23,6 +27,7 @@ if TYPE_CHECKING:
     from engine import BuildEvent, BuildOptions
 
     BuildFn = Callable[[BuildOptions, Callable[[BuildEvent], None]], str]  # Images.build
+    WatchFn = Callable[..., None]  # Engine.watch_build(options, progress, run_name, stop)
 
 
 class BuildDialog(ModalScreen[str]):
@@ -45,11 +50,13 @@ class BuildDialog(ModalScreen[str]):
             self.image_id = image_id
             self.error = error
 
-    def __init__(self, builder: BuildFn | None, context: str = "") -> None:
+    def __init__(self, builder: BuildFn | None, context: str = "", watcher: WatchFn | None = None) -> None:
         super().__init__()
         self.builder = builder
+        self.watcher = watcher
         self.context = context or os.getcwd()
         self.running = False
+        self.stop_watching = threading.Event()
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
@@ -61,6 +68,19 @@ class BuildDialog(ModalScreen[str]):
                 yield Dialog.row(
                     "Build args", Input(placeholder="NAME=value, OTHER=value", id="args", compact=True)
                 )
+                if self.watcher is not None:
+                    yield Dialog.row(
+                        "Watch",
+                        Checkbox("rebuild when the context changes", id="watch", compact=True),
+                    )
+                    yield Dialog.row(
+                        "Run as",
+                        Input(
+                            placeholder="with watch: a container name to run each new image",
+                            id="run-as",
+                            compact=True,
+                        ),
+                    )
             yield RichLog(id="build-log", wrap=True, markup=False)
             yield Static("" if self.builder else "This engine cannot build images yet.", id="dialog-error")
             with Horizontal(id="dialog-buttons"):
@@ -68,7 +88,7 @@ class BuildDialog(ModalScreen[str]):
                 yield Button("Build", id="ok", variant="primary", compact=True, disabled=self.builder is None)
 
     def on_mount(self) -> None:
-        self.query_one("#tag", Input).focus()
+        self.query_one("#context", Input).focus()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
@@ -82,9 +102,19 @@ class BuildDialog(ModalScreen[str]):
         self.start()
 
     def action_close(self) -> None:
-        if self.running:
+        if self.watching:
+            self.stop_watching.set()
+            self.notify("Stopped watching the build context.")
+        elif self.running:
             self.notify("The build goes on in the background; its result will be shown when it ends.")
         self.dismiss(None)
+
+    @property
+    def watching(self) -> bool:
+        try:
+            return self.running and self.query_one("#watch", Checkbox).value
+        except Exception:  # noqa: BLE001 - no watch toggle (no watcher given)
+            return False
 
     def start(self) -> None:
         if self.builder is None or self.running:
@@ -102,12 +132,32 @@ class BuildDialog(ModalScreen[str]):
         self.running = True
         self.query_one("#ok", Button).disabled = True
         self.query_one("#build-log", RichLog).clear()
-        self._build(
-            context,
-            self.query_one("#dockerfile", Input).value.strip(),
-            self.query_one("#tag", Input).value.strip(),
-            args,
+        dockerfile = self.query_one("#dockerfile", Input).value.strip()
+        tag = self.query_one("#tag", Input).value.strip()
+        if self.watching:
+            self.query_one("#watch", Checkbox).disabled = True
+            self._watch(context, dockerfile, tag, args, self.query_one("#run-as", Input).value.strip())
+        else:
+            self._build(context, dockerfile, tag, args)
+
+    @work(thread=True, exclusive=True, group="build")
+    def _watch(self, context: str, dockerfile: str, tag: str, args: dict[str, str], run_as: str) -> None:
+        from engine import BuildOptions
+
+        assert self.watcher is not None
+        options = BuildOptions(
+            context, dockerfile=dockerfile or None, tags=[tag] if tag else [], build_args=args
         )
+
+        def show(event: BuildEvent) -> None:
+            self.post_message(self.Line(event.message))
+
+        try:
+            self.watcher(options, show, run_as or None, self.stop_watching)
+        except Exception as e:  # every failure is shown, the app stays up
+            self.post_message(self.Finished("", str(e) or type(e).__name__))
+            return
+        self.post_message(self.Finished("", ""))
 
     @work(thread=True, exclusive=True, group="build")
     def _build(self, context: str, dockerfile: str, tag: str, args: dict[str, str]) -> None:
@@ -135,6 +185,8 @@ class BuildDialog(ModalScreen[str]):
         self.running = False
         self.query_one("#ok", Button).disabled = False
         log = self.query_one("#build-log", RichLog)
+        if not message.error and not message.image_id:  # a watch that was stopped
+            return
         if message.error:
             log.write(f"ERROR: {message.error}")
             self.query_one("#dialog-error", Static).update(message.error)

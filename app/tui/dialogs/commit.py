@@ -25,7 +25,8 @@ class CommitDialog(Dialog[CommitRequest]):
 
     def fields(self) -> ComposeResult:
         yield self.row(
-            "Repository:tag", Input(placeholder="myimage:latest (optional)", id="tag", compact=True)
+            "Image",
+            Input(placeholder="repository:tag, e.g. myimage:latest (optional)", id="tag", compact=True),
         )
         yield self.row("Message", Input(placeholder="what changed (optional)", id="message", compact=True))
 

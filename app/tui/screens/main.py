@@ -21,7 +21,7 @@ from .. import keymap
 from ..dialogs.build import BuildDialog
 from ..dialogs.commit import CommitDialog, CommitRequest
 from ..dialogs.rename import RenameDialog
-from ..dialogs.run import RunDialog, RunRequest
+from ..dialogs.run import RunDialog, RunResult
 from ..dialogs.scale import ScaleDialog
 from ..dialogs.tag import TagDialog
 from ..dialogs.version import VersionDialog
@@ -606,7 +606,8 @@ class MainScreen(Screen[None]):
         self.app.push_screen(CommitDialog(c.name), chosen)
 
     def action_build(self) -> None:
-        self.app.push_screen(BuildDialog(self.dapp.engine.images.build))
+        engine = self.dapp.engine
+        self.app.push_screen(BuildDialog(engine.images.build, watcher=engine.watch_build))
 
     def action_prune(self) -> None:
         """Prune what the focused list holds, saying first how many (and which) would go."""
@@ -648,11 +649,13 @@ class MainScreen(Screen[None]):
             return
         name = im.tags[0] if im.tags else im.id
 
-        def chosen(req: RunRequest | None) -> None:
-            if req is not None:
-                self.dapp.run_container(req)
+        def chosen(result: RunResult | None) -> None:
+            if result is not None:
+                self.dapp.container_started(result)
 
-        self.app.push_screen(RunDialog(name), chosen)
+        snap = self.dapp.snapshot
+        dialog = RunDialog(name, self.dapp.run_request, snap.networks, snap.default_network)
+        self.app.push_screen(dialog, chosen)
 
     def action_tag(self) -> None:
         im = self.images.current

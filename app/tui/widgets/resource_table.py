@@ -110,6 +110,11 @@ class ResourceTable(DataTable[Any]):
                 keys.remove(drop.pop(0))
         else:
             widths = wanted
+        if (
+            room > 0
+            and 1 + 2 * self.cell_padding + sum(w + 2 * self.cell_padding for w in widths.values()) <= room
+        ):
+            self.scroll_x = 0  # it all fits: nothing is left scrolled sideways from when it did not
         if keys != self.shown_columns:
             self._set_columns(keys, widths)
             return True

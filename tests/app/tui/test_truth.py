@@ -317,3 +317,78 @@ async def test_columns_fit_the_pane_and_shrink_when_long_values_go(tui_engine, c
             len("short"), 4
         )
         assert short.id in table.records
+
+
+async def test_run_dialog_offers_the_engines_networks_and_keeps_what_was_typed_when_refused(
+    tui_engine, config, busybox, containers
+):
+    from textual.widgets import Input, Select
+
+    containers(start=False, name="taken")
+    tui_engine.networks.create("inner", internal=True)
+    app = make_app(tui_engine, config)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await wait_for(pilot, lambda: "inner" in app.snapshot.networks, what="the networks")
+        await pilot.press("2", "enter")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "RunDialog", what="the Run dialog")
+        dialog = app.screen
+        network = dialog.query_one("#network", Select)
+        assert network.value == tui_engine.default_network()  # not hard-wired
+        offered = [value for _label, value in network._options]
+        assert {"bridge", "host", "none", "inner"} <= set(offered)
+        await pilot.press(*"taken", "tab", *"sleep 30")
+        dialog.query_one("#env", Input).value = "A=1"
+        await pilot.click("#ok")
+        await wait_for(
+            pilot,
+            lambda: "already in use" in str(dialog.query_one("#dialog-error").render()),
+            what="the refusal",
+        )
+        assert app.screen is dialog  # still open, with what was typed
+        assert dialog.query_one("#name", Input).value == "taken"
+        assert dialog.query_one("#command", Input).value == "sleep 30"
+        assert dialog.query_one("#env", Input).value == "A=1"
+        dialog.query_one("#name", Input).value = "fresh"
+        network.value = "inner"
+        dialog.query_one("#name", Input).focus()
+        await pilot.press("enter")
+        try:
+            await wait_for(pilot, lambda: app.screen is not dialog, what="the dialog to close")
+        except AssertionError:
+            raise AssertionError(dialog.query_one("#dialog-error").render()) from None
+        c = tui_engine.containers.get("fresh")
+        assert "inner" in tui_engine.containers.inspect(c.id)["NetworkSettings"]["Networks"]
+        tui_engine.containers.remove(c.id, force=True)
+
+
+async def test_build_dialog_starts_on_the_context_and_watches(tui_engine, config, busybox, tmp_path):
+    from textual.widgets import Checkbox, Input
+
+    ctx = tmp_path / "ctx"
+    ctx.mkdir()
+    (ctx / "Dockerfile").write_text("FROM busybox\nCOPY msg /msg\n")
+    (ctx / "msg").write_text("one\n")
+    app = make_app(tui_engine, config)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("b")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "BuildDialog", what="the Build dialog")
+        dialog = app.screen
+        assert app.focused is dialog.query_one("#context", Input)
+        dialog.query_one("#context", Input).value = str(ctx)
+        dialog.query_one("#tag", Input).value = "watched:1"
+        dialog.query_one("#watch", Checkbox).value = True
+        await pilot.click("#ok")
+        await wait_for(
+            pilot, lambda: tui_engine.images.exists("watched:1"), what="the first build", timeout=60
+        )
+        first = tui_engine.images.resolve("watched:1")
+        await pilot.pause(0.5)
+        (ctx / "msg").write_text("two\n")
+        await wait_for(
+            pilot, lambda: tui_engine.images.resolve("watched:1") != first, what="the rebuild", timeout=60
+        )
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: dialog.stop_watching.is_set(), what="the watch to stop")
+        await app.workers.wait_for_complete()
