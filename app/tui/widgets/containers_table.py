@@ -109,6 +109,8 @@ class ContainersTable(ResourceTable):
                 self._shown[key] = text.plain
                 if column == "status":
                     self._aged[key] = text.plain
+                if self.note_cell(r.id, column, text):
+                    return  # laid out again with every new figure
                 try:
                     self.update_cell(r.id, column, text)
                 except Exception:

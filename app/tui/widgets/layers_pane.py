@@ -101,7 +101,7 @@ class LayersPane(Vertical):
             if self.report is not report or self.current_row() != i:
                 return
             count = tree.count() if tree else 0
-            title.update(f"{count:,} paths, {mode} marked · ctrl+a aggregated · ctrl+u only changes")
+            title.update(f"{count:,} paths, {mode} marked · {self.toggles_text()}")
             self.query_one(FileTree).show_tree(tree, row.label)
 
         if row.load is None or aggregated in row.cache:
@@ -112,12 +112,27 @@ class LayersPane(Vertical):
     def current_row(self) -> int:
         return self.query_one("#layers-table", DataTable).cursor_row
 
+    def toggles_text(self) -> str:
+        """The state of the two toggles, in the files' title: ● on, ○ off."""
+        on = {True: "●", False: "○"}
+        only = self.query_one(FileTree).changes_only
+        return f"ctrl+a {on[self.aggregate]} all layers below · ctrl+u {on[only]} only changes"
+
     def action_toggle_aggregate(self) -> None:
         self.aggregate = not self.aggregate
-        self._show_files(self.current_row())
+        i = self.current_row()
+        if self.report is not None and 0 <= i < len(self.report.rows) and self.report.rows[i].writable:
+            state = "on" if self.aggregate else "off"
+            self.notify(
+                f"All layers below: {state}. The writable layer always shows the container's own changes; "
+                "this applies to the image's layers.",
+                title="Layers",
+            )
+        self._show_files(i)
 
     def action_toggle_changes_only(self) -> None:
         self.query_one(FileTree).toggle_changes_only()
+        self._show_files(self.current_row())
 
     @property
     def filter_text(self) -> str:

@@ -158,12 +158,33 @@ class ResourceTable(DataTable[Any]):
                 if self._aged.get((rid, column)) == plain:
                     continue
                 self._aged[(rid, column)] = plain
+                if self.note_cell(rid, column, cell):
+                    return redrawn  # the rows were laid out again, this cell with them
                 try:
                     self.update_cell(rid, column, cell)
                 except Exception:  # noqa: BLE001 - the row went between the records and the table
                     continue
                 redrawn += 1
         return redrawn
+
+    def note_cell(self, rid: str, column: str, cell: Any) -> bool:
+        """Keep a cell about to be redrawn in place in the rows' cache; when it is wider than its column,
+        lay the table out again (True) so that it is not cut (a status growing from "Up 9 seconds" to "Up 10
+        seconds", figures appearing in an empty column)."""
+        from rich.cells import cell_len
+
+        cells = self._cells.get(rid)
+        index = next((i for i, (key, _l, _w) in enumerate(self.COLUMNS) if key == column), None)
+        if cells is None or index is None:
+            return False
+        cells[index] = cell
+        width = cell_len(cell.plain if isinstance(cell, Text) else str(cell))
+        if column in self.shown_columns and width <= self._widths.get(column, 0):
+            return False
+        if column not in self.shown_columns and not width:
+            return False
+        self._rebuild(self.current_id)
+        return True
 
     # -- data ------------------------------------------------------------------------------------------
     @property

@@ -392,3 +392,32 @@ async def test_build_dialog_starts_on_the_context_and_watches(tui_engine, config
         await pilot.press("escape")
         await wait_for(pilot, lambda: dialog.stop_watching.is_set(), what="the watch to stop")
         await app.workers.wait_for_complete()
+
+
+async def test_layer_toggles_show_their_state_and_ctrl_a_on_the_writable_layer_says_why(
+    tui_engine, config, busybox, containers
+):
+    from textual.widgets import Static
+
+    from app.tui.widgets.layers_pane import LayersPane
+
+    from .conftest import notifications
+
+    c = containers(start=False, name="layered")
+    app = make_app(tui_engine, config)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(pilot)
+        table = app.main.query_one(ContainersTable)
+        table.move_cursor(row=table.get_row_index(c.id))
+        table.focus()
+        await settle(pilot)
+        pane = app.main.query_one(LayersPane)
+        title = pane.query_one("#layers-files-title", Static)
+        await wait_for(pilot, lambda: "○ all layers" in str(title.render()), what="the toggles' state")
+        assert "○ only changes" in str(title.render())
+        await pilot.press("3")  # the layers table, on the writable layer
+        await pilot.press("ctrl+a")
+        await wait_for(pilot, lambda: any("writable layer" in n for n in notifications(app)), what="why")
+        await wait_for(pilot, lambda: "● all layers" in str(title.render()), what="ctrl+a's state")
+        await pilot.press("ctrl+u")
+        await wait_for(pilot, lambda: "● only changes" in str(title.render()), what="ctrl+u's state")
