@@ -309,12 +309,13 @@ class Containers:
 
         _stop.kill(self.layout, self.resolve(ref), signal)
 
-    def restart(self, ref: str, timeout: int | None = None) -> None:
+    def restart(self, ref: str, timeout: int | None = None, signal: str | None = None) -> None:
+        """``docker restart``: stop (with ``signal`` instead of the stop signal, if given), then start."""
         from .runtime import start as _start
         from .runtime import stop as _stop
 
         cid = self.resolve(ref)
-        _stop.stop(self.layout, cid, timeout)
+        _stop.stop(self.layout, cid, timeout, signal)
         _start.start(self.layout, cid)
         from .store.eventlog import emit
 
@@ -351,6 +352,8 @@ class Containers:
         pids_limit: int | None = None,
         blkio_weight: int | None = None,
         restart: str = "",
+        cpu_rt_period: int | None = None,
+        cpu_rt_runtime: int | None = None,
     ) -> builtins.list[str]:
         """``docker update``: change the container's limits and restart policy, running or not (the live
         cgroup and the record; None or "" leaves a setting as it is). Returns Docker's warnings for what the
@@ -370,6 +373,8 @@ class Containers:
             pids_limit=pids_limit,
             blkio_weight=blkio_weight,
             restart=restart,
+            cpu_rt_period=cpu_rt_period,
+            cpu_rt_runtime=cpu_rt_runtime,
         )
         return update(self.layout, self.resolve(ref), opts)
 
@@ -477,12 +482,25 @@ class Containers:
 
         return dir_size(self.store.path(self.resolve(ref), "upper"))
 
-    def inspect(self, ref: str) -> dict[str, Any]:
+    def inspect(self, ref: str, size: bool = False) -> dict[str, Any]:
+        """``docker inspect``; with ``size``, SizeRw (the writable layer) and SizeRootFs (with the image's
+        layers) too."""
         from .runtime.inspect import inspect
 
         cid = self.resolve(ref)
         reconcile(self.layout, cid)
-        return inspect(self.layout, self.store, cid)
+        out = inspect(self.layout, self.store, cid)
+        if size:
+            from .fsutil import dir_size
+
+            rw = dir_size(self.store.path(cid, "upper"))
+            try:
+                image = self.images.get(out["Image"]).size
+            except NotFound:
+                image = 0
+            out["SizeRw"] = rw
+            out["SizeRootFs"] = rw + image
+        return out
 
     def logs(
         self,

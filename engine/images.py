@@ -49,6 +49,23 @@ class Images:
     def resolve(self, name: str) -> str:
         return self.store.resolve(name)
 
+    def check_platform(self, platform: str, name: str | None = None) -> None:
+        """``--platform`` of history, image inspect, rmi, save and push (``name``: the image's own platform,
+        as dockyard keeps one per image) and of import and load (no ``name``: this machine's platform, the
+        only one dockyard makes or loads). InvalidArgument in Docker's words when it is another."""
+        from .runtime.createflags import check_platform, machine_platform, parse_platform
+
+        if name is not None:
+            check_platform(self.layout, name, self.resolve(name), platform)
+            return
+        want, have = parse_platform(platform), machine_platform()
+        if want[:2] != have[:2] or (want[2] and want[2] != have[2]):
+            shown = "/".join(p for p in want if p)
+            raise InvalidArgument(
+                f"no image for platform {shown}: dockyard makes and loads images for this machine's "
+                f"platform only ({'/'.join(p for p in have if p)})"
+            )
+
     def tagged_name(self, name: str) -> str:
         """``name`` as Docker shows it, with its tag (``busybox`` -> ``busybox:latest``); InvalidArgument for a
         name Docker would refuse."""
@@ -340,14 +357,21 @@ class Images:
         return spares(parse_time(str(cfg.get("created") or "")), labels if isinstance(labels, dict) else {})
 
     def prune_builds(
-        self, all: bool = False, older_than: float | None = None, kinds: Collection[str] | None = None
+        self,
+        all: bool = False,
+        older_than: float | None = None,
+        kinds: Collection[str] | None = None,
+        keep_storage: int | None = None,
     ) -> CachePruneReport:
         """``docker builder prune``: drop build cache records (only those no image uses, unless ``all``;
         ``older_than`` seconds keeps newer ones), the layers only they kept and the unused ``RUN
-        --mount=type=cache`` directories; ``kinds`` (``regular``, ``exec.cachemount``) limits what goes."""
+        --mount=type=cache`` directories; ``kinds`` (``regular``, ``exec.cachemount``) limits what goes;
+        ``keep_storage`` bytes of the newest records that would go are kept."""
         from .build.cache import BuildCache
 
-        return BuildCache(self.layout).prune(self.store, all=all, older_than=older_than, kinds=kinds)
+        return BuildCache(self.layout).prune(
+            self.store, all=all, older_than=older_than, kinds=kinds, keep_storage=keep_storage
+        )
 
     def recover(self) -> builtins.list[str]:
         """Clean what a killed process left: temporaries, and layers/blobs no image references."""
@@ -441,6 +465,12 @@ class Images:
         result = registry.pull(self.store, ref, platform=platform, progress=progress, credentials=creds)
         self._event("pull", result.image_id, result.name)
         return result
+
+    def remote_tags(self, repository: str) -> builtins.list[str]:
+        """The tags ``repository`` has in its registry (``pull --all-tags``)."""
+        from .registry.pull import list_tags
+
+        return list_tags(self.store, repository)
 
     def push(
         self,

@@ -97,11 +97,12 @@ class Networks:
             "Created": net.created or "0001-01-01T00:00:00Z",
             "Scope": "local",
             "Driver": net.driver,
+            "EnableIPv4": True,
             "EnableIPv6": False,
             "IPAM": {
                 "Driver": "default",
                 "Options": {},
-                "Config": [{"Subnet": net.subnet, "Gateway": net.gateway}] if net.subnet else [],
+                "Config": [_ipam_config(net)] if net.subnet else [],
             },
             "Internal": net.internal,
             "Attachable": False,
@@ -124,18 +125,30 @@ class Networks:
         internal: bool = False,
         labels: dict[str, str] | None = None,
         options: dict[str, str] | None = None,
+        ip_range: str = "",
+        aux_addresses: dict[str, str] | None = None,
     ) -> Network:
-        """A new user network (its bridge appears when its first container starts)."""
+        """A new user network (its bridge appears when its first container starts). ``ip_range``: the
+        sub-range of the subnet its containers get addresses from; ``aux_addresses``: addresses (by name)
+        that are never given to a container."""
         if not NAME_RE.match(name or ""):
             raise InvalidArgument(
                 f'invalid network name "{name}": only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed'
             )
         if driver != "bridge":
             raise InvalidArgument(f'plugin "{driver}" not found')
-        if gateway and not subnet:
+        if (gateway or ip_range) and not subnet:
             raise InvalidArgument("every ip-range or gateway must have a corresponding subnet")
+        if aux_addresses and not subnet:
+            raise InvalidArgument("every aux-address must have a corresponding subnet")
         wanted = ipam.parse_subnet(subnet) if subnet else None
         gw = ipam.check_gateway(wanted, gateway) if wanted is not None and gateway else ""
+        rng = ipam.check_ip_range(wanted, ip_range) if wanted is not None and ip_range else ""
+        aux: dict[str, str] = {}
+        for aux_name, addr in (aux_addresses or {}).items():
+            if wanted is None or ipam.parse_ip(addr) not in wanted:
+                raise InvalidArgument(f"no matching subnet for aux-address {addr}")
+            aux[aux_name] = str(ipam.parse_ip(addr))
         opts = dict(options or {})
         if "mtu" in opts or "com.docker.network.driver.mtu" in opts:
             mtu = opts.pop("com.docker.network.driver.mtu", opts.get("mtu", ""))
@@ -164,6 +177,8 @@ class Networks:
                 labels=dict(labels or {}),
                 options=opts,
                 bridge="dy-" + nid[:12],
+                ip_range=rng,
+                aux_addresses=aux,
             )
             self.store.save(net)
         from .store.eventlog import emit
@@ -231,9 +246,24 @@ class Networks:
 
     # -- connect / disconnect ---------------------------------------------------------------------------
     def connect(
-        self, network: str, container: str, *, ip: str = "", aliases: builtins.list[str] | None = None
+        self,
+        network: str,
+        container: str,
+        *,
+        ip: str = "",
+        aliases: builtins.list[str] | None = None,
+        driver_opts: dict[str, str] | None = None,
+        gw_priority: int = 0,
     ) -> None:
-        """Attach a container to one more network (now if it runs, else from its next start)."""
+        """Attach a container to one more network (now if it runs, else from its next start).
+        ``driver_opts`` are kept with the endpoint (DriverOpts); ``gw_priority``: of the networks a container
+        starts on, the highest gives its default route."""
+        for key in driver_opts or {}:
+            if key.startswith("com.docker.network.endpoint."):
+                raise InvalidArgument(
+                    f"driver option {key} is not supported: dockyard's bridge driver sets no interface name "
+                    "or sysctl of an endpoint"
+                )
         from .net.attachment import connect_running
         from .store.containers import ContainerStore
 
@@ -254,7 +284,11 @@ class Networks:
             addr = ipam.parse_ip(ip)
             if addr not in ipam.parse_subnet(net.subnet):
                 raise InvalidArgument(f"no configured subnet contains the IP address {ip}")
-        opts = {"aliases": list(aliases or []), "ip": ip, "network_id": net.id}
+        opts: dict[str, Any] = {"aliases": list(aliases or []), "ip": ip, "network_id": net.id}
+        if driver_opts:
+            opts["driver_opts"] = dict(driver_opts)
+        if gw_priority:
+            opts["gw_priority"] = gw_priority
         with cs.lock(cid):
             cfg = cs.config(cid)
             if cfg.network_mode in ("none", "host") or cfg.network_mode.startswith("container:"):
@@ -300,3 +334,14 @@ class Networks:
         from .store.eventlog import emit
 
         emit(self.layout, "network", "disconnect", net.id, {"name": net.name, "container": cid})
+
+
+def _ipam_config(net: Network) -> dict[str, Any]:
+    """One ``IPAM.Config`` entry as Docker shows it (IPRange and AuxiliaryAddresses only when set)."""
+    out: dict[str, Any] = {"Subnet": net.subnet}
+    if net.ip_range:
+        out["IPRange"] = net.ip_range
+    out["Gateway"] = net.gateway
+    if net.aux_addresses:
+        out["AuxiliaryAddresses"] = dict(net.aux_addresses)
+    return out

@@ -34,11 +34,39 @@ class Volumes:
                 out.append(cid)
         return out
 
-    def create(self, name: str | None = None, labels: dict[str, str] | None = None) -> Volume:
+    def create(
+        self,
+        name: str | None = None,
+        labels: dict[str, str] | None = None,
+        driver: str = "local",
+        options: dict[str, str] | None = None,
+    ) -> Volume:
+        """``docker volume create``: the local driver only; ``options`` are its ``type``/``device``/``o``
+        (a tmpfs, or a bind of a host directory: engine.runtime.volumes.check_options)."""
         if name is None:
             name = os.urandom(32).hex()
-        ensure_volume(self.layout, name, labels)
+        if driver != "local":
+            raise NotFound(
+                f'create {name}: error looking up volume plugin {driver}: plugin "{driver}" not found'
+            )
+        if options:
+            from .runtime.volumes import check_options
+
+            options = check_options(options)
+            current = self._options(name)
+            if current is not None and current != options:
+                raise Conflict(f"create {name}: volume already exists with different options")
+        ensure_volume(self.layout, name, labels, options or None)
         return self.get(name)
+
+    def _options(self, name: str) -> dict[str, str] | None:
+        """The options of the volume ``name`` if it exists ({} without), else None."""
+        from .runtime.volumes import MOUNT_FILE
+
+        d = self._dir(name)
+        if not os.path.exists(os.path.join(d, "volume.json")):
+            return None
+        return read_json(os.path.join(d, MOUNT_FILE)) or {}
 
     def get(self, name: str, size: bool = False) -> Volume:
         try:
@@ -57,6 +85,7 @@ class Volumes:
             meta.get("labels") or {},
             bool(self._users(name)),
             dir_size(data) if size else 0,
+            self._options(name) or {},
         )
 
     def list(self, filters: dict[str, builtins.list[str]] | None = None) -> builtins.list[Volume]:

@@ -91,6 +91,7 @@ def register(sub: flags.Commands) -> None:
         metavar="FILTER",
         help="until=DURATION keeps newer cache; type=exec.cachemount|regular",
     )
+    pr.add_argument("--keep-storage", metavar="bytes", help="Amount of disk space to keep for cache")
     pr.set_defaults(handler=cmd_builder_prune)
 
 
@@ -504,11 +505,16 @@ def cmd_builder_prune(a: flags.Namespace) -> int:
     from engine.humanize import human_size
 
     older, kinds = _parse_filters(a.filter)
+    keep = None
+    if a.keep_storage:
+        from engine.units import parse_bytes
+
+        keep = parse_bytes(a.keep_storage)
     what = "all build cache" if a.all else "all dangling build cache"
     if not output.confirmed(a.force, f"This will remove {what}."):
         return 0
     eng = engine()
-    report = eng.images.prune_builds(all=a.all, older_than=older, kinds=kinds)
+    report = eng.images.prune_builds(all=a.all, older_than=older, kinds=kinds, keep_storage=keep)
     if report.deleted:
         print(f"Deleted build cache objects: {report.deleted}")
     print(f"Total:\t{human_size(report.reclaimed)}")

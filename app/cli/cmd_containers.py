@@ -107,6 +107,33 @@ def add_create_flags(p: flags.Parser) -> None:
     a("--uts", default="", help="UTS namespace to use")
     a("--group-add", action="append", default=[], help="Add additional groups to join")
     a("--volumes-from", action="append", default=[], help="Mount volumes from the specified container(s)")
+    # per-device block I/O, real-time budget, OOM score, health start, pull and session flags
+    a("--annotation", action="append", default=[], help="Add an annotation to the container (KEY=VALUE)")
+    a("--blkio-weight-device", action="append", default=[], help="Block IO weight (relative device weight)")
+    a(
+        "--device-read-bps",
+        action="append",
+        default=[],
+        help="Limit read rate (bytes per second) from a device",
+    )
+    a(
+        "--device-write-bps",
+        action="append",
+        default=[],
+        help="Limit write rate (bytes per second) to a device",
+    )
+    a("--device-read-iops", action="append", default=[], help="Limit read rate (IO per second) from a device")
+    a("--device-write-iops", action="append", default=[], help="Limit write rate (IO per second) to a device")
+    a("--cpu-rt-period", type=int, help="Limit CPU real-time period in microseconds")
+    a("--cpu-rt-runtime", type=int, help="Limit CPU real-time runtime in microseconds")
+    a("--oom-score-adj", type=int, help="Tune host's OOM preferences (-1000 to 1000)")
+    a("--userns", default="", help="User namespace to use (only host: no user ID remapping)")
+    a("--health-start-period", help="Start period before failed checks count (ms|s|m|h)")
+    a("--health-start-interval", help="Time between checks during the start period (ms|s|m|h)")
+    a("-q", "--quiet", action="store_true", help="Suppress the pull output")
+    a("--disable-content-trust", action="store_true", default=True, help=flags.SUPPRESS)
+    a("--detach-keys", default="", help="Override the key sequence for detaching a container")
+    a("--sig-proxy", action="store_true", default=True, help="Proxy received signals to the process")
     a("image")
     a("command", nargs=flags.REMAINDER)
 
@@ -130,6 +157,9 @@ def register(sub: flags.Commands) -> None:
         p = parent.add_parser(name, help="Start one or more stopped containers")
         p.add_argument("-a", "--attach", action="store_true", help="Attach STDOUT/STDERR and forward signals")
         p.add_argument("-i", "--interactive", action="store_true", help="Attach container's STDIN")
+        p.add_argument(
+            "--detach-keys", default="", help="Override the key sequence for detaching a container"
+        )
         p.add_argument("containers", nargs="+", metavar="CONTAINER")
         p.set_defaults(handler=cmd_start)
     for parent, name in ((sub, "stop"), (cs, "stop")):
@@ -141,6 +171,7 @@ def register(sub: flags.Commands) -> None:
     for parent, name in ((sub, "restart"), (cs, "restart")):
         p = parent.add_parser(name, help="Restart one or more containers")
         p.add_argument("-t", "--time", "--timeout", dest="time", type=int, help=_TIME)
+        p.add_argument("-s", "--signal", help="Signal to send to the container")
         p.add_argument("containers", nargs="+", metavar="CONTAINER")
         p.set_defaults(handler=cmd_restart)
     for parent, name in ((sub, "kill"), (cs, "kill")):
@@ -175,11 +206,12 @@ def register(sub: flags.Commands) -> None:
         p.add_argument("containers", nargs="+", metavar="CONTAINER")
         p.set_defaults(handler=cmd_wait)
     if isinstance(group, flags.Parser):  # ``dockyard container ...``: more in cmd_ps and cmd_inspect
-        from . import cmd_inspect, cmd_ps
+        from . import cmd_inspect, cmd_ps, cmd_update
         from .commands import Null
 
         cmd_ps.register_group(cs)
         cmd_inspect.register(Null(), cs)
+        cmd_update.register(Null(), cs)  # type: ignore[arg-type]
 
 
 def build_options(a: flags.Namespace, eng: Engine) -> CreateOptions:
@@ -210,6 +242,8 @@ def build_options(a: flags.Namespace, eng: Engine) -> CreateOptions:
             health["Timeout"] = int(parse_duration(a.health_timeout) * 1e9)
         if a.health_retries:
             health["Retries"] = a.health_retries
+    if a.health_start_period or a.health_start_interval:
+        health = _health_start(a, health)
     network = a.network
     if network is None:
         network = eng.default_network()  # $DOCKYARD_DEFAULT_NETWORK, else the root's setting
@@ -255,6 +289,36 @@ def build_options(a: flags.Namespace, eng: Engine) -> CreateOptions:
         log_opts={k: v for k, _, v in (o.partition("=") for o in a.log_opt)},
         **_run_flag_options(a),
     )
+
+
+def _health_start(a: flags.Namespace, health: dict[str, Any] | None) -> dict[str, Any] | None:
+    """--health-start-period and --health-start-interval, in Docker's words when they are wrong (without
+    --health-cmd they change the image's check: the engine merges them)."""
+    from engine import InvalidArgument
+    from engine.units import parse_duration
+
+    out = dict(health) if health is not None else {}
+    if out.get("Test") == ["NONE"]:
+        return health
+    for flag, key, text in (
+        ("--health-start-period", "StartPeriod", a.health_start_period),
+        ("--health-start-interval", "StartInterval", a.health_start_interval),
+    ):
+        if not text:
+            continue
+        try:
+            sign = -1 if text.startswith("-") else 1  # Go reads a negative duration: Docker refuses it
+            ns = sign * int(parse_duration(text.removeprefix("-")) * 1e9)
+        except InvalidArgument:
+            raise InvalidArgument(
+                f'invalid argument "{text}" for "{flag}" flag: time: invalid duration "{text}"'
+            ) from None
+        if ns < 0:
+            raise InvalidArgument(f"{flag} cannot be negative")
+        if 0 < ns < 1_000_000:
+            raise InvalidArgument(f"{key} in Healthcheck cannot be less than 1ms")
+        out[key] = ns
+    return out
 
 
 def _run_flag_options(a: flags.Namespace) -> dict[str, Any]:
@@ -332,6 +396,22 @@ def _script_options(a: flags.Namespace, labels: dict[str, str]) -> dict[str, Any
         out["dns_options"] = list(a.dns_option)
     if a.expose:
         out["expose"] = list(a.expose)
+    if a.annotation:
+        out["annotations"] = {k: v for k, _, v in (x.partition("=") for x in a.annotation)}
+    for name, field in (
+        ("blkio_weight_device", "weight_devices"),
+        ("device_read_bps", "device_read_bps"),
+        ("device_write_bps", "device_write_bps"),
+        ("device_read_iops", "device_read_iops"),
+        ("device_write_iops", "device_write_iops"),
+    ):
+        if getattr(a, name):
+            out[field] = list(getattr(a, name))
+    for name in ("cpu_rt_period", "cpu_rt_runtime", "oom_score_adj"):
+        if getattr(a, name) is not None:
+            out[name] = getattr(a, name)
+    if a.userns:
+        out["userns"] = a.userns
     return out
 
 
@@ -375,7 +455,7 @@ def _ensure_image(eng: Engine, a: flags.Namespace) -> None:
 
     mode = _pull_mode(a)
     if mode == "always":
-        _pull(eng, a.image, a.platform)
+        _pull(eng, a.image, a.platform, a.quiet)
         return
     if mode in ("missing", "never"):
         try:
@@ -389,14 +469,16 @@ def _ensure_image(eng: Engine, a: flags.Namespace) -> None:
             if mode == "never":
                 raise ImageNotFound(f"No such image: {shown}") from None
             sys.stderr.write(f"Unable to find image '{shown}' locally\n")
-            _pull(eng, a.image, a.platform)
+            _pull(eng, a.image, a.platform, a.quiet)
             return
     _image_or_error(eng, a.image)
 
 
-def _pull(eng: Engine, ref: str, platform: str) -> None:
-    """Pull ``ref`` as ``pull`` does, its report on stderr (stdout is the container's)."""
+def _pull(eng: Engine, ref: str, platform: str, quiet: bool = False) -> None:
+    """Pull ``ref`` as ``pull`` does, its report on stderr (stdout is the container's); none with -q."""
     result = eng.images.pull(ref, platform=platform or None)
+    if quiet:
+        return
     sys.stderr.write(f"Digest: {result.digest}\n")
     status = "Image is up to date for" if result.up_to_date else "Downloaded newer image for"
     sys.stderr.write(f"Status: {status} {result.name}\n")
@@ -487,14 +569,25 @@ def cmd_run(a: flags.Namespace) -> int:
         if session is None:  # detached
             print(c.id)
             return 0
-        from .terminal import relay_session
+        from .terminal import DETACH_KEYS, proxy_signals, relay_session
 
-        if a.attach:  # -a: only the streams named reach this terminal (all still go to the log)
-            named = {x.lower() for x in a.attach}
-            kinds = {k for k, n in ((1, "stdout"), (2, "stderr")) if n in named}
-            code = relay_session(_Streams(session, kinds), a.interactive and "stdin" in named, a.tty)  # type: ignore[arg-type]
-        else:
-            code = relay_session(session, a.interactive, a.tty)
+        keys = DETACH_KEYS
+        if a.detach_keys:
+            from .cmd_inspect import _detach_keys
+
+            keys = _detach_keys(a.detach_keys)
+        restore = proxy_signals(c.id) if a.sig_proxy and not a.tty else None
+        try:
+            if a.attach:  # -a: only the streams named reach this terminal (all still go to the log)
+                named = {x.lower() for x in a.attach}
+                kinds = {k for k, n in ((1, "stdout"), (2, "stderr")) if n in named}
+                stdin = a.interactive and "stdin" in named
+                code = relay_session(_Streams(session, kinds), stdin, a.tty, keys)  # type: ignore[arg-type]
+            else:
+                code = relay_session(session, a.interactive, a.tty, keys)
+        finally:
+            if restore is not None:
+                restore()
     finally:
         if session is not None:
             session.close()
@@ -542,7 +635,8 @@ def _each(a: flags.Namespace, fn: Any) -> int:
 def cmd_start(a: flags.Namespace) -> int:
     eng = engine()
     if a.attach or a.interactive:
-        from .terminal import relay_session
+        from .cmd_inspect import _detach_keys
+        from .terminal import DETACH_KEYS, relay_session
 
         if len(a.containers) > 1:
             from engine import InvalidArgument
@@ -559,7 +653,8 @@ def cmd_start(a: flags.Namespace) -> int:
             if not started:
                 session.close()
                 session = eng.containers.attach(ref)
-            code = relay_session(session, a.interactive and cfg.open_stdin, cfg.tty)
+            keys = _detach_keys(a.detach_keys) if a.detach_keys else DETACH_KEYS
+            code = relay_session(session, a.interactive and cfg.open_stdin, cfg.tty, keys)
         finally:
             session.close()
         return code or 0
@@ -588,7 +683,7 @@ def cmd_stop(a: flags.Namespace) -> int:
 
 def cmd_restart(a: flags.Namespace) -> int:
     eng = engine()
-    return _each(a, lambda r: eng.containers.restart(r, a.time))
+    return _each(a, lambda r: eng.containers.restart(r, a.time, a.signal))
 
 
 def cmd_kill(a: flags.Namespace) -> int:

@@ -44,6 +44,8 @@ def register(sub: flags.Commands) -> None:
     for parent, name in ((sub, "rmi"), (image, "rm"), (image, "remove")):
         p = parent.add_parser(name, help="Remove one or more images")
         p.add_argument("-f", "--force", action="store_true")
+        p.add_argument("--no-prune", action="store_true", help="Do not delete untagged parents")
+        p.add_argument("--platform", default="", help="Only the image of this platform (os[/arch[/variant]])")
         p.add_argument("images", nargs="+", metavar="IMAGE")
         p.set_defaults(handler=cmd_rmi)
 
@@ -53,11 +55,13 @@ def register(sub: flags.Commands) -> None:
         p.add_argument("-q", "--quiet", action="store_true")
         p.add_argument("-H", "--human", action="store_true", default=True)
         p.add_argument("--format")
+        p.add_argument("--platform", default="", help="Only the image of this platform (os[/arch[/variant]])")
         p.add_argument("image")
         p.set_defaults(handler=cmd_history)
 
     p = image.add_parser("inspect", help="Display detailed information on one or more images")
     p.add_argument("-f", "--format")
+    p.add_argument("--platform", default="", help="Inspect the image of this platform (os[/arch[/variant]])")
     p.add_argument("images", nargs="+", metavar="IMAGE")
     p.set_defaults(handler=cmd_image_inspect)
 
@@ -65,6 +69,7 @@ def register(sub: flags.Commands) -> None:
         p = parent.add_parser(name, help="Import a rootfs tarball to create an image")
         p.add_argument("-m", "--message", default="")
         p.add_argument("-c", "--change", action="append", default=[], help="Dockerfile instruction")
+        p.add_argument("--platform", default="", help="Platform of the image (this machine's only)")
         p.add_argument("file", metavar="FILE|-", help="Tarball path, or - for standard input")
         p.add_argument("reference", nargs="?", metavar="REPOSITORY[:TAG]")
         p.set_defaults(handler=cmd_import)
@@ -72,6 +77,7 @@ def register(sub: flags.Commands) -> None:
     for parent, name in ((sub, "save"), (image, "save")):
         p = parent.add_parser(name, help="Save one or more images to a tar archive")
         p.add_argument("-o", "--output", help="Write to a file instead of standard output")
+        p.add_argument("--platform", default="", help="Only the image of this platform (os[/arch[/variant]])")
         p.add_argument("images", nargs="+", metavar="IMAGE")
         p.set_defaults(handler=cmd_save)
 
@@ -79,6 +85,9 @@ def register(sub: flags.Commands) -> None:
         p = parent.add_parser(name, help="Load images from a tar archive (docker save or OCI)")
         p.add_argument("-i", "--input", help="Read from a file instead of standard input")
         p.add_argument("-q", "--quiet", action="store_true")
+        p.add_argument(
+            "--platform", default="", help="Load the images of this platform (this machine's only)"
+        )
         p.set_defaults(handler=cmd_load)
 
     p = image.add_parser("prune", help="Remove unused images")
@@ -170,10 +179,19 @@ def cmd_tag(a: flags.Namespace) -> int:
     return 0
 
 
+def _platform(eng: Any, a: flags.Namespace, names: list[str] | None) -> None:
+    """--platform: it names the image's own platform (or, for import and load, this machine's)."""
+    if a.platform:
+        for n in names if names is not None else [None]:
+            eng.images.check_platform(a.platform, n)
+
+
 def cmd_rmi(a: flags.Namespace) -> int:
     eng = engine()
 
     def remove(name: str) -> None:
+        if a.platform:
+            eng.images.check_platform(a.platform, name)
         r = eng.images.remove(name, force=a.force)
         for t in r.untagged:
             print(f"Untagged: {t}")
@@ -186,7 +204,9 @@ def cmd_rmi(a: flags.Namespace) -> int:
 def cmd_history(a: flags.Namespace) -> int:
     from engine.humanize import ago, human_size
 
-    rows = engine().images.history(a.image)
+    eng = engine()
+    _platform(eng, a, [a.image])
+    rows = eng.images.history(a.image)
     recs = []
     for h in rows:
         iid = h.id if (a.no_trunc or h.id == "<missing>") else h.id[7:19]
@@ -215,7 +235,13 @@ def cmd_history(a: flags.Namespace) -> int:
 
 def cmd_image_inspect(a: flags.Namespace) -> int:
     eng = engine()
-    return output.inspect_each(a.images, eng.images.inspect, a.format)
+
+    def get(name: str) -> dict[str, Any]:
+        if a.platform:
+            eng.images.check_platform(a.platform, name)
+        return eng.images.inspect(name)
+
+    return output.inspect_each(a.images, get, a.format)
 
 
 def parse_changes(changes: list[str]) -> dict[str, Any]:
@@ -269,6 +295,7 @@ def parse_changes(changes: list[str]) -> dict[str, Any]:
 def cmd_import(a: flags.Namespace) -> int:
     changes = parse_changes(a.change)
     eng = engine()
+    _platform(eng, a, None)
     if a.reference:
         eng.images.tagged_name(a.reference)  # a bad name is refused before anything is read
     if a.file == "-":
@@ -290,6 +317,7 @@ def cmd_save(a: flags.Namespace) -> int:
     eng = engine()
     for n in a.images:
         eng.images.resolve(n)  # refuse unknown names before writing anything
+    _platform(eng, a, a.images)
     output.write_archive(a.output, lambda f: eng.images.save(a.images, f))
     return 0
 
@@ -298,6 +326,7 @@ def cmd_load(a: flags.Namespace) -> int:
     from engine import InvalidArgument
 
     eng = engine()
+    _platform(eng, a, None)
     f: BinaryIO
     if a.input:
         try:

@@ -30,10 +30,14 @@ def register(sub: Table, cs: Table | None = None) -> None:
     p = sub.add_parser("inspect", help="Return low-level information on containers or images")
     p.add_argument("-f", "--format", help=_FORMAT)
     p.add_argument("--type", choices=["container", "image"], help="Only inspect objects of the given type")
+    p.add_argument(
+        "-s", "--size", action="store_true", help="Display total file sizes if the type is container"
+    )
     p.add_argument("names", nargs="+", metavar="NAME|ID")
     p.set_defaults(handler=cmd_inspect)
     p = cs.add_parser("inspect", help="Display detailed information on one or more containers")
     p.add_argument("-f", "--format", help=_FORMAT)
+    p.add_argument("-s", "--size", action="store_true", help="Display total file sizes")
     p.add_argument("names", nargs="+", metavar="CONTAINER")
     p.set_defaults(handler=cmd_inspect, type="container")
 
@@ -269,7 +273,7 @@ def cmd_inspect(a: flags.Namespace) -> int:
         try:
             if a.type != "image":
                 try:
-                    return eng.containers.inspect(name)
+                    return eng.containers.inspect(name, size=a.size)
                 except NotFound:
                     if a.type == "container":
                         raise

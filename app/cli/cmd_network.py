@@ -20,6 +20,13 @@ def register(sub: flags.Commands) -> None:
     p.add_argument("--internal", action="store_true", help="No route out of the network, no outbound NAT")
     p.add_argument("-l", "--label", action="append", default=[])
     p.add_argument("-o", "--opt", action="append", default=[], help="Driver options (mtu=N)")
+    p.add_argument("--ip-range", default="", help="Allocate container ip from a sub-range")
+    p.add_argument(
+        "--aux-address", action="append", default=[], help="Addresses (NAME=IP) never given to a container"
+    )
+    p.add_argument(
+        "--ipv4", action="store_true", default=True, help="Enable IPv4 address assignment (always)"
+    )
     p.add_argument("name", metavar="NETWORK")
     p.set_defaults(handler=cmd_create)
     for name in ("ls", "list"):
@@ -33,6 +40,7 @@ def register(sub: flags.Commands) -> None:
         p.set_defaults(handler=cmd_ls)
     p = ns.add_parser("inspect", help="Display detailed information on one or more networks")
     p.add_argument("-f", "--format")
+    p.add_argument("-v", "--verbose", action="store_true", help="Verbose output for diagnostics")
     p.add_argument("names", nargs="+", metavar="NETWORK")
     p.set_defaults(handler=cmd_inspect)
     for name in ("rm", "remove"):
@@ -49,6 +57,10 @@ def register(sub: flags.Commands) -> None:
     p = ns.add_parser("connect", help="Connect a container to a network")
     p.add_argument("--ip", default="")
     p.add_argument("--alias", action="append", default=[])
+    p.add_argument("--driver-opt", action="append", default=[], help="driver options for the network")
+    p.add_argument(
+        "--gw-priority", type=int, default=0, help="Highest gw-priority provides the default gateway"
+    )
     p.add_argument("network")
     p.add_argument("container")
     p.set_defaults(handler=cmd_connect)
@@ -68,6 +80,10 @@ def _pairs(values: list[str]) -> dict[str, str]:
 
 
 def cmd_create(a: flags.Namespace) -> int:
+    if not a.ipv4:
+        from engine import InvalidArgument
+
+        raise InvalidArgument("IPv4 cannot be disabled: dockyard's networks are IPv4 only")
     net = engine().networks.create(
         a.name,
         driver=a.driver,
@@ -76,6 +92,8 @@ def cmd_create(a: flags.Namespace) -> int:
         internal=a.internal,
         labels=_pairs(a.label),
         options=_pairs(a.opt),
+        ip_range=a.ip_range,
+        aux_addresses=_pairs(a.aux_address),
     )
     print(net.id)
     return 0
@@ -156,7 +174,14 @@ def cmd_prune(a: flags.Namespace) -> int:
 
 
 def cmd_connect(a: flags.Namespace) -> int:
-    engine().networks.connect(a.network, a.container, ip=a.ip, aliases=a.alias)
+    engine().networks.connect(
+        a.network,
+        a.container,
+        ip=a.ip,
+        aliases=a.alias,
+        driver_opts=_pairs(a.driver_opt),
+        gw_priority=a.gw_priority,
+    )
     return 0
 
 

@@ -21,6 +21,9 @@ def add_pull(parent: flags.Commands) -> None:
     p = parent.add_parser("pull", help="Download an image from a registry")
     p.add_argument("--platform", help="Platform (os/arch[/variant]) to pull from a multi-platform image")
     p.add_argument("-q", "--quiet", action="store_true", help="Suppress verbose output")
+    p.add_argument(
+        "-a", "--all-tags", action="store_true", help="Download all tagged images in the repository"
+    )
     p.add_argument("--disable-content-trust", action="store_true", default=True, help=flags.SUPPRESS)
     p.add_argument("reference", metavar="NAME[:TAG|@DIGEST]")
     p.set_defaults(handler=cmd_pull)
@@ -30,6 +33,10 @@ def add_push(parent: flags.Commands) -> None:
     """``push`` (also ``image push``)."""
     p = parent.add_parser("push", help="Upload an image to a registry")
     p.add_argument("-q", "--quiet", action="store_true", help="Suppress verbose output")
+    p.add_argument(
+        "-a", "--all-tags", action="store_true", help="Push all tags of an image to the repository"
+    )
+    p.add_argument("--platform", default="", help="Push the image only if it is of this platform")
     p.add_argument("--disable-content-trust", action="store_true", default=True, help=flags.SUPPRESS)
     p.add_argument("reference", metavar="NAME[:TAG]")
     p.set_defaults(handler=cmd_push)
@@ -112,11 +119,22 @@ class _Display:
             self._progress = None
 
 
+def _no_tag(a: flags.Namespace) -> None:
+    """-a takes a repository: Docker's words for a tag or digest with it."""
+    from engine import InvalidArgument, parse_remote
+
+    name = parse_remote(a.reference)
+    if "@" in a.reference or ":" in a.reference.rpartition("/")[2] or name.digest:
+        raise InvalidArgument("tag can't be used with --all-tags/-a")
+
+
 def cmd_pull(a: flags.Namespace) -> int:
     from engine import parse_remote
 
     name = parse_remote(a.reference)  # a bad reference is refused before anything else
     images = engine().images
+    if a.all_tags:
+        return _pull_all(a, images)
     if not a.quiet and not name.digest and ":" not in a.reference.rpartition("/")[2]:
         print("Using default tag: latest", flush=True)
     display = _Display(a.quiet)
@@ -134,15 +152,59 @@ def cmd_pull(a: flags.Namespace) -> int:
     return 0
 
 
+def _pull_all(a: flags.Namespace, images: Any) -> int:
+    """``pull -a``: every tag the repository has, each as ``pull`` does it, then the repository's name."""
+    _no_tag(a)
+    tags = images.remote_tags(a.reference)
+    if not tags:
+        from engine import NotFound
+
+        raise NotFound(f"no tags found for {a.reference}")
+    newer, full = False, a.reference
+    for tag in tags:
+        display = _Display(a.quiet)
+        try:
+            result = images.pull(f"{a.reference}:{tag}", platform=a.platform, progress=display)
+        finally:
+            display.close()
+        if not a.quiet:
+            print(f"Digest: {result.digest}")
+        newer = newer or not result.up_to_date
+        full = result.full_name.rpartition(":")[0]
+    if not a.quiet:
+        state = "Downloaded newer image for" if newer else "Image is up to date for"
+        print(f"Status: {state} {a.reference}")
+    print(full)
+    return 0
+
+
 def cmd_push(a: flags.Namespace) -> int:
     images = engine().images
+    if a.all_tags:
+        _no_tag(a)
+        repo = images.tagged_name(a.reference).rpartition(":")[0]
+        refs = sorted(t for im in images.list() for t in im.tags if t.rpartition(":")[0] == repo)
+        if not refs:
+            from engine import NotFound
+
+            raise NotFound(f"An image does not exist locally with the tag: {a.reference}")
+    else:
+        refs = [a.reference]
+    for ref in refs:
+        if a.platform:
+            images.check_platform(a.platform, ref)
+    for ref in refs:
+        _push_one(a, images, ref)
+    return 0
+
+
+def _push_one(a: flags.Namespace, images: Any, ref: str) -> None:
     display = _Display(a.quiet)
     try:
-        result = images.push(a.reference, progress=display)
+        result = images.push(ref, progress=display)
     finally:
         display.close()
     print(f"{result.tag}: digest: {result.digest} size: {result.size}")
-    return 0
 
 
 def _read_password_stdin() -> str:

@@ -32,9 +32,10 @@ def register(sub: flags.Commands) -> None:
     p = sub.add_parser("version", help="Show the dockyard version")
     p.add_argument("-f", "--format", help="Format output using a custom template ('json' for JSON)")
     p.set_defaults(handler=cmd_version)
-    p = sub.add_parser("info", help="Display system-wide information")
-    p.add_argument("-f", "--format", help="Format output using a custom template ('json' for JSON)")
-    p.set_defaults(handler=cmd_info)
+    for parent in (sub, ss):
+        p = parent.add_parser("info", help="Display system-wide information")
+        p.add_argument("-f", "--format", help="Format output using a custom template ('json' for JSON)")
+        p.set_defaults(handler=cmd_info)
 
 
 def cmd_df(a: flags.Namespace) -> int:

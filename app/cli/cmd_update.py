@@ -8,8 +8,9 @@ from . import flags, output
 from .commands import engine
 
 
-def register(sub: flags.Commands) -> None:
-    for parent, name in ((sub, "update"),):
+def register(sub: flags.Commands, cs: flags.Commands | None = None) -> None:
+    """``update``, and ``container update`` when ``cs`` (the container group's commands) is given."""
+    for parent, name in ((sub, "update"), *(((cs, "update"),) if cs is not None else ())):
         p = parent.add_parser(name, help="Update configuration of one or more containers")
         a = p.add_argument
         a("--blkio-weight", type=int, help="Block IO (relative weight), between 10 and 1000, or 0 to disable")
@@ -17,6 +18,8 @@ def register(sub: flags.Commands) -> None:
         a("--cpu-quota", type=int, help="Limit CPU CFS (Completely Fair Scheduler) quota")
         a("-c", "--cpu-shares", type=int, help="CPU shares (relative weight)")
         a("--cpus", type=float, metavar="decimal", help="Number of CPUs")
+        a("--cpu-rt-period", type=int, help="Limit the CPU real-time period in microseconds")
+        a("--cpu-rt-runtime", type=int, help="Limit the CPU real-time runtime in microseconds")
         a("--cpuset-cpus", default="", help="CPUs in which to allow execution (0-3, 0,1)")
         a("--cpuset-mems", default="", help="MEMs in which to allow execution (0-3, 0,1)")
         a("-m", "--memory", metavar="bytes", help="Memory limit")
@@ -51,6 +54,8 @@ def cmd_update(a: flags.Namespace) -> int:
         "cpu_shares": a.cpu_shares,
         "cpu_period": a.cpu_period,
         "cpu_quota": a.cpu_quota,
+        "cpu_rt_period": a.cpu_rt_period,
+        "cpu_rt_runtime": a.cpu_rt_runtime,
         "cpuset_cpus": a.cpuset_cpus,
         "cpuset_mems": a.cpuset_mems,
         "pids_limit": a.pids_limit,

@@ -15,6 +15,10 @@ def register(sub: flags.Commands) -> None:
     vs = g.add_subparsers(dest="volume_command", metavar="COMMAND")
     p = vs.add_parser("create", help="Create a volume")
     p.add_argument("-l", "--label", action="append", default=[])
+    p.add_argument("-d", "--driver", default="local", help="Specify volume driver name (local only)")
+    p.add_argument(
+        "-o", "--opt", action="append", default=[], help="Set driver specific options (type, device, o)"
+    )
     p.add_argument("name", nargs="?", metavar="VOLUME")
     p.set_defaults(handler=cmd_create)
     for name in ("ls", "list"):
@@ -47,7 +51,8 @@ def register(sub: flags.Commands) -> None:
 
 def cmd_create(a: flags.Namespace) -> int:
     labels = dict(lab.partition("=")[::2] for lab in a.label)
-    print(engine().volumes.create(a.name, labels).name)
+    opts = dict(o.partition("=")[::2] for o in a.opt)
+    print(engine().volumes.create(a.name, labels, driver=a.driver, options=opts).name)
     return 0
 
 
@@ -100,7 +105,7 @@ def cmd_inspect(a: flags.Namespace) -> int:
             "Labels": v.labels,
             "Mountpoint": v.mountpoint,
             "Name": v.name,
-            "Options": None,
+            "Options": dict(v.options) or None,
             "Scope": "local",
         }
 

@@ -28,7 +28,7 @@ def _command_index(argv: list[str]) -> int | None:
     i = 0
     while i < len(argv):
         a = argv[i]
-        if a == "--root":
+        if a in ("--root", "--config", "-l", "--log-level"):
             i += 2
             continue
         if a.startswith("-"):
@@ -45,6 +45,9 @@ def build_parser(only: str | None = None) -> flags.Parser:
     )
     p.add_argument("--root", help="Engine root directory (default $DOCKYARD_ROOT or /var/lib/dockyard)")
     p.add_argument("-v", "--version", action="store_true", help="Print version information and quit")
+    p.add_argument("--config", help="Location of client config files (credentials)")
+    p.add_argument("-D", "--debug", action="store_true", help="Enable debug mode")
+    p.add_argument("-l", "--log-level", help="Set the logging level (debug, info, warn, error, fatal)")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     commands.register_all(sub, only)
     if only is not None and only not in sub.choices:
@@ -74,6 +77,13 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.root:
         os.environ["DOCKYARD_ROOT"] = os.path.abspath(args.root)
+    if args.config:  # Docker's client config directory: its config.json holds the registry credentials
+        os.environ["DOCKYARD_AUTH_FILE"] = os.path.join(os.path.abspath(args.config), "config.json")
+    if args.log_level and args.log_level.lower() not in _LOG_LEVELS:
+        sys.stderr.write(f"Unable to parse logging level: {args.log_level}\n")
+        return 1
+    if args.debug or (args.log_level or "").lower() in ("debug", "trace"):
+        os.environ["DOCKYARD_DEBUG"] = "1"
     handler: Callable[[flags.Namespace], int] | None = getattr(args, "handler", None)
     if handler is None:
         if getattr(args, "command", None) is None and sys.stdin.isatty() and sys.stdout.isatty():
@@ -111,9 +121,18 @@ def _crashed(e: BaseException, root: str | None, argv: list[str]) -> int:
     from engine import record_crash
 
     path = record_crash(e, root, ["dockyard", *argv])
+    if os.environ.get("DOCKYARD_DEBUG"):  # -D: the trace on stderr too
+        import traceback
+
+        traceback.print_exception(e)
     where = f"; the full trace is in {path}" if path else ""
     sys.stderr.write(f"Error: unexpected {type(e).__name__}: {e}{where}\n")
     return 125
+
+
+# Docker's logging levels (logrus's names): -l debug is -D; the others change nothing (dockyard's client keeps
+# no log of its own: its warnings and errors are always written).
+_LOG_LEVELS = ("trace", "debug", "info", "warn", "warning", "error", "fatal", "panic")
 
 
 # What a machine refuses, as opposed to what a bug causes: said in one line, without a trace (errno numbers:

@@ -174,3 +174,31 @@ def relay_pty(
         if prev is not None:
             signal.signal(signal.SIGWINCH, prev)
     return wait_exit()
+
+
+# The signals passed on to the container (Docker's --sig-proxy: all it can catch but those of its own
+# terminal and children): HUP INT QUIT USR1 USR2 ALRM TERM.
+PROXIED_SIGNALS = (1, 2, 3, 10, 12, 14, 15)
+
+
+def proxy_signals(ref: str) -> Callable[[], None]:
+    """``--sig-proxy`` (the default without a terminal): the signals this process receives go to the
+    container ``ref`` instead. Returns what puts the previous handlers back."""
+
+    def forward(signum: int, _frame: object) -> None:
+        from engine import DockyardError
+
+        from .commands import engine
+
+        try:
+            engine().containers.kill(ref, str(signum))
+        except DockyardError:
+            pass  # it stopped meanwhile: its end ends the session
+
+    previous = {sig: signal.signal(sig, forward) for sig in PROXIED_SIGNALS}
+
+    def restore() -> None:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+    return restore

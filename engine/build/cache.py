@@ -174,9 +174,13 @@ class BuildCache:
         all: bool = False,
         older_than: float | None = None,
         kinds: Collection[str] | None = None,
+        keep_storage: int | None = None,
     ) -> CachePruneReport:
         """Drop cache records and the layers only they kept, and the ``RUN --mount=type=cache``
         directories no build is using (engine.build.cachemounts).
+
+        ``keep_storage`` (bytes, ``--keep-storage``) spares the newest of the records that would go, as
+        many as fit in that many bytes of their layers (the cache mounts are pruned as without it).
 
         Without ``all`` only the records whose layer no image uses go (Docker's "dangling" cache); with it,
         every record. Cache mounts are never used by an image, so both remove them (as BuildKit does with
@@ -201,6 +205,8 @@ class BuildCache:
             if not (older_than is not None and now - float(created or 0) < older_than)
             and (all or (chain and chain not in used))
         ]
+        if keep_storage is not None and doomed:
+            doomed = self._beyond(store, doomed, keep_storage)
         before = store.layer_bytes()
         if doomed:
             self._delete(doomed)
@@ -209,6 +215,26 @@ class BuildCache:
         store.recover()
         report.reclaimed += max(0, before - store.layer_bytes())
         return report
+
+    def _beyond(self, store: ImageStore, keys: list[str], keep: int) -> list[str]:
+        """Of ``keys``, those past the newest records whose layers fit in ``keep`` bytes."""
+        from engine.errors import StoreError
+
+        wanted = set(keys)
+        rows = [r for r in self._query("SELECT key, chain_id, created FROM steps") if r[0] in wanted]
+        rows.sort(key=lambda r: float(r[2] or 0), reverse=True)
+        kept_bytes, counted, out = 0, set(), []
+        for key, chain, _created in rows:
+            size = 0
+            if chain and chain not in counted:
+                with contextlib.suppress(StoreError):
+                    size = store.layers.get(chain).size
+            if kept_bytes + size <= keep:
+                kept_bytes += size
+                counted.add(chain)
+            else:
+                out.append(key)
+        return out
 
 
 def pinned_layers(path: str) -> set[str]:

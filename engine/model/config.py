@@ -120,6 +120,17 @@ class ContainerConfig:
     uts_mode: str = ""  # "" | host
     group_add: list[str] = field(default_factory=list)
     volumes_from: list[str] = field(default_factory=list)  # CTR[:ro|rw] as given
+    # more run flags (docs/RUN_FLAGS.md); defaults: what old records meant
+    annotations: dict[str, str] = field(default_factory=dict)  # --annotation (HostConfig.Annotations)
+    blkio_weight_device: list[dict[str, Any]] = field(default_factory=list)  # [{"Path", "Weight"}]
+    blkio_device_read_bps: list[dict[str, Any]] = field(default_factory=list)  # [{"Path", "Rate"}]
+    blkio_device_write_bps: list[dict[str, Any]] = field(default_factory=list)
+    blkio_device_read_iops: list[dict[str, Any]] = field(default_factory=list)
+    blkio_device_write_iops: list[dict[str, Any]] = field(default_factory=list)
+    cpu_rt_period: int | None = None  # µs (cgroup v1 cpu.rt_period_us)
+    cpu_rt_runtime: int | None = None  # µs (cpu.rt_runtime_us)
+    oom_score_adj: int = 0  # written to the process's /proc/PID/oom_score_adj
+    userns_mode: str = ""  # "" | host: dockyard remaps no user IDs
 
     @property
     def argv(self) -> list[str]:

@@ -23,6 +23,8 @@ class Network:
     options: dict[str, str] = field(default_factory=dict)
     bridge: str = ""  # Linux bridge interface name
     auto_subnet: bool = False  # chosen by dockyard: may move while nothing is attached (avoids clashes)
+    ip_range: str = ""  # --ip-range: the sub-range containers' addresses come from
+    aux_addresses: dict[str, str] = field(default_factory=dict)  # --aux-address NAME=IP: never given out
 
     @property
     def prefixlen(self) -> int:

@@ -13,3 +13,4 @@ class Volume:
     labels: dict[str, str] = field(default_factory=dict)
     in_use: bool = False
     size: int = 0
+    options: dict[str, str] = field(default_factory=dict)  # the local driver's: type, device, o

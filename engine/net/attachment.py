@@ -76,6 +76,9 @@ def _join(
     used_ifnames = {ep.ifname for ep in existing}
     has_route = any(ep.default_route for ep in existing)
     resolved = [(_network(store, name), dict(opts or {})) for name, opts in targets]
+    # --gw-priority: of the networks attached now, the highest gives the default route (the first on a tie)
+    routable = [(net, opts) for net, opts in resolved if not net.internal]
+    gw_net = max(routable, key=lambda no: int(no[1].get("gw_priority") or 0))[0].name if routable else ""
     created: list[Endpoint] = []
     try:
         with Netlink() as nl, Netlink.in_namespace(nsfd) as inner:
@@ -93,7 +96,9 @@ def _join(
                         "with user configured subnets"
                     )
                 used = {ep.ip for ep in store.endpoints(net.name)}
-                ip = ipam.allocate(subnet, net.gateway, used, requested)
+                ip = ipam.allocate(
+                    subnet, net.gateway, used, requested, net.ip_range, set(net.aux_addresses.values())
+                )
                 published: list[dict[str, Any]] = []
                 if not existing and not created and cfg.ports:
                     published = [dict(p) for p in cfg.ports]
@@ -107,7 +112,7 @@ def _join(
                         ) from None
                 ifname = next(f"eth{i}" for i in range(64) if f"eth{i}" not in used_ifnames)
                 used_ifnames.add(ifname)
-                route = not has_route and not net.internal
+                route = not has_route and net.name == gw_net
                 has_route = has_route or route
                 ep = Endpoint(
                     container_id=cfg.id,

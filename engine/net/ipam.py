@@ -101,9 +101,30 @@ def user_pool() -> list[str]:
     return [str(s) for s in ipaddress.IPv4Network(USER_POOL_BASE).subnets(new_prefix=24)]
 
 
-def allocate(net: IPv4Net, gateway: str, used: set[str], requested: str = "") -> str:
-    """An address for a new endpoint: ``requested`` if free, else the lowest free one."""
-    reserved = {str(net.network_address), str(net.broadcast_address), gateway}
+def check_ip_range(net: IPv4Net, ip_range: str) -> str:
+    """``--ip-range``: a CIDR inside the subnet (Docker's words when it is not), as its network's CIDR."""
+    try:
+        rng = ipaddress.ip_network(ip_range, strict=False)
+    except ValueError:
+        raise InvalidArgument(f"invalid CIDR address: {ip_range}") from None
+    if not isinstance(rng, ipaddress.IPv4Network) or "/" not in ip_range:
+        raise InvalidArgument(f"invalid CIDR address: {ip_range}")
+    if not rng.subnet_of(net):
+        raise InvalidArgument(f"no matching subnet for range {ip_range}")
+    return str(rng)
+
+
+def allocate(
+    net: IPv4Net,
+    gateway: str,
+    used: set[str],
+    requested: str = "",
+    ip_range: str = "",
+    aux: set[str] | None = None,
+) -> str:
+    """An address for a new endpoint: ``requested`` if free, else the lowest free one (of ``ip_range``, the
+    network's --ip-range, when it has one); ``aux`` (its --aux-address) are never given out."""
+    reserved = {str(net.network_address), str(net.broadcast_address), gateway, *(aux or ())}
     if requested:
         addr = parse_ip(requested)
         if addr not in net:
@@ -111,10 +132,12 @@ def allocate(net: IPv4Net, gateway: str, used: set[str], requested: str = "") ->
         if str(addr) in reserved or str(addr) in used:
             raise Conflict(f"Address already in use: {requested}")
         return str(addr)
-    for addr in net.hosts():
+    for addr in ipaddress.IPv4Network(ip_range, strict=False) if ip_range else net.hosts():
         s = str(addr)
         if s not in reserved and s not in used:
             return s
+    if ip_range:
+        raise Conflict(f"no available IPv4 addresses in the network's ip-range {ip_range}")
     raise Conflict(f"no available IPv4 addresses on this network's address pools: {net}")
 
 

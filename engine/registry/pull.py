@@ -105,6 +105,45 @@ def pull(
         client.close()
 
 
+def list_tags(store: ImageStore, repository: str, credentials: Credentials | None = None) -> list[str]:
+    """The tags of ``repository`` (a name without tag or digest) in its registry (``/v2/<name>/tags/list``,
+    following its ``Link`` pages), sorted as Docker pulls them."""
+    import json
+
+    name = parse_remote(repository)
+    client = RegistryClient(
+        name.registry, name.repository, ("pull",), credentials or load_credentials(name.registry),
+        store.layout.root,
+    )  # fmt: skip
+    tags: list[str] = []
+    path = "/tags/list"
+    try:
+        for _page in range(1000):
+            try:
+                r = client.request("GET", path)
+            except RegistryError as e:
+                if e.status == 404:
+                    raise _access_denied(ManifestUnknown, name, e) from None
+                raise
+            with r:
+                link, body = r.header("Link"), r.body()
+            try:
+                doc = json.loads(body)
+            except ValueError:
+                raise RegistryError(f"the registry's tag list of {name.repository} is not JSON") from None
+            tags += (
+                [t for t in (doc.get("tags") or []) if isinstance(t, str)] if isinstance(doc, dict) else []
+            )
+            if not link.startswith("<"):
+                break
+            path = link[1 : link.index(">")]
+            if path.startswith("/") and not path.startswith("/v2/"):
+                path = "/v2" + path
+    finally:
+        client.close()
+    return sorted(set(tags))
+
+
 # -- manifest and config ---------------------------------------------------------------------------------
 
 

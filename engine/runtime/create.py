@@ -87,6 +87,16 @@ class CreateOptions:
     cgroupns: str = ""  # host | private
     cgroup_parent: str = ""  # relative to the root's cgroup parent
     cidfile: str = ""  # written at create; refused if it exists
+    annotations: dict[str, str] = field(default_factory=dict)  # --annotation KEY=VALUE
+    weight_devices: list[str] = field(default_factory=list)  # --blkio-weight-device DEV:WEIGHT
+    device_read_bps: list[str] = field(default_factory=list)  # DEV:RATE (bytes, with units)
+    device_write_bps: list[str] = field(default_factory=list)
+    device_read_iops: list[str] = field(default_factory=list)  # DEV:RATE (operations)
+    device_write_iops: list[str] = field(default_factory=list)
+    cpu_rt_period: int | None = None  # µs
+    cpu_rt_runtime: int | None = None  # µs
+    oom_score_adj: int | None = None  # -1000..1000
+    userns: str = ""  # "" or host: no user namespace remapping here
     warnings: list[str] = field(default_factory=list)  # filled by create: what Docker's daemon warns about
     healthcheck: dict[str, Any] | None = None
     log_driver: str = ""  # json-file | none; "" for the root's default (ROOT/daemon.json, else json-file)
@@ -213,7 +223,34 @@ def _asks_more(opts: CreateOptions) -> bool:
         or any((opts.cpuset_cpus, opts.cpuset_mems, opts.dns_search, opts.dns_options, opts.expose))
         or any((opts.platform, opts.domainname, opts.mac_address, opts.isolation, opts.runtime))
         or any((opts.cgroupns, opts.cgroup_parent, opts.cidfile))
+        or _asks_even_more(opts)
     )
+
+
+def _asks_even_more(opts: CreateOptions) -> bool:
+    """Annotations, per-device block I/O, the real-time budget, the OOM score, --userns."""
+    return bool(
+        opts.annotations
+        or opts.weight_devices
+        or opts.device_read_bps
+        or opts.device_write_bps
+        or opts.device_read_iops
+        or opts.device_write_iops
+        or opts.cpu_rt_period is not None
+        or opts.cpu_rt_runtime is not None
+        or opts.oom_score_adj is not None
+        or opts.userns
+    )
+
+
+def _healthcheck(given: dict[str, Any] | None, image: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The container's HEALTHCHECK: the image's, with what the health flags set over it (as Docker merges
+    them: a flag without --health-cmd changes the image's check)."""
+    if given is None:
+        return image
+    if "Test" in given or not image:
+        return given
+    return {**image, **given}
 
 
 def create(
@@ -246,20 +283,24 @@ def create(
     if asks_more or any(
         v is not None for v in (opts.memory, opts.memory_swap, opts.cpus, opts.cpu_shares, opts.pids_limit)
     ):
+        from engine.lean.record import replace
+
         from .cgroups import Limits
 
         limits = Limits.of(opts)
         limits.validate()
         if asks_more:
             from .cgroups.support import check as machine_check
+            from .createflags import device_limits, kept_devices
 
-            limits, opts.warnings[:] = machine_check(limits)
+            limits, opts.warnings[:] = machine_check(replace(limits, **device_limits(more)))
             more.update(
                 cpuset_cpus=limits.cpuset_cpus,
                 cpuset_mems=limits.cpuset_mems,
                 blkio_weight=limits.blkio_weight,
                 memory_swappiness=limits.swappiness,
                 oom_kill_disable=limits.oom_kill_disable,
+                **kept_devices(more, limits),
             )
     log_driver, log_opts = log_config(layout.root, opts.log_driver, opts.log_opts)
     for e in opts.env:
@@ -327,7 +368,7 @@ def create(
         networks=networks,
         extra_hosts=list(opts.extra_hosts),
         dns=list(opts.dns),
-        healthcheck=opts.healthcheck if opts.healthcheck is not None else image_cfg.get("Healthcheck"),
+        healthcheck=_healthcheck(opts.healthcheck, image_cfg.get("Healthcheck")),
         log_driver=log_driver,
         log_opts=log_opts,
         image_config=dict(image_cfg),

@@ -51,6 +51,16 @@ def asks_more(opts: CreateOptions) -> bool:
         or opts.cgroupns
         or opts.cgroup_parent
         or opts.cidfile
+        or opts.annotations
+        or opts.weight_devices
+        or opts.device_read_bps
+        or opts.device_write_bps
+        or opts.device_read_iops
+        or opts.device_write_iops
+        or opts.cpu_rt_period is not None
+        or opts.cpu_rt_runtime is not None
+        or opts.oom_score_adj is not None
+        or opts.userns
     )
 
 
@@ -121,6 +131,11 @@ _ARCH = {
 def _machine_arch() -> str:
     m = os.uname().machine
     return {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm", "i686": "386"}.get(m, m)
+
+
+def machine_platform() -> tuple[str, str, str]:
+    """This machine's platform as (os, architecture, variant)."""
+    return "linux", _machine_arch(), ""
 
 
 def check_platform(layout: Layout, ref: str, image_id: str, wanted: str) -> None:
@@ -196,6 +211,7 @@ def check(layout: Layout, opts: CreateOptions, image_ref: str, image_id: str) ->
                 f"container ID file found, make sure the other container isn't running or delete {opts.cidfile}"
             )
     return {
+        **_even_more(opts),
         "cpu_period": opts.cpu_period or None,
         "cpu_quota": opts.cpu_quota or None,
         "cpuset_cpus": opts.cpuset_cpus,
@@ -214,6 +230,120 @@ def check(layout: Layout, opts: CreateOptions, image_ref: str, image_id: str) ->
         "cgroup_parent": opts.cgroup_parent.strip("/"),
         "cidfile": cidfile,
     }
+
+
+#: The per-device flags: the config field each fills, the key of its value, how its value is read.
+_DEVICE_FLAGS = (
+    ("weight_devices", "--blkio-weight-device", "blkio_weight_device", "Weight"),
+    ("device_read_bps", "--device-read-bps", "blkio_device_read_bps", "Rate"),
+    ("device_write_bps", "--device-write-bps", "blkio_device_write_bps", "Rate"),
+    ("device_read_iops", "--device-read-iops", "blkio_device_read_iops", "Rate"),
+    ("device_write_iops", "--device-write-iops", "blkio_device_write_iops", "Rate"),
+)
+_BPS_FORMAT = (
+    "The correct format is <device-path>:<number>[<unit>]. Number must be a positive integer. "
+    "Unit is optional and can be kb, mb, or gb"
+)
+_IOPS_FORMAT = "The correct format is <device-path>:<number>. Number must be a positive integer"
+
+
+def parse_device_value(flag: str, val: str) -> dict[str, Any]:
+    """``/dev/sda:100`` (a weight), ``/dev/sda:1mb`` (bytes a second) or ``/dev/sda:50`` (operations a
+    second) as Docker's [{"Path", "Weight"|"Rate"}] entry; Docker's words for a bad one; the device must be
+    a block device of this machine."""
+    from .cgroups.resources import device_number
+
+    def bad(why: str) -> InvalidArgument:
+        return InvalidArgument(f'invalid argument "{val}" for "{flag}" flag: {why}')
+
+    path, sep, value = val.partition(":")
+    if not sep or not path:
+        raise bad(f"bad format: {val}")
+    if not path.startswith("/dev/"):
+        raise bad(f"bad format for device path: {val}")
+    digits = value.isascii() and value.isdigit()
+    if flag == "--blkio-weight-device":
+        if not digits or int(value) > 65535 or (int(value) and not 10 <= int(value) <= 1000):
+            raise bad(f"invalid weight for device: {val}")
+        number = int(value)
+    elif flag.endswith("-bps"):
+        from ..units import parse_bytes
+
+        try:
+            number = parse_bytes(value)
+        except InvalidArgument:
+            number = -1
+        if number < 0 or value.strip().startswith("-"):
+            raise bad(f"invalid rate for device: {val}. {_BPS_FORMAT}")
+    else:
+        if not digits or int(value) >= 1 << 64:
+            raise bad(f"invalid rate for device: {val}. {_IOPS_FORMAT}")
+        number = int(value)
+    number_text = device_number(path)  # a block device that is there, or Docker's words for what it is
+    if flag == "--blkio-weight-device":
+        _check_weighs(path, number_text)
+    return {"Path": path, "Weight" if flag == "--blkio-weight-device" else "Rate": number}
+
+
+def _check_weighs(path: str, number: str) -> None:
+    """A per-device weight needs the BFQ I/O scheduler on the device (the kernel's only one that weighs
+    cgroups against each other on it): refused at create, with the reason, when it has another."""
+    try:
+        with open(f"/sys/dev/block/{number}/queue/scheduler") as f:
+            text = f.read()
+    except OSError:
+        return  # a partition or a device without a queue: the kernel says what it takes at start
+    active = text[text.find("[") + 1 : text.find("]")] if "[" in text else text.strip()
+    if active != "bfq":
+        raise InvalidArgument(
+            f"--blkio-weight-device {path}: the device's I/O scheduler ({active}) gives no weight per "
+            "cgroup; only BFQ does (/sys/block/DEVICE/queue/scheduler)"
+        )
+
+
+def _even_more(opts: CreateOptions) -> dict[str, Any]:
+    """The config fields of --annotation, the per-device block I/O flags, --cpu-rt-*, --oom-score-adj and
+    --userns (the limits themselves are checked with the others, by Limits)."""
+    out: dict[str, Any] = {}
+    for key in opts.annotations:
+        if not key.strip():
+            raise InvalidArgument("invalid annotation: the key must not be empty")
+    out["annotations"] = dict(opts.annotations)
+    for field_name, flag, config_name, _key in _DEVICE_FLAGS:
+        out[config_name] = [parse_device_value(flag, v) for v in getattr(opts, field_name)]
+    if opts.oom_score_adj is not None and not -1000 <= opts.oom_score_adj <= 1000:
+        raise InvalidArgument(f"Invalid value {opts.oom_score_adj}, range for oom score adj is [-1000, 1000]")
+    if opts.userns not in ("", "host"):
+        raise InvalidArgument(
+            "--userns: invalid USER mode (only host: dockyard does not remap user IDs, a container's "
+            "root is the machine's root, as with Docker's default daemon)"
+        )
+    out["oom_score_adj"] = opts.oom_score_adj or 0
+    out["userns_mode"] = opts.userns
+    out["cpu_rt_period"] = opts.cpu_rt_period or None
+    out["cpu_rt_runtime"] = opts.cpu_rt_runtime or None
+    return out
+
+
+def device_limits(more: dict[str, Any]) -> dict[str, Any]:
+    """The Limits fields of the per-device entries and the real-time budget in ``more`` (check's result)."""
+    out: dict[str, Any] = {
+        "cpu_rt_period": more.get("cpu_rt_period"),
+        "cpu_rt_runtime": more.get("cpu_rt_runtime"),
+    }
+    for _field, _flag, config_name, key in _DEVICE_FLAGS:
+        limit_name = "blkio_weight_device" if key == "Weight" else config_name.removeprefix("blkio_")
+        out[limit_name] = tuple((e["Path"], e[key]) for e in more.get(config_name) or ())
+    return out
+
+
+def kept_devices(more: dict[str, Any], limits: Any) -> dict[str, Any]:
+    """The per-device config entries the machine check kept (those it dropped are emptied, as Docker does)."""
+    out: dict[str, Any] = {}
+    for _field, _flag, config_name, key in _DEVICE_FLAGS:
+        limit_name = "blkio_weight_device" if key == "Weight" else config_name.removeprefix("blkio_")
+        out[config_name] = more.get(config_name, []) if getattr(limits, limit_name) else []
+    return out
 
 
 def write_cidfile(path: str, cid: str) -> None:

@@ -141,6 +141,16 @@ def _more_host_config(cfg: ContainerConfig) -> dict[str, Any]:
         "CgroupParent": cfg.cgroup_parent,
         "Isolation": "",
         "Runtime": "runc",
+        "Annotations": dict(cfg.annotations) or None,
+        "BlkioWeightDevice": list(cfg.blkio_weight_device),
+        "BlkioDeviceReadBps": list(cfg.blkio_device_read_bps),
+        "BlkioDeviceWriteBps": list(cfg.blkio_device_write_bps),
+        "BlkioDeviceReadIOps": list(cfg.blkio_device_read_iops),
+        "BlkioDeviceWriteIOps": list(cfg.blkio_device_write_iops),
+        "CpuRealtimePeriod": cfg.cpu_rt_period or 0,
+        "CpuRealtimeRuntime": cfg.cpu_rt_runtime or 0,
+        "OomScoreAdj": cfg.oom_score_adj,
+        "UsernsMode": cfg.userns_mode,
     }
 
 
@@ -230,6 +240,9 @@ def _network_settings(
 ) -> dict[str, Any]:
     """Docker's NetworkSettings: the configured networks, with live addresses while the container runs."""
     networks = {name: dict(v) for name, v in configured.items()}
+    for v in networks.values():  # network connect's --driver-opt and --gw-priority, under Docker's names
+        v["DriverOpts"] = v.pop("driver_opts", None)
+        v["GwPriority"] = v.pop("gw_priority", 0)
     if running and networks:
         from ..net import endpoints
 

@@ -101,6 +101,7 @@ class ProcessPlan:
     seccomp_program: bytes | None
     rlimits: list[tuple[int, int, int]] = field(default_factory=list)
     seccomp_last: bool = False  # a profile from a file: installed just before exec, as runc does with NNP
+    oom_score_adj: int | None = None
 
 
 def _env_dict(entries: Iterable[str]) -> dict[str, str]:
@@ -185,6 +186,7 @@ def plan_process(process: ProcessSpec, *, privileged: bool = False, create_cwd: 
         seccomp_program=program,
         rlimits=_rlimits(process.rlimits),
         seccomp_last=last,
+        oom_score_adj=process.oom_score_adj,
     )
 
 
@@ -313,6 +315,21 @@ def find_executable(name: str, path_var: str) -> str:
     raise CommandNotFound(f'exec: "{name}": executable file not found in $PATH')
 
 
+def _set_oom_score_adj(value: int) -> None:
+    """--oom-score-adj: the process's own /proc/self/oom_score_adj (its children inherit it)."""
+    try:
+        fd = os.open("/proc/self/oom_score_adj", os.O_WRONLY | os.O_CLOEXEC)
+        try:
+            os.write(fd, str(value).encode())
+        finally:
+            os.close(fd)
+    except OSError as e:
+        raise RuntimeFailure(
+            f"cannot set the OOM score adjustment to {value}: {(e.strerror or '').lower()} (going below "
+            "the lowest value this process had needs CAP_SYS_RESOURCE)"
+        ) from None
+
+
 def finish_and_exec(plan: ProcessPlan, *, readonly_root: bool = False) -> NoReturn:
     """The last steps, inside the container's root with only 0-2 and the error pipe open: user, cwd,
     read-only root, rlimits, PATH lookup, seccomp, capabilities and ids, no_new_privs, execve."""
@@ -331,6 +348,8 @@ def finish_and_exec(plan: ProcessPlan, *, readonly_root: bool = False) -> NoRetu
         raise RuntimeFailure(f'chdir to cwd ("{cwd}") failed: {os.strerror(e.errno or 0).lower()}') from None
     if readonly_root:
         rootfs.make_root_readonly()
+    if plan.oom_score_adj is not None:
+        _set_oom_score_adj(plan.oom_score_adj)
     if plan.rlimits:
         import resource  # loaded by plan_process before the fork (this process can import nothing new)
 

@@ -55,6 +55,12 @@ def volume_path(layout: Layout, name: str) -> str:
     return os.path.join(layout.volumes, name, "_data")
 
 
+def _volume_source(layout: Layout, name: str, read_only: bool) -> str | tuple[str, str, list[str]]:
+    from .volumes import volume_source  # only for a container that mounts a named volume
+
+    return volume_source(layout, name, read_only)
+
+
 INIT_DIRS = ("dev", "proc", "sys", "etc")
 INIT_FILES = ("etc/hostname", "etc/hosts", "etc/resolv.conf")
 
@@ -84,7 +90,7 @@ def prepare_spec(layout: Layout, cfg: ContainerConfig) -> ContainerSpec:
         cfg,
         cdir,
         lower,
-        lambda n: volume_path(layout, n),
+        lambda n, ro: _volume_source(layout, n, ro),
         resolve_user_in_layers,
     )
     if cfg.pid_mode.startswith("container:") or cfg.ipc_mode.startswith("container:"):
@@ -97,6 +103,7 @@ def join_namespaces(layout: Layout, cfg: ContainerConfig, spec: ContainerSpec) -
     joins them at start; X must be running (and, for IPC, made with --ipc shareable)."""
     from ..errors import Conflict
     from ..store.containers import ContainerStore
+
     store = ContainerStore(layout)
     for kind, mode in (("PID", cfg.pid_mode), ("IPC", cfg.ipc_mode)):
         if not mode.startswith("container:"):

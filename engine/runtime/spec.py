@@ -68,6 +68,7 @@ class ProcessSpec:
     user: str | None = None
     # a Docker seccomp profile (--security-opt seccomp=FILE) used instead of the default filter
     seccomp_profile: dict[str, Any] | None = None
+    oom_score_adj: int | None = None  # written to /proc/self/oom_score_adj before exec (--oom-score-adj)
 
 
 @record

@@ -74,7 +74,8 @@ def build_spec(
     net_ns_path: str | None = None,
     hosts_extra: list[str] | None = None,
 ) -> ContainerSpec:
-    """``lower_dirs`` top-first; ``volume_path(name)`` gives a named volume's data dir;
+    """``lower_dirs`` top-first; ``volume_path(name, read_only)`` gives a named volume's data dir (or, for
+    a volume with the local driver's options, the (type, source, options) of its mount);
     ``resolve_user(dirs_top_first, user)`` gives (uid, gid, extra gids, home)."""
     image_cfg = cfg.image_config
     upper = os.path.join(cdir, "upper")
@@ -95,8 +96,11 @@ def build_spec(
             opts = list(m.options) or ["rw", "nosuid", "nodev", "noexec"]
             mounts.append(Mount(m.destination, "tmpfs", "tmpfs", opts))
         elif m.type == "volume":
-            src = volume_path(m.source)  # type: ignore[operator]
-            mounts.append(Mount(m.destination, "bind", src, ["rbind", "ro" if m.read_only else "rw"]))
+            src = volume_path(m.source, m.read_only)  # type: ignore[operator]
+            if isinstance(src, tuple):  # made with the local driver's options: a tmpfs or a bind
+                mounts.append(Mount(m.destination, src[0], src[1], list(src[2])))
+            else:
+                mounts.append(Mount(m.destination, "bind", src, ["rbind", "ro" if m.read_only else "rw"]))
         else:
             opts = ["bind" if m.nonrecursive else "rbind", "ro" if m.read_only else "rw"]
             mounts.append(Mount(m.destination, "bind", m.source, [*opts, m.propagation or "rprivate"]))
@@ -115,7 +119,9 @@ def build_spec(
         groups = [*groups, *extra.pop("group_gids", [])]
         if cfg.uts_mode == "host":
             hostname = os.uname().nodename
-    process_extra = {k: extra.pop(k) for k in ("rlimits", "seccomp_profile") if k in extra}
+    process_extra: dict[str, Any] = {k: extra.pop(k) for k in ("rlimits", "seccomp_profile") if k in extra}
+    if cfg.oom_score_adj:
+        process_extra["oom_score_adj"] = cfg.oom_score_adj
     no_new_privs = extra.pop("no_new_privileges", not cfg.privileged)
     seccomp = extra.pop("seccomp", not cfg.privileged)
     return ContainerSpec(

@@ -42,6 +42,8 @@ class UpdateOptions:
     pids_limit: int | None = None  # 0 or -1: no limit
     blkio_weight: int | None = None
     restart: str = ""
+    cpu_rt_period: int | None = None
+    cpu_rt_runtime: int | None = None
 
     @property
     def empty(self) -> bool:
@@ -71,6 +73,8 @@ def _limits_of(opts: UpdateOptions) -> Limits:
         cpuset_mems=opts.cpuset_mems,
         pids=opts.pids_limit,
         blkio_weight=opts.blkio_weight,
+        cpu_rt_period=opts.cpu_rt_period,
+        cpu_rt_runtime=opts.cpu_rt_runtime,
     )
 
 
@@ -127,7 +131,16 @@ def merge(cid: str, cfg: ContainerConfig, opts: UpdateOptions, warnings: list[st
                 "the same time",
             )
         new["memory"] = opts.memory
-    for name in ("memory_swap", "memory_reservation", "cpus", "cpu_shares", "cpu_period", "cpu_quota"):
+    for name in (
+        "memory_swap",
+        "memory_reservation",
+        "cpus",
+        "cpu_shares",
+        "cpu_period",
+        "cpu_quota",
+        "cpu_rt_period",
+        "cpu_rt_runtime",
+    ):
         value = getattr(opts, name)
         if value:
             new[name] = value
@@ -220,4 +233,11 @@ def _changed(limits: Limits, opts: UpdateOptions, restoring: bool = False) -> Li
         blkio_weight=limits.blkio_weight if opts.blkio_weight else None,
         oom_kill_disable=None,
         swappiness=None,
+        blkio_weight_device=(),
+        device_read_bps=(),
+        device_write_bps=(),
+        device_read_iops=(),
+        device_write_iops=(),
+        cpu_rt_period=limits.cpu_rt_period if opts.cpu_rt_period or opts.cpu_rt_runtime else None,
+        cpu_rt_runtime=limits.cpu_rt_runtime if opts.cpu_rt_period or opts.cpu_rt_runtime else None,
     )

@@ -91,6 +91,15 @@ class Limits:
     oom_kill_disable: bool | None = None
     blkio_weight: int | None = None
     swappiness: int | None = None
+    # per-device block I/O: ((path, weight or rate), ...) as given (the device numbers are read when written)
+    blkio_weight_device: tuple[tuple[str, int], ...] = ()
+    device_read_bps: tuple[tuple[str, int], ...] = ()
+    device_write_bps: tuple[tuple[str, int], ...] = ()
+    device_read_iops: tuple[tuple[str, int], ...] = ()
+    device_write_iops: tuple[tuple[str, int], ...] = ()
+    # real-time scheduling budget in microseconds (cgroup v1 with RT group scheduling only)
+    cpu_rt_period: int | None = None
+    cpu_rt_runtime: int | None = None
 
     @classmethod
     def of(cls, cfg: Any) -> Limits:
@@ -114,6 +123,13 @@ class Limits:
             oom_kill_disable=get("oom_kill_disable"),
             blkio_weight=get("blkio_weight"),
             swappiness=get("memory_swappiness"),
+            blkio_weight_device=_devices(get("blkio_weight_device"), "Weight"),
+            device_read_bps=_devices(get("blkio_device_read_bps"), "Rate"),
+            device_write_bps=_devices(get("blkio_device_write_bps"), "Rate"),
+            device_read_iops=_devices(get("blkio_device_read_iops"), "Rate"),
+            device_write_iops=_devices(get("blkio_device_write_iops"), "Rate"),
+            cpu_rt_period=get("cpu_rt_period"),
+            cpu_rt_runtime=get("cpu_rt_runtime"),
         )
 
     def validate(self) -> None:
@@ -190,6 +206,11 @@ class Limits:
             raise InvalidArgument("Range of blkio weight is from 10 to 1000")
         parse_cpu_list(self.cpuset_cpus, "cpus")
         parse_cpu_list(self.cpuset_mems, "mems")
+        rt_period, rt_runtime = self.cpu_rt_period or 0, self.cpu_rt_runtime or 0
+        if rt_period < 0 or rt_runtime < -1:
+            raise InvalidArgument("invalid cpu-rt-period or cpu-rt-runtime: it must not be negative")
+        if rt_runtime > (rt_period or 1_000_000):  # the kernel's default period: 1 s
+            raise InvalidArgument("cpu-rt-runtime cannot be higher than cpu-rt-period")
 
     @property
     def empty(self) -> bool:
@@ -208,6 +229,20 @@ class Limits:
             or self.oom_kill_disable
             or self.blkio_weight
             or self.swappiness is not None
+            or self.blkio_devices
+            or self.cpu_rt_period
+            or self.cpu_rt_runtime
+        )
+
+    @property
+    def blkio_devices(self) -> bool:
+        """True when a per-device weight or throttle is asked for."""
+        return bool(
+            self.blkio_weight_device
+            or self.device_read_bps
+            or self.device_write_bps
+            or self.device_read_iops
+            or self.device_write_iops
         )
 
     # --- controller values --------------------------------------------------------------------------------
@@ -292,4 +327,24 @@ def required_controllers(limits: Limits) -> dict[str, str]:
         need["cpuset"] = "cpuset"
     if limits.memory_reservation and "memory" not in need:
         need["memory"] = "memory reservation"
+    if (limits.cpu_rt_period or limits.cpu_rt_runtime) and "cpu" not in need:
+        need["cpu"] = "CPU real-time period/runtime"
     return need
+
+
+def _devices(entries: Any, key: str) -> tuple[tuple[str, int], ...]:
+    """Docker's [{"Path": "/dev/sda", "Rate": 1048576}] (or "Weight") as ((path, value), ...)."""
+    return tuple((str(e["Path"]), int(e[key])) for e in entries or ())
+
+
+def device_number(path: str) -> str:
+    """``MAJOR:MINOR`` of the block device at ``path``; InvalidArgument when it is none."""
+    import stat
+
+    try:
+        st = os.stat(path)
+    except OSError as e:
+        raise InvalidArgument(f"stat {path}: {(e.strerror or str(e)).lower()}") from None
+    if not stat.S_ISBLK(st.st_mode):
+        raise InvalidArgument(f"{path} is not a block device")
+    return f"{os.major(st.st_rdev)}:{os.minor(st.st_rdev)}"

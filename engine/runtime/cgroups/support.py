@@ -27,6 +27,27 @@ SWAPPINESS_DISCARDED = (
 )
 OOM_DISCARDED = "Your kernel does not support OomKillDisable. OomKillDisable discarded."
 CPUSET_DISCARDED = "Your kernel does not support cpuset or the cgroup is not mounted. Cpuset discarded."
+#: Docker's warnings for the per-device block I/O settings the machine cannot apply (the setting is dropped).
+DEVICE_DISCARDED = {
+    "blkio_weight_device": "Your kernel does not support Block I/O weight_device or the cgroup is not mounted. "
+    "Weight-device discarded.",
+    "device_read_bps": "Your kernel does not support BPS Block I/O read limit or the cgroup is not mounted. "
+    "Block I/O BPS read limit discarded.",
+    "device_write_bps": "Your kernel does not support BPS Block I/O write limit or the cgroup is not mounted. "
+    "Block I/O BPS write limit discarded.",
+    "device_read_iops": "Your kernel does not support IOPS Block read limit or the cgroup is not mounted. "
+    "Block I/O IOPS read limit discarded.",
+    "device_write_iops": "Your kernel does not support IOPS Block write limit or the cgroup is not mounted. "
+    "Block I/O IOPS write limit discarded.",
+}
+_V1_DEVICE_FILES = {
+    "blkio_weight_device": ("blkio.weight_device", "blkio.bfq.weight_device"),
+    "device_read_bps": ("blkio.throttle.read_bps_device",),
+    "device_write_bps": ("blkio.throttle.write_bps_device",),
+    "device_read_iops": ("blkio.throttle.read_iops_device",),
+    "device_write_iops": ("blkio.throttle.write_iops_device",),
+}
+RT_UNSUPPORTED = "Your kernel does not support CPU real-time scheduler"
 OOM_NO_MEMORY = (
     "OOM killer is disabled for the container, but no memory limit is set, this can result in the system "
     "running out of resources."
@@ -79,11 +100,31 @@ def check(limits: Limits, system: CgroupSystem | None = None) -> tuple[Limits, l
         or limits.oom_kill_disable
         or limits.cpuset_cpus
         or limits.cpuset_mems
+        or limits.blkio_devices
+        or limits.cpu_rt_period
+        or limits.cpu_rt_runtime
     ):
         return limits, warnings
     system = system or detect()
     v2 = _v2_controllers(system)
     changes: dict[str, object] = {}
+    if (limits.cpu_rt_period or limits.cpu_rt_runtime) and _v1_file(
+        system, "cpu", "cpu.rt_runtime_us"
+    ) is None:
+        raise InvalidArgument(RT_UNSUPPORTED)  # cgroup v2 has no real-time group budget at all
+    for name, files in _V1_DEVICE_FILES.items():
+        if not getattr(limits, name):
+            continue
+        if system.mode == "v2":
+            # weights need BFQ's io.bfq.weight or io.weight; the throttles io.max: all come with "io"
+            supported = "io" in v2
+        else:
+            # BFQ's weight file shows only below the root: its statistics show BFQ is there
+            extra = ("blkio.bfq.io_service_bytes",) if name == "blkio_weight_device" else ()
+            supported = _v1_file(system, "blkio", *files, *extra) is not None
+        if not supported:
+            warnings.append(DEVICE_DISCARDED[name])
+            changes[name] = ()
     if limits.blkio_weight:
         if system.mode == "v2":
             supported = "io" in v2

@@ -200,6 +200,91 @@ def apply_more_limits(dirs: dict[str, str], limits: Limits) -> None:
             if os.path.exists(os.path.join(blkio, name)):
                 write_value(os.path.join(blkio, name), limits.blkio_weight)
                 break
+    if blkio and limits.blkio_devices:
+        apply_device_limits(blkio, limits)
+    cpu = dirs.get("cpu")
+    if cpu and (limits.cpu_rt_period or limits.cpu_rt_runtime):
+        apply_rt(cpu, limits.cpu_rt_period, limits.cpu_rt_runtime)
+
+
+def apply_device_limits(blkio: str, limits: Limits) -> None:
+    """blkio.{bfq.,}weight_device and the blkio.throttle.* files: one ``MAJOR:MINOR VALUE`` line per device
+    (the kernel keeps the others)."""
+    from engine.runtime.cgroups.resources import device_number
+
+    weight_file = os.path.join(blkio, "blkio.weight_device")
+    if not os.path.exists(weight_file):
+        weight_file = os.path.join(blkio, "blkio.bfq.weight_device")
+    for name, entries in (
+        (weight_file, limits.blkio_weight_device),
+        ("blkio.throttle.read_bps_device", limits.device_read_bps),
+        ("blkio.throttle.write_bps_device", limits.device_write_bps),
+        ("blkio.throttle.read_iops_device", limits.device_read_iops),
+        ("blkio.throttle.write_iops_device", limits.device_write_iops),
+    ):
+        for path, value in entries:
+            write_device_value(os.path.join(blkio, name), path, device_number(path), value)
+
+
+def write_device_value(file: str, path: str, number: str, value: int | str) -> None:
+    """One device's line; the reason in words when the kernel refuses it (EOPNOTSUPP: the device's I/O
+    scheduler keeps no weights per cgroup, only BFQ does)."""
+    try:
+        write_value(file, f"{number} {value}")
+    except RuntimeFailure as e:
+        if getattr(e.__cause__, "errno", 0) == errno.EOPNOTSUPP:
+            raise RuntimeFailure(
+                f"cannot set the block I/O weight of {path}: its I/O scheduler gives no weight per cgroup "
+                "(the BFQ scheduler does: /sys/block/DEVICE/queue/scheduler)"
+            ) from None
+        raise
+
+
+def apply_rt(cpu_dir: str, period: int | None, runtime: int | None) -> None:
+    """cpu.rt_period_us and cpu.rt_runtime_us of the container. The kernel lets a cgroup have no more of
+    the real-time budget (runtime / period) than its parent has left for it, and a new cgroup has none: the
+    levels above the container that have too little get what their children need, top first (Docker's
+    daemon does this with its own --cpu-rt-runtime)."""
+    cur_period = read_int(os.path.join(cpu_dir, "cpu.rt_period_us")) or 1_000_000
+    period = period or cur_period
+    runtime = runtime if runtime is not None else read_int(os.path.join(cpu_dir, "cpu.rt_runtime_us")) or 0
+    if runtime > 0:
+        _make_rt_room(cpu_dir, runtime / period)
+    runtime_file = os.path.join(cpu_dir, "cpu.rt_runtime_us")
+    period_file = os.path.join(cpu_dir, "cpu.rt_period_us")
+    if period < cur_period:  # keep runtime <= period at every step
+        write_value(runtime_file, min(runtime, period) if runtime >= 0 else runtime)
+        write_value(period_file, period)
+        write_value(runtime_file, runtime)
+    else:
+        write_value(period_file, period)
+        write_value(runtime_file, runtime)
+
+
+def _rt_share(cgroup_dir: str) -> float:
+    runtime = read_int(os.path.join(cgroup_dir, "cpu.rt_runtime_us")) or 0
+    period = read_int(os.path.join(cgroup_dir, "cpu.rt_period_us")) or 1_000_000
+    return max(runtime, 0) / period
+
+
+def _make_rt_room(cpu_dir: str, share: float) -> None:
+    """Give the levels above ``cpu_dir`` enough real-time budget for its siblings' and ``share``."""
+    import math
+
+    parent = os.path.dirname(cpu_dir)
+    if not os.path.exists(os.path.join(os.path.dirname(parent), "cpu.rt_runtime_us")):
+        return  # the hierarchy's root: its budget is the machine's (sched_rt_runtime_us)
+    siblings = [
+        os.path.join(parent, n)
+        for n in os.listdir(parent)
+        if n != os.path.basename(cpu_dir) and os.path.isdir(os.path.join(parent, n))
+    ]
+    need = share + sum(_rt_share(d) for d in siblings)
+    if _rt_share(parent) >= need:
+        return
+    _make_rt_room(parent, need)
+    period = read_int(os.path.join(parent, "cpu.rt_period_us")) or 1_000_000
+    write_value(os.path.join(parent, "cpu.rt_runtime_us"), min(period, math.ceil(need * period)))
 
 
 def parse_blkio(text: str | None) -> tuple[int, int]:

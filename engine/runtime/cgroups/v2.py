@@ -199,6 +199,31 @@ def apply_limits(cgroup_dir: str, limits: Limits) -> None:
             write_value(bfq, limits.blkio_weight)
         elif os.path.exists(os.path.join(cgroup_dir, "io.weight")):
             write_value(os.path.join(cgroup_dir, "io.weight"), f"default {limits.blkio_v2_weight()}")
+    if limits.blkio_devices:
+        apply_device_limits(cgroup_dir, limits)
+
+
+def apply_device_limits(cgroup_dir: str, limits: Limits) -> None:
+    """io.max (``MAJOR:MINOR rbps=N wbps=N riops=N wiops=N``) for the throttles, io.bfq.weight (else
+    io.weight, on its scale) for the weights, one line per device, as runc writes them."""
+    from engine.runtime.cgroups.resources import device_number
+    from engine.runtime.cgroups.v1 import write_device_value
+
+    bfq = os.path.join(cgroup_dir, "io.bfq.weight")
+    for path, weight in limits.blkio_weight_device:
+        if os.path.exists(bfq):
+            write_device_value(bfq, path, device_number(path), weight)
+        else:
+            value = 1 + (weight - 10) * 9999 // 990
+            write_device_value(os.path.join(cgroup_dir, "io.weight"), path, device_number(path), value)
+    for key, entries in (
+        ("rbps", limits.device_read_bps),
+        ("wbps", limits.device_write_bps),
+        ("riops", limits.device_read_iops),
+        ("wiops", limits.device_write_iops),
+    ):
+        for path, rate in entries:
+            write_value(os.path.join(cgroup_dir, "io.max"), f"{device_number(path)} {key}={rate}")
 
 
 def parse_io_stat(text: str | None) -> tuple[int, int]:

@@ -5,7 +5,8 @@ result sets the health status Docker users know (``starting`` -> ``healthy`` / `
 supervisor's loop and records each result in the container's state (and as a ``health_status`` event).
 
 Times are nanoseconds in the config (Docker's format): Interval (default 30 s), Timeout (30 s), StartPeriod
-(0), Retries (3). The last five results are kept in the state, as ``docker inspect`` shows them.
+(0), StartInterval (5 s), Retries (3). During the start period, while the container has not yet been
+healthy, a failed check does not count and checks come every StartInterval (Docker's rules). The last five results are kept in the state, as ``docker inspect`` shows them.
 """
 
 from __future__ import annotations
@@ -56,10 +57,18 @@ class HealthChecker:
         self.interval = (config.get("Interval") or 30 * NS) / NS
         self.timeout = (config.get("Timeout") or 30 * NS) / NS
         self.start_period = (config.get("StartPeriod") or 0) / NS
+        self.start_interval = (config.get("StartInterval") or 5 * NS) / NS
         self.retries = config.get("Retries") or 3
         self.started_at = time.monotonic()
-        self.next_run = self.started_at + self.interval
+        self.healthy_once = False
+        self.next_run = self.started_at + self.next_interval(self.started_at)
         self.probe: _Probe | None = None
+
+    def next_interval(self, now: float) -> float:
+        """The time to the next check: StartInterval while in the start period and never healthy yet."""
+        if now - self.started_at < self.start_period and not self.healthy_once:
+            return self.start_interval
+        return self.interval
 
     @property
     def enabled(self) -> bool:
@@ -112,7 +121,6 @@ class HealthChecker:
         os.close(probe.out_fd)
         self.probe = None
         now = time.monotonic()
-        self.next_run = now + self.interval
         entry = {
             "Start": rfc3339(time.time() - (now - probe.started)),
             "End": rfc3339(time.time()),
@@ -123,12 +131,14 @@ class HealthChecker:
         if exit_code == 0:
             state.health = "healthy"
             state.health_failing_streak = 0
+            self.healthy_once = True
         else:
-            in_grace = now - self.started_at < self.start_period
+            in_grace = now - self.started_at < self.start_period and state.health == "starting"
             if not in_grace:
                 state.health_failing_streak += 1
                 if state.health_failing_streak >= self.retries:
                     state.health = "unhealthy"
+        self.next_run = now + self.next_interval(now)
         return entry
 
 
@@ -218,7 +228,7 @@ class HealthMonitor:
                 h.finish(code, st)
             else:
                 st.health_failing_streak += 1
-                h.next_run = time.monotonic() + h.interval
+                h.next_run = time.monotonic() + h.next_interval(time.monotonic())
                 if st.health_failing_streak >= h.retries:
                     st.health = "unhealthy"
             self.store.save_state(self.cid, st)

@@ -249,7 +249,7 @@ def test_help_of_the_commands_and_of_a_group(capsys: pytest.CaptureFixture[str])
         "  container   Manage containers" in lines
         and "  run         Create and run a new container from an image" in lines
     )
-    assert "  -v, --version       Print version information and quit" in lines
+    assert "  -v, --version            Print version information and quit" in lines
     assert lines[-1] == "Run 'dockyard COMMAND --help' for more information on a command."
     group = shown_help(capsys, "container", "--help")
     assert group.startswith("Usage:  dockyard container COMMAND\n\nManage containers\n\nCommands:\n")
