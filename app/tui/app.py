@@ -24,13 +24,17 @@ from engine import AttachSession, Container, DockyardError, Engine, ExecPty, Ima
 from themes import DEFAULT_THEME, THEMES
 
 from . import keymap
+from .command_log import CommandLog
 from .config import Config
 from .dialogs.confirm import ConfirmDialog
 from .dialogs.run import RunRequest, RunResult
+from .event_history import EventHistory, read_backlog
 from .feeds import EventFeed, HostFeed, StatsFeed
 from .hostinfo import HostSummary, read_host
 from .layer_loader import build_report
+from .log_groups import merged_commands
 from .messages import DataLoaded, EngineChanged, HostSampled, Snapshot, StatsSampled
+from .resources import read_volumes_networks
 from .screens.help import HelpScreen
 from .screens.main import MainScreen
 from .stats_history import StatsHistory
@@ -73,6 +77,8 @@ class DockyardApp(App[int]):
         self.snapshot_loaded = False
         self.root_label = engine.root  # shown in the top bar
         self.history = StatsHistory()
+        self.commands = CommandLog(lambda: self.snapshot)  # each action as a dockyard command line
+        self.event_history = EventHistory()  # the Events tab's events
         self._reload_lock = threading.Lock()
         self._reload_running = False
         self._reload_again = False
@@ -115,6 +121,7 @@ class DockyardApp(App[int]):
         if self.config.problem:
             self.notify(self.config.problem, severity="warning", timeout=8)
         self.reload()
+        self.call("Events", read_backlog, self.engine, done=self.event_history.add)
         if self.use_feeds:
             self.event_feed = EventFeed(self.engine, self.post_message)
             self.event_feed.start()
@@ -141,6 +148,7 @@ class DockyardApp(App[int]):
         with contextlib.suppress(NoMatches):
             main.containers.refresh_ages(now)
             main.images.refresh_ages(now)
+            main.refresh_resource_ages(now)
 
     def _theme_changed(self, theme: Any) -> None:
         name = getattr(theme, "name", str(theme))
@@ -162,6 +170,7 @@ class DockyardApp(App[int]):
         **kw: Any,
     ) -> None:
         """Run ``fn(*args, **kw)`` in a worker thread; ``done(result)`` runs on the UI thread afterwards."""
+        fn = self.commands.track(fn, args, kw, label)  # an action goes into the command log
 
         def work() -> None:
             try:
@@ -223,6 +232,7 @@ class DockyardApp(App[int]):
                 snap.images = self.engine.images.list()
                 snap.networks = [n.name for n in self.engine.networks.list()]
                 snap.default_network = self.engine.default_network()
+                read_volumes_networks(self.engine, snap)
                 for c in snap.containers:
                     snap.image_users[c.image_id] = snap.image_users.get(c.image_id, 0) + 1
             except Exception as e:
@@ -247,6 +257,8 @@ class DockyardApp(App[int]):
             self.loaded.set()
 
     def on_engine_changed(self, message: EngineChanged) -> None:
+        if message.event is not None:
+            self.event_history.add([message.event])
         if "container" in message.kinds and self.stats_feed is not None:
             self.stats_feed.changed()
         if self._reload_timer is None:
@@ -340,6 +352,9 @@ class DockyardApp(App[int]):
     # -- containers ------------------------------------------------------------------------------------------------
     def run_request(self, req: RunRequest) -> Container:
         """Create and start what the Run dialog asks for (called in the dialog's worker thread)."""
+        return self.commands.track(self._run_request, [req])(req)
+
+    def _run_request(self, req: RunRequest) -> Container:
         return self.engine.containers.run(req.image, req.options)
 
     def container_started(self, result: RunResult) -> None:
@@ -421,8 +436,12 @@ class DockyardApp(App[int]):
             ("tab-stats", "Stats"),
             ("tab-inspect", "Inspect"),
             ("tab-terminal", "Terminal"),
+            ("tab-top", "Top"),
+            ("tab-env", "Env"),
+            ("tab-events", "Events"),
         ):
             yield SystemCommand(f"Show {title}", f"open the {title} tab", lambda t=tab: main.open_tab(t))
+        yield from merged_commands(main, SystemCommand)
         yield SystemCommand(
             "Prune stopped containers",
             "remove every container that is not running",

@@ -27,9 +27,13 @@ SCOPES: dict[str, str] = {
     "app": "Everywhere (acts on the selected container)",
     "containers": "Containers pane",
     "images": "Images pane",
+    "volumes": "Volumes pane",
+    "networks": "Networks pane",
     "layers": "Layers pane",
     "logs": "Logs view",
     "terminal": "Terminal pane",
+    "events": "Events tab",
+    "commands": "Command log",
 }
 
 KEYS: tuple[Key, ...] = (
@@ -65,9 +69,27 @@ KEYS: tuple[Key, ...] = (
         "app",
         show=False,
     ),
+    Key("container.copy_id", "y", "copy_id", "Copy the ID (clipboard)", "app", show=False),
+    Key("container.copy_name", "Y", "copy_name", "Copy the name (clipboard)", "app", show=False),
+    Key(
+        "container.merged_logs",
+        "M",
+        "merged_logs",
+        "Merged logs of the marked containers (or of the image's)",
+        "app",
+        show=False,
+    ),
     Key("image.build", "b", "build", "Build", "app", show=False),
     Key("app.prune", "P", "prune", "Prune stopped containers / unused images", "app", show=False),
     Key("app.refresh", "ctrl+r", "reload", "Reload lists", "app", show=False),
+    Key("container.top", "T", "top", "Top: the container's processes", "app", show=False),
+    Key("app.events", "E", "events", "Events: what changed, from any process", "app", show=False),
+    Key("app.command_log", "h", "command_log", "Command log (as dockyard commands)", "app", show=False),
+    Key("app.pane_volumes", "4", "lower('volumes')", "Volumes pane (in place of Images)", "app", show=False),
+    Key("app.pane_networks", "5", "lower('networks')", "Networks pane (in place of Images)", "app", show=False),
+    Key("container.networks", "N", "connect", "Connect/disconnect networks", "app", show=False),
+    Key("app.disk_usage", "D", "disk_usage", "Disk usage (system df -v)", "app", show=False),
+    Key("image.pull", "u", "pull", "Pull an image (and search a registry)", "app", show=False),
     # -- lists -----------------------------------------------------------------------------------
     Key("containers.mark", "space", "mark", "Mark row for a bulk action", "containers", show=False),
     Key("containers.mark_all", "ctrl+a", "mark_all", "Mark all rows", "containers", show=False),
@@ -77,6 +99,16 @@ KEYS: tuple[Key, ...] = (
     Key("images.mark", "space", "mark", "Mark row for a bulk action", "images", show=False),
     Key("images.layers", "L", "screen.layers", "Show layers", "images", show=False),
     Key("images.scale", "plus", "screen.scale", "Run replicas (scale)", "images", show=False),
+    Key("volumes.create", "c", "screen.volume_create", "New volume", "volumes"),
+    Key("volumes.remove", "d", "screen.volume_remove", "Remove volume", "volumes"),
+    Key("volumes.prune", "P", "screen.volume_prune", "Prune unused volumes", "volumes"),
+    Key("volumes.inspect", "enter", "screen.inspect", "Inspect", "volumes", show=False),
+    Key("volumes.mark", "space", "mark", "Mark row for a bulk action", "volumes", show=False),
+    Key("networks.create", "c", "screen.network_create", "New network", "networks"),
+    Key("networks.remove", "d", "screen.network_remove", "Remove network", "networks"),
+    Key("networks.prune", "P", "screen.network_prune", "Prune unused networks", "networks"),
+    Key("networks.inspect", "enter", "screen.inspect", "Inspect", "networks", show=False),
+    Key("networks.mark", "space", "mark", "Mark row for a bulk action", "networks", show=False),
     # -- layers ----------------------------------------------------------------------------------
     Key("layers.aggregate", "ctrl+a", "toggle_aggregate", "All layers / this layer", "layers"),
     Key("layers.changes_only", "ctrl+u", "toggle_changes_only", "Only changed files", "layers"),
@@ -87,8 +119,15 @@ KEYS: tuple[Key, ...] = (
     Key("logs.follow", "f", "toggle_follow", "Follow/pause", "logs"),
     Key("logs.timestamps", "t", "toggle_timestamps", "Timestamps", "logs"),
     Key("logs.wrap", "w", "toggle_wrap", "Wrap", "logs"),
+    Key("logs.filter", "ampersand", "filter_lines", "Filter lines", "logs"),
+    Key("logs.filter_toggle", "F", "toggle_filter", "Filter off/on", "logs", show=False),
+    Key("logs.select", "V", "select", "Select lines", "logs", show=False),
+    Key("logs.copy", "y", "copy_lines", "Copy the selected lines", "logs", show=False),
     Key("logs.top", "g,home", "top", "First line", "logs", show=False),
     Key("logs.bottom", "G,end", "bottom", "Last line (follow)", "logs", show=False),
+    # -- events and the command log --------------------------------------------------------------
+    Key("events.type", "t", "cycle_type", "Show one type of event (cycles)", "events"),
+    Key("commands.copy", "y,c", "copy", "Copy the selected command line", "commands"),
     # -- terminal --------------------------------------------------------------------------------
     Key(
         "terminal.leave",
@@ -122,6 +161,7 @@ def display(keys: str) -> str:
         "left_square_bracket": "[",
         "right_square_bracket": "]",
         "space": "space",
+        "ampersand": "&",
     }
     out = []
     for key in keys.split(","):

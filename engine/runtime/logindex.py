@@ -25,6 +25,7 @@ from .logread import WATCH_MASK, Segment, ident_of, newer, open_set
 BLOCK = 1 << 16
 CUT = 8192  # longest raw line parsed in full; longer lines are cut (and shown cut)
 _TAIL = 200
+GREP_WINDOW = 1 << 20  # bytes a filter reads at a time
 _TAIL_RE = re.compile(rb'"stream":\s*"(stdout|stderr)",\s*"time":\s*"([^"]*)"')
 _HEAD_RE = re.compile(rb'^\{\s*"log":\s*"')
 
@@ -174,6 +175,52 @@ class _FileIndex:
                 return None
             if folded in parse(*self.raw(n)).text.casefold():
                 return n
+
+    def grep(self, needle: bytes, folded: str, start: int, stop: int, budget: int) -> tuple[list[int], int]:
+        """The lines in [``start``, ``stop``) whose text holds the query (``needle``: its JSON form, in lower
+        case), reading about ``budget`` bytes at most: (the lines, the line to go on from)."""
+        fd = self.seg.fd
+        pos, end, line = self._start(start), self._start(stop), start
+        hits: list[int] = []
+        read = 0
+        while pos < end and read < budget:
+            data = os.pread(fd, min(GREP_WINDOW, end - pos), pos)
+            if not data:
+                break
+            if pos + len(data) < end:  # whole lines only
+                cut = data.rfind(b"\n") + 1
+                if cut == 0:  # one line longer than the window: read all of it
+                    data = os.pread(fd, self._start(line + 1) - pos, pos)
+                else:
+                    data = data[:cut]
+            low = data.lower()
+            at, counted, n, last = low.find(needle), 0, line, -1
+            while at >= 0:
+                n += data.count(b"\n", counted, at)
+                counted = at
+                if n != last:
+                    last = n
+                    head = data.rfind(b"\n", 0, at) + 1
+                    tail = data.find(b"\n", at)
+                    if folded in parse(data[head:tail]).text.casefold():
+                        hits.append(n)
+                    at = low.find(needle, tail)  # the line is decided: on to the next one
+                    continue
+                at = low.find(needle, at + 1)
+            line += data.count(b"\n")
+            pos += len(data)
+            read += len(data)
+        return hits, line
+
+    def times(self, start: int, stop: int) -> list[str]:
+        """The ``time`` field of lines [``start``, ``stop``), read in one go."""
+        first, last = self._start(start), self._start(stop)
+        data = os.pread(self.seg.fd, last - first, first)
+        out = []
+        for raw in data.split(b"\n")[: stop - start]:
+            at = raw.rfind(b'"time":"')
+            out.append(raw[at + 8 : raw.find(b'"', at + 8)].decode() if at >= 0 else "")
+        return out
 
     def _find(self, fd: int, pattern: re.Pattern[bytes], start: int, end: int) -> int | None:
         window = 1 << 20
@@ -340,6 +387,37 @@ class LogIndex:
                 if hit is not None:
                     return base + hit
             return None
+
+    def grep(self, query: str, start: int, budget: int = 4 << 20) -> tuple[list[int], int]:
+        """The lines from ``start`` on whose text holds ``query`` (any case, as ``search``), reading about
+        ``budget`` bytes of the log: (the lines, the line to go on from). A filter calls it again from that
+        line until it reaches ``lines``; only the line numbers are kept, never the text."""
+        needle = json.dumps(query, ensure_ascii=False)[1:-1].encode().lower()
+        folded = query.casefold()
+        hits: list[int] = []
+        with self._lock:
+            base = 0
+            for f in self._files:
+                if start < base + f.lines and budget > 0:
+                    before = max(0, start - base)
+                    found, reached = f.grep(needle, folded, before, f.lines, budget)
+                    hits += [base + n for n in found]
+                    budget -= f._start(reached) - f._start(before)
+                    start = base + reached
+                base += f.lines
+            return hits, min(start, self.lines)
+
+    def times(self, start: int, stop: int) -> list[str]:
+        """The ``time`` fields (RFC 3339, as written: they sort as text) of lines [``start``, ``stop``)."""
+        out: list[str] = []
+        with self._lock:
+            base = 0
+            for f in self._files:
+                lo, hi = max(start, base), min(stop, base + f.lines)
+                if lo < hi:
+                    out += f.times(lo - base, hi - base)
+                base += f.lines
+        return out
 
 
 class LogFollower:

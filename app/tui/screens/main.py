@@ -19,6 +19,7 @@ from engine import Container, Image
 
 from .. import keymap
 from ..dialogs.build import BuildDialog
+from ..dialogs.command_log import CommandLogScreen
 from ..dialogs.commit import CommitDialog, CommitRequest
 from ..dialogs.rename import RenameDialog
 from ..dialogs.run import RunDialog, RunResult
@@ -26,30 +27,46 @@ from ..dialogs.scale import ScaleDialog
 from ..dialogs.tag import TagDialog
 from ..dialogs.version import VersionDialog
 from ..formatting import repo_tag
+from ..log_groups import copy_container, default_group, merged_source
 from ..messages import ContainerSelected, DataLoaded, ImageSelected, StatsSampled
 from ..widgets.containers_table import ContainersTable
+from ..widgets.env_view import EnvView
+from ..widgets.events_view import EventsView
 from ..widgets.images_table import ImagesTable
 from ..widgets.inspect_tree import InspectTree
 from ..widgets.layers_pane import LayersPane
 from ..widgets.log_view import LogView
 from ..widgets.logs_pane import LogsPane
+from ..widgets.networks_table import NetworksTable
 from ..widgets.resource_table import ResourceTable
 from ..widgets.stats_view import StatsView
 from ..widgets.terminal import TerminalView
 from ..widgets.terminal_pane import TerminalPane
+from ..widgets.top_view import TopView
+from ..widgets.volumes_table import VolumesTable
+from .resources import ResourcePanes
 
 if TYPE_CHECKING:
     from engine import LogIndex
 
     from ..services import AppServices
 
-TABS = ("tab-layers", "tab-logs", "tab-stats", "tab-inspect", "tab-terminal")
+TABS = (
+    "tab-layers",
+    "tab-logs",
+    "tab-stats",
+    "tab-inspect",
+    "tab-env",
+    "tab-top",
+    "tab-events",
+    "tab-terminal",
+)
 HOSTBAR_MIN_WIDTH = 110  # columns below which the top bar leaves the host figures out
 LIST_STATS_EVERY = 1.9  # seconds between updates of the list's CPU and MEM cells
 SHELL = ["/bin/sh", "-c", "if [ -x /bin/bash ]; then exec /bin/bash; else exec /bin/sh; fi"]
 
 
-class MainScreen(Screen[None]):
+class MainScreen(ResourcePanes, Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = keymap.bindings("app")
     AUTO_FOCUS = "#containers"
 
@@ -79,6 +96,8 @@ class MainScreen(Screen[None]):
             with Vertical(id="lists"):
                 yield ContainersTable(clock=self.dapp.clock, id="containers", classes="pane")
                 yield ImagesTable(clock=self.dapp.clock, id="images", classes="pane")
+                yield VolumesTable(clock=self.dapp.clock, id="volumes", classes="pane")
+                yield NetworksTable(clock=self.dapp.clock, id="networks", classes="pane")
             with TabbedContent(id="details", classes="pane", initial="tab-layers"):
                 with TabPane("Layers", id="tab-layers"):
                     yield LayersPane(id="layers")
@@ -88,6 +107,12 @@ class MainScreen(Screen[None]):
                     yield StatsView(id="stats")
                 with TabPane("Inspect", id="tab-inspect"):
                     yield InspectTree(id="inspect")
+                with TabPane("Env", id="tab-env"):
+                    yield EnvView(id="env")
+                with TabPane("Top", id="tab-top"):
+                    yield TopView(id="top")
+                with TabPane("Events", id="tab-events"):
+                    yield EventsView(clock=self.dapp.clock, id="events")
                 with TabPane("Terminal", id="tab-terminal"):
                     yield TerminalPane(id="terminal")
         yield Input(placeholder="filter (enter: keep, escape: clear)", id="filter", compact=True)
@@ -95,6 +120,7 @@ class MainScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#details").border_title = "[3] Details"
+        self.setup_lower()
         self.ready = True
         self.update_topbar()
         if self.dapp.snapshot_loaded:
@@ -146,6 +172,7 @@ class MainScreen(Screen[None]):
         self.images.users = snap.image_users
         self.containers.show(snap.containers)
         self.images.show(snap.images)
+        self.show_resources(snap)
         self.container = self.containers.current
         self.image = self.images.current
         self.update_topbar()
@@ -201,8 +228,12 @@ class MainScreen(Screen[None]):
                 self.container.id if self.container else None, self.container.name if self.container else ""
             )
             stats.show(self.dapp.history)
+        elif tab in ("tab-top", "tab-env"):
+            self.show_top_env(tab)
         elif tab == "tab-inspect":
-            if c is not None:
+            if self.subject in ("volume", "network"):
+                self.inspect_resource(self._shown)
+            elif c is not None:
                 key: tuple[str, ...] = ("c", c.id, c.status)
                 if self._shown.get(tab) != key:
                     self._shown[tab] = key
@@ -220,6 +251,20 @@ class MainScreen(Screen[None]):
                         im.id,
                         done=self._show_inspect(repo_tag(im.tags)),
                     )
+
+    def show_top_env(self, tab: str) -> None:
+        """The Top tab follows the selected container; the Env tab the container or image in the details."""
+        if tab == "tab-top":
+            self.query_one(TopView).select(self.container)
+            return
+        env = self.query_one(EnvView)
+        c = self.container if self.subject == "container" else None
+        if c is not None:
+            env.show("container", c.id, c.name, c.status)
+        elif self.image is not None and self.subject in ("container", "image"):
+            env.show("image", self.image.id, repo_tag(self.image.tags))
+        else:
+            env.clear()
 
     def _show_inspect(self, title: str) -> Callable[[Any], None]:
         """What to do with an inspect result: show it in the Inspect tab under ``title``."""
@@ -252,18 +297,59 @@ class MainScreen(Screen[None]):
         if self._shown.get("tab-logs") == key:
             return
         self._shown["tab-logs"] = key
+        wanted = view.wanted  # the log on screen or coming (merged logs opened from this row stay); a log
+        if wanted == key or (isinstance(wanted, tuple) and wanted[1] == key):
+            return
+        view.wanted = key
+        if view.resume(key):  # shown a moment ago is still open: only its new lines are read
+            return
 
         def opened(index: LogIndex) -> None:
-            if self._shown.get("tab-logs") == key:
-                view.open(index, c.name)
+            if view.wanted == key:
+                view.open(index, c.name, key=key)
             else:
                 index.close()
 
         self.dapp.call("Logs", self.dapp.engine.containers.log_index, c.id, done=opened)
 
+    def action_merged_logs(self) -> None:
+        """The marked containers' logs (or those of the selected one's image's replicas) merged by time."""
+        marked = self.containers.selection() if self.containers.marked else []
+        title, members = default_group(marked, self.container, self.dapp.snapshot.containers)
+        if not members:
+            self.notify("Select a container first.", severity="warning")
+            return
+        self.show_merged_logs(title, members)
+
+    def show_merged_logs(self, title: str, members: list[Container]) -> None:
+        c = self.container or members[0]
+        key = ("merged", c.id, tuple(m.id for m in members))
+        self.subject = "container"
+        self._shown["tab-logs"] = c.id
+        view = self.query_one(LogView)
+        view.wanted = key
+
+        def opened(source: Any) -> None:
+            if view.wanted == key:
+                view.open(source, key=key)
+            else:
+                source.close()
+
+        pairs = [(m.id, m.name) for m in members]
+        self.dapp.call(
+            "Merged logs", merged_source, self.dapp.engine.containers.log_index, title, pairs, done=opened
+        )
+        self.open_tab("tab-logs")
+
+    def action_copy_id(self) -> None:
+        copy_container(self, "id")
+
+    def action_copy_name(self) -> None:
+        copy_container(self, "name")
+
     # -- focus and panes ------------------------------------------------------------------------------------
     def panes(self) -> list[Widget]:
-        return [self.containers, self.images, self.details_focus_target()]
+        return [self.containers, self.lower_list(), self.details_focus_target()]
 
     def details_focus_target(self) -> Widget:
         tab = self.tabs.active
@@ -273,6 +359,12 @@ class MainScreen(Screen[None]):
             return self.query_one(StatsView)
         if tab == "tab-inspect":
             return self.query_one(InspectTree)
+        if tab == "tab-env":
+            return self.query_one(EnvView)
+        if tab == "tab-top":
+            return self.query_one("#top-table")
+        if tab == "tab-events":
+            return self.query_one("#events-table")
         if tab == "tab-terminal":
             term = self.query_one(TerminalPane)
             return term.active or term
@@ -291,7 +383,7 @@ class MainScreen(Screen[None]):
             return 0
         if focused is self.containers:
             return 0
-        if focused is self.images:
+        if focused is self.images or self.is_lower(focused):
             return 1
         return 2
 
@@ -302,6 +394,8 @@ class MainScreen(Screen[None]):
         self.panes()[(self._pane_index() - 1) % 3].focus()
 
     def action_jump(self, n: int) -> None:
+        if n == 2:
+            self.show_lower("images", focus=False)
         self.panes()[max(1, min(3, n)) - 1].focus()
 
     def action_tab(self, step: int) -> None:
@@ -337,6 +431,8 @@ class MainScreen(Screen[None]):
             target: Widget = focused
         elif focused is not None and any(isinstance(a, LayersPane) for a in focused.ancestors_with_self):
             target = self.query_one(LayersPane)
+        elif focused is not None and any(isinstance(a, EventsView) for a in focused.ancestors_with_self):
+            target = self.query_one(EventsView)
         else:
             target = self.containers
         self.filter_target = target
@@ -367,6 +463,9 @@ class MainScreen(Screen[None]):
         self.filter_target = None
 
     def _title_filter(self, target: Widget, text: str) -> None:
+        if self.is_lower(target):
+            self.update_lower_titles()
+            return
         base = {"containers": "[1] Containers", "images": "[2] Images"}.get(target.id or "")
         if base:
             target.border_title = f"{base} [filter: {text}]" if text else base
@@ -528,6 +627,16 @@ class MainScreen(Screen[None]):
     def action_stats(self) -> None:
         self.open_tab("tab-stats", focus=False)
 
+    def action_top(self) -> None:
+        if self._need_container() is not None:
+            self.open_tab("tab-top")
+
+    def action_events(self) -> None:
+        self.open_tab("tab-events")
+
+    def action_command_log(self) -> None:
+        self.app.push_screen(CommandLogScreen(self.dapp.commands))
+
     def action_wait(self) -> None:
         c = self._need_container()
         if c is None:
@@ -607,7 +716,9 @@ class MainScreen(Screen[None]):
 
     def action_build(self) -> None:
         engine = self.dapp.engine
-        self.app.push_screen(BuildDialog(engine.images.build, watcher=engine.watch_build))
+        log = self.dapp.commands
+        dialog = BuildDialog(log.tracking(engine.images.build), watcher=log.tracking(engine.watch_build))
+        self.app.push_screen(dialog)
 
     def action_prune(self) -> None:
         """Prune what the focused list holds, saying first how many (and which) would go."""
