@@ -40,11 +40,14 @@ if TYPE_CHECKING:
     from .model.config import ContainerConfig
     from .model.container import Container
     from .model.image import HistoryEntry, Image, LayerInfo, RemovedImage
+    from .model.network import Network
     from .model.reports import CheckReport, DiskUsage, Finding, Progress, PruneReport, TopResult
+    from .model.volume import Volume
     from .registry.events import TransferEvent
     from .registry.names import RemoteName, parse_remote
     from .registry.pull import PullResult
     from .registry.push import PushResult
+    from .registry.search import SearchResult
     from .runtime.attach import AttachSession
     from .runtime.exec import ExecProcess, ExecPty
     from .runtime.logindex import LogFollower, LogIndex, LogLine
@@ -65,6 +68,7 @@ _LAZY = {
     "RemoteName": "engine.registry.names",
     "PullResult": "engine.registry.pull",
     "PushResult": "engine.registry.push",
+    "SearchResult": "engine.registry.search",
     "TransferEvent": "engine.registry.events",
     "ImageAnalysis": "engine.store.analysis",
     "FileTree": "engine.store.analysis",
@@ -93,6 +97,8 @@ _LAZY = {
     "Finding": "engine.model.reports",
     "RemovedImage": "engine.model.image",
     "TopResult": "engine.model.reports",
+    "Network": "engine.model.network",
+    "Volume": "engine.model.volume",
 }
 
 
@@ -147,6 +153,9 @@ __all__ = [
     "PushResult",
     "RemoteName",
     "RemovedImage",
+    "SearchResult",
+    "Network",
+    "Volume",
     "RuntimeFailure",
     "StatsReader",
     "StatsRecord",

@@ -54,6 +54,8 @@ def disk_usage(image_api: Images, container_api: Containers, volume_api: Volumes
         )
     vols = volume_api.list()
     v_size = sum(getattr(v, "size", 0) for v in vols)
+    cache = build_cache_usage(image_api, {li.chain_id for im in images for li in im.layers})
+    unshared = [r for r in cache if not r["shared"]]
     return DiskUsage(
         images=len(images),
         images_active=sum(1 for im in images if used_by[im.id]),
@@ -67,5 +69,68 @@ def disk_usage(image_api: Images, container_api: Containers, volume_api: Volumes
         volumes_active=sum(1 for v in vols if getattr(v, "in_use", False)),
         volumes_size=v_size,
         volumes_reclaimable=sum(getattr(v, "size", 0) for v in vols if not getattr(v, "in_use", False)),
-        details={"images": img_details, "containers": c_details},
+        build_cache=len(cache),
+        build_cache_active=sum(1 for r in cache if r["shared"] or r["in_use"]),
+        build_cache_size=sum(r["size"] for r in unshared),
+        build_cache_reclaimable=sum(r["size"] for r in unshared if not r["in_use"]),
+        details={
+            "images": img_details,
+            "containers": c_details,
+            "volumes": [
+                {
+                    "name": v.name,
+                    "links": len(container_api.list(all=True, filters={"volume": [v.name]}))
+                    if v.in_use
+                    else 0,
+                    "size": v.size,
+                }
+                for v in vols
+            ],
+            "build_cache": cache,
+        },
     )
+
+
+def build_cache_usage(image_api: Images, image_layers: set[str]) -> list[dict[str, Any]]:
+    """The build cache as ``system df -v`` lists it: one row per cached step (its layer's size; ``shared``
+    when an image uses that layer) and per ``RUN --mount=type=cache`` directory (``in_use`` while a build
+    holds it)."""
+    import os
+
+    from .build import cachemounts
+
+    rows: list[dict[str, Any]] = []
+    if os.path.exists(image_api.layout.build_cache):
+        from .build.cache import BuildCache
+        from .errors import StoreError
+
+        cache = BuildCache(image_api.layout)
+        try:
+            entries = cache.entries()
+        finally:
+            cache.close()
+        counted: set[str] = set()
+        for key, entry in sorted(entries.items(), key=lambda kv: float(kv[1].get("created") or 0)):
+            chain = str(entry.get("chain_id") or "") if entry.get("layer") else ""  # ENV, CMD...: none
+            size = 0
+            if chain and chain not in counted and image_api.store.layers.exists(chain):
+                counted.add(chain)  # a layer two steps made alike is kept (and counted) once
+                try:
+                    size = image_api.store.layers.get(chain).size
+                except StoreError:
+                    size = 0
+            rows.append(
+                {
+                    "id": key.rpartition(":")[2][:12],
+                    "type": "regular",
+                    "description": str((entry.get("history") or {}).get("created_by") or ""),
+                    "size": size,
+                    "created": float(entry.get("created") or 0),
+                    "last_used": float(entry.get("created") or 0),
+                    "shared": bool(chain) and chain in image_layers,
+                    "in_use": False,
+                }
+            )
+    for mount in cachemounts.listing(image_api.layout.root):
+        rows.append({**mount, "type": "exec.cachemount", "shared": False})
+    return rows

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from .images import Images
     from .model.reports import CheckReport, DiskUsage
     from .networks import Networks
+    from .registry.search import SearchResult
     from .store.eventlog import Event
     from .volumes import Volumes
 
@@ -206,6 +207,14 @@ class Engine:
 
         server, had = logout(registry)
         return auth_key(server), had
+
+    def search(self, term: str, limit: int = 25) -> list[SearchResult]:
+        """``docker search``: repositories matching ``term`` on Docker Hub, or on the registry the term names
+        first (``127.0.0.1:5000/app``: that registry's catalog, when it lists one); a registry with no way to
+        search it raises RegistryError saying so."""
+        from .registry.search import search
+
+        return search(term, limit, self.root)
 
     def df(self) -> DiskUsage:
         from .diskusage import disk_usage

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from textual.message import Message
 
-from engine import Container, Image, StatsRecord
+from engine import Container, Image, Network, StatsRecord, Volume
 
 from .hostinfo import HostSummary
 
@@ -20,6 +21,10 @@ class Snapshot:
     image_users: dict[str, int] = field(default_factory=dict)  # image id -> containers using it
     networks: list[str] = field(default_factory=list)  # every network's name (the Run dialog offers them)
     default_network: str = "bridge"  # the one a container joins when none is named
+    volumes: list[Volume] = field(default_factory=list)
+    volume_users: dict[str, list[str]] = field(default_factory=dict)  # volume -> names of containers using it
+    network_records: list[Network] = field(default_factory=list)  # the Networks pane's rows
+    network_users: dict[str, list[str]] = field(default_factory=dict)  # network -> names of its containers
 
 
 class DataLoaded(Message):
@@ -31,9 +36,10 @@ class DataLoaded(Message):
 class EngineChanged(Message):
     """Another process (or this one) changed something under the engine root."""
 
-    def __init__(self, kinds: set[str]) -> None:
+    def __init__(self, kinds: set[str], event: Any = None) -> None:
         super().__init__()
         self.kinds = kinds
+        self.event = event  # the engine's Event record (the Events tab shows it)
 
 
 class StatsSampled(Message):

@@ -207,3 +207,43 @@ def prune(root: str, tmpdir: str, older_than: float | None = None) -> MountPrune
         finally:
             os.close(fd)
     return report
+
+
+def listing(root: str) -> list[dict[str, object]]:
+    """Every cache mount instance as ``system df -v`` shows it: id, description (its ``id=``), size, created,
+    last used, and whether a build holds it now."""
+    base = _base(root)
+    try:
+        names = sorted(os.listdir(base))
+    except FileNotFoundError:
+        return []
+    out: list[dict[str, object]] = []
+    for name in names:
+        path = os.path.join(base, name)
+        if ".new-" in name or not os.path.isdir(path):
+            continue
+        meta = _read_meta(path)
+        in_use = False
+        try:
+            fd = _open_lock(path)
+        except OSError:
+            fd = -1
+        if fd >= 0:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                in_use = True  # a build is using it
+            finally:
+                os.close(fd)
+        created, used = meta.get("created"), meta.get("used")
+        out.append(
+            {
+                "id": name[:12],
+                "description": f"cache mount {meta.get('id') or '?'}",
+                "size": _size(os.path.join(path, "data")),
+                "created": float(created) if isinstance(created, (int, float)) else 0.0,
+                "last_used": float(used) if isinstance(used, (int, float)) else 0.0,
+                "in_use": in_use,
+            }
+        )
+    return out

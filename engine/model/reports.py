@@ -29,6 +29,10 @@ class DiskUsage:
     volumes_active: int = 0
     volumes_size: int = 0
     volumes_reclaimable: int = 0
+    build_cache: int = 0  # records of build steps and RUN --mount=type=cache directories
+    build_cache_active: int = 0  # those an image still uses (their layers are counted with the images)
+    build_cache_size: int = 0  # bytes only the build cache keeps (Docker leaves shared records out)
+    build_cache_reclaimable: int = 0
     details: dict[str, Any] = field(default_factory=dict)
 
 
