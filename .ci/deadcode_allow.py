@@ -30,3 +30,5 @@ reloads, auto_width, _require_update_dimensions  # noqa: B018
 # The app's disk usage and pull dialogs: what their tables show, read by their tests; a search result's
 # field (Docker Hub's ``is_automated``).
 table_text, layer_rows, automated  # noqa: B018
+# The app's Top tab: how many times it asked the engine (tests check it asks nothing while hidden).
+readings  # noqa: B018

@@ -43,7 +43,7 @@ class EventFeed(threading.Thread):
             try:
                 offset = self.engine.event_offset()
                 for event in self.engine.events(since_offset=offset):
-                    if self.stopped.is_set() or not _safe(self.post, EngineChanged({event.type})):
+                    if self.stopped.is_set() or not _safe(self.post, EngineChanged({event.type}, event)):
                         return
             except Exception:
                 if self.stopped.wait(2.0):

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
 
     from engine import Container, Engine, Image, PruneReport
 
+    from .command_log import CommandLog
     from .config import Config
     from .dialogs.run import RunRequest, RunResult
     from .hostinfo import HostSummary
@@ -30,6 +31,7 @@ class AppServices(Protocol):
     loaded: threading.Event
     root_label: str
     host: HostSummary | None
+    commands: CommandLog  # each action as a dockyard command line
 
     def call(
         self,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from engine import StatsRecord
 
@@ -18,6 +18,9 @@ class Series:
     net_tx: deque[float]
     blk_read: deque[float]
     blk_write: deque[float]
+    times: deque[float] = field(
+        default_factory=lambda: deque(maxlen=HISTORY)
+    )  # when cpu and mem were sampled
 
     @classmethod
     def empty(cls) -> Series:
@@ -35,6 +38,7 @@ class StatsHistory:
         for r in records:
             seen.add(r.id)
             s = self.series.setdefault(r.id, Series.empty())
+            s.times.append(at)
             s.cpu.append(r.cpu_percent)
             s.mem.append(float(r.memory_usage))
             prev = self._last.get(r.id)
