@@ -18,7 +18,7 @@ from .store.containers import ContainerStore
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
     from typing import Any
 
     from .images import Images
@@ -511,7 +511,10 @@ class Containers:
         until: float | None = None,
         stdout: bool = True,
         stderr: bool = True,
+        stop: Callable[[], bool] | None = None,
     ) -> Iterator[LogEntry]:
+        """The container's log entries; with ``follow_``, then those written after, until the container
+        stops or ``stop()`` (asked between waits, several times a second) returns true."""
         from .runtime.logread import check_readable, entries
 
         cid = self.resolve(ref)
@@ -531,6 +534,8 @@ class Containers:
             return
 
         def running() -> bool:
+            if stop is not None and stop():
+                return False
             reconcile(self.layout, cid)
             with suppress(Exception):
                 return self.store.state(cid).status in ("running", "paused", "restarting")

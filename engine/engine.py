@@ -100,6 +100,7 @@ class Engine:
         filters: dict[str, list[str]] | None = None,
         since: float | None = None,
         until: float | None = None,
+        stop: Callable[[], bool] | None = None,
     ) -> Iterator[Event]:
         """Follow what changes under this root, whichever process changes it: Event records as they are
         appended, from ``since_offset`` (see :meth:`event_offset`; default: from now on), until ``timeout``
@@ -108,7 +109,8 @@ class Engine:
         and an end at that time (past events only when it has passed). ``filters`` as ``docker events
         --filter`` (engine.filters.event_matches: ``type``, ``event``, ``container``, ``image``,
         ``network``, ``volume``, ``label``...): several values of one key are alternatives, several keys
-        must all match; an unknown key is InvalidArgument, before anything is read."""
+        must all match; an unknown key is InvalidArgument, before anything is read. ``stop``: asked between waits
+        (at least twice a second); following ends once it returns true (a reader that has gone away)."""
         import os
         import time
 
@@ -141,7 +143,7 @@ class Engine:
                         continue
                     if matches is None or matches(e, filters):  # type: ignore[arg-type]
                         yield e
-                if wait <= 0:
+                if wait <= 0 or (stop is not None and stop()):
                     return
                 w.wait(wait)
 

@@ -47,34 +47,9 @@ def _stamp(nanos: int) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", local) + f".{frac:09d}{zone}"
 
 
-def _text(value: Any) -> str:
-    """An attribute's value as Docker's (strings only): ``true``, ``137``."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return value if isinstance(value, str) else str(value)
-
-
 def message(e: Event) -> dict[str, Any]:
     """The event as Docker's API sends it (``--format json``)."""
-    attrs = {k: _text(v) for k, v in e.attributes.items()}
-    out: dict[str, Any] = {}
-    if e.type in ("container", "image"):  # the old fields, which Docker still sends for these
-        out = {
-            "status": e.action,
-            "id": e.id,
-            "from": attrs.get("image", "") if e.type == "container" else "",
-        }
-        if not out["from"]:
-            del out["from"]
-    return {
-        **out,
-        "Type": e.type,
-        "Action": e.action,
-        "Actor": {"ID": e.id, "Attributes": attrs},
-        "scope": "local",
-        "time": e.time_nano // 1_000_000_000,
-        "timeNano": e.time_nano,
-    }
+    return e.message()
 
 
 def _fields(m: dict[str, Any]) -> dict[str, Any]:
@@ -96,7 +71,8 @@ def line(e: Event) -> str:
     """Docker's default line: ``TIME TYPE ACTION ID (key=value, ...)``, the attributes sorted by key."""
     text = f"{_stamp(e.time_nano)} {e.type} {e.action} {e.id}"
     if e.attributes:
-        text += " (" + ", ".join(f"{k}={_text(e.attributes[k])}" for k in sorted(e.attributes)) + ")"
+        attrs = e.message()["Actor"]["Attributes"]
+        text += " (" + ", ".join(f"{k}={attrs[k]}" for k in sorted(attrs)) + ")"
     return text
 
 

@@ -29,6 +29,7 @@ def register(sub: flags.Commands) -> None:
     from . import cmd_events
 
     cmd_events.add_events(ss, "events")
+    __import__("app.cli.cmd_service", fromlist=["register"]).register(ss)
     p = sub.add_parser("version", help="Show the dockyard version")
     p.add_argument("-f", "--format", help="Format output using a custom template ('json' for JSON)")
     p.set_defaults(handler=cmd_version)

@@ -34,6 +34,31 @@ class Event:
     attributes: dict[str, Any] = field(default_factory=dict)
     time_nano: int = 0  # the same time in nanoseconds since the epoch (0 in lines written before it was kept)
 
+    def message(self) -> dict[str, Any]:
+        """The event as Docker's API sends it (``GET /events``, ``docker events --format json``)."""
+        attrs = {k: _text(v) for k, v in self.attributes.items()}
+        out: dict[str, Any] = {}
+        if self.type in ("container", "image"):  # the old fields, which Docker still sends for these
+            out = {"status": self.action, "id": self.id}
+            if self.type == "container" and attrs.get("image"):
+                out["from"] = attrs["image"]
+        return {
+            **out,
+            "Type": self.type,
+            "Action": self.action,
+            "Actor": {"ID": self.id, "Attributes": attrs},
+            "scope": "local",
+            "time": self.time_nano // 1_000_000_000,
+            "timeNano": self.time_nano,
+        }
+
+
+def _text(value: Any) -> str:
+    """An attribute's value as Docker's (strings only): ``true``, ``137``."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value if isinstance(value, str) else str(value)
+
 
 def container_actor(config: Any) -> dict[str, Any]:
     """A container's attributes as Docker's events carry them: its labels, ``image`` and ``name``."""

@@ -1,0 +1,52 @@
+"""``dockyard system service``: serve the Docker Engine API (app/service) for this root."""
+
+from __future__ import annotations
+
+from . import flags
+from .commands import engine
+
+
+def register(ss: flags.Commands) -> None:
+    p = ss.add_parser(
+        "service",
+        help="Serve the Docker Engine API on a unix socket (DOCKER_HOST=unix://SOCKET for docker's clients)",
+    )
+    a = p.add_argument
+    a("--socket", default="/run/dockyard.sock", metavar="PATH", help="The unix socket to listen on")
+    a(
+        "-t",
+        "--time",
+        type=float,
+        default=5.0,
+        metavar="SECONDS",
+        help="Exit after this many seconds without a request (0: run until stopped)",
+    )
+    a(
+        "--tcp",
+        default="",
+        metavar="HOST:PORT",
+        help="Listen on TCP too (only with TLS and client certificates)",
+    )
+    a("--tls-cert", default="", metavar="FILE", help="The server's TLS certificate (PEM)")
+    a("--tls-key", default="", metavar="FILE", help="The server's TLS key (PEM)")
+    a("--tls-ca", default="", metavar="FILE", help="The CA whose certificates clients must present (PEM)")
+    p.set_defaults(handler=cmd_service)
+
+
+def cmd_service(a: flags.Namespace) -> int:
+    from engine import InvalidArgument
+
+    if a.time < 0:
+        raise InvalidArgument(f"invalid --time {a.time}: it must be 0 (no limit) or more seconds")
+    from app.service.server import serve
+
+    serve(
+        engine(),
+        a.socket,
+        idle=a.time,
+        tcp=a.tcp,
+        tls_cert=a.tls_cert,
+        tls_key=a.tls_key,
+        tls_ca=a.tls_ca,
+    )
+    return 0
