@@ -155,6 +155,10 @@ class Api:
         """Docker's reply for an engine error: its status and ``{"message": ...}``."""
         return error_body(status_of(exc), str(exc))
 
+    @staticmethod
+    def no_content() -> web.Response:
+        return web.Response(status=204)
+
 
 def vtuple(v: str) -> tuple[int, ...]:
     """An API version as numbers, to compare; (-1,) when it is not one."""
