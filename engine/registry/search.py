@@ -111,11 +111,8 @@ def _catalog(
     from .auth import load_credentials
     from .client import RegistryClient
 
-    client = RegistryClient(
-        registry, "", (), credentials or load_credentials(registry), root,
-        extra_scopes=("registry:catalog:*",),
-    )  # fmt: skip
-    client.auth.scopes = ["registry:catalog:*"]
+    client = RegistryClient(registry, "", (), credentials or load_credentials(registry), root)
+    client.auth.scopes = ["registry:catalog:*"]  # the token a catalog asks for (Distribution's auth)
     names: list[str] = []
     path = "/v2/_catalog?n=100"
     try:

@@ -35,13 +35,15 @@ LOWER = (("images", "2", "Images"), ("volumes", "4", "Volumes"), ("networks", "5
 
 
 def lower_title(active: str, filter_text: str = "") -> str:
-    """The switcher in the lower-left pane's border: ``[2] Images │ 4 Volumes │ 5 Networks``, the shown one
-    first in brackets and bold."""
-    parts = []
-    for name, key, title in LOWER:
-        parts.append(f"[b][{key}] {title}[/b]" if name == active else f"[dim]{key} {title}[/dim]")
-    text = " │ ".join(parts).replace("[2]", "\\[2]").replace("[4]", "\\[4]").replace("[5]", "\\[5]")
-    return text + (f" \\[filter: {filter_text}]" if filter_text else "")
+    """The switcher in the lower-left pane's border: ``[2] Images │ 4 Volumes │ 5 Networks``, the list shown
+    with its key in brackets, in bold; then the filter, if any."""
+    from rich.markup import escape
+
+    parts = [
+        f"[b]\\[{key}] {title}[/b]" if name == active else f"[dim]{key} {title}[/dim]"
+        for name, key, title in LOWER
+    ]
+    return " │ ".join(parts) + (f" {escape(f'[filter: {filter_text}]')}" if filter_text else "")
 
 
 class ResourcePanes(_Base):

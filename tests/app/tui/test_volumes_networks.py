@@ -43,6 +43,10 @@ async def test_switcher_keys_and_border_title(tui_engine, config, busybox):
         await pilot.press("5")
         assert networks.display and not volumes.display and app.focused is networks
         assert {"bridge", "host", "none"} <= set(networks.records)
+        await pilot.press("slash", *"no")  # the filter works on the list shown, and the title says so
+        assert networks.row_count == 1 and "[filter: no]" in str(networks.border_title)
+        await pilot.press("escape")
+        assert networks.row_count == 3 and "filter" not in str(networks.border_title)
         await pilot.press("1", "tab")
         assert app.focused is networks  # tab goes to the lower-left pane, whichever list it shows
         await pilot.press("2")
