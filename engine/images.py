@@ -228,7 +228,7 @@ class Images:
                 "Data": {"LowerDir": ":".join(li.path for li in reversed(im.layers))},
             },
             "RootFS": {"Type": "layers", "Layers": [li.diff_id for li in im.layers]},
-            "Metadata": {"LastTagTime": ""},
+            "Metadata": {"LastTagTime": "0001-01-01T00:00:00Z"},  # Go's zero time: never tagged since
             "Descriptor": {"mediaType": oci.MT_OCI_MANIFEST, "digest": im.manifest_digest},
         }
 

@@ -12,6 +12,10 @@ from .paths import Layout
 from .runtime.volumes import ensure_volume, volume_dir
 from .store import tmp as tmpfiles
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
 
 class Volumes:
     def __init__(self, layout: Layout) -> None:
@@ -87,6 +91,23 @@ class Volumes:
             dir_size(data) if size else 0,
             self._options(name) or {},
         )
+
+    def inspect(self, name: str) -> dict[str, Any]:
+        """The volume as ``docker volume inspect`` (and the Engine API) shows it."""
+        return self.describe(self.get(name))
+
+    @staticmethod
+    def describe(v: Volume) -> dict[str, Any]:
+        """Docker's JSON of a volume record (``inspect``; each of the Engine API's list)."""
+        return {
+            "CreatedAt": v.created,
+            "Driver": "local",
+            "Labels": v.labels,
+            "Mountpoint": v.mountpoint,
+            "Name": v.name,
+            "Options": dict(v.options) or None,
+            "Scope": "local",
+        }
 
     def list(self, filters: dict[str, builtins.list[str]] | None = None) -> builtins.list[Volume]:
         """Every volume, by name. ``filters`` as ``docker volume ls --filter`` (engine/filters.py: dangling,

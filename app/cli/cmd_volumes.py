@@ -95,21 +95,7 @@ def cmd_ls(a: flags.Namespace) -> int:
 
 
 def cmd_inspect(a: flags.Namespace) -> int:
-    eng = engine()
-
-    def doc(name: str) -> dict[str, Any]:
-        v = eng.volumes.get(name)
-        return {
-            "CreatedAt": v.created,
-            "Driver": "local",
-            "Labels": v.labels,
-            "Mountpoint": v.mountpoint,
-            "Name": v.name,
-            "Options": dict(v.options) or None,
-            "Scope": "local",
-        }
-
-    return output.inspect_each(a.names, doc, a.format)
+    return output.inspect_each(a.names, engine().volumes.inspect, a.format)
 
 
 def cmd_rm(a: flags.Namespace) -> int:

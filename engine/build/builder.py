@@ -255,6 +255,12 @@ class Builder:
     def _find_dockerfile(self, name: str | None) -> str:
         if not name:
             path = os.path.join(self.context_dir, "Dockerfile")
+        elif self.streamed is not None:
+            # a streamed context (standard input, the Engine API's body) names a file inside it, never one
+            # of the machine the build runs on
+            path = os.path.normpath(os.path.join(self.context_dir, name.lstrip("/")))
+            if not path.startswith(self.context_dir.rstrip(os.sep) + os.sep):
+                raise BuildError(f"failed to read dockerfile: {name} is outside the build context")
         elif os.path.isabs(name):
             path = name
         elif os.path.lexists(os.path.join(self.context_dir, name)):
