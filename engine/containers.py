@@ -690,6 +690,13 @@ class Containers:
 
         return put_archive(self.layout, self.resolve(ref), ref, dest, stream, archive=archive)
 
+    def stat_path(self, ref: str, path: str) -> dict[str, Any]:
+        """A path in the container as Docker's archive API states it: name, size, mode (Go's FileMode
+        bits), mtime, linkTarget. NotFound when it is not there."""
+        from .runtime.copy import stat_path
+
+        return stat_path(self.layout, self.resolve(ref), path)
+
     def export(self, ref: str, out: Any) -> None:
         from .runtime.copy import export
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from engine.errors import DockyardError
 from engine.humanize import format_bytes_binary, format_bytes_decimal, format_percent
@@ -242,6 +242,68 @@ def stats_row(current: Sample, entry: ContainerSample, previous: Sample | None) 
     )
 
 
+def _cpu_stats(entry: ContainerSample | None, at: Sample | None) -> dict[str, Any]:
+    return {
+        "cpu_usage": {
+            "total_usage": entry.cgroup.cpu_usage_ns if entry else 0,
+            "usage_in_kernelmode": 0,
+            "usage_in_usermode": 0,
+        },
+        **({"system_cpu_usage": at.system_cpu_ns, "online_cpus": at.online_cpus} if entry and at else {}),
+        "throttling_data": {"periods": 0, "throttled_periods": 0, "throttled_time": 0},
+    }
+
+
+def docker_stats(
+    record: StatsRecord,
+    entry: ContainerSample,
+    current: Sample,
+    prev: ContainerSample | None,
+    previous: Sample | None,
+    read: str,
+    preread: str,
+) -> dict[str, Any]:
+    """A container's stats document as Docker's API has it (the cgroup v2 names, which clients read on
+    either version)."""
+    cg = entry.cgroup
+    doc: dict[str, Any] = {
+        "read": read,
+        "preread": preread,
+        "pids_stats": {"current": cg.pids_current, **({"limit": cg.pids_limit} if cg.pids_limit else {})},
+        "blkio_stats": {
+            "io_service_bytes_recursive": [
+                {"major": 0, "minor": 0, "op": "read", "value": cg.block_read},
+                {"major": 0, "minor": 0, "op": "write", "value": cg.block_write},
+            ],
+        },
+        "num_procs": 0,
+        "storage_stats": {},
+        "cpu_stats": _cpu_stats(entry, current),
+        "precpu_stats": _cpu_stats(prev, previous),
+        "memory_stats": {
+            "usage": cg.memory_usage,
+            "stats": {"inactive_file": cg.memory_inactive_file},
+            "limit": record.memory_limit,
+        },
+        "name": "/" + record.name,
+        "id": record.id,
+    }
+    if entry.net_rx or entry.net_tx:
+        doc["networks"] = {"eth0": {"rx_bytes": entry.net_rx, "rx_packets": 0, "rx_errors": 0, "rx_dropped": 0,
+                                    "tx_bytes": entry.net_tx, "tx_packets": 0, "tx_errors": 0, "tx_dropped": 0}}  # fmt: skip
+    return doc
+
+
+def idle_stats(cid: str, name: str) -> dict[str, Any]:
+    """The stats document of a container that is not running: zeros, as Docker sends it."""
+    zero = "0001-01-01T00:00:00Z"
+    return {
+        "read": zero, "preread": zero, "pids_stats": {}, "blkio_stats": {}, "num_procs": 0, "storage_stats": {},
+        "cpu_stats": _cpu_stats(None, None), "precpu_stats": _cpu_stats(None, None), "memory_stats": {},
+        "name": "/" + name, "id": cid,
+    }  # fmt: skip
+
+
 class Sampler:
     """Keeps the previous sample so each ``update`` can report CPU % over the interval since the last."""
 
@@ -267,6 +329,7 @@ class StatsReader:
         self.sampler = Sampler()
         self.targets: list[tuple[str, str, int, ContainerCgroup]] | None = None
         self.listed = 0  # containers found by the last listing
+        self.read_wall = 0.0  # when the last pass read, on the wall clock (for ``documents``)
 
     def refresh(self) -> None:
         """List the containers again at the next sample (one may have started)."""
@@ -290,6 +353,41 @@ class StatsReader:
             if gone or len(records) < len(self.targets):
                 self.targets = None  # one of them stopped: list them again next time
         return records
+
+    def documents(self) -> list[dict[str, Any]]:
+        """One pass as Docker's stats API sends it (``GET /containers/{id}/stats``): per container, this
+        pass's raw counters (``cpu_stats``, ``memory_stats``...) and the previous pass's CPU counters
+        (``precpu_stats``), from which a client computes the figures ``docker stats`` shows."""
+        from .humanize import rfc3339
+
+        before, before_wall = self.sampler.previous, self.read_wall
+        records = self.sample()
+        current, self.read_wall = self.sampler.previous, time.time()
+        if current is None:
+            return []
+        out = []
+        for r in records:
+            entry = current.containers.get(r.id)
+            if entry is None:
+                continue
+            prev = before.containers.get(r.id) if before is not None else None
+            out.append(
+                docker_stats(
+                    r,
+                    entry,
+                    current,
+                    prev,
+                    before,
+                    rfc3339(self.read_wall),
+                    rfc3339(before_wall) if prev is not None and before_wall else "0001-01-01T00:00:00Z",
+                )  # fmt: skip
+            )
+        return out
+
+    @staticmethod
+    def idle_document(cid: str, name: str) -> dict[str, Any]:
+        """The stats document of a container that is not running (zeros), as Docker's API sends it."""
+        return idle_stats(cid, name)
 
     def running(self) -> bool:
         """Whether the last listing found any container to sample."""

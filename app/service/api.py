@@ -6,6 +6,7 @@ its thread when the client goes away."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json as _json
 import threading
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
@@ -19,7 +20,7 @@ from engine import Conflict, Engine, InvalidArgument, NotFound
 T = TypeVar("T")
 
 __all__ = [
-    "API_VERSION", "MIN_API_VERSION", "Api", "ApiError", "JsonLines", "MuxWriter", "api_version",
+    "API_VERSION", "MIN_API_VERSION", "Api", "ApiError", "BodyReader", "JsonLines", "MuxWriter", "api_version",
     "bool_param", "dumps", "error_body", "filters_param", "frame", "int_param", "json_body", "status_of",
     "stream_response", "version_at_least", "vtuple",
 ]  # fmt: skip
@@ -145,6 +146,77 @@ class Api:
                 queue.get_nowait()
             await asyncio.shield(worker)
 
+    async def written(self, write: Callable[[Any], object], chunk: int = 1 << 16) -> AsyncIterator[bytes]:
+        """What ``write(out)`` (run in a thread) writes to the binary file ``out``, as it is written (a tar
+        being made: export, archive, save). Once the consumer is gone, ``out.write`` raises BrokenPipeError
+        and the thread ends."""
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue(maxsize=16)
+        stop = threading.Event()
+        closing = self.closing
+
+        def put(kind: str, value: Any) -> None:
+            fut = asyncio.run_coroutine_threadsafe(queue.put((kind, value)), loop)
+            while True:
+                try:
+                    fut.result(timeout=0.25)
+                    return
+                except TimeoutError:
+                    if stop.is_set() or closing.is_set():
+                        fut.cancel()
+                        raise BrokenPipeError("the client went away") from None
+
+        class Out:
+            def __init__(self) -> None:
+                self.buf = bytearray()
+
+            def write(self, data: bytes) -> int:
+                if stop.is_set() or closing.is_set():
+                    raise BrokenPipeError("the client went away")
+                self.buf += data
+                if len(self.buf) >= chunk:
+                    put("data", bytes(self.buf))
+                    self.buf.clear()
+                return len(data)
+
+            def flush(self) -> None:
+                if self.buf:
+                    put("data", bytes(self.buf))
+                    self.buf.clear()
+
+        def run() -> None:
+            out = Out()
+            try:
+                write(out)
+                out.flush()
+            except BaseException as e:
+                if not stop.is_set():
+                    with contextlib.suppress(BrokenPipeError):
+                        put("error", e)
+                return
+            with contextlib.suppress(BrokenPipeError):
+                put("end", None)
+
+        worker = loop.run_in_executor(self.pool, run)
+        try:
+            while True:
+                kind, value = await queue.get()
+                if kind == "end":
+                    break
+                if kind == "error":
+                    raise value
+                yield value
+        finally:
+            stop.set()
+            while not queue.empty():
+                queue.get_nowait()
+            await asyncio.shield(worker)
+
+    def body_reader(self, request: web.Request) -> BodyReader:
+        """The request's body as a blocking binary file, for an engine call running in a thread (a tar to
+        extract, a build context, an image archive to load)."""
+        return BodyReader(request, asyncio.get_running_loop(), self.closing)
+
     # -- replies --------------------------------------------------------------------------
     @staticmethod
     def json(data: Any, status: int = 200) -> web.Response:
@@ -175,6 +247,32 @@ def api_version(request: web.Request) -> str:
 
 def version_at_least(request: web.Request, v: str) -> bool:
     return vtuple(api_version(request)) >= vtuple(v)
+
+
+class BodyReader:
+    """A request body read from a thread: ``read(n)`` waits on the event loop for the next bytes."""
+
+    def __init__(
+        self, request: web.Request, loop: asyncio.AbstractEventLoop, closing: threading.Event
+    ) -> None:
+        self.content = request.content
+        self.loop = loop
+        self.closing = closing
+        self.total = 0
+
+    def read(self, n: int = -1) -> bytes:
+        if self.closing.is_set():
+            raise BrokenPipeError("the server is shutting down")
+        if n is None or n < 0:
+            coro = self.content.read(-1)
+        else:
+            coro = self.content.read(n)
+        data: bytes = asyncio.run_coroutine_threadsafe(coro, self.loop).result()
+        self.total += len(data)
+        return data
+
+    def readable(self) -> bool:
+        return True
 
 
 # -- query parameters, read as Docker reads them ---------------------------------------------------

@@ -169,6 +169,61 @@ def get_archive(layout: Layout, cid: str, src: str, out: IO[bytes], *, follow_li
     return total
 
 
+#: Go's os.FileMode type bits, which Docker's path stat carries (its clients test ``Mode.IsDir()``).
+_GO_MODE_BITS = (
+    (stat.S_ISDIR, 1 << 31), (stat.S_ISLNK, 1 << 27), (stat.S_ISBLK, 1 << 26), (stat.S_ISFIFO, 1 << 25),
+    (stat.S_ISSOCK, 1 << 24), (stat.S_ISCHR, (1 << 26) | (1 << 21)),
+)  # fmt: skip
+
+
+def go_file_mode(mode: int) -> int:
+    """A Unix ``st_mode`` as Go's os.FileMode: the permission bits, setuid (1<<23), setgid (1<<22), sticky
+    (1<<20) and the type bits."""
+    out = mode & 0o777
+    for flag, bit in ((stat.S_ISUID, 1 << 23), (stat.S_ISGID, 1 << 22), (stat.S_ISVTX, 1 << 20)):
+        if mode & flag:
+            out |= bit
+    for test, bit in _GO_MODE_BITS:
+        if test(mode):
+            out |= bit
+    return out
+
+
+def stat_path(layout: Layout, cid: str, path: str) -> dict[str, Any]:
+    """Docker's stat of a path in the container (``HEAD /containers/{id}/archive``): ``name``, ``size``,
+    ``mode`` (Go's FileMode), ``mtime`` (RFC 3339) and ``linkTarget`` (a link's target resolved inside the
+    container). Links on the way are resolved inside the container's root."""
+    from ..humanize import rfc3339
+    from ..lean import jsonio
+
+    path = _absolute(path)
+    r, w = os.pipe2(os.O_CLOEXEC)
+
+    def child(fd: int) -> None:
+        full = _source_in_view(cid, path, False)
+        st = os.lstat(full)
+        link = os.path.realpath(full) if stat.S_ISLNK(st.st_mode) else ""
+        doc = {
+            "name": os.path.basename(os.path.normpath(path)) or "/",
+            "size": st.st_size,
+            "mode": go_file_mode(st.st_mode),
+            "mtime": rfc3339(st.st_mtime),
+            "linkTarget": link,
+        }
+        with os.fdopen(fd, "wb", closefd=True) as f:
+            f.write(jsonio.dumps(doc).encode())
+
+    pid = run_in_view(layout, cid, child, child_fd=w, parent_fd=r)
+    os.close(w)
+    try:
+        with os.fdopen(r, "rb") as f:
+            data = f.read(1 << 20)
+    finally:
+        wait_view(pid)
+    doc: dict[str, Any] = jsonio.loads(data)
+    return doc
+
+
 def check_writable(layout: Layout, cid: str, dest: str) -> None:
     """Docker's refusals of a copy into a container: a path on a read-only mount, or outside every mount of
     a container whose root filesystem is read-only."""
