@@ -201,6 +201,9 @@ def test_pull_and_push_with_a_loopback_registry(docker, busybox, registry, engin
     out = docker("pull", ref).out
     assert f"Status: Image is up to date for {ref}" in out
 
+    found = docker("search", "--format", "{{.Name}}", f"{registry.host}/ap").out.split()
+    assert found == [f"{registry.host}/app"]
+
     r = docker.fails("pull", f"{registry.host}/missing:1")
     assert "Error response from daemon" in r.err and "not found" in r.err
 
