@@ -28,11 +28,13 @@ class CommandLogScreen(ModalScreen[None]):
     DEFAULT_CSS = """
     CommandLogScreen { align: center middle; }
     CommandLogScreen > Vertical {
-        width: 110; max-width: 100%; height: 80%; border: thick $primary; background: $surface; padding: 0 1;
+        width: 95%; max-width: 160; height: 85%; border: thick $primary; background: $surface; padding: 0 1;
     }
     CommandLogScreen #commands-title { text-style: bold; color: $primary; height: 1; }
     CommandLogScreen #commands-table { height: 1fr; }
-    CommandLogScreen #commands-detail { height: auto; max-height: 4; color: $text-muted; }
+    CommandLogScreen #commands-detail {
+        height: auto; max-height: 8; border-top: solid $foreground 20%; padding-top: 0;
+    }
     CommandLogScreen #commands-hint { height: 1; color: $text-muted; }
     """
 
@@ -91,12 +93,20 @@ class CommandLogScreen(ModalScreen[None]):
         self._detail()
 
     def _detail(self) -> None:
+        """The selected line whole (the table cuts long ones), and how its action ended."""
         entry = self.selected_entry()
         if entry is None:
             return
-        text = Text(entry.label or "")
+        text = Text(entry.line, style="bold")
+        text.append("\n")
         if entry.state == "failed":
-            text.append(("\n" if entry.label else "") + f"failed: {entry.error}", style="red")
+            text.append(f"✗ failed: {entry.error}", style="red")
+        elif entry.state == "done":
+            text.append("✓ done", style="green")
+        else:
+            text.append("… running", style="yellow")
+        if entry.label:
+            text.append(f" · {entry.label}", style="dim")
         self.query_one("#commands-detail", Static).update(text)
 
     def selected_entry(self) -> Entry | None:

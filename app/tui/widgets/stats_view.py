@@ -98,7 +98,7 @@ class StatsView(VerticalScroll):
             self.query_one(f"#value-{key}", Label).update(text)
         for key, _label in _METRICS:
             data = list(getattr(series, key)) if series else []
-            self.query_one(f"#spark-{key}", Sparkline).data = data[-200:] or [0.0]
+            self.query_one(f"#spark-{key}", Sparkline).data = data[-200:]
             self.query_one(f"#value-{key}", Label).update(format_bytes_decimal(data[-1]) if data else "")
         table = self.query_one("#stats-all", DataTable)
         table.clear()

@@ -3,7 +3,7 @@
 
 Each column covers an equal slice of the time span shown (one minute, two, five... whichever first holds the
 samples); a column shows the highest sample of its slice, in eighths of a row; a slice with no sample shows
-the last value for as long as samples are that far apart (the sampler's one second), else nothing (the
+the last value when the next sample is not due yet (the sampler takes one a second), else nothing (the
 container was not running)."""
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ SPANS = (60, 120, 300, 600, 1800, 3600)  # seconds the x axis can cover
 TICKS = {60: 15, 120: 30, 300: 60, 600: 120, 1800: 300, 3600: 600}  # seconds between x axis ticks
 BLOCKS = " ▁▂▃▄▅▆▇█"
 ROWS = 4  # rows of bars: the y axis has a value at the top of each row and 0 on the axis line
-GAP = 2.5  # seconds without a sample after which the chart shows a gap
+GAP = 1.25  # seconds after a sample when the next one is late: the sampler's 1 s, and some slack
 
 Format = Callable[[float], str]
 
@@ -120,11 +120,11 @@ class TimeChart(Widget):
         times = iter(zip(self.times, self.values, strict=False))
         pending = next(times, None)
         for i in range(width):
-            end = start + (i + 1) * per
-            while pending is not None and pending[0] < end:
+            begin = start + i * per
+            while pending is not None and pending[0] < begin + per:
                 last_t, last_v = pending
                 pending = next(times, None)
-            if cols[i] is None and last_t is not None and end - last_t <= GAP + per and end <= self.now + per:
+            if cols[i] is None and last_t is not None and begin - last_t < GAP and begin <= self.now:
                 cols[i] = last_v
         return cols
 
@@ -152,7 +152,10 @@ class TimeChart(Widget):
                     continue
                 eighths = min(8, max(1, round((v - low) / (top / ROWS) * 8)))
                 cells.append(BLOCKS[eighths])
-            out.append("".join(cells), bar)
+            row = "".join(cells)
+            bars = row.lstrip(" ")
+            out.append(row[: len(row) - len(bars)])  # blank up to the first sample (kept apart from the bars)
+            out.append(bars, bar)
             out.append("\n")
         out.append(labels[ROWS].rjust(label_w), label)
         out.append(" └", axis)

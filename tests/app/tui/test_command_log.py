@@ -1,0 +1,183 @@
+"""The command log: each action taken in the app, as the dockyard command line that does the same (shell-quoted),
+shown in its dialog (h), with how it ended, and copied by y. The line of a Run is run again by the CLI to
+check it makes the same container."""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import subprocess
+import sys
+
+import pytest
+
+from app.tui.dialogs.command_log import CommandLogScreen
+from app.tui.widgets.containers_table import ContainersTable
+from app.tui.widgets.images_table import ImagesTable
+
+from .conftest import make_app, settle, status_of, wait_for
+from .screen_text import shown_lines, widget_lines
+
+pytestmark = [pytest.mark.asyncio, pytest.mark.slow]
+
+
+def _cli(root: str, *args: str) -> str:
+    cli = os.path.join(os.path.dirname(sys.executable), "dockyard")
+    env = {**os.environ, "DOCKYARD_ROOT": root}
+    return subprocess.run([cli, *args], env=env, check=True, capture_output=True, text=True).stdout
+
+
+def _select(app, cid: str) -> None:
+    table = app.main.query_one(ContainersTable)
+    table.move_cursor(row=table.get_row_index(cid))
+    table.focus()
+
+
+def widget_text(app, widget) -> str:
+    """What ``widget`` shows, its lines stripped and joined (a wrapped line joins again)."""
+    return "\n".join(line.strip() for line in widget_lines(app, widget))
+
+
+def _lines(app) -> list[str]:
+    return [e.line for e in app.commands.entries]
+
+
+async def _open_log(pilot) -> CommandLogScreen:
+    await pilot.press("h")
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, CommandLogScreen), what="the command log")
+    await pilot.pause(0.2)
+    return pilot.app.screen
+
+
+async def test_the_run_dialog_becomes_a_run_command_line_that_does_the_same(
+    tui_engine, config, busybox, root
+):
+    tui_engine.networks.create("t2net", internal=True)
+    app = make_app(tui_engine, config)
+    async with app.run_test(size=(150, 40)) as pilot:
+        await settle(pilot)
+        app.main.query_one(ImagesTable).focus()
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "RunDialog", what="the Run dialog")
+        dialog = app.screen
+        for field, value in (
+            ("name", "web"),
+            ("command", "sh -c 'echo hi there; sleep 1000'"),
+            ("env", "A=1, 'B=two words'"),
+            ("ports", "18765:80"),
+            ("memory", "64m"),
+        ):
+            dialog.query_one(f"#{field}").value = value
+        dialog.query_one("#network").value = "t2net"
+        dialog.query_one("#restart").value = "on-failure"
+        await pilot.pause(0.1)
+        dialog.submit()
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "MainScreen", timeout=20, what="the run")
+        await wait_for(pilot, lambda: status_of(tui_engine, "web") == "running", what="web running")
+
+        expected = (
+            "dockyard run -d --name web -e A=1 -e 'B=two words' -p 18765:80 -m 64m --network t2net "
+            "--restart on-failure busybox:latest sh -c 'echo hi there; sleep 1000'"
+        )
+        log = await _open_log(pilot)
+        detail = log.query_one("#commands-detail")
+        await wait_for(pilot, lambda: "✓ done" in widget_text(app, detail), what="the run command line")
+        assert "".join(expected.split()) in "".join(widget_text(app, detail).split())  # whole, wrapped
+        assert shown_lines(app, "✓", "dockyard run -d --name web -e A=1")  # its row, cut to the table
+        assert log.selected_line() == expected  # the newest is selected
+        await pilot.press("y")
+        assert app.clipboard == expected
+        await pilot.press("escape")
+
+    # the line, run by the CLI (another name and port), makes the same container
+    argv = shlex.split(expected)[1:]
+    argv[argv.index("web")] = "web2"
+    argv[argv.index("18765:80")] = "18766:80"
+    _cli(root, *argv)
+    a, b = (json.loads(_cli(root, "inspect", name))[0] for name in ("web", "web2"))
+    for part, key in (
+        ("Config", "Env"),
+        ("Config", "Cmd"),
+        ("Config", "Image"),
+        ("HostConfig", "Memory"),
+        ("HostConfig", "NetworkMode"),
+        ("HostConfig", "RestartPolicy"),
+    ):
+        assert a[part][key] == b[part][key], key
+    assert list(a["HostConfig"]["PortBindings"]) == list(b["HostConfig"]["PortBindings"]) == ["80/tcp"]
+    assert "t2net" in a["NetworkSettings"]["Networks"] and "t2net" in b["NetworkSettings"]["Networks"]
+
+
+async def test_each_action_is_logged_with_its_outcome(tui_engine, config, busybox, containers, tmp_path):
+    c = containers(start=False, name="worker")
+    containers(start=False, name="taken")
+    context = tmp_path / "ctx"
+    context.mkdir()
+    (context / "Dockerfile").write_text("FROM busybox\nLABEL made.by=the-app\n")
+    app = make_app(tui_engine, config)
+    async with app.run_test(size=(150, 40)) as pilot:
+        await settle(pilot)
+        _select(app, c.id)
+        await pilot.press("s")
+        await wait_for(pilot, lambda: status_of(tui_engine, c.id) == "running", what="start")
+        await pilot.press("x")
+        await wait_for(pilot, lambda: status_of(tui_engine, c.id) == "exited", what="stop")
+        await pilot.press("n", *["backspace"] * 6, *"taken", "enter")  # refused: the name is taken
+        await wait_for(pilot, lambda: any(e.state == "failed" for e in app.commands.entries), what="refusal")
+        await pilot.press("n", *["backspace"] * 6, *"worker2", "enter")
+        await wait_for(pilot, lambda: tui_engine.containers.get(c.id).name == "worker2", what="rename")
+        await wait_for(pilot, lambda: app.main.containers.current.name == "worker2", what="the list")
+        await pilot.press("c")
+        await pilot.pause(0.2)
+        app.screen.query_one("#tag").value = "snap:1"
+        app.screen.query_one("#message").value = "first cut"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: tui_engine.images.exists("snap:1"), what="commit")
+
+        images = app.main.query_one(ImagesTable)
+        images.focus()
+        images.move_cursor(row=images.get_row_index(tui_engine.images.get("busybox").id))
+        await pilot.press("t")
+        await pilot.pause(0.2)
+        await pilot.press(*"mine:1", "enter")
+        await wait_for(pilot, lambda: tui_engine.images.exists("mine:1"), what="tag")
+
+        await pilot.press("b")
+        await pilot.pause(0.2)
+        app.screen.query_one("#context").value = str(context)
+        app.screen.query_one("#tag").value = "built:1"
+        app.screen.start()
+        await wait_for(pilot, lambda: tui_engine.images.exists("built:1"), timeout=30, what="build")
+        await pilot.press("escape")
+
+        app.main.containers.focus()
+        await pilot.press("P")
+        await pilot.pause(0.2)
+        await pilot.press("y")  # confirm
+        await wait_for(pilot, lambda: not tui_engine.containers.list(all=True), what="prune")
+
+        await wait_for(
+            pilot, lambda: all(e.state != "running" for e in app.commands.entries), what="outcomes"
+        )
+        assert _lines(app) == [
+            "dockyard start worker",
+            "dockyard stop worker",
+            "dockyard rename worker taken",
+            "dockyard rename worker worker2",
+            "dockyard commit -m 'first cut' worker2 snap:1",
+            "dockyard tag busybox:latest mine:1",
+            f"dockyard build -t built:1 {shlex.quote(str(context))}",
+            "dockyard container prune -f",
+        ]
+        log = await _open_log(pilot)
+        assert shown_lines(app, "✗", "dockyard rename worker taken")
+        assert shown_lines(app, "✓", "dockyard container prune -f")
+        assert shown_lines(app, "✓", "dockyard build -t built:1")
+        log.query_one("#commands-table").move_cursor(row=2)
+        await pilot.pause(0.1)
+        assert log.selected_line() == "dockyard rename worker taken"
+        assert "✗ failed:" in widget_text(app, log.query_one("#commands-detail"))  # why, under the table
+        assert "already in use" in widget_text(app, log.query_one("#commands-detail"))
+        await pilot.press("c")
+        assert app.clipboard == "dockyard rename worker taken"
