@@ -1,7 +1,7 @@
 """Image endpoints: ``/images/json``, ``/images/create`` (pull, or import of a tarball in the body),
 ``/images/{name}/json`` (the engine's ``image inspect``), ``/history``, ``/tag``, ``/push``, ``DELETE
 /images/{name}``, ``/images/prune``, ``/images/{name}/get`` and ``/images/get`` (a ``save`` tar),
-``/images/load``, ``/images/search``.
+``/images/load``, ``/images/search``, and ``/commit`` (a container's changes as a new image).
 
 Pull, push and load answer with Docker's JSON-lines progress as the work goes on. An error before the first
 line is an HTTP error status (404, 400...); once lines have gone, it is the stream's last line
@@ -26,6 +26,7 @@ from ..api import (
     bool_param,
     filters_param,
     int_param,
+    json_body,
     stream_response,
     version_at_least,
 )
@@ -409,8 +410,30 @@ def routes(api: Api) -> list[web.RouteDef]:
             )
         return api.json(out)
 
+    async def commit(request: web.Request) -> web.Response:
+        q = request.query
+        container = q.get("container", "")
+        if not container:
+            raise InvalidArgument("the container to commit is required (container=)")
+        if any(c.strip() for c in q.getall("changes", [])):
+            raise ApiError(400, "changes are not supported on commit here: dockyard commit -c applies them")
+        if await json_body(request, None):
+            raise ApiError(
+                400,
+                "a container configuration in the body is not supported: give changes to dockyard commit -c",
+            )
+        repo, version = q.get("repo", ""), q.get("tag", "")
+        ref = (f"{repo}:{version}" if version else repo) or None
+        pause = bool_param(request, "pause", True)
+        comment, author = q.get("comment", ""), q.get("author", "")
+        image_id = await api.call(
+            lambda: api.engine.containers.commit(container, ref, comment, author, None, pause)
+        )
+        return api.json({"Id": image_id}, status=201)
+
     name = "{name:.+}"
     return [
+        web.post("/commit", commit),
         web.get("/images/json", list_),
         web.post("/images/create", create),
         web.post("/images/load", load),

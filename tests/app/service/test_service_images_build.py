@@ -175,6 +175,20 @@ def test_build_refuses_what_it_cannot_do(service, busybox) -> None:
     assert "no such file" in text
 
 
+def test_commit(docker, cli, busybox, engine_) -> None:
+    cli("run", "--name", "c1", busybox, "sh", "-c", "echo changed > /marker")
+    image_id = docker("commit", "-m", "a note", "-a", "someone", "c1", "snap:1").out.strip()
+    assert engine_.images.resolve("snap:1") == image_id
+    assert cli("run", "--rm", "snap:1", "cat", "/marker").out == "changed\n"
+    got = docker("image", "inspect", "-f", "{{.Comment}} {{.Author}}", "snap:1").out
+    assert got.strip() == "a note someone"
+    r = docker.fails("commit", "-c", "ENV A=1", "c1", "snap:2")
+    assert "dockyard commit -c" in r.err
+    r = docker.fails("commit", "missing", "snap:3")
+    assert "missing" in r.err
+    cli("rm", "c1")
+
+
 def test_image_prune(docker, busybox, engine_) -> None:
     out = docker("image", "prune", "-f").out
     assert "Total reclaimed space" in out
