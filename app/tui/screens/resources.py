@@ -163,7 +163,8 @@ class ResourcePanes(_Base):
 
         def make(f: dict[str, Any]) -> tuple[Any, bool]:
             existed = f["name"] is not None and any(v.name == f["name"] for v in engine.volumes.list())
-            return engine.volumes.create(f["name"], f["labels"] or None), existed
+            create = self.dapp.commands.tracking(engine.volumes.create)  # logged as dockyard volume create
+            return create(f["name"], f["labels"] or None), existed
 
         def made(answer: tuple[Any, bool] | None) -> None:
             if answer is None:
@@ -208,7 +209,8 @@ class ResourcePanes(_Base):
         engine = self.dapp.engine
 
         def make(f: dict[str, Any]) -> Any:
-            return engine.networks.create(
+            create = self.dapp.commands.tracking(engine.networks.create)  # logged as dockyard network create
+            return create(
                 f["name"],
                 subnet=f["subnet"],
                 gateway=f["gateway"],
@@ -318,4 +320,5 @@ class ResourcePanes(_Base):
         engine = self.dapp.engine
         im = self.images.current if self.focused is self.images else None
         ref = im.tags[0] if im is not None and im.tags else ""
-        self.app.push_screen(PullDialog(engine.images.pull, engine.search, ref))
+        pull = self.dapp.commands.tracking(engine.images.pull)  # logged as dockyard pull
+        self.app.push_screen(PullDialog(pull, engine.search, ref))

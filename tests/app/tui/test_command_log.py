@@ -181,3 +181,32 @@ async def test_each_action_is_logged_with_its_outcome(tui_engine, config, busybo
         assert "already in use" in widget_text(app, log.query_one("#commands-detail"))
         await pilot.press("c")
         assert app.clipboard == "dockyard rename worker taken"
+
+
+async def test_volume_and_network_actions_are_logged(tui_engine, config, busybox):
+    app = make_app(tui_engine, config)
+    async with app.run_test(size=(150, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("4", "c")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "VolumeDialog", what="the volume dialog")
+        app.screen.query_one("#name").value = "logvol"
+        app.screen.query_one("#labels").value = "tier=cache"
+        app.screen.submit()
+        await wait_for(
+            pilot, lambda: any(v.name == "logvol" for v in tui_engine.volumes.list()), what="volume"
+        )
+        await pilot.press("5", "c")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "NetworkDialog", what="the network dialog")
+        app.screen.query_one("#name").value = "lognet"
+        app.screen.query_one("#internal").value = True
+        app.screen.submit()
+        await wait_for(
+            pilot, lambda: any(n.name == "lognet" for n in tui_engine.networks.list()), what="network"
+        )
+        await wait_for(pilot, lambda: all(e.state == "done" for e in app.commands.entries), what="outcomes")
+        assert _lines(app) == [
+            "dockyard volume create --label tier=cache logvol",
+            "dockyard network create --internal lognet",
+        ]
+        await _open_log(pilot)
+        assert shown_lines(app, "✓", "dockyard network create --internal lognet")
