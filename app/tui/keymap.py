@@ -126,7 +126,7 @@ KEYS: tuple[Key, ...] = (
     Key("logs.top", "g,home", "top", "First line", "logs", show=False),
     Key("logs.bottom", "G,end", "bottom", "Last line (follow)", "logs", show=False),
     # -- events and the command log --------------------------------------------------------------
-    Key("events.type", "t", "cycle_type", "Show one type of event (cycles)", "events"),
+    Key("events.type", "t", "cycle_type", "Type filter (cycles)", "events"),
     Key("commands.copy", "y,c", "copy", "Copy the selected command line", "commands"),
     # -- terminal --------------------------------------------------------------------------------
     Key(

@@ -51,7 +51,7 @@ class EventsTable(DataTable[Any]):
 class EventsView(Vertical):
     DEFAULT_CSS = """
     EventsView { height: 1fr; }
-    EventsView > #events-title { height: 1; padding: 0 1; }
+    EventsView > #events-title { height: 1; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis; }
     EventsView > EventsTable { height: 1fr; }
     """
 

@@ -22,7 +22,7 @@ LIVE = ("running", "paused", "restarting")
 class TopView(Vertical):
     DEFAULT_CSS = """
     TopView { height: 1fr; }
-    TopView > #top-title { height: 1; padding: 0 1; text-style: bold; }
+    TopView > #top-title { height: 1; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis; }
     TopView > DataTable { height: 1fr; }
     """
 
@@ -118,7 +118,7 @@ class TopView(Vertical):
         if self.container_id is None:
             title.update("No container selected.")
         elif self.status not in LIVE:
-            title.update(Text(f"{name} is not running: it has no processes."))
+            title.update(Text(f"{name} is not running."))
         elif self.error:
             title.update(Text(f"{name}: {self.error}", style="red"))
         elif self.result is None:

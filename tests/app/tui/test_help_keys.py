@@ -42,6 +42,6 @@ async def test_help_has_one_line_per_key(tui_engine, tmp_path):
         await pilot.press("end")
         await pilot.pause(0.2)
         assert shown_lines(app, "y, c", "commands.copy", "Copy the selected command line")
-        assert shown_lines(app, "t", "events.type", "Show one type of event")
+        assert shown_lines(app, "t", "events.type", "Type filter (cycles)")
         await pilot.press("escape")
         assert type(app.screen).__name__ == "MainScreen"
