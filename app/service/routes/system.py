@@ -8,7 +8,17 @@ from typing import Any
 
 from aiohttp import web
 
-from ..api import API_VERSION, MIN_API_VERSION, Api, JsonLines, api_version, filters_param, stream_response
+from ..api import (
+    API_VERSION,
+    MIN_API_VERSION,
+    Api,
+    ApiError,
+    JsonLines,
+    api_version,
+    filters_param,
+    json_body,
+    stream_response,
+)
 
 
 def _version() -> str:
@@ -150,6 +160,75 @@ def info_doc(api: Api) -> dict[str, Any]:
     }
 
 
+def df_doc(api: Api) -> dict[str, Any]:
+    """Docker's ``GET /system/df`` from the engine's disk usage."""
+    from engine.humanize import parse_time, rfc3339
+
+    from .containers import list_entry
+
+    eng = api.engine
+    du = eng.df()
+    images = {im.id: im for im in eng.images.list(all=True)}
+    image_docs = []
+    for d in du.details.get("images", []):
+        im = images.get(d["id"])
+        tag = f"{d['repository']}:{d['tag']}" if d["repository"] != "<none>" else None
+        image_docs.append(
+            {
+                "Id": d["id"],
+                "ParentId": getattr(im, "parent", "") or "",
+                "RepoTags": list(im.tags) if im is not None else ([tag] if tag else []),
+                "RepoDigests": list(getattr(im, "repo_digests", []) or []),
+                "Created": int(parse_time(im.created)) if im is not None else 0,
+                "Size": d["size"],
+                "SharedSize": d["shared"],
+                "VirtualSize": d["size"],
+                "Labels": dict((im.config.get("Labels") or {}) if im is not None else {}),
+                "Containers": d["containers"],
+            }
+        )
+    sizes = {d["id"]: d["size"] for d in du.details.get("containers", [])}
+    containers = []
+    for c in eng.containers.list(all=True):
+        try:
+            doc = list_entry(api, c, False)
+        except Exception:  # noqa: BLE001 - removed meanwhile
+            continue
+        doc["SizeRw"] = sizes.get(c.id, 0)
+        im = images.get(c.image_id)
+        doc["SizeRootFs"] = doc["SizeRw"] + (im.size if im is not None else 0)
+        containers.append(doc)
+    links = {d["name"]: d for d in du.details.get("volumes", [])}
+    volumes = []
+    for v in eng.volumes.list():
+        doc = eng.volumes.describe(v)
+        d = links.get(v.name, {})
+        doc["UsageData"] = {"Size": d.get("size", -1), "RefCount": d.get("links", 0)}
+        volumes.append(doc)
+    cache = [
+        {
+            "ID": r.get("id", ""),
+            "Parent": "",
+            "Type": "regular",
+            "Description": r.get("description", ""),
+            "InUse": bool(r.get("in_use")),
+            "Shared": bool(r.get("shared")),
+            "Size": r.get("size", 0),
+            "CreatedAt": rfc3339(float(r.get("created") or 0)),
+            "LastUsedAt": rfc3339(float(r.get("last_used") or r.get("created") or 0)),
+            "UsageCount": 0,
+        }
+        for r in du.details.get("build_cache", [])
+    ]
+    return {
+        "LayersSize": du.images_size,
+        "Images": image_docs,
+        "Containers": containers,
+        "Volumes": volumes,
+        "BuildCache": cache,
+    }
+
+
 def _now() -> str:
     import time
 
@@ -199,8 +278,30 @@ def routes(api: Api) -> list[web.RouteDef]:
         await resp.write_eof()
         return resp
 
+    async def df(request: web.Request) -> web.Response:
+        return api.json(await api.call(df_doc, api))
+
+    async def auth(request: web.Request) -> web.Response:
+        from engine import DockyardError, InvalidArgument
+
+        body = await json_body(request, {})
+        if not isinstance(body, dict) or not body.get("username"):
+            raise InvalidArgument("invalid login: username and password are required")
+        server = body.get("serveraddress") or None
+        try:
+            await api.call(eng_login, body["username"], body.get("password") or "", server)
+        except DockyardError as e:
+            if type(e).__name__ == "Unauthorized":
+                raise ApiError(401, str(e)) from None
+            raise
+        return api.json({"Status": "Login Succeeded", "IdentityToken": ""})
+
+    eng_login = api.engine.login
+
     return [
         web.get("/_ping", ping),
+        web.get("/system/df", df),
+        web.post("/auth", auth),
         web.get("/events", events),
         web.get("/version", version),
         web.get("/info", info),
