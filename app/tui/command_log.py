@@ -140,9 +140,10 @@ class CommandLog:
             return None
         bound.apply_defaults()
         try:
-            return ["dockyard", *build(self._words(), bound.arguments)]
+            argv = build(self._words(), bound.arguments)
         except Exception:  # noqa: BLE001 - an odd argument costs the line, never the action
             return None
+        return argv if argv[:1] == ["#"] else ["dockyard", *argv]  # a "#" line is a note
 
     def _words(self) -> _Words:
         snap = self._snapshot() if self._snapshot is not None else None

@@ -19,7 +19,7 @@ from app.tui.widgets.images_table import ImagesTable
 from .conftest import make_app, settle, status_of, wait_for
 from .screen_text import shown_lines, widget_lines
 
-pytestmark = [pytest.mark.asyncio, pytest.mark.slow]
+pytestmark = [pytest.mark.slow]
 
 
 def _cli(root: str, *args: str) -> str:
@@ -50,6 +50,7 @@ async def _open_log(pilot) -> CommandLogScreen:
     return pilot.app.screen
 
 
+@pytest.mark.asyncio
 async def test_the_run_dialog_becomes_a_run_command_line_that_does_the_same(
     tui_engine, config, busybox, root
 ):
@@ -109,6 +110,7 @@ async def test_the_run_dialog_becomes_a_run_command_line_that_does_the_same(
     assert "t2net" in a["NetworkSettings"]["Networks"] and "t2net" in b["NetworkSettings"]["Networks"]
 
 
+@pytest.mark.asyncio
 async def test_each_action_is_logged_with_its_outcome(tui_engine, config, busybox, containers, tmp_path):
     c = containers(start=False, name="worker")
     containers(start=False, name="taken")
@@ -183,6 +185,7 @@ async def test_each_action_is_logged_with_its_outcome(tui_engine, config, busybo
         assert app.clipboard == "dockyard rename worker taken"
 
 
+@pytest.mark.asyncio
 async def test_volume_and_network_actions_are_logged(tui_engine, config, busybox):
     app = make_app(tui_engine, config)
     async with app.run_test(size=(150, 40)) as pilot:
@@ -210,3 +213,56 @@ async def test_volume_and_network_actions_are_logged(tui_engine, config, busybox
         ]
         await _open_log(pilot)
         assert shown_lines(app, "✓", "dockyard network create --internal lognet")
+
+
+def test_command_lines_of_the_other_actions(tui_engine):
+    from app.tui.command_log import CommandLog
+    from app.tui.messages import Snapshot
+    from engine import BuildOptions, Container, CreateOptions
+
+    snap = Snapshot(default_network="none")
+    snap.containers = [Container.__new__(Container)]
+    object.__setattr__(snap.containers[0], "id", "a" * 64)
+    object.__setattr__(snap.containers[0], "name", "web")
+    log = CommandLog(lambda: snap)
+    eng = tui_engine
+    cid = "a" * 64
+
+    def line(fn, *args, **kw) -> str:
+        log.track(fn, args, kw)
+        return log.entries[-1].line
+
+    shell = ["/bin/sh", "-c", "exec sh"]
+    assert line(eng.containers.exec_pty, cid, shell, env=["TERM=xterm"], rows=24, cols=80) == (
+        "dockyard exec -it -e TERM=xterm web /bin/sh -c 'exec sh'"
+    )
+    assert line(eng.containers.attach, cid) == "dockyard attach web"
+    assert line(eng.containers.stop, cid, 3) == "dockyard stop -t 3 web"
+    assert line(eng.containers.restart, cid, 10) == "dockyard restart web"
+    assert line(eng.containers.pause, cid) == "dockyard pause web"
+    assert line(eng.containers.unpause, cid) == "dockyard unpause web"
+    assert line(eng.containers.wait, cid) == "dockyard wait web"
+    assert line(eng.containers.remove, cid, force=True) == "dockyard rm -f web"
+    assert line(eng.images.remove, "busybox:latest", True) == "dockyard rmi -f busybox:latest"
+    assert line(eng.images.prune) == "dockyard image prune -f"
+    assert line(eng.volumes.prune) == "dockyard volume prune -f"
+    assert line(eng.containers.update, cid, memory=256 * 1024**2, cpus=1.5) == (
+        "dockyard update -m 256m --cpus 1.5 web"
+    )
+    replicas = CreateOptions(name="api", network="none")
+    assert line(eng.containers.run_replicas, "busybox:latest", 3, replicas) == (
+        "dockyard run --replicas 3 -d --name api busybox:latest"
+    )
+    assert line(eng.networks.connect, "backend", cid, aliases=["db"]) == (
+        "dockyard network connect --alias db backend web"
+    )
+    options = BuildOptions("/src/app dir", dockerfile="Dockerfile.dev", tags=["app:2"], build_args={"V": "1"})
+    assert line(eng.watch_build, options, None, "app-run") == (
+        "dockyard build --watch --run app-run -t app:2 -f Dockerfile.dev --build-arg V=1 '/src/app dir'"
+    )
+    assert line(eng.containers.recreate, cid, "busybox:1.36").startswith("# recreate web from busybox:1.36")
+    # reads are not actions: nothing is logged
+    count = len(log.entries)
+    log.track(eng.containers.inspect, (cid,), {})
+    log.track(eng.containers.top, (cid,), {})
+    assert len(log.entries) == count
