@@ -8,7 +8,7 @@ table is redrawn only while the tab is on screen, at most ten times a second."""
 from __future__ import annotations
 
 import time
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -83,6 +83,11 @@ class EventsView(Vertical):
     @property
     def table(self) -> EventsTable:
         return self.query_one(EventsTable)
+
+    def focus(self, scroll_visible: bool = True) -> Self:
+        """The focus goes to the table (the filter bar gives it back here when it closes)."""
+        self.table.focus(scroll_visible)
+        return self
 
     def on_show(self) -> None:
         self._shown = True

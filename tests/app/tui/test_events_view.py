@@ -78,6 +78,7 @@ async def test_events_from_another_process_newest_first_and_filtered(
         assert shown(app, "create", "from-cli")
         assert not shown(app, "before-app") and not shown(app, "elsewhere:7")
         await pilot.press("enter")
+        assert app.focused is app.main.query_one("#events-table")  # back in the table: t works again
         app.main.query_one(EventsView).set_filter("type=image")
         await pilot.pause(0.2)
         assert shown(app, "elsewhere:7") and not shown(app, "from-cli")
