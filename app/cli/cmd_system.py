@@ -69,6 +69,13 @@ def cmd_df(a: flags.Namespace) -> int:
             "Size": human_size(du.volumes_size),
             "Reclaimable": pct(du.volumes_reclaimable, du.volumes_size),
         },
+        {
+            "Type": "Build Cache",
+            "TotalCount": du.build_cache,
+            "Active": du.build_cache_active,
+            "Size": human_size(du.build_cache_size),
+            "Reclaimable": human_size(du.build_cache_reclaimable),
+        },
     ]
     output.emit(
         a.format,
@@ -100,6 +107,32 @@ def cmd_df(a: flags.Namespace) -> int:
             [
                 [r["id"][:12], r["image"], r.get("volumes", 0), human_size(r["size"]), r["status"], r["name"]]
                 for r in d.get("containers", [])
+            ],
+        )
+        print("\nLocal Volumes space usage:\n")
+        output.table(
+            ["VOLUME NAME", "LINKS", "SIZE"],
+            [[v["name"], v["links"], human_size(v["size"])] for v in d.get("volumes", [])],
+        )
+        print("\nBuild cache usage: " + human_size(du.build_cache_size) + "\n")
+        import time
+
+        from engine.humanize import human_duration
+
+        now = time.time()
+        output.table(
+            ["CACHE ID", "CACHE TYPE", "SIZE", "CREATED", "LAST USED", "USAGE", "SHARED"],
+            [
+                [
+                    r["id"],
+                    r["type"],
+                    human_size(r["size"]),
+                    human_duration(now - r["created"]) + " ago" if r.get("created") else "",
+                    human_duration(now - r["last_used"]) + " ago" if r.get("last_used") else "",
+                    1 if r.get("in_use") else 0,
+                    "true" if r.get("shared") else "false",
+                ]
+                for r in d.get("build_cache", [])
             ],
         )
     return 0

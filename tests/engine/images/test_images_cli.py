@@ -259,6 +259,12 @@ def test_image_prune_and_system_df(cli, busybox, tmp_path):
     df = cli("system", "df").out.splitlines()
     assert df[0].split()[:3] == ["TYPE", "TOTAL", "ACTIVE"]
     assert df[1].split()[:2] == ["Images", "3"]
+    assert [line.split()[0] for line in df[1:]] == ["Images", "Containers", "Local", "Build"]  # Docker's rows
+    cli("volume", "create", "kept")
+    verbose = cli("system", "df", "-v").out
+    volumes = verbose.split("Local Volumes space usage:")[1].split("Build cache usage:")[0]
+    assert [line.split()[:2] for line in volumes.strip().splitlines()] == [["VOLUME", "NAME"], ["kept", "0"]]
+    assert "CACHE ID" in verbose.split("Build cache usage:")[1]
     r = cli("image", "prune", "-f")
     assert r.out.count("deleted: sha256:") == 1 and "Total reclaimed space" in r.out
     assert "<none>" not in cli("images").out

@@ -74,5 +74,5 @@ def test_replicas_share_the_image_layers(cli, busybox):
     images_part = text.split("Images space usage:")[1].split("Containers space usage:")[0]
     rows = [line.split() for line in images_part.strip().splitlines()[1:]]
     assert len(rows) == 1 and rows[0][0] == "busybox" and rows[0][-1] == "3"
-    containers_part = text.split("Containers space usage:")[1]
+    containers_part = text.split("Containers space usage:")[1].split("Local Volumes space usage:")[0]
     assert sorted(line.split()[-1] for line in containers_part.strip().splitlines()[1:]) == names
