@@ -32,3 +32,5 @@ reloads, auto_width, _require_update_dimensions  # noqa: B018
 table_text, layer_rows, automated  # noqa: B018
 # The app's Top tab: how many times it asked the engine (tests check it asks nothing while hidden).
 readings  # noqa: B018
+# asyncio's protocol callbacks of the service's upgraded connections (app/service/hijack.py).
+data_received, eof_received, pause_writing, resume_writing  # noqa: B018

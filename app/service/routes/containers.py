@@ -332,12 +332,18 @@ def routes(api: Api) -> list[web.RouteDef]:
         return api.json({"Id": c.id, "Warnings": list(opts.warnings)}, status=201)
 
     async def inspect(request: web.Request) -> web.Response:
-        return api.json(await api.call(ctrs.inspect, cid(request), bool_param(request, "size")))
+        from .exec import exec_ids
+
+        doc = await api.call(ctrs.inspect, cid(request), bool_param(request, "size"))
+        doc["ExecIDs"] = exec_ids(api, doc["Id"])
+        return api.json(doc)
 
     async def start(request: web.Request) -> web.Response:
         if request.query.get("detachKeys"):
             raise InvalidArgument("detachKeys on start are not supported: give them to attach")
-        started = await api.call(ctrs.start, cid(request))
+        from .exec import start_attached  # a client attached before the start gets the first byte
+
+        started = await start_attached(api, cid(request))
         return web.Response(status=204 if started else 304)
 
     def _signal(request: web.Request) -> str | None:
@@ -405,6 +411,9 @@ def routes(api: Api) -> list[web.RouteDef]:
         if condition not in ("not-running", "next-exit", "removed"):
             raise InvalidArgument(f"invalid condition: {condition!r}")
         first = await api.call(ctrs.get, cid(request))  # 404 before the reply begins
+        # what happens from now on is seen even when it is over before the next look (run --rm: the exit
+        # and the removal come at once)
+        offset = await api.call(api.engine.event_offset) if condition == "removed" else 0
         resp = await stream_response(request)  # the status goes now, as Docker's: the client knows it waits
 
         def until_exit(c: Any) -> int:
@@ -415,9 +424,23 @@ def routes(api: Api) -> list[web.RouteDef]:
                     continue
             raise ConnectionAbortedError("the server is shutting down")
 
+        def until_removed() -> int:
+            code = first.exit_code
+            events = api.engine.events(
+                since_offset=offset, filters={"container": [first.id]}, stop=api.closing.is_set
+            )
+            for e in events:
+                if e.action == "die":
+                    code = int(e.attributes.get("exitCode") or 0)
+                elif e.action == "destroy":
+                    return code
+            raise ConnectionAbortedError("the server is shutting down")
+
         def work() -> int:
             import time
 
+            if condition == "removed":
+                return until_removed()
             c = first
             if condition == "next-exit":
                 while c.status not in ("running", "paused", "restarting"):
