@@ -19,6 +19,7 @@ BENCHMARKS = [
     "build_vs_podman",
     "build_cache_scale",
     "registry_vs_skopeo",
+    "service_vs_podman",
     "tui_bench",
 ]
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
