@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from engine import CommandNotFound, CommandNotInvokable, Conflict, InvalidArgument, NotFound
+from engine import CommandNotFound, CommandNotInvokable, Conflict, DockyardError, InvalidArgument, NotFound
 
 from ..api import Api, ApiError, bool_param, int_param, json_body
 from ..hijack import Chunks, Pump, Source, Stream, open_stream, parse_detach_keys
@@ -464,15 +464,16 @@ def routes(api: Api) -> list[web.RouteDef]:
         if container.status != "running":  # said before the connection is taken over
             ex.started = False
             raise ApiError(409, f"Container {container.id} is not running")
-        # As Docker's: the connection first, then the process (whose output may follow at once).
-        stream = await open_stream(request, ex.tty)
+        # As Docker's: the connection first, then the process (whose output may follow at once). The output
+        # is framed unless the start (not the create) asked for a terminal, as Docker's does.
+        stream = await open_stream(request, bool(body.get("tty")))
         launching = asyncio.ensure_future(api.call(launch, ex))
         try:
             proc, source = await asyncio.shield(launching)
         except asyncio.CancelledError:  # the client went away meanwhile: the process goes when it comes
             launching.add_done_callback(lambda f: abandon(ex, f))
             raise
-        except (CommandNotFound, CommandNotInvokable, Conflict) as e:
+        except DockyardError as e:  # a user that is not there, a working directory that is not one...
             ex.ended(e.exit_code if isinstance(e, (CommandNotFound, CommandNotInvokable)) else 126)
             with contextlib.suppress(ConnectionError):  # the message in the stream, the code in inspect
                 await stream.write(2, f"{e}\r\n".encode() if ex.tty else f"{e}\n".encode())

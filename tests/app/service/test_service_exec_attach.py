@@ -281,3 +281,17 @@ def test_attach_to_unknown_container_is_404(service) -> None:
     reply = s.recv(4096)
     s.close()
     assert reply.startswith(b"HTTP/1.1 404") and b"No such container: nope" in reply
+
+
+def test_docker_py_exec_framing_follows_the_start(docker_py, sleeper) -> None:
+    api = docker_py.api
+    e = api.exec_create(sleeper, ["printf", "on a terminal"], tty=True)
+    sock = api.exec_start(e, socket=True)  # the start does not say Tty: framed, as Docker's
+    raw = b""
+    while chunk := sock._sock.recv(1024):
+        raw += chunk
+    sock.close()
+    assert raw == bytes((1, 0, 0, 0)) + len(b"on a terminal").to_bytes(4, "big") + b"on a terminal"
+    e = api.exec_create(sleeper, "whoami", user="nosuchuser")
+    assert b"nosuchuser" in api.exec_start(e)
+    assert api.exec_inspect(e)["ExitCode"] == 126
