@@ -68,6 +68,14 @@ class Terminal:
                     self.seen += os.read(self.master, 65536)
                 except OSError:
                     pass
+        while select.select([self.master], [], [], 0.2)[0]:  # what it wrote just before it ended
+            try:
+                chunk = os.read(self.master, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            self.seen += chunk
         return self.proc.returncode
 
     def close(self) -> None:
