@@ -86,7 +86,9 @@ KEYS: tuple[Key, ...] = (
     Key("app.events", "E", "events", "Events: what changed, from any process", "app", show=False),
     Key("app.command_log", "h", "command_log", "Command log (as dockyard commands)", "app", show=False),
     Key("app.pane_volumes", "4", "lower('volumes')", "Volumes pane (in place of Images)", "app", show=False),
-    Key("app.pane_networks", "5", "lower('networks')", "Networks pane (in place of Images)", "app", show=False),
+    Key(
+        "app.pane_networks", "5", "lower('networks')", "Networks pane (in place of Images)", "app", show=False
+    ),
     Key("container.networks", "N", "connect", "Connect/disconnect networks", "app", show=False),
     Key("app.disk_usage", "D", "disk_usage", "Disk usage (system df -v)", "app", show=False),
     Key("image.pull", "u", "pull", "Pull an image (and search a registry)", "app", show=False),
