@@ -482,6 +482,32 @@ class Containers:
 
         return dir_size(self.store.path(self.resolve(ref), "upper"))
 
+    def summaries(
+        self, all: bool = False, filters: dict[str, builtins.list[str]] | None = None, size: bool = False
+    ) -> builtins.list[dict[str, Any]]:
+        """The containers as Docker's ``GET /containers/json`` lists them (``list``'s choice and order); with
+        ``size``, SizeRw and SizeRootFs as ``inspect`` gives them."""
+        from .runtime.inspect import summary
+
+        out = []
+        for c in self.list(all=all, filters=filters):
+            try:
+                cfg = self.store.config(c.id)
+            except (ContainerNotFound, CorruptRecord):
+                continue  # gone meanwhile, or damaged (``list`` shows it Dead; inspect names the file)
+            doc = summary(self.layout, cfg, c)
+            if size:
+                from .fsutil import dir_size
+
+                rw = dir_size(self.store.path(c.id, "upper"))
+                try:
+                    image = self.images.get(c.image_id).size
+                except NotFound:
+                    image = 0
+                doc["SizeRw"], doc["SizeRootFs"] = rw, rw + image
+            out.append(doc)
+        return out
+
     def inspect(self, ref: str, size: bool = False) -> dict[str, Any]:
         """``docker inspect``; with ``size``, SizeRw (the writable layer) and SizeRootFs (with the image's
         layers) too."""

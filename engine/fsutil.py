@@ -62,11 +62,17 @@ MAX_RECORD_BYTES = 64 << 20  # no state file of a root comes near; a larger one 
 def read_json(path: str, default: Any = None) -> Any:
     """Read a JSON file of the root's state; ``default`` when it does not exist, CorruptRecord (naming the
     file) when it is not JSON, is nested too deeply or is larger than any record can be."""
+    return read_json_keyed(path, default)[0]
+
+
+def read_json_keyed(path: str, default: Any = None) -> tuple[Any, int | None]:
+    """``read_json``, and what identifies the content read: a hash of its bytes (the same within one process
+    for the same bytes, whoever wrote them and however; None when the file does not exist)."""
     try:
         with open(path, "rb") as f:
             data = f.read(MAX_RECORD_BYTES + 1)
     except FileNotFoundError:
-        return default
+        return default, None
     except IsADirectoryError:
         raise CorruptRecord(path, "a directory where a file should be") from None
     if len(data) > MAX_RECORD_BYTES:
@@ -74,7 +80,7 @@ def read_json(path: str, default: Any = None) -> Any:
     if not data.strip():
         raise CorruptRecord(path, "empty")
     try:
-        return jsonio.loads(data)
+        return jsonio.loads(data), hash(data)
     except ValueError as e:
         raise CorruptRecord(path, f"not JSON: {e}") from None
 

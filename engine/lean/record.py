@@ -57,7 +57,38 @@ class FrozenInstanceError(AttributeError):
     """Assigning to a field of a frozen record."""
 
 
+class _Plan:
+    """What a keyword-only construction needs, worked out once per class: the plain defaults (a dict to
+    copy), the fields made by a factory, the required ones and every name."""
+
+    __slots__ = ("defaults", "factories", "required", "names")
+
+    def __init__(self, flds: tuple[Field, ...]) -> None:
+        self.defaults = {f.name: f.default for f in flds if f.factory is None and f.default is not _MISSING}
+        self.factories = tuple((f.name, f.factory) for f in flds if f.factory is not None)
+        self.required = tuple(f.name for f in flds if f.factory is None and f.default is _MISSING)
+        self.names = frozenset(f.name for f in flds)
+
+
 def _init(self: Any, *args: Any, **kwargs: Any) -> None:
+    if not args:  # by keywords only (how records are read back from JSON): one dict update, no loop per field
+        plan: _Plan = type(self).__record_plan__
+        if kwargs.keys() - plan.names:
+            unknown = next(k for k in kwargs if k not in plan.names)
+            raise TypeError(f"{type(self).__name__}() got an unexpected keyword argument '{unknown}'")
+        for name in plan.required:
+            if name not in kwargs:
+                raise TypeError(f"{type(self).__name__}() missing required argument: '{name}'")
+        values = dict(plan.defaults)
+        for name, factory in plan.factories:
+            if name not in kwargs:
+                values[name] = factory()
+        values.update(kwargs)
+        self.__dict__.update(values)
+        post = getattr(self, "__post_init__", None)
+        if post is not None:
+            post()
+        return
     flds: tuple[Field, ...] = self.__record_fields__
     if len(args) > len(flds):
         raise TypeError(
@@ -136,6 +167,7 @@ def _declare(cls: type, frozen: bool) -> type:
             raise TypeError(f"non-default field '{f.name}' follows a default one in {cls.__name__}")
         seen_default = seen_default or has_default
     cls.__record_fields__ = tuple(flds.values())  # type: ignore[attr-defined]
+    cls.__record_plan__ = _Plan(cls.__record_fields__)  # type: ignore[attr-defined]
     cls.__init__ = _init  # type: ignore[misc]
     if "__repr__" not in cls.__dict__:
         cls.__repr__ = _repr  # type: ignore[assignment]

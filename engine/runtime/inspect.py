@@ -9,6 +9,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from ..model.config import ContainerConfig, MountConfig
+    from ..model.container import Container
     from ..paths import Layout
 
 
@@ -119,6 +120,38 @@ def inspect(layout: Layout, store: ContainerStore, cid: str) -> dict[str, Any]:
             **_more_config(cfg),
         },
         "NetworkSettings": _network_settings(layout, cid, cfg.networks, ports, running),
+    }
+
+
+def summary(layout: Layout, cfg: ContainerConfig, c: Container) -> dict[str, Any]:
+    """A container as Docker's ``GET /containers/json`` lists it (``docker ps``'s data), from its record and
+    config: the same mappings as ``inspect`` for its mounts and networks, without the rest of inspect."""
+    from ..humanize import parse_time
+
+    running = c.status in ("running", "paused", "restarting")
+    settings = _network_settings(layout, c.id, cfg.networks, {}, running)
+    return {
+        "Id": c.id,
+        "Names": ["/" + c.name],
+        "Image": c.image,
+        "ImageID": c.image_id,
+        "Command": " ".join(c.command),
+        "Created": int(parse_time(c.created)) if c.created else 0,
+        "Ports": [
+            {
+                **({"IP": p.get("host_ip") or "0.0.0.0"} if p.get("host_port") else {}),
+                "PrivatePort": int(p.get("container_port") or 0),
+                **({"PublicPort": int(p["host_port"])} if p.get("host_port") else {}),
+                "Type": p.get("protocol", "tcp"),
+            }
+            for p in c.ports
+        ],
+        "Labels": dict(c.labels),
+        "State": c.status,
+        "Status": c.status_text(),
+        "HostConfig": {"NetworkMode": cfg.network_mode},
+        "NetworkSettings": {"Networks": settings["Networks"]},
+        "Mounts": [_mount_point(layout, m) for m in cfg.mounts],
     }
 
 

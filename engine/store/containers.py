@@ -7,7 +7,7 @@ from _thread import get_ident
 
 from engine import faults
 from engine.errors import Conflict, ContainerNotFound, CorruptRecord
-from engine.fsutil import atomic_write_json, locked, read_json
+from engine.fsutil import atomic_write_json, locked, read_json, read_json_keyed
 from engine.lean.tools import contextmanager
 from engine.model.config import ContainerConfig, ContainerState, MountConfig, RestartPolicy
 from engine.paths import Layout
@@ -29,6 +29,18 @@ def name_conflict(name: str, owner: str) -> Conflict:
         f'Conflict. The container name "/{name}" is already in use by container "{owner}". You have to '
         "remove (or rename) that container to be able to reuse that name."
     )
+
+
+#: State files whose content was read and found well shaped, by path: the hash of that content's bytes. A
+#: file read again with the same bytes is not checked again (the check was most of the cost of listing many
+#: containers, and a state file is read twice per container by a listing).
+_CHECKED: dict[str, int | None] = {}
+
+
+def _checked(path: str, key: int | None) -> None:
+    if len(_CHECKED) >= 20000:
+        _CHECKED.clear()
+    _CHECKED[path] = key
 
 
 class ContainerStore:
@@ -74,16 +86,18 @@ class ContainerStore:
         """The container's stored config; ContainerNotFound when there is none, CorruptRecord (naming the
         file) when it is unreadable or not shaped like a config."""
         path = self.path(cid, "config.json")
-        d = read_json(path)
+        d, key = read_json_keyed(path)
         if d is None:
             raise ContainerNotFound(f"No such container: {cid}")
-        from engine.model.shape import problems_of
+        if _CHECKED.get(path) != key:
+            from engine.model.shape import problems_of
 
-        problem = problems_of(ContainerConfig, d, _CONFIG_RECORDS)
-        if problem is None and d["id"] != cid:
-            problem = f"it holds container {str(d['id'])[:12]!r}, not {cid[:12]!r}"
-        if problem:
-            raise CorruptRecord(path, problem)
+            problem = problems_of(ContainerConfig, d, _CONFIG_RECORDS)
+            if problem is None and d["id"] != cid:
+                problem = f"it holds container {str(d['id'])[:12]!r}, not {cid[:12]!r}"
+            if problem:
+                raise CorruptRecord(path, problem)
+            _checked(path, key)
         return ContainerConfig.from_dict(d)
 
     def save_config(self, cfg: ContainerConfig) -> None:
@@ -107,18 +121,20 @@ class ContainerStore:
     def read_state(self, cid: str) -> ContainerState:
         """The state as stored: CorruptRecord when it is missing, unreadable or misshapen (no rebuild)."""
         path = self.path(cid, "state.json")
-        d = read_json(path)
+        d, key = read_json_keyed(path)
         if d is None:
             if not os.path.isdir(self.path(cid)):
                 raise ContainerNotFound(f"No such container: {cid}")
             raise CorruptRecord(path, "missing")
-        from engine.model.shape import problems_of
+        if _CHECKED.get(path) != key:
+            from engine.model.shape import problems_of
 
-        problem = problems_of(ContainerState, d)
-        if problem is None and d.get("status", "created") not in _STATUSES:
-            problem = f"'status': unknown status {str(d['status'])[:20]!r}"
-        if problem:
-            raise CorruptRecord(path, problem)
+            problem = problems_of(ContainerState, d)
+            if problem is None and d.get("status", "created") not in _STATUSES:
+                problem = f"'status': unknown status {str(d['status'])[:20]!r}"
+            if problem:
+                raise CorruptRecord(path, problem)
+            _checked(path, key)
         return ContainerState.from_dict(d)
 
     def _rebuild_state(self, cid: str, damaged: CorruptRecord) -> ContainerState:

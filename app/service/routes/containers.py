@@ -10,7 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
-from engine import Conflict, ContainerNotFound, CreateOptions, InvalidArgument, NotFound
+from engine import Conflict, ContainerNotFound, CreateOptions, InvalidArgument
 
 from ..api import (
     Api,
@@ -248,48 +248,6 @@ def create_options(
     )
 
 
-def list_entry(api: Api, c: Any, size: bool) -> dict[str, Any]:
-    """A container as ``GET /containers/json`` lists it: its record, with the mounts and networks of its
-    inspect document (the same mapping as ``docker inspect``)."""
-    from engine.humanize import parse_time
-
-    try:
-        doc = api.engine.containers.inspect(c.id, size=size)
-    except NotFound:
-        raise
-    except Exception:  # noqa: BLE001  # a damaged record: listed from what is known
-        doc = {}
-    net = (doc.get("NetworkSettings") or {}).get("Networks") or {}
-    ports = [
-        {
-            **({"IP": p.get("host_ip") or "0.0.0.0"} if p.get("host_port") else {}),
-            "PrivatePort": int(p.get("container_port") or 0),
-            **({"PublicPort": int(p["host_port"])} if p.get("host_port") else {}),
-            "Type": p.get("protocol", "tcp"),
-        }
-        for p in c.ports
-    ]
-    out = {
-        "Id": c.id,
-        "Names": ["/" + c.name],
-        "Image": c.image,
-        "ImageID": c.image_id,
-        "Command": " ".join(c.command),
-        "Created": int(parse_time(c.created)) if c.created else 0,
-        "Ports": ports,
-        "Labels": dict(c.labels),
-        "State": c.status,
-        "Status": c.status_text(),
-        "HostConfig": {"NetworkMode": (doc.get("HostConfig") or {}).get("NetworkMode", "")},
-        "NetworkSettings": {"Networks": net},
-        "Mounts": doc.get("Mounts") or [],
-    }
-    if size:
-        out["SizeRw"] = doc.get("SizeRw", 0)
-        out["SizeRootFs"] = doc.get("SizeRootFs", 0)
-    return out
-
-
 def routes(api: Api) -> list[web.RouteDef]:
     eng = api.engine
     ctrs = eng.containers
@@ -307,16 +265,8 @@ def routes(api: Api) -> list[web.RouteDef]:
         show_all = bool_param(request, "all") or limit > 0
 
         def work() -> list[dict[str, Any]]:
-            found = ctrs.list(all=show_all, filters=filters)
-            if limit > 0:
-                found = found[:limit]
-            out = []
-            for c in found:
-                try:
-                    out.append(list_entry(api, c, size))
-                except NotFound:  # removed meanwhile
-                    continue
-            return out
+            found = ctrs.summaries(all=show_all, filters=filters, size=size)
+            return found[:limit] if limit > 0 else found
 
         return api.json(await api.call(work))
 

@@ -164,8 +164,6 @@ def df_doc(api: Api) -> dict[str, Any]:
     """Docker's ``GET /system/df`` from the engine's disk usage."""
     from engine.humanize import parse_time, rfc3339
 
-    from .containers import list_entry
-
     eng = api.engine
     du = eng.df()
     images = {im.id: im for im in eng.images.list(all=True)}
@@ -189,13 +187,9 @@ def df_doc(api: Api) -> dict[str, Any]:
         )
     sizes = {d["id"]: d["size"] for d in du.details.get("containers", [])}
     containers = []
-    for c in eng.containers.list(all=True):
-        try:
-            doc = list_entry(api, c, False)
-        except Exception:  # noqa: BLE001 - removed meanwhile
-            continue
-        doc["SizeRw"] = sizes.get(c.id, 0)
-        im = images.get(c.image_id)
+    for doc in eng.containers.summaries(all=True):
+        doc["SizeRw"] = sizes.get(doc["Id"], 0)
+        im = images.get(doc["ImageID"])
         doc["SizeRootFs"] = doc["SizeRw"] + (im.size if im is not None else 0)
         containers.append(doc)
     links = {d["name"]: d for d in du.details.get("volumes", [])}
