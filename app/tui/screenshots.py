@@ -1,8 +1,8 @@
 """Make the screenshots in screenshots/: ``python -m app.tui.screenshots DIR [--debian]``.
 
 A throw-away engine root gets busybox (and with ``--debian`` a Debian image, for a bash session; that takes
-about 40 s), a two-layer image committed from a container, and a few real containers: one writing logs,
-one busy, one exited, one created. The app then runs headless at fixed sizes; each view is saved as SVG
+about 40 s), a two-layer image committed from a container, a few real containers (one writing logs, one
+busy, one exited, one created), two volumes and an internal network; the last view adds 196 containers. The app then runs headless at fixed sizes; each view is saved as SVG
 and turned into PNG with ``rsvg-convert`` (Debian package librsvg2-bin). Everything is removed at the end.
 """
 
@@ -64,6 +64,9 @@ def prepare(eng: Engine, debian: bool) -> list[str]:
     run("cache", "sleep 3600", start=False)
     eng.containers.remove(builder, force=True)
     made.remove(builder)
+    eng.volumes.create("shop-data", labels={"app": "shop"})
+    eng.volumes.create("uploads")
+    eng.networks.create("shop-internal", internal=True, labels={"app": "shop"})  # no route off the machine
     return made
 
 
@@ -125,7 +128,7 @@ def views(debian: bool) -> list[tuple[str, tuple[int, int], Step]]:
         await pilot.press("e")
         await pilot.pause(1.5)
         for line in (
-            "echo $0; uname -sr",
+            "echo $0; id",
             "ls /",
             "ls -l /srv/app 2>/dev/null || ls /bin | head -5",
             "head -3 /etc/os-release",
@@ -139,6 +142,43 @@ def views(debian: bool) -> list[tuple[str, tuple[int, int], Step]]:
         await _settle(pilot)
         await pilot.press("2", "enter")
         await _settle(pilot, 0.3)
+
+    def press_on(keys: tuple[str, ...], select: str = "web", wait: float = 0.6) -> Step:
+        async def step(pilot: Any) -> None:
+            await _settle(pilot)
+            _select(pilot.app, select)
+            await _settle(pilot, 0.3)
+            await pilot.press(*keys)
+            await _settle(pilot, wait)
+
+        return step
+
+    async def env(pilot: Any) -> None:
+        await _settle(pilot)
+        _select(pilot.app, "web")
+        pilot.app.main.open_tab("tab-env", focus=False)
+        await _settle(pilot)
+
+    async def command_log(pilot: Any) -> None:
+        await _settle(pilot)
+        _select(pilot.app, "cache")
+        await pilot.press("s")
+        await _settle(pilot, 1.0)
+        await pilot.press("h")
+        await _settle(pilot)
+
+    async def many(pilot: Any) -> None:
+        eng = pilot.app.engine
+        await asyncio.to_thread(
+            lambda: [
+                eng.containers.create(
+                    "busybox", CreateOptions(name=f"job-{i:03}", command=["true"], network="none")
+                )
+                for i in range(1, 197)
+            ]
+        )
+        pilot.app.reload()
+        await _settle(pilot, 2.0)
 
     async def light(pilot: Any) -> None:
         pilot.app.theme = "dockyard-light"
@@ -158,6 +198,18 @@ def views(debian: bool) -> list[tuple[str, tuple[int, int], Step]]:
         ("run-dialog", (100, 30), run_dialog),
         ("theme-light", (130, 36), light),
         ("theme-high-contrast", (130, 36), high_contrast),
+        ("help", (130, 40), press_on(("question_mark",))),
+        ("palette", (130, 36), press_on(("ctrl+p",))),
+        ("build-dialog", (110, 32), press_on(("b",))),
+        ("pull-dialog", (110, 32), press_on(("u",))),
+        ("volumes", (130, 36), press_on(("4",))),
+        ("networks", (130, 36), press_on(("5",))),
+        ("env", (130, 36), env),
+        ("top", (130, 36), press_on(("T",), "worker")),
+        ("events", (130, 36), press_on(("E",))),
+        ("disk-usage", (130, 36), press_on(("D",), wait=1.5)),
+        ("command-log", (130, 36), command_log),
+        ("list-200", (130, 40), many),  # last: it adds 196 containers
     ]
 
 
@@ -206,8 +258,7 @@ def main(argv: list[str] | None = None) -> int:
         for cid in set(made) | {c.id for c in eng.containers.list(all=True)}:
             with contextlib.suppress(Exception):
                 eng.containers.remove(cid, force=True)
-        eng.recover()  # with no container left, this also removes the root's cgroup parent
-        shutil.rmtree(root, ignore_errors=True)
+        eng.discard()  # the root's cgroup parent, its networks' bridges and firewall rules, its files
     return 0
 
 
