@@ -34,3 +34,6 @@ table_text, layer_rows, automated  # noqa: B018
 readings  # noqa: B018
 # asyncio's protocol callbacks of the service's upgraded connections (app/service/hijack.py).
 data_received, eof_received, pause_writing, resume_writing  # noqa: B018
+# Inline styles of the details pane's border while the focus is inside it (app/tui/focus_frame.py; Textual
+# reads them when it draws the pane).
+border, border_title_color, border_title_style  # noqa: B018

@@ -36,7 +36,7 @@ from .log_groups import merged_commands
 from .messages import DataLoaded, EngineChanged, HostSampled, Snapshot, StatsSampled
 from .resources import read_volumes_networks
 from .screens.help import HelpScreen
-from .screens.main import MainScreen
+from .screens.main import LIST_STATS_EVERY, MainScreen
 from .stats_history import StatsHistory
 from .terminal_session import AttachBackend, PtyBackend, TerminalSession
 from .widgets.terminal import TerminalView
@@ -125,13 +125,31 @@ class DockyardApp(App[int]):
         if self.use_feeds:
             self.event_feed = EventFeed(self.engine, self.post_message)
             self.event_feed.start()
-            self.stats_feed = StatsFeed(self.engine, self.post_message)
+            self.stats_feed = StatsFeed(
+                self.engine, self.post_message, wanted=self._stats_wanted, pace=self._stats_pace
+            )
             self.stats_feed.start()
             self.host_feed = HostFeed(self.read_host, self.post_message, HOST_EVERY)
             self.host_feed.start()
         else:
             self._sample_host()  # once: without feeds nothing follows the machine
         self.set_interval(1, self._tick)
+
+    def _stats_wanted(self) -> set[str] | None:
+        """The containers whose figures are shown (called in the stats feed's thread, which only reads the
+        table): the rows on screen and the selected one."""
+        main = self._ready_main()
+        if main is None:
+            return None
+        shown = main.containers.visible_ids()
+        if main.container is not None:
+            shown.add(main.container.id)
+        return shown
+
+    def _stats_pace(self) -> float:
+        """A pass a second while the Stats tab shows its graphs, else as often as the list shows figures."""
+        main = self._ready_main()
+        return 1.0 if main is None or main.tabs.active == "tab-stats" else LIST_STATS_EVERY
 
     def on_unmount(self) -> None:
         for feed in (self.event_feed, self.stats_feed, self.host_feed):

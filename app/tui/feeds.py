@@ -54,32 +54,68 @@ class EventFeed(threading.Thread):
 
 
 class StatsFeed(threading.Thread):
-    def __init__(self, engine: Engine, post: Post, interval: float = 1.0) -> None:
+    """``wanted`` names the containers whose figures are on screen (None: all): only those are read, so
+    that hundreds of running containers cost what the dozen rows shown do."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        post: Post,
+        interval: float = 1.0,
+        wanted: Callable[[], set[str] | None] | None = None,
+        pace: Callable[[], float] | None = None,
+    ) -> None:
         super().__init__(name="dockyard-stats", daemon=True)
         self.engine = engine
         self.post = post
         self.interval = interval
+        self.wanted = wanted
+        self.pace = pace  # seconds between passes now (the figures may be shown less often than each second)
         self.stopped = threading.Event()
         self.dirty = threading.Event()  # the set of running containers may have changed
         self.dirty.set()
 
+    def _wanted(self) -> set[str] | None:
+        if self.wanted is None:
+            return None
+        try:
+            return self.wanted()
+        except Exception:  # noqa: BLE001 - the screen is being built or torn down: read them all
+            return None
+
+    def _reader(self, ids: set[str] | None, previous: Any = None) -> Any:
+        reader = self.engine.containers.stats_reader(sorted(ids) if ids else None)
+        if previous is not None:
+            reader.sampler = previous.sampler  # CPU % goes on from the last pass
+        return reader
+
     def run(self) -> None:
-        reader = self.engine.containers.stats_reader()
+        ids = self._wanted()
+        reader = self._reader(ids)
         while not self.stopped.is_set():
+            now = self._wanted()
+            if now != ids:
+                ids, reader = now, self._reader(now, reader)
             if self.dirty.is_set():
                 self.dirty.clear()
                 reader.refresh()
             try:
-                records = reader.sample()
+                records = reader.sample() if ids != set() else []
             except Exception:  # the feed goes on; the next pass lists the containers again
                 records = []
                 reader.refresh()
             if not _safe(self.post, StatsSampled(records, time.monotonic())):
                 return
-            if not reader.running():
+            if not reader.running() and ids is None:
                 self.dirty.wait(30.0)  # nothing runs: sleep until a container starts
                 continue
-            self.stopped.wait(self.interval)
+            self.stopped.wait(self._pace())
+
+    def _pace(self) -> float:
+        try:
+            return self.pace() if self.pace is not None else self.interval
+        except Exception:  # noqa: BLE001 - the screen is being built or torn down
+            return self.interval
 
     def changed(self) -> None:
         self.dirty.set()

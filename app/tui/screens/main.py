@@ -7,13 +7,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import Footer, Input, Static, TabbedContent, TabPane
+from textual.widgets import Input, Static, TabbedContent, TabPane
 
 from engine import Container, Image
 
@@ -26,6 +27,7 @@ from ..dialogs.run import RunDialog, RunResult
 from ..dialogs.scale import ScaleDialog
 from ..dialogs.tag import TagDialog
 from ..dialogs.version import VersionDialog
+from ..focus_frame import frame
 from ..formatting import repo_tag
 from ..log_groups import copy_container, default_group, merged_source
 from ..messages import ContainerSelected, DataLoaded, ImageSelected, StatsSampled
@@ -34,6 +36,7 @@ from ..widgets.env_view import EnvView
 from ..widgets.events_view import EventsView
 from ..widgets.images_table import ImagesTable
 from ..widgets.inspect_tree import InspectTree
+from ..widgets.key_bar import KeyBar
 from ..widgets.layers_pane import LayersPane
 from ..widgets.log_view import LogView
 from ..widgets.logs_pane import LogsPane
@@ -116,7 +119,7 @@ class MainScreen(ResourcePanes, Screen[None]):
                 with TabPane("Terminal", id="tab-terminal"):
                     yield TerminalPane(id="terminal")
         yield Input(placeholder="filter (enter: keep, escape: clear)", id="filter", compact=True)
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#details").border_title = "[3] Details"
@@ -348,6 +351,12 @@ class MainScreen(ResourcePanes, Screen[None]):
         copy_container(self, "name")
 
     # -- focus and panes ------------------------------------------------------------------------------------
+    def on_descendant_focus(self, _event: events.DescendantFocus) -> None:
+        frame(self.tabs, self.focused)  # the details' border shows when the focus is in them
+
+    def on_descendant_blur(self, _event: events.DescendantBlur) -> None:
+        frame(self.tabs, self.focused)
+
     def panes(self) -> list[Widget]:
         return [self.containers, self.lower_list(), self.details_focus_target()]
 

@@ -86,7 +86,9 @@ class ContainersTable(ResourceTable):
 
     def update_stats(self, records: list[StatsRecord]) -> None:
         """New figures from the sampler: only cells whose text changed are redrawn (idle stays idle)."""
-        self.stats = {r.id: r for r in records}
+        # the feed reads only the rows on screen: the others keep their last figures while they run
+        kept = {cid: r for cid, r in self.stats.items() if cid in self.records and self.records[cid].running}
+        self.stats = kept | {r.id: r for r in records}
         if records and self.dropped_empty & {"cpu", "mem"}:
             self._rebuild(self.current_id)  # the figures have something to show now: make room for them
             return

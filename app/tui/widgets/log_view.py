@@ -203,7 +203,16 @@ class LogView(ScrollView, can_focus=True):
 
     def _sync_size(self) -> None:
         width = self.scrollable_content_region.width if self.wrap else max(self._max_width, 1)
-        self.virtual_size = Size(width, self.rows)
+        new, old = Size(width, self.rows), self.virtual_size
+        height = self.scrollable_content_region.height
+        if new.width == old.width and old.height > height and new.height > height:
+            # more lines under a scrollbar already shown: the scrollbar and the lines are redrawn, the screen
+            # is not laid out again (the virtual size is a layout reactive; a flood would lay it out ten times
+            # a second)
+            self.set_reactive(LogView.virtual_size, new)
+            self._scroll_update(new)
+        else:
+            self.virtual_size = new
         if self.follow:
             self._stick()
             self.call_after_refresh(self._stick)

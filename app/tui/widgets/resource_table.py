@@ -11,13 +11,14 @@ from typing import Any, ClassVar
 
 from rich.text import Text
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable
 from textual.widgets.data_table import RowDoesNotExist
+
+from .in_place import InPlaceTable
 
 MARK = "●"
 
 
-class ResourceTable(DataTable[Any]):
+class ResourceTable(InPlaceTable):
     """A list pane. Subclasses give ``COLUMNS`` and ``row_cells``/``row_text`` for their records."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -44,6 +45,7 @@ class ResourceTable(DataTable[Any]):
         self.shown_columns: list[str] = []  # the COLUMNS keys on screen, in order
         self._widths: dict[str, int] = {}
         self.dropped_empty: set[str] = set()  # columns left out because no row had anything in them
+        self._aged_at: float | None = None  # the clock's time at the last aging
 
     def on_mount(self) -> None:
         self._set_columns([key for key, _label, _width in self.COLUMNS], {})
@@ -150,7 +152,8 @@ class ResourceTable(DataTable[Any]):
         """Redraw the cells that age (``aged_cells``) whose text changed since last shown; returns how many
         were redrawn. Called every second: it touches nothing when nothing changed."""
         redrawn = 0
-        for rid in self._visible():
+        self._aged_at = now
+        for rid in self._on_screen():
             for column, cell in self.aged_cells(self.records[rid], now).items():
                 if column not in self.shown_columns:
                     continue
@@ -216,6 +219,22 @@ class ResourceTable(DataTable[Any]):
         self.order = [self.record_id(r) for r in records]
         self.marked &= set(self.records)
         self._rebuild(keep)
+
+    def visible_ids(self) -> set[str]:
+        """The records whose rows are on screen (and one more above and below)."""
+        return set(self._on_screen())
+
+    def _on_screen(self) -> list[str]:
+        rows = self._visible()
+        top = max(0, int(self.scroll_y) - 1)
+        return rows[top : top + self.scrollable_content_region.height + 2]
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        """Rows coming on screen get their aging cells brought up to date (only the rows on screen are
+        aged each second: with hundreds of rows, aging them all cost more than anything else when idle)."""
+        super().watch_scroll_y(old_value, new_value)
+        if self._aged_at is not None and round(old_value) != round(new_value):
+            self.call_later(self.refresh_ages, self._aged_at)
 
     def set_filter(self, text: str) -> None:
         self.filter_text = text

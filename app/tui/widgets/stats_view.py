@@ -15,6 +15,7 @@ from engine import STATS_COLUMNS
 from engine.humanize import format_bytes_binary, format_bytes_decimal, format_percent
 
 from ..stats_history import StatsHistory
+from .in_place import InPlaceTable
 from .time_chart import TimeChart
 
 _CHARTS = (("cpu", "CPU %", "percent"), ("mem", "Memory", "bytes"))
@@ -45,6 +46,8 @@ class StatsView(VerticalScroll):
         super().__init__(**kw)
         self.container_id: str | None = None
         self.container_name = ""
+        self._said: dict[str, str] = {}  # what each label shows
+        self._all_rows: dict[str, tuple[str, ...]] = {}  # the table of every container: id -> cells shown
 
     def compose(self) -> ComposeResult:
         yield Static("No running container selected.", id="stats-title")
@@ -58,8 +61,7 @@ class StatsView(VerticalScroll):
                 yield Label(label, classes="name")
                 yield Sparkline([], id=f"spark-{key}", summary_function=max)
                 yield Label("", classes="value", id=f"value-{key}")
-        table: DataTable[str] = DataTable(id="stats-all", cursor_type="none", zebra_stripes=True)
-        yield table
+        yield InPlaceTable(id="stats-all", cursor_type="none", zebra_stripes=True)
 
     def on_mount(self) -> None:
         table = self.query_one("#stats-all", DataTable)
@@ -73,18 +75,19 @@ class StatsView(VerticalScroll):
     def show(self, history: StatsHistory) -> None:
         latest = history.latest.get(self.container_id or "")
         series = history.get(self.container_id or "")
-        title = self.query_one("#stats-title", Static)
         if latest is None or series is None:
-            title.update(
+            self._say(
+                "#stats-title",
                 f"{self.container_name or 'This container'} is not running."
                 if self.container_id
-                else "No running container selected."
+                else "No running container selected.",
             )
         else:
-            title.update(
+            self._say(
+                "#stats-title",
                 f"{latest.name} · {format_percent(latest.cpu_percent)} CPU · "
                 f"{format_bytes_binary(latest.memory_usage)} / {format_bytes_binary(latest.memory_limit)} · "
-                f"{latest.pids} PIDs"
+                f"{latest.pids} PIDs",
             )
         for key, _label, _kind in _CHARTS:
             chart = self.query_one(f"#chart-{key}", TimeChart)
@@ -95,12 +98,36 @@ class StatsView(VerticalScroll):
                 text = format_percent(values[-1])
             elif values and latest is not None:
                 text = f"{format_bytes_binary(values[-1])} of {format_bytes_binary(latest.memory_limit)}"
-            self.query_one(f"#value-{key}", Label).update(text)
+            self._say(f"#value-{key}", text)
         for key, _label in _METRICS:
             data = list(getattr(series, key)) if series else []
-            self.query_one(f"#spark-{key}", Sparkline).data = data[-200:]
-            self.query_one(f"#value-{key}", Label).update(format_bytes_decimal(data[-1]) if data else "")
+            spark = self.query_one(f"#spark-{key}", Sparkline)
+            if any(data) or any(spark.data or ()):  # a line of zeros is drawn once, not every second
+                spark.data = data[-200:]
+            self._say(f"#value-{key}", format_bytes_decimal(data[-1]) if data else "")
+        self._show_all(sorted(history.latest.values(), key=lambda r: r.name))
+
+    def _say(self, selector: str, text: str) -> None:
+        """A label's text, redrawn only when it changed and never laid out again (each has its size from
+        the CSS): the tab is redrawn every second, and a layout of the screen for each label cost more than
+        the rest of it."""
+        if self._said.get(selector) != text:
+            self._said[selector] = text
+            self.query_one(selector, Static).update(text, layout=False)
+
+    def _show_all(self, records: list[Any]) -> None:
+        """The table of every running container: the cells that changed are updated in place; the rows are
+        made anew only when the containers listed changed."""
         table = self.query_one("#stats-all", DataTable)
-        table.clear()
-        for r in sorted(history.latest.values(), key=lambda r: r.name):
-            table.add_row(*r.display()[1:], key=r.id)
+        rows = [(r.id, r.display()[1:]) for r in records]
+        if [rid for rid, _cells in rows] != list(self._all_rows):
+            table.clear()
+            for rid, cells in rows:
+                table.add_row(*cells, key=rid)
+        else:
+            columns = STATS_COLUMNS[1:]
+            for rid, cells in rows:
+                for column, old, new in zip(columns, self._all_rows[rid], cells, strict=False):
+                    if old != new:
+                        table.update_cell(rid, column, new)
+        self._all_rows = dict(rows)
