@@ -57,7 +57,15 @@ def test_main_screen_80x24(world, config, snap_compare):
 
 
 def test_layer_pane(world, config, snap_compare):
-    assert snap_compare(_app(world, config), terminal_size=(120, 34), run_before=_before("2", "3", "down"))
+    async def run(pilot):
+        await settle(pilot)
+        for key in ("2", "3", "down"):  # each once the layers it acts on are loaded (down: the second layer)
+            await pilot.press(key)
+            await settle(pilot)
+        _steady(pilot)
+        await pilot.pause(0.1)
+
+    assert snap_compare(_app(world, config), terminal_size=(120, 34), run_before=run)
 
 
 def test_run_dialog(world, config, snap_compare):
@@ -81,7 +89,9 @@ def test_build_dialog(world, config, snap_compare):
         await settle(pilot)
         await pilot.press("b")
         await settle(pilot)
-        pilot.app.screen.query_one("#context").value = "/build/context"
+        field = pilot.app.screen.query_one("#context")
+        field.value = "/build/context"
+        field.cursor_position = len(field.value)  # no selection left from the working directory's path
         _steady(pilot)
         await pilot.pause(0.1)
 
