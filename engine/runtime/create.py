@@ -420,5 +420,5 @@ def create(
             os.makedirs(m.source, exist_ok=True)  # -v creates a missing host directory, as Docker does
     from ..store.eventlog import emit
 
-    emit(layout, "container", "create", cid, {"name": name, "image": image_ref})
+    emit(layout, "container", "create", cid, {"name": name, "image": image_ref}, config=cfg)
     return cid

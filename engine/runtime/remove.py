@@ -40,7 +40,7 @@ def retire(layout: Layout, cid: str) -> str | None:
             for name in [n for n, owner in store.names().items() if owner == cid]:
                 store.release_name(name, cid)
     dead = store.retire_dir(cid)
-    from ..store.eventlog import container_actor, emit
+    from ..store.eventlog import emit
 
-    emit(layout, "container", "destroy", cid, container_actor(cfg))
+    emit(layout, "container", "destroy", cid, config=cfg)
     return dead

@@ -26,4 +26,4 @@ def rename(layout: Layout, cid: str, new_name: str) -> None:
         store.release_name(old, cid)
     from ..store.eventlog import emit
 
-    emit(layout, "container", "rename", cid, {"oldName": "/" + old, "name": name})
+    emit(layout, "container", "rename", cid, {"oldName": "/" + old, "name": name}, config=cfg)

@@ -61,7 +61,7 @@ def stop(layout: Layout, cid: str, timeout: int | None = None, sig: str | None =
     wait_supervisor(layout, cid)
     from ..store.eventlog import emit
 
-    emit(layout, "container", "stop", cid)
+    emit(layout, "container", "stop", cid, config=cfg)
     return True
 
 

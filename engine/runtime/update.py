@@ -188,7 +188,7 @@ def update(layout: Layout, cid: str, opts: UpdateOptions) -> list[str]:
         store.save_config(merged)
     from ..store.eventlog import emit
 
-    emit(layout, "container", "update", cid, {"name": cfg.name})
+    emit(layout, "container", "update", cid, config=merged)
     return warnings
 
 

@@ -84,9 +84,19 @@ def _container_attributes(layout: Layout, cid: str, given: dict[str, Any]) -> di
     return {**out, **given}
 
 
-def emit(layout: Layout, type: str, action: str, id: str, attributes: dict[str, Any] | None = None) -> None:
+def emit(
+    layout: Layout,
+    type: str,
+    action: str,
+    id: str,
+    attributes: dict[str, Any] | None = None,
+    config: Any = None,
+) -> None:
+    """Append one event. ``config``: the container's config when the caller holds it (saves reading it)."""
     attributes = attributes or {}
-    if type == "container":
+    if config is not None:
+        attributes = {**container_actor(config), **attributes}
+    elif type == "container":
         attributes = _container_attributes(layout, id, attributes)
     nanos = time.time_ns()
     record = {"type": type, "action": action, "id": id, "time": nanos / 1e9, "timeNano": nanos}
