@@ -9,7 +9,7 @@ import asyncio
 import contextlib
 import json as _json
 import threading
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
@@ -90,16 +90,51 @@ class Api:
         ``stopped()`` turns true when the consumer is gone (the client disconnected, the response ended,
         the server is shutting down): a producer that waits for something to happen must look at it
         between waits and end. Once the async iterator is closed, the thread is stopped and joined."""
+
+        def body(put: Callable[[Any], bool], stopped: Callable[[], bool]) -> None:
+            it = iter(produce(stopped))
+            try:
+                for item in it:
+                    if stopped() or not put(item):
+                        break
+            finally:
+                close = getattr(it, "close", None)
+                if close is not None:
+                    with contextlib.suppress(Exception):
+                        close()
+
+        async for item in self._pump(body, 64):
+            yield item
+
+    async def written(self, write: Callable[[Any], object], chunk: int = 1 << 16) -> AsyncIterator[bytes]:
+        """What ``write(out)`` (run in a thread) writes to the binary file ``out``, as it is written (a tar
+        being made: export, archive, save). Once the consumer is gone, ``out.write`` raises BrokenPipeError
+        and the thread ends."""
+
+        def body(put: Callable[[Any], bool], stopped: Callable[[], bool]) -> None:
+            out = _PumpFile(put, stopped, chunk)
+            write(out)
+            out.flush()
+
+        async for data in self._pump(body, 16):
+            yield data
+
+    async def _pump(
+        self, body: Callable[[Callable[[Any], bool], Callable[[], bool]], None], maxsize: int
+    ) -> AsyncIterator[Any]:
+        """What ``body(put, stopped)``, run in a thread, puts, as it comes. ``put`` waits while the queue
+        is full (a slow client holds its producer, which then reads no further) and returns False once the
+        consumer is gone; an exception of ``body`` is raised here."""
         loop = asyncio.get_running_loop()
-        queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue(maxsize=64)
+        queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue(maxsize=maxsize)
         stop = threading.Event()
 
         def stopped() -> bool:
             return stop.is_set() or self.closing.is_set()
 
-        def put(kind: str, value: Any) -> bool:
+        def send(kind: str, value: Any) -> bool:
             fut = asyncio.run_coroutine_threadsafe(queue.put((kind, value)), loop)
-            while True:  # a slow client holds the producer here, which then reads no further
+            while True:
                 try:
                     fut.result(timeout=0.25)
                     return True
@@ -111,25 +146,14 @@ class Api:
                     return False
 
         def run() -> None:
-            it: Iterator[T] | None = None
             try:
-                it = iter(produce(stopped))
-                for item in it:
-                    if stopped() or not put("item", item):
-                        break
+                body(lambda value: send("item", value), stopped)
             except BaseException as e:  # handed to the consumer, which raises it
                 if not stopped():
-                    put("error", e)
+                    send("error", e)
                 return
-            finally:
-                close = getattr(it, "close", None)
-                if close is not None:
-                    try:
-                        close()
-                    except Exception:
-                        pass
             if not stopped():
-                put("end", None)
+                send("end", None)
 
         worker = loop.run_in_executor(self.pool, run)
         try:
@@ -143,72 +167,6 @@ class Api:
         finally:
             stop.set()
             while not queue.empty():  # free a producer blocked on a full queue
-                queue.get_nowait()
-            await asyncio.shield(worker)
-
-    async def written(self, write: Callable[[Any], object], chunk: int = 1 << 16) -> AsyncIterator[bytes]:
-        """What ``write(out)`` (run in a thread) writes to the binary file ``out``, as it is written (a tar
-        being made: export, archive, save). Once the consumer is gone, ``out.write`` raises BrokenPipeError
-        and the thread ends."""
-        loop = asyncio.get_running_loop()
-        queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue(maxsize=16)
-        stop = threading.Event()
-        closing = self.closing
-
-        def put(kind: str, value: Any) -> None:
-            fut = asyncio.run_coroutine_threadsafe(queue.put((kind, value)), loop)
-            while True:
-                try:
-                    fut.result(timeout=0.25)
-                    return
-                except TimeoutError:
-                    if stop.is_set() or closing.is_set():
-                        fut.cancel()
-                        raise BrokenPipeError("the client went away") from None
-
-        class Out:
-            def __init__(self) -> None:
-                self.buf = bytearray()
-
-            def write(self, data: bytes) -> int:
-                if stop.is_set() or closing.is_set():
-                    raise BrokenPipeError("the client went away")
-                self.buf += data
-                if len(self.buf) >= chunk:
-                    put("data", bytes(self.buf))
-                    self.buf.clear()
-                return len(data)
-
-            def flush(self) -> None:
-                if self.buf:
-                    put("data", bytes(self.buf))
-                    self.buf.clear()
-
-        def run() -> None:
-            out = Out()
-            try:
-                write(out)
-                out.flush()
-            except BaseException as e:
-                if not stop.is_set():
-                    with contextlib.suppress(BrokenPipeError):
-                        put("error", e)
-                return
-            with contextlib.suppress(BrokenPipeError):
-                put("end", None)
-
-        worker = loop.run_in_executor(self.pool, run)
-        try:
-            while True:
-                kind, value = await queue.get()
-                if kind == "end":
-                    break
-                if kind == "error":
-                    raise value
-                yield value
-        finally:
-            stop.set()
-            while not queue.empty():
                 queue.get_nowait()
             await asyncio.shield(worker)
 
@@ -230,6 +188,28 @@ class Api:
     @staticmethod
     def no_content() -> web.Response:
         return web.Response(status=204)
+
+
+class _PumpFile:
+    """A binary file whose writes go, in chunks, to a pump's consumer; BrokenPipeError once it is gone."""
+
+    def __init__(self, put: Callable[[Any], bool], stopped: Callable[[], bool], chunk: int) -> None:
+        self.put, self.stopped, self.chunk = put, stopped, chunk
+        self.buf = bytearray()
+
+    def write(self, data: bytes) -> int:
+        if self.stopped():
+            raise BrokenPipeError("the client went away")
+        self.buf += data
+        if len(self.buf) >= self.chunk:
+            self.flush()
+        return len(data)
+
+    def flush(self) -> None:
+        if self.buf:
+            if not self.put(bytes(self.buf)):
+                raise BrokenPipeError("the client went away")
+            self.buf.clear()
 
 
 def vtuple(v: str) -> tuple[int, ...]:
