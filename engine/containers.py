@@ -13,7 +13,7 @@ import os
 from .errors import Conflict, ContainerNotFound, CorruptRecord, DockyardError, NotFound
 from .humanize import parse_time
 from .lean.tools import suppress
-from .runtime.reconcile import reconcile
+from .runtime.reconcile import needs_reconcile, reconcile
 from .store.containers import ContainerStore
 
 TYPE_CHECKING = False
@@ -58,12 +58,18 @@ class Containers:
         return self.store.resolve(ref)
 
     def _record(self, cid: str) -> Container:
+        return self._row(cid)[0]
+
+    def _row(self, cid: str) -> tuple[Container, ContainerConfig]:
+        """The container's record and its config, each file read once (the state twice when a supervisor
+        died and the state is fixed first)."""
         from .model.container import Container
 
-        reconcile(self.layout, cid)
         cfg = self.store.config(cid)
         st = self.store.state(cid)
-        return Container(
+        if needs_reconcile(st) and reconcile(self.layout, cid):
+            st = self.store.state(cid)
+        c = Container(
             id=cid,
             name=cfg.name,
             image=cfg.image,
@@ -84,6 +90,7 @@ class Containers:
             tty=cfg.tty,
             networks=dict(cfg.networks),
         )
+        return c, cfg
 
     def _damaged(self, cid: str, damage: CorruptRecord) -> Container:
         """A container whose config cannot be read, as ``ps -a`` shows it: Dead, with the reason; its name
@@ -110,27 +117,35 @@ class Containers:
         """Containers, newest first; running ones only unless ``all`` (or a ``status`` filter). ``filters``
         as ``docker ps --filter`` (engine/filters.py: status, exited, name, id, label, ancestor, health,
         volume, network, before, since, publish, expose); an unknown key is InvalidArgument."""
+        return [c for c, _ in self._rows(all, filters)]
+
+    def _rows(
+        self, all: bool, filters: dict[str, builtins.list[str]] | None
+    ) -> builtins.list[tuple[Container, ContainerConfig | None]]:
+        """``list``'s choice and order, each container with its config (None for a damaged one)."""
         if filters:
             all = all or bool(filters.get("status"))
-        out = []
+        out: builtins.list[tuple[Container, ContainerConfig | None]] = []
         for cid in self.store.ids():
             try:
-                c = self._record(cid)
+                row: tuple[Container, ContainerConfig | None] = self._row(cid)
             except ContainerNotFound:
                 continue
             except CorruptRecord as e:
-                c = self._damaged(cid, e)
-            if not all and c.status not in ("running", "paused", "restarting"):
+                row = (self._damaged(cid, e), None)
+            if not all and row[0].status not in ("running", "paused", "restarting"):
                 continue
-            out.append(c)
-        out.sort(key=lambda c: parse_time(c.created), reverse=True)
+            out.append(row)
+        out.sort(key=lambda r: parse_time(r[0].created), reverse=True)
         if filters:
             from .filters import select_containers
 
-            out = select_containers(
-                out, filters, get=self.get, image_family=self.images.family, mounts=self._mounts,
-                network_id=self._network_id,
+            chosen = select_containers(
+                [c for c, _ in out], filters, get=self.get, image_family=self.images.family,
+                mounts=self._mounts, network_id=self._network_id,
             )  # fmt: skip
+            keep = {c.id for c in chosen}
+            out = [r for r in out if r[0].id in keep]
         return out
 
     def _mounts(self, cid: str) -> builtins.list[tuple[str, str]]:
@@ -490,11 +505,9 @@ class Containers:
         from .runtime.inspect import summary
 
         out = []
-        for c in self.list(all=all, filters=filters):
-            try:
-                cfg = self.store.config(c.id)
-            except (ContainerNotFound, CorruptRecord):
-                continue  # gone meanwhile, or damaged (``list`` shows it Dead; inspect names the file)
+        for c, cfg in self._rows(all, filters):
+            if cfg is None:
+                continue  # damaged (``list`` shows it Dead; inspect names the file)
             doc = summary(self.layout, cfg, c)
             if size:
                 from .fsutil import dir_size

@@ -51,9 +51,23 @@ def parse_time(ts: str) -> float:
     return read_time(ts) or 0.0
 
 
+_READ: dict[str, float | None] = {}  # the same records' times are read again on each listing
+
+
 def read_time(ts: str) -> float | None:
     """Seconds since the epoch for an RFC 3339 timestamp (nanoseconds tolerated); None when ``ts`` is none
     (so that the epoch itself, 0, is told apart)."""
+    try:
+        return _READ[ts]
+    except KeyError:
+        pass
+    if len(_READ) >= 8192:
+        _READ.clear()
+    _READ[ts] = t = _read_time(ts)
+    return t
+
+
+def _read_time(ts: str) -> float | None:
     if not ts:
         return None
     ts = ts.strip()
