@@ -60,15 +60,17 @@ class Containers:
     def _record(self, cid: str) -> Container:
         return self._row(cid)[0]
 
-    def _row(self, cid: str) -> tuple[Container, ContainerConfig]:
+    def _row(self, cid: str, shared: bool = False) -> tuple[Container, ContainerConfig]:
         """The container's record and its config, each file read once (the state twice when a supervisor
-        died and the state is fixed first)."""
+        died and the state is fixed first). ``shared``: the config is the store's snapshot, unchanged files
+        are not read again, and the caller changes nothing in the config."""
         from .model.container import Container
 
-        cfg = self.store.config(cid)
-        st = self.store.state(cid)
+        store = self.store
+        cfg = store.config_snapshot(cid) if shared else store.config(cid)
+        st = store.state_snapshot(cid) if shared else store.state(cid)
         if needs_reconcile(st) and reconcile(self.layout, cid):
-            st = self.store.state(cid)
+            st = store.state(cid)
         c = Container(
             id=cid,
             name=cfg.name,
@@ -120,15 +122,16 @@ class Containers:
         return [c for c, _ in self._rows(all, filters)]
 
     def _rows(
-        self, all: bool, filters: dict[str, builtins.list[str]] | None
+        self, all: bool, filters: dict[str, builtins.list[str]] | None, shared: bool = False
     ) -> builtins.list[tuple[Container, ContainerConfig | None]]:
-        """``list``'s choice and order, each container with its config (None for a damaged one)."""
+        """``list``'s choice and order, each container with its config (None for a damaged one); ``shared``
+        as ``_row``'s."""
         if filters:
             all = all or bool(filters.get("status"))
         out: builtins.list[tuple[Container, ContainerConfig | None]] = []
         for cid in self.store.ids():
             try:
-                row: tuple[Container, ContainerConfig | None] = self._row(cid)
+                row: tuple[Container, ContainerConfig | None] = self._row(cid, shared)
             except ContainerNotFound:
                 continue
             except CorruptRecord as e:
@@ -505,7 +508,7 @@ class Containers:
         from .runtime.inspect import summary
 
         out = []
-        for c, cfg in self._rows(all, filters):
+        for c, cfg in self._rows(all, filters, shared=True):  # summary() changes nothing in the config
             if cfg is None:
                 continue  # damaged (``list`` shows it Dead; inspect names the file)
             doc = summary(self.layout, cfg, c)

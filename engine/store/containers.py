@@ -15,7 +15,10 @@ from engine.store import tmp as tmpfiles
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
+    from typing import TypeVar
+
+    T = TypeVar("T")
 
 
 _STATUSES = ("created", "running", "paused", "restarting", "exited", "dead", "removing")
@@ -41,6 +44,28 @@ def _checked(path: str, key: int | None) -> None:
     if len(_CHECKED) >= 20000:
         _CHECKED.clear()
     _CHECKED[path] = key
+
+
+#: Records read for a listing of a long-running process (the Engine API service), by path: the file's
+#: identity when read (inode, size, mtime and ctime; every write replaces the file) and the record. Shared and
+#: read-only: only ``*_snapshot`` hand them out, to callers that change nothing.
+_SNAPSHOTS: dict[str, tuple[tuple[int, int, int, int], object]] = {}
+
+
+def _snapshot(path: str, read: Callable[[], T]) -> T:
+    try:
+        s = os.stat(path)
+    except OSError:
+        return read()  # gone or unreadable: ``read`` says how
+    key = (s.st_ino, s.st_size, s.st_mtime_ns, s.st_ctime_ns)
+    hit = _SNAPSHOTS.get(path)
+    if hit is not None and hit[0] == key:
+        return hit[1]  # type: ignore[return-value]
+    record = read()  # replaced meanwhile: kept under the older key, so read again next time
+    if len(_SNAPSHOTS) >= 20000:
+        _SNAPSHOTS.clear()
+    _SNAPSHOTS[path] = (key, record)
+    return record
 
 
 class ContainerStore:
@@ -99,6 +124,15 @@ class ContainerStore:
                 raise CorruptRecord(path, problem)
             _checked(path, key)
         return ContainerConfig.from_dict(d)
+
+    def config_snapshot(self, cid: str) -> ContainerConfig:
+        """``config``, shared with later calls while the file is unchanged: the caller must change nothing
+        in it (a listing of a long-running process)."""
+        return _snapshot(self.path(cid, "config.json"), lambda: self.config(cid))
+
+    def state_snapshot(self, cid: str) -> ContainerState:
+        """``state``, shared like ``config_snapshot``'s records."""
+        return _snapshot(self.path(cid, "state.json"), lambda: self.state(cid))
 
     def save_config(self, cfg: ContainerConfig) -> None:
         atomic_write_json(self.path(cfg.id, "config.json"), cfg.to_dict())
