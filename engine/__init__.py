@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     from .runtime.attach import AttachSession
     from .runtime.exec import ExecProcess, ExecPty
     from .runtime.logindex import LogFollower, LogIndex, LogLine
+    from .runtime.sysinfo import version_document
     from .stats import STATS_COLUMNS, StatsReader, StatsRecord
     from .store.analysis import FileTree, ImageAnalysis
     from .store.eventlog import Event
@@ -83,6 +84,7 @@ _LAZY = {
     "LogFollower": "engine.runtime.logindex",
     "LogLine": "engine.runtime.logindex",
     "CreateOptions": "engine.runtime.create",
+    "version_document": "engine.runtime.sysinfo",
     "Event": "engine.store.eventlog",
     "parse_filters": "engine.filters",
     "parse_timestamp": "engine.filters",
@@ -166,4 +168,5 @@ __all__ = [
     "parse_filters",
     "parse_remote",
     "parse_timestamp",
+    "version_document",
 ]

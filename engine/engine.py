@@ -15,6 +15,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     import threading
     from collections.abc import Callable, Iterator
+    from typing import Any
 
     from .build.events import BuildEvent, BuildResult
     from .build.options import BuildOptions
@@ -217,6 +218,14 @@ class Engine:
         from .registry.search import search
 
         return search(term, limit, self.root)
+
+    def info(self, version: str) -> dict[str, Any]:
+        """Docker's info document for this root and machine (``docker info --format '{{json .}}'``, the
+        Engine API's ``GET /info``); ``version`` is dockyard's, shown as the server's."""
+        from .runtime.sysinfo import info_document
+
+        states = [c.status for c in self.containers.list(all=True)]
+        return info_document(self.root, states, len(self.images.list(all=True)), version)
 
     def df(self) -> DiskUsage:
         from .diskusage import disk_usage

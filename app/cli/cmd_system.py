@@ -201,14 +201,6 @@ def cmd_check(a: flags.Namespace) -> int:
     return 0
 
 
-def _arch() -> str:
-    """The machine as Go names it (``amd64``, ``arm64``), as Docker's version and info show it."""
-    import platform
-
-    machine = platform.machine()
-    return {"x86_64": "amd64", "aarch64": "arm64", "i686": "386", "armv7l": "arm"}.get(machine, machine)
-
-
 def _formatted(fmt: str, doc: dict[str, object]) -> None:
     if fmt == "json":
         import json
@@ -219,105 +211,31 @@ def _formatted(fmt: str, doc: dict[str, object]) -> None:
 
 
 def cmd_version(a: flags.Namespace) -> int:
-    import platform
+    from engine import version_document
 
     from .main import VERSION
 
     if not a.format:
         print(f"dockyard version {VERSION}")
         return 0
-    python = platform.python_version()
-    common = {"Version": VERSION, "ApiVersion": "1.43", "GitCommit": "", "GoVersion": f"python{python}",
-              "Os": "linux", "Arch": _arch(), "BuildTime": ""}  # fmt: skip
-    doc = {
-        "Client": {
-            "Platform": {"Name": "dockyard"},
-            **common,
-            "DefaultAPIVersion": "1.43",
-            "Context": "default",
-        },
-        "Server": {
-            "Platform": {"Name": "dockyard"},
-            "Components": [
-                {"Name": "Engine", "Version": VERSION, "Details": {**common, "MinAPIVersion": "1.12"}}
-            ],
-            **common,
-            "MinAPIVersion": "1.12",
-            "KernelVersion": platform.release(),
-        },
+    server = version_document(VERSION)
+    client = {
+        k: server[k] for k in ("Version", "ApiVersion", "GitCommit", "GoVersion", "Os", "Arch", "BuildTime")
     }
+    doc: dict[str, object] = {
+        "Client": {"Platform": {"Name": "dockyard"}, **client, "DefaultAPIVersion": client["ApiVersion"],
+                   "Context": "default"},
+        "Server": server,
+    }  # fmt: skip
     _formatted(a.format, doc)
-    return 0
-
-
-def _os_name() -> str:
-    """PRETTY_NAME of /etc/os-release, as Docker's info shows the operating system."""
-    try:
-        with open("/etc/os-release") as f:
-            for line in f:
-                key, _, value = line.strip().partition("=")
-                if key == "PRETTY_NAME":
-                    return value.strip('"')
-    except OSError:
-        pass
-    return "Linux"
-
-
-def _mem_total() -> int:
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemTotal:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
     return 0
 
 
 def info_doc() -> dict[str, object]:
     """``docker info``'s fields (``--format '{{json .}}'``), for this root and machine."""
-    import os
-    import platform
-
     from .main import VERSION
 
-    eng = engine()
-    states = [c.status for c in eng.containers.list(all=True)]
-    running = sum(1 for s in states if s in ("running", "restarting"))
-    paused = states.count("paused")
-    return {
-        "ID": "",
-        "Containers": len(states),
-        "ContainersRunning": running,
-        "ContainersPaused": paused,
-        "ContainersStopped": len(states) - running - paused,
-        "Images": len(eng.images.list(all=True)),
-        "Driver": "overlay",
-        "DriverStatus": [["Backing Filesystem", "extfs"], ["Supports d_type", "true"]],
-        "Plugins": {"Volume": ["local"], "Network": ["bridge", "host", "null"], "Log": ["json-file"]},
-        "MemoryLimit": True,
-        "SwapLimit": True,
-        "CpuCfsPeriod": True,
-        "CpuCfsQuota": True,
-        "PidsLimit": True,
-        "IPv4Forwarding": True,
-        "Debug": False,
-        "LoggingDriver": "json-file",
-        "CgroupDriver": "cgroupfs",
-        "CgroupVersion": "2" if os.path.exists("/sys/fs/cgroup/cgroup.controllers") else "1",
-        "KernelVersion": platform.release(),
-        "OperatingSystem": _os_name(),
-        "OSType": "linux",
-        "Architecture": platform.machine(),
-        "NCPU": os.cpu_count() or 0,
-        "MemTotal": _mem_total(),
-        "DockerRootDir": eng.root,
-        "Name": platform.node(),
-        "Labels": [],
-        "ServerVersion": VERSION,
-        "DefaultRuntime": "dockyard",
-        "SecurityOptions": ["name=seccomp,profile=builtin"],
-    }
+    return engine().info(VERSION)
 
 
 def cmd_info(a: flags.Namespace) -> int:
@@ -333,7 +251,7 @@ def cmd_info(a: flags.Namespace) -> int:
     print(f" Paused: {doc['ContainersPaused']}")
     print(f" Stopped: {doc['ContainersStopped']}")
     print(f"Images: {doc['Images']}")
-    print("Storage Driver: overlay")
+    print(f"Storage Driver: {doc['Driver']}")
     print(f"Cgroup Version: {doc['CgroupVersion']}")
     print(f"Kernel Version: {doc['KernelVersion']}")
     print(f"Operating System: {doc['OperatingSystem']}")

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import platform
 from typing import Any
 
 from aiohttp import web
 
 from ..api import (
-    API_VERSION,
-    MIN_API_VERSION,
     Api,
     ApiError,
     JsonLines,
@@ -28,136 +24,6 @@ def _version() -> str:
         return version("dockyard")
     except PackageNotFoundError:
         return "0.1.0"
-
-
-def _arch() -> str:
-    machine = platform.machine()
-    return {"x86_64": "amd64", "aarch64": "arm64", "i686": "386", "armv7l": "arm"}.get(machine, machine)
-
-
-def version_doc() -> dict[str, Any]:
-    v = _version()
-    common = {
-        "Version": v,
-        "ApiVersion": API_VERSION,
-        "MinAPIVersion": MIN_API_VERSION,
-        "GitCommit": "",
-        "GoVersion": f"python{platform.python_version()}",
-        "Os": "linux",
-        "Arch": _arch(),
-        "KernelVersion": platform.release(),
-        "BuildTime": "",
-    }
-    return {
-        "Platform": {"Name": "dockyard"},
-        "Experimental": False,
-        "Components": [{"Name": "Engine", "Version": v, "Details": dict(common)}],
-        **common,
-    }
-
-
-def _os_name() -> str:
-    try:
-        with open("/etc/os-release") as f:
-            for line in f:
-                key, _, value = line.strip().partition("=")
-                if key == "PRETTY_NAME":
-                    return value.strip('"')
-    except OSError:
-        pass
-    return "Linux"
-
-
-def _mem_total() -> int:
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemTotal:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    return 0
-
-
-def info_doc(api: Api) -> dict[str, Any]:
-    """Docker's ``GET /info`` for this root and machine."""
-    eng = api.engine
-    states = [c.status for c in eng.containers.list(all=True)]
-    running = sum(1 for s in states if s in ("running", "restarting"))
-    paused = states.count("paused")
-    v2 = os.path.exists("/sys/fs/cgroup/cgroup.controllers")
-    return {
-        "ID": "",
-        "Containers": len(states),
-        "ContainersRunning": running,
-        "ContainersPaused": paused,
-        "ContainersStopped": len(states) - running - paused,
-        "Images": len(eng.images.list(all=True)),
-        "Driver": "overlay2",
-        "DriverStatus": [["Backing Filesystem", "extfs"], ["Supports d_type", "true"]],
-        "Plugins": {
-            "Volume": ["local"],
-            "Network": ["bridge", "host", "null"],
-            "Authorization": None,
-            "Log": ["json-file", "none"],
-        },
-        "MemoryLimit": True,
-        "SwapLimit": True,
-        "KernelMemory": False,
-        "CpuCfsPeriod": True,
-        "CpuCfsQuota": True,
-        "CPUShares": True,
-        "CPUSet": True,
-        "PidsLimit": True,
-        "OomKillDisable": not v2,
-        "IPv4Forwarding": True,
-        "BridgeNfIptables": True,
-        "BridgeNfIp6tables": True,
-        "Debug": False,
-        "NFd": len(os.listdir("/proc/self/fd")),
-        "NGoroutines": 0,
-        "SystemTime": _now(),
-        "LoggingDriver": "json-file",
-        "CgroupDriver": "cgroupfs",
-        "CgroupVersion": "2" if v2 else "1",
-        "NEventsListener": 0,
-        "KernelVersion": platform.release(),
-        "OperatingSystem": _os_name(),
-        "OSVersion": "",
-        "OSType": "linux",
-        "Architecture": platform.machine(),
-        "IndexServerAddress": "https://index.docker.io/v1/",
-        "RegistryConfig": None,
-        "NCPU": os.cpu_count() or 0,
-        "MemTotal": _mem_total(),
-        "GenericResources": None,
-        "DockerRootDir": eng.root,
-        "HttpProxy": "",
-        "HttpsProxy": "",
-        "NoProxy": "",
-        "Name": platform.node(),
-        "Labels": [],
-        "ExperimentalBuild": False,
-        "ServerVersion": _version(),
-        "Runtimes": {"runc": {"path": "dockyard"}},
-        "DefaultRuntime": "runc",
-        "Swarm": {
-            "NodeID": "",
-            "NodeAddr": "",
-            "LocalNodeState": "inactive",
-            "ControlAvailable": False,
-            "Error": "",
-            "RemoteManagers": None,
-        },  # fmt: skip
-        "LiveRestoreEnabled": True,
-        "Isolation": "",
-        "InitBinary": "tini",
-        "ContainerdCommit": {"ID": "", "Expected": ""},
-        "RuncCommit": {"ID": "", "Expected": ""},
-        "InitCommit": {"ID": "", "Expected": ""},
-        "SecurityOptions": ["name=seccomp,profile=builtin"] + (["name=cgroupns"] if v2 else []),
-        "Warnings": None,
-    }
 
 
 def df_doc(api: Api) -> dict[str, Any]:
@@ -223,14 +89,6 @@ def df_doc(api: Api) -> dict[str, Any]:
     }
 
 
-def _now() -> str:
-    import time
-
-    from engine.humanize import rfc3339
-
-    return rfc3339(time.time())
-
-
 def routes(api: Api) -> list[web.RouteDef]:
     async def ping(request: web.Request) -> web.Response:
         headers = {
@@ -244,10 +102,12 @@ def routes(api: Api) -> list[web.RouteDef]:
         return web.Response(body=body, content_type="text/plain", charset="utf-8", headers=headers)
 
     async def version(request: web.Request) -> web.Response:
-        return api.json(version_doc())
+        from engine import version_document
+
+        return api.json(version_document(_version()))
 
     async def info(request: web.Request) -> web.Response:
-        return api.json(await api.call(info_doc, api))
+        return api.json(await api.call(api.engine.info, _version()))
 
     async def events(request: web.Request) -> web.StreamResponse:
         import time
