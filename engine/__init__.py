@@ -14,6 +14,7 @@ from .errors import (
     BuildError,
     CommandNotFound,
     CommandNotInvokable,
+    ComposeError,
     Conflict,
     ContainerNotFound,
     CorruptRecord,
@@ -33,10 +34,12 @@ if TYPE_CHECKING:
     from .build.cache import CachePruneReport
     from .build.events import BuildEvent, BuildResult
     from .build.options import BuildOptions
+    from .compose.model import Project as ComposeModel
     from .containers import CreateOptions
     from .crashes import record_crash
     from .engine import Engine
     from .filters import parse_filters, parse_timestamp
+    from .images import parse_changes
     from .model.config import ContainerConfig
     from .model.container import Container
     from .model.image import HistoryEntry, Image, LayerInfo, RemovedImage
@@ -48,6 +51,7 @@ if TYPE_CHECKING:
     from .registry.pull import PullResult
     from .registry.push import PushResult
     from .registry.search import SearchResult
+    from .remote import NotAvailable, RemoteEngine, TLSOptions
     from .runtime.attach import AttachSession
     from .runtime.exec import ExecProcess, ExecPty
     from .runtime.logindex import LogFollower, LogIndex, LogLine
@@ -60,6 +64,10 @@ if TYPE_CHECKING:
 # touches.
 _LAZY = {
     "Engine": "engine.engine",
+    "ComposeModel": "engine.compose.model",
+    "RemoteEngine": "engine.remote",
+    "TLSOptions": "engine.remote",
+    "NotAvailable": "engine.remote",
     "record_crash": "engine.crashes",
     "BuildOptions": "engine.build.options",
     "BuildEvent": "engine.build.events",
@@ -87,6 +95,7 @@ _LAZY = {
     "version_document": "engine.runtime.sysinfo",
     "Event": "engine.store.eventlog",
     "parse_filters": "engine.filters",
+    "parse_changes": "engine.images",
     "parse_timestamp": "engine.filters",
     "Container": "engine.model.container",
     "DiskUsage": "engine.model.reports",
@@ -104,11 +113,16 @@ _LAZY = {
 }
 
 
+#: exported names that differ from the name in their module
+_RENAMED = {"ComposeModel": "Project"}
+
+
 def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'engine' has no attribute {name!r}")
-    value = getattr(__import__(module, fromlist=[name]), name)  # importlib would load warnings
+    # importlib would load warnings
+    value = getattr(__import__(module, fromlist=[name]), _RENAMED.get(name, name))
     globals()[name] = value
     return value
 
@@ -123,6 +137,8 @@ __all__ = [
     "CachePruneReport",
     "CommandNotFound",
     "CommandNotInvokable",
+    "ComposeError",
+    "ComposeModel",
     "Conflict",
     "Container",
     "ContainerConfig",
@@ -144,6 +160,7 @@ __all__ = [
     "LogFollower",
     "LogIndex",
     "LogLine",
+    "NotAvailable",
     "NotFound",
     "Progress",
     "PruneReport",
@@ -153,6 +170,7 @@ __all__ = [
     "record_crash",
     "PullResult",
     "PushResult",
+    "RemoteEngine",
     "RemoteName",
     "RemovedImage",
     "SearchResult",
@@ -162,9 +180,11 @@ __all__ = [
     "StatsReader",
     "StatsRecord",
     "StoreError",
+    "TLSOptions",
     "TopResult",
     "TransferEvent",
     "UnsafeArchive",
+    "parse_changes",
     "parse_filters",
     "parse_remote",
     "parse_timestamp",

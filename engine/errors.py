@@ -40,6 +40,13 @@ class InvalidArgument(DockyardError):
     """Bad input, refused before anything was changed."""
 
 
+class ComposeError(InvalidArgument):
+    """A compose file that cannot be loaded: the message names the file, the line and the key. Docker Compose
+    exits with status 1."""
+
+    exit_code = 1
+
+
 class UnsafeArchive(InvalidArgument):
     """A tar archive tried to write outside its destination or had a malformed entry."""
 
@@ -80,4 +87,8 @@ class CommandNotFound(DockyardError):
 
 
 class BuildError(DockyardError):
-    """A Dockerfile is invalid or a build step failed."""
+    """A Dockerfile is invalid or a build step failed; ``code`` is a failed RUN command's exit status."""
+
+    def __init__(self, message: str, code: int | None = None) -> None:
+        super().__init__(message)
+        self.code = code
