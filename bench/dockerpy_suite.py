@@ -48,14 +48,56 @@ WHY = {
     "swarm": "needs Swarm mode (dockyard has no swarm)",
     "plugins": "needs Docker's plugin system (dockyard has no plugins)",
     "hub": "pulls from Docker Hub: needs a registry off the machine",
+    "image": "needs the content of Docker Hub's image the test names (dockyard's busybox stands in for it)",
 }
 SWARM = WHY["swarm"]
 # node id (MODULE.py::Class::test) -> why it cannot pass here
 DESELECTED: dict[str, str] = {
+    **{
+        f"{module}::{test}": WHY["hub"] + f" ({what})"
+        for module, test, what in (
+            ("api_image_test.py", "PullImageTest::test_pull", "hello-world"),
+            ("api_image_test.py", "PullImageTest::test_pull_streaming", "hello-world"),
+            ("api_image_test.py", "ImportImageTest::test_get_load_image", "hello-world"),
+            ("api_image_test.py", "PruneImagesTest::test_prune_images", "hello-world"),
+            ("api_image_test.py", "InspectDistributionTest::test_inspect_distribution", "busybox's manifest"),
+            ("image_test.py", "PullImageTest::test_pull", "hello-world"),
+            ("image_test.py", "PullImageTest::test_pull_streaming", "hello-world"),
+            ("models_images_test.py", "ImageCollectionTest::test_list", "alpine"),
+            ("models_images_test.py", "ImageCollectionTest::test_list_with_repository", "alpine"),
+            ("models_images_test.py", "ImageCollectionTest::test_pull", "alpine"),
+            ("models_images_test.py", "ImageCollectionTest::test_pull_with_tag", "alpine:3.10"),
+            ("models_images_test.py", "ImageCollectionTest::test_pull_with_sha", "hello-world by digest"),
+            ("models_images_test.py", "ImageCollectionTest::test_pull_multiple", "hello-world"),
+            ("models_images_test.py", "ImageTest::test_tag_and_remove", "alpine"),
+        )
+    },
+    **{
+        f"build_test.py::BuildTest::{test}": "written for docker-py 1.x: build(stream=True) raises TypeError in "
+        "docker-py 2.0 and later, before any request"
+        for test in ("test_build_streaming", "test_build_stderr_data", "test_build_gzip_encoding")
+    },
     "api_network_test.py::TestNetworks::test_create_network_attachable": SWARM + " (an attachable overlay)",
     "api_network_test.py::TestNetworks::test_create_network_ingress": SWARM + " (the ingress network)",
     "api_network_test.py::TestNetworks::test_create_inspect_network_with_scope": SWARM
     + " (networks of scope swarm)",
+    "models_containers_test.py::ContainerCollectionTest::test_run_with_image_that_does_not_exist": WHY["hub"]
+    + " (run pulls the missing image and expects Docker Hub's not found)",
+    "api_container_test.py::CreateContainerTest::test_create_with_links": "legacy container links, which "
+    "dockyard refuses with its reason (a user-defined network gives names instead)",
+    "api_container_test.py::LinkTest::test_remove_link": "legacy container links, which dockyard refuses "
+    "with its reason (a user-defined network gives names instead)",
+    "api_container_test.py::CreateContainerTest::test_create_with_device_cgroup_rules": "dockyard puts "
+    "containers in no devices cgroup (a container's devices are the /dev it makes), so it refuses "
+    "DeviceCgroupRules with that reason",
+    "api_container_test.py::AttachContainerTest::test_run_container_reading_socket_ws": "docker-py opens a "
+    "websocket only over TCP (websocket-client refuses the unix socket's http+docker:// URL); the service "
+    "serves TCP only with TLS, where this test is marked an expected failure",
+    "api_exec_test.py::ExecTest::test_exec_command_as_user": WHY["image"] + ": alpine's user postgres",
+    "api_exec_test.py::ExecTest::test_exec_command_with_workdir": WHY["image"]
+    + ": alpine's directory /var/opt (an exec's working directory must exist, as with runc)",
+    "api_client_test.py::ConnectionTimeoutTest::test_timeout": "connects to 192.168.10.2, an address off the "
+    "machine, to time docker-py's own connect timeout (no service is involved)",
 }
 
 
@@ -208,6 +250,7 @@ def run_module(tests: str, module: str, sock: str, workdir: str, timeout: float)
     if not os.path.exists(xml):
         result.error = _short(p.stdout[-2000:] + p.stderr[-2000:]) or f"pytest exited {p.returncode}"
         return result
+    seen: dict[str, Outcome] = {}
     for case in ET.parse(xml).getroot().iter("testcase"):
         name = f"{case.get('classname', '').rsplit('.', 1)[-1]}::{case.get('name')}"
         skipped = case.find("skipped")
@@ -216,14 +259,18 @@ def run_module(tests: str, module: str, sock: str, workdir: str, timeout: float)
             bad = case.find("error")
         if bad is not None:
             where = "error in setup/teardown: " if case.find("error") is not None else ""
-            text = bad.get("message") or bad.text or ""
-            result.outcomes.append(Outcome(name, "failed", where + _short(text)))
+            outcome = Outcome(name, "failed", where + _short(bad.get("message") or bad.text or ""))
         elif skipped is not None:
-            result.outcomes.append(
-                Outcome(name, "skipped", _short(skipped.get("message") or skipped.text or ""))
-            )
+            outcome = Outcome(name, "skipped", _short(skipped.get("message") or skipped.text or ""))
         else:
-            result.outcomes.append(Outcome(name, "passed"))
+            outcome = Outcome(name, "passed")
+        # a test that failed and whose teardown failed too has two entries: one outcome, the first reason
+        earlier = seen.get(name)
+        if earlier is None:
+            seen[name] = outcome
+            result.outcomes.append(outcome)
+        elif outcome.status == "failed" and earlier.status != "failed":
+            earlier.status, earlier.reason = outcome.status, outcome.reason
     return result
 
 

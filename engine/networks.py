@@ -101,7 +101,7 @@ class Networks:
             "EnableIPv6": False,
             "IPAM": {
                 "Driver": "default",
-                "Options": {},
+                "Options": None,  # no IPAM driver options are taken
                 "Config": [_ipam_config(net)] if net.subnet else [],
             },
             "Internal": net.internal,
@@ -133,7 +133,8 @@ class Networks:
         that are never given to a container."""
         if not NAME_RE.match(name or ""):
             raise InvalidArgument(
-                f'invalid network name "{name}": only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed'
+                f'invalid network name "{name}": a network name may not be empty, start with "." or hold "/" '
+                "or control characters"
             )
         if driver != "bridge":
             raise InvalidArgument(f'plugin "{driver}" not found')
@@ -323,9 +324,7 @@ class Networks:
         with cs.lock(cid):
             cfg = cs.config(cid)
             attached = self.store.endpoint(net.name, cid) is not None
-            if net.name not in cfg.networks and not attached:
-                if force:
-                    return
+            if net.name not in cfg.networks and not attached:  # with force too, as Docker's
                 raise InvalidArgument(f"container {cid} is not connected to network {net.name}")
             cfg.networks.pop(net.name, None)
             cs.save_config(cfg)

@@ -36,7 +36,9 @@ if TYPE_CHECKING:
 
 DEFAULT_NETWORK = "bridge"
 PREDEFINED = ("bridge", "host", "none")
-NAME_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
+# Docker takes any network name; a name here is a directory's, so it may not hold "/" or control characters,
+# and one starting with "." would be hidden among the store's own files.
+NAME_RE = re.compile(r"\A[^./\x00-\x1f][^/\x00-\x1f]*\Z")
 
 
 def root_tag(layout: Layout) -> str:

@@ -35,7 +35,7 @@ def inspect(layout: Layout, store: ContainerStore, cid: str) -> dict[str, Any]:
         "Args": cfg.argv[1:],
         "State": {
             "Status": st.status,
-            "Running": st.status in ("running", "restarting"),
+            "Running": st.status in ("running", "paused", "restarting"),  # Docker: a paused one runs
             "Paused": st.status == "paused",
             "Restarting": st.status == "restarting",
             "OOMKilled": st.oom_killed,
@@ -172,7 +172,8 @@ def _more_host_config(cfg: ContainerConfig) -> dict[str, Any]:
         "ContainerIDFile": cfg.cidfile,
         "CgroupnsMode": cfg.cgroupns or "private",
         "CgroupParent": cfg.cgroup_parent,
-        "Isolation": "",
+        "Isolation": cfg.isolation,
+        "VolumeDriver": cfg.volume_driver,
         "Runtime": "runc",
         "Annotations": dict(cfg.annotations) or None,
         "BlkioWeightDevice": list(cfg.blkio_weight_device),
@@ -268,14 +269,35 @@ def _run_flags_host_config(cfg: ContainerConfig) -> dict[str, Any]:
     }
 
 
+def _endpoint_settings(v: dict[str, Any]) -> dict[str, Any]:
+    """One configured network of a container under Docker's names (EndpointSettings): what was asked
+    (``--ip`` as IPAMConfig, aliases, ``--driver-opt``, ``--gw-priority``); the addresses are empty until it
+    runs."""
+    ip = v.get("ip") or ""
+    return {
+        "IPAMConfig": {"IPv4Address": ip} if ip else None,
+        "Links": None,
+        "Aliases": list(v.get("aliases") or []) or None,
+        "MacAddress": v.get("mac") or "",
+        "DriverOpts": v.get("driver_opts") or None,
+        "GwPriority": v.get("gw_priority", 0),
+        "NetworkID": v.get("network_id", ""),
+        "EndpointID": "",
+        "Gateway": "",
+        "IPAddress": "",
+        "IPPrefixLen": 0,
+        "IPv6Gateway": "",
+        "GlobalIPv6Address": "",
+        "GlobalIPv6PrefixLen": 0,
+        "DNSNames": None,
+    }
+
+
 def _network_settings(
     layout: Layout, cid: str, configured: dict[str, Any], ports: dict[str, Any], running: bool
 ) -> dict[str, Any]:
     """Docker's NetworkSettings: the configured networks, with live addresses while the container runs."""
-    networks = {name: dict(v) for name, v in configured.items()}
-    for v in networks.values():  # network connect's --driver-opt and --gw-priority, under Docker's names
-        v["DriverOpts"] = v.pop("driver_opts", None)
-        v["GwPriority"] = v.pop("gw_priority", 0)
+    networks = {name: _endpoint_settings(v) for name, v in configured.items()}
     if running and networks:
         from ..net import endpoints
 

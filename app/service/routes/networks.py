@@ -117,6 +117,10 @@ def _create_options(body: dict[str, Any]) -> dict[str, Any]:
         raise InvalidArgument("invalid IPAM.Config: a list of objects is expected")
     _refuse(len(configs) > 1, "one IPAM configuration at most: dockyard's networks have one IPv4 subnet")
     config = configs[0] if configs else {}
+    _refuse(
+        any(":" in str(config.get(k) or "") for k in ("Subnet", "Gateway", "IPRange")),
+        "IPv6 is not supported: dockyard's networks are IPv4 only",
+    )
     return {
         "driver": body.get("Driver") or "bridge",
         "subnet": config.get("Subnet") or "",

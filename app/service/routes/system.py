@@ -1,4 +1,5 @@
-"""System endpoints: ``/_ping``, ``/version``, ``/info``, ``/events``, ``/system/df``, ``/auth``."""
+"""System endpoints: ``/_ping``, ``/version``, ``/info``, ``/events``, ``/system/df``, ``/auth``, and Swarm's
+(``/swarm``, ``/nodes``, ``/services``, ``/tasks``, ``/secrets``, ``/configs``), answered as by a daemon in no swarm."""
 
 from __future__ import annotations
 
@@ -89,6 +90,12 @@ def df_doc(api: Api) -> dict[str, Any]:
     }
 
 
+_NOT_MANAGER = (
+    'This node is not a swarm manager. Use "docker swarm init" or "docker swarm join" to connect this node to '
+    "swarm and try again."
+)
+
+
 def routes(api: Api) -> list[web.RouteDef]:
     async def ping(request: web.Request) -> web.Response:
         headers = {
@@ -152,7 +159,23 @@ def routes(api: Api) -> list[web.RouteDef]:
 
     eng_login = api.engine.login
 
+    async def no_swarm(request: web.Request) -> web.Response:
+        """Swarm's endpoints answer as a Docker daemon that is in no swarm (503), and swarm cannot be
+        started: dockyard has no swarm mode."""
+        if request.path.rstrip("/").endswith(("/swarm/init", "/swarm/join")):
+            raise ApiError(503, "swarm mode is not supported: dockyard runs containers on this machine only")
+        if request.method == "POST" or request.path.endswith("/unlockkey"):
+            raise ApiError(503, "This node is not part of a swarm")
+        raise ApiError(503, _NOT_MANAGER)
+
+    swarm = [web.get("/swarm", no_swarm), web.get("/swarm/unlockkey", no_swarm)]
+    for action in ("init", "join", "leave", "update", "unlock"):
+        swarm.append(web.post(f"/swarm/{action}", no_swarm))
+    for kind in ("nodes", "services", "tasks", "secrets", "configs"):
+        swarm += [web.get(f"/{kind}", no_swarm), web.route("*", f"/{kind}/{{rest:.*}}", no_swarm)]
+
     return [
+        *swarm,
         web.get("/_ping", ping),
         web.get("/system/df", df),
         web.post("/auth", auth),
