@@ -101,6 +101,16 @@ DESELECTED: dict[str, str] = {
 }
 
 
+# Modules of docker-py 1.x that docker-py 2.0 renamed (its tests live on in the new modules); they import
+# names docker-py 7 no longer has (docker.Client, helpers.BaseTestCase), so they are listed, not run.
+RETIRED = {
+    "api_test.py": "docker-py 1.x's module, not in docker-py 7: its tests are in api_client_test.py",
+    "network_test.py": "docker-py 1.x's module, not in docker-py 7: its tests are in api_network_test.py",
+    "volume_test.py": "docker-py 1.x's module, not in docker-py 7: its tests are in api_volume_test.py",
+    "exec_test.py": "docker-py 1.x's module, not in docker-py 7: its tests are in api_exec_test.py",
+}
+
+
 @dataclass
 class Outcome:
     name: str
@@ -349,7 +359,7 @@ def main() -> None:
     if not modules:
         modules = sorted(m for m in os.listdir(integration) if m.endswith("_test.py"))
     for m in modules:
-        if not os.path.isfile(os.path.join(integration, m)):
+        if m not in RETIRED and not os.path.isfile(os.path.join(integration, m)):
             raise SystemExit(f"no module {m} in {integration}")
 
     import docker
@@ -364,6 +374,9 @@ def main() -> None:
         proc = start_service(root, sock)
         log(f"service on {sock}, root {root}")
         for m in modules:
+            if m in RETIRED:
+                results.append(ModuleResult(m, error="not run: " + RETIRED[m]))
+                continue
             results.append(run_module(tests, m, sock, workdir, args.timeout))
             r = results[-1]
             log(
