@@ -203,12 +203,20 @@ class Images:
             rows[0].id = image.id
         return rows
 
-    def inspect(self, name: str) -> dict[str, Any]:
-        """The image as ``docker image inspect`` shows it."""
+    def inspect(self, name: str, legacy: bool = False) -> dict[str, Any]:
+        """The image as ``docker image inspect`` shows it. ``legacy`` adds what Docker showed before API 1.44:
+        ``Container`` and ``ContainerConfig``, the container a commit was made of and its config (empty for
+        other images, as Docker's are for imported and BuildKit-built ones)."""
         from .store import oci
 
         im = self.get(name)
         cfg = self.config_of(im.id)
+        old: dict[str, Any] = {}
+        if legacy:
+            old = {
+                "Container": str(cfg.get("container") or ""),
+                "ContainerConfig": _docker_config(dict(cfg.get("container_config") or {})),
+            }
         return {
             "Id": im.id,
             "RepoTags": im.tags,
@@ -216,6 +224,7 @@ class Images:
             "Parent": im.parent,
             "Comment": (im.history[-1].get("comment", "") if im.history else ""),
             "Created": im.created,
+            **old,
             "DockerVersion": "",
             "Author": cfg.get("author", ""),
             "Config": _docker_config(im.config),
@@ -551,6 +560,55 @@ class _FaultyOutput:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.out, name)
+
+
+def parse_changes(changes: builtins.list[str]) -> dict[str, Any]:
+    """``--change`` instructions of import and commit (the Engine API's ``changes``) as the image config keys
+    they set: CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, USER, WORKDIR, STOPSIGNAL, VOLUME."""
+    import json
+
+    cfg: dict[str, Any] = {}
+
+    def cmdlist(v: str) -> builtins.list[str]:
+        try:
+            j = json.loads(v)
+            if isinstance(j, builtins.list) and all(isinstance(x, str) for x in j):
+                return j
+        except ValueError:
+            pass
+        return ["/bin/sh", "-c", v]
+
+    for ch in changes:
+        kw, _, rest = ch.strip().partition(" ")
+        kw = kw.upper()
+        rest = rest.strip()
+        if kw == "CMD":
+            cfg["Cmd"] = cmdlist(rest)
+        elif kw == "ENTRYPOINT":
+            cfg["Entrypoint"] = cmdlist(rest)
+        elif kw == "ENV":
+            k, sep, v = rest.partition("=")
+            if not sep:
+                k, _, v = rest.partition(" ")
+            cfg.setdefault("Env", []).append(f"{k}={v.strip()}")
+        elif kw == "EXPOSE":
+            for port in rest.split():
+                cfg.setdefault("ExposedPorts", {})[port if "/" in port else port + "/tcp"] = {}
+        elif kw == "LABEL":
+            k, _, v = rest.partition("=")
+            cfg.setdefault("Labels", {})[k.strip('"')] = v.strip('"')
+        elif kw == "USER":
+            cfg["User"] = rest
+        elif kw == "WORKDIR":
+            cfg["WorkingDir"] = rest
+        elif kw == "STOPSIGNAL":
+            cfg["StopSignal"] = rest
+        elif kw == "VOLUME":
+            for v in cmdlist(rest) if rest.startswith("[") else rest.split():
+                cfg.setdefault("Volumes", {})[v] = {}
+        else:
+            raise InvalidArgument(f"{kw} is not a valid change command")
+    return cfg
 
 
 def check_changes(changes: dict[str, Any] | None) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 
 from . import flags, output
@@ -246,50 +245,9 @@ def cmd_image_inspect(a: flags.Namespace) -> int:
 
 def parse_changes(changes: list[str]) -> dict[str, Any]:
     """``--change`` instructions for import and commit: CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, USER, WORKDIR..."""
-    from engine import InvalidArgument
+    from engine import parse_changes as parse
 
-    cfg: dict[str, Any] = {}
-    for ch in changes:
-        kw, _, rest = ch.strip().partition(" ")
-        kw = kw.upper()
-        rest = rest.strip()
-
-        def cmdlist(v: str) -> list[str]:
-            try:
-                j = json.loads(v)
-                if isinstance(j, list) and all(isinstance(x, str) for x in j):
-                    return j
-            except ValueError:
-                pass
-            return ["/bin/sh", "-c", v]
-
-        if kw == "CMD":
-            cfg["Cmd"] = cmdlist(rest)
-        elif kw == "ENTRYPOINT":
-            cfg["Entrypoint"] = cmdlist(rest)
-        elif kw == "ENV":
-            k, sep, v = rest.partition("=")
-            if not sep:
-                k, _, v = rest.partition(" ")
-            cfg.setdefault("Env", []).append(f"{k}={v.strip()}")
-        elif kw == "EXPOSE":
-            for port in rest.split():
-                cfg.setdefault("ExposedPorts", {})[port if "/" in port else port + "/tcp"] = {}
-        elif kw == "LABEL":
-            k, _, v = rest.partition("=")
-            cfg.setdefault("Labels", {})[k.strip('"')] = v.strip('"')
-        elif kw == "USER":
-            cfg["User"] = rest
-        elif kw == "WORKDIR":
-            cfg["WorkingDir"] = rest
-        elif kw == "STOPSIGNAL":
-            cfg["StopSignal"] = rest
-        elif kw == "VOLUME":
-            for v in cmdlist(rest) if rest.startswith("[") else rest.split():
-                cfg.setdefault("Volumes", {})[v] = {}
-        else:
-            raise InvalidArgument(f"{kw} is not a valid change command")
-    return cfg
+    return parse(changes)
 
 
 def cmd_import(a: flags.Namespace) -> int:

@@ -69,11 +69,11 @@ Events = Generator[ev.BuildEvent, None, Any]
 class BuildStepError(BuildError):
     """A step failed. The message names the Dockerfile line and the step; ``reason`` is the bare cause."""
 
-    def __init__(self, instr: Instruction, label: str, reason: str) -> None:
+    def __init__(self, instr: Instruction, label: str, reason: str, code: int | None = None) -> None:
         prefix = f"{instr.filename}:{instr.start_line}: "
         if reason.startswith(prefix):
             reason = reason[len(prefix) :]
-        super().__init__(f"{prefix}{label}: {reason}")
+        super().__init__(f"{prefix}{label}: {reason}", code)
         self.filename = instr.filename
         self.line = instr.start_line
         self.step = label
@@ -115,15 +115,18 @@ def _refuse_escaping_link(path: str, context_dir: str, shown: str) -> None:
     )
 
 
-def _check_options(opts: BuildOptions) -> None:
+def _check_options(opts: BuildOptions, layout: Layout) -> None:
     """Refuse what the build cannot do before anything is read or written."""
     from engine.build.options import NETWORKS, OUTPUT_TYPES
 
     if opts.network not in NETWORKS:
-        raise InvalidArgument(
-            f"network mode {opts.network!r} not supported by the build: use none, default (no network, as "
-            "dockyard builds have) or host"
-        )
+        from engine.net.netstore import NetStore
+
+        if NetStore(layout).find(opts.network) is None:
+            raise InvalidArgument(
+                f"network mode {opts.network!r} not supported by the build: use none, default (no network, "
+                "as dockyard builds have), host, or the name of a network of this engine"
+            )
     if opts.run_options:
         from engine.build.options import RUN_OPTIONS
 
@@ -209,7 +212,7 @@ class Builder:
         self.opts = opts
         self.dockerfile_text = opts.dockerfile_text
         self.streamed: str | None = None  # the temporary directory a streamed context was unpacked into
-        _check_options(opts)
+        _check_options(opts, layout)
         for tag in opts.tags:
             reference.parse(tag)  # a bad tag is refused before anything is built
         self.contexts = {name: _named_context(name, path) for name, path in opts.build_contexts.items()}
@@ -250,6 +253,7 @@ class Builder:
         self.escape = "\\"
         self.missed: dict[int, bool] = {}  # stage index -> whether its cache chain missed
         self.plan: BuildPlan | None = None
+        self._cache_chains: set[str] | None = None  # the layers of the cache_from images (cache_from_only)
 
     # -- inputs -----------------------------------------------------------------------------------------
     def _find_dockerfile(self, name: str | None) -> str:
@@ -326,7 +330,7 @@ class Builder:
         yield ev.BuildEvent(ev.INFO, text=f"[internal] load build definition from {df.filename}")
         for warning in df.warnings:
             yield ev.BuildEvent(ev.WARNING, text=warning)
-        if self.opts.cache_from:
+        if self.opts.cache_from and not self.opts.cache_from_only:
             yield ev.BuildEvent(
                 ev.WARNING,
                 text="--cache-from "
@@ -495,7 +499,7 @@ class Builder:
                 self._declare_args(run, expanded, meta_values)
             hit = yield from self._execute(run, expanded, event, started)
         except DockyardError as exc:
-            error = BuildStepError(instr, label, exc.message)
+            error = BuildStepError(instr, label, exc.message, getattr(exc, "code", None))
             yield event(ev.ERROR, text=error.reason, elapsed=time.monotonic() - started)
             raise error from None
         yield from self._cache_warnings()
@@ -557,7 +561,7 @@ class Builder:
             run.missed = True
             return False
         entry = self.cache.get(key)
-        if entry is None or not self._usable(entry):
+        if entry is None or not self._usable(entry) or not self._on_cache_sources(entry, run.state):
             run.missed = True
             return False
         try:
@@ -581,6 +585,26 @@ class Builder:
             state.meta["author"] = entry["author"]
         run.state = state
         return True
+
+    def _on_cache_sources(self, entry: dict[str, Any], state: ImageState) -> bool:
+        """``cache_from_only`` (the classic builder's cache-from): whether the step's result (its layer, or the
+        state it leaves unchanged) lies on the layers of one of the cache_from images."""
+        if not self.opts.cache_from_only:
+            return True
+        if self._cache_chains is None:
+            self._cache_chains = set()
+            for name in self.opts.cache_from:
+                try:
+                    found = self.store.catalog.get(self.store.resolve(name))
+                except DockyardError:
+                    continue  # as Docker's: a cache source that is no image is passed over
+                if found is not None:
+                    self._cache_chains.update(found.layers)
+        layer = entry.get("layer")
+        chain = str(layer.get("chain_id", "")) if isinstance(layer, dict) else state.top_chain
+        if not self._cache_chains:
+            return False
+        return not chain or chain in self._cache_chains
 
     def _usable(self, entry: dict[str, Any]) -> bool:
         layer = entry.get("layer")

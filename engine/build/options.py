@@ -45,7 +45,10 @@ class BuildOptions:
     more directories (``--build-context NAME=DIR``) for ``FROM``, ``COPY --from`` and ``RUN --mount from=``.
     ``pull`` pulls every image the build uses first. ``output`` exports the final stage's files instead
     of storing an image: ``("local", DIR)`` or ``("tar", FILE)``, with ``output_stream`` taking the tar
-    when FILE is ``-``. ``cache_from`` is accepted and reported as unused (the root's own cache is used).
+    when FILE is ``-``. ``cache_from`` is accepted and reported as unused (the root's own cache is used),
+    unless ``cache_from_only`` asks for the classic builder's meaning (the Engine API's ``cachefrom``): a
+    step then comes from the cache only when its result lies on the layers of one of those images, and
+    names that are no image give no cache.
     ``platform`` must be this machine's (``linux/amd64``): a build runs its steps natively.
     ``run_options`` set limits and options of every RUN step's container (the keys of RUN_OPTIONS, as
     ``CreateOptions`` names them)."""
@@ -69,6 +72,7 @@ class BuildOptions:
         output: tuple[str, str] | None = None,
         output_stream: BinaryIO | None = None,
         cache_from: Iterable[str] = (),
+        cache_from_only: bool = False,
         platform: str | None = None,
         run_options: Mapping[str, Any] | None = None,
     ) -> None:
@@ -88,6 +92,7 @@ class BuildOptions:
         self.output = output
         self.output_stream = output_stream
         self.cache_from = list(cache_from)
+        self.cache_from_only = cache_from_only
         self.platform = platform or None
         self.run_options = dict(run_options or {})
 

@@ -11,7 +11,7 @@ import tarfile
 import threading
 from typing import cast
 
-from ..errors import InvalidArgument, NotFound
+from ..errors import DockyardError, InvalidArgument, NotFound
 from ..paths import Layout
 from ..store.containers import ContainerStore
 from .rootview import run_in_view, wait_view
@@ -492,6 +492,10 @@ def commit(
         [*base_cfg.get("rootfs", {}).get("diff_ids", []), diff_id], history, container_cfg, created
     )
     new_cfg["container"] = cid
+    with contextlib.suppress(DockyardError, OSError):  # the container's config, as Docker's images keep it
+        from .inspect import inspect as inspect_container
+
+        new_cfg["container_config"] = inspect_container(layout, store, cid)["Config"]
     if author:
         new_cfg["author"] = author
     from ..store.imagestore import NewLayer

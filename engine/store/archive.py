@@ -72,12 +72,10 @@ def save(store: ImageStore, names: list[str], out: IO[bytes]) -> None:
     selected: list[tuple[str, list[str]]] = []  # (image id, tags to record)
     for n in names:
         image_id = store.resolve(n)
-        tags: list[str] = []
+        tags: list[str] = []  # an image named by its ID is saved without tags, as Docker's
         if not reference.looks_like_id(n) or n in store.catalog.tags():
             with contextlib.suppress(InvalidArgument):
                 tags = [reference.parse(n).tagged]
-        elif n:
-            tags = store.catalog.tags_of(image_id)
         for i, (sid, stags) in enumerate(selected):
             if sid == image_id:
                 selected[i] = (sid, sorted(set(stags) | set(tags)))

@@ -87,12 +87,9 @@ def _options(request: web.Request, body: BodyReader) -> BuildOptions:
     dockerfile = q.get("dockerfile") or None
     if dockerfile and (dockerfile.startswith("/") or ".." in dockerfile.split("/")):
         raise InvalidArgument(f"the Dockerfile {dockerfile} must be a path inside the build context")
+    # default (none: dockyard build steps have no network), none, host, or a network's name or ID, which the
+    # RUN steps join (the engine refuses one that does not exist)
     network = q.get("networkmode", "") or "default"
-    if network not in ("default", "none", "host"):
-        raise InvalidArgument(
-            f"network mode {network!r} not supported by the build: use none, default (the same: dockyard "
-            "build steps have no network) or host"
-        )
     build_args = _json_param(request, "buildargs", {}) or {}
     labels = _json_param(request, "labels", {}) or {}
     if not isinstance(build_args, dict) or not isinstance(labels, dict):
@@ -110,6 +107,7 @@ def _options(request: web.Request, body: BodyReader) -> BuildOptions:
         network="none" if network == "default" else network,
         pull=bool_param(request, "pull"),
         cache_from=[str(c) for c in cache_from] if isinstance(cache_from, list) else [],
+        cache_from_only=bool(cache_from),  # the classic builder's meaning: only these images are cache
         platform=q.get("platform") or None,
         run_options=_run_options(request),
         context_stream=body,  # type: ignore[arg-type]  # read as a file
@@ -168,6 +166,8 @@ def _lines(event: Any, quiet: bool) -> Iterator[dict[str, Any]]:
         yield {"stream": f"Step {event.step}/{event.total}{stage} : {event.instruction}\n"}
     elif kind == "cached":
         yield {"stream": " ---> Using cache\n"}
+    elif kind == "output" and event.stream == "stderr":
+        yield {"stream": f"\x1b[91m{event.text}\n\x1b[0m"}  # the classic builder's red for a step's stderr
     elif kind == "output":
         yield {"stream": f"{event.text}\n"}
     elif kind == "done":

@@ -118,7 +118,13 @@ async def progress_reply(
             except (asyncio.CancelledError, ConnectionError):
                 raise
             except Exception as e:
-                await out.error(_message(e))
+                code = getattr(e, "code", None)  # a failed RUN's exit status, in Docker's errorDetail
+                if isinstance(code, int):
+                    await out.write(
+                        {"errorDetail": {"code": code, "message": _message(e)}, "error": _message(e)}
+                    )
+                else:
+                    await out.error(_message(e))
                 break
             await out.write(doc)
     finally:
@@ -199,7 +205,9 @@ def routes(api: Api) -> list[web.RouteDef]:
         return api.json(await api.call(run))
 
     async def inspect(request: web.Request) -> web.Response:
-        return api.json(await api.call(images.inspect, request.match_info["name"]))
+        # below API 1.44, Container and ContainerConfig too (docker-compose 1.x reads ContainerConfig)
+        legacy = not version_at_least(request, "1.44")
+        return api.json(await api.call(images.inspect, request.match_info["name"], legacy))
 
     async def history(request: web.Request) -> web.Response:
         name = request.match_info["name"]
@@ -303,8 +311,7 @@ def routes(api: Api) -> list[web.RouteDef]:
             raise ApiError(
                 400, "importing from a URL is not supported: send the tarball in the body (fromSrc=-)"
             )
-        if request.query.getall("changes", []):
-            raise ApiError(400, "changes are not supported on import here: dockyard import -c applies them")
+        changes = _changes(request)
         repo, version = request.query.get("repo", ""), request.query.get("tag", "")
         ref = (f"{repo}:{version}" if version else repo) or None
         message = request.query.get("message", "")
@@ -313,7 +320,7 @@ def routes(api: Api) -> list[web.RouteDef]:
         def produce(stopped: Callable[[], bool]) -> Iterator[dict[str, Any]]:
             if ref:
                 images.tagged_name(ref)  # a bad name is refused before the body is read
-            yield {"status": images.import_(body, ref, message)}  # type: ignore[arg-type]
+            yield {"status": images.import_(body, ref, message, changes)}  # type: ignore[arg-type]
 
         return await progress_reply(request, api, api.iterate(produce))
 
@@ -382,7 +389,14 @@ def routes(api: Api) -> list[web.RouteDef]:
         body = BodyReader(request, asyncio.get_running_loop())
 
         def produce(stopped: Callable[[], bool]) -> Iterator[dict[str, Any]]:
-            for name in images.load(body):  # type: ignore[arg-type]
+            # Docker's daemon answers 200 and puts a bad archive's error in the stream (docker-py's
+            # images.load raises ImageLoadError from it)
+            try:
+                loaded = images.load(body)  # type: ignore[arg-type]
+            except DockyardError as e:
+                yield {"errorDetail": {"message": str(e)}, "error": str(e)}
+                return
+            for name in loaded:
                 what = "Loaded image ID" if name.startswith("sha256:") else "Loaded image"
                 yield {"stream": f"{what}: {name}\n"}
 
@@ -415,8 +429,7 @@ def routes(api: Api) -> list[web.RouteDef]:
         container = q.get("container", "")
         if not container:
             raise InvalidArgument("the container to commit is required (container=)")
-        if any(c.strip() for c in q.getall("changes", [])):
-            raise ApiError(400, "changes are not supported on commit here: dockyard commit -c applies them")
+        changes = _changes(request)
         if await json_body(request, None):
             raise ApiError(
                 400,
@@ -427,7 +440,7 @@ def routes(api: Api) -> list[web.RouteDef]:
         pause = bool_param(request, "pause", True)
         comment, author = q.get("comment", ""), q.get("author", "")
         image_id = await api.call(
-            lambda: api.engine.containers.commit(container, ref, comment, author, None, pause)
+            lambda: api.engine.containers.commit(container, ref, comment, author, changes, pause)
         )
         return api.json({"Id": image_id}, status=201)
 
@@ -447,6 +460,15 @@ def routes(api: Api) -> list[web.RouteDef]:
         web.post(f"/images/{name}/push", push),
         web.delete(f"/images/{name}", remove),
     ]
+
+
+def _changes(request: web.Request) -> dict[str, Any] | None:
+    """``changes`` of commit and import (each a Dockerfile instruction, repeated or one per line) as the image
+    config they set; a bad one is refused (400) before anything is read or written."""
+    from engine import parse_changes
+
+    given = [line for c in request.query.getall("changes", []) for line in c.splitlines() if line.strip()]
+    return parse_changes(given) if given else None
 
 
 class _Chunks:

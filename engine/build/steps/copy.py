@@ -498,6 +498,29 @@ def plan_copy(req: CopyRequest) -> CopyPlan:
         plan.entries[entry.path] = entry
         sums.append(entry.describe())
 
+    def place_parents(rel: str, top: Found) -> str | None:
+        """A path .dockerignore re-includes (``!``) below a directory it excludes: the directories on the way
+        are made, as Docker's context tar has them made when it is unpacked. None below one --exclude
+        leaves out."""
+        missing = []
+        while rel and rel not in placed_dirs:
+            missing.append(rel)
+            rel = rel.rpartition("/")[0]
+        base = placed_dirs.get(rel)
+        for d in reversed(missing):
+            if base is None or (excludes and excludes.ignored(d)):
+                return None
+            host = os.path.join(top.host, d)
+            try:
+                st = os.lstat(host)
+            except OSError:
+                return None
+            target, linked = place_dir(posixpath.join(base, d.rpartition("/")[2]))
+            placed_dirs[d] = base = target
+            if not linked:
+                add(target, Found(d, st, host))
+        return base
+
     for word, picked in selected:
         if picked is None:
             doc = heredocs[heredoc_marker(word).name]  # type: ignore[union-attr]
@@ -535,7 +558,9 @@ def plan_copy(req: CopyRequest) -> CopyPlan:
                     continue
                 parent = placed_dirs.get(parent_rel)
                 if parent is None:
-                    continue  # below an excluded directory
+                    parent = place_parents(parent_rel, found)
+                if parent is None:
+                    continue  # below a directory COPY --exclude leaves out
                 target = posixpath.join(parent, name)
                 if stat.S_ISDIR(sub.st.st_mode):
                     target, linked = place_dir(target)

@@ -67,12 +67,13 @@ def command_for(instr: Instruction, state: ImageState) -> RunCommand:
 
 
 def check_flags(instr: Instruction, build_network: str = "none") -> str:
-    """RUN's flags; returns the step's network: ``none``, or ``host`` when the build has ``--network host``.
+    """RUN's flags; returns the step's network: ``none``, ``host`` when the build has ``--network host``, or
+    the network the build names (the classic builder's ``--network NETWORK``: the step joins it).
 
     ``--network=default`` is the build's network; ``--network=host`` needs the build's ``--network host``
     (BuildKit needs the ``network.host`` entitlement); ``--security=sandbox`` is what every step has.
     ``--mount`` is read by engine.build.steps.mounts."""
-    network = "host" if build_network == "host" else "none"
+    network = "none" if build_network in ("none", "default", "") else build_network
     for flag in instr.flags:
         name, _, value = flag[2:].partition("=")
         if name == "mount":
@@ -238,7 +239,9 @@ class StepContainer:
 
     def check(self) -> None:
         if self.exit_code:
-            raise BuildError(f"The command '{self.cmd.text}' returned a non-zero code: {self.exit_code}")
+            raise BuildError(
+                f"The command '{self.cmd.text}' returned a non-zero code: {self.exit_code}", self.exit_code
+            )
 
     @property
     def upper(self) -> str:
