@@ -475,6 +475,17 @@ class Images:
         self._event("pull", result.image_id, result.name)
         return result
 
+    def distribution(self, ref: str, auth_config: dict[str, str] | None = None) -> dict[str, Any]:
+        """The registry's descriptor and platforms of ``ref``, without pulling it (Docker's distribution
+        inspect, ``{"Descriptor": ..., "Platforms": [...]}``)."""
+        from . import registry
+        from .registry.pull import distribution
+
+        creds = None
+        if auth_config:
+            creds = registry.Credentials(auth_config["username"], auth_config["password"])
+        return distribution(self.store, ref, creds)
+
     def remote_tags(self, repository: str) -> builtins.list[str]:
         """The tags ``repository`` has in its registry (``pull --all-tags``)."""
         from .registry.pull import list_tags

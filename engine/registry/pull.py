@@ -147,6 +147,37 @@ def list_tags(store: ImageStore, repository: str, credentials: Credentials | Non
 # -- manifest and config ---------------------------------------------------------------------------------
 
 
+def distribution(store: ImageStore, ref: str, credentials: Credentials | None = None) -> dict[str, Any]:
+    """What the registry has for ``ref`` without pulling it, as Docker's ``GET /distribution/{name}/json``
+    answers: the top manifest's (or index's) descriptor and the platforms it serves (an index's, or the one
+    a single manifest's config names)."""
+    name = parse_remote(ref)
+    client = RegistryClient(
+        name.registry, name.repository, ("pull",), credentials or load_credentials(name.registry),
+        store.layout.root,
+    )  # fmt: skip
+    try:
+        top = _fetch_top(client, name)
+        platforms: list[dict[str, Any]] = []
+        if top.is_index:
+            for desc in top.doc.get("manifests") or []:
+                p = desc.get("platform") or {}
+                if p.get("os") and p.get("architecture") and p.get("os") != "unknown":
+                    platforms.append({k: p[k] for k in ("architecture", "os", "variant") if p.get(k)})
+        else:
+            manifests.check_image(top)
+            config = _parse_config(_fetch_config(store, client, top.doc["config"]))
+            platforms.append(
+                {k: config[k] for k in ("architecture", "os", "variant") if isinstance(config.get(k), str)}
+            )
+        return {
+            "Descriptor": {"mediaType": top.media_type, "digest": top.digest, "size": len(top.data)},
+            "Platforms": platforms,
+        }
+    finally:
+        client.close()
+
+
 def _fetch_top(client: RegistryClient, name: RemoteName) -> manifests.Manifest:
     """The manifest or index the reference names, with Docker's wording for the usual failures."""
     try:

@@ -444,8 +444,13 @@ def routes(api: Api) -> list[web.RouteDef]:
         )
         return api.json({"Id": image_id}, status=201)
 
+    async def distribution(request: web.Request) -> web.Response:
+        auth = registry_auth(request)
+        return api.json(await api.call(images.distribution, request.match_info["name"], auth))
+
     name = "{name:.+}"
     return [
+        web.get(f"/distribution/{name}/json", distribution),
         web.post("/commit", commit),
         web.get("/images/json", list_),
         web.post("/images/create", create),

@@ -145,3 +145,30 @@ def test_build_joins_a_named_network(docker_py, busybox) -> None:
             _build(docker_py.api, script, network_mode="nosuchnet")
     finally:
         target.remove(force=True)
+
+
+@pytest.fixture
+def registry(tmp_path):  # type: ignore[no-untyped-def]
+    import shutil
+
+    from tests.engine.registry.helpers import Registry
+
+    if shutil.which("docker-registry") is None:
+        pytest.fail("docker-registry is missing (apt-get install docker-registry)")
+    reg = Registry(str(tmp_path / "registry"))
+    yield reg
+    reg.stop()
+
+
+def test_distribution_inspect_asks_the_registry(docker_py, busybox, registry) -> None:
+    import docker as docker_sdk
+
+    ref = f"{registry.host}/dist:1"
+    docker_py.images.get(busybox).tag(ref)
+    pushed = [line for line in docker_py.images.push(ref, stream=True, decode=True) if "aux" in line]
+    data = docker_py.api.inspect_distribution(ref)
+    assert data["Descriptor"]["digest"] == pushed[-1]["aux"]["Digest"]
+    assert data["Descriptor"]["size"] == pushed[-1]["aux"]["Size"]
+    assert data["Platforms"] == [{"architecture": "amd64", "os": "linux"}]
+    with pytest.raises(docker_sdk.errors.NotFound):
+        docker_py.api.inspect_distribution(f"{registry.host}/dist:missing")
