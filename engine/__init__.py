@@ -34,6 +34,8 @@ if TYPE_CHECKING:
     from .build.cache import CachePruneReport
     from .build.events import BuildEvent, BuildResult
     from .build.options import BuildOptions
+    from .compose.api import Compose, compose_projects
+    from .compose.load import load as load_compose
     from .compose.model import Project as ComposeModel
     from .containers import CreateOptions
     from .crashes import record_crash
@@ -65,6 +67,9 @@ if TYPE_CHECKING:
 _LAZY = {
     "Engine": "engine.engine",
     "ComposeModel": "engine.compose.model",
+    "load_compose": "engine.compose.load",
+    "Compose": "engine.compose.api",
+    "compose_projects": "engine.compose.api",
     "RemoteEngine": "engine.remote",
     "TLSOptions": "engine.remote",
     "NotAvailable": "engine.remote",
@@ -114,7 +119,7 @@ _LAZY = {
 
 
 #: exported names that differ from the name in their module
-_RENAMED = {"ComposeModel": "Project"}
+_RENAMED = {"ComposeModel": "Project", "load_compose": "load"}
 
 
 def __getattr__(name: str) -> Any:
@@ -137,8 +142,10 @@ __all__ = [
     "CachePruneReport",
     "CommandNotFound",
     "CommandNotInvokable",
+    "Compose",
     "ComposeError",
     "ComposeModel",
+    "load_compose",
     "Conflict",
     "Container",
     "ContainerConfig",
@@ -184,6 +191,7 @@ __all__ = [
     "TopResult",
     "TransferEvent",
     "UnsafeArchive",
+    "compose_projects",
     "parse_changes",
     "parse_filters",
     "parse_remote",

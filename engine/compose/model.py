@@ -329,6 +329,8 @@ class Project:
     config_files: list[str] = field(default_factory=list)
     #: the services left out because none of their profiles is active
     disabled: dict[str, Service] = field(default_factory=dict)
+    #: what Compose warns about while loading (a variable that is not set)
+    warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"name": self.name}
