@@ -139,6 +139,9 @@ def create_options(
         "endpoint",
     )
     ipam = _map(endpoint.get("IPAMConfig"), "IPAMConfig")
+    from .networks import refuse_endpoint  # what network connect refuses is refused here too
+
+    refuse_endpoint(endpoint)
     restart = _map(host.get("RestartPolicy"), "RestartPolicy")
     policy = restart.get("Name") or "no"
     if policy == "on-failure" and restart.get("MaximumRetryCount"):

@@ -133,14 +133,29 @@ def _create_options(body: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def refuse_endpoint(config: dict[str, Any]) -> None:
+    """What an ``EndpointConfig`` (of a network connect or of a container's create) may ask that dockyard's
+    networks cannot give: refused with the reason, before anything changes."""
+    ipam = config.get("IPAMConfig") or {}
+    if not isinstance(ipam, dict):
+        raise InvalidArgument("invalid IPAMConfig: a JSON object is expected")
+    _refuse(bool(ipam.get("IPv6Address")), "IPv6 is not supported: dockyard's networks are IPv4 only")
+    _refuse(
+        bool(ipam.get("LinkLocalIPs")),
+        "link-local addresses are not supported: an endpoint has the one address its network gives",
+    )
+    _refuse(
+        bool(config.get("Links")),
+        "links are not supported: containers on a user network reach each other by name and alias",
+    )
+
+
 def _endpoint_options(config: dict[str, Any]) -> dict[str, Any]:
     """``EndpointConfig`` of ``POST /networks/{id}/connect`` as ``Networks.connect``'s keywords."""
     if not isinstance(config, dict):
         raise InvalidArgument("invalid EndpointConfig: a JSON object is expected")
+    refuse_endpoint(config)
     ipam = config.get("IPAMConfig") or {}
-    _refuse(bool(ipam.get("IPv6Address")), "IPv6 is not supported: dockyard's networks are IPv4 only")
-    _refuse(bool(ipam.get("LinkLocalIPs")), "link-local addresses are not supported")
-    _refuse(bool(config.get("Links")), "legacy links are not supported: use a user network and its names")
     _refuse(bool(config.get("MacAddress")), "a chosen MAC address is not supported: dockyard derives one")
     return {
         "ip": ipam.get("IPv4Address") or "",

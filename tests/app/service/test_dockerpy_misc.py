@@ -123,3 +123,25 @@ def test_info_and_version_are_one_document_for_the_cli_and_the_api(service, dock
     server = json.loads(cli("version", "--format", "{{json .Server}}").out)
     assert server == docker_py.version()
     assert (server["ApiVersion"], server["MinAPIVersion"]) == ("1.43", "1.24")
+
+
+def test_create_refuses_what_its_endpoint_asks_that_no_network_here_gives(service, docker_py, busybox):
+    import docker as sdk
+
+    _network(docker_py, "edge", "10.231.44.0/24")
+    api = docker_py.api
+    asks = {
+        "link-local addresses are not supported": api.create_endpoint_config(link_local_ips=["169.254.8.8"]),
+        "links are not supported": api.create_endpoint_config(links=[("up", "bar")]),
+        "IPv6 is not supported": api.create_endpoint_config(ipv6_address="2001:389::f00d"),
+    }
+    for why, endpoint in asks.items():
+        with pytest.raises(sdk.errors.APIError) as e:
+            api.create_container(
+                busybox,
+                "true",
+                host_config=api.create_host_config(network_mode="edge"),
+                networking_config=api.create_networking_config({"edge": endpoint}),
+            )
+        assert e.value.response.status_code == 400 and why in str(e.value.explanation)
+    assert api.containers(all=True) == []
