@@ -53,8 +53,9 @@ def sweep(layout: Layout, store: NetStore) -> None:
             if net.bridge and not store.endpoints(net.name) and link_exists(net.bridge):
                 with contextlib.suppress(OSError):
                     nl.delete_link(net.bridge)
+        live = {ep.veth for ep in store.all_endpoints()}  # a container started again has its veth's name back
         for veth in state.get("stale_veths", []):
-            if link_exists(veth):
+            if veth not in live and link_exists(veth):
                 with contextlib.suppress(OSError):
                     nl.delete_link(veth)
     state = store.host_state()

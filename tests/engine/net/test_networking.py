@@ -402,3 +402,16 @@ def test_nothing_is_left_behind(net, engine_) -> None:
     with IPRoute() as ipr:
         names = {link.get_attr("IFLA_IFNAME") for link in ipr.get_links()}
     assert not names & ({n.bridge for n in nets.values()} | set(veths))
+
+
+def test_restart_keeps_the_interface_past_the_sweep(net, engine_) -> None:
+    """A container started again has the same host-side interface name as before its stop: the sweep of
+    the stopped one's interface must not take the new one."""
+    ok(net, "network", "create", "--internal", "again")
+    ok(net, "run", "-d", "--name", "r1", "--network", "again", "busybox", "sleep", "60")
+    ok(net, "run", "-d", "--name", "r2", "--network", "again", "busybox", "sleep", "60")
+    ok(net, "restart", "-t", "0", "r1", "r2")
+    time.sleep(janitor.LINGER + 1.5)  # the janitor has swept what the stops left
+    for name in ("r1", "r2"):
+        assert "eth0" in ok(net, "exec", name, "ip", "-o", "link"), name
+    assert ok(net, "exec", "r1", "ping", "-c", "1", "-W", "2", "r2").count("1 packets received") == 1
