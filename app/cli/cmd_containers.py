@@ -74,7 +74,7 @@ def add_create_flags(p: flags.Parser) -> None:
     a("--platform", default="", help="Set platform if server is multi-platform capable")
     a("--pull", default="", help='Pull image before running ("always", "missing", "never")')
     a("--domainname", default="", help="Container NIS domain name")
-    a("--mac-address", default="", help="Container MAC address (refused)")
+    a("--mac-address", default="", help="Container MAC address (e.g., 92:d0:c6:0a:29:33)")
     a("--isolation", default="", help="Container isolation technology (only 'default')")
     a("--runtime", default="", help="Runtime to use for this container (only 'runc')")
     a("--cgroupns", default="", help="Cgroup namespace to use (host|private)")

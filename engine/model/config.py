@@ -131,6 +131,8 @@ class ContainerConfig:
     cpu_rt_runtime: int | None = None  # µs (cpu.rt_runtime_us)
     oom_score_adj: int = 0  # written to the process's /proc/PID/oom_score_adj
     userns_mode: str = ""  # "" | host: dockyard remaps no user IDs
+    isolation: str = ""  # "" | default (Docker's HostConfig.Isolation as given)
+    volume_driver: str = ""  # HostConfig.VolumeDriver as given; volumes are only ever local ones
 
     @property
     def argv(self) -> list[str]:

@@ -122,7 +122,7 @@ def _join(
                     ip=ip,
                     prefixlen=subnet.prefixlen,
                     gateway=net.gateway,
-                    mac=ipam.mac_for(ip),
+                    mac=str(opts.get("mac") or "") or ipam.mac_for(ip),
                     veth=veth_name(cfg.id, net.id),
                     ifname=ifname,
                     aliases=[a for a in opts.get("aliases") or [] if a]

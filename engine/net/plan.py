@@ -105,4 +105,6 @@ def plan_networking(
                 wanted.append({"host_ip": "", "host_port": 0, "container_port": port, "protocol": proto})
     published = ports.assign_host_ports(wanted, _reserved_ports(layout)) if wanted else []
     networks = {name: {"aliases": list(opts.aliases or []), "ip": ip, "network_id": net.id if net else ""}}
+    if opts.mac_address:  # the interface on the network it starts on (Docker's --mac-address)
+        networks[name]["mac"] = opts.mac_address
     return published, networks

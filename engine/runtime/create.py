@@ -81,8 +81,9 @@ class CreateOptions:
     attach: list[str] | None = None  # stdin, stdout, stderr a foreground run attaches
     platform: str = ""  # os/arch[/variant]: must be the image's
     domainname: str = ""
-    mac_address: str = ""  # refused
-    isolation: str = ""  # only "default"
+    mac_address: str = ""  # the interface's on the network the container starts on
+    isolation: str = ""  # only "default" (kept, as Docker keeps it)
+    volume_driver: str = ""  # kept; only the local driver makes volumes
     runtime: str = ""  # only "runc" (dockyard's own runtime stands in for it)
     cgroupns: str = ""  # host | private
     cgroup_parent: str = ""  # relative to the root's cgroup parent
@@ -222,7 +223,7 @@ def _asks_more(opts: CreateOptions) -> bool:
         or opts.oom_kill_disable
         or any((opts.cpuset_cpus, opts.cpuset_mems, opts.dns_search, opts.dns_options, opts.expose))
         or any((opts.platform, opts.domainname, opts.mac_address, opts.isolation, opts.runtime))
-        or any((opts.cgroupns, opts.cgroup_parent, opts.cidfile))
+        or any((opts.cgroupns, opts.cgroup_parent, opts.cidfile, opts.volume_driver))
         or _asks_even_more(opts)
     )
 
@@ -332,6 +333,11 @@ def create(
         if m.type == "volume" and not m.source:
             m.source = new_id()  # anonymous volume, removed with rm -v
     stop_timeout = opts.stop_timeout
+    if opts.volume_driver not in ("", "local") and any(m.type == "volume" for m in mounts):
+        from ..errors import NotFound  # Docker's words: it looks for the plugin and finds none
+
+        driver = opts.volume_driver
+        raise NotFound(f'error looking up volume plugin {driver}: plugin "{driver}" not found')
     cfg = ContainerConfig(
         id=cid,
         name="",

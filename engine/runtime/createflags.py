@@ -27,6 +27,21 @@ KERNEL_MEMORY_REFUSED = (
 )
 
 
+def check_mac(value: str, network: str) -> str:
+    """--mac-address: six hexadecimal pairs (``:`` or ``-`` between them), as Docker's client checks it;
+    the address of the interface on the network the container starts on, so not with no network."""
+    pairs = value.replace("-", ":").split(":")
+    if len(pairs) != 6 or not all(
+        len(p) == 2 and all(c in "0123456789abcdefABCDEF" for c in p) for p in pairs
+    ):
+        raise InvalidArgument(f"{value} is not a valid mac address")
+    if network in ("none", "host") or network.startswith("container:"):
+        raise InvalidArgument("conflicting options: mac-address and the network mode")
+    if int(pairs[0], 16) & 1:
+        raise InvalidArgument(f"{value} is not a valid mac address: it is a multicast address")
+    return ":".join(pairs).lower()
+
+
 def asks_more(opts: CreateOptions) -> bool:
     """True when ``opts`` uses any flag this module checks."""
     return bool(
@@ -165,10 +180,7 @@ def check(layout: Layout, opts: CreateOptions, image_ref: str, image_id: str) ->
     if opts.kernel_memory:
         raise InvalidArgument(KERNEL_MEMORY_REFUSED)
     if opts.mac_address:
-        raise InvalidArgument(
-            "--mac-address is not supported: a container's interface keeps the address the kernel gives it "
-            "(dockyard sets no MAC address)"
-        )
+        opts.mac_address = check_mac(opts.mac_address, opts.network)
     if opts.isolation not in ("", "default"):
         raise InvalidArgument(f"invalid isolation: \"{opts.isolation}\" - linux only supports 'default'")
     if opts.runtime not in ("", "runc"):
@@ -320,6 +332,8 @@ def _even_more(opts: CreateOptions) -> dict[str, Any]:
         )
     out["oom_score_adj"] = opts.oom_score_adj or 0
     out["userns_mode"] = opts.userns
+    out["isolation"] = opts.isolation
+    out["volume_driver"] = opts.volume_driver
     out["cpu_rt_period"] = opts.cpu_rt_period or None
     out["cpu_rt_runtime"] = opts.cpu_rt_runtime or None
     return out

@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 from ..errors import DockyardError, InvalidArgument, NotFound, RuntimeFailure
 from ..kernel import syscalls
+from ..model.config import MountConfig
 from ..paths import Layout
 from ..store.containers import ContainerStore
 from .prepare import image_lower_dirs
@@ -52,8 +53,53 @@ def _enter_view(layout: Layout, cid: str, writable: bool, live: bool) -> None:
         syscalls.mount(
             "overlay", target, "overlay", syscalls.MS_RDONLY, f"lowerdir={':'.join([upper, *lowers])}"
         )
+    # cp sees the container's volumes and binds as Docker's archive endpoints do (export does not)
+    trees = _detach_mounts(layout, cfg.mounts, writable) if live else []
     os.chroot(target)
     os.chdir("/")
+    _attach_mounts(trees, writable)
+
+
+def _detach_mounts(layout: Layout, mounts: list[MountConfig], writable: bool) -> list[tuple[str, int]]:
+    """(destination, detached clone) of each bind and volume of a stopped container, read-only where the
+    mount is (and everywhere in a view that only reads); taken while host paths can still be resolved.
+    A tmpfs has nothing to show once its container stopped."""
+    from .volumes import volume_source
+
+    trees = []
+    for m in sorted(mounts, key=lambda m: os.path.normpath(m.destination).count("/")):
+        if m.type == "bind":
+            source = m.source
+        elif m.type == "volume":
+            os.makedirs(os.path.join(layout.volumes, m.source, "_data"), exist_ok=True)
+            found = volume_source(layout, m.source, m.read_only)
+            if not isinstance(found, str) and found[0] != "bind":
+                continue
+            source = found if isinstance(found, str) else found[1]
+        else:
+            continue
+        if not os.path.isdir(source):
+            continue  # a file bound over a file: the image's own file shows
+        flags = syscalls.OPEN_TREE_CLONE | syscalls.OPEN_TREE_CLOEXEC | syscalls.AT_RECURSIVE
+        fd = syscalls.open_tree(syscalls.AT_FDCWD, source, flags)
+        if m.read_only or not writable:
+            attr = syscalls.AT_EMPTY_PATH | syscalls.AT_RECURSIVE
+            syscalls.mount_setattr(fd, "", attr, syscalls.MOUNT_ATTR_RDONLY)
+        trees.append((os.path.normpath("/" + m.destination), fd))
+    return trees
+
+
+def _attach_mounts(trees: list[tuple[str, int]], writable: bool) -> None:
+    """In the container's root (after chroot: every path resolves inside it), each clone at its place; a
+    view that may write makes a missing mount point, as a start would."""
+    for dest, fd in trees:
+        try:
+            if writable and not os.path.lexists(dest):
+                os.makedirs(dest, 0o755, exist_ok=True)
+            if os.path.isdir(dest):
+                syscalls.move_mount(fd, "", syscalls.AT_FDCWD, dest, syscalls.MOVE_MOUNT_F_EMPTY_PATH)
+        finally:
+            os.close(fd)
 
 
 def run_in_view(

@@ -29,7 +29,6 @@ _CHANGE_KIND = {"C": 0, "A": 1, "D": 2}
 #: HostConfig fields this engine has no way to honour, with the reason given when one is set.
 _REFUSED_HOST = {
     "Links": "links are a legacy feature this engine does not have: use a user-defined network",
-    "VolumeDriver": "only the local volume driver exists here",
     "DeviceCgroupRules": "device cgroup rules are not supported: use Devices",
     "StorageOpt": "storage options are not supported by the overlay driver here",
 }
@@ -106,6 +105,16 @@ def _mount(m: dict[str, Any]) -> str:
     return ",".join(parts)
 
 
+def _volumes(body: dict[str, Any], host: dict[str, Any]) -> list[str]:
+    """Binds, then Config.Volumes' anonymous volumes at the paths no bind, mount or tmpfs takes: Docker lets
+    those take an anonymous volume's place, and docker-compose sends a named volume both ways."""
+    binds = _strings(host.get("Binds"), "Binds")
+    paths = [b.split(":")[1] if ":" in b else b for b in binds] + list(_map(host.get("Tmpfs"), "Tmpfs"))
+    paths += [str(m.get("Target")) for m in host.get("Mounts") or [] if isinstance(m, dict)]
+    taken = {p.rstrip("/") for p in paths}
+    return binds + [v for v in _map(body.get("Volumes"), "Volumes") if v.rstrip("/") not in taken]
+
+
 def _rate_devices(entries: Any, key: str) -> list[str]:
     return [f"{d['Path']}:{d[key]}" for d in entries or [] if isinstance(d, dict) and "Path" in d]
 
@@ -152,7 +161,7 @@ def create_options(
     nano = host.get("NanoCpus") or 0
     swap = host.get("MemorySwap")
     expose = list(_map(body.get("ExposedPorts"), "ExposedPorts"))
-    volumes = _strings(host.get("Binds"), "Binds") + list(_map(body.get("Volumes"), "Volumes"))
+    volumes = _volumes(body, host)
     health = body.get("Healthcheck")
     return CreateOptions(
         command=cmd,
@@ -203,7 +212,8 @@ def create_options(
         expose=expose,
         platform=platform,
         mac_address=body.get("MacAddress") or endpoint.get("MacAddress") or "",
-        isolation="" if host.get("Isolation") in (None, "", "default") else host["Isolation"],
+        isolation=host.get("Isolation") or "",
+        volume_driver=host.get("VolumeDriver") or "",
         runtime=host.get("Runtime") or "",
         cgroupns=host.get("CgroupnsMode") or "",
         cgroup_parent=host.get("CgroupParent") or "",
@@ -363,10 +373,10 @@ def routes(api: Api) -> list[web.RouteDef]:
         condition = request.query.get("condition") or "not-running"
         if condition not in ("not-running", "next-exit", "removed"):
             raise InvalidArgument(f"invalid condition: {condition!r}")
-        first = await api.call(ctrs.get, cid(request))  # 404 before the reply begins
         # what happens from now on is seen even when it is over before the next look (run --rm: the exit
         # and the removal come at once)
-        offset = await api.call(api.engine.event_offset) if condition == "removed" else 0
+        offset = await api.call(api.engine.event_offset)
+        first = await api.call(ctrs.get, cid(request))  # 404 before the reply begins
         resp = await stream_response(request)  # the status goes now, as Docker's: the client knows it waits
 
         def until_exit(c: Any) -> int:
@@ -390,10 +400,16 @@ def routes(api: Api) -> list[web.RouteDef]:
             raise ConnectionAbortedError("the server is shutting down")
 
         def work() -> int:
-            import time
-
             if condition == "removed":
                 return until_removed()
+            try:
+                return until_not_running()
+            except ContainerNotFound:  # removed as it ended (AutoRemove): its exit code is in the log
+                return until_removed()
+
+        def until_not_running() -> int:
+            import time
+
             c = first
             if condition == "next-exit":
                 while c.status not in ("running", "paused", "restarting"):
@@ -403,16 +419,7 @@ def routes(api: Api) -> list[web.RouteDef]:
                         raise ConnectionAbortedError("the server is shutting down")
                     time.sleep(0.05)
                     c = ctrs.get(c.id)
-            code = until_exit(c)
-            if condition == "removed":
-                while not api.closing.is_set():
-                    try:
-                        ctrs.get(c.id)
-                    except ContainerNotFound:
-                        return code
-                    time.sleep(0.05)
-                raise ConnectionAbortedError("the server is shutting down")
-            return code
+            return until_exit(c)
 
         try:
             code = await api.call(work)
@@ -429,7 +436,18 @@ def routes(api: Api) -> list[web.RouteDef]:
     async def delete(request: web.Request) -> web.Response:
         if bool_param(request, "link"):
             raise InvalidArgument("links are not supported: there is no link to remove")
-        await api.call(ctrs.remove, cid(request), bool_param(request, "force"), bool_param(request, "v"))
+        ref = cid(request)
+        try:
+            await api.call(ctrs.remove, ref, bool_param(request, "force"), bool_param(request, "v"))
+        except Conflict:
+            c = await api.call(ctrs.get, ref)
+            if c.status not in ("running", "paused", "restarting"):
+                raise
+            # the words of Docker's daemon up to API 1.43 (the newest served), which its clients look for
+            todo = "Stop the container before attempting removal or force remove"
+            if c.status == "paused":
+                todo = "Unpause and then stop the container before attempting removal or force remove"
+            raise Conflict(f"You cannot remove a {c.status} container {c.id}. {todo}") from None
         return api.no_content()
 
     async def logs(request: web.Request) -> web.StreamResponse:

@@ -473,8 +473,8 @@ def routes(api: Api) -> list[web.RouteDef]:
         except asyncio.CancelledError:  # the client went away meanwhile: the process goes when it comes
             launching.add_done_callback(lambda f: abandon(ex, f))
             raise
-        except DockyardError as e:  # a user that is not there, a working directory that is not one...
-            ex.ended(e.exit_code if isinstance(e, (CommandNotFound, CommandNotInvokable)) else 126)
+        except DockyardError as e:  # a command, a user or a working directory that is not there...
+            ex.ended(126)  # as Docker's daemon: 126 for an exec that could not start, whatever the cause
             with contextlib.suppress(ConnectionError):  # the message in the stream, the code in inspect
                 await stream.write(2, f"{e}\r\n".encode() if ex.tty else f"{e}\n".encode())
             return stream.response

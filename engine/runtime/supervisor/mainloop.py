@@ -88,6 +88,17 @@ class Supervisor:
             self.store.save_state(self.cid, st)
             return st
 
+    def _health_at_start(self) -> dict[str, Any]:
+        """A container with a health check is "starting" as soon as it runs (as Docker's, before its start
+        returns), not only once the loop has begun its checks."""
+        if not self.cfg.healthcheck:
+            return {}
+        from .health import test_argv
+
+        if test_argv(self.cfg.healthcheck.get("Test")) is None:
+            return {}
+        return {"health": "starting", "health_failing_streak": 0, "health_log": []}
+
     def begin_cgroup(self, after: Thread | None = None) -> None:
         """Start making the cgroup (after ``after``, an earlier warming of the kernel's migration lock)."""
         self.cgroup.begin(after)
@@ -187,6 +198,7 @@ class Supervisor:
                 exit_code=0,
                 oom_killed=False,
                 error="",
+                **self._health_at_start(),
             )
             if not reported:
                 _report(self.status_fd, {"ok": True, "pid": self.pid})

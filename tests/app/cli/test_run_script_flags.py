@@ -152,7 +152,11 @@ def test_stop_timeout_is_used_by_stop(cli, busybox):
 @pytest.mark.parametrize(
     ("flags", "message"),
     [
-        (["--mac-address", "02:42:ac:11:00:02"], "--mac-address is not supported"),
+        (["--mac-address", "02:42:ac:11:00:02"], "conflicting options: mac-address and the network mode"),
+        (
+            ["--network", "bridge", "--mac-address", "02:42:ac:11:00"],
+            "02:42:ac:11:00 is not a valid mac address",
+        ),
         (["--isolation", "hyperv"], "invalid isolation: \"hyperv\" - linux only supports 'default'"),
         (["--runtime", "crun"], "unknown or invalid runtime name: crun"),
         (["--cgroupns", "shared"], "--cgroupns: invalid CGROUP mode"),

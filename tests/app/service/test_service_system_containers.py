@@ -358,7 +358,7 @@ def test_errors_carry_docker_statuses(service, docker, busybox):
     assert "No such container: nosuch" in r.err
     docker("run", "-d", "--name", "up", busybox, "sleep", "300")
     r = docker.fails("rm", "up")
-    assert "container is running: stop the container before removing or force remove" in r.err
+    assert "You cannot remove a running container" in r.err  # Docker's words at API 1.43
     status, _, _ = request(service.socket, "POST", "/v1.43/containers/up/start")
     assert status == 304
     docker("kill", "up")
