@@ -349,6 +349,7 @@ class Images:
                     continue
                 for t in catalog.tags_of(e.id):
                     catalog.remove_tag(t)
+                    report.untagged.append(t)
                 self.store.delete(e.id)
                 report.deleted.append(e.id)
             self.store.collect()

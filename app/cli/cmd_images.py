@@ -317,6 +317,8 @@ def cmd_image_prune(a: flags.Namespace) -> int:
     r = engine().images.prune(all=a.all, filters=filters or None)
     if r.deleted:
         print("Deleted Images:")
+        for t in r.untagged:
+            print(f"untagged: {t}")
         for d in r.deleted:
             print(f"deleted: {d}")
         print()

@@ -177,7 +177,10 @@ def cmd_prune(a: flags.Namespace) -> int:
     ir = eng.images.prune(all=a.all, filters=filters)
     if ir.deleted:
         print("Deleted Images:")
-        print("\n".join(f"deleted: {d}" for d in ir.deleted) + "\n")
+        print(
+            "\n".join([*(f"untagged: {t}" for t in ir.untagged), *(f"deleted: {d}" for d in ir.deleted)])
+            + "\n"
+        )
     total += ir.reclaimed
     print(f"Total reclaimed space: {human_size(total)}")
     return 0

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
 class PruneReport:
     deleted: list[str] = field(default_factory=list)
     reclaimed: int = 0
+    untagged: list[str] = field(default_factory=list)  # image prune: the tags the deleted images had
 
 
 @record

@@ -250,7 +250,9 @@ def routes(api: Api) -> list[web.RouteDef]:
         report = await api.call(lambda: images.prune(filters=filters or None))
         return api.json(
             {
-                "ImagesDeleted": [{"Deleted": d} for d in report.deleted] or None,
+                "ImagesDeleted": [{"Untagged": t} for t in report.untagged]
+                + [{"Deleted": d} for d in report.deleted]
+                or None,
                 "SpaceReclaimed": report.reclaimed,
             }
         )

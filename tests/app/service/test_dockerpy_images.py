@@ -172,3 +172,24 @@ def test_distribution_inspect_asks_the_registry(docker_py, busybox, registry) ->
     assert data["Platforms"] == [{"architecture": "amd64", "os": "linux"}]
     with pytest.raises(docker_sdk.errors.NotFound):
         docker_py.api.inspect_distribution(f"{registry.host}/dist:missing")
+
+
+def test_image_prune_lists_untagged_and_deleted(docker_py, busybox, docker) -> None:
+    api = docker_py.api
+    api.create_container(busybox, ["true"], name="keeper")  # busybox is in use: kept
+
+    def committed(tag: str) -> str:
+        cid = api.create_container(busybox, ["touch", "/x"])["Id"]
+        api.start(cid)
+        api.wait(cid)
+        image_id = api.commit(cid, repository="pruned", tag=tag)["Id"]
+        api.remove_container(cid)
+        return str(image_id)
+
+    image_id = committed("1")
+    result = api.prune_images({"dangling": False})
+    assert result["ImagesDeleted"] == [{"Untagged": "pruned:1"}, {"Deleted": image_id}]
+    assert result["SpaceReclaimed"] > 0
+    committed("2")
+    out = docker("image", "prune", "-a", "-f").out
+    assert "untagged: pruned:2" in out and "deleted: sha256:" in out
