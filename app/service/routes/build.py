@@ -26,7 +26,7 @@ def routes(api: Api) -> list[web.RouteDef]:
 
         def produce(stopped: Callable[[], bool]) -> Iterator[dict[str, Any]]:
             for event in images.build_stream(options):
-                yield from _lines(event, quiet)
+                yield from _lines(event, quiet, images.tagged_name)
 
         return await progress_reply(request, api, api.iterate(produce))
 
@@ -147,8 +147,9 @@ def _run_options(request: web.Request) -> dict[str, Any]:
     return out
 
 
-def _lines(event: Any, quiet: bool) -> Iterator[dict[str, Any]]:
-    """A build event as the classic builder's JSON lines."""
+def _lines(event: Any, quiet: bool, tagged: Callable[[str], str]) -> Iterator[dict[str, Any]]:
+    """A build event as the classic builder's JSON lines (``tagged``: a tag as Docker prints it, ``app`` as
+    ``app:latest``)."""
     kind = event.kind
     if kind == "result":
         yield {"aux": {"ID": event.image_id}}
@@ -157,7 +158,7 @@ def _lines(event: Any, quiet: bool) -> Iterator[dict[str, Any]]:
             return
         yield {"stream": f"Successfully built {event.image_id.partition(':')[2][:12]}\n"}
         for tag in event.tags:
-            yield {"stream": f"Successfully tagged {tag}\n"}
+            yield {"stream": f"Successfully tagged {tagged(tag)}\n"}
         return
     if quiet:
         return

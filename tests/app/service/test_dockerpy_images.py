@@ -193,3 +193,10 @@ def test_image_prune_lists_untagged_and_deleted(docker_py, busybox, docker) -> N
     committed("2")
     out = docker("image", "prune", "-a", "-f").out
     assert "untagged: pruned:2" in out and "deleted: sha256:" in out
+
+
+def test_docker_build_names_the_tag_as_docker_does(docker, busybox, tmp_path) -> None:
+    docker.env["DOCKER_BUILDKIT"] = "0"
+    (tmp_path / "Dockerfile").write_text("FROM busybox\nRUN echo ran\n")
+    out = docker("build", "-t", "plain", "-t", "other:2", str(tmp_path)).out
+    assert "Successfully tagged plain:latest" in out and "Successfully tagged other:2" in out
