@@ -15,6 +15,7 @@ from . import commands, flags
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from typing import Any
 
 VERSION = "0.1.0"
 
@@ -31,11 +32,33 @@ def _command_index(argv: list[str]) -> int | None:
         if a in ("--root", "--config", "-l", "--log-level"):
             i += 2
             continue
+        if a in ("-H", "--host", "--tlscacert", "--tlscert", "--tlskey") and not _is_command(
+            argv[i + 1 : i + 2]
+        ):
+            i += 2  # the app's flags (--host): their value, unless a command follows (refused with them)
+            continue
         if a.startswith("-"):
             i += 1
             continue
         return i
     return None
+
+
+def _is_command(words: list[str]) -> bool:
+    return bool(words) and any(words[0] in names for names in commands.COMMANDS.values())
+
+
+def _host_flags(p: flags.Parser) -> None:
+    """Docker's global flags naming a service: the app only (``dockyard --host unix:///PATH``); a command
+    given with them is refused (app/cli/refused.py says why)."""
+    p.add_argument(
+        "-H", "--host", help="Open the app on the Engine API service at this socket (unix:///PATH)"
+    )
+    p.add_argument("--tls", action="store_true", help="Use TLS; implied by --tlsverify")
+    p.add_argument("--tlsverify", action="store_true", help="Use TLS and verify the service")
+    p.add_argument("--tlscacert", help="Trust certs signed only by this CA")
+    p.add_argument("--tlscert", help="Path to TLS certificate file")
+    p.add_argument("--tlskey", help="Path to TLS key file")
 
 
 def build_parser(only: str | None = None) -> flags.Parser:
@@ -71,6 +94,14 @@ def main(argv: list[str] | None = None) -> int:
 
         gc.enable()
     parser = build_parser(None if wants_help or name is None else name)
+    if name is None:
+        _host_flags(parser)
+    elif os.environ.get("DOCKYARD_HOST"):
+        sys.stderr.write(
+            "Error: DOCKYARD_HOST is set: only the app (dockyard with no command) opens on a service; "
+            "commands run the engine in-process (unset it, and choose the root with --root)\n"
+        )
+        return 125
     args = parser.parse_args(argv)
     if args.version:
         print(f"dockyard version {VERSION}")
@@ -89,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
         if getattr(args, "command", None) is None and sys.stdin.isatty() and sys.stdout.isatty():
             from app.tui.run import run_app
 
-            return run_app(args.root)
+            return run_app(args.root, **_host_args(args))
         parser.parser_for(args).print_help()  # a group without its command: the group's help, as Docker
         return 0
     from engine import DockyardError
@@ -114,6 +145,11 @@ def main(argv: list[str] | None = None) -> int:
         return 125
     except Exception as e:
         return _crashed(e, args.root, argv)
+
+
+def _host_args(args: flags.Namespace) -> dict[str, Any]:
+    names = ("host", "tls", "tlsverify", "tlscacert", "tlscert", "tlskey")
+    return {n: getattr(args, n) for n in names if getattr(args, n, None)}
 
 
 def _crashed(e: BaseException, root: str | None, argv: list[str]) -> int:

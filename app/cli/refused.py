@@ -23,6 +23,10 @@ _NO_DAEMON = (
     "dockyard has no daemon to connect to: the engine runs inside each command "
     "(choose its root with --root or $DOCKYARD_ROOT)"
 )
+_HOST = (
+    "a command runs the engine in its own process (choose its root with --root or $DOCKYARD_ROOT); "
+    "only the app opens on a service: dockyard --host unix:///PATH, with no command"
+)
 _WINDOWS = "a Windows containers option; dockyard runs Linux containers"
 _CHECKPOINT = "dockyard has no checkpoint and restore (CRIU)"
 _LINKS = "dockyard has no legacy links: containers on a user-defined network find each other by name"
@@ -69,13 +73,13 @@ _CREATE = {
 #: Docker's flags that dockyard refuses, per Docker command ("" for the global options), with the reason.
 FLAGS: dict[str, dict[str, str]] = {
     "": {
-        "-H, --host": _NO_DAEMON,
+        "-H, --host": _HOST,
         "-c, --context": _NO_DAEMON,
-        "--tls": _NO_DAEMON,
-        "--tlscacert": _NO_DAEMON,
-        "--tlscert": _NO_DAEMON,
-        "--tlskey": _NO_DAEMON,
-        "--tlsverify": _NO_DAEMON,
+        "--tls": _HOST,
+        "--tlscacert": _HOST,
+        "--tlscert": _HOST,
+        "--tlskey": _HOST,
+        "--tlsverify": _HOST,
     },
     "container create": _CREATE,
     "container run": _CREATE,

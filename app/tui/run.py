@@ -1,21 +1,89 @@
-"""Open the app: ``dockyard`` with no command on a terminal calls ``run_app``."""
+"""Open the app: ``dockyard`` with no command on a terminal calls ``run_app``; with ``--host`` (or
+``$DOCKYARD_HOST``) the app opens on an Engine API service instead of the engine root."""
 
 from __future__ import annotations
 
+import os
 import sys
 
 
-def run_app(root: str | None = None) -> int:
+def run_app(
+    root: str | None = None,
+    host: str | None = None,
+    tls: bool = False,
+    tlsverify: bool = False,
+    tlscacert: str | None = None,
+    tlscert: str | None = None,
+    tlskey: str | None = None,
+) -> int:
     from engine import DockyardError, Engine
 
     from .app import DockyardApp
     from .config import Config
 
+    host = host or os.environ.get("DOCKYARD_HOST") or None
     try:
-        engine = Engine(root)
+        if host:
+            engine = open_remote(root, host, tls, tlsverify, tlscacert, tlscert, tlskey)
+        else:
+            engine = Engine(root)
     except (DockyardError, OSError) as e:
-        sys.stderr.write(f"dockyard: cannot open the engine root: {e}\n")
-        return 1
-    app = DockyardApp(engine, Config.load())
+        where = f"the service at {host}" if host else "the engine root"
+        sys.stderr.write(f"dockyard: cannot open {where}: {e}\n")
+        return 125 if host else 1
+    if host and host.startswith("tcp://"):
+        app = DockyardApp(engine, Config.load(), host=_far_host)
+    else:
+        app = DockyardApp(engine, Config.load())
     app.run()
     return app.return_code or 0
+
+
+def _far_host() -> HostSummary:
+    """The top bar's figures are this machine's: none for a service on another host."""
+    raise LookupError("the service runs on another machine")
+
+
+def open_remote(
+    root: str | None,
+    host: str,
+    tls: bool = False,
+    tlsverify: bool = False,
+    tlscacert: str | None = None,
+    tlscert: str | None = None,
+    tlskey: str | None = None,
+) -> Engine:
+    """The engine of the service at ``host``, as the app sees an engine (``RemoteEngine`` offers the
+    methods of ``Engine`` the app calls; tests/app/tui/test_remote.py compares the two). TLS as Docker's
+    client: the flags, else ``$DOCKYARD_TLS_VERIFY`` and ``$DOCKYARD_CERT_PATH`` (ca.pem, cert.pem, key.pem)."""
+    from engine import InvalidArgument, RemoteEngine, TLSOptions
+
+    if root:
+        raise InvalidArgument("--root and --host name two engines: choose one")
+    env = os.environ
+    verify = tlsverify or env.get("DOCKYARD_TLS_VERIFY", "") not in ("", "0")
+    certs = env.get("DOCKYARD_CERT_PATH", "")
+    options = None
+    if tls or verify or tlscacert or tlscert or tlskey or certs:
+
+        def default(given: str | None, name: str) -> str:
+            if given:
+                return given
+            return os.path.join(certs, name) if certs else ""
+
+        options = TLSOptions(
+            verify, default(tlscacert, "ca.pem"), default(tlscert, "cert.pem"), default(tlskey, "key.pem")
+        )
+    return cast_engine(RemoteEngine(host, options))
+
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from engine import Engine
+
+    from .hostinfo import HostSummary
+
+
+def cast_engine(remote: object) -> Engine:
+    """The remote engine typed as the engine the app is written against: both offer the same methods."""
+    return remote  # type: ignore[return-value]

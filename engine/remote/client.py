@@ -1,0 +1,301 @@
+"""HTTP/1.1 to a Docker Engine API service, with the standard library's ``http.client``: over a unix socket
+(``unix:///run/dockyard.sock``) or TCP with TLS (``tcp://host:2376`` and a client certificate). Each request
+opens its own connection (a unix socket connects in microseconds, and the app calls from several threads at
+once), so nothing is shared between threads. Errors come back as the engine's own (Docker's status codes:
+404 NotFound, 409 Conflict, 400 InvalidArgument) with the service's message."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import socket
+
+from ..errors import Conflict, ContainerNotFound, DockyardError, ImageNotFound, InvalidArgument, NotFound
+from ..lean.record import record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import ssl
+    from typing import Any
+
+
+class NotAvailable(DockyardError):
+    """What needs the engine's files on this machine (a layer's file tree, a build that watches a directory)
+    and so cannot be done through the Engine API."""
+
+    def __init__(self, what: str, why: str = "it reads the engine's files") -> None:
+        super().__init__(f"{what} is not available with --host: {why}")
+
+
+@record
+class TLSOptions:
+    """Docker's ``--tls``, ``--tlsverify``, ``--tlscacert``, ``--tlscert`` and ``--tlskey``."""
+
+    verify: bool = False
+    ca: str = ""
+    cert: str = ""
+    key: str = ""
+
+
+def check_host(host: str, tls: TLSOptions | None) -> tuple[str, str]:
+    """``(scheme, address)`` of ``--host``: ``("unix", PATH)`` or ``("tcp", "HOST:PORT")``; InvalidArgument
+    when the address is malformed, or TCP without TLS (a TCP Engine API without TLS is root on the host for
+    anyone who reaches the port)."""
+    scheme, sep, rest = host.partition("://")
+    if not sep:
+        raise InvalidArgument(f"invalid host {host!r}: expected unix:///PATH or tcp://HOST:PORT")
+    if scheme == "unix":
+        if not rest.startswith("/"):
+            raise InvalidArgument(f"invalid host {host!r}: a unix socket's path must be absolute")
+        return "unix", rest
+    if scheme == "tcp":
+        address = rest.rstrip("/")
+        name, colon, port = address.rpartition(":")
+        if not colon or not name or not port.isdigit():
+            raise InvalidArgument(f"invalid host {host!r}: expected tcp://HOST:PORT")
+        if tls is None:
+            raise InvalidArgument(
+                f"refusing {host}: a tcp:// host needs TLS (--tlsverify --tlscacert CA --tlscert CERT --tlskey KEY); "
+                "the Engine API over plain TCP gives root on this machine to anyone who reaches the port"
+            )
+        if not tls.cert or not tls.key:
+            raise InvalidArgument(
+                f"refusing {host}: TLS needs a client certificate and key (--tlscert, --tlskey)"
+            )
+        if tls.verify and not tls.ca:
+            raise InvalidArgument(f"refusing {host}: --tlsverify needs the service's CA (--tlscacert)")
+        return "tcp", address
+    raise InvalidArgument(f"invalid host {host!r}: unsupported scheme {scheme!r} (unix:// or tcp://)")
+
+
+class _UnixConnection(http.client.HTTPConnection):
+    def __init__(self, path: str, timeout: float | None) -> None:
+        super().__init__("localhost", timeout=timeout)
+        self.path = path
+
+    def connect(self) -> None:
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(self.timeout)
+        try:
+            s.connect(self.path)
+        except OSError:
+            s.close()
+            raise
+        self.sock = s
+
+
+def error_for(status: int, body: bytes) -> DockyardError:
+    """The engine's error for an error answer (Docker's ``{"message": ...}``)."""
+    try:
+        message = str(json.loads(body)["message"])
+    except (ValueError, KeyError, TypeError):
+        message = body.decode(errors="replace").strip() or f"status {status}"
+    if status == 404:
+        if message.startswith("No such container"):
+            return ContainerNotFound(message)
+        if message.startswith("No such image"):
+            return ImageNotFound(message)
+        return NotFound(message)
+    if status == 409:
+        return Conflict(message)
+    if status == 400:
+        return InvalidArgument(message)
+    return DockyardError(message)
+
+
+class Stream:
+    """An answer being read as it comes (logs, stats, events, pull progress). ``close()`` may be called
+    from another thread: it shuts the socket down, which ends a blocked read."""
+
+    def __init__(self, conn: http.client.HTTPConnection, response: http.client.HTTPResponse) -> None:
+        self.conn = conn
+        self.response = response
+        self.content_type = response.getheader("Content-Type", "") or ""
+
+    def read(self, n: int) -> bytes:
+        """Up to ``n`` bytes as soon as some are there; b"" at the end."""
+        try:
+            return self.response.read1(n)
+        except Exception:  # noqa: BLE001 - closed (maybe by another thread) or cut short: the end
+            return b""
+
+    def readexactly(self, n: int) -> bytes:
+        """``n`` bytes, or fewer only at the end."""
+        out = b""
+        while len(out) < n:
+            chunk = self.read(n - len(out))
+            if not chunk:
+                break
+            out += chunk
+        return out
+
+    def readline(self) -> bytes:
+        try:
+            return self.response.readline()
+        except Exception:  # noqa: BLE001 - closed (maybe by another thread) or cut short: the end
+            return b""
+
+    def close(self) -> None:
+        sock = self.conn.sock
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        self.conn.close()
+
+
+class Client:
+    """Requests to one service. ``host``: ``unix:///PATH`` or ``tcp://HOST:PORT`` (with ``tls``)."""
+
+    def __init__(self, host: str, tls: TLSOptions | None = None, timeout: float = 60.0) -> None:
+        self.host = host
+        self.scheme, self.address = check_host(host, tls)
+        self.tls = tls
+        self.timeout = timeout
+        self._context: ssl.SSLContext | None = None
+
+    def _ssl(self) -> ssl.SSLContext:
+        if self._context is None:
+            import ssl
+
+            assert self.tls is not None
+            ctx = ssl.create_default_context(cafile=self.tls.ca or None)
+            if not self.tls.verify:
+                ctx.check_hostname = False
+                ctx.verify_mode = ssl.CERT_NONE
+            ctx.load_cert_chain(self.tls.cert, self.tls.key)
+            self._context = ctx
+        return self._context
+
+    def _connection(self, timeout: float | None) -> http.client.HTTPConnection:
+        if self.scheme == "unix":
+            return _UnixConnection(self.address, timeout)
+        name, _, port = self.address.rpartition(":")
+        return http.client.HTTPSConnection(name.strip("[]"), int(port), timeout=timeout, context=self._ssl())
+
+    def _unreachable(self, e: OSError) -> DockyardError:
+        if type(e).__name__.startswith("SSL"):
+            return DockyardError(f"TLS with the service at {self.host} failed: {e}")
+        return DockyardError(
+            f"Cannot connect to the service at {self.host}: {e.strerror or e}. Is it running?"
+        )
+
+    @staticmethod
+    def target(path: str, query: dict[str, Any] | None) -> str:
+        if not query:
+            return path
+        from urllib.parse import urlencode
+
+        pairs = {
+            k: ("1" if v is True else "0" if v is False else str(v))
+            for k, v in query.items()
+            if v is not None
+        }
+        return f"{path}?{urlencode(pairs)}"
+
+    def open(
+        self,
+        method: str,
+        path: str,
+        query: dict[str, Any] | None = None,
+        body: Any = None,
+        timeout: float | None = -1.0,
+    ) -> Stream:
+        """Send a request; the answer's body is left to read (an error answer is read and raised)."""
+        conn = self._connection(self.timeout if timeout == -1.0 else timeout)
+        headers = {"Host": "docker"}
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
+        try:
+            conn.request(method, self.target(path, query), body=data, headers=headers)
+            response = conn.getresponse()
+        except OSError as e:
+            conn.close()
+            raise self._unreachable(e) from None
+        except http.client.HTTPException as e:
+            conn.close()
+            raise DockyardError(f"the service at {self.host} answered badly: {e!r}") from None
+        if response.status >= 400:
+            try:
+                raw = response.read()
+            finally:
+                conn.close()
+            raise error_for(response.status, raw)
+        return Stream(conn, response)
+
+    def call(self, method: str, path: str, query: dict[str, Any] | None = None, body: Any = None) -> Any:
+        """A request whose answer is JSON (or empty: None)."""
+        s = self.open(method, path, query, body)
+        try:
+            raw = s.response.read()
+        except (OSError, http.client.HTTPException) as e:
+            raise DockyardError(f"the service at {self.host} stopped answering: {e!r}") from None
+        finally:
+            s.conn.close()
+        return json.loads(raw) if raw.strip() else None
+
+    def get(self, path: str, **query: Any) -> Any:
+        return self.call("GET", path, query)
+
+    def post(self, path: str, body: Any = None, **query: Any) -> Any:
+        return self.call("POST", path, query, body)
+
+    def upgrade(self, path: str, body: Any, query: dict[str, Any] | None = None) -> socket.socket:
+        """POST with ``Upgrade: tcp``: the connection, once the service answered 101 (or 200), carries the
+        process's input one way and its output the other (exec start, attach). The headers are read a byte
+        at a time so that no output is left in a buffer."""
+        try:
+            sock = self._raw_socket()
+        except OSError as e:
+            raise self._unreachable(e) from None
+        data = json.dumps(body).encode() if body is not None else b""
+        head = (
+            f"POST {self.target(path, query)} HTTP/1.1\r\nHost: docker\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(data)}\r\n\r\n"
+        )
+        try:
+            sock.sendall(head.encode() + data)
+            raw = b""
+            while not raw.endswith(b"\r\n\r\n"):
+                b = sock.recv(1)
+                if not b:
+                    raise OSError("the connection closed before the service answered")
+                raw += b
+        except OSError as e:
+            sock.close()
+            raise self._unreachable(e) from None
+        lines = raw.decode("latin-1").split("\r\n")
+        status = int(lines[0].split()[1])
+        if status >= 400:
+            length = 0
+            for line in lines[1:]:
+                k, _, v = line.partition(":")
+                if k.strip().lower() == "content-length":
+                    length = int(v.strip())
+            body_raw = b""
+            while len(body_raw) < length:
+                chunk = sock.recv(length - len(body_raw))
+                if not chunk:
+                    break
+                body_raw += chunk
+            sock.close()
+            raise error_for(status, body_raw)
+        sock.settimeout(None)
+        return sock
+
+    def _raw_socket(self) -> socket.socket:
+        if self.scheme == "unix":
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.settimeout(self.timeout)
+            try:
+                s.connect(self.address)
+            except OSError:
+                s.close()
+                raise
+            return s
+        name, _, port = self.address.rpartition(":")
+        plain = socket.create_connection((name.strip("[]"), int(port)), timeout=self.timeout)
+        return self._ssl().wrap_socket(plain, server_hostname=name.strip("[]"))

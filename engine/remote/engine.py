@@ -1,0 +1,700 @@
+"""``RemoteEngine``: the surface of ``Engine`` the app uses, over the Engine API (``client.Client``), with the
+engine's own records (``mapping``). What needs the engine's files on this machine raises NotAvailable with a
+sentence saying so."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+
+from ..errors import DockyardError
+from ..runtime.logindex import LogIndex
+from . import mapping
+from .client import Client, NotAvailable, TLSOptions
+from .streams import Bridge, frames, json_lines, lines_of, raw
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import builtins
+    from collections.abc import Callable, Iterator
+    from typing import Any
+
+    from ..model.container import Container
+    from ..model.image import HistoryEntry, Image, RemovedImage
+    from ..model.network import Network
+    from ..model.reports import DiskUsage, PruneReport, TopResult
+    from ..model.volume import Volume
+    from ..registry.events import TransferEvent
+    from ..registry.pull import PullResult
+    from ..registry.search import SearchResult
+    from ..stats import StatsRecord
+    from ..store.eventlog import Event
+
+
+def _q(ref: str) -> str:
+    from urllib.parse import quote
+
+    return quote(ref, safe="")
+
+
+class RemoteEngine:
+    """The engine of a service at ``host`` (``unix:///PATH``, or ``tcp://HOST:PORT`` with ``tls``). Making one
+    asks the service for its version: a host that does not answer is an error at once."""
+
+    def __init__(self, host: str, tls: TLSOptions | None = None) -> None:
+        self.client = Client(host, tls)
+        self.host = host
+        self.root = host  # what the app's top bar names
+        self.version = self.client.get("/version") or {}
+        self.containers = RemoteContainers(self.client)
+        self.images = RemoteImages(self.client)
+        self.networks = RemoteNetworks(self.client)
+        self.volumes = RemoteVolumes(self.client)
+
+    def event_offset(self) -> int:
+        """Now, in milliseconds since the epoch (the service's event log is not ours to count bytes of):
+        :meth:`events` from it sees what happens next, from it less N what happened in the last N ms."""
+        return time.time_ns() // 1_000_000
+
+    def events(
+        self,
+        since_offset: int | None = None,
+        timeout: float | None = None,
+        filters: dict[str, builtins.list[str]] | None = None,
+        since: float | None = None,
+        until: float | None = None,
+        stop: Callable[[], bool] | None = None,
+    ) -> Iterator[Event]:
+        """``GET /events``: the service's events as they happen. ``since_offset`` is a time in milliseconds
+        (what :meth:`event_offset` gives, less a span to see some of the past); ``timeout`` ends the
+        following that many seconds later (0: only what has happened)."""
+        query: dict[str, Any] = {}
+        if since is not None:
+            query["since"] = f"{since:.9f}"
+        elif since_offset is not None:
+            query["since"] = f"{since_offset / 1e3:.3f}"
+        end = until
+        if timeout is not None:
+            end = time.time() + timeout if end is None else min(end, time.time() + timeout)
+        if end is not None:
+            query["until"] = f"{end:.9f}"
+        if filters:
+            import json
+
+            query["filters"] = json.dumps(filters)
+        stream = self.client.open("GET", "/events", query, timeout=None)
+        watcher = None
+        if stop is not None:
+
+            def watch() -> None:
+                while not stream.response.isclosed():
+                    if stop():
+                        stream.close()
+                        return
+                    time.sleep(0.25)
+
+            watcher = threading.Thread(target=watch, name="dockyard-remote-events", daemon=True)
+            watcher.start()
+        try:
+            for doc in json_lines(stream.readline):
+                yield mapping.event(doc)
+        finally:
+            stream.close()
+
+    def default_network(self) -> str:
+        """The network a container joins when none is named: Docker's ``bridge`` (the API does not say)."""
+        return "bridge"
+
+    def df(self) -> DiskUsage:
+        return mapping.disk_usage(self.client.get("/system/df"))
+
+    def search(self, term: str, limit: int = 25) -> builtins.list[SearchResult]:
+        from ..registry.search import SearchResult
+
+        docs = self.client.get("/images/search", term=term, limit=limit) or []
+        return [
+            SearchResult(
+                name=d.get("name", ""),
+                description=d.get("description", ""),
+                stars=int(d.get("star_count") or 0),
+                official=bool(d.get("is_official")),
+                automated=bool(d.get("is_automated")),
+            )
+            for d in docs
+        ]
+
+    def watch_build(self, *args: Any, **kw: Any) -> None:
+        raise NotAvailable("building with --watch", "it watches a directory on this machine")
+
+
+class RemoteContainers:
+    def __init__(self, client: Client) -> None:
+        self.client = client
+
+    def list(
+        self, all: bool = False, filters: dict[str, builtins.list[str]] | None = None
+    ) -> builtins.list[Container]:
+        """``GET /containers/json``, then each one's inspect (the list lacks start and end times)."""
+        out = []
+        for doc in self.client.get("/containers/json", all=all, filters=_filters(filters)) or []:
+            try:
+                out.append(self.get(doc["Id"]))
+            except DockyardError:
+                continue  # removed meanwhile
+        return out
+
+    def get(self, ref: str) -> Container:
+        return mapping.container(self.inspect(ref))
+
+    def inspect(self, ref: str, size: bool = False) -> dict[str, Any]:
+        return dict(self.client.get(f"/containers/{_q(ref)}/json", size=size or None))
+
+    def start(self, ref: str) -> bool:
+        self.client.post(f"/containers/{_q(ref)}/start")
+        return True
+
+    def stop(self, ref: str, timeout: int | None = None, signal: str | None = None) -> bool:
+        self.client.post(f"/containers/{_q(ref)}/stop", t=timeout, signal=signal)
+        return True
+
+    def restart(self, ref: str, timeout: int | None = None, signal: str | None = None) -> None:
+        self.client.post(f"/containers/{_q(ref)}/restart", t=timeout, signal=signal)
+
+    def kill(self, ref: str, signal: str | None = None) -> None:
+        self.client.post(f"/containers/{_q(ref)}/kill", signal=signal)
+
+    def pause(self, ref: str) -> None:
+        self.client.post(f"/containers/{_q(ref)}/pause")
+
+    def unpause(self, ref: str) -> None:
+        self.client.post(f"/containers/{_q(ref)}/unpause")
+
+    def rename(self, ref: str, new_name: str) -> None:
+        self.client.post(f"/containers/{_q(ref)}/rename", name=new_name)
+
+    def remove(self, ref: str, force: bool = False, volumes: bool = False) -> None:
+        self.client.call("DELETE", f"/containers/{_q(ref)}", {"force": force, "v": volumes})
+
+    def wait(self, ref: str, timeout: float | None = None) -> int:
+        doc = self.client.post(f"/containers/{_q(ref)}/wait") or {}
+        return int(doc.get("StatusCode") or 0)
+
+    def prune(self, *, filters: dict[str, builtins.list[str]] | None = None) -> PruneReport:
+        from ..model.reports import PruneReport
+
+        doc = self.client.post("/containers/prune", filters=_filters(filters)) or {}
+        return PruneReport(list(doc.get("ContainersDeleted") or []), int(doc.get("SpaceReclaimed") or 0))
+
+    def top(self, ref: str, ps_args: str | None = None) -> TopResult:
+        return mapping.top(self.client.get(f"/containers/{_q(ref)}/top", ps_args=ps_args or None))
+
+    def diff(self, ref: str) -> builtins.list[tuple[str, str]]:
+        kinds = {0: "C", 1: "A", 2: "D"}
+        docs = self.client.get(f"/containers/{_q(ref)}/changes") or []
+        return [(kinds.get(int(d.get("Kind") or 0), "C"), d.get("Path", "")) for d in docs]
+
+    def writable_size(self, ref: str) -> int:
+        return int(self.inspect(ref, size=True).get("SizeRw") or 0)
+
+    def config(self, ref: str) -> Any:
+        raise NotAvailable("a container's stored configuration")
+
+    def commit(
+        self,
+        ref: str,
+        repo_tag: str | None = None,
+        message: str = "",
+        author: str = "",
+        changes: dict[str, Any] | None = None,
+        pause: bool = True,
+    ) -> str:
+        if changes:
+            raise NotAvailable("commit with configuration changes", "they are not sent over the API yet")
+        repo, tag = (repo_tag or ""), ""
+        if repo_tag and ":" in repo_tag.rsplit("/", 1)[-1]:
+            repo, _, tag = repo_tag.rpartition(":")
+        query: dict[str, Any] = {"container": ref, "repo": repo or None, "tag": tag or None}
+        query.update({"comment": message or None, "author": author or None, "pause": pause})
+        doc = self.client.call("POST", "/commit", query, {}) or {}
+        return str(doc.get("Id", ""))
+
+    def create(self, image: str, opts: Any = None, **kw: Any) -> Container:
+        """``POST /containers/create`` with the options the API carries (``mapping.create_body``)."""
+        if opts is None:
+            from ..runtime.create import CreateOptions
+
+            opts = CreateOptions(**kw)
+        body = mapping.create_body(image, opts)
+        doc = self.client.call("POST", "/containers/create", {"name": opts.name or None}, body) or {}
+        return self.get(str(doc["Id"]))
+
+    def run(self, image: str, opts: Any = None, detach: bool = True, **kw: Any) -> Container:
+        """Create, then start (the app attaches afterwards when it asked for a terminal)."""
+        c = self.create(image, opts, **kw)
+        self.start(c.id)
+        return self.get(c.id)
+
+    def run_replicas(self, *args: Any, **kw: Any) -> builtins.list[Container]:
+        raise NotAvailable("scaling a container from the app", "replicas are made by the engine itself")
+
+    def recreate(self, ref: str, image: str) -> Container:
+        raise NotAvailable("recreating a container on a new image", "the engine's stored options are needed")
+
+    def layer_tree(self, ref: str, only_changes: bool = False) -> Any:
+        raise NotAvailable("browsing a container's writable layer")
+
+    # -- streams --------------------------------------------------------------------------------------------
+    def log_index(self, ref: str) -> LogIndex:
+        """The container's log, followed over the API into a json-file copy in a temporary directory, and
+        indexed there as a local log is; closing the index stops the following and removes the copy."""
+        c = self.get(ref)
+        return MirroredLog(self.client, c.id, c.tty)
+
+    def stats_reader(self, refs: builtins.list[str] | None = None) -> RemoteStatsReader:
+        return RemoteStatsReader(self, refs)
+
+    def exec_pty(
+        self,
+        ref: str,
+        cmd: builtins.list[str],
+        *,
+        env: builtins.list[str] | None = None,
+        workdir: str = "",
+        user: str = "",
+        privileged: bool = False,
+        rows: int = 24,
+        cols: int = 80,
+    ) -> RemoteExecPty:
+        """``POST /containers/{id}/exec`` with a terminal, then its start on an upgraded connection."""
+        body = {
+            "AttachStdin": True,
+            "AttachStdout": True,
+            "AttachStderr": True,
+            "Tty": True,
+            "Cmd": list(cmd),
+            "Env": list(env or []),
+            "WorkingDir": workdir,
+            "User": user,
+            "Privileged": privileged,
+            "ConsoleSize": [rows, cols],
+        }
+        exec_id = str(self.client.post(f"/containers/{_q(ref)}/exec", body)["Id"])
+        sock = self.client.upgrade(
+            f"/exec/{exec_id}/start", {"Detach": False, "Tty": True, "ConsoleSize": [rows, cols]}
+        )
+        return RemoteExecPty(self.client, exec_id, sock)
+
+    def attach(self, ref: str) -> RemoteAttach:
+        c = self.get(ref)
+        if not c.running:
+            from ..errors import Conflict
+
+            raise Conflict("You cannot attach to a stopped container, start it first")
+        query = {"stream": True, "stdin": True, "stdout": True, "stderr": True}
+        sock = self.client.upgrade(f"/containers/{_q(c.id)}/attach", None, query)
+        return RemoteAttach(self, c.id, c.tty, sock)
+
+
+def _filters(filters: dict[str, builtins.list[str]] | None) -> str | None:
+    if not filters:
+        return None
+    import json
+
+    return json.dumps(filters)
+
+
+class MirroredLog(LogIndex):
+    """A remote container's log as a local json-file log: a thread follows ``GET /containers/{id}/logs``
+    (with timestamps) and appends each line, as ``{"log", "stream", "time"}``, to a file of a temporary
+    directory, which ``LogIndex`` indexes and follows as it does a local container's log."""
+
+    def __init__(self, client: Client, cid: str, tty: bool) -> None:
+        import tempfile
+
+        self.directory = tempfile.mkdtemp(prefix="dockyard-remote-log-")
+        path = os.path.join(self.directory, f"{cid}-json.log")
+        open(path, "ab").close()
+        super().__init__(path)
+        query = {"follow": True, "stdout": True, "stderr": True, "timestamps": True}
+        self.stream = client.open("GET", f"/containers/{cid}/logs", query, timeout=None)
+        self.tty = tty
+        self.thread = threading.Thread(target=self._copy, name="dockyard-remote-log", daemon=True)
+        self.thread.start()
+
+    def _copy(self) -> None:
+        import json
+
+        s = self.stream
+        chunks = raw(s.read) if self.tty or "raw-stream" in s.content_type else frames(s.readexactly)
+        try:
+            with open(self.path, "ab", buffering=0) as out:
+                for stream, line in lines_of(chunks):
+                    text = line.decode("utf-8", "replace")
+                    when, sep, rest = text.partition(" ")
+                    if not sep or not when[:4].isdigit():
+                        when, rest = "", text
+                    doc = {"log": rest, "stream": stream, "time": when}
+                    out.write(json.dumps(doc, separators=(",", ":")).encode() + b"\n")
+        except (OSError, ValueError):
+            pass  # the copy was closed (or removed) while a line came
+
+    def close(self) -> None:
+        import shutil
+
+        self.stream.close()
+        super().close()
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+class RemoteStatsReader:
+    """``StatsReader``'s surface over ``GET /containers/{id}/stats?stream=false&one-shot=true``: each
+    :meth:`sample` reads each wanted running container once; CPU % compares with the previous pass
+    (``sampler``: the documents read then, by container)."""
+
+    def __init__(self, engine: RemoteContainers, refs: builtins.list[str] | None) -> None:
+        self.engine = engine
+        self.refs = refs
+        self.sampler: dict[str, dict[str, Any]] = {}
+        self.targets: builtins.list[tuple[str, str]] | None = None
+        self.listed = 0
+
+    def refresh(self) -> None:
+        self.targets = None
+
+    def _list(self) -> builtins.list[tuple[str, str]]:
+        docs = self.engine.client.get("/containers/json") or []  # the running ones
+        wanted = set(self.refs) if self.refs is not None else None
+        out = []
+        for d in docs:
+            cid = d["Id"]
+            name = (d.get("Names") or ["/"])[0].lstrip("/")
+            if wanted is None or cid in wanted or name in wanted:
+                out.append((cid, name))
+        return out
+
+    def sample(self) -> builtins.list[StatsRecord]:
+        if self.targets is None:
+            self.targets = self._list()
+            self.listed = len(self.targets)
+        records = []
+        previous, self.sampler = self.sampler, {}
+        for cid, name in self.targets:
+            try:
+                doc = self.engine.client.get(f"/containers/{cid}/stats", stream=False, **{"one-shot": True})
+            except DockyardError:
+                self.targets = None  # gone: list them again next time
+                continue
+            if not doc or not doc.get("memory_stats"):
+                self.targets = None  # stopped meanwhile
+                continue
+            self.sampler[cid] = doc
+            records.append(mapping.stats(doc, previous.get(cid), cid, name))
+        return records
+
+    def running(self) -> bool:
+        return self.listed > 0
+
+
+class RemoteExecPty:
+    """``ExecPty``'s surface: ``master`` (a descriptor to read the terminal's output from and write its
+    input to), ``resize``, ``wait`` (the exit code, asked of ``GET /exec/{id}/json``) and ``close``."""
+
+    def __init__(self, client: Client, exec_id: str, sock: Any) -> None:
+        self.client = client
+        self.exec_id = exec_id
+        self.ended = threading.Event()
+        self.bridge = Bridge(sock, on_end=self.ended.set)
+        self.master = self.bridge.fd
+
+    def resize(self, rows: int, cols: int) -> None:
+        self.client.post(f"/exec/{self.exec_id}/resize", h=rows, w=cols)
+
+    def wait(self) -> int:
+        self.ended.wait()
+        for _ in range(50):
+            doc = self.client.get(f"/exec/{self.exec_id}/json") or {}
+            if not doc.get("Running"):
+                code = doc.get("ExitCode")
+                return int(code) if code is not None else 0
+            time.sleep(0.1)
+        return -1
+
+    def close(self) -> None:
+        self.bridge.close()
+
+
+class RemoteAttach:
+    """``AttachSession``'s surface over ``POST /containers/{id}/attach`` on an upgraded connection: output as
+    ("stdout"|"stderr", data), input, resize, and the exit code once the container ended."""
+
+    def __init__(self, engine: RemoteContainers, cid: str, tty: bool, sock: Any) -> None:
+        self.engine = engine
+        self.cid = cid
+        self.tty = tty
+        self.sock = sock
+        self.exit_code: int | None = None
+
+    def _recv(self, n: int) -> bytes:
+        try:
+            return bytes(self.sock.recv(n))
+        except OSError:
+            return b""
+
+    def _recv_exactly(self, n: int) -> bytes:
+        out = b""
+        while len(out) < n:
+            chunk = self._recv(n - len(out))
+            if not chunk:
+                break
+            out += chunk
+        return out
+
+    def output(self) -> Iterator[tuple[str, bytes]]:
+        yield from raw(self._recv) if self.tty else frames(self._recv_exactly)
+        try:
+            c = self.engine.get(self.cid)
+            if not c.running:
+                self.exit_code = c.exit_code
+        except DockyardError:
+            pass
+
+    def send_stdin(self, data: bytes) -> None:
+        self.sock.sendall(data)
+
+    def close_stdin(self) -> None:
+        import socket
+
+        self.sock.shutdown(socket.SHUT_WR)
+
+    def resize(self, rows: int, cols: int) -> None:
+        self.engine.client.post(f"/containers/{self.cid}/resize", h=rows, w=cols)
+
+    def close(self) -> None:
+        import socket
+
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.sock.close()
+
+
+class RemoteImages:
+    def __init__(self, client: Client) -> None:
+        self.client = client
+
+    def list(
+        self, all: bool = False, filters: dict[str, builtins.list[str]] | None = None
+    ) -> builtins.list[Image]:
+        out = []
+        for doc in self.client.get("/images/json", all=all or None, filters=_filters(filters)) or []:
+            try:
+                out.append(self.get(doc["Id"]))
+            except DockyardError:
+                continue
+        return out
+
+    def get(self, name: str) -> Image:
+        """The image, its layers' sizes and instructions from its history (newest first there)."""
+        image = mapping.image(self.inspect(name))
+        steps = self.history(image.id)[::-1]
+        made = [h for h in steps if not h.empty_layer]
+        if len(made) != len(image.layers):
+            made = steps  # a layer of no bytes: the steps match the layers only when they are as many
+        if len(made) == len(image.layers):
+            for layer, step in zip(image.layers, made, strict=True):
+                layer.size, layer.created_by, layer.created = step.size, step.created_by, step.created
+        return image
+
+    def inspect(self, name: str, legacy: bool = False) -> dict[str, Any]:
+        """``GET /images/{name}/json`` (``legacy``'s fields are the service's to add, by API version)."""
+        return dict(self.client.get(f"/images/{name}/json"))
+
+    def history(self, name: str) -> builtins.list[HistoryEntry]:
+        return mapping.history(self.client.get(f"/images/{name}/history") or [])
+
+    def tag(self, source: str, target: str) -> None:
+        repo, tag = target, ""
+        if ":" in target.rsplit("/", 1)[-1]:
+            repo, _, tag = target.rpartition(":")
+        self.client.post(f"/images/{source}/tag", repo=repo, tag=tag or None)
+
+    def remove(self, name: str, force: bool = False) -> RemovedImage:
+        from ..model.image import RemovedImage
+
+        docs = self.client.call("DELETE", f"/images/{name}", {"force": force}) or []
+        return RemovedImage(
+            untagged=[d["Untagged"] for d in docs if "Untagged" in d],
+            deleted=[d["Deleted"] for d in docs if "Deleted" in d],
+        )
+
+    def prune(
+        self, all: bool = False, *, filters: dict[str, builtins.list[str]] | None = None
+    ) -> PruneReport:
+        from ..model.reports import PruneReport
+
+        merged = dict(filters or {})
+        if all:
+            merged["dangling"] = ["false"]
+        doc = self.client.post("/images/prune", filters=_filters(merged)) or {}
+        deleted = [d.get("Deleted") or d.get("Untagged") for d in doc.get("ImagesDeleted") or []]
+        return PruneReport([d for d in deleted if d], int(doc.get("SpaceReclaimed") or 0))
+
+    def pull(
+        self,
+        repository: str,
+        tag: str | None = None,
+        platform: str | None = None,
+        progress: Callable[[TransferEvent], None] | None = None,
+        auth_config: dict[str, str] | None = None,
+    ) -> PullResult:
+        """``POST /images/create?fromImage=``: the service pulls; its progress lines come back as events."""
+        from ..registry.events import TransferEvent
+        from ..registry.pull import PullResult
+
+        query = {"fromImage": repository, "tag": tag, "platform": platform}
+        stream = self.client.open("POST", "/images/create", query, timeout=None)
+        digest, up_to_date = "", False
+        try:
+            for doc in json_lines(stream.readline):
+                if doc.get("error") or doc.get("errorDetail"):
+                    raise DockyardError(str(doc.get("error") or doc["errorDetail"].get("message")))
+                status = str(doc.get("status") or "")
+                if status.startswith("Digest: "):
+                    digest = status[len("Digest: ") :]
+                if status.startswith("Status: Image is up to date"):
+                    up_to_date = True
+                if progress is not None:
+                    detail = doc.get("progressDetail") or {}
+                    progress(
+                        TransferEvent(
+                            doc.get("id") or "",
+                            status,
+                            int(detail.get("current") or 0),
+                            int(detail.get("total") or 0),
+                        )
+                    )
+        finally:
+            stream.close()
+        name = (
+            f"{repository}:{tag}"
+            if tag
+            else repository
+            if (":" in repository or "@" in repository)
+            else f"{repository}:latest"
+        )
+        im = self.get(name)
+        return PullResult(im.id, name, digest, name, up_to_date)
+
+    def analyze(self, name: str) -> Any:
+        raise NotAvailable("browsing an image's files")
+
+    def build(self, options: Any, progress: Any = None) -> str:
+        raise NotAvailable("building an image", "the app's build sends no context over the API yet")
+
+
+class RemoteNetworks:
+    def __init__(self, client: Client) -> None:
+        self.client = client
+
+    def list(self, filters: dict[str, builtins.list[str]] | None = None) -> builtins.list[Network]:
+        return [mapping.network(d) for d in self.client.get("/networks", filters=_filters(filters)) or []]
+
+    def get(self, ref: str) -> Network:
+        return mapping.network(self.inspect(ref))
+
+    def inspect(self, ref: str) -> dict[str, Any]:
+        return dict(self.client.get(f"/networks/{_q(ref)}"))
+
+    def create(
+        self,
+        name: str,
+        *,
+        driver: str = "bridge",
+        subnet: str = "",
+        gateway: str = "",
+        internal: bool = False,
+        labels: dict[str, str] | None = None,
+        options: dict[str, str] | None = None,
+        ip_range: str = "",
+        aux_addresses: dict[str, str] | None = None,
+    ) -> Network:
+        ipam: dict[str, Any] = {"Driver": "default", "Config": []}
+        if subnet or gateway:
+            pool = (("Subnet", subnet), ("Gateway", gateway), ("IPRange", ip_range))
+            ipam["Config"] = [
+                {k: v for k, v in pool if v}
+                | ({"AuxiliaryAddresses": aux_addresses} if aux_addresses else {})
+            ]
+        body = {
+            "Name": name,
+            "Driver": driver,
+            "Internal": internal,
+            "Labels": labels or {},
+            "Options": options or {},
+            "IPAM": ipam,
+        }
+        doc = self.client.post("/networks/create", body) or {}
+        return self.get(doc.get("Id") or name)
+
+    def remove(self, ref: str) -> None:
+        self.client.call("DELETE", f"/networks/{_q(ref)}")
+
+    def prune(self, *, filters: dict[str, builtins.list[str]] | None = None) -> builtins.list[str]:
+        doc = self.client.post("/networks/prune", filters=_filters(filters)) or {}
+        return list(doc.get("NetworksDeleted") or [])
+
+    def connect(
+        self,
+        network: str,
+        container: str,
+        *,
+        ip: str = "",
+        aliases: builtins.list[str] | None = None,
+        driver_opts: dict[str, str] | None = None,
+        gw_priority: int = 0,
+    ) -> None:
+        endpoint: dict[str, Any] = {"Aliases": aliases or None, "DriverOpts": driver_opts or None}
+        if ip:
+            endpoint["IPAMConfig"] = {"IPv4Address": ip}
+        if gw_priority:
+            endpoint["GwPriority"] = gw_priority
+        self.client.post(
+            f"/networks/{_q(network)}/connect", {"Container": container, "EndpointConfig": endpoint}
+        )
+
+    def disconnect(self, network: str, container: str, *, force: bool = False) -> None:
+        self.client.post(f"/networks/{_q(network)}/disconnect", {"Container": container, "Force": force})
+
+
+class RemoteVolumes:
+    def __init__(self, client: Client) -> None:
+        self.client = client
+
+    def list(self, filters: dict[str, builtins.list[str]] | None = None) -> builtins.list[Volume]:
+        doc = self.client.get("/volumes", filters=_filters(filters)) or {}
+        return [mapping.volume(d) for d in doc.get("Volumes") or []]
+
+    def get(self, name: str, size: bool = False) -> Volume:
+        return mapping.volume(self.inspect(name))
+
+    def inspect(self, name: str) -> dict[str, Any]:
+        return dict(self.client.get(f"/volumes/{_q(name)}"))
+
+    def create(
+        self,
+        name: str | None = None,
+        labels: dict[str, str] | None = None,
+        driver: str = "local",
+        options: dict[str, str] | None = None,
+    ) -> Volume:
+        body = {"Name": name or "", "Driver": driver, "Labels": labels or {}, "DriverOpts": options or {}}
+        return mapping.volume(self.client.post("/volumes/create", body) or {})
+
+    def remove(self, name: str, force: bool = False) -> None:
+        self.client.call("DELETE", f"/volumes/{_q(name)}", {"force": force})
+
+    def prune(self, *, filters: dict[str, builtins.list[str]] | None = None) -> builtins.list[str]:
+        doc = self.client.post("/volumes/prune", filters=_filters(filters)) or {}
+        return list(doc.get("VolumesDeleted") or [])

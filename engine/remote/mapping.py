@@ -1,0 +1,291 @@
+"""Docker's JSON back into the engine's records: the one place where the Engine API's documents (as the
+service makes them from these same records, app/service) are read back. Docker's "never" time
+(``0001-01-01T00:00:00Z``) is the records' ""."""
+
+from __future__ import annotations
+
+from ..humanize import rfc3339
+from ..model.container import Container
+from ..model.image import HistoryEntry, Image, LayerInfo
+from ..model.network import Network
+from ..model.reports import DiskUsage, TopResult
+from ..model.volume import Volume
+from ..stats import StatsRecord, cpu_percent
+from ..store.eventlog import Event
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+
+def _time(value: Any) -> str:
+    if isinstance(value, int | float):
+        return rfc3339(float(value)) if value else ""
+    text = str(value or "")
+    return "" if text.startswith("0001-01-01") else text
+
+
+def _ports(settings: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """``NetworkSettings.Ports`` (``{"80/tcp": [{"HostIp", "HostPort"}]}``) as the record's port list."""
+    out: list[dict[str, Any]] = []
+    for key, bindings in ((settings or {}).get("Ports") or {}).items():
+        port, _, proto = key.partition("/")
+        for b in bindings or [{}]:
+            entry: dict[str, Any] = {"container_port": int(port or 0), "protocol": proto or "tcp"}
+            if b.get("HostPort"):
+                entry["host_ip"] = b.get("HostIp") or ""
+                entry["host_port"] = int(b["HostPort"])
+            out.append(entry)
+    return out
+
+
+def container(doc: dict[str, Any]) -> Container:
+    """A container from ``GET /containers/{id}/json``."""
+    state = doc.get("State") or {}
+    config = doc.get("Config") or {}
+    settings = doc.get("NetworkSettings") or {}
+    command = ([doc["Path"]] if doc.get("Path") else []) + list(doc.get("Args") or [])
+    return Container(
+        id=doc["Id"],
+        name=str(doc.get("Name", "")).lstrip("/"),
+        image=config.get("Image") or "",
+        image_id=doc.get("Image") or "",
+        command=command,
+        created=_time(doc.get("Created")),
+        status=state.get("Status") or "created",
+        exit_code=int(state.get("ExitCode") or 0),
+        started_at=_time(state.get("StartedAt")),
+        finished_at=_time(state.get("FinishedAt")),
+        pid=int(state.get("Pid") or 0),
+        oom_killed=bool(state.get("OOMKilled")),
+        error=state.get("Error") or "",
+        restart_count=int(doc.get("RestartCount") or 0),
+        health=((state.get("Health") or {}).get("Status") or ""),
+        labels=dict(config.get("Labels") or {}),
+        ports=_ports(settings),
+        tty=bool(config.get("Tty")),
+        networks={name: dict(v or {}) for name, v in (settings.get("Networks") or {}).items()},
+    )
+
+
+def image(doc: dict[str, Any]) -> Image:
+    """An image from ``GET /images/{name}/json`` (its layers are known by DiffID only: no size, no path)."""
+    layers = [
+        LayerInfo(chain_id="", diff_id=d, size=0, path="")
+        for d in (doc.get("RootFS") or {}).get("Layers") or []
+    ]
+    return Image(
+        id=doc["Id"],
+        tags=list(doc.get("RepoTags") or []),
+        created=_time(doc.get("Created")),
+        size=int(doc.get("Size") or 0),
+        layers=layers,
+        config=dict(doc.get("Config") or {}),
+        history=[],
+        architecture=doc.get("Architecture") or "",
+        os=doc.get("Os") or "linux",
+        repo_digests=list(doc.get("RepoDigests") or []),
+        parent=doc.get("Parent") or "",
+    )
+
+
+def history(docs: list[dict[str, Any]]) -> list[HistoryEntry]:
+    """``GET /images/{name}/history``: newest first, as Docker sends it."""
+    return [
+        HistoryEntry(
+            id=d.get("Id") or "<missing>",
+            created=_time(d.get("Created")),
+            created_by=d.get("CreatedBy") or "",
+            size=int(d.get("Size") or 0),
+            comment=d.get("Comment") or "",
+            empty_layer=not d.get("Size"),  # the API does not say: a step that added no bytes
+        )
+        for d in docs
+    ]
+
+
+def network(doc: dict[str, Any]) -> Network:
+    ipam = ((doc.get("IPAM") or {}).get("Config") or [{}]) or [{}]
+    first = ipam[0] if ipam else {}
+    return Network(
+        name=doc.get("Name") or "",
+        id=doc.get("Id") or "",
+        created=_time(doc.get("Created")),
+        driver=doc.get("Driver") or "bridge",
+        subnet=first.get("Subnet") or "",
+        gateway=first.get("Gateway") or "",
+        internal=bool(doc.get("Internal")),
+        labels=dict(doc.get("Labels") or {}),
+        options=dict(doc.get("Options") or {}),
+        bridge=(doc.get("Options") or {}).get("com.docker.network.bridge.name", ""),
+    )
+
+
+def volume(doc: dict[str, Any]) -> Volume:
+    usage = doc.get("UsageData") or {}
+    return Volume(
+        name=doc.get("Name") or "",
+        mountpoint=doc.get("Mountpoint") or "",
+        created=_time(doc.get("CreatedAt")),
+        labels=dict(doc.get("Labels") or {}),
+        in_use=int(usage.get("RefCount") or 0) > 0,
+        size=max(0, int(usage.get("Size") or 0)),
+        options=dict(doc.get("Options") or {}),
+    )
+
+
+def event(doc: dict[str, Any]) -> Event:
+    """An event from ``GET /events``."""
+    actor = doc.get("Actor") or {}
+    nano = int(doc.get("timeNano") or 0) or int(doc.get("time") or 0) * 1_000_000_000
+    return Event(
+        type=doc.get("Type") or "",
+        action=doc.get("Action") or doc.get("status") or "",
+        id=actor.get("ID") or doc.get("id") or "",
+        time=nano / 1e9,
+        attributes=dict(actor.get("Attributes") or {}),
+        time_nano=nano,
+    )
+
+
+def top(doc: dict[str, Any]) -> TopResult:
+    return TopResult(
+        titles=tuple(doc.get("Titles") or ()), processes=[tuple(p) for p in doc.get("Processes") or []]
+    )
+
+
+def stats(doc: dict[str, Any], before: dict[str, Any] | None, cid: str, name: str) -> StatsRecord:
+    """A ``docker stats`` row from a stats document and the one read before it (CPU % over the interval,
+    as ``docker stats`` computes it; the memory in use less the page cache's inactive files)."""
+    cpu = doc.get("cpu_stats") or {}
+    mem = doc.get("memory_stats") or {}
+    percent = 0.0
+    if before is not None:
+        prev = before.get("cpu_stats") or {}
+        percent = cpu_percent(
+            int((prev.get("cpu_usage") or {}).get("total_usage") or 0),
+            int((cpu.get("cpu_usage") or {}).get("total_usage") or 0),
+            int(prev.get("system_cpu_usage") or 0),
+            int(cpu.get("system_cpu_usage") or 0),
+            int(cpu.get("online_cpus") or 1),
+        )
+    usage = int(mem.get("usage") or 0)
+    inactive = int((mem.get("stats") or {}).get("inactive_file") or 0)
+    usage = max(0, usage - inactive) if inactive < usage else usage
+    limit = int(mem.get("limit") or 0)
+    rx = tx = 0
+    for n in (doc.get("networks") or {}).values():
+        rx += int(n.get("rx_bytes") or 0)
+        tx += int(n.get("tx_bytes") or 0)
+    read = write = 0
+    for e in (doc.get("blkio_stats") or {}).get("io_service_bytes_recursive") or []:
+        op = str(e.get("op", "")).lower()
+        if op == "read":
+            read += int(e.get("value") or 0)
+        elif op == "write":
+            write += int(e.get("value") or 0)
+    return StatsRecord(
+        id=cid,
+        name=name,
+        cpu_percent=percent,
+        memory_usage=usage,
+        memory_limit=limit,
+        memory_percent=usage / limit * 100.0 if limit else 0.0,
+        net_rx=rx,
+        net_tx=tx,
+        block_read=read,
+        block_write=write,
+        pids=int((doc.get("pids_stats") or {}).get("current") or 0),
+    )
+
+
+def disk_usage(doc: dict[str, Any]) -> DiskUsage:
+    """``GET /system/df``'s totals (the per-object details stay with the service)."""
+    images = doc.get("Images") or []
+    containers = doc.get("Containers") or []
+    volumes = doc.get("Volumes") or []
+    cache = doc.get("BuildCache") or []
+    images_size = int(doc.get("LayersSize") or 0) or sum(int(i.get("Size") or 0) for i in images)
+    active_images = [i for i in images if int(i.get("Containers") or 0) > 0]
+    running = [c for c in containers if c.get("State") in ("running", "paused", "restarting")]
+    vol_used = [v for v in volumes if int((v.get("UsageData") or {}).get("RefCount") or 0) > 0]
+
+    def vsize(v: dict[str, Any]) -> int:
+        return max(0, int((v.get("UsageData") or {}).get("Size") or 0))
+
+    return DiskUsage(
+        images=len(images),
+        images_active=len(active_images),
+        images_size=images_size,
+        images_reclaimable=max(0, images_size - sum(int(i.get("Size") or 0) for i in active_images)),
+        containers=len(containers),
+        containers_active=len(running),
+        containers_size=sum(int(c.get("SizeRw") or 0) for c in containers),
+        containers_reclaimable=sum(int(c.get("SizeRw") or 0) for c in containers if c not in running),
+        volumes=len(volumes),
+        volumes_active=len(vol_used),
+        volumes_size=sum(vsize(v) for v in volumes),
+        volumes_reclaimable=sum(vsize(v) for v in volumes if v not in vol_used),
+        build_cache=len(cache),
+        build_cache_active=sum(1 for c in cache if c.get("InUse")),
+        build_cache_size=sum(int(c.get("Size") or 0) for c in cache if not c.get("Shared")),
+        build_cache_reclaimable=sum(int(c.get("Size") or 0) for c in cache if not c.get("InUse")),
+    )
+
+
+#: The create options sent over the API (those of the app's Run dialog, and the common ones around them).
+SENT = {"command", "entrypoint", "name", "env", "working_dir", "user", "hostname", "tty", "stdin_open", "labels",
+        "restart", "network", "volumes", "memory", "cpus", "ports"}  # fmt: skip
+
+
+def create_body(image: str, opts: Any) -> dict[str, Any]:
+    """``POST /containers/create``'s body from CreateOptions; InvalidArgument names an option that is set
+    and not sent (the service would not see it)."""
+    from ..errors import InvalidArgument
+    from ..lean.record import fields
+
+    default = type(opts)()
+    unsent = [
+        f.name
+        for f in fields(opts)
+        if f.name not in SENT and getattr(opts, f.name) != getattr(default, f.name)
+    ]
+    if unsent:
+        raise InvalidArgument(f"{', '.join(unsent)}: not sent with --host yet")
+    exposed: dict[str, Any] = {}
+    bindings: dict[str, Any] = {}
+    for spec in opts.ports:
+        body, _, proto = spec.partition("/")
+        parts = body.split(":")
+        key = f"{parts[-1]}/{proto or 'tcp'}"
+        exposed[key] = {}
+        if len(parts) > 1:
+            bindings.setdefault(key, []).append(
+                {"HostIp": parts[0] if len(parts) == 3 else "", "HostPort": parts[-2]}
+            )
+    policy, _, retries = opts.restart.partition(":")
+    host_config: dict[str, Any] = {
+        "NetworkMode": opts.network,
+        "Binds": list(opts.volumes) or None,
+        "PortBindings": bindings or None,
+        "RestartPolicy": {"Name": policy if policy != "no" else "", "MaximumRetryCount": int(retries or 0)},
+        "Memory": opts.memory or 0,
+        "NanoCpus": int((opts.cpus or 0) * 1e9),
+    }
+    return {
+        "Image": image,
+        "Cmd": opts.command,
+        "Entrypoint": opts.entrypoint,
+        "Env": list(opts.env),
+        "WorkingDir": opts.working_dir,
+        "User": opts.user,
+        "Hostname": opts.hostname,
+        "Tty": opts.tty,
+        "OpenStdin": opts.stdin_open,
+        "AttachStdin": opts.stdin_open,
+        "AttachStdout": True,
+        "AttachStderr": True,
+        "Labels": dict(opts.labels),
+        "ExposedPorts": exposed or None,
+        "HostConfig": host_config,
+    }
