@@ -32,6 +32,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "app.cli.cmd_network": ("network",),
     "app.cli.cmd_registry": ("pull", "push", "login", "logout"),
     "app.cli.cmd_update": ("update",),
+    "app.cli.compose": ("compose",),
 }  # fmt: skip
 
 
