@@ -112,6 +112,9 @@ RETIRED = {
     "network_test.py": "docker-py 1.x's module, not in docker-py 7: its tests are in api_network_test.py",
     "volume_test.py": "docker-py 1.x's module, not in docker-py 7: its tests are in api_volume_test.py",
     "exec_test.py": "docker-py 1.x's module, not in docker-py 7: its tests are in api_exec_test.py",
+    "container_test.py": "docker-py 1.x's module, not in docker-py 7: its tests are in api_container_test.py",
+    "healthcheck_test.py": "docker-py 1.x's module, not in docker-py 7: its tests are in "
+    "api_healthcheck_test.py",
 }
 
 
