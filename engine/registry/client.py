@@ -19,6 +19,7 @@ from typing import BinaryIO
 from .auth import Authenticator, Credentials
 from .errors import RegistryError, Unauthorized, Unreachable, describe
 from .insecure import is_insecure
+from .names import DOCKER_HUB_API
 
 BLOCK = 1 << 20  # bytes per socket write of a streamed request body
 REDIRECTS = (301, 302, 303, 307, 308)
@@ -256,6 +257,12 @@ class RegistryClient:
         extra_scopes: Iterable[str] = (),
         insecure: bool | None = None,
     ) -> None:
+        if registry == DOCKER_HUB_API and "push" not in actions:
+            from .mirrors import hub_mirror
+
+            mirror = hub_mirror(root)
+            if mirror is not None:  # Docker Hub's reads go to the root's mirror, without Hub credentials
+                registry, credentials = mirror, None
         self.registry = registry
         self.repository = repository
         self.insecure = is_insecure(registry, root) if insecure is None else insecure

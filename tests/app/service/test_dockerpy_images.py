@@ -200,3 +200,30 @@ def test_docker_build_names_the_tag_as_docker_does(docker, busybox, tmp_path) ->
     (tmp_path / "Dockerfile").write_text("FROM busybox\nRUN echo ran\n")
     out = docker("build", "-t", "plain", "-t", "other:2", str(tmp_path)).out
     assert "Successfully tagged plain:latest" in out and "Successfully tagged other:2" in out
+
+
+def test_docker_hub_reads_go_to_the_roots_mirror(docker_py, busybox, registry, service) -> None:
+    import json
+    import os
+
+    import docker as docker_sdk
+
+    image = docker_py.images.get(busybox)
+    image.tag(f"{registry.host}/library/mirrored", "1")
+    docker_py.images.push(f"{registry.host}/library/mirrored", "1")
+    docker_py.images.remove(f"{registry.host}/library/mirrored:1")
+    daemon_json = os.path.join(service.root, "daemon.json")
+    with open(daemon_json, "w") as f:
+        json.dump({"registry-mirrors": [f"http://{registry.host}"]}, f)
+    pulled = docker_py.images.pull("mirrored", tag="1")  # a Docker Hub name (library/mirrored)
+    assert pulled.id == image.id and "mirrored:1" in pulled.tags
+    assert docker_py.api.inspect_distribution("mirrored:1")["Platforms"] == [
+        {"architecture": "amd64", "os": "linux"}
+    ]
+    with pytest.raises(docker_sdk.errors.NotFound) as missing:  # not looked for on Docker Hub itself
+        docker_py.images.pull("mirrored", tag="2")
+    assert "mirrored:2 not found" in str(missing.value)
+    with open(daemon_json, "w") as f:
+        json.dump({"registry-mirrors": ["ftp://nowhere"]}, f)
+    with pytest.raises(docker_sdk.errors.APIError, match="invalid mirror"):
+        docker_py.images.pull("mirrored", tag="1")
