@@ -2,7 +2,7 @@
 docker-compose package (Debian's ``docker-compose``, or PyPI's ``docker-compose`` in the same Python), which
 ships it as ``compose/config/compose_spec.json``. That copy is the specification as of Compose 1.29.2; the
 keys the specification gained since (top-level ``name`` and ``include``, ``depends_on``'s ``required`` and
-``restart``, ``healthcheck.start_interval``) are added to it here. Without the package, the loader's own
+``restart``, ``healthcheck.start_interval``, a long-syntax port's ``host_ip`` and string ``published``) are added to it here. Without the package, the loader's own
 typed reading still refuses what it cannot use, naming the file, line and key (docs/COMPOSE.md)."""
 
 from __future__ import annotations
@@ -75,6 +75,13 @@ def _extended(schema: dict[str, Any]) -> dict[str, Any]:
             entry.get("properties", {}).setdefault("required", {"type": "boolean"})
             entry.get("properties", {}).setdefault("restart", {"type": "boolean"})
             entry.pop("required", None)  # the condition defaults to service_started
+    for alternative in service.get("ports", {}).get("items", {}).get("oneOf", []):
+        if alternative.get("type") == "object":
+            long_form = alternative.setdefault("properties", {})
+            long_form["published"] = {"type": ["string", "integer"]}
+            long_form.setdefault("host_ip", {"type": "string"})
+            long_form.setdefault("name", {"type": "string"})
+            long_form.setdefault("app_protocol", {"type": "string"})
     health = definitions.get("healthcheck", {}).get("properties", {})
     health.setdefault("start_interval", {"type": "string", "format": "duration"})
     return schema

@@ -35,7 +35,8 @@ def register(cs: flags.Commands) -> None:
     a("--no-normalize", action="store_true", help="Don't normalize compose model (refused)")
     a("--no-path-resolution", action="store_true", help="Don't resolve file paths (refused)")
     a("--no-consistency", action="store_true", help="Don't check model consistency (refused)")
-    p.set_defaults(handler=cmd_config)
+    # a refused flag exits 125, a bad compose file 1 (ComposeError), as Docker Compose does
+    p.set_defaults(handler=cmd_config, docker_exit_codes=True)
 
 
 _REFUSED = {
