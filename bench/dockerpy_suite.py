@@ -175,6 +175,18 @@ def prepare_root(root: str) -> None:
         raise SystemExit(f"could not make the bridge network of {root} internal")
 
 
+def remove_soon(workdir: str) -> None:
+    """Remove the scratch directory. A network janitor the root's last containers started lives on for
+    about a second and takes the root's network lock once more (writing ``locks/net.lock`` again): remove
+    until the directory stays gone."""
+    deadline = time.monotonic() + 15
+    while True:
+        shutil.rmtree(workdir, ignore_errors=True)
+        time.sleep(1.5)
+        if not os.path.exists(workdir) or time.monotonic() > deadline:
+            return
+
+
 def service_env(root: str) -> dict[str, str]:
     env = {**os.environ, "DOCKYARD_ROOT": root, "DOCKYARD_DEFAULT_NETWORK": "bridge"}
     for k in ("DOCKER_HOST", "DOCKER_API_VERSION", "DOCKER_CONTEXT", "DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH"):
@@ -400,7 +412,7 @@ def main() -> None:
         if args.keep:
             log(f"kept {workdir}")
         else:
-            shutil.rmtree(workdir, ignore_errors=True)
+            remove_soon(workdir)
     write_results(args.out, results, docker.__version__)
     with open(args.out) as f:
         print(f.read())
