@@ -169,10 +169,14 @@ class _Loader:
                 unset=self._unset,
                 on_error=lambda p, m: self.sources.error(p, f"{_key(p)}: {m}", path),
             )
+            data = _cast(data)
         found = schema.problems(data)
         if found:
             first = min(found, key=lambda pm: _line_of(lines, pm[0]))
             raise self.sources.error(first[0], first[1], path)
+        shape = _shape_problem(data)
+        if shape is not None:
+            raise self.sources.error(shape[0], shape[1], path)
         services = data.get("services") or {}
         for name, svc in list(services.items()):
             if svc is None:
@@ -220,6 +224,206 @@ class _Loader:
         base = {k: v for k, v in base.items() if k not in _NOT_EXTENDED}
         own = {k: v for k, v in svc.items() if k != "extends"}
         return merge.merge_service(base, own)
+
+
+_S, _I, _F, _B, _L, _M = str, int, float, bool, list, dict
+_NONE = type(None)
+#: the shapes of the keys the model reads, checked in every file (the schema checks them too, when installed;
+#: without it, this keeps a wrong type from getting further than a clear error). "*" is any key or index.
+_SHAPES: dict[tuple[str, ...], tuple[type, ...]] = {
+    ("services",): (_M,),
+    ("networks",): (_M,),
+    ("volumes",): (_M,),
+    ("configs",): (_M,),
+    ("secrets",): (_M,),
+    ("name",): (_S,),
+    ("include",): (_L,),
+    ("networks", "*"): (_M, _NONE),
+    ("networks", "*", "ipam"): (_M,),
+    ("networks", "*", "ipam", "config"): (_L,),
+    ("networks", "*", "labels"): (_M, _L),
+    ("networks", "*", "driver_opts"): (_M,),
+    ("volumes", "*"): (_M, _NONE),
+    ("volumes", "*", "labels"): (_M, _L),
+    ("volumes", "*", "driver_opts"): (_M,),
+    ("configs", "*"): (_M, _NONE),
+    ("secrets", "*"): (_M, _NONE),
+    ("services", "*"): (_M, _NONE),
+}
+_SERVICE_SHAPES: dict[tuple[str, ...], tuple[type, ...]] = {
+    ("image",): (_S,),
+    ("build",): (_S, _M),
+    ("build", "args"): (_M, _L),
+    ("build", "labels"): (_M, _L),
+    ("build", "context"): (_S,),
+    ("build", "dockerfile"): (_S,),
+    ("build", "target"): (_S,),
+    ("command",): (_S, _L, _NONE),
+    ("entrypoint",): (_S, _L, _NONE),
+    ("environment",): (_M, _L),
+    ("env_file",): (_S, _L),
+    ("ports",): (_L,),
+    ("ports", "*"): (_S, _I, _M),
+    ("expose",): (_L,),
+    ("volumes",): (_L,),
+    ("volumes", "*"): (_S, _M),
+    ("volumes", "*", "bind"): (_M,),
+    ("volumes", "*", "volume"): (_M,),
+    ("volumes", "*", "tmpfs"): (_M,),
+    ("tmpfs",): (_S, _L),
+    ("networks",): (_M, _L),
+    ("networks", "*"): (_M, _NONE, _S),
+    ("networks", "*", "aliases"): (_L,),
+    ("network_mode",): (_S,),
+    ("depends_on",): (_M, _L),
+    ("depends_on", "*"): (_M, _NONE, _S),
+    ("healthcheck",): (_M,),
+    ("healthcheck", "test"): (_S, _L),
+    ("healthcheck", "retries"): (_I, _F),
+    ("restart",): (_S,),
+    ("deploy",): (_M,),
+    ("deploy", "replicas"): (_I,),
+    ("deploy", "resources"): (_M,),
+    ("deploy", "resources", "limits"): (_M,),
+    ("deploy", "resources", "reservations"): (_M,),
+    ("labels",): (_M, _L),
+    ("container_name",): (_S,),
+    ("user",): (_S, _I),
+    ("working_dir",): (_S,),
+    ("hostname",): (_S,),
+    ("stop_signal",): (_S,),
+    ("stop_grace_period",): (_S,),
+    ("init",): (_B,),
+    ("read_only",): (_B,),
+    ("privileged",): (_B,),
+    ("stdin_open",): (_B,),
+    ("tty",): (_B,),
+    ("cap_add",): (_L,),
+    ("cap_drop",): (_L,),
+    ("extra_hosts",): (_M, _L),
+    ("profiles",): (_L,),
+    ("scale",): (_I,),
+    ("extends",): (_S, _M),
+    ("dns",): (_S, _L),
+}
+_TYPE_NAMES = {
+    _S: "a string",
+    _I: "an integer",
+    _F: "a number",
+    _B: "a boolean",
+    _L: "an array",
+    _M: "a mapping",
+}
+
+
+def _as_int(text: str) -> Any:
+    return int(text) if text.lstrip("-").isdigit() else text
+
+
+def _as_float(text: str) -> Any:
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
+def _as_bool(text: str) -> Any:
+    lowered = text.lower()
+    if lowered in ("true", "yes", "y", "on"):
+        return True
+    if lowered in ("false", "no", "n", "off"):
+        return False
+    return text
+
+
+#: where an interpolated string is read as a number or a boolean, as Compose casts them (relative to a service;
+#: "*" is any key or index)
+_CASTS = {
+    ("deploy", "replicas"): _as_int,
+    ("scale",): _as_int,
+    ("healthcheck", "retries"): _as_int,
+    ("healthcheck", "disable"): _as_bool,
+    ("ports", "*", "target"): _as_int,
+    ("ports", "*", "published"): _as_int,
+    ("volumes", "*", "read_only"): _as_bool,
+    ("volumes", "*", "tmpfs", "size"): _as_int,
+    ("pids_limit",): _as_int,
+    ("cpus",): _as_float,
+    ("cpu_shares",): _as_int,
+    ("mem_swappiness",): _as_int,
+    ("oom_score_adj",): _as_int,
+    ("init",): _as_bool,
+    ("read_only",): _as_bool,
+    ("privileged",): _as_bool,
+    ("stdin_open",): _as_bool,
+    ("tty",): _as_bool,
+    ("oom_kill_disable",): _as_bool,
+    ("depends_on", "*", "required"): _as_bool,
+    ("depends_on", "*", "restart"): _as_bool,
+    ("networks", "*", "priority"): _as_int,
+}
+_TOP_CASTS = {
+    ("networks", "*", "external"): _as_bool,
+    ("networks", "*", "internal"): _as_bool,
+    ("networks", "*", "attachable"): _as_bool,
+    ("networks", "*", "enable_ipv6"): _as_bool,
+    ("volumes", "*", "external"): _as_bool,
+}
+
+
+def _cast(data: Any) -> Any:
+    """``data`` with the strings at the typed keys (``replicas: ${N}``) read as numbers and booleans."""
+
+    def walk(value: Any, rel: tuple[Any, ...], table: dict[tuple[Any, ...], Any]) -> Any:
+        if isinstance(value, str) and rel:
+            pattern = tuple("*" if isinstance(p, int) else p for p in rel)
+            how = table.get(pattern) or table.get((*pattern[:1], "*", *pattern[2:]))
+            return how(value) if how is not None else value
+        if isinstance(value, dict):
+            return {k: walk(v, (*rel, k), table) for k, v in value.items()}
+        if isinstance(value, list):
+            return [walk(v, (*rel, i), table) for i, v in enumerate(value)]
+        return value
+
+    if not isinstance(data, dict):
+        return data
+    out = {k: walk(v, (k,), _TOP_CASTS) for k, v in data.items() if k != "services"}
+    services = data.get("services")
+    if isinstance(services, dict):
+        out["services"] = {
+            name: {k: walk(v, (k,), _CASTS) for k, v in svc.items()} if isinstance(svc, dict) else svc
+            for name, svc in services.items()
+        }
+    elif "services" in data:
+        out["services"] = services
+    return {k: out[k] for k in data}
+
+
+def _shape_problem(data: Any) -> tuple[Path, str] | None:
+    """The first key of a decoded file whose value has a type the model cannot read, and what it should be."""
+
+    def check(value: Any, path: Path, table: dict[tuple[str, ...], tuple[type, ...]], rel: tuple[Any, ...]):
+        pattern = tuple("*" if isinstance(p, int) else p for p in rel)
+        wanted = table.get(pattern) or table.get((*pattern[:-1], "*")) if rel else None
+        if wanted is not None and not (
+            isinstance(value, wanted) and not (isinstance(value, bool) and _B not in wanted and _I in wanted)
+        ):
+            if not (_F in wanted and isinstance(value, int)):
+                names = " or ".join(_TYPE_NAMES[t] for t in wanted if t in _TYPE_NAMES)
+                return path, f"{_key(path)} must be {names}"
+        children = (
+            value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+        )
+        for k, v in children:
+            if table is _SHAPES and len(rel) == 2 and rel[0] == "services":
+                found = check(v, (*path, k), _SERVICE_SHAPES, (k,))
+            else:
+                found = check(v, (*path, k), table, (*rel, k))
+            if found:
+                return found
+        return None
+
+    return check(data, (), _SHAPES, ())
 
 
 def _line_of(lines: dict[Path, int], path: Path) -> int:

@@ -245,7 +245,7 @@ class Service:
             if key != "deploy":
                 out[key] = value
         deploy = dict(self.extra.get("deploy") or {})
-        if self.replicas is not None:
+        if self.replicas is not None and self.extra.get("scale") != self.replicas:
             deploy["replicas"] = self.replicas
         if self.resources is not None:
             res = dict(deploy.get("resources") or {})

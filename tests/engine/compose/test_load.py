@@ -346,3 +346,62 @@ def test_refused_flags_say_why(tmp_path, flag, reason):
     p = compose(tmp_path, "config", flag)
     assert p.returncode == 125
     assert reason in p.stderr
+
+
+# --- typed values after interpolation; validation without the schema package ----------------------------------
+
+
+def test_interpolated_numbers_and_booleans_are_typed(tmp_path):
+    write(
+        tmp_path,
+        {
+            "compose.yaml": """
+                services:
+                  web:
+                    image: busybox
+                    deploy: {replicas: "${N}"}
+                    init: "${FLAG}"
+                    ports: [{target: "${PORT}", published: "${PORT}"}]
+                networks:
+                  n: {internal: "${FLAG}"}
+            """
+        },
+    )
+    m = model(tmp_path, env={"N": "3", "FLAG": "true", "PORT": "80"})
+    web = m["services"]["web"]
+    assert (web["deploy"]["replicas"], web["init"], web["ports"][0]["target"]) == (3, True, 80)
+    assert m["networks"]["n"]["internal"] is True
+    assert error(tmp_path, env={"N": "three", "FLAG": "true", "PORT": "80"}) == (
+        f"Error: {tmp_path}/compose.yaml:5: services.web.deploy.replicas must be an integer"
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "line", "message"),
+    [
+        ("services:\n  web:\n    image: busybox\n    ports: 80\n", 4, "services.web.ports must be an array"),
+        ("services:\n  web:\n    image: [busybox]\n", 3, "services.web.image must be a string"),
+        (
+            "services:\n  web:\n    image: busybox\n    volumes: {a: b}\n",
+            4,
+            "services.web.volumes must be an array",
+        ),
+        (
+            "services:\n  web:\n    image: busybox\n    depends_on: 5\n",
+            4,
+            "services.web.depends_on must be a mapping or an array",
+        ),
+        (
+            "services:\n  web:\n    image: busybox\n    deploy: {resources: {limits: 5}}\n",
+            4,
+            "services.web.deploy.resources.limits must be a mapping",
+        ),
+        ("services:\n  web:\n    image: busybox\n    init: 1\n", 4, "services.web.init must be a boolean"),
+        ("networks: {a: 5}\nservices: {}\n", 1, "networks.a must be a mapping"),
+    ],
+)
+def test_without_the_schema_the_model_still_refuses_bad_types(tmp_path, body, line, message):
+    write(tmp_path, {"compose.yaml": body})
+    assert error(tmp_path, env={"DOCKYARD_COMPOSE_SCHEMA": "/nonexistent"}) == (
+        f"Error: {tmp_path}/compose.yaml:{line}: {message}"
+    )
