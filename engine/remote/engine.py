@@ -4,11 +4,12 @@ sentence saying so."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
 
-from ..errors import DockyardError
+from ..errors import DockyardError, InvalidArgument
 from ..runtime.logindex import LogIndex
 from . import mapping
 from .client import Client, NotAvailable, TLSOptions
@@ -103,8 +104,9 @@ class RemoteEngine:
             stream.close()
 
     def default_network(self) -> str:
-        """The network a container joins when none is named: Docker's ``bridge`` (the API does not say)."""
-        return "bridge"
+        """The network a container joins when none is named: ``default``, Docker's name for the service's own
+        choice (the API does not say which network that is)."""
+        return "default"
 
     def df(self) -> DiskUsage:
         return mapping.disk_usage(self.client.get("/system/df"))
@@ -235,8 +237,34 @@ class RemoteContainers:
         self.start(c.id)
         return self.get(c.id)
 
-    def run_replicas(self, *args: Any, **kw: Any) -> builtins.list[Container]:
-        raise NotAvailable("scaling a container from the app", "replicas are made by the engine itself")
+    def run_replicas(self, image: str, replicas: int, opts: Any = None) -> builtins.list[Container]:
+        """``NAME-1`` .. ``NAME-N`` (NAME given, or the first container's generated one less its own ``-1``),
+        each created and started through the API; if one fails, those made are removed again."""
+        import copy
+
+        from ..runtime.create import CreateOptions
+
+        if replicas < 1:
+            raise InvalidArgument(f"invalid replicas value {replicas}: it must be at least 1")
+        opts = opts or CreateOptions()
+        made: builtins.list[Container] = []
+        try:
+            base = opts.name
+            for i in range(1, replicas + 1):
+                o = copy.copy(opts)
+                o.name = f"{base}-{i}" if base else None
+                c = self.run(image, o)
+                if base is None:  # the service named the first: the others follow its name
+                    base = c.name
+                    self.rename(c.id, f"{base}-1")
+                    c = self.get(c.id)
+                made.append(c)
+        except BaseException:
+            for c in made:
+                with contextlib.suppress(Exception):
+                    self.remove(c.id, force=True)
+            raise
+        return made
 
     def recreate(self, ref: str, image: str) -> Container:
         raise NotAvailable("recreating a container on a new image", "the engine's stored options are needed")
@@ -317,7 +345,13 @@ class MirroredLog(LogIndex):
         open(path, "ab").close()
         super().__init__(path)
         query = {"follow": True, "stdout": True, "stderr": True, "timestamps": True}
-        self.stream = client.open("GET", f"/containers/{cid}/logs", query, timeout=None)
+        try:
+            self.stream = client.open("GET", f"/containers/{cid}/logs", query, timeout=None)
+        except BaseException:
+            import shutil
+
+            shutil.rmtree(self.directory, ignore_errors=True)
+            raise
         self.tty = tty
         self.thread = threading.Thread(target=self._copy, name="dockyard-remote-log", daemon=True)
         self.thread.start()

@@ -171,6 +171,8 @@ async def test_what_needs_the_engines_files_says_so(remote, config, cli, busybox
 
 @pytest.mark.asyncio
 async def test_the_run_dialog_over_host(remote, config, cli, busybox):
+    from engine import CreateOptions, InvalidArgument
+
     app = make_app(remote, config)  # type: ignore[arg-type]
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot)
@@ -185,10 +187,18 @@ async def test_the_run_dialog_over_host(remote, config, cli, busybox):
         )
         r = cli("inspect", "from-far", "--format", "{{.State.Status}} {{.HostConfig.Memory}} {{.Config.Env}}")
         assert r.out.startswith("running 67108864 [GREETING=hi")
+        networks = cli(
+            "inspect", "from-far", "--format", "{{range $k, $v := .NetworkSettings.Networks}}{{$k}}{{end}}"
+        )
+        assert networks.out.strip() in ("none", "")  # the service's default (the tests': none)
         await wait_for(pilot, lambda: "far-ran hi" in cli("logs", "from-far").out, what="its output")
+        # scale: NAME-1 .. NAME-N through the API
+        made = remote.containers.run_replicas(
+            "busybox", 2, CreateOptions(name="rep", command=["sleep", "30"])
+        )
+        assert [c.name for c in made] == ["rep-1", "rep-2"] and all(c.status == "running" for c in made)
+        await wait_for(pilot, lambda: {"rep-1", "rep-2"} <= {c.name for c in app.snapshot.containers})
         # an option the API does not carry yet is refused with its name, before anything is made
-        from engine import CreateOptions, InvalidArgument
-
         with pytest.raises(InvalidArgument, match="privileged: not sent with --host"):
             remote.containers.run("busybox", CreateOptions(privileged=True))
 
