@@ -8,6 +8,8 @@
 - makes a scratch engine root with busybox imported (``image bootstrap``) and tagged under the names the
   modules use (``IMAGES``), and makes the root's predefined ``bridge`` network internal: the containers get
   addresses as on Docker's bridge but no route off the machine;
+- starts a Docker Hub mirror on 127.0.0.1 (bench/hub_mirror.py: the images the tests pull, made from busybox)
+  and names it in the root's ``daemon.json``, so those pulls never leave the machine;
 - starts ``dockyard system service`` on a socket next to the root and runs each module with pytest
   (``DOCKER_HOST=unix://SOCKET``, one junit file per module), deselecting the tests of ``DESELECTED``;
 - stops the service and discards the root (its containers, cgroups and bridges).
@@ -53,29 +55,10 @@ WHY = {
 SWARM = WHY["swarm"]
 # node id (MODULE.py::Class::test) -> why it cannot pass here
 DESELECTED: dict[str, str] = {
-    **{
-        f"{module}::{test}": WHY["hub"] + f" ({what})"
-        for module, test, what in (
-            ("api_image_test.py", "PullImageTest::test_pull", "hello-world"),
-            ("api_image_test.py", "PullImageTest::test_pull_streaming", "hello-world"),
-            ("api_image_test.py", "ImportImageTest::test_get_load_image", "hello-world"),
-            ("api_image_test.py", "PruneImagesTest::test_prune_images", "hello-world"),
-            (
-                "api_image_test.py",
-                "InspectDistributionTest::test_inspect_distribution",
-                "busybox's manifest; the endpoint is tested against a loopback registry in tests/app/service",
-            ),
-            ("image_test.py", "PullImageTest::test_pull", "hello-world"),
-            ("image_test.py", "PullImageTest::test_pull_streaming", "hello-world"),
-            ("models_images_test.py", "ImageCollectionTest::test_list", "alpine"),
-            ("models_images_test.py", "ImageCollectionTest::test_list_with_repository", "alpine"),
-            ("models_images_test.py", "ImageCollectionTest::test_pull", "alpine"),
-            ("models_images_test.py", "ImageCollectionTest::test_pull_with_tag", "alpine:3.10"),
-            ("models_images_test.py", "ImageCollectionTest::test_pull_with_sha", "hello-world by digest"),
-            ("models_images_test.py", "ImageCollectionTest::test_pull_multiple", "hello-world"),
-            ("models_images_test.py", "ImageTest::test_tag_and_remove", "alpine"),
-        )
-    },
+    "models_images_test.py::ImageCollectionTest::test_pull_multiple": "the stored copy of this test is older than "
+    "docker-py 6, whose images.pull returns one Image unless all_tags=True: len() raises TypeError on the client",
+    "models_images_test.py::ImageCollectionTest::test_pull_with_sha": "pulls hello-world by the digest of "
+    "Docker Hub's own image, which the mirror on this machine cannot have (its other pulls are served there)",
     **{
         f"build_test.py::BuildTest::{test}": "written for docker-py 1.x: build(stream=True) raises TypeError in "
         "docker-py 2.0 and later, before any request"
@@ -387,9 +370,14 @@ def main() -> None:
     root = os.path.join(workdir, "root")
     sock = os.path.join(workdir, "docker.sock")
     proc = None
+    mirror = None
     results = []
     try:
         prepare_root(root)
+        from bench.hub_mirror import HubMirror
+
+        mirror = HubMirror(os.path.join(workdir, "hub-mirror"))  # Docker Hub's pulls served on 127.0.0.1
+        mirror.fill(root)
         proc = start_service(root, sock)
         log(f"service on {sock}, root {root}")
         for m in modules:
@@ -404,6 +392,8 @@ def main() -> None:
     finally:
         if proc is not None:
             stop_service(proc)
+        if mirror is not None:
+            mirror.stop()
         sys.path.insert(0, REPO)
         from engine import Engine
 
