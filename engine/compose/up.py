@@ -198,6 +198,8 @@ def ensure_images(
         spec = cp.services[svc]
         ref = cp.image_name(svc)
         image_id = ""
+        if opts.pull == "always" and not spec.get("build"):
+            images.pull(ref)
         with suppress(ImageNotFound, NotFound):
             image_id = images.resolve(ref)
         if spec.get("build") and (opts.build is True or (not image_id and opts.build is None)):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import sys
 
 from .common import load
+from .common import refuse as _refuse
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -197,12 +198,6 @@ def register(cs: flags.Commands) -> None:
     p.set_defaults(handler=cmd_build)
 
 
-def _refuse(flag: str, why: str) -> None:
-    from engine import InvalidArgument
-
-    raise InvalidArgument(f"{flag} is not supported: {why}")
-
-
 def _scale(values: list[str]) -> dict[str, int]:
     from engine import InvalidArgument
 
@@ -247,6 +242,10 @@ def cmd_up(a: flags.Namespace) -> int:
         _refuse("--menu", "dockyard compose has no interactive shortcuts")
     if a.renew_anon_volumes:
         _refuse("-V, --renew-anon-volumes", "recreated containers always get new anonymous volumes here")
+    if a.always_recreate_deps:
+        _refuse(
+            "--always-recreate-deps", "only the services whose configuration or image changed are recreated"
+        )
     cp = load(a)
     detach = a.detach or a.wait
     if detach and (a.abort_on_container_exit or a.exit_code_from or a.abort_on_container_failure):

@@ -24,15 +24,33 @@ def warn(message: str) -> None:
     sys.stderr.write(f"WARN[0000] {message}\n")
 
 
+def refuse(flag: str, why: str) -> None:
+    """A Docker Compose flag dockyard refuses on purpose: why, with status 125."""
+    from engine import InvalidArgument
+
+    e = InvalidArgument(f"{flag} is not supported: {why}")
+    e.status_always = True  # type: ignore[attr-defined]
+    raise e
+
+
 def _checks(a: flags.Namespace) -> None:
     from engine import InvalidArgument
 
     if a.dry_run:
-        raise InvalidArgument("--dry-run is not supported: dockyard changes the engine's state directly")
+        refuse("--dry-run", "dockyard changes the engine's state directly and cannot rehearse it")
+    if a.compatibility:
+        refuse("--compatibility", "names are always Compose v2's (PROJECT-SERVICE-N), never v1's")
+    if a.all_resources:
+        refuse("--all-resources", "only the networks and volumes the chosen services use are made")
     if a.ansi not in ("never", "always", "auto"):
         raise InvalidArgument(f'unsupported --ansi value "{a.ansi}": "never", "always" or "auto"')
     if a.progress not in ("auto", "tty", "plain", "json", "quiet"):
         raise InvalidArgument(f'unsupported --progress value "{a.progress}"')
+    if a.progress == "json":
+        refuse(
+            "--progress json",
+            "progress is printed as plain lines (auto, tty and plain) or not at all (quiet)",
+        )
 
 
 def load(a: flags.Namespace, *, need_file: bool = True) -> Compose:

@@ -1,0 +1,214 @@
+"""``dockyard compose`` start, stop, restart, kill, rm, pause, unpause, exec, run, top, port, images, ls and
+an attached up, on the three-service project of tests/app/cli/compose_project.py."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import time
+
+import pytest
+
+from tests.app.cli.compose_project import COMPOSE, write_project
+from tests.conftest import DOCKYARD
+
+pytestmark = pytest.mark.timeout(180)
+
+
+@pytest.fixture
+def project(cli, busybox, tmp_path):
+    path = write_project(str(tmp_path / "demo"))
+
+    def compose(*args, check=True, input=None):
+        return cli("compose", "-f", path, "-p", "demo", *args, check=check, input=input)
+
+    compose.path = path
+    yield compose
+    compose("down", "-v", "-t", "1", check=False)
+
+
+def _states(engine_):
+    return {c.name: c.status for c in engine_.containers.list(all=True)}
+
+
+def test_stop_start_restart_kill_rm(project, engine_):
+    project("up", "-d")
+    r = project("stop", "-t", "2")
+    # dependents stop before the database
+    assert r.err.index("demo-web-1  Stopped") < r.err.index("demo-db-1  Stopping")
+    assert set(_states(engine_).values()) == {"exited"}
+    r = project("start")
+    assert r.err.index("demo-db-1  Healthy") < r.err.index("demo-web-1  Starting")
+    assert set(_states(engine_).values()) == {"running"}
+    started = engine_.containers.get("demo-worker-1").started_at
+    r = project("restart", "-t", "1", "--no-deps", "worker")
+    assert "Container demo-worker-1  Restarting" in r.err and "demo-db-1" not in r.err
+    assert engine_.containers.get("demo-worker-1").started_at != started
+    # restarting a service restarts what depends on it too
+    r = project("restart", "-t", "1", "db")
+    assert "demo-web-1  Restarting" in r.err and "demo-worker-1  Restarting" in r.err
+    project("kill", "worker")
+    worker = engine_.containers.get("demo-worker-1")
+    assert worker.status == "exited" and worker.exit_code == 137
+    project("kill", "-s", "SIGTERM", "web")  # its trap makes it exit 0
+    assert engine_.containers.wait("demo-web-1") == 0
+    assert "invalid signal" in project("kill", "-s", "SIGNOPE", "db", check=False).err.lower()
+    # rm removes the stopped ones only, after asking (no answer: nothing removed)
+    r = project("rm", input=b"n\n")
+    assert "Going to remove demo-web-1, demo-worker-1" in r.err
+    assert set(_states(engine_)) == {"demo-db-1", "demo-web-1", "demo-worker-1"}
+    project("rm", input=b"y\n")
+    assert set(_states(engine_)) == {"demo-db-1"}
+    project("rm", "-f", "-s", "db")
+    assert _states(engine_) == {}
+
+
+def test_pause_unpause(project, cli, engine_):
+    project("up", "-d", "worker")
+    r = project("pause")
+    assert "Container demo-worker-1  Paused" in r.err and "Container demo-db-1  Paused" in r.err
+    assert engine_.containers.get("demo-worker-1").status == "paused"
+    # a paused container's processes are frozen: its log stops growing
+    before = project("logs", "worker").out
+    assert "(Paused)" in project("ps", "--format", "{{.Status}}").out
+    project("unpause", "worker")
+    assert engine_.containers.get("demo-worker-1").status == "running"
+    assert engine_.containers.get("demo-db-1").status == "paused"
+    project("unpause")
+    assert engine_.containers.get("demo-db-1").status == "running"
+    assert before
+
+
+def test_exec_and_run(project, engine_):
+    project("up", "-d")
+    assert project("exec", "db", "cat", "/data/ready").out == "ready\n"
+    r = project(
+        "exec", "-T", "-e", "X=42", "-w", "/data", "db", "sh", "-c", 'echo "$X $(pwd)"; exit 5', check=False
+    )
+    assert r.out == "42 /data\n" and r.code == 5
+    assert project("exec", "-u", "nobody", "db", "id", "-un").out == "nobody\n"
+    r = project("exec", "nothing", "true", check=False)
+    assert "no such service: nothing" in r.err
+    # run: a one-off container of the service, with the service's volumes and network, removed with --rm
+    r = project("run", "--rm", "worker", "sh", "-c", "cat /etc/hostname; echo $FOO; exit 7", check=False)
+    assert r.code == 7
+    assert not [c for c in engine_.containers.list(all=True) if "run" in c.name]
+    r = project("run", "--rm", "-e", "FOO=bar", "db", "sh", "-c", "echo $FOO; cat /data/ready")
+    assert r.out == "bar\nready\n"
+    r = project("run", "-d", "--name", "oneoff", "worker")
+    assert r.out.strip() == "oneoff"
+    one = engine_.containers.get("oneoff")
+    assert one.labels["com.docker.compose.oneoff"] == "True"
+    assert one.labels["com.docker.compose.service"] == "worker"
+    assert one.status == "running"
+    # one-off containers are not the service's: ps leaves them out, ps -a shows them, down removes them
+    assert "oneoff" not in project("ps").out
+    assert "oneoff" in project("ps", "-a").out
+    r = project("run", "--rm", "--entrypoint", "echo", "worker", "from", "entrypoint")
+    assert r.out == "from entrypoint\n"
+
+
+def test_top_images_ls_port(cli, busybox, project, tmp_path):
+    project("up", "-d", "db")
+    top = project("top").out.splitlines()
+    assert top[0] == "demo-db-1"
+    assert top[1].split()[:3] == ["UID", "PID", "PPID"] and top[1].split()[-1] == "CMD"
+    assert any("echo ready" in line for line in top[2:])
+    images = project("images").out.splitlines()
+    assert images[0].split() == ["CONTAINER", "REPOSITORY", "TAG", "IMAGE", "ID", "SIZE"]
+    assert images[1].split()[:3] == ["demo-db-1", "busybox", "latest"]
+    ls = cli("compose", "ls").out.splitlines()
+    assert ls[0].split() == ["NAME", "STATUS", "CONFIG", "FILES"]
+    assert ls[1].split() == ["demo", "running(1)", project.path]
+    assert json.loads(cli("compose", "ls", "--format", "json").out) == [
+        {"Name": "demo", "Status": "running(1)", "ConfigFiles": project.path}
+    ]
+    assert cli("compose", "ls", "-q").out == "demo\n"
+    project("stop", "-t", "1")
+    assert cli("compose", "ls").out.splitlines()[1:] == []
+    assert cli("compose", "ls", "-a").out.splitlines()[1].split()[:2] == ["demo", "exited(1)"]
+    # port: the published address of a service's port
+    ported = tmp_path / "ported" / "compose.yaml"
+    ported.parent.mkdir()
+    ported.write_text(
+        "services:\n  p:\n    image: busybox:latest\n    command: [sleep, '30']\n"
+        "    ports: ['127.0.0.1:18431:80', '127.0.0.1:18432:53/udp']\n    networks: [inner]\nnetworks:\n  inner:\n    internal: true\n"
+    )
+    cli("compose", "-f", str(ported), "up", "-d")
+    assert cli("compose", "-f", str(ported), "port", "p", "80").out == "127.0.0.1:18431\n"
+    assert (
+        cli("compose", "-f", str(ported), "port", "--protocol", "udp", "p", "53").out == "127.0.0.1:18432\n"
+    )
+    assert "no port 81/tcp" in cli.fails("compose", "-f", str(ported), "port", "p", "81").err
+    cli("compose", "-f", str(ported), "kill")
+    cli("compose", "-f", str(ported), "down")
+
+
+def test_attached_up_streams_logs_and_returns_the_exit_code(cli, busybox, tmp_path):
+    path = tmp_path / "compose.yaml"
+    path.write_text(
+        """\
+services:
+  job:
+    image: busybox:latest
+    command: ["sh", "-c", "sleep 0.3; echo job done; exit 3"]
+    network_mode: none
+  side:
+    image: busybox:latest
+    command: ["sh", "-c", "trap 'exit 0' TERM; echo side up; while true; do sleep 0.1; done"]
+    network_mode: none
+"""
+    )
+    r = cli("compose", "-f", str(path), "-p", "att", "up", "--exit-code-from", "job", check=False)
+    assert r.code == 3, r.err
+    assert "att-job-1   | job done\n" in r.out
+    assert "att-side-1  | side up\n" in r.out
+    assert "att-job-1 exited with code 3" in r.out.replace("   |", "")
+    assert "Attaching to att-job-1, att-side-1" in r.err
+    assert "Aborting on container exit..." in r.err
+    states = {c.name: c.status for c in __import__("engine").Engine(cli.root).containers.list(all=True)}
+    assert states == {"att-job-1": "exited", "att-side-1": "exited"}
+    cli("compose", "-f", str(path), "-p", "att", "down")
+
+
+def test_attached_up_stops_on_interrupt(cli, busybox, tmp_path):
+    path = write_project(str(tmp_path / "demo"), COMPOSE)
+    env = {**os.environ, "DOCKYARD_ROOT": cli.root}
+    p = subprocess.Popen(
+        [DOCKYARD, "compose", "-f", path, "-p", "demo", "up", "worker", "db"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+    )  # fmt: skip
+    deadline = time.monotonic() + 30
+    from engine import Engine
+
+    eng = Engine(cli.root)
+    while time.monotonic() < deadline:
+        if {c.name for c in eng.containers.list()} == {"demo-db-1", "demo-worker-1"}:
+            break
+        time.sleep(0.1)
+    time.sleep(0.5)
+    p.send_signal(2)
+    out, err = p.communicate(timeout=30)
+    assert b"Gracefully stopping..." in err
+    assert re.search(rb"demo-worker-1  \| working [0-9a-f]{12}", out), out
+    assert {c.status for c in eng.containers.list(all=True)} == {"exited"}
+    cli("compose", "-f", path, "-p", "demo", "down", "-v")
+
+
+def test_refusals_and_errors(project, cli):
+    # flags refused on purpose say why, with status 125
+    r = project("--dry-run", "up", "-d", check=False)
+    assert r.code == 125 and "--dry-run is not supported" in r.err
+    r = project("up", "--watch", check=False)
+    assert r.code == 125 and "--watch is not supported" in r.err
+    assert project("--compatibility", "ps", check=False).code == 125
+    assert project("up", "-d", "--always-recreate-deps", check=False).code == 125
+    assert cli("ps", "-aq").out == ""  # nothing was made
+    r = project("up", "-d", "--abort-on-container-exit", check=False)
+    assert "incompatible" in r.err
+    r = project("down", "--rmi", "some", check=False)
+    assert "invalid value for --rmi" in r.err
+    r = cli.fails("compose", "-f", "/nonexistent/compose.yaml", "ps")
+    assert "/nonexistent/compose.yaml" in r.err
