@@ -69,7 +69,7 @@ def _read_yaml(name: str, text: str) -> tuple[Any, dict[Path, int]]:
     """The decoded document and the 1-based line of each key and sequence item, by path."""
     import yaml
 
-    loader = yaml.SafeLoader(text)
+    loader = _yaml12_loader()(text)
     loader.name = name
     try:
         node = loader.get_single_node()
@@ -97,7 +97,47 @@ def _read_yaml(name: str, text: str) -> tuple[Any, dict[Path, int]]:
 
     if node is not None:
         walk(node, ())
-    return data, lines
+    return _string_keys(data), lines
+
+
+def _string_keys(data: Any) -> Any:
+    """Mapping keys as strings (``80:`` is "80"), as Compose reads them."""
+    if isinstance(data, dict):
+        return {
+            ("true" if k else "false")
+            if isinstance(k, bool)
+            else ("null" if k is None else str(k)): _string_keys(v)
+            for k, v in data.items()
+        }
+    if isinstance(data, list):
+        return [_string_keys(v) for v in data]
+    return data
+
+
+_loader_class: list[Any] = []
+
+
+def _yaml12_loader() -> Any:
+    """PyYAML's safe loader with YAML 1.2's booleans, as Compose reads files: only true and false are
+    booleans; yes, no, on and off are strings (an environment variable named YES stays "YES")."""
+    if _loader_class:
+        return _loader_class[0]
+    import re
+
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    Loader.yaml_implicit_resolvers = {
+        first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    Loader.add_implicit_resolver(
+        "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+    )
+    _loader_class.append(Loader)
+    return Loader
 
 
 def _yaml_error(name: str, text: str, e: Any) -> str:
@@ -120,8 +160,8 @@ def _yaml_error(name: str, text: str, e: Any) -> str:
 
 
 def _scalar_key(text: str) -> Any:
-    """A mapping key as the decoded document has it (``80:`` is the integer 80)."""
-    return int(text) if text.isdigit() else text
+    """A mapping key as the decoded document has it (``_string_keys``)."""
+    return text
 
 
 class _Loader:
@@ -760,6 +800,9 @@ class _Convert:
         if deploy:
             raw["deploy"] = deploy
         raw.pop("env_file", None)
+        for key in ("secrets", "configs"):
+            if isinstance(raw.get(key), list):
+                raw[key] = [{"source": e} if isinstance(e, str) else e for e in raw[key]]
         svc.extra = raw
         if svc.image is None and svc.build is None:
             raise self.fail(p, f'service "{name}" has neither an image nor a build context specified')

@@ -2,7 +2,7 @@
 docker-compose package (Debian's ``docker-compose``, or PyPI's ``docker-compose`` in the same Python), which
 ships it as ``compose/config/compose_spec.json``. That copy is the specification as of Compose 1.29.2; the
 keys the specification gained since (top-level ``name`` and ``include``, ``depends_on``'s ``required`` and
-``restart``, ``healthcheck.start_interval``, a long-syntax port's ``host_ip`` and string ``published``) are added to it here. Without the package, the loader's own
+``restart``, ``healthcheck.start_interval``, ``deploy.resources.limits.pids``, a long-syntax port's ``host_ip`` and string ``published``) are added to it here. Without the package, the loader's own
 typed reading still refuses what it cannot use, naming the file, line and key (docs/COMPOSE.md)."""
 
 from __future__ import annotations
@@ -82,6 +82,10 @@ def _extended(schema: dict[str, Any]) -> dict[str, Any]:
             long_form.setdefault("host_ip", {"type": "string"})
             long_form.setdefault("name", {"type": "string"})
             long_form.setdefault("app_protocol", {"type": "string"})
+    resources = definitions.get("deployment", {}).get("properties", {}).get("resources", {})
+    limits = resources.get("properties", {}).get("limits", {}).get("properties")
+    if isinstance(limits, dict):
+        limits.setdefault("pids", {"type": "integer"})
     health = definitions.get("healthcheck", {}).get("properties", {})
     health.setdefault("start_interval", {"type": "string", "format": "duration"})
     return schema

@@ -139,6 +139,12 @@ def _normalise(doc: dict, project: str, profiles: set[str]) -> dict:
         # 6. depends_on: v2 and dockyard print each dependency's ``required`` too
         if "depends_on" in svc:
             svc["depends_on"] = {k: {**v, "required": True} for k, v in svc["depends_on"].items()}
+        # 14. environment values written as numbers: 1.29.2 prints numbers, v2 and dockyard strings
+        if isinstance(svc.get("environment"), dict):
+            svc["environment"] = {k: None if v is None else str(v) for k, v in svc["environment"].items()}
+        # 15. a disabled healthcheck: 1.29.2 prints test: [NONE], v2 and dockyard disable: true
+        if (svc.get("healthcheck") or {}).get("test") == ["NONE"] and len(svc["healthcheck"]) == 1:
+            svc["healthcheck"] = {"disable": True}
         # 9. expose: v2 and dockyard print each port as a string
         if "expose" in svc:
             svc["expose"] = [str(e) for e in svc["expose"]]
@@ -445,3 +451,69 @@ def test_short_and_long_syntax(tmp_path, root):
     }
     assert ours["networks"]["front"]["name"] == "syntax_front"
     assert ours["volumes"]["named"]["name"] == "syntax_named"
+
+
+def test_anchors_extensions_secrets_and_passthrough_keys(tmp_path, root):
+    _write(
+        tmp_path,
+        {
+            "docker-compose.yml": """
+                x-common: &common
+                  image: busybox
+                  restart: unless-stopped
+                  environment:
+                    NUM: 5
+                    FLOAT: 1.5
+                    WORD: "yes"
+                services:
+                  a:
+                    <<: *common
+                    container_name: a-ctr
+                    tmpfs: [/run, /tmp]
+                    secrets: [s1]
+                    configs: [c1]
+                    healthcheck: {disable: true}
+                    user: "1000:1000"
+                    working_dir: /w
+                    stop_signal: SIGTERM
+                    mem_limit: 64m
+                    cpus: 0.5
+                    pids_limit: 10
+                    ulimits: {nofile: {soft: 10, hard: 20}}
+                    sysctls: [net.core.somaxconn=1024]
+                    dns: 8.8.8.8
+                    network_mode: none
+                    logging: {driver: json-file, options: {max-size: 1m}}
+                  b:
+                    build:
+                      context: ctx
+                      labels: [a=b]
+                      target: t
+                    networks:
+                      ext:
+                        aliases: [x]
+                    volumes:
+                      - type: volume
+                        source: vext
+                        target: /v
+                    deploy:
+                      resources:
+                        reservations: {memory: 32M}
+                        limits: {cpus: "0.25"}
+                secrets:
+                  s1: {file: ./secret.txt}
+                configs:
+                  c1: {file: ./config.txt}
+                networks:
+                  ext: {external: true, name: realnet}
+                volumes:
+                  vext: {external: true}
+            """,
+            "secret.txt": "s",
+            "config.txt": "c",
+            "ctx/Dockerfile": "FROM busybox\n",
+        },
+    )
+    ours = _compare(tmp_path, root, ["-p", "anchors"], project="anchors")
+    assert ours["services"]["a"]["environment"] == {"NUM": "5", "FLOAT": "1.5", "WORD": "yes"}
+    assert ours["networks"]["ext"] == {"name": "realnet", "external": True}

@@ -405,3 +405,15 @@ def test_without_the_schema_the_model_still_refuses_bad_types(tmp_path, body, li
     assert error(tmp_path, env={"DOCKYARD_COMPOSE_SCHEMA": "/nonexistent"}) == (
         f"Error: {tmp_path}/compose.yaml:{line}: {message}"
     )
+
+
+def test_yaml_1_2_booleans_and_string_keys(tmp_path):
+    write(
+        tmp_path,
+        {
+            "compose.yaml": "services:\n  s:\n    image: busybox\n    environment:\n      YES: on\n      80: no\n    tty: true\n"
+        },
+    )
+    s = model(tmp_path)["services"]["s"]
+    assert s["environment"] == {"YES": "on", "80": "no"}
+    assert s["tty"] is True
