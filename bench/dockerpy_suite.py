@@ -70,10 +70,6 @@ DESELECTED: dict[str, str] = {
     + " (networks of scope swarm)",
     "models_containers_test.py::ContainerCollectionTest::test_run_with_image_that_does_not_exist": WHY["hub"]
     + " (run pulls the missing image and expects Docker Hub's not found)",
-    "api_container_test.py::CreateContainerTest::test_create_with_links": "legacy container links, which "
-    "dockyard refuses with its reason (a user-defined network gives names instead)",
-    "api_container_test.py::LinkTest::test_remove_link": "legacy container links, which dockyard refuses "
-    "with its reason (a user-defined network gives names instead)",
     "api_container_test.py::CreateContainerTest::test_create_with_device_cgroup_rules": "dockyard puts "
     "containers in no devices cgroup (a container's devices are the /dev it makes), so it refuses "
     "DeviceCgroupRules with that reason",

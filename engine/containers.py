@@ -401,6 +401,18 @@ class Containers:
 
         return _wait.wait(self.layout, self.resolve(ref), timeout)
 
+    def remove_link(self, name: str) -> None:
+        """``rm --link PARENT/ALIAS``: the parent forgets its legacy link; both containers stay."""
+        from .runtime.links import remove_link
+
+        remove_link(self.store, name)
+
+    def linked(self, name: str) -> str:
+        """The ID of the container a legacy link ``PARENT/ALIAS`` names."""
+        from .runtime.links import find_link
+
+        return find_link(self.store, name)[2]
+
     def remove(self, ref: str, force: bool = False, volumes: bool = False) -> None:
         from .runtime import stop as _stop
         from .runtime.remove import remove_stopped

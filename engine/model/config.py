@@ -133,6 +133,7 @@ class ContainerConfig:
     userns_mode: str = ""  # "" | host: dockyard remaps no user IDs
     isolation: str = ""  # "" | default (Docker's HostConfig.Isolation as given)
     volume_driver: str = ""  # HostConfig.VolumeDriver as given; volumes are only ever local ones
+    links: list[dict[str, str]] = field(default_factory=list)  # legacy --link: [{"id", "alias"}]
 
     @property
     def argv(self) -> list[str]:

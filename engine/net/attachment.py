@@ -225,6 +225,23 @@ def _detach_locked(
 
 
 # -- shared state -----------------------------------------------------------------------------------
+def _link_lines(cstore: ContainerStore, store: NetStore, cfg: ContainerConfig) -> list[str]:
+    """Hosts lines for the container's legacy links, as Docker writes them: ``IP ALIAS HOSTNAME NAME``."""
+    lines = []
+    for link in cfg.links:
+        try:
+            child = cstore.config(link["id"])
+        except Exception:  # noqa: BLE001 - a linked container removed since
+            continue
+        ip = next((ep.ip for ep in store.container_endpoints(child.id) if ep.network == DEFAULT_NETWORK), "")
+        if ip:
+            names = [link["alias"], child.hostname or child.id[:12]]
+            if link["alias"] != child.name:
+                names.append(child.name)
+            lines.append(f"{ip}\t{' '.join(names)}")
+    return lines
+
+
 def refresh_etc_files(layout: Layout, store: NetStore, cids: set[str]) -> None:
     """Rewrite (in place) the hosts and resolv.conf files of the running containers ``cids``."""
     cstore = ContainerStore(layout)
@@ -252,7 +269,10 @@ def refresh_etc_files(layout: Layout, store: NetStore, cids: set[str]) -> None:
             if ep.network == DEFAULT_NETWORK:
                 continue
             peers += [(p, name_of(p)) for p in store.endpoints(ep.network) if p.container_id != cid]
-        etcfiles.write_in_place(cstore.path(cid, "hosts"), etcfiles.render_hosts(cfg, own, peers))
+        hosts = etcfiles.render_hosts(cfg, own, peers)
+        if cfg.links:
+            hosts += "".join(line + "\n" for line in _link_lines(cstore, store, cfg))
+        etcfiles.write_in_place(cstore.path(cid, "hosts"), hosts)
         outbound = any(ep.network in nets and not nets[ep.network].internal for ep in own)
         etcfiles.write_in_place(cstore.path(cid, "resolv.conf"), etcfiles.render_resolv(cfg, outbound))
 

@@ -84,6 +84,7 @@ class CreateOptions:
     mac_address: str = ""  # the interface's on the network the container starts on
     isolation: str = ""  # only "default" (kept, as Docker keeps it)
     volume_driver: str = ""  # kept; only the local driver makes volumes
+    links: list[str] = field(default_factory=list)  # legacy --link NAME[:ALIAS], on the default bridge
     runtime: str = ""  # only "runc" (dockyard's own runtime stands in for it)
     cgroupns: str = ""  # host | private
     cgroup_parent: str = ""  # relative to the root's cgroup parent
@@ -338,8 +339,14 @@ def create(
 
         driver = opts.volume_driver
         raise NotFound(f'error looking up volume plugin {driver}: plugin "{driver}" not found')
+    links: list[dict[str, str]] = []
+    if opts.links:
+        from .links import parse_links
+
+        links = parse_links(ContainerStore(layout), list(opts.links), opts.network)
     cfg = ContainerConfig(
         id=cid,
+        links=links,
         name="",
         created=rfc3339(__import__("time").time()),
         image=image_ref,

@@ -13,6 +13,12 @@ if TYPE_CHECKING:
     from ..paths import Layout
 
 
+def _links(store: ContainerStore, cfg: ContainerConfig) -> list[str] | None:
+    from .links import host_config_links
+
+    return host_config_links(store, cfg)
+
+
 def inspect(layout: Layout, store: ContainerStore, cid: str) -> dict[str, Any]:
     cfg = store.config(cid)
     st = store.state(cid)
@@ -68,6 +74,7 @@ def inspect(layout: Layout, store: ContainerStore, cid: str) -> dict[str, Any]:
         "Platform": "linux",
         "HostConfig": {
             "Binds": binds or None,
+            "Links": _links(store, cfg) if cfg.links else None,
             "NetworkMode": cfg.network_mode,
             "PortBindings": ports,
             "LogConfig": {"Type": cfg.log_driver, "Config": dict(cfg.log_opts)},

@@ -28,7 +28,6 @@ from ..api import (
 _CHANGE_KIND = {"C": 0, "A": 1, "D": 2}
 #: HostConfig fields this engine has no way to honour, with the reason given when one is set.
 _REFUSED_HOST = {
-    "Links": "links are a legacy feature this engine does not have: use a user-defined network",
     "DeviceCgroupRules": "device cgroup rules are not supported: use Devices",
     "StorageOpt": "storage options are not supported by the overlay driver here",
 }
@@ -214,6 +213,7 @@ def create_options(
         mac_address=body.get("MacAddress") or endpoint.get("MacAddress") or "",
         isolation=host.get("Isolation") or "",
         volume_driver=host.get("VolumeDriver") or "",
+        links=_strings(host.get("Links"), "Links"),
         runtime=host.get("Runtime") or "",
         cgroupns=host.get("CgroupnsMode") or "",
         cgroup_parent=host.get("CgroupParent") or "",
@@ -434,9 +434,21 @@ def routes(api: Api) -> list[web.RouteDef]:
         return resp
 
     async def delete(request: web.Request) -> web.Response:
+        if bool_param(request, "link"):  # a container's own name is no link: Docker's conflict
+            await api.call(ctrs.remove_link, cid(request))
+            return api.no_content()
+        return await remove(request, cid(request))
+
+    async def delete_linked(request: web.Request) -> web.Response:
+        """DELETE /containers/PARENT/ALIAS: a legacy link's name; with ``link`` the link goes, else the
+        container it names (as Docker's, whose names include the links)."""
+        name = f"{request.match_info['parent']}/{request.match_info['alias']}"
         if bool_param(request, "link"):
-            raise InvalidArgument("links are not supported: there is no link to remove")
-        ref = cid(request)
+            await api.call(ctrs.remove_link, name)
+            return api.no_content()
+        return await remove(request, await api.call(ctrs.linked, name))
+
+    async def remove(request: web.Request, ref: str) -> web.Response:
         try:
             await api.call(ctrs.remove, ref, bool_param(request, "force"), bool_param(request, "v"))
         except Conflict:
@@ -610,6 +622,7 @@ def routes(api: Api) -> list[web.RouteDef]:
         web.post("/containers/{id}/update", update),
         web.post("/containers/{id}/wait", wait),
         web.delete("/containers/{id}", delete),
+        web.delete("/containers/{parent}/{alias}", delete_linked),
         web.get("/containers/{id}/logs", logs),
         web.get("/containers/{id}/top", top),
         web.get("/containers/{id}/changes", changes),

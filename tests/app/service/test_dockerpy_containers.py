@@ -208,3 +208,78 @@ def test_a_health_check_is_starting_when_the_start_returns(docker_py, busybox) -
     assert "Health" not in api.inspect_container(none)["State"]
     api.remove_container(cid, force=True)
     api.remove_container(none, force=True)
+
+
+@pytest.fixture
+def internal_bridge(engine_, root):  # type: ignore[no-untyped-def]
+    """The root's default ``bridge`` network made internal (no route off the machine), as
+    bench/dockerpy_suite.py makes it: legacy links exist on that network only."""
+    import json
+
+    engine_.networks.list()  # writes the bridge network's record
+    path = os.path.join(root, "networks", "bridge", "network.json")
+    with open(path) as f:
+        record = json.load(f)
+    record["internal"] = True
+    with open(path, "w") as f:
+        json.dump(record, f)
+    assert engine_.networks.get("bridge").internal
+
+
+def test_legacy_links_give_variables_hosts_and_go_on_their_own(
+    docker_py, busybox, cli, internal_bridge
+) -> None:
+    import docker as docker_sdk
+
+    api = docker_py.api
+    cli("network", "create", "--internal", "linknet")
+    db = api.create_container(
+        busybox, ["sleep", "300"], name="db", environment={"FOO": "1"}, ports=[5432],
+        host_config=api.create_host_config(network_mode="bridge"),
+    )["Id"]  # fmt: skip
+    api.start(db)
+    web = api.create_container(
+        busybox, ["sh", "-c", "env; cat /etc/hosts"], name="web",
+        host_config=api.create_host_config(links={"db": "my-db"}, network_mode="bridge"),
+    )["Id"]  # fmt: skip
+    assert api.inspect_container(web)["HostConfig"]["Links"] == ["/db:/web/my-db"]
+    api.start(web)
+    assert api.wait(web)["StatusCode"] == 0
+    out = api.logs(web).decode()
+    ip = api.inspect_container(db)["NetworkSettings"]["Networks"]["bridge"]["IPAddress"]
+    for line in (
+        "MY_DB_NAME=/web/my-db", "MY_DB_ENV_FOO=1", f"MY_DB_PORT=tcp://{ip}:5432",
+        f"MY_DB_PORT_5432_TCP_ADDR={ip}", f"{ip}\tmy-db {db[:12]} db",
+    ):  # fmt: skip
+        assert line in out.splitlines(), (line, out)
+    assert "MY_DB_ENV_PATH" not in out and "MY_DB_ENV_HOME" not in out
+    # the linked container must run when the linking one starts
+    api.stop(db, timeout=0)
+    with pytest.raises(docker_sdk.errors.APIError) as e:
+        api.start(web)
+    assert "Cannot link to a non running container: /db AS /web/my-db" in e.value.explanation
+    # rm --link: the link goes, both containers stay
+    with pytest.raises(docker_sdk.errors.NotFound):
+        api.remove_container("web/nope", link=True)
+    with pytest.raises(docker_sdk.errors.APIError) as e:
+        api.remove_container("web", link=True)
+    assert e.value.status_code == 409 and "cannot remove the default link name" in e.value.explanation
+    api.remove_container("web/my-db", link=True)
+    assert api.inspect_container(web)["HostConfig"]["Links"] is None
+    assert {c["Id"] for c in api.containers(all=True)} >= {db, web}
+    # what is refused, in Docker's words or with the reason
+    with pytest.raises(docker_sdk.errors.NotFound) as e:
+        api.create_container(
+            busybox, "true", host_config=api.create_host_config(links={"nosuch": "x"}, network_mode="bridge")
+        )
+    assert e.value.explanation == "could not get container for nosuch"
+    with pytest.raises(docker_sdk.errors.APIError) as e:
+        api.create_container(
+            busybox, "true", host_config=api.create_host_config(links={"db": "x"}, network_mode="linknet")
+        )
+    assert (
+        e.value.status_code == 400 and "only supported on the default bridge network" in e.value.explanation
+    )
+    api.remove_container(web)
+    api.remove_container(db)
+    cli("network", "rm", "linknet")
