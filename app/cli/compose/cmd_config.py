@@ -125,9 +125,13 @@ def cmd_config(a: flags.Namespace) -> int:
 
         from ..commands import engine
 
-        compose = Compose(engine(), project)
         wanted = list(project.services) if a.hash == "*" else [s for s in a.hash.split(",") if s]
-        compose.check_services(wanted)
+        for name in wanted:
+            if name not in project.services:
+                from engine import ComposeError
+
+                raise ComposeError(f"no such service: {name}")
+        compose = Compose(engine(), project)
         lines = [f"{s} {compose.project.config_hash(s)}" for s in wanted]
     if a.quiet:
         return 0

@@ -417,3 +417,21 @@ def test_yaml_1_2_booleans_and_string_keys(tmp_path):
     s = model(tmp_path)["services"]["s"]
     assert s["environment"] == {"YES": "on", "80": "no"}
     assert s["tty"] is True
+
+
+def test_hash_changes_with_the_service_config(tmp_path, root):
+    write(tmp_path, {"compose.yaml": "services:\n  web: {image: busybox}\n  db: {image: busybox}\n"})
+    env = {"DOCKYARD_ROOT": root}
+    first = dict(
+        line.split() for line in compose(tmp_path, "config", "--hash", "*", env=env).stdout.splitlines()
+    )
+    assert sorted(first) == ["db", "web"] and all(len(h) == 64 for h in first.values())
+    write(
+        tmp_path, {"compose.yaml": "services:\n  web: {image: busybox, tty: true}\n  db: {image: busybox}\n"}
+    )
+    second = dict(
+        line.split() for line in compose(tmp_path, "config", "--hash", "web,db", env=env).stdout.splitlines()
+    )
+    assert second["db"] == first["db"] and second["web"] != first["web"]
+    p = compose(tmp_path, "config", "--hash", "nope", env=env)
+    assert (p.returncode, p.stderr) == (1, "Error: no such service: nope\n")
