@@ -76,6 +76,7 @@ def add_create_flags(p: flags.Parser) -> None:
     a("--domainname", default="", help="Container NIS domain name")
     a("--mac-address", default="", help="Container MAC address (e.g., 92:d0:c6:0a:29:33)")
     a("--isolation", default="", help="Container isolation technology (only 'default')")
+    a("--link", action="append", default=[], help="Add link to another container")
     a("--runtime", default="", help="Runtime to use for this container (only 'runc')")
     a("--cgroupns", default="", help="Cgroup namespace to use (host|private)")
     a("--cgroup-parent", default="", help="Optional parent cgroup for the container")
@@ -394,6 +395,8 @@ def _script_options(a: flags.Namespace, labels: dict[str, str]) -> dict[str, Any
         out["dns_search"] = list(a.dns_search)
     if a.dns_option:
         out["dns_options"] = list(a.dns_option)
+    if a.link:
+        out["links"] = list(a.link)
     if a.expose:
         out["expose"] = list(a.expose)
     if a.annotation:
@@ -709,13 +712,14 @@ def cmd_rename(a: flags.Namespace) -> int:
 def cmd_rm(a: flags.Namespace) -> int:
     from engine import NotFound
 
-    if a.link:
-        sys.stderr.write(
-            "Error: --link is not supported: dockyard has no legacy container links (containers on a user "
-            "network reach each other by name)\n"
-        )
-        return 125
     eng = engine()
+    if a.link:  # PARENT/ALIAS: the legacy link goes, both containers stay
+
+        def unlink(ref: str) -> None:
+            eng.containers.remove_link(ref)
+            print(ref)
+
+        return output.for_each(a.containers, unlink)
 
     def remove(ref: str) -> None:
         try:

@@ -29,7 +29,10 @@ _HOST = (
 )
 _WINDOWS = "a Windows containers option; dockyard runs Linux containers"
 _CHECKPOINT = "dockyard has no checkpoint and restore (CRIU)"
-_LINKS = "dockyard has no legacy links: containers on a user-defined network find each other by name"
+_LINKS = (
+    "links on a user-defined network are not supported: containers there find each other by name and "
+    "--alias (legacy --link works on the default bridge network)"
+)
 _IPV6 = "dockyard's networks are IPv4 only"
 _CLUSTER_VOLUMES = "cluster volumes are a Swarm feature; dockyard's volumes are local directories"
 _LINK_LOCAL = (
@@ -62,7 +65,6 @@ _CREATE = {
     "--io-maxiops": _WINDOWS,
     "--volume-driver": "dockyard has no volume plugins: a named volume is a local directory",
     "--storage-opt": "dockyard has no storage driver options: the writable layer is a plain overlayfs directory",
-    "--link": _LINKS,
     "--ip6": _IPV6,
     "--use-api-socket": "there is no Docker API socket to share: dockyard has no daemon",
     "--device-cgroup-rule": "dockyard puts containers in no devices cgroup, so there is no allow list to add "

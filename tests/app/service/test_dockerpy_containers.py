@@ -283,3 +283,16 @@ def test_legacy_links_give_variables_hosts_and_go_on_their_own(
     api.remove_container(web)
     api.remove_container(db)
     cli("network", "rm", "linknet")
+
+
+def test_dockyards_own_link_and_rm_link(cli, busybox, internal_bridge) -> None:
+    cli("run", "-d", "--name", "db", "--network", "bridge", "-e", "WHO=db", busybox, "sleep", "300")
+    out = cli("run", "--name", "app", "--network", "bridge", "--link", "db", busybox, "sh", "-c",
+              "echo $DB_ENV_WHO $DB_NAME; cat /etc/hosts").out  # fmt: skip
+    db = cli("inspect", "-f", "{{.Id}} {{.NetworkSettings.Networks.bridge.IPAddress}}", "db").out.split()
+    assert out.startswith("db /app/db\n") and f"{db[1]}\tdb {db[0][:12]}" in out.splitlines()
+    assert cli("rm", "--link", "app/db").out == "app/db\n"
+    assert "Links" not in cli("inspect", "-f", "{{json .HostConfig}}", "app").out.replace('"Links":null', "")
+    r = cli.fails("run", "--network", "none", "--link", "db", busybox, "true", code=125)
+    assert "links are only supported on the default bridge network" in r.err
+    cli("rm", "-f", "app", "db")
