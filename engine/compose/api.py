@@ -4,6 +4,7 @@ its name, acts on what carries its labels) as ``docker compose`` does."""
 from __future__ import annotations
 
 from . import down as _down
+from . import labels as L
 from . import lifecycle
 from . import up as _up
 from .project import ComposeProject
@@ -27,6 +28,9 @@ class Compose:
     """A project on an engine. ``project``: a loaded compose model; without it, ``name`` alone (what the
     labels say is enough for ps, logs, stop, down...). ``progress(kind, name, action)`` hears each step
     (``Container``, ``proj-web-1``, ``Started``); ``warn`` each warning."""
+
+    #: the Docker Compose version whose behaviour and labels are followed
+    VERSION = L.COMPOSE_VERSION
 
     def __init__(
         self,

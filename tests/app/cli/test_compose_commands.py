@@ -212,3 +212,51 @@ def test_refusals_and_errors(project, cli):
     assert "invalid value for --rmi" in r.err
     r = cli.fails("compose", "-f", "/nonexistent/compose.yaml", "ps")
     assert "/nonexistent/compose.yaml" in r.err
+
+
+def test_create_build_scale_wait_cp_commit_export_version(project, cli, engine_, tmp_path):
+    r = project("create", "db")
+    assert "Container demo-db-1  Created" in r.err
+    assert engine_.containers.get("demo-db-1").status == "created"
+    r = project("build", "web")
+    assert "Service web  Built" in r.err
+    assert engine_.images.resolve("demo-web")
+    project("build", "--no-cache", "-q", "web")
+    project("up", "-d")
+    r = project("scale", "worker=2")
+    assert "Container demo-worker-2  Started" in r.err
+    assert "demo-worker-1  Recreate" not in r.err
+    # wait: blocks until a container of the service stops, with its exit code
+    env = {**os.environ, "DOCKYARD_ROOT": cli.root}
+    waiter = subprocess.Popen(
+        [DOCKYARD, "compose", "-f", project.path, "-p", "demo", "wait", "web"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+    )  # fmt: skip
+    time.sleep(0.5)
+    assert waiter.poll() is None
+    cli("exec", "demo-web-1", "sh", "-c", "kill -TERM 1")
+    assert waiter.wait(timeout=20) == 0
+    # cp both ways
+    (tmp_path / "in.txt").write_text("copied in\n")
+    project("cp", str(tmp_path / "in.txt"), "db:/data/in.txt")
+    assert cli("exec", "demo-db-1", "cat", "/data/in.txt").out == "copied in\n"
+    project("cp", "db:/data/ready", str(tmp_path / "out.txt"))
+    assert (tmp_path / "out.txt").read_text() == "ready\n"
+    project("cp", "--index", "2", str(tmp_path / "in.txt"), "worker:/tmp/x")
+    assert cli("exec", "demo-worker-2", "cat", "/tmp/x").out == "copied in\n"
+    # commit and export a service container
+    image_id = project("commit", "db", "demo-db-snapshot:1").out.strip()
+    assert engine_.images.resolve("demo-db-snapshot:1") == image_id
+    project("export", "-o", str(tmp_path / "db.tar"), "db")
+    import tarfile
+
+    with tarfile.open(tmp_path / "db.tar") as t:
+        assert "bin/busybox" in t.getnames()
+    assert project("version", "--short").out.strip().count(".") == 2
+    assert project("version").out.startswith("Docker Compose version v")
+    assert json.loads(project("version", "--format", "json").out)["version"].startswith("v")
+    r = project("events", check=False)
+    assert r.code == 125 and "'compose events' is not supported" in r.err
+    # pull with the missing policy: busybox is here, so nothing is fetched
+    r = project("pull", "--policy", "missing", "worker")
+    assert "Pulling" not in r.err
