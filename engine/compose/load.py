@@ -214,6 +214,11 @@ class _Loader:
         if found:
             first = min(found, key=lambda pm: _line_of(lines, pm[0]))
             raise self.sources.error(first[0], first[1], path)
+        if "version" in data:
+            self.warnings.append(
+                f"{path}: the attribute `version` is obsolete, it will be ignored, please remove it to avoid "
+                "potential confusion"
+            )
         shape = _shape_problem(data)
         if shape is not None:
             raise self.sources.error(shape[0], shape[1], path)

@@ -435,3 +435,13 @@ def test_hash_changes_with_the_service_config(tmp_path, root):
     assert second["db"] == first["db"] and second["web"] != first["web"]
     p = compose(tmp_path, "config", "--hash", "nope", env=env)
     assert (p.returncode, p.stderr) == (1, "Error: no such service: nope\n")
+
+
+def test_version_is_obsolete(tmp_path):
+    write(tmp_path, {"compose.yaml": "version: '3.8'\nservices:\n  s: {image: busybox}\n"})
+    p = compose(tmp_path, "config")
+    assert p.returncode == 0 and "version" not in yaml.safe_load(p.stdout)
+    assert p.stderr == (
+        f"WARN[0000] {tmp_path}/compose.yaml: the attribute `version` is obsolete, it will be ignored, please "
+        "remove it to avoid potential confusion\n"
+    )
