@@ -89,7 +89,7 @@ class Networks:
             for ep in self.store.endpoints(net.name)
         }
         options = dict(net.options)
-        if net.bridge:
+        if net.bridge and net.name == DEFAULT_NETWORK:  # a user network shows only the options it was given
             options["com.docker.network.bridge.name"] = net.bridge
         return {
             "Name": net.name,
