@@ -265,3 +265,24 @@ services:
     r = cli.fails("compose", "-f", str(path), "up", "-d", "nothing")
     assert "no such service: nothing" in r.err
     cli("compose", "-f", str(path), "down", "-t", "1")
+
+
+def test_no_start_no_deps_wait_and_rmi(project, engine_):
+    project("up", "--no-start")
+    assert {c.status for c in engine_.containers.list(all=True)} == {"created"}
+    assert len(engine_.containers.list(all=True)) == 3
+    r = project("up", "-d", "--no-deps", "worker")
+    assert "demo-db-1  Start" not in r.err
+    assert engine_.containers.get("demo-worker-1").status == "running"
+    assert engine_.containers.get("demo-db-1").status == "created"
+    r = project("up", "--wait", "web")
+    assert engine_.containers.get("demo-db-1").health == "healthy"
+    assert engine_.containers.get("demo-web-1").status == "running"
+    assert "Container demo-db-1  Healthy" in r.err
+    r = project("down", "--rmi", "local")
+    assert "Image demo-web  Removed" in r.err
+    assert [t for im in engine_.images.list() for t in im.tags] == ["busybox:latest"]
+    # run brings up the dependencies first, then the one-off container
+    r = project("run", "--rm", "web", "cat", "/built")
+    assert r.out == "built by compose\n"
+    assert "Container demo-db-1  Started" in r.err and "Container demo-db-1  Healthy" in r.err
