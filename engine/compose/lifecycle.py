@@ -5,6 +5,7 @@ conditions waited for."""
 from __future__ import annotations
 
 from ..errors import InvalidArgument
+from . import labels as L
 from .down import reverse_order
 from .project import by_level, parallel
 from .up import start_services
@@ -31,18 +32,26 @@ def _services(cp: ComposeProject, services: Iterable[str] | None) -> list[str] |
 
 
 def start(cp: ComposeProject, services: Iterable[str] | None = None, progress: Progress = _quiet) -> None:
+    """Start the services' containers in dependency order, waiting for the ``depends_on`` conditions; a
+    project known by its name alone has no order: its containers start as they are listed."""
     names = _services(cp, services)
-    wanted = (
-        names
-        or [s for s in cp.ordered()]
-        or sorted({c.labels.get("com.docker.compose.service", "") for c in cp.containers()})
-    )
     for svc in names or []:
         if not cp.containers([svc]):
             raise InvalidArgument(f'service "{svc}" has no container to start')
-    if not cp.containers(wanted):
+    found = cp.containers(names)
+    if not found:
         raise InvalidArgument("no containers to start")
-    start_services(cp, [s for s in wanted if cp.containers([s])], progress)
+    if cp.services:
+        start_services(
+            cp, [s for s in cp.ordered() if any(c.labels.get(L.SERVICE) == s for c in found)], progress
+        )
+        return
+    for c in found:
+        if c.status in ("running", "restarting", "paused"):
+            continue
+        progress("Container", c.name, "Starting")
+        cp.engine.containers.start(c.id)
+        progress("Container", c.name, "Started")
 
 
 def stop(
@@ -76,7 +85,7 @@ def restart(
 ) -> None:
     order = {s: i for i, s in enumerate(cp.ordered())}
     found = cp.containers(_services(cp, services))
-    for c in sorted(found, key=lambda c: order.get(c.labels.get("com.docker.compose.service", ""), -1)):
+    for c in sorted(found, key=lambda c: order.get(c.labels.get(L.SERVICE, ""), -1)):
         progress("Container", c.name, "Restarting")
         cp.engine.containers.restart(c.id, timeout)
         progress("Container", c.name, "Started")

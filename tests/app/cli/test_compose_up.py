@@ -226,9 +226,19 @@ def test_down_v_leaves_nothing(project, cli, engine_):
     assert [v.name for v in engine_.volumes.list()] == ["demo_data"]
 
 
-def test_down_by_project_name_alone(project, cli, tmp_path):
+def test_down_by_project_name_alone(project, cli, tmp_path, monkeypatch):
     project("up", "-d", "worker")
-    os.chdir(tmp_path)
+    monkeypatch.chdir(tmp_path)  # no compose file here: the project is known by its labels
+    assert cli("compose", "-p", "demo", "ps", "--format", "{{.Name}}").out.split() == [
+        "demo-db-1",
+        "demo-worker-1",
+    ]
+    assert "demo-worker-1  | working" in cli("compose", "-p", "demo", "logs").out
+    cli("compose", "-p", "demo", "stop", "-t", "1")
+    assert cli("compose", "-p", "demo", "ps", "-q").out == ""
+    r = cli("compose", "-p", "demo", "start")
+    assert "Container demo-worker-1  Started" in r.err
+    assert len(cli("compose", "-p", "demo", "ps", "-q").out.split()) == 2
     r = cli("compose", "-p", "demo", "down")
     assert "Container demo-worker-1  Removed" in r.err and "Network demo_back  Removed" in r.err
 
