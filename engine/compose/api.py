@@ -88,8 +88,10 @@ class Compose:
         **options: Any,
     ) -> list[Container]:
         """``compose up -d`` (options: UpOptions' keywords)."""
+        services = list(services or [])
+        self.project.enable(services)
         return _up.up(
-            self.project, services, _up.UpOptions(**options), self.progress, build_progress, self.warn
+            self.project, services or None, _up.UpOptions(**options), self.progress, build_progress, self.warn
         )
 
     def create_only(self, services: Iterable[str] | None = None, **options: Any) -> list[Container]:
@@ -144,6 +146,7 @@ class Compose:
         the service created (not started), named ``PROJECT-SERVICE-run-ID`` unless ``name`` is given."""
         from .run import create_oneoff
 
+        self.project.enable([service])
         self.project.check_services([service])
         deps = [d for d in self.project.with_dependencies([service]) if d != service]
         if deps and not no_deps:

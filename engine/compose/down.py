@@ -40,9 +40,10 @@ def down(
 ) -> None:
     known = bool(cp.services)
     containers = cp.containers(oneoff=None)
-    orphans = [c for c in containers if known and c.labels.get(L.SERVICE) not in cp.services]
+    orphans = [c for c in cp.orphans() if known]
     if orphans and not remove_orphans:
-        containers = [c for c in containers if c not in orphans]
+        orphan_ids = {c.id for c in orphans}
+        containers = [c for c in containers if c.id not in orphan_ids]
         if warn is not None:
             warn(
                 f"Found orphan containers ([{' '.join(c.name for c in orphans)}]) for this project. If you "

@@ -49,6 +49,8 @@ class ComposeProject:
         self.services: dict[str, dict[str, Any]] = dict(model.get("services") or {})
         self.networks: dict[str, dict[str, Any]] = dict(model.get("networks") or {})
         self.volumes: dict[str, dict[str, Any]] = dict(model.get("volumes") or {})
+        #: services whose profiles are not active: enabled when named on the command line
+        self.disabled: dict[str, dict[str, Any]] = {}
         if any("default" in service_networks(s) for s in self.services.values()):
             self.networks.setdefault("default", {})
 
@@ -59,10 +61,25 @@ class ComposeProject:
         env_file = getattr(project, "env_file", "") or ""
         if isinstance(env_file, (list, tuple)):
             env_file = ",".join(env_file)
-        return cls(
+        out = cls(
             engine, project.name, project.to_dict(), working_dir=getattr(project, "working_dir", "") or "",
             config_files=files, env_file=env_file,
         )  # fmt: skip
+        out.disabled = {k: s.to_dict() for k, s in (getattr(project, "disabled", None) or {}).items()}
+        return out
+
+    def enable(self, names: Iterable[str]) -> None:
+        """As Compose: a service named on the command line runs whatever its profiles, and so do the
+        services it depends on."""
+        todo = [n for n in names if n in self.disabled]
+        while todo:
+            n = todo.pop()
+            if n not in self.disabled:
+                continue
+            self.services[n] = self.disabled.pop(n)
+            todo += [d for d in self.dependencies(n) if d in self.disabled]
+        if any("default" in service_networks(s) for s in self.services.values()):
+            self.networks.setdefault("default", {})
 
     # -- names ------------------------------------------------------------------------------------------
     def network_name(self, key: str) -> str:
@@ -173,7 +190,9 @@ class ComposeProject:
         return out
 
     def orphans(self) -> list[Container]:
-        return [c for c in self.containers() if c.labels.get(L.SERVICE) not in self.services]
+        """Containers of services the file no longer has (under any profile)."""
+        known = set(self.services) | set(self.disabled)
+        return [c for c in self.containers() if c.labels.get(L.SERVICE) not in known]
 
     def replicas(self, service: str, scale: dict[str, int] | None = None) -> int:
         if scale and service in scale:

@@ -252,6 +252,7 @@ def cmd_up(a: flags.Namespace) -> int:
         from engine import InvalidArgument
 
         raise InvalidArgument("--abort-on-container-exit and --detach are incompatible options")
+    cp.project.enable(a.services)
     cp.check_services([*a.services, *([a.exit_code_from] if a.exit_code_from else [])])
     containers = cp.up(
         a.services or None,

@@ -260,3 +260,50 @@ def test_create_build_scale_wait_cp_commit_export_version(project, cli, engine_,
     # pull with the missing policy: busybox is here, so nothing is fetched
     r = project("pull", "--policy", "missing", "worker")
     assert "Pulling" not in r.err
+
+
+def test_a_service_named_on_the_command_line_runs_whatever_its_profiles(cli, busybox, tmp_path):
+    path = tmp_path / "compose.yaml"
+    path.write_text(
+        """\
+services:
+  app:
+    image: busybox:latest
+    command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.1; done"]
+    network_mode: none
+  debug:
+    image: busybox:latest
+    command: ["echo", "debugging"]
+    profiles: [tools]
+    network_mode: none
+"""
+    )
+    cli("compose", "-f", str(path), "-p", "prof", "up", "-d")
+    assert cli(
+        "compose", "-f", str(path), "-p", "prof", "ps", "-a", "--format", "{{.Service}}"
+    ).out.split() == ["app"]
+    assert cli("compose", "-f", str(path), "-p", "prof", "run", "--rm", "debug").out == "debugging\n"
+    cli("compose", "-f", str(path), "-p", "prof", "up", "-d", "debug")
+    assert (
+        "prof-debug-1" in cli("compose", "-f", str(path), "-p", "prof", "--profile", "tools", "ps", "-a").out
+    )
+    r = cli("compose", "-f", str(path), "-p", "prof", "down", "-t", "1")
+    assert "orphan" not in r.err and "Container prof-debug-1  Removed" in r.err
+    assert cli("ps", "-aq").out == ""
+
+
+def test_orphans_warned_then_removed(project, cli, engine_):
+    project("up", "-d", "worker")
+    with open(project.path) as f:
+        text = f.read()
+    with open(project.path, "w") as f:
+        f.write(text.replace("  worker:", "  helper:"))
+    r = project("up", "-d", "helper")
+    assert "Found orphan containers ([demo-worker-1]) for this project" in r.err
+    assert engine_.containers.get("demo-worker-1").status == "running"
+    r = project("down", "-t", "1")
+    assert "Found orphan containers ([demo-worker-1])" in r.err
+    assert [c.name for c in engine_.containers.list(all=True)] == ["demo-worker-1"]
+    r = project("up", "-d", "--remove-orphans", "helper")
+    assert "Container demo-worker-1  Removed" in r.err
+    assert "demo-worker-1" not in {c.name for c in engine_.containers.list(all=True)}
