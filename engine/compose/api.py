@@ -7,6 +7,7 @@ from . import down as _down
 from . import labels as L
 from . import lifecycle
 from . import up as _up
+from .convert import check_service
 from .project import ComposeProject
 
 TYPE_CHECKING = False
@@ -148,6 +149,7 @@ class Compose:
 
         self.project.enable([service])
         self.project.check_services([service])
+        check_service(self.project, service)
         deps = [d for d in self.project.with_dependencies([service]) if d != service]
         if deps and not no_deps:
             _up.up(self.project, deps, _up.UpOptions(build=build), self.progress, None, self.warn)

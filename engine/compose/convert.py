@@ -164,6 +164,76 @@ def _network(project: ComposeProject, svc: dict[str, Any]) -> tuple[str, list[st
     return "none", [], ""
 
 
+#: Compose keys of a service that dockyard does not run, and why (checked before anything is made).
+REFUSED_KEYS = {
+    "links": "legacy links: the services of a network reach each other by service name",
+    "external_links": "legacy links: the services of a network reach each other by service name",
+    "develop": "compose watch is not supported",
+    "gpus": "no GPU support in this engine",
+    "device_cgroup_rules": "device cgroup rules are not supported; devices: gives access to a device",
+    "credential_spec": "a Windows containers option; dockyard runs Linux containers",
+    "storage_opt": "the overlay storage of dockyard takes no per-container options",
+    "post_start": "lifecycle hooks are not supported",
+    "pre_stop": "lifecycle hooks are not supported",
+    "volumes_from": "mount the same named volumes in both services instead",
+    "userns_mode": "no user namespace remapping here",
+    "mac_address": "dockyard chooses each endpoint's MAC address",
+    "blkio_config": "per-device block I/O limits are set with dockyard run's --device-* flags",
+    "use_api_socket": "dockyard has no daemon socket to give a container",
+}
+
+
+def check_service(project: ComposeProject, service: str) -> None:
+    """Refuse what a service asks for that dockyard would not do, before anything is made."""
+    svc = project.services[service]
+    for key, why in REFUSED_KEYS.items():
+        if svc.get(key):
+            raise InvalidArgument(f"service {service}: {key} is not supported: {why}")
+    for kind in ("secrets", "configs"):
+        for ref in svc.get(kind) or []:
+            source = ref if isinstance(ref, str) else ref.get("source", "")
+            spec = getattr(project, kind).get(source)
+            if spec is None:
+                raise InvalidArgument(f"service {service} refers to undefined {kind[:-1]} {source}")
+            if not spec.get("file"):
+                how = "external (a Swarm object)" if spec.get("external") else "not from a file"
+                raise InvalidArgument(
+                    f"service {service}: {kind[:-1]} {source} is {how}: dockyard mounts {kind} from files only"
+                )
+
+
+def _secret_mounts(project: ComposeProject, svc: dict[str, Any]) -> list[str]:
+    """File-based secrets and configs as read-only bind mounts: a secret at /run/secrets/NAME (or its
+    target), a config at /NAME (or its target)."""
+    out = []
+    for kind, base in (("secrets", "/run/secrets"), ("configs", "")):
+        for ref in svc.get(kind) or []:
+            if isinstance(ref, str):
+                ref = {"source": ref}
+            source = ref.get("source", "")
+            spec = getattr(project, kind).get(source) or {}
+            target = str(ref.get("target") or source)
+            if not target.startswith("/"):
+                target = f"{base}/{target}"
+            out.append(f"{spec['file']}:{target}:ro")
+    return out
+
+
+def _restart(svc: dict[str, Any]) -> str:
+    """``restart``, else ``deploy.restart_policy`` as Compose maps it (any: always; on-failure with its
+    max_attempts; none: no)."""
+    if svc.get("restart"):
+        return str(svc["restart"])
+    policy = (svc.get("deploy") or {}).get("restart_policy") or {}
+    condition = policy.get("condition")
+    if condition == "any":
+        return "always"
+    if condition == "on-failure":
+        attempts = policy.get("max_attempts")
+        return f"on-failure:{attempts}" if attempts else "on-failure"
+    return "no"
+
+
 def container_options(
     project: ComposeProject,
     service: str,
@@ -223,11 +293,11 @@ def service_options(
         labels={**{k: str(v) for k, v in _labels(svc.get("labels")).items()}, **labels},
         stop_signal=str(svc.get("stop_signal") or ""),
         stop_timeout=int(seconds(svc["stop_grace_period"])) if svc.get("stop_grace_period") else None,
-        restart=str(svc.get("restart") or "no"),
+        restart=_restart(svc),
         network=network,
         aliases=aliases,
         ip=ip,
-        volumes=vols,
+        volumes=[*vols, *_secret_mounts(project, svc)],
         tmpfs=tmpfs,
         read_only=bool(svc.get("read_only")),
         cap_add=[str(c) for c in svc.get("cap_add") or []],
@@ -250,6 +320,37 @@ def service_options(
         cgroup_parent=str(svc.get("cgroup_parent") or ""),
         platform=str(svc.get("platform") or ""),
     )
+    for key, field_name in (
+        ("cpu_quota", "cpu_quota"),
+        ("cpu_period", "cpu_period"),
+        ("cpu_rt_runtime", "cpu_rt_runtime"),
+        ("cpu_rt_period", "cpu_rt_period"),
+        ("oom_score_adj", "oom_score_adj"),
+        ("mem_swappiness", "memory_swappiness"),
+    ):
+        if svc.get(key) is not None:
+            value = svc[key]
+            setattr(
+                opts,
+                field_name,
+                int(seconds(value) * 1e6)
+                if key.startswith("cpu_rt") and isinstance(value, str)
+                else int(value),
+            )
+    if svc.get("cpuset"):
+        opts.cpuset_cpus = str(svc["cpuset"])
+    if svc.get("oom_kill_disable"):
+        opts.oom_kill_disable = True
+    for key, field_name in (
+        ("uts", "uts"),
+        ("isolation", "isolation"),
+        ("runtime", "runtime"),
+        ("cgroup", "cgroupns"),
+    ):
+        if svc.get(key):
+            setattr(opts, field_name, str(svc[key]))
+    if svc.get("annotations"):
+        opts.annotations = {k: str(v) for k, v in _labels(svc["annotations"]).items()}
     devices = svc.get("devices") or []
     opts.devices = [
         d

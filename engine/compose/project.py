@@ -49,6 +49,8 @@ class ComposeProject:
         self.services: dict[str, dict[str, Any]] = dict(model.get("services") or {})
         self.networks: dict[str, dict[str, Any]] = dict(model.get("networks") or {})
         self.volumes: dict[str, dict[str, Any]] = dict(model.get("volumes") or {})
+        self.secrets: dict[str, dict[str, Any]] = dict(model.get("secrets") or {})
+        self.configs: dict[str, dict[str, Any]] = dict(model.get("configs") or {})
         #: services whose profiles are not active: enabled when named on the command line
         self.disabled: dict[str, dict[str, Any]] = {}
         if any("default" in service_networks(s) for s in self.services.values()):

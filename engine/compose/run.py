@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 
 from . import labels as L
-from .convert import container_options
+from .convert import check_service, container_options
 from .up import create
 
 TYPE_CHECKING = False
@@ -37,6 +37,7 @@ def create_oneoff(
     cap_add: list[str] | None = None,
     cap_drop: list[str] | None = None,
 ) -> Container:
+    check_service(cp, service)
     name = name or f"{cp.name}-{service}-run-{os.urandom(6).hex()}"
     opts = container_options(cp, service, name, image_id=image_id, oneoff=True)
     opts.labels[L.NUMBER] = "1"

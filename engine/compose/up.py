@@ -9,7 +9,7 @@ import time
 from ..errors import Conflict, ImageNotFound, InvalidArgument, NotFound, RuntimeFailure
 from ..lean.tools import suppress
 from . import labels as L
-from .convert import container_options, network_attachments
+from .convert import check_service, container_options, network_attachments
 from .project import number_of, parallel, service_networks
 
 TYPE_CHECKING = False
@@ -84,6 +84,8 @@ def up(
             raise InvalidArgument(f"invalid scale value {n} for service {svc}: it must be 0 or more")
     if opts.force_recreate and opts.no_recreate:
         raise InvalidArgument("--force-recreate and --no-recreate are incompatible")
+    for svc in names:
+        check_service(cp, svc)
     orphans = cp.orphans()
     if orphans and opts.remove_orphans:
         for c in orphans:

@@ -307,3 +307,62 @@ def test_orphans_warned_then_removed(project, cli, engine_):
     r = project("up", "-d", "--remove-orphans", "helper")
     assert "Container demo-worker-1  Removed" in r.err
     assert "demo-worker-1" not in {c.name for c in engine_.containers.list(all=True)}
+
+
+def test_secrets_configs_restart_policy_and_refused_keys(cli, busybox, tmp_path):
+    (tmp_path / "token.txt").write_text("s3cret\n")
+    (tmp_path / "app.conf").write_text("level=debug\n")
+    path = tmp_path / "compose.yaml"
+    path.write_text(
+        """\
+services:
+  app:
+    image: busybox:latest
+    command: ["sh", "-c", "cat /run/secrets/token /app.conf /etc/other.conf; exit 1"]
+    network_mode: none
+    secrets: [token]
+    configs:
+      - app.conf
+      - source: app.conf
+        target: /etc/other.conf
+    deploy:
+      restart_policy: {condition: on-failure, max_attempts: 2}
+secrets:
+  token: {file: ./token.txt}
+configs:
+  app.conf: {file: ./app.conf}
+"""
+    )
+    cli("compose", "-f", str(path), "-p", "sec", "up", "-d")
+    eng = __import__("engine").Engine(cli.root)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        c = eng.containers.get("sec-app-1")
+        if c.status == "exited" and c.restart_count == 2:
+            break
+        time.sleep(0.2)
+    assert c.restart_count == 2, c
+    assert cli("logs", "sec-app-1").out.startswith("s3cret\nlevel=debug\nlevel=debug\n")
+    r = cli(
+        "compose",
+        "-f",
+        str(path),
+        "-p",
+        "sec",
+        "run",
+        "--rm",
+        "app",
+        "sh",
+        "-c",
+        "echo x > /run/secrets/token",
+        check=False,
+    )
+    assert r.code != 0  # secrets are read-only
+    cli("compose", "-f", str(path), "-p", "sec", "down")
+    path.write_text(
+        "services:\n  a:\n    image: busybox:latest\n    network_mode: none\n    links: [b]\n"
+        "  b:\n    image: busybox:latest\n    network_mode: none\n"
+    )
+    r = cli.fails("compose", "-f", str(path), "up", "-d")
+    assert "service a: links is not supported" in r.err
+    assert cli("ps", "-aq").out == ""  # refused before anything was made
