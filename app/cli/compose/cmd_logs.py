@@ -63,6 +63,12 @@ class Printer:
             self.colours[n] = COLOURS[i % len(COLOURS)]
         self.out = sys.stdout.buffer
 
+    def add(self, name: str) -> None:
+        """A container found later: its own colour, and the prefixes widened to its name."""
+        with self.lock:
+            self.colours.setdefault(name, COLOURS[len(self.colours) % len(COLOURS)])
+            self.width = max(self.width, len(name))
+
     def head(self, name: str) -> bytes:
         if not self.prefix:
             return b""
@@ -128,7 +134,12 @@ def cmd_logs(a: flags.Namespace) -> int:
         for _, name, e in entries:
             printer.line(name, e.data, e.time)
         return 0
-    follow(cp, containers, printer, tail=tail, since=since, until=until)
+    services, one_off = a.services or None, None
+
+    def discover() -> list[Container]:
+        return [] if a.index else cp.containers(services, all=True, oneoff=one_off)
+
+    follow(cp, containers, printer, tail=tail, since=since, until=until, discover=discover)
     return 0
 
 
@@ -142,10 +153,12 @@ def follow(
     until: float | None = None,
     stop: Callable[[], bool] | None = None,
     on_exit: Callable[[Container], None] | None = None,
+    discover: Callable[[], list[Container]] | None = None,
 ) -> None:
-    """Each container's log followed in a thread of its own until it stops (or ``stop()``)."""
+    """Each container's log followed in a thread of its own until it stops (or ``stop()``); with
+    ``discover``, the containers it finds later (a scale, a recreation) are followed too, from their start."""
 
-    def one(c: Container) -> None:
+    def one(c: Container, tail: int | None) -> None:
         try:
             for e in cp.engine.containers.logs(c.id, True, tail, since, until, stop=stop):
                 printer.line(c.name, e.data, e.time)
@@ -154,12 +167,23 @@ def follow(
         if on_exit is not None:
             on_exit(c)
 
-    threads = [threading.Thread(target=one, args=(c,), daemon=True) for c in containers]
+    seen = {c.id for c in containers}
+    threads = [threading.Thread(target=one, args=(c, tail), daemon=True) for c in containers]
     for t in threads:
         t.start()
-    for t in threads:
-        while t.is_alive():
-            t.join(0.2)
+    while True:
+        for t in threads:
+            t.join(0.5 / max(1, len(threads)))
+        if discover is not None and not (stop is not None and stop()):
+            for c in discover():
+                if c.id not in seen and c.running:
+                    seen.add(c.id)
+                    printer.add(c.name)
+                    t = threading.Thread(target=one, args=(c, None), daemon=True)
+                    t.start()
+                    threads.append(t)
+        if not any(t.is_alive() for t in threads):
+            return
 
 
 def attached(cp: Compose, shown: list[Container], a: flags.Namespace) -> int:

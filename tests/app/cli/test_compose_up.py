@@ -138,12 +138,14 @@ def test_logs_merged_with_prefixes_tail_timestamps_and_follow(project, cli):
     )  # fmt: skip
     time.sleep(0.5)
     cli("exec", "demo-db-1", "sh", "-c", "echo later >> /proc/1/fd/1")
-    time.sleep(0.5)
+    project("up", "-d", "--scale", "worker=2")  # a container made meanwhile is followed too
+    time.sleep(1.5)
     project("stop", "-t", "2", "db", "worker")
     out_f, _ = follow.communicate(timeout=20)
     assert follow.returncode == 0
     assert b"demo-db-1      | later\n" in out_f
     assert b"demo-worker-1  | working" in out_f
+    assert re.search(rb"demo-worker-2  \| working [0-9a-f]{12}", out_f), out_f
 
 
 def test_logs_are_coloured_on_a_terminal(project, cli):
