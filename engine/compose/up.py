@@ -385,7 +385,9 @@ def _wait_healthy(
             progress("Container", c.name, "Error")
             raise RuntimeFailure(f"dependency failed to start: container {c.name} is unhealthy")
         if not cur.health and cur.running:
-            raise InvalidArgument(f"container {c.name} has no healthcheck configured")
+            raise InvalidArgument(
+                f"dependency failed to start: container {c.name} has no healthcheck configured"
+            )
         if not cur.running:
             progress("Container", c.name, "Error")
             raise RuntimeFailure(f"dependency failed to start: container {c.name} exited ({cur.exit_code})")

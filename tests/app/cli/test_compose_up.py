@@ -267,6 +267,14 @@ services:
     image: busybox:latest
     depends_on: {sick: {condition: service_healthy}}
     network_mode: none
+  plain:
+    image: busybox:latest
+    command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.1; done"]
+    network_mode: none
+  after-plain:
+    image: busybox:latest
+    depends_on: {plain: {condition: service_healthy}}
+    network_mode: none
 """
     )
     r = cli.fails("compose", "-f", str(path), "up", "-d", "after-init")
@@ -274,6 +282,10 @@ services:
     assert r.code == 1
     r = cli.fails("compose", "-f", str(path), "up", "-d", "after-sick")
     assert "dependency failed to start: container" in r.err and "sick-1 is unhealthy" in r.err
+    r = cli.fails("compose", "-f", str(path), "up", "-d", "after-plain")
+    assert (
+        "dependency failed to start: container" in r.err and "plain-1 has no healthcheck configured" in r.err
+    )
     r = cli.fails("compose", "-f", str(path), "up", "-d", "nothing")
     assert "no such service: nothing" in r.err
     cli("compose", "-f", str(path), "down", "-t", "1")
