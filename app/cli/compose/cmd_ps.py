@@ -109,7 +109,6 @@ def ps_rows(containers: list[Container], no_trunc: bool) -> list[dict[str, Any]]
         r["LocalVolumes"] = "0"
         r["Mounts"] = ""
         r["Size"] = "0B"
-        r["Command"] = r["Command"]
     return rows
 
 
@@ -141,7 +140,7 @@ def cmd_ps(a: flags.Namespace) -> int:
         containers = [c for c in containers if c.status in statuses]
     if a.quiet:
         for c in containers:
-            print(c.id if a.no_trunc else c.id)
+            print(c.id)
         return 0
     rows = ps_rows(containers, a.no_trunc)
     output.emit(
