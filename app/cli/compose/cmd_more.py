@@ -14,7 +14,6 @@ if TYPE_CHECKING:
 
 #: Docker Compose's commands dockyard refuses, with the reason.
 REFUSED = {
-    "events": "follow the root's events with dockyard events --filter label=com.docker.compose.project=NAME",
     "stats": "use dockyard stats with the project's container names (dockyard compose ps -q)",
     "watch": "dockyard compose does not watch sources yet (dockyard build --watch does, for one image)",
     "push": "push each service's image with dockyard push",
@@ -29,6 +28,13 @@ def register(cs: flags.Commands) -> None:
     p.add_argument("--short", action="store_true", help="Shows only Compose's version number")
     p.add_argument("--format", default="", help="Format the output. Values: [pretty | json]")
     p.set_defaults(handler=cmd_version)
+
+    p = cs.add_parser("events", help="Receive real time events from containers")
+    p.add_argument("--json", action="store_true", help="Output events as a stream of json objects")
+    p.add_argument("--since", default="", help="Show all events created since timestamp")
+    p.add_argument("--until", default="", help="Stream events until this timestamp")
+    p.add_argument("services", nargs="*", metavar="SERVICE")
+    p.set_defaults(handler=cmd_events)
 
     p = cs.add_parser("wait", help="Block until containers of all (or specified) services stop.")
     p.add_argument("--down-project", action="store_true", help="Drops project when the first container stops")
@@ -139,6 +145,38 @@ def cmd_version(a: flags.Namespace) -> int:
         print(f"Docker Compose version v{Compose.VERSION} (dockyard compose)")
     else:
         raise InvalidArgument(f"format value {a.format!r} could not be parsed: pretty or json")
+    return 0
+
+
+def cmd_events(a: flags.Namespace) -> int:
+    """The project's container events as they happen: Compose's lines
+    (``2026-01-02 10:00:00.123456 container start ID (image=..., name=...)``) or ``--json`` objects."""
+    import json
+    import time
+
+    from engine.units import parse_time_arg
+
+    cp = load(a, need_file=False)
+    cp.check_services(a.services)
+    filters = {"type": ["container"], "label": [f"com.docker.compose.project={cp.name}"]}
+    since = parse_time_arg(a.since) if a.since else None
+    until = parse_time_arg(a.until) if a.until else None
+    wanted = set(a.services)
+    for e in cp.engine.events(filters=filters, since=since, until=until):
+        attrs = {k: str(v) for k, v in e.attributes.items()}
+        service = attrs.get("com.docker.compose.service", "")
+        if wanted and service not in wanted:
+            continue
+        stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(e.time)) + f".{int(e.time % 1 * 1e6):06d}"
+        if a.json:
+            record = {
+                "action": e.action, "attributes": {k: v for k, v in attrs.items() if k in ("image", "name")},
+                "id": e.id, "service": service, "time": stamp, "type": e.type,
+            }  # fmt: skip
+            print(json.dumps(record, separators=(",", ":")), flush=True)
+        else:
+            shown = ", ".join(f"{k}={attrs[k]}" for k in ("image", "name") if k in attrs)
+            print(f"{stamp} container {e.action} {e.id} ({shown})", flush=True)
     return 0
 
 

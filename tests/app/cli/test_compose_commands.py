@@ -255,8 +255,8 @@ def test_create_build_scale_wait_cp_commit_export_version(project, cli, engine_,
     assert project("version", "--short").out.strip().count(".") == 2
     assert project("version").out.startswith("Docker Compose version v")
     assert json.loads(project("version", "--format", "json").out)["version"].startswith("v")
-    r = project("events", check=False)
-    assert r.code == 125 and "'compose events' is not supported" in r.err
+    r = project("stats", check=False)
+    assert r.code == 125 and "'compose stats' is not supported" in r.err
     # pull with the missing policy: busybox is here, so nothing is fetched
     r = project("pull", "--policy", "missing", "worker")
     assert "Pulling" not in r.err
@@ -366,3 +366,27 @@ configs:
     r = cli.fails("compose", "-f", str(path), "up", "-d")
     assert "service a: links is not supported" in r.err
     assert cli("ps", "-aq").out == ""  # refused before anything was made
+
+
+def test_events(project, cli):
+    project("up", "-d", "worker")
+    env = {**os.environ, "DOCKYARD_ROOT": cli.root}
+    base = [DOCKYARD, "compose", "-f", project.path, "-p", "demo", "events"]
+    plain = subprocess.Popen([*base, "worker"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    js = subprocess.Popen([*base, "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    time.sleep(1)
+    project("restart", "-t", "1", "--no-deps", "worker")
+    time.sleep(1)
+    plain.terminate()
+    js.terminate()
+    lines = plain.communicate(timeout=10)[0].decode().splitlines()
+    records = [json.loads(line) for line in js.communicate(timeout=10)[0].decode().splitlines()]
+    assert any(
+        re.fullmatch(
+            r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6} container start [0-9a-f]{64} \(image=busybox:latest, name=demo-worker-1\)",
+            ln,
+        )
+        for ln in lines
+    ), lines
+    assert {"stop", "start"} <= {r["action"] for r in records if r["service"] == "worker"}
+    assert all(r["type"] == "container" for r in records)
