@@ -1,5 +1,5 @@
-"""``compose version``, ``wait``, ``scale``, ``pull``, ``cp``, ``attach``, ``commit``, ``export``, and the
-commands refused on purpose (``events``, ``stats``, ``watch``, ``push``, ``publish``, ``viz``, ``alpha``)."""
+"""``compose version``, ``events``, ``stats``, ``wait``, ``scale``, ``pull``, ``cp``, ``attach``, ``commit``,
+``export``, and the commands refused on purpose (``watch``, ``push``, ``publish``, ``viz``, ``alpha``)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ if TYPE_CHECKING:
 
 #: Docker Compose's commands dockyard refuses, with the reason.
 REFUSED = {
-    "stats": "use dockyard stats with the project's container names (dockyard compose ps -q)",
     "watch": "dockyard compose does not watch sources yet (dockyard build --watch does, for one image)",
     "push": "push each service's image with dockyard push",
     "publish": "there is no OCI artifact store for compose applications in dockyard",
@@ -35,6 +34,20 @@ def register(cs: flags.Commands) -> None:
     p.add_argument("--until", default="", help="Stream events until this timestamp")
     p.add_argument("services", nargs="*", metavar="SERVICE")
     p.set_defaults(handler=cmd_events)
+
+    p = cs.add_parser("stats", help="Display a live stream of container(s) resource usage statistics")
+    p.add_argument(
+        "-a", "--all", action="store_true", help="Show all containers (default shows just running)"
+    )
+    p.add_argument(
+        "--no-stream", action="store_true", help="Disable streaming stats and only pull the first result"
+    )
+    p.add_argument("--no-trunc", action="store_true", help="Do not truncate output")
+    p.add_argument(
+        "--format", default="", help="Format output using a custom template: 'table', 'json' or a Go template"
+    )
+    p.add_argument("services", nargs="*", metavar="SERVICE")
+    p.set_defaults(handler=cmd_stats)
 
     p = cs.add_parser("wait", help="Block until containers of all (or specified) services stop.")
     p.add_argument("--down-project", action="store_true", help="Drops project when the first container stops")
@@ -178,6 +191,22 @@ def cmd_events(a: flags.Namespace) -> int:
             shown = ", ".join(f"{k}={attrs[k]}" for k in ("image", "name") if k in attrs)
             print(f"{stamp} container {e.action} {e.id} ({shown})", flush=True)
     return 0
+
+
+def cmd_stats(a: flags.Namespace) -> int:
+    """docker stats over the project's containers (running ones unless ``-a``)."""
+    from ..cmd_inspect import cmd_stats as docker_stats
+
+    cp = load(a, need_file=False)
+    cp.check_services(a.services)
+    names = [c.name for c in cp.containers(a.services or None, all=a.all)]
+    if not names:
+        return 0
+    return docker_stats(
+        flags.Namespace(
+            containers=names, all=a.all, no_stream=a.no_stream, no_trunc=a.no_trunc, format=a.format or None
+        )
+    )
 
 
 def cmd_wait(a: flags.Namespace) -> int:

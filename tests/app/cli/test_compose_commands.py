@@ -255,8 +255,14 @@ def test_create_build_scale_wait_cp_commit_export_version(project, cli, engine_,
     assert project("version", "--short").out.strip().count(".") == 2
     assert project("version").out.startswith("Docker Compose version v")
     assert json.loads(project("version", "--format", "json").out)["version"].startswith("v")
-    r = project("stats", check=False)
-    assert r.code == 125 and "'compose stats' is not supported" in r.err
+    r = project("viz", check=False)
+    assert r.code == 125 and "'compose viz' is not supported" in r.err
+    stats = project("stats", "--no-stream", "--format", "{{.Name}} {{.PIDs}}").out.split("\n")
+    assert sorted(line.split()[0] for line in stats if line) == [
+        "demo-db-1",
+        "demo-worker-1",
+        "demo-worker-2",
+    ]
     # pull with the missing policy: busybox is here, so nothing is fetched
     r = project("pull", "--policy", "missing", "worker")
     assert "Pulling" not in r.err
