@@ -1,5 +1,5 @@
 """``compose version``, ``events``, ``stats``, ``wait``, ``scale``, ``pull``, ``cp``, ``attach``, ``commit``,
-``export``, and the commands refused on purpose (``watch``, ``push``, ``publish``, ``viz``, ``alpha``)."""
+``export``, and the commands refused on purpose (``watch``, ``publish``, ``viz``, ``alpha``); ``push``."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ if TYPE_CHECKING:
 #: Docker Compose's commands dockyard refuses, with the reason.
 REFUSED = {
     "watch": "dockyard compose does not watch sources yet (dockyard build --watch does, for one image)",
-    "push": "push each service's image with dockyard push",
     "publish": "there is no OCI artifact store for compose applications in dockyard",
     "viz": "dockyard compose draws no graphs",
     "alpha": "Docker Compose's experimental commands are not offered",
@@ -71,6 +70,19 @@ def register(cs: flags.Commands) -> None:
     p.add_argument("-q", "--quiet", action="store_true", help="Pull without printing progress information")
     p.add_argument("services", nargs="*", metavar="SERVICE")
     p.set_defaults(handler=cmd_pull)
+
+    p = cs.add_parser("push", help="Push service images")
+    p.add_argument(
+        "--ignore-push-failures",
+        action="store_true",
+        help="Push what it can and ignores images with push failures",
+    )
+    p.add_argument(
+        "--include-deps", action="store_true", help="Also push images of services declared as dependencies"
+    )
+    p.add_argument("-q", "--quiet", action="store_true", help="Push without printing progress information")
+    p.add_argument("services", nargs="*", metavar="SERVICE")
+    p.set_defaults(handler=cmd_push)
 
     p = cs.add_parser("cp", help="Copy files/folders between a service container and the local filesystem")
     p.add_argument("-a", "--archive", action="store_true", help="Archive mode (copy all uid/gid information)")
@@ -280,6 +292,30 @@ def cmd_pull(a: flags.Namespace) -> int:
             failed += 1
             continue
         cp.progress("Image", ref, "Pulled")
+    return 0
+
+
+def cmd_push(a: flags.Namespace) -> int:
+    """Push the image of each service that names one (``image:``) to its registry."""
+    from engine import DockyardError
+
+    cp = load(a)
+    names = cp.check_services(a.services) or cp.services
+    if a.include_deps:
+        names = cp.project.with_dependencies(names)
+    for svc in names:
+        ref = cp.project.services[svc].get("image")
+        if not ref:
+            continue
+        cp.progress("Image", ref, "Pushing")
+        try:
+            cp.engine.images.push(ref)
+        except DockyardError as e:
+            if not a.ignore_push_failures:
+                raise
+            sys.stderr.write(f"WARN[0000] {svc}: {e}\n")
+            continue
+        cp.progress("Image", ref, "Pushed")
     return 0
 
 

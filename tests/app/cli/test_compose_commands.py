@@ -396,3 +396,39 @@ def test_events(project, cli):
     ), lines
     assert {"stop", "start"} <= {r["action"] for r in records if r["service"] == "worker"}
     assert all(r["type"] == "container" for r in records)
+
+
+def test_build_push_and_pull_through_a_local_registry(cli, busybox, tmp_path, monkeypatch):
+    import shutil
+
+    if shutil.which("docker-registry") is None:
+        pytest.skip("docker-registry is not installed")
+    from tests.engine.registry.helpers import Registry
+
+    monkeypatch.setenv("DOCKYARD_AUTH_FILE", str(tmp_path / "auth.json"))
+    registry = Registry(str(tmp_path / "registry"))
+    try:
+        path = write_project(str(tmp_path / "demo"))
+        with open(path) as f:
+            text = f.read()
+        with open(path, "w") as f:
+            f.write(
+                text.replace(
+                    "    build: ./web\n", f"    build: ./web\n    image: {registry.host}/demo/web:1\n"
+                )
+            )
+
+        def compose(*args):
+            return cli("compose", "-f", path, "-p", "demo", *args)
+
+        compose("build", "web")
+        r = compose("push", "web")
+        assert f"Image {registry.host}/demo/web:1  Pushed" in r.err
+        image_id = cli("images", "-q", f"{registry.host}/demo/web:1").out.strip()
+        cli("rmi", f"{registry.host}/demo/web:1")
+        r = compose("pull", "web")
+        assert f"Image {registry.host}/demo/web:1  Pulled" in r.err
+        assert cli("images", "-q", f"{registry.host}/demo/web:1").out.strip() == image_id
+        assert cli("run", "--rm", f"{registry.host}/demo/web:1", "cat", "/built").out == "built by compose\n"
+    finally:
+        registry.stop()
