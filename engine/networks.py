@@ -255,10 +255,12 @@ class Networks:
         aliases: builtins.list[str] | None = None,
         driver_opts: dict[str, str] | None = None,
         gw_priority: int = 0,
+        link_local_ips: builtins.list[str] | None = None,
     ) -> None:
         """Attach a container to one more network (now if it runs, else from its next start).
         ``driver_opts`` are kept with the endpoint (DriverOpts); ``gw_priority``: of the networks a container
-        starts on, the highest gives its default route."""
+        starts on, the highest gives its default route; ``link_local_ips``: more IPv4 addresses on the
+        container's interface there (Docker's ``--link-local-ip``)."""
         for key in driver_opts or {}:
             if key.startswith("com.docker.network.endpoint."):
                 raise InvalidArgument(
@@ -290,6 +292,11 @@ class Networks:
             opts["driver_opts"] = dict(driver_opts)
         if gw_priority:
             opts["gw_priority"] = gw_priority
+        from .net.plan import link_local_ips as checked
+
+        lls = checked(link_local_ips)
+        if lls:
+            opts["link_local_ips"] = lls
         with cs.lock(cid):
             cfg = cs.config(cid)
             if cfg.network_mode in ("none", "host") or cfg.network_mode.startswith("container:"):

@@ -51,6 +51,7 @@ def add_create_flags(p: flags.Parser) -> None:
     a("--network", "--net", default=None, help="Connect a container to a network")
     a("--ip", default="", help="IPv4 address (e.g., 172.30.100.104)")
     a("--network-alias", action="append", default=[], help="Add network-scoped alias for the container")
+    a("--link-local-ip", action="append", default=[], help="Container IPv4/IPv6 link-local addresses")
     a("-p", "--publish", action="append", default=[], help="Publish a container's port(s) to the host")
     a("-P", "--publish-all", action="store_true", help="Publish all exposed ports to random ports")
     a("--add-host", action="append", default=[], help="Add a custom host-to-IP mapping (host:ip)")
@@ -282,6 +283,7 @@ def build_options(a: flags.Namespace, eng: Engine) -> CreateOptions:
         publish_all=a.publish_all,
         ip=a.ip,
         aliases=a.network_alias,
+        link_local_ips=a.link_local_ip,
         extra_hosts=a.add_host,
         dns=a.dns,
         **_script_options(a, labels),

@@ -57,6 +57,9 @@ def register(sub: flags.Commands) -> None:
     p = ns.add_parser("connect", help="Connect a container to a network")
     p.add_argument("--ip", default="")
     p.add_argument("--alias", action="append", default=[])
+    p.add_argument(
+        "--link-local-ip", action="append", default=[], help="Add a link-local address for the container"
+    )
     p.add_argument("--driver-opt", action="append", default=[], help="driver options for the network")
     p.add_argument(
         "--gw-priority", type=int, default=0, help="Highest gw-priority provides the default gateway"
@@ -181,6 +184,7 @@ def cmd_connect(a: flags.Namespace) -> int:
         aliases=a.alias,
         driver_opts=_pairs(a.driver_opt),
         gw_priority=a.gw_priority,
+        link_local_ips=a.link_local_ip,
     )
     return 0
 

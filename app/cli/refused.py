@@ -35,10 +35,6 @@ _LINKS = (
 )
 _IPV6 = "dockyard's networks are IPv4 only"
 _CLUSTER_VOLUMES = "cluster volumes are a Swarm feature; dockyard's volumes are local directories"
-_LINK_LOCAL = (
-    "dockyard gives a container no link-local address: on each network it has the one address "
-    "that network's allocator gives (--ip chooses it)"
-)
 
 #: Docker's commands that dockyard refuses, with the reason; a group's reason covers all its commands.
 COMMANDS: dict[str, str] = {
@@ -69,7 +65,6 @@ _CREATE = {
     "--use-api-socket": "there is no Docker API socket to share: dockyard has no daemon",
     "--device-cgroup-rule": "dockyard puts containers in no devices cgroup, so there is no allow list to add "
     "a rule to: a container has the default device nodes and those --device adds",
-    "--link-local-ip": _LINK_LOCAL,
 }
 
 #: Docker's flags that dockyard refuses, per Docker command ("" for the global options), with the reason.
@@ -104,7 +99,7 @@ FLAGS: dict[str, dict[str, str]] = {
         "--ipam-opt": "dockyard has no IPAM plugins: addresses come from its own allocator",
         "--ipv6": _IPV6,
     },
-    "network connect": {"--link": _LINKS, "--ip6": _IPV6, "--link-local-ip": _LINK_LOCAL},
+    "network connect": {"--link": _LINKS, "--ip6": _IPV6},
     "volume create": {
         flag: _CLUSTER_VOLUMES
         for flag in (

@@ -54,6 +54,7 @@ class Endpoint:
     aliases: list[str] = field(default_factory=list)
     ports: list[dict[str, Any]] = field(default_factory=list)
     default_route: bool = False
+    link_local_ips: list[str] = field(default_factory=list)  # more addresses on ifname, each a /16
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -130,6 +130,7 @@ def _join(
                     else [],
                     ports=published,
                     default_route=route,
+                    link_local_ips=[str(a) for a in opts.get("link_local_ips") or []],
                 )
                 store.save_endpoint(ep)  # first, so that a detach after any failure below finds it
                 created.append(ep)
@@ -172,6 +173,8 @@ def _plug(nl: Any, inner: Any, nsfd: int, net: Network, ep: Endpoint) -> None:
     try:
         index = inner.link_index(ep.ifname)
         inner.add_address(index, ep.ip, ep.prefixlen)
+        for address in ep.link_local_ips:
+            inner.add_address(index, address, 16)
         inner.set_up(index)
         if ep.default_route:
             inner.add_default_route(ep.gateway, index)

@@ -62,6 +62,25 @@ def resolve_network(store: NetStore, ref: str) -> Network | None:
     return net
 
 
+def link_local_ips(values: list[str] | None) -> list[str]:
+    """``--link-local-ip``'s addresses, checked: IPv4 addresses, each added to the container's interface on
+    the network with the /16 of 169.254.0.0/16 (Docker's LinkLocalIPs)."""
+    out: list[str] = []
+    for value in values or []:
+        text = str(value).strip()
+        try:
+            addr = ipam.parse_ip(text, "link-local IP address")
+        except InvalidArgument:
+            if ":" in text:
+                raise InvalidArgument(
+                    f"invalid link-local IP address {text}: dockyard's networks are IPv4 only"
+                ) from None
+            raise
+        if str(addr) not in out:
+            out.append(str(addr))
+    return out
+
+
 def plan_networking(
     layout: Layout, opts: Any, image_cfg: dict[str, Any]
 ) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
@@ -107,4 +126,7 @@ def plan_networking(
     networks = {name: {"aliases": list(opts.aliases or []), "ip": ip, "network_id": net.id if net else ""}}
     if opts.mac_address:  # the interface on the network it starts on (Docker's --mac-address)
         networks[name]["mac"] = opts.mac_address
+    lls = link_local_ips(opts.link_local_ips)
+    if lls:
+        networks[name]["link_local_ips"] = lls
     return published, networks

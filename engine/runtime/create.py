@@ -63,6 +63,7 @@ class CreateOptions:
     publish_all: bool = False
     ip: str = ""
     aliases: list[str] = field(default_factory=list)
+    link_local_ips: list[str] = field(default_factory=list)  # more addresses on the interface (Docker's)
     extra_hosts: list[str] = field(default_factory=list)
     dns: list[str] = field(default_factory=list)
     # resources beyond the first five, and the script flags (createflags.py; docs/RUN_FLAGS.md)

@@ -281,8 +281,11 @@ def _endpoint_settings(v: dict[str, Any]) -> dict[str, Any]:
     (``--ip`` as IPAMConfig, aliases, ``--driver-opt``, ``--gw-priority``); the addresses are empty until it
     runs."""
     ip = v.get("ip") or ""
+    ipam: dict[str, Any] = {"IPv4Address": ip} if ip else {}
+    if v.get("link_local_ips"):
+        ipam["LinkLocalIPs"] = list(v["link_local_ips"])
     return {
-        "IPAMConfig": {"IPv4Address": ip} if ip else None,
+        "IPAMConfig": ipam or None,
         "Links": None,
         "Aliases": list(v.get("aliases") or []) or None,
         "MacAddress": v.get("mac") or "",

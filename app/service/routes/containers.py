@@ -195,6 +195,7 @@ def create_options(
         publish_all=bool(host.get("PublishAllPorts")),
         ip=ipam.get("IPv4Address") or "",
         aliases=_strings(endpoint.get("Aliases"), "Aliases"),
+        link_local_ips=_strings(ipam.get("LinkLocalIPs"), "LinkLocalIPs"),
         extra_hosts=_strings(host.get("ExtraHosts"), "ExtraHosts"),
         dns=_strings(host.get("Dns"), "Dns"),
         dns_search=_strings(host.get("DnsSearch"), "DnsSearch"),

@@ -135,15 +135,11 @@ def _create_options(body: dict[str, Any]) -> dict[str, Any]:
 
 def refuse_endpoint(config: dict[str, Any]) -> None:
     """What an ``EndpointConfig`` (of a network connect or of a container's create) may ask that dockyard's
-    networks cannot give: refused with the reason, before anything changes."""
+    networks cannot give (IPv6, links on a user network): refused with the reason, before anything changes."""
     ipam = config.get("IPAMConfig") or {}
     if not isinstance(ipam, dict):
         raise InvalidArgument("invalid IPAMConfig: a JSON object is expected")
     _refuse(bool(ipam.get("IPv6Address")), "IPv6 is not supported: dockyard's networks are IPv4 only")
-    _refuse(
-        bool(ipam.get("LinkLocalIPs")),
-        "link-local addresses are not supported: an endpoint has the one address its network gives",
-    )
     _refuse(
         bool(config.get("Links")),
         "links are not supported: containers on a user network reach each other by name and alias",
@@ -162,4 +158,5 @@ def _endpoint_options(config: dict[str, Any]) -> dict[str, Any]:
         "aliases": [str(a) for a in config.get("Aliases") or []],
         "driver_opts": {str(k): str(v) for k, v in (config.get("DriverOpts") or {}).items()},
         "gw_priority": int(config.get("GwPriority") or 0),
+        "link_local_ips": [str(a) for a in ipam.get("LinkLocalIPs") or []],
     }

@@ -131,7 +131,6 @@ def test_create_refuses_what_its_endpoint_asks_that_no_network_here_gives(servic
     _network(docker_py, "edge", "10.231.44.0/24")
     api = docker_py.api
     asks = {
-        "link-local addresses are not supported": api.create_endpoint_config(link_local_ips=["169.254.8.8"]),
         "links are not supported": api.create_endpoint_config(links=[("up", "bar")]),
         "IPv6 is not supported": api.create_endpoint_config(ipv6_address="2001:389::f00d"),
     }
@@ -145,3 +144,49 @@ def test_create_refuses_what_its_endpoint_asks_that_no_network_here_gives(servic
             )
         assert e.value.response.status_code == 400 and why in str(e.value.explanation)
     assert api.containers(all=True) == []
+
+
+def test_link_local_addresses_through_the_api_and_the_cli(service, docker_py, busybox, cli):
+    import docker as sdk
+
+    _network(docker_py, "ll", "10.231.45.0/24")
+    _network(docker_py, "ll2", "10.231.46.0/24")
+    api = docker_py.api
+    cid = api.create_container(
+        busybox,
+        "sleep 60",
+        host_config=api.create_host_config(network_mode="ll"),
+        networking_config=api.create_networking_config(
+            {"ll": api.create_endpoint_config(link_local_ips=["169.254.8.8"])}
+        ),
+    )["Id"]
+    ep = api.inspect_container(cid)["NetworkSettings"]["Networks"]["ll"]
+    assert ep["IPAMConfig"] == {"LinkLocalIPs": ["169.254.8.8"]}
+    api.start(cid)
+    api.connect_container_to_network(cid, "ll2", link_local_ips=["169.254.9.9"])
+    addrs = cli("exec", cid, "ip", "-o", "-4", "addr").out
+    assert "eth0    inet 169.254.8.8/16" in addrs and "eth1    inet 169.254.9.9/16" in addrs
+    assert "eth0    inet 10.231.45." in addrs
+    nets = api.inspect_container(cid)["NetworkSettings"]["Networks"]
+    assert nets["ll"]["IPAMConfig"] == {"LinkLocalIPs": ["169.254.8.8"]}
+    assert nets["ll2"]["IPAMConfig"] == {"LinkLocalIPs": ["169.254.9.9"]}
+    api.remove_container(cid, force=True)
+
+    out = cli(
+        "run", "--rm", "--network", "ll", "--link-local-ip", "169.254.7.7", busybox, "ip", "-o", "-4", "addr"
+    )
+    assert "eth0    inet 169.254.7.7/16" in out.out
+    r = cli.fails("run", "--rm", "--network", "ll", "--link-local-ip", "fe80::1", busybox, "true", code=125)
+    assert "invalid link-local IP address fe80::1: dockyard's networks are IPv4 only" in r.err
+    with pytest.raises(sdk.errors.APIError) as e:
+        api.create_container(
+            busybox,
+            "true",
+            host_config=api.create_host_config(network_mode="ll"),
+            networking_config=api.create_networking_config(
+                {"ll": api.create_endpoint_config(link_local_ips=["nope"])}
+            ),
+        )
+    assert e.value.response.status_code == 400 and "invalid link-local IP address: nope" in str(
+        e.value.explanation
+    )
