@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from .engine import Engine
     from .filters import parse_filters, parse_timestamp
     from .images import parse_changes
+    from .kube.api import Kube
     from .model.config import ContainerConfig
     from .model.container import Container
     from .model.image import HistoryEntry, Image, LayerInfo, RemovedImage
@@ -69,6 +70,7 @@ _LAZY = {
     "ComposeModel": "engine.compose.model",
     "load_compose": "engine.compose.load",
     "Compose": "engine.compose.api",
+    "Kube": "engine.kube.api",
     "compose_projects": "engine.compose.api",
     "RemoteEngine": "engine.remote",
     "TLSOptions": "engine.remote",
@@ -148,6 +150,7 @@ __all__ = [
     "load_compose",
     "Conflict",
     "Container",
+    "Kube",
     "ContainerConfig",
     "ContainerNotFound",
     "CreateOptions",

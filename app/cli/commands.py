@@ -33,6 +33,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "app.cli.cmd_registry": ("pull", "push", "login", "logout"),
     "app.cli.cmd_update": ("update",),
     "app.cli.compose": ("compose",),
+    "app.cli.cmd_kube": ("kube",),
 }  # fmt: skip
 
 
