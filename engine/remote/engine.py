@@ -99,7 +99,10 @@ class RemoteEngine:
             watcher.start()
         try:
             for doc in json_lines(stream.readline):
-                yield mapping.event(doc)
+                event = mapping.event(doc)
+                if event.type == "container":
+                    self.containers.forget(event.id)
+                yield event
         finally:
             stream.close()
 
@@ -133,18 +136,45 @@ class RemoteEngine:
 class RemoteContainers:
     def __init__(self, client: Client) -> None:
         self.client = client
+        #: Each container listed, by ID: its summary in the list and its record. A container whose summary
+        #: is the same at the next list is not inspected again; what is done to it here, and its events
+        #: (``RemoteEngine.events``), forget it.
+        self.known: dict[str, tuple[dict[str, Any], Container]] = {}
+        self.lock = threading.Lock()
 
     def list(
         self, all: bool = False, filters: dict[str, builtins.list[str]] | None = None
     ) -> builtins.list[Container]:
-        """``GET /containers/json``, then each one's inspect (the list lacks start and end times)."""
+        """``GET /containers/json``, then the inspect of each container whose summary changed since it was
+        last listed (the list lacks start and end times, the exit code and the restart count)."""
         out = []
-        for doc in self.client.get("/containers/json", all=all, filters=_filters(filters)) or []:
+        docs = self.client.get("/containers/json", all=all, filters=_filters(filters)) or []
+        for doc in docs:
+            cid = doc["Id"]
+            with self.lock:
+                seen = self.known.get(cid)
+            if seen is not None and seen[0] == doc:
+                out.append(seen[1])
+                continue
             try:
-                out.append(self.get(doc["Id"]))
+                c = self.get(cid)
             except DockyardError:
                 continue  # removed meanwhile
+            with self.lock:
+                self.known[cid] = (doc, c)
+            out.append(c)
+        if all and not filters:
+            listed = {d["Id"] for d in docs}
+            with self.lock:
+                for cid in [k for k in self.known if k not in listed]:
+                    del self.known[cid]
         return out
+
+    def forget(self, ref: str) -> None:
+        """The next list inspects ``ref`` (an ID, a prefix of one, or a name) again."""
+        with self.lock:
+            for cid in [k for k, (_, c) in self.known.items() if k.startswith(ref) or c.name == ref]:
+                del self.known[cid]
 
     def get(self, ref: str) -> Container:
         return mapping.container(self.inspect(ref))
@@ -154,29 +184,37 @@ class RemoteContainers:
 
     def start(self, ref: str) -> bool:
         self.client.post(f"/containers/{_q(ref)}/start")
+        self.forget(ref)
         return True
 
     def stop(self, ref: str, timeout: int | None = None, signal: str | None = None) -> bool:
         self.client.post(f"/containers/{_q(ref)}/stop", t=timeout, signal=signal)
+        self.forget(ref)
         return True
 
     def restart(self, ref: str, timeout: int | None = None, signal: str | None = None) -> None:
         self.client.post(f"/containers/{_q(ref)}/restart", t=timeout, signal=signal)
+        self.forget(ref)
 
     def kill(self, ref: str, signal: str | None = None) -> None:
         self.client.post(f"/containers/{_q(ref)}/kill", signal=signal)
+        self.forget(ref)
 
     def pause(self, ref: str) -> None:
         self.client.post(f"/containers/{_q(ref)}/pause")
+        self.forget(ref)
 
     def unpause(self, ref: str) -> None:
         self.client.post(f"/containers/{_q(ref)}/unpause")
+        self.forget(ref)
 
     def rename(self, ref: str, new_name: str) -> None:
         self.client.post(f"/containers/{_q(ref)}/rename", name=new_name)
+        self.forget(ref)
 
     def remove(self, ref: str, force: bool = False, volumes: bool = False) -> None:
         self.client.call("DELETE", f"/containers/{_q(ref)}", {"force": force, "v": volumes})
+        self.forget(ref)
 
     def wait(self, ref: str, timeout: float | None = None) -> int:
         doc = self.client.post(f"/containers/{_q(ref)}/wait") or {}
@@ -311,7 +349,10 @@ class RemoteContainers:
         sock = self.client.upgrade(
             f"/exec/{exec_id}/start", {"Detach": False, "Tty": True, "ConsoleSize": [rows, cols]}
         )
-        return RemoteExecPty(self.client, exec_id, sock)
+        pty = RemoteExecPty(self.client, exec_id, sock)
+        with contextlib.suppress(DockyardError):  # Podman leaves ConsoleSize aside: size it as docker does
+            pty.resize(rows, cols)
+        return pty
 
     def attach(self, ref: str) -> RemoteAttach:
         c = self.get(ref)
@@ -688,10 +729,11 @@ class RemoteNetworks:
         aliases: builtins.list[str] | None = None,
         driver_opts: dict[str, str] | None = None,
         gw_priority: int = 0,
+        link_local_ips: builtins.list[str] | None = None,
     ) -> None:
         endpoint: dict[str, Any] = {"Aliases": aliases or None, "DriverOpts": driver_opts or None}
-        if ip:
-            endpoint["IPAMConfig"] = {"IPv4Address": ip}
+        if ip or link_local_ips:
+            endpoint["IPAMConfig"] = {"IPv4Address": ip or None, "LinkLocalIPs": link_local_ips or None}
         if gw_priority:
             endpoint["GwPriority"] = gw_priority
         self.client.post(

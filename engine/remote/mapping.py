@@ -149,9 +149,15 @@ def event(doc: dict[str, Any]) -> Event:
 
 
 def top(doc: dict[str, Any]) -> TopResult:
-    return TopResult(
-        titles=tuple(doc.get("Titles") or ()), processes=[tuple(p) for p in doc.get("Processes") or []]
-    )
+    """``GET /containers/{id}/top``. Podman runs ``ps`` in the container when its own process table is not
+    used, and a busybox ``ps`` comes back unsplit (one title ``"PID   USER     COMMAND"``, one field a row):
+    split it into columns as ``docker top`` does, the last one keeping its spaces."""
+    titles = tuple(doc.get("Titles") or ())
+    processes = [tuple(p) for p in doc.get("Processes") or []]
+    if len(titles) == 1 and len(titles[0].split()) > 1:
+        titles = tuple(titles[0].split())
+        processes = [tuple(" ".join(p).split(None, len(titles) - 1)) for p in processes]
+    return TopResult(titles=titles, processes=processes)
 
 
 def stats(doc: dict[str, Any], before: dict[str, Any] | None, cid: str, name: str) -> StatsRecord:
