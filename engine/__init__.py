@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from .build.events import BuildEvent, BuildResult
     from .build.options import BuildOptions
     from .compose.api import Compose, compose_projects
+    from .compose.drift import ComposeDrift, ServiceDrift
     from .compose.load import load as load_compose
     from .compose.model import Project as ComposeModel
     from .containers import CreateOptions
@@ -70,6 +71,8 @@ _LAZY = {
     "ComposeModel": "engine.compose.model",
     "load_compose": "engine.compose.load",
     "Compose": "engine.compose.api",
+    "ComposeDrift": "engine.compose.drift",
+    "ServiceDrift": "engine.compose.drift",
     "Kube": "engine.kube.api",
     "compose_projects": "engine.compose.api",
     "RemoteEngine": "engine.remote",
@@ -145,6 +148,8 @@ __all__ = [
     "CommandNotFound",
     "CommandNotInvokable",
     "Compose",
+    "ComposeDrift",
+    "ServiceDrift",
     "ComposeError",
     "ComposeModel",
     "load_compose",

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
     from ..engine import Engine
     from ..model.container import Container
+    from .drift import ComposeDrift
     from .model import Project
     from .ps import ProjectSummary
 
@@ -112,6 +113,13 @@ class Compose:
             for s in names
             if self.project.services[s].get("build")
         }
+
+    def drift(self) -> ComposeDrift:
+        """What ``up`` would change: each service's containers to create, recreate, remove or start, and
+        the orphans (engine.compose.drift); nothing is changed, pulled or built."""
+        from .drift import drift
+
+        return drift(self.project)
 
     def down(self, **options: Any) -> None:
         _down.down(self.project, progress=self.progress, warn=self.warn, **options)
