@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from .compose.load import load as load_compose
     from .compose.model import Project as ComposeModel
     from .containers import CreateOptions
+    from .context import Context, ContextStore, Endpoint, open_engine
     from .crashes import record_crash
     from .engine import Engine
     from .filters import parse_filters, parse_timestamp
@@ -76,6 +77,10 @@ _LAZY = {
     "Kube": "engine.kube.api",
     "compose_projects": "engine.compose.api",
     "RemoteEngine": "engine.remote",
+    "Context": "engine.context",
+    "ContextStore": "engine.context",
+    "Endpoint": "engine.context",
+    "open_engine": "engine.context",
     "TLSOptions": "engine.remote",
     "NotAvailable": "engine.remote",
     "record_crash": "engine.crashes",
@@ -138,6 +143,10 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "Context",
+    "ContextStore",
+    "Endpoint",
+    "open_engine",
     "STATS_COLUMNS",
     "AttachSession",
     "BuildError",

@@ -1,5 +1,7 @@
 """HTTP/1.1 to a Docker Engine API service, with the standard library's ``http.client``: over a unix socket
-(``unix:///run/dockyard.sock``) or TCP with TLS (``tcp://host:2376`` and a client certificate). Each request
+(``unix:///run/dockyard.sock``), TCP with TLS (``tcp://host:2376`` and a client certificate), or SSH
+(``ssh://user@host``: the system ``ssh`` client runs ``dockyard system dial-stdio`` there, which serves the API
+on its stdin and stdout; the connection is a socket pair whose other end is ssh's stdin and stdout). Each request
 opens its own connection (a unix socket connects in microseconds, and the app calls from several threads at
 once), so nothing is shared between threads. Errors come back as the engine's own (Docker's status codes:
 404 NotFound, 409 Conflict, 400 InvalidArgument) with the service's message."""
@@ -65,7 +67,114 @@ def check_host(host: str, tls: TLSOptions | None) -> tuple[str, str]:
         if tls.verify and not tls.ca:
             raise InvalidArgument(f"refusing {host}: --tlsverify needs the service's CA (--tlscacert)")
         return "tcp", address
-    raise InvalidArgument(f"invalid host {host!r}: unsupported scheme {scheme!r} (unix:// or tcp://)")
+    if scheme == "ssh":
+        user, name, port = parse_ssh(host)
+        return "ssh", f"{user}@{name}:{port}" if user else f"{name}:{port}"
+    raise InvalidArgument(f"invalid host {host!r}: unsupported scheme {scheme!r} (unix://, tcp:// or ssh://)")
+
+
+def parse_ssh(host: str) -> tuple[str, str, str]:
+    """``(user, host, port)`` of ``ssh://[USER@]HOST[:PORT]`` ("" for what is not given)."""
+    rest = host.removeprefix("ssh://").rstrip("/")
+    user, at, name = rest.rpartition("@")
+    if not at:
+        user = ""
+    port = ""
+    if name.startswith("["):
+        inner, bracket, after = name[1:].partition("]")
+        if not bracket or (after and not after.startswith(":")):
+            raise InvalidArgument(f"invalid ssh host {host!r}: expected ssh://[USER@]HOST[:PORT]")
+        name, port = inner, after[1:]
+    elif ":" in name:
+        name, _, port = name.rpartition(":")
+    allowed = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_:%")
+    if (
+        not name
+        or name.startswith("-")
+        or user.startswith("-")
+        or not set(name) <= allowed
+        or "/" in rest
+        or not set(user) <= allowed | {"@"}
+        or (port and not (port.isdigit() and 0 < int(port) < 65536))
+        or (":" in rest.partition("@")[0] and at)
+    ):
+        raise InvalidArgument(
+            f"invalid ssh host {host!r}: expected ssh://[USER@]HOST[:PORT] (no path: the remote command is "
+            "'dockyard system dial-stdio')"
+        )
+    return user, name, port
+
+
+def ssh_command(host: str) -> list[str]:
+    """The ``ssh`` command that reaches the service on ``host`` (``ssh://[USER@]HOST[:PORT]``): the system
+    client, never asking for a password (``BatchMode``; keys, an agent, or ``~/.ssh/config`` do the rest;
+    ``$DOCKYARD_SSH_CONFIG`` names another config file)."""
+    import os
+
+    user, name, port = parse_ssh(host)
+    argv = ["ssh", "-o", "BatchMode=yes", "-o", "ConnectTimeout=30", "-T"]
+    config = os.environ.get("DOCKYARD_SSH_CONFIG")
+    if config:
+        argv += ["-F", config]
+    if user:
+        argv += ["-l", user]
+    if port:
+        argv += ["-p", port]
+    return [*argv, "--", name, "dockyard", "system", "dial-stdio"]
+
+
+class _SSHPipe:
+    """One ``ssh`` process whose stdin and stdout are the far end of a socket pair: ``sock`` carries HTTP to
+    the remote ``dockyard system dial-stdio``. Closing ``sock`` ends ssh (its stdin ends) and with it the
+    remote process; a thread waits for ssh and keeps what it wrote on stderr (why it could not connect)."""
+
+    def __init__(self, argv: list[str], timeout: float | None) -> None:
+        import subprocess
+        import threading
+
+        ours, theirs = socket.socketpair()
+        try:
+            self.proc = subprocess.Popen(
+                argv,
+                stdin=theirs.fileno(),
+                stdout=theirs.fileno(),
+                stderr=subprocess.PIPE,
+                start_new_session=True,
+            )
+        except OSError:
+            ours.close()
+            raise
+        finally:
+            theirs.close()
+        ours.settimeout(timeout)
+        self.sock = ours
+        self.error = b""
+        self.done = threading.Event()
+        threading.Thread(target=self._reap, daemon=True, name="ssh-reaper").start()
+
+    def _reap(self) -> None:
+        assert self.proc.stderr is not None
+        self.error = self.proc.stderr.read()
+        self.proc.stderr.close()
+        self.proc.wait()
+        self.done.set()
+
+    def why(self) -> str:
+        """What ssh said, once it ended (waits a little for it)."""
+        self.done.wait(5)
+        lines = [ln for ln in self.error.decode(errors="replace").splitlines() if ln.strip()]
+        return lines[-1] if lines else ""
+
+
+class _SSHConnection(http.client.HTTPConnection):
+    def __init__(self, argv: list[str], timeout: float | None) -> None:
+        super().__init__("localhost", timeout=timeout)
+        self.argv = argv
+        self.pipe: _SSHPipe | None = None
+
+    def connect(self) -> None:
+        self.pipe = _SSHPipe(self.argv, self.timeout)
+        self.sock = self.pipe.sock
 
 
 class _UnixConnection(http.client.HTTPConnection):
@@ -146,7 +255,11 @@ class Stream:
 
 
 class Client:
-    """Requests to one service. ``host``: ``unix:///PATH`` or ``tcp://HOST:PORT`` (with ``tls``)."""
+    """Requests to one service. ``host``: ``unix:///PATH``, ``tcp://HOST:PORT`` (with ``tls``) or
+    ``ssh://[USER@]HOST[:PORT]``. Over ssh a connection costs a process on each side, so the connections of
+    answers read whole are kept open and used again (HTTP keep-alive, up to ``KEEP`` idle ones)."""
+
+    KEEP = 4
 
     def __init__(self, host: str, tls: TLSOptions | None = None, timeout: float = 60.0) -> None:
         self.host = host
@@ -154,6 +267,8 @@ class Client:
         self.tls = tls
         self.timeout = timeout
         self._context: ssl.SSLContext | None = None
+        self._ssh = ssh_command(host) if self.scheme == "ssh" else []
+        self._idle: list[http.client.HTTPConnection] = []
 
     def _ssl(self) -> ssl.SSLContext:
         if self._context is None:
@@ -171,8 +286,44 @@ class Client:
     def _connection(self, timeout: float | None) -> http.client.HTTPConnection:
         if self.scheme == "unix":
             return _UnixConnection(self.address, timeout)
+        if self.scheme == "ssh":
+            return _SSHConnection(self._ssh, timeout)
         name, _, port = self.address.rpartition(":")
         return http.client.HTTPSConnection(name.strip("[]"), int(port), timeout=timeout, context=self._ssl())
+
+    def _reused(self) -> http.client.HTTPConnection | None:
+        while self._idle:
+            try:
+                conn = self._idle.pop()
+            except IndexError:  # another thread took the last one
+                return None
+            pipe = getattr(conn, "pipe", None)
+            if pipe is not None and not pipe.done.is_set():
+                return conn
+            conn.close()
+        return None
+
+    def _keep(self, conn: http.client.HTTPConnection, response: http.client.HTTPResponse) -> None:
+        if self.scheme == "ssh" and not response.will_close and len(self._idle) < self.KEEP:
+            self._idle.append(conn)
+        else:
+            conn.close()
+
+    def close(self) -> None:
+        """Close the connections kept for later (over ssh: their processes end)."""
+        while self._idle:
+            try:
+                self._idle.pop().close()
+            except IndexError:
+                break
+
+    def _ssh_failed(self, conn: http.client.HTTPConnection, e: BaseException) -> DockyardError:
+        pipe = getattr(conn, "pipe", None)
+        conn.close()
+        why = pipe.why() if pipe is not None else ""
+        return DockyardError(
+            f"Cannot connect to {self.host} over ssh: {why or e!r} (the command: {' '.join(self._ssh)})"
+        )
 
     def _unreachable(self, e: OSError) -> DockyardError:
         if type(e).__name__.startswith("SSL"):
@@ -203,26 +354,43 @@ class Client:
         timeout: float | None = -1.0,
     ) -> Stream:
         """Send a request; the answer's body is left to read (an error answer is read and raised)."""
-        conn = self._connection(self.timeout if timeout == -1.0 else timeout)
+        wait = self.timeout if timeout == -1.0 else timeout
         headers = {"Host": "docker"}
         data = None
         if body is not None:
             data = json.dumps(body).encode()
             headers["Content-Type"] = "application/json"
+        reused = self._reused() if self.scheme == "ssh" else None
+        if reused is not None:
+            reused.timeout = wait
+            if reused.sock is not None:
+                reused.sock.settimeout(wait)
+            try:
+                reused.request(method, self.target(path, query), body=data, headers=headers)
+                return self._answer(reused, reused.getresponse())
+            except (OSError, http.client.HTTPException):
+                reused.close()  # the far end went away while the connection waited: a new one
+        conn = self._connection(wait)
         try:
             conn.request(method, self.target(path, query), body=data, headers=headers)
             response = conn.getresponse()
-        except OSError as e:
+        except (OSError, http.client.HTTPException) as e:
+            if self.scheme == "ssh":
+                raise self._ssh_failed(conn, e) from None
             conn.close()
-            raise self._unreachable(e) from None
-        except http.client.HTTPException as e:
-            conn.close()
+            if isinstance(e, OSError):
+                raise self._unreachable(e) from None
             raise DockyardError(f"the service at {self.host} answered badly: {e!r}") from None
+        return self._answer(conn, response)
+
+    def _answer(self, conn: http.client.HTTPConnection, response: http.client.HTTPResponse) -> Stream:
         if response.status >= 400:
             try:
                 raw = response.read()
-            finally:
+            except Exception:
                 conn.close()
+                raise
+            self._keep(conn, response)
             raise error_for(response.status, raw)
         return Stream(conn, response)
 
@@ -232,9 +400,9 @@ class Client:
         try:
             raw = s.response.read()
         except (OSError, http.client.HTTPException) as e:
-            raise DockyardError(f"the service at {self.host} stopped answering: {e!r}") from None
-        finally:
             s.conn.close()
+            raise DockyardError(f"the service at {self.host} stopped answering: {e!r}") from None
+        self._keep(s.conn, s.response)
         return json.loads(raw) if raw.strip() else None
 
     def get(self, path: str, **query: Any) -> Any:
@@ -247,8 +415,13 @@ class Client:
         """POST with ``Upgrade: tcp``: the connection, once the service answered 101 (or 200), carries the
         process's input one way and its output the other (exec start, attach). The headers are read a byte
         at a time so that no output is left in a buffer."""
+        pipe = None
         try:
-            sock = self._raw_socket()
+            if self.scheme == "ssh":
+                pipe = _SSHPipe(self._ssh, self.timeout)
+                sock = pipe.sock
+            else:
+                sock = self._raw_socket()
         except OSError as e:
             raise self._unreachable(e) from None
         data = json.dumps(body).encode() if body is not None else b""
@@ -266,6 +439,9 @@ class Client:
                 raw += b
         except OSError as e:
             sock.close()
+            if pipe is not None:
+                why = pipe.why()
+                raise DockyardError(f"Cannot connect to {self.host} over ssh: {why or e}") from None
             raise self._unreachable(e) from None
         lines = raw.decode("latin-1").split("\r\n")
         status = int(lines[0].split()[1])
