@@ -256,8 +256,10 @@ class Networks:
         driver_opts: dict[str, str] | None = None,
         gw_priority: int = 0,
         link_local_ips: builtins.list[str] | None = None,
+        links: builtins.list[str] | None = None,
     ) -> None:
-        """Attach a container to one more network (now if it runs, else from its next start).
+        """Attach a container to one more network (now if it runs, else from its next start). ``links``
+        (``NAME[:ALIAS]``, user networks only): names the container's DNS server gives it there.
         ``driver_opts`` are kept with the endpoint (DriverOpts); ``gw_priority``: of the networks a container
         starts on, the highest gives its default route; ``link_local_ips``: more IPv4 addresses on the
         container's interface there (Docker's ``--link-local-ip``)."""
@@ -292,6 +294,14 @@ class Networks:
             opts["driver_opts"] = dict(driver_opts)
         if gw_priority:
             opts["gw_priority"] = gw_priority
+        if links:
+            if net.name == DEFAULT_NETWORK:
+                raise InvalidArgument(
+                    "links on the default bridge network are given at create: --link on run or create"
+                )
+            from .runtime.links import endpoint_links
+
+            opts["links"] = endpoint_links(list(links))
         from .net.plan import link_local_ips as checked
 
         lls = checked(link_local_ips)

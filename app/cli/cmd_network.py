@@ -64,6 +64,7 @@ def register(sub: flags.Commands) -> None:
     p.add_argument(
         "--gw-priority", type=int, default=0, help="Highest gw-priority provides the default gateway"
     )
+    p.add_argument("--link", action="append", default=[], help="Add link to another container")
     p.add_argument("network")
     p.add_argument("container")
     p.set_defaults(handler=cmd_connect)
@@ -185,6 +186,7 @@ def cmd_connect(a: flags.Namespace) -> int:
         driver_opts=_pairs(a.driver_opt),
         gw_priority=a.gw_priority,
         link_local_ips=a.link_local_ip,
+        links=a.link,
     )
     return 0
 

@@ -29,10 +29,6 @@ _HOST = (
 )
 _WINDOWS = "a Windows containers option; dockyard runs Linux containers"
 _CHECKPOINT = "dockyard has no checkpoint and restore (CRIU)"
-_LINKS = (
-    "links on a user-defined network are not supported: containers there find each other by name and "
-    "--alias (legacy --link works on the default bridge network)"
-)
 _IPV6 = "dockyard's networks are IPv4 only"
 _CLUSTER_VOLUMES = "cluster volumes are a Swarm feature; dockyard's volumes are local directories"
 
@@ -99,7 +95,7 @@ FLAGS: dict[str, dict[str, str]] = {
         "--ipam-opt": "dockyard has no IPAM plugins: addresses come from its own allocator",
         "--ipv6": _IPV6,
     },
-    "network connect": {"--link": _LINKS, "--ip6": _IPV6},
+    "network connect": {"--ip6": _IPV6},
     "volume create": {
         flag: _CLUSTER_VOLUMES
         for flag in (

@@ -55,6 +55,7 @@ class Endpoint:
     ports: list[dict[str, Any]] = field(default_factory=list)
     default_route: bool = False
     link_local_ips: list[str] = field(default_factory=list)  # more addresses on ifname, each a /16
+    links: list[str] = field(default_factory=list)  # NAME:ALIAS on a user network: names its DNS server gives
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

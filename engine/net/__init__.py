@@ -9,7 +9,8 @@ The kernel is driven through rtnl.py (netlink) and the ``nft`` command; nothing 
 Modules: model (records on disk, the lock), defaults (the default network), builtin (the ``bridge``
 record), ipam (subnets, addresses), ports (-p/-P), plan (create-time checks), bridge (host side,
 ip_forward), rtnl (netlink), attachment (attach/detach/connect/disconnect), etcfiles (hosts, resolv.conf),
-firewall (nft), janitor (deferred removal of idle bridges and rules).
+firewall (nft), janitor (deferred removal of idle bridges and rules), dns (the embedded DNS server of
+containers on user networks, run by their supervisor).
 """
 
 from __future__ import annotations

@@ -131,6 +131,7 @@ def _join(
                     ports=published,
                     default_route=route,
                     link_local_ips=[str(a) for a in opts.get("link_local_ips") or []],
+                    links=[str(a) for a in opts.get("links") or []] if net.name != DEFAULT_NETWORK else [],
                 )
                 store.save_endpoint(ep)  # first, so that a detach after any failure below finds it
                 created.append(ep)
@@ -277,7 +278,10 @@ def refresh_etc_files(layout: Layout, store: NetStore, cids: set[str]) -> None:
             hosts += "".join(line + "\n" for line in _link_lines(cstore, store, cfg))
         etcfiles.write_in_place(cstore.path(cid, "hosts"), hosts)
         outbound = any(ep.network in nets and not nets[ep.network].internal for ep in own)
-        etcfiles.write_in_place(cstore.path(cid, "resolv.conf"), etcfiles.render_resolv(cfg, outbound))
+        embedded = os.path.exists(cstore.path(cid, "resolver"))  # its DNS server runs (dns.py)
+        etcfiles.write_in_place(
+            cstore.path(cid, "resolv.conf"), etcfiles.render_resolv(cfg, outbound, embedded)
+        )
 
 
 # -- running containers: connect / disconnect ---------------------------------------------------------

@@ -5,7 +5,7 @@ They live in the container's directory and are bind-mounted into it before its c
 are rewritten in place (truncate and write the same inode): renaming a new file over one would leave the
 container looking at the old one. On user networks each container's hosts file lists every other
 container on its networks by name and alias; these files are refreshed whenever a container joins or
-leaves (Docker answers such names from an embedded DNS server; a hosts file needs no server process).
+leaves. Containers on user networks also ask their embedded DNS server (dns.py) through resolv.conf.
 """
 
 from __future__ import annotations
@@ -144,10 +144,22 @@ def with_search_and_options(cfg: ContainerConfig, resolv: str) -> str:
     return "\n".join(lines) + ("\n" if lines else "")
 
 
-def render_resolv(cfg: ContainerConfig, outbound: bool) -> str:
+def render_resolv(cfg: ContainerConfig, outbound: bool, embedded: bool = False) -> str:
     """--dns servers; else the host's servers (without loopback ones) when the network leads outside;
-    else nothing (an internal network has no way to reach a resolver). --dns-search and --dns-option
-    replace the host's search and options lines."""
+    else nothing (an internal network has no way to reach a resolver). ``embedded``: the container's own
+    DNS server answers (user networks, dns.py): 127.0.0.11 alone, with Docker's ndots:0, the host's search
+    domains when the network leads outside. --dns-search and --dns-option replace the host's search and
+    options lines."""
+    if embedded:
+        lines = ["nameserver 127.0.0.11"]
+        if outbound:
+            lines += [
+                ln.strip()
+                for ln in host_nameservers_file().splitlines()
+                if ln.split() and ln.split()[0] in ("search", "domain")
+            ]
+        lines.append("options ndots:0")
+        return with_search_and_options(cfg, "\n".join(lines) + "\n")
     return with_search_and_options(cfg, _render_resolv(cfg, outbound))
 
 

@@ -730,8 +730,11 @@ class RemoteNetworks:
         driver_opts: dict[str, str] | None = None,
         gw_priority: int = 0,
         link_local_ips: builtins.list[str] | None = None,
+        links: builtins.list[str] | None = None,
     ) -> None:
         endpoint: dict[str, Any] = {"Aliases": aliases or None, "DriverOpts": driver_opts or None}
+        if links:
+            endpoint["Links"] = list(links)
         if ip or link_local_ips:
             endpoint["IPAMConfig"] = {"IPv4Address": ip or None, "LinkLocalIPs": link_local_ips or None}
         if gw_priority:

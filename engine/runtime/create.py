@@ -341,7 +341,12 @@ def create(
         driver = opts.volume_driver
         raise NotFound(f'error looking up volume plugin {driver}: plugin "{driver}" not found')
     links: list[dict[str, str]] = []
-    if opts.links:
+    user_net = next((n for n in networks if n != "bridge"), "") if opts.links else ""
+    if user_net:  # on a user network a link is a name its DNS server gives (Docker's EndpointSettings.Links)
+        from .links import endpoint_links
+
+        networks[user_net]["links"] = endpoint_links(list(opts.links))
+    elif opts.links:
         from .links import parse_links
 
         links = parse_links(ContainerStore(layout), list(opts.links), opts.network)

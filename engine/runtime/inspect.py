@@ -286,7 +286,7 @@ def _endpoint_settings(v: dict[str, Any]) -> dict[str, Any]:
         ipam["LinkLocalIPs"] = list(v["link_local_ips"])
     return {
         "IPAMConfig": ipam or None,
-        "Links": None,
+        "Links": list(v.get("links") or []) or None,
         "Aliases": list(v.get("aliases") or []) or None,
         "MacAddress": v.get("mac") or "",
         "DriverOpts": v.get("driver_opts") or None,

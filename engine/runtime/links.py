@@ -1,4 +1,5 @@
-"""Docker's legacy container links (``--link NAME[:ALIAS]``, HostConfig.Links) on the default bridge network.
+"""Docker's legacy container links (``--link NAME[:ALIAS]``, HostConfig.Links) on the default bridge network;
+on a user network a link is only a name the container's DNS server gives (``endpoint_links``, engine/net/dns.py).
 
 A link is kept in the linking container's config as the linked container's ID and the alias. When the
 linking container starts, the linked one must be running; the process gets Docker's link variables
@@ -48,6 +49,20 @@ def parse_links(store: ContainerStore, links: list[str], network: str) -> list[d
                 "in undefined behavior"
             )
         out = [entry for entry in out if entry["alias"] != alias] + [{"id": child, "alias": alias}]
+    return out
+
+
+def endpoint_links(links: list[str]) -> list[str]:
+    """``NAME[:ALIAS]`` each as ``NAME:ALIAS``: the links of a container on a user network, which its DNS
+    server resolves (engine/net/dns.py) when it is asked, so the linked container may come later."""
+    out: list[str] = []
+    for spec in links:
+        name, _, alias = str(spec).partition(":")
+        name = name.strip().lstrip("/")
+        alias = (alias.strip() or name).strip("/")
+        if not name or not alias or "/" in alias or "/" in name:
+            raise InvalidArgument(f"invalid link format: {spec!r}: it is NAME[:ALIAS]")
+        out = [link for link in out if link.partition(":")[2] != alias] + [f"{name}:{alias}"]
     return out
 
 

@@ -214,7 +214,7 @@ def create_options(
         mac_address=body.get("MacAddress") or endpoint.get("MacAddress") or "",
         isolation=host.get("Isolation") or "",
         volume_driver=host.get("VolumeDriver") or "",
-        links=_strings(host.get("Links"), "Links"),
+        links=_strings(host.get("Links"), "Links") + _strings(endpoint.get("Links"), "Links"),
         runtime=host.get("Runtime") or "",
         cgroupns=host.get("CgroupnsMode") or "",
         cgroup_parent=host.get("CgroupParent") or "",

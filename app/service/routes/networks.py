@@ -140,10 +140,6 @@ def refuse_endpoint(config: dict[str, Any]) -> None:
     if not isinstance(ipam, dict):
         raise InvalidArgument("invalid IPAMConfig: a JSON object is expected")
     _refuse(bool(ipam.get("IPv6Address")), "IPv6 is not supported: dockyard's networks are IPv4 only")
-    _refuse(
-        bool(config.get("Links")),
-        "links are not supported: containers on a user network reach each other by name and alias",
-    )
 
 
 def _endpoint_options(config: dict[str, Any]) -> dict[str, Any]:
@@ -158,5 +154,6 @@ def _endpoint_options(config: dict[str, Any]) -> dict[str, Any]:
         "aliases": [str(a) for a in config.get("Aliases") or []],
         "driver_opts": {str(k): str(v) for k, v in (config.get("DriverOpts") or {}).items()},
         "gw_priority": int(config.get("GwPriority") or 0),
+        "links": [str(a) for a in config.get("Links") or []],
         "link_local_ips": [str(a) for a in ipam.get("LinkLocalIPs") or []],
     }

@@ -11,15 +11,21 @@ from ..trace import trace
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from ...model.config import ContainerConfig
     from ...paths import Layout
     from .cgroup import CgroupSetup
     from .relay import Relay
 
 
-def launch_container(layout: Layout, cfg: ContainerConfig, cgroup: CgroupSetup, relay: Relay) -> int:
+def launch_container(
+    layout: Layout, cfg: ContainerConfig, cgroup: CgroupSetup, relay: Relay, servers: list[Any] | None = None
+) -> int:
     """Start PID 1; its PID. The cgroup is made in a thread meanwhile (``CgroupSetup.begin``); the new
-    process sets up its root filesystem while that finishes, and is put in the cgroup before it may exec."""
+    process sets up its root filesystem while that finishes, and is put in the cgroup before it may exec.
+    On a user network its DNS server (engine/net/dns.py) starts before it may exec, and goes in ``servers``
+    for the caller to stop when it exits."""
     if not cgroup.begun:  # restarts (the first start begins it as the supervisor starts)
         cgroup.begin()
     stdio: tuple[int, int, int] = (-1, -1, -1)
@@ -32,6 +38,9 @@ def launch_container(layout: Layout, cfg: ContainerConfig, cgroup: CgroupSetup, 
         networked = uses_network(cfg.network_mode)
         if networked:
             preload()  # now, while the cgroup is being made
+            from ...net import dns
+
+            start_resolver, dns_wanted = dns.Resolver.start, dns.wanted
 
         trace("imports done")
         spec = prepare_spec(layout, cfg)
@@ -42,6 +51,8 @@ def launch_container(layout: Layout, cfg: ContainerConfig, cgroup: CgroupSetup, 
             cgroup.wait()  # then PID 1 joins it itself (spec.cgroup_join)
             trace("cgroup created")
             if networked:
+                if servers is not None and dns_wanted(cfg):
+                    servers.append(start_resolver(layout, cfg, pid))
                 setup(layout, cfg, pid)
 
         stdio = relay.pipes()
@@ -58,6 +69,11 @@ def launch_container(layout: Layout, cfg: ContainerConfig, cgroup: CgroupSetup, 
         if cfg.tty:
             relay.take_terminal(console.receive(terminal[0]))
     except BaseException:
+        for server in servers or []:
+            with suppress(BaseException):
+                server.stop()
+        if servers:
+            servers.clear()
         with suppress(BaseException):
             cgroup.wait()  # joined before the caller tears down; the first error is the one to tell
         cgroup.discard()

@@ -56,6 +56,13 @@ class Supervisor:
         self.health: HealthMonitor | None = None
         self.exit_code: int | None = None  # PID 1's last exit status, once it has exited
         self.reported = False  # the caller has been told how the start went
+        self.servers: list[Any] = []  # the container's DNS server while it runs (engine/net/dns.py)
+
+    def stop_servers(self) -> None:
+        while self.servers:
+            server = self.servers.pop()
+            with suppress(Exception):
+                server.stop()
 
     def fail(self, e: BaseException) -> str:
         """The supervisor itself failed (a bug, a disk refusing writes) after the start was reported: the
@@ -70,6 +77,7 @@ class Supervisor:
             path = record_crash(e, self.layout.root)
         msg = f"the supervisor failed: {type(e).__name__}: {e}" + (f" (trace: {path})" if path else "")
         code = self.exit_code if self.exit_code is not None else 255
+        self.stop_servers()
         with suppress(Exception):
             teardown(self.layout, self.cfg, self.cgroup)  # what still runs in the container is killed
         with suppress(Exception):
@@ -169,7 +177,7 @@ class Supervisor:
         backoff = 0.1
         while True:
             try:
-                self.pid = launch_container(self.layout, self.cfg, self.cgroup, self.relay)
+                self.pid = launch_container(self.layout, self.cfg, self.cgroup, self.relay, self.servers)
             except BaseException as e:
                 from .exiting import finish, teardown
 
@@ -216,6 +224,7 @@ class Supervisor:
             t0 = time.monotonic()
             code = self.exit_code = self.serve_until_exit()
             trace("exited")
+            self.stop_servers()
             oom = teardown(self.layout, self.cfg, self.cgroup)
             trace("torn down")
             if not record_exit(self.store, self.cid, self.cfg, code, oom):

@@ -131,7 +131,6 @@ def test_create_refuses_what_its_endpoint_asks_that_no_network_here_gives(servic
     _network(docker_py, "edge", "10.231.44.0/24")
     api = docker_py.api
     asks = {
-        "links are not supported": api.create_endpoint_config(links=[("up", "bar")]),
         "IPv6 is not supported": api.create_endpoint_config(ipv6_address="2001:389::f00d"),
     }
     for why, endpoint in asks.items():
