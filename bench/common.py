@@ -112,3 +112,14 @@ def discard_root(root: str) -> None:
         Engine(root).discard()
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+def podman_compose() -> str:
+    """The podman-compose command (PyPI's package, driving Podman), installed on first use into a virtual
+    environment of its own beside the benchmarks' other caches, so that dockyard's venv stays as users have it."""
+    venv = os.path.join(os.path.expanduser("~"), ".cache", "dockyard-bench", "podman-compose")
+    exe = os.path.join(venv, "bin", "podman-compose")
+    if not os.path.exists(exe):
+        sh(sys.executable, "-m", "venv", venv)
+        sh(os.path.join(venv, "bin", "pip"), "install", "-q", "podman-compose")
+    return exe

@@ -20,6 +20,7 @@ BENCHMARKS = [
     "build_cache_scale",
     "registry_vs_skopeo",
     "service_vs_podman",
+    "compose_vs_podman",
     "remote_listing",
     "tui_bench",
 ]

@@ -13,10 +13,12 @@ from . import labels as L
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
-    from typing import Any
+    from typing import Any, TypeVar
 
     from ..engine import Engine
     from ..model.container import Container
+
+    T = TypeVar("T")
 
     #: (kind, name, action): "Container", "proj-web-1", "Started"; "Network", "proj_default", "Created"
     Progress = Callable[[str, str, str], None]
@@ -234,7 +236,7 @@ class ComposeProject:
         }
 
 
-def parallel(fn: Callable[[Container], None], items: Iterable[Container]) -> None:
+def parallel(fn: Callable[[T], None], items: Iterable[T]) -> None:
     """``fn`` on every item at once, as Compose does; the first failure is raised once all have ended."""
     items = list(items)
     if len(items) < 2:
@@ -245,7 +247,7 @@ def parallel(fn: Callable[[Container], None], items: Iterable[Container]) -> Non
 
     errors: list[BaseException] = []
 
-    def one(item: Container) -> None:
+    def one(item: T) -> None:
         try:
             fn(item)
         except BaseException as e:

@@ -99,13 +99,22 @@ def up(
     ensure_networks(cp, names, progress)
     ensure_volumes(cp, names, progress)
     images = ensure_images(cp, names, opts, build_progress)
+    existing = _by_service(cp.containers(names))  # one listing for all the services
     for svc in names:
-        converge(cp, svc, images[svc], opts, progress)
+        converge(cp, svc, images[svc], opts, progress, existing.get(svc, []))
     if not opts.no_start:
         start_services(cp, names, progress, timeout=opts.timeout)
         if opts.wait:
             wait_healthy(cp, names, progress, opts.wait_timeout)
-    return [c for svc in names for c in cp.containers([svc])]
+    now = _by_service(cp.containers(names))
+    return [c for svc in names for c in now.get(svc, [])]
+
+
+def _by_service(containers: Iterable[Container]) -> dict[str, list[Container]]:
+    out: dict[str, list[Container]] = {}
+    for c in containers:
+        out.setdefault(c.labels.get(L.SERVICE, ""), []).append(c)
+    return out
 
 
 # -- networks, volumes, images ------------------------------------------------------------------------------
@@ -247,11 +256,18 @@ def build_service(
 # -- containers ----------------------------------------------------------------------------------------------
 
 
-def converge(cp: ComposeProject, service: str, image_id: str, opts: UpOptions, progress: Progress) -> None:
+def converge(
+    cp: ComposeProject,
+    service: str,
+    image_id: str,
+    opts: UpOptions,
+    progress: Progress,
+    found: list[Container] | None = None,
+) -> None:
     """Make the service's containers match the file: extras removed, changed ones recreated, missing ones
-    created (none started here)."""
+    created (none started here). ``found``: the service's containers, when the caller has listed them."""
     want = cp.replicas(service, opts.scale)
-    existing = sorted(cp.containers([service]), key=number_of)
+    existing = sorted(cp.containers([service]) if found is None else found, key=number_of)
     fixed_name = cp.services[service].get("container_name")
     if fixed_name and want > 1:
         raise InvalidArgument(
@@ -340,25 +356,65 @@ def remove_container(
 def start_services(
     cp: ComposeProject, names: Iterable[str], progress: Progress, *, timeout: int | None = None
 ) -> None:
-    """Start the services' containers in dependency order, each service once its dependencies reach their
-    condition."""
-    names = list(names)
-    for svc in cp.ordered(names):
+    """Start the services' containers level by level (engine.compose.project.ComposeProject.levels): the
+    services of a level at once, as Compose does, each once its dependencies reach their condition."""
+    names = cp.ordered(list(names))
+    found = _by_service(cp.containers(names))  # starting one service changes no other's containers
+    levels = cp.levels()
+    groups: dict[int, list[str]] = {}
+    for svc in names:
+        groups.setdefault(levels.get(svc, 0), []).append(svc)
+    for level in sorted(groups):
+        _start_level(cp, groups[level], found, progress)
+
+
+def _start_level(
+    cp: ComposeProject, services: list[str], found: dict[str, list[Container]], progress: Progress
+) -> None:
+    todo: dict[str, list[Container]] = {}
+    for svc in services:
+        for c in found.get(svc, []):
+            if c.status == "paused":
+                raise Conflict(f"container {c.name} is paused: unpause it first")
+            todo.setdefault(svc, []).append(c)
+    # Each container's supervisor is forked now, while this process has one thread (the fast way to start
+    # one: runtime/supervisor/spawning.py); the threads below only tell each to go and wait for its report.
+    count = sum(1 for cs in todo.values() for c in cs if c.status not in ("running", "restarting"))
+    supervisors = {}
+    if count > 1:
+        for cs in todo.values():
+            for c in cs:
+                if c.status not in ("running", "restarting"):
+                    supervisors[c.id] = cp.engine.containers.supervisor()
+
+    def one(svc: str) -> None:
         wait_dependencies(cp, svc, progress)
-        for c in cp.containers([svc]):
+        for c in todo.get(svc, []):
             if c.status in ("running", "restarting"):
                 progress("Container", c.name, "Running")
                 continue
-            if c.status == "paused":
-                raise Conflict(f"container {c.name} is paused: unpause it first")
             progress("Container", c.name, "Starting")
-            cp.engine.containers.start(c.id)
+            supervisor = supervisors.pop(c.id, None)
+            if supervisor is None:
+                cp.engine.containers.start(c.id)
+            else:
+                from ..runtime.start import start
+
+                start(cp.engine.layout, c.id, None, supervisor)
             progress("Container", c.name, "Started")
+
+    try:
+        parallel(one, services)
+    finally:
+        for supervisor in supervisors.values():
+            supervisor.cancel()
 
 
 def wait_dependencies(cp: ComposeProject, service: str, progress: Progress) -> None:
     for dep, spec in cp.dependencies(service).items():
         condition = spec.get("condition") or "service_started"
+        if condition == "service_started" and dep in cp.services:
+            continue  # started before this service: nothing to wait for
         found = cp.containers([dep]) if dep in cp.services else []
         if not found:
             if spec.get("required", True) and dep not in cp.services:
