@@ -12,6 +12,7 @@ from .project import ComposeProject
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import threading
     from collections.abc import Callable, Iterable
     from typing import Any
 
@@ -120,6 +121,33 @@ class Compose:
         from .drift import drift
 
         return drift(self.project)
+
+    def watch(
+        self,
+        services: Iterable[str] | None = None,
+        *,
+        stop: threading.Event,
+        say: Callable[[str], None],
+        build_progress: Callable[[str, Any], None] | None = None,
+        up: bool = True,
+        prune: bool = True,
+        debounce: float = 0.3,
+    ) -> None:
+        """``compose watch``: the services brought up (their images built) unless ``up`` is off, then their
+        ``develop.watch`` rules followed until ``stop`` is set (engine.compose.watch). InvalidArgument before
+        anything is made when no selected service has a rule, or a rule cannot be followed."""
+        from .watch import Watcher
+
+        services = list(services or [])
+        self.project.enable(services)
+        names = self.project.check_services(services) or self.project.ordered()
+        watcher = Watcher(
+            self.project, names, say=say, progress=self.progress, build_progress=build_progress,
+            prune=prune, debounce=debounce,
+        )  # fmt: skip
+        if up:
+            self.up(services or None, build_progress, build=True)
+        watcher.run(stop)
 
     def down(self, **options: Any) -> None:
         _down.down(self.project, progress=self.progress, warn=self.warn, **options)

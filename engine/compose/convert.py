@@ -168,7 +168,6 @@ def _network(project: ComposeProject, svc: dict[str, Any]) -> tuple[str, list[st
 REFUSED_KEYS = {
     "links": "legacy links: the services of a network reach each other by service name",
     "external_links": "legacy links: the services of a network reach each other by service name",
-    "develop": "compose watch is not supported",
     "gpus": "no GPU support in this engine",
     "device_cgroup_rules": "device cgroup rules are not supported; devices: gives access to a device",
     "credential_spec": "a Windows containers option; dockyard runs Linux containers",

@@ -88,7 +88,39 @@ def _extended(schema: dict[str, Any]) -> dict[str, Any]:
         limits.setdefault("pids", {"type": "integer"})
     health = definitions.get("healthcheck", {}).get("properties", {})
     health.setdefault("start_interval", {"type": "string", "format": "duration"})
+    service.setdefault("develop", _DEVELOP)
     return schema
+
+
+#: a service's ``develop`` section (compose watch), as the specification has it since Compose 2.22
+_DEVELOP: dict[str, Any] = {
+    "type": ["object", "null"],
+    "properties": {
+        "watch": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["path", "action"],
+                "properties": {
+                    "path": {"type": "string"},
+                    "action": {
+                        "type": "string",
+                        "enum": ["rebuild", "sync", "restart", "sync+restart", "sync+exec"],
+                    },
+                    "target": {"type": "string"},
+                    "ignore": {"type": "array", "items": {"type": "string"}},
+                    "include": {"type": "array", "items": {"type": "string"}},
+                    "initial_sync": {"type": "boolean"},
+                    "exec": {"type": "object"},
+                },
+                "additionalProperties": False,
+                "patternProperties": {"^x-": {}},
+            },
+        }
+    },
+    "additionalProperties": False,
+    "patternProperties": {"^x-": {}},
+}
 
 
 def validator() -> Any:

@@ -8,7 +8,7 @@ if TYPE_CHECKING:
 
 
 def register(sub: flags.Commands) -> None:
-    from . import cmd_config, cmd_exec, cmd_logs, cmd_more, cmd_ps, cmd_up
+    from . import cmd_config, cmd_exec, cmd_logs, cmd_more, cmd_ps, cmd_up, cmd_watch
 
     g = sub.add_parser("compose", help="Define and run multi-container applications")
     a = g.add_argument
@@ -34,3 +34,4 @@ def register(sub: flags.Commands) -> None:
     cmd_logs.register(cs)
     cmd_exec.register(cs)
     cmd_more.register(cs)
+    cmd_watch.register(cs)

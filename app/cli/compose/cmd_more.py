@@ -1,5 +1,5 @@
 """``compose version``, ``events``, ``stats``, ``wait``, ``scale``, ``pull``, ``cp``, ``attach``, ``commit``,
-``export``, and the commands refused on purpose (``watch``, ``publish``, ``viz``, ``alpha``); ``push``."""
+``export``, and the commands refused on purpose (``publish``, ``viz``, ``alpha``); ``push``."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ if TYPE_CHECKING:
 
 #: Docker Compose's commands dockyard refuses, with the reason.
 REFUSED = {
-    "watch": "dockyard compose does not watch sources yet (dockyard build --watch does, for one image)",
     "publish": "there is no OCI artifact store for compose applications in dockyard",
     "viz": "dockyard compose draws no graphs",
     "alpha": "Docker Compose's experimental commands are not offered",

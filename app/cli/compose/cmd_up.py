@@ -237,7 +237,10 @@ def _build_printer(quiet: bool = False) -> Any:
 
 def cmd_up(a: flags.Namespace) -> int:
     if a.watch:
-        _refuse("--watch", "dockyard compose does not watch sources yet (use dockyard build --watch)")
+        _refuse(
+            "--watch",
+            "an attached up does not watch here: run dockyard compose watch, which brings the services up first",
+        )
     if a.menu:
         _refuse("--menu", "dockyard compose has no interactive shortcuts")
     if a.renew_anon_volumes:
