@@ -7,7 +7,7 @@ import os
 import sys
 
 from . import flags, output
-from .commands import engine
+from .commands import engine, service
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -50,6 +50,7 @@ def add_create_flags(p: flags.Parser) -> None:
     a("-l", "--label", action="append", default=[], help="Set meta data on a container")
     a("--network", "--net", default=None, help="Connect a container to a network")
     a("--ip", default="", help="IPv4 address (e.g., 172.30.100.104)")
+    a("--ip6", default="", help="IPv6 address (e.g., fd00:1::10), on a network created with --ipv6")
     a("--network-alias", action="append", default=[], help="Add network-scoped alias for the container")
     a("--link-local-ip", action="append", default=[], help="Container IPv4/IPv6 link-local addresses")
     a("-p", "--publish", action="append", default=[], help="Publish a container's port(s) to the host")
@@ -282,6 +283,7 @@ def build_options(a: flags.Namespace, eng: Engine) -> CreateOptions:
         ports=a.publish,
         publish_all=a.publish_all,
         ip=a.ip,
+        ip6=a.ip6,
         aliases=a.network_alias,
         link_local_ips=a.link_local_ip,
         extra_hosts=a.add_host,
@@ -557,6 +559,8 @@ def cmd_run(a: flags.Namespace) -> int:
 
             raise InvalidArgument(f"invalid replicas value {a.replicas}: it must be at least 1")
         return _run_replicas(eng, a, opts)
+    if service() is not None:  # -H: over the Engine API (app/cli/remote.py)
+        return _run_remote(a, eng, build_options(a, eng))
     session, fd = (None, None) if a.detach else eng.containers.attach_socket()
     supervisor = eng.containers.supervisor(fd)  # gets ready while the options are read and checked
     try:
@@ -639,6 +643,8 @@ def _each(a: flags.Namespace, fn: Any) -> int:
 
 def cmd_start(a: flags.Namespace) -> int:
     eng = engine()
+    if (a.attach or a.interactive) and service() is not None:
+        return _start_attached_remote(a, eng)
     if a.attach or a.interactive:
         from .cmd_inspect import _detach_keys
         from .terminal import DETACH_KEYS, relay_session
@@ -739,3 +745,89 @@ def cmd_rm(a: flags.Namespace) -> int:
 def cmd_wait(a: flags.Namespace) -> int:
     eng = engine()
     return output.for_each(a.containers, lambda ref: print(eng.containers.wait(ref), flush=True))
+
+
+def _run_remote(a: flags.Namespace, eng: Any, opts: CreateOptions) -> int:
+    """``run`` on the service: create; without -d, attach (and open the wait for its exit) before the
+    start, as Docker's client does, so nothing the container writes is missed; then relay the terminal."""
+    from engine import DockyardError
+
+    from .terminal import DETACH_KEYS, proxy_signals, relay_session
+
+    _ensure_image(eng, a)
+    ctrs = eng.containers
+    c = ctrs.create(a.image, opts)
+    _warn(opts)
+    if a.detach:
+        _start(ctrs, c.id)
+        print(c.id)
+        return 0
+    if a.tty and a.interactive and not sys.stdin.isatty():
+        from engine import InvalidArgument
+
+        raise InvalidArgument("the input device is not a TTY")
+    named = {x.lower() for x in a.attach} if a.attach else None
+    stdin = a.interactive and (named is None or "stdin" in named)
+    session = ctrs.attach_stream(c.id, stdin)
+    try:
+        session.exit_from(ctrs.wait_stream(c.id, "removed" if a.rm else "next-exit"))
+        _start(ctrs, c.id)
+        keys = DETACH_KEYS
+        if a.detach_keys:
+            from .cmd_inspect import _detach_keys
+
+            keys = _detach_keys(a.detach_keys)
+        restore = proxy_signals(c.id) if a.sig_proxy and not a.tty else None
+        try:
+            if named is not None:
+                kinds = {k for k, n in ((1, "stdout"), (2, "stderr")) if n in named}
+                code = relay_session(_Streams(session, kinds), stdin, a.tty, keys)  # type: ignore[arg-type]
+            else:
+                code = relay_session(session, a.interactive, a.tty, keys)
+        finally:
+            if restore is not None:
+                restore()
+    except DockyardError:
+        raise
+    finally:
+        session.close()
+    return code or 0
+
+
+def _start(ctrs: Any, cid: str) -> None:
+    """Start, with the exit status Docker's client gives a command that cannot run (126, 127)."""
+    from engine import CommandNotFound, CommandNotInvokable, DockyardError
+
+    try:
+        ctrs.start(cid)
+    except DockyardError as e:
+        text = str(e)
+        if "executable file not found" in text or "no such file or directory" in text:
+            raise CommandNotFound(text) from None
+        if "permission denied" in text:
+            raise CommandNotInvokable(text) from None
+        raise
+
+
+def _start_attached_remote(a: flags.Namespace, eng: Any) -> int:
+    """``start -a [-i]`` on the service: attach, open the wait, start, relay."""
+    from engine import InvalidArgument
+
+    from .cmd_inspect import _detach_keys
+    from .terminal import DETACH_KEYS, relay_session
+
+    if len(a.containers) > 1:
+        raise InvalidArgument("you cannot start and attach multiple containers at once")
+    ctrs = eng.containers
+    ref = a.containers[0]
+    cfg = ctrs.config(ref)
+    stdin = a.interactive and cfg.open_stdin
+    session = ctrs.attach_stream(ref, stdin)
+    try:
+        session.exit_from(ctrs.wait_stream(session.cid, "next-exit"))
+        _start(ctrs, session.cid)
+        keys = _detach_keys(a.detach_keys) if a.detach_keys else DETACH_KEYS
+        code = relay_session(session, stdin, cfg.tty, keys)
+    finally:
+        session.close()
+    return code or 0

@@ -398,10 +398,10 @@ def cmd_exec(a: flags.Namespace) -> int:
             stderr=sys.stderr.fileno(),
             **opts,
         )
+        return proc.wait()  # over -H, what could not start is known here
     except (CommandNotFound, CommandNotInvokable) as e:
         sys.stderr.write(f"Error: {e}\n")
         return e.exit_code
-    return proc.wait()
 
 
 def _exec_tty(a: flags.Namespace, opts: dict[str, Any], keys: bytes | None) -> int:

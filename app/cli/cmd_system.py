@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from . import flags, output
-from .commands import engine
+from .commands import engine, service
 
 
 def register(sub: flags.Commands) -> None:
@@ -225,6 +225,9 @@ def cmd_version(a: flags.Namespace) -> int:
     client = {
         k: server[k] for k in ("Version", "ApiVersion", "GitCommit", "GoVersion", "Os", "Arch", "BuildTime")
     }
+    remote = service()
+    if remote is not None:  # -H: the server is the service's own
+        server = dict(remote.version)
     doc: dict[str, object] = {
         "Client": {"Platform": {"Name": "dockyard"}, **client, "DefaultAPIVersion": client["ApiVersion"],
                    "Context": "default"},

@@ -34,6 +34,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "app.cli.cmd_update": ("update",),
     "app.cli.compose": ("compose",),
     "app.cli.cmd_kube": ("kube",),
+    "app.cli.cmd_context": ("context",),
 }  # fmt: skip
 
 
@@ -68,7 +69,24 @@ def register_all(sub: Commands, only: str | None = None) -> None:
         __import__(name, fromlist=["register"]).register(target)  # importlib costs a millisecond to import
 
 
+#: The engine of the service a command works on (``-H``/``--host``, $DOCKYARD_HOST: app/cli/remote.py), else None.
+_service: Any = None
+
+
+def use_service(remote: Any) -> None:
+    global _service
+    _service = remote
+
+
+def service() -> Any:
+    """The remote engine when the command works on a service (``-H``), else None."""
+    return _service
+
+
 def engine() -> Engine:
+    """The engine every command works on: the root's (in this process), or the service's with ``-H``."""
+    if _service is not None:
+        return _service
     from engine import Engine
 
     return Engine()

@@ -32,10 +32,10 @@ def _command_index(argv: list[str]) -> int | None:
         if a in ("--root", "--config", "-l", "--log-level"):
             i += 2
             continue
-        if a in ("-H", "--host", "--tlscacert", "--tlscert", "--tlskey") and not _is_command(
+        if a in ("-H", "--host", "--tlscacert", "--tlscert", "--tlskey", "-c", "--context") and not _is_command(
             argv[i + 1 : i + 2]
         ):
-            i += 2  # the app's flags (--host): their value, unless a command follows (refused with them)
+            i += 2  # the service's flags (--host): their value (a command word there is no value)
             continue
         if a.startswith("-"):
             i += 1
@@ -49,10 +49,13 @@ def _is_command(words: list[str]) -> bool:
 
 
 def _host_flags(p: flags.Parser) -> None:
-    """Docker's global flags naming a service: the app only (``dockyard --host unix:///PATH``); a command
-    given with them is refused (app/cli/refused.py says why)."""
+    """Docker's global flags naming a service: the app (``dockyard --host unix:///PATH``) or a command
+    (``dockyard -H unix:///PATH ps``) works on the Engine API service there (app/cli/remote.py)."""
     p.add_argument(
-        "-H", "--host", help="Open the app on the Engine API service at this socket (unix:///PATH)"
+        "-H", "--host", help="Daemon socket to connect to (unix:///PATH, or tcp://HOST:PORT with TLS)"
+    )
+    p.add_argument(
+        "-c", "--context", dest="use_context", help="Name of the context to use (overrides DOCKYARD_CONTEXT and 'context use')"
     )
     p.add_argument("--tls", action="store_true", help="Use TLS; implied by --tlsverify")
     p.add_argument("--tlsverify", action="store_true", help="Use TLS and verify the service")
@@ -71,6 +74,7 @@ def build_parser(only: str | None = None) -> flags.Parser:
     p.add_argument("--config", help="Location of client config files (credentials)")
     p.add_argument("-D", "--debug", action="store_true", help="Enable debug mode")
     p.add_argument("-l", "--log-level", help="Set the logging level (debug, info, warn, error, fatal)")
+    _host_flags(p)
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     commands.register_all(sub, only)
     if only is not None and only not in sub.choices:
@@ -94,15 +98,18 @@ def main(argv: list[str] | None = None) -> int:
 
         gc.enable()
     parser = build_parser(None if wants_help or name is None else name)
-    if name is None:
-        _host_flags(parser)
-    elif os.environ.get("DOCKYARD_HOST"):
-        sys.stderr.write(
-            "Error: DOCKYARD_HOST is set: only the app (dockyard with no command) opens on a service; "
-            "commands run the engine in-process (unset it, and choose the root with --root)\n"
-        )
-        return 125
     args = parser.parse_args(argv)
+    if args.use_context:  # as $DOCKYARD_CONTEXT for this run (engine/context/: ContextStore.current)
+        if args.host:
+            sys.stderr.write("Error: conflicting options: cannot specify both --host and --context\n")
+            return 125
+        os.environ["DOCKYARD_CONTEXT"] = args.use_context
+    if name is not None and name != "context" and _remote_wanted(args):
+        from .remote import use_service
+
+        refused = use_service(args, argv[at or 0 :])  # the engine is the service's from here on
+        if refused:
+            return refused
     if args.version:
         print(f"dockyard version {VERSION}")
         return 0
@@ -147,9 +154,32 @@ def main(argv: list[str] | None = None) -> int:
         return _crashed(e, args.root, argv)
 
 
+def _remote_wanted(args: flags.Namespace) -> bool:
+    """A command works on a service: -H, $DOCKYARD_HOST, or a context other than ``default`` (--context,
+    $DOCKYARD_CONTEXT, or the one ``context use`` stored; a stored one is looked for only when the config
+    directory has a config.json, and --root names the local engine whatever it says)."""
+    if args.host or os.environ.get("DOCKYARD_HOST"):
+        return True
+    chosen = os.environ.get("DOCKYARD_CONTEXT")
+    if chosen:
+        return chosen != "default"
+    if args.root:
+        return False
+    env = os.environ.get("DOCKYARD_CONFIG")
+    if env:
+        directory = os.path.dirname(os.path.abspath(env))
+    else:
+        base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+        directory = os.path.join(base, "dockyard")
+    return os.path.exists(os.path.join(directory, "config.json"))
+
+
 def _host_args(args: flags.Namespace) -> dict[str, Any]:
     names = ("host", "tls", "tlsverify", "tlscacert", "tlscert", "tlskey")
-    return {n: getattr(args, n) for n in names if getattr(args, n, None)}
+    given = {n: getattr(args, n) for n in names if getattr(args, n, None)}
+    if getattr(args, "use_context", None):  # -c: its own name, as build's PATH is ``context``
+        given["context"] = args.use_context
+    return given
 
 
 def _crashed(e: BaseException, root: str | None, argv: list[str]) -> int:

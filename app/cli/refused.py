@@ -19,17 +19,8 @@ if TYPE_CHECKING:
     from typing import NoReturn
 
 _SWARM = "dockyard has no Swarm mode: it runs containers on this machine only"
-_NO_DAEMON = (
-    "dockyard has no daemon to connect to: the engine runs inside each command "
-    "(choose its root with --root or $DOCKYARD_ROOT)"
-)
-_HOST = (
-    "a command runs the engine in its own process (choose its root with --root or $DOCKYARD_ROOT); "
-    "only the app opens on a service: dockyard --host unix:///PATH, with no command"
-)
 _WINDOWS = "a Windows containers option; dockyard runs Linux containers"
 _CHECKPOINT = "dockyard has no checkpoint and restore (CRIU)"
-_IPV6 = "dockyard's networks are IPv4 only"
 _CLUSTER_VOLUMES = "cluster volumes are a Swarm feature; dockyard's volumes are local directories"
 
 #: Docker's commands that dockyard refuses, with the reason; a group's reason covers all its commands.
@@ -45,7 +36,9 @@ COMMANDS: dict[str, str] = {
     "checkpoint": _CHECKPOINT,
     "manifest": "dockyard does not make or push manifest lists: an image in dockyard has one platform",
     "search": "dockyard does not search registries: look images up on the registry's own site",
-    "context": _NO_DAEMON,
+    "context export": "dockyard does not export contexts: copy the context's directory "
+    "(dockyard context inspect NAME shows its Storage paths)",
+    "context import": "dockyard does not import contexts: create one with dockyard context create",
     "volume update": _CLUSTER_VOLUMES,
 }
 
@@ -57,7 +50,6 @@ _CREATE = {
     "--io-maxiops": _WINDOWS,
     "--volume-driver": "dockyard has no volume plugins: a named volume is a local directory",
     "--storage-opt": "dockyard has no storage driver options: the writable layer is a plain overlayfs directory",
-    "--ip6": _IPV6,
     "--use-api-socket": "there is no Docker API socket to share: dockyard has no daemon",
     "--device-cgroup-rule": "dockyard puts containers in no devices cgroup, so there is no allow list to add "
     "a rule to: a container has the default device nodes and those --device adds",
@@ -65,15 +57,6 @@ _CREATE = {
 
 #: Docker's flags that dockyard refuses, per Docker command ("" for the global options), with the reason.
 FLAGS: dict[str, dict[str, str]] = {
-    "": {
-        "-H, --host": _HOST,
-        "-c, --context": _NO_DAEMON,
-        "--tls": _HOST,
-        "--tlscacert": _HOST,
-        "--tlscert": _HOST,
-        "--tlskey": _HOST,
-        "--tlsverify": _HOST,
-    },
     "container create": _CREATE,
     "container run": _CREATE,
     "container start": {"--checkpoint": _CHECKPOINT, "--checkpoint-dir": _CHECKPOINT},
@@ -93,9 +76,7 @@ FLAGS: dict[str, dict[str, str]] = {
         "--config-from": "dockyard has no configuration-only networks (a Swarm feature)",
         "--ipam-driver": "dockyard has no IPAM plugins: addresses come from its own allocator",
         "--ipam-opt": "dockyard has no IPAM plugins: addresses come from its own allocator",
-        "--ipv6": _IPV6,
     },
-    "network connect": {"--ip6": _IPV6},
     "volume create": {
         flag: _CLUSTER_VOLUMES
         for flag in (

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from ..registry.events import TransferEvent
     from ..registry.pull import PullResult
     from ..registry.search import SearchResult
+    from ..runtime.logfile import LogEntry
     from ..stats import StatsRecord
     from ..store.eventlog import Event
 
@@ -106,6 +107,10 @@ class RemoteEngine:
         finally:
             stream.close()
 
+    def info(self, version: str) -> dict[str, Any]:
+        """``GET /info``: the service's info document (``version`` is this client's; the service says its own)."""
+        return dict(self.client.get("/info") or {})
+
     def default_network(self) -> str:
         """The network a container joins when none is named: ``default``, Docker's name for the service's own
         choice (the API does not say which network that is)."""
@@ -180,7 +185,114 @@ class RemoteContainers:
         return mapping.container(self.inspect(ref))
 
     def inspect(self, ref: str, size: bool = False) -> dict[str, Any]:
-        return dict(self.client.get(f"/containers/{_q(ref)}/json", size=size or None))
+        """The container's inspect document, as the engine's own (the API's ``ExecIDs`` left out)."""
+        doc = dict(self.client.get(f"/containers/{_q(ref)}/json", size=size or None))
+        doc.pop("ExecIDs", None)
+        return doc
+
+    def resolve(self, ref: str) -> str:
+        """The full ID of ``ref`` (an ID, a prefix of one, or a name)."""
+        return str(self.inspect(ref)["Id"])
+
+    def config(self, ref: str) -> Any:
+        """What a command attaching to the container needs of its configuration: ``tty`` and
+        ``open_stdin`` (the rest of the stored options are the service's)."""
+        from types import SimpleNamespace
+
+        cfg = self.inspect(ref).get("Config") or {}
+        return SimpleNamespace(tty=bool(cfg.get("Tty")), open_stdin=bool(cfg.get("OpenStdin")))
+
+    def logs(
+        self,
+        ref: str,
+        follow_: bool = False,
+        tail: int | None = None,
+        since: float | None = None,
+        until: float | None = None,
+        stdout: bool = True,
+        stderr: bool = True,
+    ) -> Iterator[LogEntry]:
+        """``GET /containers/{id}/logs`` with timestamps: the entries as the engine's log gives them, one
+        per line."""
+        from ..runtime.logfile import LogEntry
+
+        c = self.inspect(ref)
+        query: dict[str, Any] = {"follow": follow_, "stdout": stdout, "stderr": stderr, "timestamps": True}
+        query["tail"] = "all" if tail is None else tail
+        if since:
+            query["since"] = f"{since:.9f}"
+        if until:
+            query["until"] = f"{until:.9f}"
+        s = self.client.open("GET", f"/containers/{c['Id']}/logs", query, timeout=None)
+        try:
+            tty = bool((c.get("Config") or {}).get("Tty")) or "raw-stream" in s.content_type
+            chunks = raw(s.read) if tty else frames(s.readexactly)
+            for stream, line in lines_of(chunks):
+                when, sep, rest = line.partition(b" ")
+                if not sep or not when[:4].isdigit():
+                    when, rest = b"", line
+                yield LogEntry(stream, rest, when.decode())
+        finally:
+            s.close()
+
+    def exec_run(
+        self,
+        ref: str,
+        cmd: builtins.list[str],
+        *,
+        env: builtins.list[str] | None = None,
+        workdir: str = "",
+        user: str = "",
+        privileged: bool = False,
+        stdin: int | None = None,
+        stdout: int | None = None,
+        stderr: int | None = None,
+        detach: bool = False,
+    ) -> RemoteExecProcess:
+        """``POST /containers/{id}/exec`` without a terminal, then its start: detached, or on an upgraded
+        connection whose frames ``wait()`` writes to ``stdout`` and ``stderr`` (and ``stdin``'s bytes to)."""
+        body = {
+            "AttachStdin": stdin is not None and not detach,
+            "AttachStdout": not detach,
+            "AttachStderr": not detach,
+            "Tty": False,
+            "Cmd": list(cmd),
+            "Env": list(env or []),
+            "WorkingDir": workdir,
+            "User": user,
+            "Privileged": privileged,
+        }
+        exec_id = str(self.client.post(f"/containers/{_q(ref)}/exec", body)["Id"])
+        if detach:
+            self.client.post(f"/exec/{exec_id}/start", {"Detach": True, "Tty": False})
+            return RemoteExecProcess(self.client, exec_id, None, None, None, None)
+        sock = self.client.upgrade(f"/exec/{exec_id}/start", {"Detach": False, "Tty": False})
+        return RemoteExecProcess(self.client, exec_id, sock, stdin, stdout, stderr)
+
+    def stats(
+        self, refs: builtins.list[str] | None = None, interval: float = 1.0, first: float | None = None
+    ) -> Iterator[builtins.list[StatsRecord]]:
+        """``docker stats``' passes over the service: a first to compare with, then one every ``interval``
+        seconds (the first after ``first``)."""
+        reader = self.stats_reader(refs)
+        reader.sample()
+        time.sleep(interval if first is None else first)
+        while True:
+            yield reader.sample()
+            time.sleep(interval)
+
+    def attach_stream(self, ref: str, stdin: bool, logs: bool = False) -> RemoteAttach:
+        """``POST /containers/{id}/attach`` on an upgraded connection, whatever the container's state (``run``
+        and ``start -a`` attach before they start it); ``logs`` sends what it wrote already first."""
+        doc = self.inspect(ref)
+        query = {"stream": True, "stdin": stdin, "stdout": True, "stderr": True, "logs": logs}
+        sock = self.client.upgrade(f"/containers/{doc['Id']}/attach", None, query)
+        return RemoteAttach(self, str(doc["Id"]), bool((doc.get("Config") or {}).get("Tty")), sock)
+
+    def wait_stream(self, ref: str, condition: str) -> Any:
+        """``POST /containers/{id}/wait?condition=``, its answer left to read (``read_wait``): opened before a
+        start, it sees an exit however soon it comes."""
+        return self.client.open("POST", f"/containers/{_q(ref)}/wait", {"condition": condition}, timeout=None)
 
     def start(self, ref: str) -> bool:
         self.client.post(f"/containers/{_q(ref)}/start")
@@ -236,9 +348,6 @@ class RemoteContainers:
 
     def writable_size(self, ref: str) -> int:
         return int(self.inspect(ref, size=True).get("SizeRw") or 0)
-
-    def config(self, ref: str) -> Any:
-        raise NotAvailable("a container's stored configuration")
 
     def commit(
         self,
@@ -495,8 +604,103 @@ class RemoteExecPty:
             time.sleep(0.1)
         return -1
 
+    def release(self) -> None:
+        """Leave the process running (``exec -it``'s detach keys): the service keeps a terminal's process
+        when the connection closes."""
+
     def close(self) -> None:
         self.bridge.close()
+
+
+class RemoteExecProcess:
+    """``ExecProcess``'s ``wait()`` for an exec without a terminal: copies ``stdin``'s bytes to the
+    connection (a thread) and its frames to ``stdout`` and ``stderr`` until it ends, then asks
+    ``GET /exec/{id}/json`` for the exit code (0 for a detached one: nothing to wait for). A command that
+    could not start raises the engine's CommandNotFound or CommandNotInvokable, as a local exec does."""
+
+    def __init__(
+        self,
+        client: Client,
+        exec_id: str,
+        sock: Any,
+        stdin: int | None,
+        stdout: int | None,
+        stderr: int | None,
+    ) -> None:
+        self.client = client
+        self.exec_id = exec_id
+        self.sock = sock
+        self.stdin, self.stdout, self.stderr = stdin, stdout, stderr
+
+    def _pump_stdin(self) -> None:
+        import socket
+
+        assert self.stdin is not None
+        try:
+            while True:
+                data = os.read(self.stdin, 65536)
+                if not data:
+                    break
+                self.sock.sendall(data)
+            self.sock.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+
+    def _recv_exactly(self, n: int) -> bytes:
+        out = b""
+        while len(out) < n:
+            try:
+                chunk = self.sock.recv(n - len(out))
+            except OSError:
+                break
+            if not chunk:
+                break
+            out += chunk
+        return out
+
+    def wait(self) -> int:
+        if self.sock is None:
+            return 0
+        if self.stdin is not None:
+            threading.Thread(target=self._pump_stdin, name="dockyard-exec-stdin", daemon=True).start()
+        held: tuple[str, bytes] | None = None  # the first frame: the service's message if nothing started
+        count = 0
+        try:
+            for frame in frames(self._recv_exactly):
+                count += 1
+                if count == 1:
+                    held = frame
+                    continue
+                if held is not None:
+                    self._write(*held)
+                    held = None
+                self._write(*frame)
+        finally:
+            self.sock.close()
+        code = -1
+        for _ in range(50):
+            doc = self.client.get(f"/exec/{self.exec_id}/json") or {}
+            if not doc.get("Running"):
+                code = int(doc["ExitCode"]) if doc.get("ExitCode") is not None else 0
+                break
+            time.sleep(0.1)
+        if held is not None and count == 1 and held[0] == "stderr" and code == 126:
+            from ..errors import CommandNotFound, CommandNotInvokable
+
+            text = held[1].decode(errors="replace").strip()
+            if "executable file not found" in text or "no such file or directory" in text:
+                raise CommandNotFound(text)  # what the engine says here: the command could not start
+            if "permission denied" in text:
+                raise CommandNotInvokable(text)
+        if held is not None:
+            self._write(*held)
+        return code
+
+    def _write(self, stream: str, data: bytes) -> None:
+        fd = self.stderr if stream == "stderr" else self.stdout
+        if fd is not None:
+            while data:
+                data = data[os.write(fd, data) :]
 
 
 class RemoteAttach:
@@ -508,7 +712,63 @@ class RemoteAttach:
         self.cid = cid
         self.tty = tty
         self.sock = sock
-        self.exit_code: int | None = None
+        self.code: int | None = None
+        self.waiter: Any = None  # a wait's answer (``exit_from``): the exit code once the output ended
+        self.pending = b""
+
+    @property
+    def exit_code(self) -> int | None:
+        """The container's exit code once its output ended: the wait's answer, else its state."""
+        if self.code is None and self.waiter is not None:
+            waiter, self.waiter = self.waiter, None
+            self.code = read_wait(waiter)
+        return self.code
+
+    @exit_code.setter
+    def exit_code(self, value: int | None) -> None:
+        self.code = value
+
+    def exit_from(self, waiter: Any) -> None:
+        """Take the exit code from this wait's answer (``RemoteContainers.wait_stream``) once the output
+        ended."""
+        self.waiter = waiter
+
+    def __enter__(self) -> RemoteAttach:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def fileno(self) -> int:
+        return int(self.sock.fileno())
+
+    def read(self) -> builtins.list[tuple[int, bytes]]:
+        """What came (``AttachSession.read``): ``(1|2, data)`` chunks; [] at the end."""
+        if self.tty:
+            data = self._recv(65536)
+            return [(1, data)] if data else self._ended()
+        out: builtins.list[tuple[int, bytes]] = []
+        while not out:
+            data = self._recv(65536)
+            if not data:
+                return self._ended()
+            buf = self.pending + data
+            while len(buf) >= 8:
+                size = int.from_bytes(buf[4:8], "big")
+                if len(buf) < 8 + size:
+                    break
+                out.append((2 if buf[0] == 2 else 1, buf[8 : 8 + size]))
+                buf = buf[8 + size :]
+            self.pending = buf
+        return out
+
+    def _ended(self) -> builtins.list[tuple[int, bytes]]:
+        if self.waiter is None and self.code is None:
+            with contextlib.suppress(DockyardError):
+                c = self.engine.get(self.cid)
+                if not c.running:
+                    self.code = c.exit_code
+        return []
 
     def _recv(self, n: int) -> bytes:
         try:
@@ -555,9 +815,55 @@ class RemoteAttach:
         self.sock.close()
 
 
+def read_wait(stream: Any) -> int:
+    """The exit code in a wait's answer (``RemoteContainers.wait_stream``)."""
+    import json
+
+    try:
+        doc = json.loads(stream.response.read() or b"{}")
+    except (OSError, ValueError):
+        doc = {}
+    finally:
+        stream.close()
+    if (doc.get("Error") or {}).get("Message"):
+        raise DockyardError(str(doc["Error"]["Message"]))
+    return int(doc.get("StatusCode") or 0)
+
+
 class RemoteImages:
     def __init__(self, client: Client) -> None:
         self.client = client
+
+    def resolve(self, name: str) -> str:
+        return str(self.inspect(name)["Id"])
+
+    def tagged_name(self, name: str) -> str:
+        from ..store import reference
+
+        return reference.parse(name).tagged
+
+    def damaged(self, since_list: bool = False) -> builtins.list[str]:
+        """The service lists what it can read: nothing damaged to report here."""
+        return []
+
+    def check_platform(self, platform: str, name: str | None = None) -> None:
+        """``--platform`` of rmi and image inspect: the image's own (as the service reports it)."""
+        if name is None:
+            return
+        from ..runtime.createflags import parse_platform
+
+        doc = self.inspect(name)
+        want = parse_platform(platform)
+        have = (
+            str(doc.get("Os") or "linux"),
+            str(doc.get("Architecture") or ""),
+            str(doc.get("Variant") or ""),
+        )
+        if want[:2] != have[:2] or (want[2] and want[2] != have[2]):
+            raise InvalidArgument(
+                f"image with reference {name} was found but does not match the specified platform: "
+                f"wanted {'/'.join(p for p in want if p)}, actual: {'/'.join(p for p in have if p)}"
+            )
 
     def list(
         self, all: bool = False, filters: dict[str, builtins.list[str]] | None = None
@@ -583,8 +889,13 @@ class RemoteImages:
         return image
 
     def inspect(self, name: str, legacy: bool = False) -> dict[str, Any]:
-        """``GET /images/{name}/json`` (``legacy``'s fields are the service's to add, by API version)."""
-        return dict(self.client.get(f"/images/{name}/json"))
+        """``GET /images/{name}/json``; the fields of API versions before 1.44 (``Container``,
+        ``ContainerConfig``) only with ``legacy``, as the engine's own inspect."""
+        doc = dict(self.client.get(f"/images/{name}/json"))
+        if not legacy:
+            doc.pop("Container", None)
+            doc.pop("ContainerConfig", None)
+        return doc
 
     def history(self, name: str) -> builtins.list[HistoryEntry]:
         return mapping.history(self.client.get(f"/images/{name}/history") or [])
@@ -694,6 +1005,10 @@ class RemoteNetworks:
         options: dict[str, str] | None = None,
         ip_range: str = "",
         aux_addresses: dict[str, str] | None = None,
+        ipv6: bool = False,
+        subnet6: str = "",
+        gateway6: str = "",
+        ip_range6: str = "",
     ) -> Network:
         ipam: dict[str, Any] = {"Driver": "default", "Config": []}
         if subnet or gateway:
@@ -702,9 +1017,13 @@ class RemoteNetworks:
                 {k: v for k, v in pool if v}
                 | ({"AuxiliaryAddresses": aux_addresses} if aux_addresses else {})
             ]
+        if subnet6:
+            pool6 = (("Subnet", subnet6), ("Gateway", gateway6), ("IPRange", ip_range6))
+            ipam["Config"].append({k: v for k, v in pool6 if v})
         body = {
             "Name": name,
             "Driver": driver,
+            "EnableIPv6": ipv6 or bool(subnet6),
             "Internal": internal,
             "Labels": labels or {},
             "Options": options or {},
@@ -731,12 +1050,17 @@ class RemoteNetworks:
         gw_priority: int = 0,
         link_local_ips: builtins.list[str] | None = None,
         links: builtins.list[str] | None = None,
+        ip6: str = "",
     ) -> None:
         endpoint: dict[str, Any] = {"Aliases": aliases or None, "DriverOpts": driver_opts or None}
         if links:
             endpoint["Links"] = list(links)
-        if ip or link_local_ips:
-            endpoint["IPAMConfig"] = {"IPv4Address": ip or None, "LinkLocalIPs": link_local_ips or None}
+        if ip or link_local_ips or ip6:
+            endpoint["IPAMConfig"] = {
+                "IPv4Address": ip or None,
+                "IPv6Address": ip6 or None,
+                "LinkLocalIPs": link_local_ips or None,
+            }
         if gw_priority:
             endpoint["GwPriority"] = gw_priority
         self.client.post(

@@ -241,7 +241,9 @@ def disk_usage(doc: dict[str, Any]) -> DiskUsage:
 
 #: The create options sent over the API (those of the app's Run dialog, and the common ones around them).
 SENT = {"command", "entrypoint", "name", "env", "working_dir", "user", "hostname", "tty", "stdin_open", "labels",
-        "restart", "network", "volumes", "memory", "cpus", "ports"}  # fmt: skip
+        "restart", "network", "volumes", "memory", "cpus", "ports", "auto_remove", "console_size", "attach",
+        "stop_signal", "stop_timeout", "read_only", "privileged", "init", "cap_add", "cap_drop", "tmpfs",
+        "pids_limit", "healthcheck", "extra_hosts"}  # fmt: skip
 
 
 def create_body(image: str, opts: Any) -> dict[str, Any]:
@@ -277,7 +279,19 @@ def create_body(image: str, opts: Any) -> dict[str, Any]:
         "RestartPolicy": {"Name": policy if policy != "no" else "", "MaximumRetryCount": int(retries or 0)},
         "Memory": opts.memory or 0,
         "NanoCpus": int((opts.cpus or 0) * 1e9),
+        "AutoRemove": opts.auto_remove,
+        "ReadonlyRootfs": opts.read_only,
+        "Privileged": opts.privileged,
+        "Init": opts.init or None,
+        "CapAdd": list(opts.cap_add) or None,
+        "CapDrop": list(opts.cap_drop) or None,
+        "Tmpfs": dict(t.partition(":")[::2] for t in opts.tmpfs) or None,
+        "PidsLimit": opts.pids_limit,
+        "ExtraHosts": list(opts.extra_hosts) or None,
     }
+    if any(opts.console_size):
+        host_config["ConsoleSize"] = list(opts.console_size)
+    attach = None if opts.attach is None else {s.lower() for s in opts.attach}
     return {
         "Image": image,
         "Cmd": opts.command,
@@ -288,10 +302,13 @@ def create_body(image: str, opts: Any) -> dict[str, Any]:
         "Hostname": opts.hostname,
         "Tty": opts.tty,
         "OpenStdin": opts.stdin_open,
-        "AttachStdin": opts.stdin_open,
-        "AttachStdout": True,
-        "AttachStderr": True,
+        "AttachStdin": opts.stdin_open if attach is None else "stdin" in attach,
+        "AttachStdout": attach is None or "stdout" in attach,
+        "AttachStderr": attach is None or "stderr" in attach,
         "Labels": dict(opts.labels),
         "ExposedPorts": exposed or None,
+        "StopSignal": opts.stop_signal or None,
+        "StopTimeout": opts.stop_timeout,
+        "Healthcheck": opts.healthcheck,
         "HostConfig": host_config,
     }

@@ -224,14 +224,6 @@ def test_a_refused_flag_says_so_in_every_spelling(cli) -> None:
     for argv in (["--gpus=all"], ["--gpus", "all"], ["-d", "--gpus", "all"]):
         r = cli.fails("run", *argv, "busybox", "true", code=125)
         assert r.err == f"dockyard: '--gpus' is not supported: {why}\nSee 'dockyard run --help'.\n"
-    host = refused.FLAGS[""]["-H, --host"]
-    for argv in (["-H", "tcp://10.0.0.1:2375"], ["--host", "unix:///x.sock"], ["--host=tcp://h:1"], ["-Hx"]):
-        name = argv[0].partition("=")[0][:2] if not argv[0].startswith("--") else "--host"
-        r = cli.fails(*argv, "ps", code=125)
-        assert r.err == f"dockyard: '{name}' is not supported: {host}\nSee 'dockyard --help'.\n", argv
-    for argv in (["-vH", "tcp://h:1", "ps"], ["-vHx", "ps"]):  # in a group of shorthands
-        r = cli.fails(*argv, code=125)
-        assert r.err == f"dockyard: '-H' is not supported: {host}\nSee 'dockyard --help'.\n", argv
 
 
 def test_every_refused_command_exits_125_with_its_reason(cli, root, docker) -> None:
