@@ -31,6 +31,11 @@ def register(ss: flags.Commands) -> None:
     a("--tls-key", default="", metavar="FILE", help="The server's TLS key (PEM)")
     a("--tls-ca", default="", metavar="FILE", help="The CA whose certificates clients must present (PEM)")
     p.set_defaults(handler=cmd_service)
+    p = ss.add_parser(
+        "dial-stdio",
+        help="Connect stdin and stdout to the engine's API service (what ssh runs for an ssh:// context)",
+    )
+    p.set_defaults(handler=cmd_dial_stdio)
 
 
 def cmd_service(a: flags.Namespace) -> int:
@@ -49,4 +54,19 @@ def cmd_service(a: flags.Namespace) -> int:
         tls_key=a.tls_key,
         tls_ca=a.tls_ca,
     )
+    return 0
+
+
+def cmd_dial_stdio(a: flags.Namespace) -> int:
+    """One client's connection on stdin and stdout, to the root's service (started when none runs)."""
+    import os
+
+    from app.service.stdio import dial_stdio
+    from engine import DockyardError
+
+    root = os.path.abspath(os.environ.get("DOCKYARD_ROOT") or "/var/lib/dockyard")
+    try:
+        dial_stdio(root)
+    except OSError as e:
+        raise DockyardError(f"cannot reach the engine service for {root}: {e.strerror or e}") from None
     return 0

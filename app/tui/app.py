@@ -76,6 +76,7 @@ class DockyardApp(App[int]):
         self.snapshot = Snapshot()
         self.snapshot_loaded = False
         self.root_label = engine.root  # shown in the top bar
+        self.context_name = ""  # the context the engine is (contexts.py; "" or default: the local root)
         self.history = StatsHistory()
         self.commands = CommandLog(lambda: self.snapshot)  # each action as a dockyard command line
         self.event_history = EventHistory()  # the Events tab's events

@@ -82,6 +82,7 @@ KEYS: tuple[Key, ...] = (
     Key("image.build", "b", "build", "Build", "app", show=False),
     Key("app.prune", "P", "prune", "Prune stopped containers / unused images", "app", show=False),
     Key("app.refresh", "ctrl+r", "reload", "Reload lists", "app", show=False),
+    Key("app.context", "ctrl+e", "contexts", "Contexts: reopen on another engine", "app", show=False),
     Key("container.top", "T", "top", "Top: the container's processes", "app", show=False),
     Key("app.events", "E", "events", "Events: what changed, from any process", "app", show=False),
     Key("app.command_log", "h", "command_log", "Command log (as dockyard commands)", "app", show=False),

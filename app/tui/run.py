@@ -1,5 +1,6 @@
 """Open the app: ``dockyard`` with no command on a terminal calls ``run_app``; with ``--host`` (or
-``$DOCKYARD_HOST``) the app opens on an Engine API service instead of the engine root."""
+``$DOCKYARD_HOST``) the app opens on an Engine API service instead of the engine root; with ``--context``
+(``$DOCKYARD_CONTEXT``, or the one ``dockyard context use`` chose) on that context's engine."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ def run_app(
     tlscacert: str | None = None,
     tlscert: str | None = None,
     tlskey: str | None = None,
+    context: str | None = None,
 ) -> int:
     from engine import DockyardError, Engine
 
@@ -22,6 +24,15 @@ def run_app(
     from .config import Config
 
     host = host or os.environ.get("DOCKYARD_HOST") or None
+    name = ""
+    if not host:
+        try:
+            name = _context_name(context, root)
+        except (DockyardError, OSError) as e:
+            sys.stderr.write(f"dockyard: {e}\n")
+            return 125
+    if name:
+        return _run_context(name)
     try:
         if host:
             engine = open_remote(root, host, tls, tlsverify, tlscacert, tlscert, tlskey)
@@ -35,6 +46,42 @@ def run_app(
         app = DockyardApp(engine, Config.load(), host=_far_host)
     else:
         app = DockyardApp(engine, Config.load())
+    app.run()
+    return app.return_code or 0
+
+
+def _context_name(context: str | None, root: str | None) -> str:
+    """The context to open ("" for the local root): ``--context``, else ``$DOCKYARD_CONTEXT``, else the
+    current one; ``--root`` means the local root unless a context is named."""
+    from engine import ContextStore, InvalidArgument
+
+    store = ContextStore()
+    if context and root:
+        raise InvalidArgument("--root and --context name two engines: choose one")
+    name = context or (store.current() if not root else "default")
+    if not store.exists(name):
+        raise InvalidArgument(f'context "{name}" does not exist (dockyard context ls lists them)')
+    return "" if name == "default" else name
+
+
+def _run_context(name: str) -> int:
+    from engine import DockyardError
+
+    from .app import DockyardApp
+    from .config import Config
+    from .contexts import far_host, is_far, label, open_context
+
+    try:
+        engine = open_context(name)
+    except (DockyardError, OSError) as e:
+        sys.stderr.write(f"dockyard: cannot open context {name}: {e}\n")
+        return 1
+    if is_far(engine):
+        app = DockyardApp(engine, Config.load(), host=far_host)
+    else:
+        app = DockyardApp(engine, Config.load())
+    app.context_name = name
+    app.root_label = label(name, engine)
     app.run()
     return app.return_code or 0
 

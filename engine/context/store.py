@@ -92,13 +92,11 @@ def check_name(name: str) -> None:
 def check_endpoint_host(host: str) -> None:
     """InvalidArgument unless ``host`` is an address the engine can reach (``unix://``, ``tcp://``,
     ``ssh://``); TLS is checked when the context is opened."""
-    from ..remote.client import check_host, parse_ssh
+    from ..remote.client import TLSOptions, check_host, parse_ssh
 
     if host.startswith("ssh://"):
         parse_ssh(host)
     elif host.startswith("tcp://"):
-        from ..remote import TLSOptions
-
         check_host(host, TLSOptions(False, "", "-", "-"))
     else:
         check_host(host, None)
@@ -242,8 +240,13 @@ class ContextStore:
 
     def _save(self, name: str, host: str, description: str, files: dict[str, str], skip: bool) -> Context:
         check_endpoint_host(host)
-        if not host.startswith(("tcp://", "ssh://")) and any(files.values()):
+        if not host.startswith("tcp://") and any(files.values()):
             raise InvalidArgument("ca, cert and key apply to a tcp:// host only")
+        if host.startswith("tcp://") and not (files["cert"] and files["key"]):
+            raise InvalidArgument(
+                f"refusing {host}: a tcp:// context needs TLS (--docker host=tcp://HOST:PORT,ca=FILE,cert=FILE,"
+                "key=FILE): the Engine API over plain TCP gives root on that machine to anyone who reaches it"
+            )
         contents = {}
         for k, path in files.items():
             if path:

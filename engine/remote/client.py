@@ -128,7 +128,7 @@ class _SSHPipe:
     the remote ``dockyard system dial-stdio``. Closing ``sock`` ends ssh (its stdin ends) and with it the
     remote process; a thread waits for ssh and keeps what it wrote on stderr (why it could not connect)."""
 
-    def __init__(self, argv: list[str], timeout: float | None) -> None:
+    def __init__(self, argv: list[str], timeout: float | None, live: set[_SSHPipe] | None = None) -> None:
         import subprocess
         import threading
 
@@ -146,17 +146,32 @@ class _SSHPipe:
             raise
         finally:
             theirs.close()
-        ours.settimeout(timeout)
-        self.sock = ours
+        sock = _SSHSocket(fileno=ours.detach())
+        sock.pipe = self
+        sock.settimeout(timeout)
+        self.sock: socket.socket = sock
         self.error = b""
         self.done = threading.Event()
+        self.live = live if live is not None else set()
+        self.live.add(self)
+        _watch_exit(self)
         threading.Thread(target=self._reap, daemon=True, name="ssh-reaper").start()
+
+    def end(self) -> None:
+        """End ssh now (the far side's process ends with the connection)."""
+        if self.proc.poll() is None:
+            try:
+                self.proc.terminate()
+            except OSError:
+                pass
 
     def _reap(self) -> None:
         assert self.proc.stderr is not None
         self.error = self.proc.stderr.read()
         self.proc.stderr.close()
         self.proc.wait()
+        self.live.discard(self)
+        _ALL.discard(self)
         self.done.set()
 
     def why(self) -> str:
@@ -166,14 +181,47 @@ class _SSHPipe:
         return lines[-1] if lines else ""
 
 
+class _SSHSocket(socket.socket):
+    """The client's end of an ssh connection: closing it ends ssh at once (ssh would otherwise wait for the
+    far side to end, which stays for a client that only closed its sending side)."""
+
+    pipe: _SSHPipe | None = None
+
+    def close(self) -> None:
+        super().close()
+        pipe, self.pipe = self.pipe, None
+        if pipe is not None:
+            pipe.end()
+
+
+#: Every ssh process of this program: ended when it exits (ssh would wait for the far side, which a client
+#: that only stopped sending does not end).
+_ALL: set[_SSHPipe] = set()
+
+
+def _watch_exit(pipe: _SSHPipe) -> None:
+    if not _ALL:
+        import atexit
+
+        atexit.unregister(_end_all)
+        atexit.register(_end_all)
+    _ALL.add(pipe)
+
+
+def _end_all() -> None:
+    for pipe in list(_ALL):
+        pipe.end()
+
+
 class _SSHConnection(http.client.HTTPConnection):
-    def __init__(self, argv: list[str], timeout: float | None) -> None:
+    def __init__(self, argv: list[str], timeout: float | None, live: set[_SSHPipe]) -> None:
         super().__init__("localhost", timeout=timeout)
         self.argv = argv
+        self.live = live
         self.pipe: _SSHPipe | None = None
 
     def connect(self) -> None:
-        self.pipe = _SSHPipe(self.argv, self.timeout)
+        self.pipe = _SSHPipe(self.argv, self.timeout, self.live)
         self.sock = self.pipe.sock
 
 
@@ -269,6 +317,7 @@ class Client:
         self._context: ssl.SSLContext | None = None
         self._ssh = ssh_command(host) if self.scheme == "ssh" else []
         self._idle: list[http.client.HTTPConnection] = []
+        self._pipes: set[_SSHPipe] = set()  # the ssh connections open now (close() ends them)
 
     def _ssl(self) -> ssl.SSLContext:
         if self._context is None:
@@ -287,7 +336,7 @@ class Client:
         if self.scheme == "unix":
             return _UnixConnection(self.address, timeout)
         if self.scheme == "ssh":
-            return _SSHConnection(self._ssh, timeout)
+            return _SSHConnection(self._ssh, timeout, self._pipes)
         name, _, port = self.address.rpartition(":")
         return http.client.HTTPSConnection(name.strip("[]"), int(port), timeout=timeout, context=self._ssl())
 
@@ -310,12 +359,15 @@ class Client:
             conn.close()
 
     def close(self) -> None:
-        """Close the connections kept for later (over ssh: their processes end)."""
+        """Close the connections kept for later; over ssh, end every connection still open (the streams'
+        too: their reads end), and with them the far side's processes."""
         while self._idle:
             try:
                 self._idle.pop().close()
             except IndexError:
                 break
+        for pipe in list(self._pipes):
+            pipe.end()
 
     def _ssh_failed(self, conn: http.client.HTTPConnection, e: BaseException) -> DockyardError:
         pipe = getattr(conn, "pipe", None)
@@ -418,7 +470,7 @@ class Client:
         pipe = None
         try:
             if self.scheme == "ssh":
-                pipe = _SSHPipe(self._ssh, self.timeout)
+                pipe = _SSHPipe(self._ssh, self.timeout, self._pipes)
                 sock = pipe.sock
             else:
                 sock = self._raw_socket()

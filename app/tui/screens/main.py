@@ -662,6 +662,12 @@ class MainScreen(ResourcePanes, Screen[None]):
             ),
         )
 
+    def action_contexts(self) -> None:
+        """ctrl+e: the contexts; the app reopens on the chosen one's engine (app/tui/contexts.py)."""
+        from ..contexts import pick
+
+        pick(self.dapp)
+
     def action_version(self) -> None:
         """Recreate the selected container from another version (tag) of its image's repository."""
         c = self._need_container()
