@@ -84,7 +84,7 @@ class Networks:
                 "EndpointID": ep.veth,
                 "MacAddress": ep.mac,
                 "IPv4Address": f"{ep.ip}/{ep.prefixlen}",
-                "IPv6Address": "",
+                "IPv6Address": f"{ep.ipv6}/{ep.ipv6_prefixlen}" if ep.ipv6 else "",
             }
             for ep in self.store.endpoints(net.name)
         }
@@ -98,11 +98,11 @@ class Networks:
             "Scope": "local",
             "Driver": net.driver,
             "EnableIPv4": True,
-            "EnableIPv6": False,
+            "EnableIPv6": net.ipv6,
             "IPAM": {
                 "Driver": "default",
                 "Options": None,  # no IPAM driver options are taken
-                "Config": [_ipam_config(net)] if net.subnet else [],
+                "Config": ([_ipam_config(net)] if net.subnet else []) + _ipam_config6(net),
             },
             "Internal": net.internal,
             "Attachable": False,
@@ -127,10 +127,16 @@ class Networks:
         options: dict[str, str] | None = None,
         ip_range: str = "",
         aux_addresses: dict[str, str] | None = None,
+        ipv6: bool = False,
+        subnet6: str = "",
+        gateway6: str = "",
+        ip_range6: str = "",
     ) -> Network:
         """A new user network (its bridge appears when its first container starts). ``ip_range``: the
         sub-range of the subnet its containers get addresses from; ``aux_addresses``: addresses (by name)
-        that are never given to a container."""
+        that are never given to a container. ``ipv6`` (implied by ``subnet6``): containers get an IPv6
+        address too, of ``subnet6`` or else of a /64 of unique local addresses; the subnet stays on the
+        network's bridge (no IPv6 route leads off it)."""
         if not NAME_RE.match(name or ""):
             raise InvalidArgument(
                 f'invalid network name "{name}": a network name may not be empty, start with "." or hold "/" '
@@ -142,6 +148,12 @@ class Networks:
             raise InvalidArgument("every ip-range or gateway must have a corresponding subnet")
         if aux_addresses and not subnet:
             raise InvalidArgument("every aux-address must have a corresponding subnet")
+        if (gateway6 or ip_range6) and not subnet6:
+            raise InvalidArgument("every ip-range or gateway must have a corresponding subnet")
+        ipv6 = ipv6 or bool(subnet6)
+        wanted6 = ipam.parse_subnet6(subnet6) if subnet6 else None
+        gw6 = ipam.check_gateway6(wanted6, gateway6) if wanted6 is not None and gateway6 else ""
+        rng6 = ipam.check_ip_range6(wanted6, ip_range6) if wanted6 is not None and ip_range6 else ""
         wanted = ipam.parse_subnet(subnet) if subnet else None
         gw = ipam.check_gateway(wanted, gateway) if wanted is not None and gateway else ""
         rng = ipam.check_ip_range(wanted, ip_range) if wanted is not None and ip_range else ""
@@ -167,6 +179,10 @@ class Networks:
                 net_subnet = wanted
             else:
                 net_subnet = ipam.pick_subnet(ipam.user_pool(), taken)
+            taken6 = [n.subnet6 for n in self.store.all() if n.subnet6]
+            if wanted6 is not None and any(wanted6.overlaps(ipam.parse_subnet6(t)) for t in taken6):
+                raise Conflict("Pool overlaps with other one on this address space")
+            net_subnet6 = (wanted6 or ipam.pick_subnet6(taken6)) if ipv6 else None
             nid = os.urandom(32).hex()
             net = Network(
                 name=name,
@@ -180,6 +196,10 @@ class Networks:
                 bridge="dy-" + nid[:12],
                 ip_range=rng,
                 aux_addresses=aux,
+                ipv6=ipv6,
+                subnet6=str(net_subnet6) if net_subnet6 is not None else "",
+                gateway6=gw6 or (str(net_subnet6.network_address + 1) if net_subnet6 is not None else ""),
+                ip_range6=rng6,
             )
             self.store.save(net)
         from .store.eventlog import emit
@@ -257,6 +277,7 @@ class Networks:
         gw_priority: int = 0,
         link_local_ips: builtins.list[str] | None = None,
         links: builtins.list[str] | None = None,
+        ip6: str = "",
     ) -> None:
         """Attach a container to one more network (now if it runs, else from its next start). ``links``
         (``NAME[:ALIAS]``, user networks only): names the container's DNS server gives it there.
@@ -290,6 +311,10 @@ class Networks:
             if addr not in ipam.parse_subnet(net.subnet):
                 raise InvalidArgument(f"no configured subnet contains the IP address {ip}")
         opts: dict[str, Any] = {"aliases": list(aliases or []), "ip": ip, "network_id": net.id}
+        if ip6:
+            from .net.plan import checked_ip6
+
+            opts["ip6"] = checked_ip6(net, ip6)
         if driver_opts:
             opts["driver_opts"] = dict(driver_opts)
         if gw_priority:
@@ -350,6 +375,17 @@ class Networks:
         from .store.eventlog import emit
 
         emit(self.layout, "network", "disconnect", net.id, {"name": net.name, "container": cid})
+
+
+def _ipam_config6(net: Network) -> builtins.list[dict[str, Any]]:
+    """The network's IPv6 ``IPAM.Config`` entry, if it has one."""
+    if not net.ipv6:
+        return []
+    out: dict[str, Any] = {"Subnet": net.subnet6}
+    if net.ip_range6:
+        out["IPRange"] = net.ip_range6
+    out["Gateway"] = net.gateway6
+    return [out]
 
 
 def _ipam_config(net: Network) -> dict[str, Any]:

@@ -15,18 +15,19 @@ def register(sub: flags.Commands) -> None:
     ns = g.add_subparsers(dest="network_command", metavar="COMMAND")
     p = ns.add_parser("create", help="Create a network")
     p.add_argument("-d", "--driver", default="bridge")
-    p.add_argument("--subnet", default="", help="Subnet in CIDR format, e.g. 10.90.0.0/24")
-    p.add_argument("--gateway", default="", help="The bridge's address in the subnet")
+    p.add_argument("--subnet", action="append", default=[], help="Subnet in CIDR format, e.g. 10.90.0.0/24")
+    p.add_argument("--gateway", action="append", default=[], help="The bridge's address in the subnet")
     p.add_argument("--internal", action="store_true", help="No route out of the network, no outbound NAT")
     p.add_argument("-l", "--label", action="append", default=[])
     p.add_argument("-o", "--opt", action="append", default=[], help="Driver options (mtu=N)")
-    p.add_argument("--ip-range", default="", help="Allocate container ip from a sub-range")
+    p.add_argument("--ip-range", action="append", default=[], help="Allocate container ip from a sub-range")
     p.add_argument(
         "--aux-address", action="append", default=[], help="Addresses (NAME=IP) never given to a container"
     )
     p.add_argument(
         "--ipv4", action="store_true", default=True, help="Enable IPv4 address assignment (always)"
     )
+    p.add_argument("--ipv6", action="store_true", help="Enable IPv6 address assignment")
     p.add_argument("name", metavar="NETWORK")
     p.set_defaults(handler=cmd_create)
     for name in ("ls", "list"):
@@ -56,6 +57,7 @@ def register(sub: flags.Commands) -> None:
     p.set_defaults(handler=cmd_prune)
     p = ns.add_parser("connect", help="Connect a container to a network")
     p.add_argument("--ip", default="")
+    p.add_argument("--ip6", default="", help="IPv6 address (on a network created with --ipv6)")
     p.add_argument("--alias", action="append", default=[])
     p.add_argument(
         "--link-local-ip", action="append", default=[], help="Add a link-local address for the container"
@@ -87,20 +89,40 @@ def cmd_create(a: flags.Namespace) -> int:
     if not a.ipv4:
         from engine import InvalidArgument
 
-        raise InvalidArgument("IPv4 cannot be disabled: dockyard's networks are IPv4 only")
+        raise InvalidArgument("IPv4 cannot be disabled: every network here has IPv4 addresses")
+    subnet, subnet6 = _by_family(a.subnet, "--subnet")
+    gateway, gateway6 = _by_family(a.gateway, "--gateway")
+    ip_range, ip_range6 = _by_family(a.ip_range, "--ip-range")
     net = engine().networks.create(
         a.name,
         driver=a.driver,
-        subnet=a.subnet,
-        gateway=a.gateway,
+        subnet=subnet,
+        gateway=gateway,
         internal=a.internal,
         labels=_pairs(a.label),
         options=_pairs(a.opt),
-        ip_range=a.ip_range,
+        ip_range=ip_range,
         aux_addresses=_pairs(a.aux_address),
+        ipv6=a.ipv6,
+        subnet6=subnet6,
+        gateway6=gateway6,
+        ip_range6=ip_range6,
     )
     print(net.id)
     return 0
+
+
+def _by_family(values: list[str], flag: str) -> tuple[str, str]:
+    """A repeated --subnet (--gateway, --ip-range) as (its IPv4 value, its IPv6 value): one of each at most."""
+    from engine import InvalidArgument
+
+    v4 = [v for v in values if ":" not in v]
+    v6 = [v for v in values if ":" in v]
+    if len(v4) > 1 or len(v6) > 1:
+        raise InvalidArgument(
+            f"{flag}: one IPv4 and one IPv6 value at most (a network here has one subnet of each)"
+        )
+    return (v4[0] if v4 else ""), (v6[0] if v6 else "")
 
 
 def _label(labels: dict[str, str]) -> Any:
@@ -121,7 +143,7 @@ def cmd_ls(a: flags.Namespace) -> int:
             "Internal": str(n.internal).lower(),
             "Labels": ",".join(f"{k}={v}" for k, v in n.labels.items()),
             "Subnet": n.subnet,
-            "IPv6": "false",
+            "IPv6": str(n.ipv6).lower(),
             "CreatedAt": n.created,
             "Label": _label(n.labels),
         }
@@ -187,6 +209,7 @@ def cmd_connect(a: flags.Namespace) -> int:
         gw_priority=a.gw_priority,
         link_local_ips=a.link_local_ip,
         links=a.link,
+        ip6=a.ip6,
     )
     return 0
 

@@ -25,6 +25,10 @@ class Network:
     auto_subnet: bool = False  # chosen by dockyard: may move while nothing is attached (avoids clashes)
     ip_range: str = ""  # --ip-range: the sub-range containers' addresses come from
     aux_addresses: dict[str, str] = field(default_factory=dict)  # --aux-address NAME=IP: never given out
+    ipv6: bool = False  # --ipv6: containers get an address of subnet6 too (engine/net/ipam.py)
+    subnet6: str = ""
+    gateway6: str = ""  # the bridge's IPv6 address
+    ip_range6: str = ""
 
     @property
     def prefixlen(self) -> int:
@@ -56,6 +60,9 @@ class Endpoint:
     default_route: bool = False
     link_local_ips: list[str] = field(default_factory=list)  # more addresses on ifname, each a /16
     links: list[str] = field(default_factory=list)  # NAME:ALIAS on a user network: names its DNS server gives
+    ipv6: str = ""  # its address on a network made with --ipv6
+    ipv6_prefixlen: int = 0
+    ipv6_gateway: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

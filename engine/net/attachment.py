@@ -99,6 +99,17 @@ def _join(
                 ip = ipam.allocate(
                     subnet, net.gateway, used, requested, net.ip_range, set(net.aux_addresses.values())
                 )
+                ip6 = ""
+                if net.ipv6:
+                    used6 = {ep.ipv6 for ep in store.endpoints(net.name)}
+                    requested6 = str(opts.get("ip6") or "")
+                    ip6 = ipam.allocate6(
+                        ipam.parse_subnet6(net.subnet6), net.gateway6, used6, requested6, net.ip_range6
+                    )
+                elif opts.get("ip6"):
+                    raise InvalidArgument(
+                        f"network {net.name} has no IPv6 subnet: it was not created with --ipv6"
+                    )
                 published: list[dict[str, Any]] = []
                 if not existing and not created and cfg.ports:
                     published = [dict(p) for p in cfg.ports]
@@ -132,6 +143,9 @@ def _join(
                     default_route=route,
                     link_local_ips=[str(a) for a in opts.get("link_local_ips") or []],
                     links=[str(a) for a in opts.get("links") or []] if net.name != DEFAULT_NETWORK else [],
+                    ipv6=ip6,
+                    ipv6_prefixlen=int(net.subnet6.partition("/")[2] or 0) if ip6 else 0,
+                    ipv6_gateway=net.gateway6 if ip6 else "",
                 )
                 store.save_endpoint(ep)  # first, so that a detach after any failure below finds it
                 created.append(ep)
@@ -176,6 +190,8 @@ def _plug(nl: Any, inner: Any, nsfd: int, net: Network, ep: Endpoint) -> None:
         inner.add_address(index, ep.ip, ep.prefixlen)
         for address in ep.link_local_ips:
             inner.add_address(index, address, 16)
+        if ep.ipv6:  # on-link only: no IPv6 default route, nothing is routed off the machine
+            inner.add_address(index, ep.ipv6, ep.ipv6_prefixlen)
         inner.set_up(index)
         if ep.default_route:
             inner.add_default_route(ep.gateway, index)
@@ -319,6 +335,9 @@ def endpoints(layout: Layout, cid: str) -> dict[str, dict[str, Any]]:
             "IPAddress": ep.ip,
             "IPPrefixLen": ep.prefixlen,
             "MacAddress": ep.mac,
+            "IPv6Gateway": ep.ipv6_gateway,
+            "GlobalIPv6Address": ep.ipv6,
+            "GlobalIPv6PrefixLen": ep.ipv6_prefixlen,
             "InterfaceName": ep.ifname,
             "HostInterface": ep.veth,
         }

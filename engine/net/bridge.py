@@ -54,9 +54,16 @@ def bridge_up(nl: Netlink, net: Network) -> None:
     try:
         conf = f"/proc/sys/net/ipv4/conf/{net.bridge}"
         _sysctl(f"{conf}/route_localnet", "1")  # published ports on 127.0.0.1 (see firewall.py)
-        _sysctl(f"/proc/sys/net/ipv6/conf/{net.bridge}/disable_ipv6", "1")
+        conf6 = f"/proc/sys/net/ipv6/conf/{net.bridge}"
+        if net.ipv6:  # its IPv6 subnet stays on the bridge: no router advertisements taken or routes out
+            _sysctl(f"{conf6}/accept_ra", "0")
+            _sysctl(f"{conf6}/disable_ipv6", "0")
+        else:
+            _sysctl(f"{conf6}/disable_ipv6", "1")
         index = nl.link_index(net.bridge)
         nl.add_address(index, net.gateway, net.prefixlen)
+        if net.ipv6:
+            nl.add_address(index, net.gateway6, int(net.subnet6.partition("/")[2]))
         nl.set_up(index)
     except BaseException:
         nl.delete_link(net.bridge)

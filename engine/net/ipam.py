@@ -152,3 +152,78 @@ def random_mac() -> str:
     b = bytearray(os.urandom(6))
     b[0] = (b[0] & 0xFE) | 0x02
     return ":".join(f"{x:02x}" for x in b)
+
+
+# -- IPv6 (networks made with --ipv6) -----------------------------------------------------------------
+IPv6Net = ipaddress.IPv6Network
+#: Where a network made with --ipv6 and no IPv6 --subnet gets its /64: unique local addresses (fd00::/8),
+#: which no router forwards off a site; dockyard adds no IPv6 route off its bridges anyway.
+USER_POOL6_BASE = "fd6b:7964:6f63::/48"
+
+
+def parse_subnet6(cidr: str) -> IPv6Net:
+    try:
+        net = ipaddress.ip_network(cidr, strict=False)
+    except ValueError:
+        raise InvalidArgument(f"invalid CIDR address: {cidr}") from None
+    if not isinstance(net, ipaddress.IPv6Network) or "/" not in cidr:
+        raise InvalidArgument(f"invalid CIDR address: {cidr}")
+    if net.prefixlen > 126:
+        raise InvalidArgument(
+            f"invalid subnet {cidr}: it must hold at least two addresses besides the gateway"
+        )
+    return net
+
+
+def parse_ip6(value: str, what: str = "IPv6 address") -> ipaddress.IPv6Address:
+    try:
+        addr = ipaddress.ip_address(value)
+    except ValueError:
+        raise InvalidArgument(f"invalid {what}: {value}") from None
+    if not isinstance(addr, ipaddress.IPv6Address):
+        raise InvalidArgument(f"invalid {what}: {value}")
+    return addr
+
+
+def check_gateway6(net: IPv6Net, gateway: str) -> str:
+    addr = parse_ip6(gateway, "gateway")
+    if addr not in net or addr == net.network_address:
+        raise InvalidArgument(f"no matching subnet for gateway {gateway}")
+    return str(addr)
+
+
+def check_ip_range6(net: IPv6Net, ip_range: str) -> str:
+    try:
+        rng = ipaddress.ip_network(ip_range, strict=False)
+    except ValueError:
+        raise InvalidArgument(f"invalid CIDR address: {ip_range}") from None
+    if not isinstance(rng, ipaddress.IPv6Network) or not rng.subnet_of(net):
+        raise InvalidArgument(f"no matching subnet for range {ip_range}")
+    return str(rng)
+
+
+def pick_subnet6(taken: Iterable[str]) -> IPv6Net:
+    used = [ipaddress.ip_network(t) for t in taken]
+    for net in ipaddress.IPv6Network(USER_POOL6_BASE).subnets(new_prefix=64):
+        if not any(net.overlaps(t) for t in used):
+            return net
+    raise Conflict("could not find an available, non-overlapping IPv6 address pool to assign to the network")
+
+
+def allocate6(net: IPv6Net, gateway: str, used: set[str], requested: str = "", ip_range: str = "") -> str:
+    """An IPv6 address for a new endpoint: ``requested`` if free, else the lowest free one (of ``ip_range``)."""
+    reserved = {str(net.network_address), gateway}
+    if requested:
+        addr = parse_ip6(requested)
+        if addr not in net:
+            raise InvalidArgument(f"no configured subnet contains the IP address {requested}")
+        if str(addr) in reserved or str(addr) in used:
+            raise Conflict(f"Address already in use: {requested}")
+        return str(addr)
+    pool = ipaddress.IPv6Network(ip_range) if ip_range else net
+    first = int(pool.network_address)
+    for offset in range(min(pool.num_addresses, 1 << 16)):
+        s = str(ipaddress.IPv6Address(first + offset))
+        if s not in reserved and s not in used:
+            return s
+    raise Conflict(f"no available IPv6 addresses on this network's address pools: {pool}")

@@ -73,12 +73,24 @@ def link_local_ips(values: list[str] | None) -> list[str]:
         except InvalidArgument:
             if ":" in text:
                 raise InvalidArgument(
-                    f"invalid link-local IP address {text}: dockyard's networks are IPv4 only"
+                    f"invalid link-local IP address {text}: only IPv4 link-local addresses are taken"
                 ) from None
             raise
         if str(addr) not in out:
             out.append(str(addr))
     return out
+
+
+def checked_ip6(net: Network | None, value: str) -> str:
+    """``--ip6``: an IPv6 address of the network's IPv6 subnet (a network made with --ipv6)."""
+    if net is None or not net.ipv6:
+        raise InvalidArgument("user specified IPv6 address is supported only on networks created with --ipv6")
+    addr = ipam.parse_ip6(value)
+    if addr not in ipam.parse_subnet6(net.subnet6):
+        raise InvalidArgument(f"no configured subnet contains the IP address {value}")
+    if str(addr) == net.gateway6:
+        raise InvalidArgument(f"Address already in use: {value} is reserved on network {net.name}")
+    return str(addr)
 
 
 def plan_networking(
@@ -124,6 +136,8 @@ def plan_networking(
                 wanted.append({"host_ip": "", "host_port": 0, "container_port": port, "protocol": proto})
     published = ports.assign_host_ports(wanted, _reserved_ports(layout)) if wanted else []
     networks = {name: {"aliases": list(opts.aliases or []), "ip": ip, "network_id": net.id if net else ""}}
+    if getattr(opts, "ip6", ""):
+        networks[name]["ip6"] = checked_ip6(net, opts.ip6)
     if opts.mac_address:  # the interface on the network it starts on (Docker's --mac-address)
         networks[name]["mac"] = opts.mac_address
     lls = link_local_ips(opts.link_local_ips)

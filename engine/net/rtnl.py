@@ -46,6 +46,7 @@ VETH_INFO_PEER = 1
 IFA_ADDRESS = 1
 IFA_LOCAL = 2
 IFA_BROADCAST = 4
+IFA_F_NODAD = 0x02
 RTA_OIF = 4
 RTA_GATEWAY = 5
 
@@ -218,6 +219,11 @@ class Netlink:
 
     # -- addresses and routes ------------------------------------------------------------------
     def add_address(self, index: int, address: str, prefixlen: int) -> None:
+        if ":" in address:  # IPv6: usable at once (no duplicate address detection: dockyard hands them out)
+            packed = ipaddress.IPv6Address(address).packed
+            body = _IFADDR.pack(socket.AF_INET6, prefixlen, IFA_F_NODAD, RT_SCOPE_UNIVERSE, index)
+            self.request(RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, body + _attr(IFA_ADDRESS, packed))
+            return
         net = ipaddress.IPv4Network(f"{address}/{prefixlen}", strict=False)
         body = (
             _IFADDR.pack(socket.AF_INET, prefixlen, 0, RT_SCOPE_UNIVERSE, index)

@@ -62,6 +62,7 @@ class CreateOptions:
     ports: list[str] = field(default_factory=list)
     publish_all: bool = False
     ip: str = ""
+    ip6: str = ""  # --ip6, on a network made with --ipv6
     aliases: list[str] = field(default_factory=list)
     link_local_ips: list[str] = field(default_factory=list)  # more addresses on the interface (Docker's)
     extra_hosts: list[str] = field(default_factory=list)

@@ -282,6 +282,8 @@ def _endpoint_settings(v: dict[str, Any]) -> dict[str, Any]:
     runs."""
     ip = v.get("ip") or ""
     ipam: dict[str, Any] = {"IPv4Address": ip} if ip else {}
+    if v.get("ip6"):
+        ipam["IPv6Address"] = v["ip6"]
     if v.get("link_local_ips"):
         ipam["LinkLocalIPs"] = list(v["link_local_ips"])
     return {

@@ -194,6 +194,7 @@ def create_options(
         ports=_ports(_map(host.get("PortBindings"), "PortBindings")),
         publish_all=bool(host.get("PublishAllPorts")),
         ip=ipam.get("IPv4Address") or "",
+        ip6=ipam.get("IPv6Address") or "",
         aliases=_strings(endpoint.get("Aliases"), "Aliases"),
         link_local_ips=_strings(ipam.get("LinkLocalIPs"), "LinkLocalIPs"),
         extra_hosts=_strings(host.get("ExtraHosts"), "ExtraHosts"),

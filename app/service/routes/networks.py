@@ -96,8 +96,7 @@ def _refuse(flag: bool, why: str) -> None:
 def _create_options(body: dict[str, Any]) -> dict[str, Any]:
     """``POST /networks/create``'s body as ``Networks.create``'s keywords; what dockyard cannot make is
     refused with the reason."""
-    _refuse(bool(body.get("EnableIPv6")), "IPv6 is not supported: dockyard's networks are IPv4 only")
-    _refuse(body.get("EnableIPv4") is False, "IPv4 cannot be disabled: dockyard's networks are IPv4 only")
+    _refuse(body.get("EnableIPv4") is False, "IPv4 cannot be disabled: every network here has IPv4 addresses")
     _refuse(bool(body.get("Ingress")), "ingress networks belong to swarm mode, which dockyard does not have")
     _refuse(
         bool(body.get("ConfigOnly") or (body.get("ConfigFrom") or {}).get("Network")),
@@ -115,13 +114,20 @@ def _create_options(body: dict[str, Any]) -> dict[str, Any]:
     configs = ipam.get("Config") or []
     if not isinstance(configs, list) or not all(isinstance(c, dict) for c in configs):
         raise InvalidArgument("invalid IPAM.Config: a list of objects is expected")
-    _refuse(len(configs) > 1, "one IPAM configuration at most: dockyard's networks have one IPv4 subnet")
-    config = configs[0] if configs else {}
+    v4 = [c for c in configs if ":" not in str(c.get("Subnet") or c.get("Gateway") or "")]
+    v6 = [c for c in configs if ":" in str(c.get("Subnet") or c.get("Gateway") or "")]
     _refuse(
-        any(":" in str(config.get(k) or "") for k in ("Subnet", "Gateway", "IPRange")),
-        "IPv6 is not supported: dockyard's networks are IPv4 only",
+        len(v4) > 1 or len(v6) > 1,
+        "one IPv4 and one IPv6 IPAM configuration at most: a network here has one subnet of each",
     )
+    config = v4[0] if v4 else {}
+    config6 = v6[0] if v6 else {}
+    _refuse(bool(config6.get("AuxiliaryAddresses")), "auxiliary addresses are taken for the IPv4 subnet only")
     return {
+        "ipv6": bool(body.get("EnableIPv6")),
+        "subnet6": config6.get("Subnet") or "",
+        "gateway6": config6.get("Gateway") or "",
+        "ip_range6": config6.get("IPRange") or "",
         "driver": body.get("Driver") or "bridge",
         "subnet": config.get("Subnet") or "",
         "gateway": config.get("Gateway") or "",
@@ -134,12 +140,11 @@ def _create_options(body: dict[str, Any]) -> dict[str, Any]:
 
 
 def refuse_endpoint(config: dict[str, Any]) -> None:
-    """What an ``EndpointConfig`` (of a network connect or of a container's create) may ask that dockyard's
-    networks cannot give (IPv6, links on a user network): refused with the reason, before anything changes."""
+    """An ``EndpointConfig`` (of a network connect or of a container's create) that is not shaped as one is
+    refused, before anything changes."""
     ipam = config.get("IPAMConfig") or {}
     if not isinstance(ipam, dict):
         raise InvalidArgument("invalid IPAMConfig: a JSON object is expected")
-    _refuse(bool(ipam.get("IPv6Address")), "IPv6 is not supported: dockyard's networks are IPv4 only")
 
 
 def _endpoint_options(config: dict[str, Any]) -> dict[str, Any]:
@@ -155,5 +160,6 @@ def _endpoint_options(config: dict[str, Any]) -> dict[str, Any]:
         "driver_opts": {str(k): str(v) for k, v in (config.get("DriverOpts") or {}).items()},
         "gw_priority": int(config.get("GwPriority") or 0),
         "links": [str(a) for a in config.get("Links") or []],
+        "ip6": ipam.get("IPv6Address") or "",
         "link_local_ips": [str(a) for a in ipam.get("LinkLocalIPs") or []],
     }

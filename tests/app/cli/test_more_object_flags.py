@@ -90,7 +90,7 @@ def test_network_ip_range_aux_address_and_ipv4(cli, busybox):
     r = cli.fails("network", "create", "--aux-address", "a=10.1.1.1", "y")
     assert r.err == "Error: every aux-address must have a corresponding subnet\n"
     r = cli.fails("network", "create", "--ipv4=false", "z")
-    assert r.err == "Error: IPv4 cannot be disabled: dockyard's networks are IPv4 only\n"
+    assert r.err == "Error: IPv4 cannot be disabled: every network here has IPv4 addresses\n"
     names = cli("network", "ls", "--format", "{{.Name}}").out.split()
     assert "x" not in names and "y" not in names and "z" not in names
 

@@ -94,10 +94,19 @@ def test_network_names_as_docker_takes_them_and_ipam_as_docker_shows_it(service,
         with pytest.raises(sdk.errors.APIError) as e:
             docker_py.api.create_network(bad)
         assert e.value.response.status_code == 400 and "invalid network name" in str(e.value.explanation)
+    pool = IPAMPool(subnet="fd00:389::/64")  # an IPv6 subnet alone: IPv6 on, an IPv4 subnet picked
+    docker_py.api.create_network("six", internal=True, ipam=IPAMConfig(pool_configs=[pool]))
+    doc = docker_py.api.inspect_network("six")
+    assert doc["EnableIPv6"] is True and doc["IPAM"]["Config"][1] == {
+        "Subnet": "fd00:389::/64",
+        "Gateway": "fd00:389::1",
+    }
+    docker_py.api.remove_network("six")
     with pytest.raises(sdk.errors.APIError) as e:
-        docker_py.api.create_network("six", ipam=IPAMConfig(pool_configs=[IPAMPool(subnet="2001:389::1/64")]))
-    assert e.value.response.status_code == 400
-    assert "IPv6 is not supported: dockyard's networks are IPv4 only" in str(e.value.explanation)
+        docker_py.api.create_network(
+            "six", ipam=IPAMConfig(pool_configs=[pool, IPAMPool(subnet="fd00:390::/64")])
+        )
+    assert e.value.response.status_code == 400 and "one IPv4 and one IPv6" in str(e.value.explanation)
     assert "six" not in cli("network", "ls", "--format", "{{.Name}}").out.split()
 
 
@@ -131,7 +140,7 @@ def test_create_refuses_what_its_endpoint_asks_that_no_network_here_gives(servic
     _network(docker_py, "edge", "10.231.44.0/24")
     api = docker_py.api
     asks = {
-        "IPv6 is not supported": api.create_endpoint_config(ipv6_address="2001:389::f00d"),
+        "supported only on networks created with --ipv6": api.create_endpoint_config(ipv6_address="fd00::d"),
     }
     for why, endpoint in asks.items():
         with pytest.raises(sdk.errors.APIError) as e:
@@ -176,7 +185,7 @@ def test_link_local_addresses_through_the_api_and_the_cli(service, docker_py, bu
     )
     assert "eth0    inet 169.254.7.7/16" in out.out
     r = cli.fails("run", "--rm", "--network", "ll", "--link-local-ip", "fe80::1", busybox, "true", code=125)
-    assert "invalid link-local IP address fe80::1: dockyard's networks are IPv4 only" in r.err
+    assert "invalid link-local IP address fe80::1: only IPv4 link-local addresses are taken" in r.err
     with pytest.raises(sdk.errors.APIError) as e:
         api.create_container(
             busybox,

@@ -37,8 +37,9 @@ def test_network_create_ls_inspect_rm(docker, engine_) -> None:
 
     r = docker.fails("network", "create", "inside")
     assert "network with name inside already exists" in r.err
-    r = docker.fails("network", "create", "--ipv6", "six")
-    assert "IPv4 only" in r.err
+    docker("network", "create", "--internal", "--ipv6", "six")
+    assert docker("network", "inspect", "-f", "{{.EnableIPv6}}", "six").out == "true\n"
+    docker("network", "rm", "six")
     r = docker.fails("network", "rm", "bridge")
     assert "pre-defined network" in r.err
 
