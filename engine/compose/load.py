@@ -136,8 +136,65 @@ def _yaml12_loader() -> Any:
     Loader.add_implicit_resolver(
         "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
     )
+
+    def tagged(kind: str) -> Any:
+        def construct(loader: Any, node: Any) -> _Tagged:
+            if isinstance(node, yaml.MappingNode):
+                return _Tagged(kind, loader.construct_mapping(node, deep=True))
+            if isinstance(node, yaml.SequenceNode):
+                return _Tagged(kind, loader.construct_sequence(node, deep=True))
+            plain = yaml.ScalarNode(loader.resolve(yaml.ScalarNode, node.value, (True, False)), node.value)
+            return _Tagged(kind, loader.construct_object(plain))
+
+        return construct
+
+    Loader.add_constructor("!reset", tagged("reset"))
+    Loader.add_constructor("!override", tagged("override"))
     _loader_class.append(Loader)
     return Loader
+
+
+class _Tagged:
+    """A value under Compose's ``!reset`` or ``!override`` tag (merge rules: the Compose Specification)."""
+
+    def __init__(self, kind: str, value: Any) -> None:
+        self.kind = kind
+        self.value = value
+
+
+def _untag(data: Any, path: Path, tags: dict[Path, str]) -> Any:
+    """``data`` with its ``!reset`` keys left out and its ``!override`` values in place; ``tags`` gets the
+    path of each (for the merge with the files before, load's ``_apply_tags``)."""
+    if isinstance(data, dict):
+        out = {}
+        for k, v in data.items():
+            if isinstance(v, _Tagged):
+                tags[(*path, k)] = v.kind
+                if v.kind == "reset":
+                    continue
+                v = _string_keys(v.value)
+            out[k] = _untag(v, (*path, k), tags)
+        return out
+    if isinstance(data, list):
+        return [_untag(_string_keys(v.value) if isinstance(v, _Tagged) else v, path, {}) for v in data]
+    return data
+
+
+def _apply_tags(merged: dict[str, Any], data: dict[str, Any], tags: dict[Path, str]) -> None:
+    """After a file is merged onto the ones before: a ``!reset`` key removed, an ``!override`` value put
+    in place of what the merge made of it."""
+    for path, kind in tags.items():
+        node: Any = merged
+        source: Any = data
+        for key in path[:-1]:
+            node = node.get(key) if isinstance(node, dict) else None
+            source = source.get(key) if isinstance(source, dict) else None
+        if not isinstance(node, dict):
+            continue
+        if kind == "reset":
+            node.pop(path[-1], None)
+        elif isinstance(source, dict) and path[-1] in source:
+            node[path[-1]] = source[path[-1]]
 
 
 def _yaml_error(name: str, text: str, e: Any) -> str:
@@ -175,6 +232,8 @@ class _Loader:
         self.sources = _Sources()
         self._unset_seen: set[str] = set()
         self._file_cache: dict[str, dict[str, Any]] = {}
+        #: each file's ``!reset`` and ``!override`` paths
+        self.tags: dict[str, dict[Path, str]] = {}
 
     # one file --------------------------------------------------------------------------------------
     def _unset(self, name: str) -> None:
@@ -197,6 +256,8 @@ class _Loader:
         self.sources.add(path, lines)
         if data is None:
             data = {}
+        self.tags[path] = {}
+        data = _untag(data, (), self.tags[path])
         if not isinstance(data, dict):
             raise ComposeError(f"{path}:1: top-level object must be a mapping")
         for key in data:
@@ -717,7 +778,8 @@ class _Convert:
                 args=self.mapping(b.pop("args", None), (*p, "build", "args")),
                 target=None if b.get("target") is None else str(b.pop("target")),
                 labels={
-                    k: str(v) for k, v in self.mapping(b.pop("labels", None), (*p, "build", "labels")).items()
+                    k: "" if v is None else str(v)
+                    for k, v in self.mapping(b.pop("labels", None), (*p, "build", "labels")).items()
                 },
                 extra=b,
             )
@@ -766,7 +828,10 @@ class _Convert:
                 disable=bool(hc.get("disable")),
             )
         svc.restart = _opt_str(raw.pop("restart", None))
-        svc.labels = {k: str(v) for k, v in self.mapping(raw.pop("labels", None), (*p, "labels")).items()}
+        svc.labels = {
+            k: "" if v is None else str(v)
+            for k, v in self.mapping(raw.pop("labels", None), (*p, "labels")).items()
+        }
         for key in ("container_name", "user", "working_dir", "hostname", "stop_signal", "stop_grace_period"):
             setattr(svc, key, _opt_str(raw.pop(key, None)))
         for key in ("init", "read_only", "privileged", "stdin_open", "tty"):
@@ -856,7 +921,10 @@ class _Convert:
             ipam=ipam,
             attachable=self.bool_(raw.get("attachable", False), (*where, "attachable")),
             enable_ipv6=self.bool_(raw.get("enable_ipv6", False), (*where, "enable_ipv6")),
-            labels={k: str(v) for k, v in self.mapping(raw.get("labels"), (*where, "labels")).items()},
+            labels={
+                k: "" if v is None else str(v)
+                for k, v in self.mapping(raw.get("labels"), (*where, "labels")).items()
+            },
         )
 
     def volume(self, key: str, raw: dict[str, Any] | None) -> Volume:
@@ -872,7 +940,8 @@ class _Convert:
             driver=raw.get("driver"),
             driver_opts={str(k): str(v) for k, v in (raw.get("driver_opts") or {}).items()},
             labels={
-                k: str(v) for k, v in self.mapping(raw.get("labels"), ("volumes", key, "labels")).items()
+                k: "" if v is None else str(v)
+                for k, v in self.mapping(raw.get("labels"), ("volumes", key, "labels")).items()
             },
         )
 
@@ -932,6 +1001,7 @@ def load(
             raise ComposeError("reading the compose file from standard input: nothing was given")
         data = loader.read(path, project_dir, text)
         merged = merge.merge_files(merged, data)
+        _apply_tags(merged, data, loader.tags.get(path, {}))
     merged = _included(loader, merged, project_dir, environ)
 
     name = project_name or env.get("COMPOSE_PROJECT_NAME") or ""

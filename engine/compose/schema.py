@@ -89,6 +89,12 @@ def _extended(schema: dict[str, Any]) -> dict[str, Any]:
     health = definitions.get("healthcheck", {}).get("properties", {})
     health.setdefault("start_interval", {"type": "string", "format": "duration"})
     service.setdefault("develop", _DEVELOP)
+    for kind in ("secret", "config"):  # from an environment variable (and a config from inline content)
+        found = definitions.get(kind, {}).get("properties")
+        if isinstance(found, dict):
+            found.setdefault("environment", {"type": "string"})
+            if kind == "config":
+                found.setdefault("content", {"type": "string"})
     return schema
 
 
