@@ -274,6 +274,10 @@ class DockyardApp(App[int]):
             with contextlib.suppress(NoMatches):  # its panes are gone: the app is closing
                 main.on_data_loaded(message)
             self.loaded.set()
+        stack = self.screen_stack
+        follower = getattr(stack[-1], "snapshot_changed", None) if stack else None  # another view (Projects)
+        if callable(follower):
+            follower()
 
     def on_engine_changed(self, message: EngineChanged) -> None:
         if message.event is not None:

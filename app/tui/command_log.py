@@ -569,3 +569,5 @@ _BUILDERS.update(
         "Networks.disconnect": _disconnect,
     }
 )
+# the Projects view's actions (app/tui/widgets/projects_model.py) say their own ``dockyard compose ...`` line
+_BUILDERS["compose_action"] = lambda _w, a: a["action"].argv()

@@ -34,6 +34,7 @@ SCOPES: dict[str, str] = {
     "terminal": "Terminal pane",
     "events": "Events tab",
     "commands": "Command log",
+    "projects": "Projects view (compose projects)",
 }
 
 KEYS: tuple[Key, ...] = (
@@ -93,6 +94,7 @@ KEYS: tuple[Key, ...] = (
     Key("container.networks", "N", "connect", "Connect/disconnect networks", "app", show=False),
     Key("app.disk_usage", "D", "disk_usage", "Disk usage (system df -v)", "app", show=False),
     Key("image.pull", "u", "pull", "Pull an image (and search a registry)", "app", show=False),
+    Key("app.projects", "6", "projects", "Projects view: compose projects and drift", "app", show=False),
     # -- lists -----------------------------------------------------------------------------------
     Key("containers.mark", "space", "mark", "Mark row for a bulk action", "containers", show=False),
     Key("containers.mark_all", "ctrl+a", "mark_all", "Mark all rows", "containers", show=False),
@@ -131,6 +133,25 @@ KEYS: tuple[Key, ...] = (
     # -- events and the command log --------------------------------------------------------------
     Key("events.type", "t", "cycle_type", "Type filter (cycles)", "events"),
     Key("commands.copy", "y,c", "copy", "Copy the selected command line", "commands"),
+    # -- projects (compose) ----------------------------------------------------------------------
+    Key("projects.up", "u", "up", "Up", "projects"),
+    Key("projects.rebuild", "b", "rebuild", "Rebuild (up --build)", "projects"),
+    Key("projects.restart", "r", "restart", "Restart", "projects"),
+    Key("projects.stop", "x", "stop", "Stop", "projects"),
+    Key("projects.start", "s", "start", "Start", "projects", show=False),
+    Key("projects.down", "D", "down", "Down", "projects"),
+    Key("projects.scale", "plus", "scale", "Scale", "projects"),
+    Key("projects.pull", "p", "pull", "Pull the images", "projects", show=False),
+    Key("projects.open", "o", "open", "Open file", "projects"),
+    Key("projects.logs", "l", "logs", "Logs (merged, a colour per service)", "projects"),
+    Key("projects.file", "F", "file", "The file beside the running state (drift)", "projects", show=False),
+    Key("projects.progress", "g", "progress", "Progress of the last action", "projects", show=False),
+    Key("projects.fold", "enter", "fold", "Fold/unfold a project", "projects", show=False),
+    Key("projects.previous_tab", "left_square_bracket", "tab(-1)", "Previous tab", "projects", show=False),
+    Key("projects.next_tab", "right_square_bracket", "tab(1)", "Next tab", "projects", show=False),
+    Key("projects.back", "escape,1", "back", "Back", "projects"),
+    Key("projects.help", "question_mark", "help", "Help", "projects", show=False),
+    Key("projects.quit", "q", "quit", "Quit", "projects", show=False),
     # -- terminal --------------------------------------------------------------------------------
     Key(
         "terminal.leave",

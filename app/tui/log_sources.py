@@ -75,6 +75,7 @@ class MergedLog:
     def __init__(self, parts: list[tuple[str, LogIndex]], title: str) -> None:
         self.indexes = [index for _name, index in parts]
         self.names = [name for name, _index in parts]
+        self.groups = list(range(len(parts)))  # each log's prefix colour (logs of one group share one)
         self.title = title
         self.generation = 1
         self.cut = 0

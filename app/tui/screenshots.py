@@ -167,6 +167,17 @@ def views(debian: bool) -> list[tuple[str, tuple[int, int], Step]]:
         await pilot.press("h")
         await _settle(pilot)
 
+    async def projects(pilot: Any) -> None:
+        await _settle(pilot)
+        await asyncio.to_thread(_compose_project, pilot.app.engine)
+        pilot.app.reload()
+        await _settle(pilot)
+        await pilot.press("6")
+        await _settle(pilot, 1.5)
+        screen = pilot.app.screen
+        screen.ptree.select_key("p:shop")
+        await _settle(pilot, 1.0)
+
     async def many(pilot: Any) -> None:
         eng = pilot.app.engine
         await asyncio.to_thread(
@@ -209,8 +220,48 @@ def views(debian: bool) -> list[tuple[str, tuple[int, int], Step]]:
         ("events", (130, 36), press_on(("E",))),
         ("disk-usage", (130, 36), press_on(("D",), wait=1.5)),
         ("command-log", (130, 36), command_log),
+        ("projects", (150, 40), projects),
         ("list-200", (130, 40), many),  # last: it adds 196 containers
     ]
+
+
+SHOP = """\
+name: shop
+services:
+  db:
+    image: shop/web:1.4
+    command: ["sh", "-c", "trap 'exit 0' TERM; echo db ready; while true; do sleep 1; done"]
+    healthcheck: {test: ["CMD", "true"], interval: 1s}
+    networks: [back]
+  api:
+    image: shop/web:1.4
+    command: ["sh", "-c", "trap 'exit 0' TERM; while true; do echo GET /api/items 200; sleep 0.5; done"]
+    environment: {MODE: %s}
+    scale: %d
+    depends_on: {db: {condition: service_healthy}}
+    networks: [back]
+  worker:
+    image: shop/web:1.4
+    command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"]
+    networks: [back]
+networks:
+  back: {internal: true}
+"""
+
+
+def _compose_project(eng: Engine) -> None:
+    """A compose project brought up, then its file edited (api's environment and scale): the Projects view
+    shows what up would change."""
+    from engine import Compose, load_compose
+
+    d = os.path.join(eng.root, "shop")
+    os.makedirs(d, exist_ok=True)
+    path = os.path.join(d, "compose.yaml")
+    with open(path, "w") as f:
+        f.write(SHOP % ("live", 2))
+    Compose(eng, load_compose([path])).up()
+    with open(path, "w") as f:
+        f.write(SHOP % ("canary", 3))
 
 
 async def shoot(eng: Engine, out: str, name: str, size: tuple[int, int], step: Step, config_path: str) -> str:

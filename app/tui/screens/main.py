@@ -843,6 +843,11 @@ class MainScreen(ResourcePanes, Screen[None]):
 
         self.app.push_screen(ScaleDialog(ref), chosen)
 
+    def action_projects(self) -> None:
+        from .projects import open_projects
+
+        open_projects(self.app)
+
     def action_layers(self) -> None:
         self.subject = "image"
         self.open_tab("tab-layers")

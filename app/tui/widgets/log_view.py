@@ -314,7 +314,8 @@ class LogView(ScrollView, can_focus=True):
             return None
         k = source.origin(self.source_row(row))
         width = max(len(name) for name in source.names)
-        return Text(f"{source.names[k]:<{width}} | ", style=PREFIX_COLOURS[k % len(PREFIX_COLOURS)])
+        colour = PREFIX_COLOURS[source.groups[k] % len(PREFIX_COLOURS)]
+        return Text(f"{source.names[k]:<{width}} | ", style=colour)
 
     def _text(self, row: int, mark: int = 0) -> Text:
         line = self.get_line(row)
