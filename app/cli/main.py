@@ -156,22 +156,26 @@ def main(argv: list[str] | None = None) -> int:
 
 def _remote_wanted(args: flags.Namespace) -> bool:
     """A command works on a service: -H, $DOCKYARD_HOST, or a context other than ``default`` (--context,
-    $DOCKYARD_CONTEXT, or the one ``context use`` stored; a stored one is looked for only when the config
-    directory has a config.json, and --root names the local engine whatever it says)."""
+    $DOCKYARD_CONTEXT, or the one ``context use`` stored in the config directory's config.json, unless
+    --root or $DOCKYARD_ROOT names the local engine)."""
     if args.host or os.environ.get("DOCKYARD_HOST"):
         return True
     chosen = os.environ.get("DOCKYARD_CONTEXT")
     if chosen:
         return chosen != "default"
-    if args.root:
-        return False
+    if args.root or os.environ.get("DOCKYARD_ROOT"):
+        return False  # a root named for this command (or this shell) wins over a stored context
     env = os.environ.get("DOCKYARD_CONFIG")
     if env:
         directory = os.path.dirname(os.path.abspath(env))
     else:
         base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
         directory = os.path.join(base, "dockyard")
-    return os.path.exists(os.path.join(directory, "config.json"))
+    try:
+        with open(os.path.join(directory, "config.json"), "rb") as f:
+            return b'"currentContext"' in f.read()  # parsed (engine/context) only when a context is named
+    except OSError:
+        return False
 
 
 def _host_args(args: flags.Namespace) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.app.service.conftest import Service, _answers, start_service, stop_service
-from tests.conftest import CLI, DOCKYARD, REPO, Result
+from tests.conftest import CLI, DOCKYARD, REPO, Result, _cleanup_root
 
 pytestmark = [pytest.mark.slow]
 
@@ -399,3 +399,65 @@ def test_the_local_path_does_not_load_the_remote_engine(root):
     )
     assert p.returncode == 0, p.stderr
     assert p.stdout.splitlines()[-1] == "[]"
+
+
+def test_start_attach_diff_df_and_prune_over_the_service(cli, rcli, busybox):
+    cli("create", "--name", "once", "busybox", "sh", "-c", "echo from-start; echo to-err >&2; exit 6")
+    r = rcli("start", "-a", "once", check=False)
+    assert (r.code, r.out, r.err) == (6, "from-start\n", "to-err\n")
+    cli("create", "-i", "--name", "reader", "busybox", "sh", "-c", "read x; echo got $x")
+    assert rcli("start", "-a", "-i", "reader", input=b"line\n").out == "got line\n"
+    cli("run", "-d", "--name", "late", "busybox", "sh", "-c", "sleep 1; echo late-out; exit 2")
+    r = rcli("attach", "late", check=False)
+    assert (r.code, r.out) == (2, "late-out\n")
+    cli("run", "--name", "changer", "busybox", "sh", "-c", "echo x > /made; rm /etc/hostname || true")
+    for argv in (["diff", "changer"], ["system", "df"], ["port", "changer"], ["history", busybox]):
+        _same(cli, rcli, *argv)
+    cli("volume", "create", "spare")
+    cli("network", "create", "--internal", "spare-net")
+    assert "spare" in rcli("volume", "prune", "-f", "-a").out
+    assert "spare-net" in rcli("network", "prune", "-f").out
+    r = rcli("container", "prune", "-f")
+    assert r.out.startswith("Deleted Containers:\n") and cli("ps", "-a", "-q").out == ""
+
+
+def test_run_it_detach_keys_leave_the_container_running(cli, rcli, busybox, service):
+    p, master = _session(cli.root, "-H", service.url, "run", "-it", "--name", "kept", "busybox", "sh")
+    try:
+        _read_until(master, b"# ")
+        os.write(master, b"\x10\x11")
+        _read_until(master, b"read escape sequence")
+        assert p.wait(timeout=15) == 0
+    finally:
+        os.close(master)
+    assert cli("inspect", "-f", "{{.State.Status}}", "kept").out == "running\n"
+
+
+def test_a_context_names_the_service_for_every_command(cli, busybox, service, tmp_path):
+    from engine import ContextStore
+
+    conf = tmp_path / "conf"
+    store = ContextStore(str(conf))
+    store.create("svc", service.url, description="the test's service")
+    cli("run", "-d", "--name", "far", "busybox", "sh", "-c", LOOP)
+    empty = tmp_path / "other-root"  # the local engine: it has nothing
+    env = {**os.environ, "DOCKYARD_CONFIG": str(conf / "config.toml"), "DOCKYARD_ROOT": str(empty)}
+
+    def run(*args: str, **more: str) -> subprocess.CompletedProcess[str]:
+        e = {**env, **more}
+        return subprocess.run([DOCKYARD, *args], capture_output=True, text=True, env=e, timeout=60)
+
+    assert run("--context", "svc", "ps", "--format", "{{.Names}}").stdout == "far\n"
+    assert run("-c", "svc", "exec", "far", "echo", "there").stdout == "there\n"
+    assert run("ps", "--format", "{{.Names}}", DOCKYARD_CONTEXT="svc").stdout == "far\n"
+    assert run("--context", "default", "ps", "-q").stdout == ""  # the local engine
+    r = run("--context", "svc", "build", str(tmp_path))
+    assert r.returncode == 125 and "does not work with the context 'svc'" in r.stderr
+    # a stored current context: every command's, unless a root is named
+    store.use("svc")
+    env.pop("DOCKYARD_ROOT")
+    assert run("ps", "--format", "{{.Names}}").stdout == "far\n"
+    assert run("--root", str(empty), "ps", "-q").stdout == ""
+    r = run("--context", "nosuch", "ps")
+    assert r.returncode != 0 and "nosuch" in r.stderr
+    _cleanup_root(str(empty))  # the local engine's root, made by the local commands above
