@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 ROOT ?= /var/lib/dockyard
 APT_PACKAGES := busybox-static tini debootstrap skopeo umoci tmux iproute2 iptables nftables python3-venv \
 	docker-registry apache2-utils openssl \
-	librsvg2-bin procps kmod docker.io docker-compose podman runc
+	librsvg2-bin procps kmod docker.io docker-compose podman runc openssh-client openssh-server
 PYTEST_ARGS ?=
 
 .PHONY: run test deps venv lint typecheck unit quick screenshots bench clean-venv fuzz faults

@@ -66,6 +66,8 @@ def pick(app: object) -> None:
         return
     current = getattr(dapp, "context_name", "") or "default"
     root = _local_root(dapp)
+    if root:  # default is the root the app was opened on
+        contexts = [(n, d, root if n == "default" else e) for n, d, e in contexts]
 
     def chosen(name: str | None) -> None:
         if name is None or name == current:

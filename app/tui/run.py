@@ -42,7 +42,7 @@ def run_app(
         where = f"the service at {host}" if host else "the engine root"
         sys.stderr.write(f"dockyard: cannot open {where}: {e}\n")
         return 125 if host else 1
-    if host and host.startswith("tcp://"):
+    if host and host.startswith(("tcp://", "ssh://")):
         app = DockyardApp(engine, Config.load(), host=_far_host)
     else:
         app = DockyardApp(engine, Config.load())
@@ -82,7 +82,12 @@ def _run_context(name: str) -> int:
         app = DockyardApp(engine, Config.load())
     app.context_name = name
     app.root_label = label(name, engine)
-    app.run()
+    try:
+        app.run()
+    finally:
+        closer = getattr(getattr(app.engine, "client", None), "close", None)
+        if callable(closer):
+            closer()  # over ssh: the connections end, and the far side's processes with them
     return app.return_code or 0
 
 

@@ -25,11 +25,18 @@ class ContextPicker(Dialog[str]):
         yield Static(
             "[dim]The app reopens on the chosen context's engine. Make more with[/] dockyard context create"
         )
-        options = []
-        for name, description, endpoint in self.contexts:
-            mark = " *" if name == self.current else ""
-            about = f"  [dim]{description}[/]" if description else ""
-            options.append(Option(f"[b]{name}{mark}[/]  {endpoint}{about}", id=name))
+        from rich.text import Text
+
+        names = [f"{name} *" if name == self.current else name for name, _, _ in self.contexts]
+        width = max(len(n) for n in names) + 2
+        ends = max(len(endpoint) for _, _, endpoint in self.contexts) + 2
+        options = [
+            Option(
+                Text.assemble((label.ljust(width), "bold"), endpoint.ljust(ends), (description, "dim")),
+                id=name,
+            )
+            for label, (name, description, endpoint) in zip(names, self.contexts, strict=True)
+        ]
         yield OptionList(*options, id="contexts")
 
     def on_mount(self) -> None:
