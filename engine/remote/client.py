@@ -25,6 +25,8 @@ class NotAvailable(DockyardError):
     """What needs the engine's files on this machine (a layer's file tree, a build that watches a directory)
     and so cannot be done through the Engine API."""
 
+    status_always = True  # the CLI's status for it is 125 whatever the command (a refusal, not a failure)
+
     def __init__(self, what: str, why: str = "it reads the engine's files") -> None:
         super().__init__(f"{what} is not available with --host: {why}")
 
@@ -369,6 +371,18 @@ class Client:
         for pipe in list(self._pipes):
             pipe.end()
 
+    @staticmethod
+    def _closed_unread(conn: http.client.HTTPConnection, e: BaseException) -> bool:
+        """The far side closed a new connection without a word and ssh itself ended well: the service it
+        reached was ending."""
+        pipe = getattr(conn, "pipe", None)
+        if pipe is None or not isinstance(e, http.client.RemoteDisconnected):
+            return False
+        pipe.done.wait(5)
+        ok = pipe.proc.returncode == 0
+        conn.close()
+        return ok
+
     def _ssh_failed(self, conn: http.client.HTTPConnection, e: BaseException) -> DockyardError:
         pipe = getattr(conn, "pipe", None)
         conn.close()
@@ -409,7 +423,10 @@ class Client:
         wait = self.timeout if timeout == -1.0 else timeout
         headers = {"Host": "docker"}
         data = None
-        if body is not None:
+        if isinstance(body, bytes):  # a tar (PUT /containers/{id}/archive)
+            data = body
+            headers["Content-Type"] = "application/x-tar"
+        elif body is not None:
             data = json.dumps(body).encode()
             headers["Content-Type"] = "application/json"
         reused = self._reused() if self.scheme == "ssh" else None
@@ -427,6 +444,15 @@ class Client:
             conn.request(method, self.target(path, query), body=data, headers=headers)
             response = conn.getresponse()
         except (OSError, http.client.HTTPException) as e:
+            if self.scheme == "ssh" and self._closed_unread(conn, e):
+                # the far host's shared service ended (idle) as this connection reached it: it read
+                # nothing, so the request is sent again on a new connection (which starts the service)
+                conn = self._connection(wait)
+                try:
+                    conn.request(method, self.target(path, query), body=data, headers=headers)
+                    return self._answer(conn, conn.getresponse())
+                except (OSError, http.client.HTTPException) as again:
+                    raise self._ssh_failed(conn, again) from None
             if self.scheme == "ssh":
                 raise self._ssh_failed(conn, e) from None
             conn.close()

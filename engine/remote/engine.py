@@ -289,6 +289,42 @@ class RemoteContainers:
         sock = self.client.upgrade(f"/containers/{doc['Id']}/attach", None, query)
         return RemoteAttach(self, str(doc["Id"]), bool((doc.get("Config") or {}).get("Tty")), sock)
 
+    def get_archive(self, ref: str, src: str, out: Any, *, follow_link: bool = False) -> int:
+        """``cp CONTAINER:SRC -``: ``GET /containers/{id}/archive``'s tar written to ``out``; its bytes."""
+        if follow_link:
+            raise NotAvailable("cp -L", "the service does not follow a link for the archive API")
+        s = self.client.open("GET", f"/containers/{_q(ref)}/archive", {"path": src}, timeout=None)
+        total = 0
+        try:
+            while True:
+                chunk = s.read(65536)
+                if not chunk:
+                    break
+                out.write(chunk)
+                total += len(chunk)
+        finally:
+            s.close()
+        out.flush()
+        return total
+
+    def put_archive(self, ref: str, dest: str, stream: Any, *, archive: bool = False) -> int:
+        """``cp - CONTAINER:DEST``: the tar read from ``stream`` sent with ``PUT /containers/{id}/archive``
+        (``archive``: its owners kept, ``copyUIDGID``); its bytes."""
+        data = stream.read()
+        query = {"path": dest, "copyUIDGID": archive or None}
+        self.client.call("PUT", f"/containers/{_q(ref)}/archive", query, bytes(data))
+        return len(data)
+
+    def copy_from(self, *args: Any, **kw: Any) -> tuple[int, int]:
+        raise NotAvailable(
+            "cp to a path on this machine", "copy through a pipe instead: cp CONTAINER:SRC - | tar x"
+        )
+
+    def copy_to(self, *args: Any, **kw: Any) -> int:
+        raise NotAvailable(
+            "cp from a path on this machine", "copy through a pipe instead: tar c SRC | cp - CONTAINER:DEST"
+        )
+
     def wait_stream(self, ref: str, condition: str) -> Any:
         """``POST /containers/{id}/wait?condition=``, its answer left to read (``read_wait``): opened before a
         start, it sees an exit however soon it comes."""

@@ -360,7 +360,6 @@ def test_what_cannot_work_over_the_service_is_refused_with_its_reason(cli, rcli,
     before = cli("ps", "-a", "-q").out
     for argv, words in (
         (["build", str(tmp_path)], "build"),
-        (["cp", "cc:/etc/hostname", str(tmp_path / "h")], "cp"),
         (["system", "check"], "system check"),
         (["image", "bootstrap", "busybox"], "image bootstrap"),
         (["export", "cc"], "export"),
@@ -461,3 +460,27 @@ def test_a_context_names_the_service_for_every_command(cli, busybox, service, tm
     r = run("--context", "nosuch", "ps")
     assert r.returncode != 0 and "nosuch" in r.stderr
     _cleanup_root(str(empty))  # the local engine's root, made by the local commands above
+
+
+def test_cp_through_a_pipe_over_the_service(cli, rcli, busybox, tmp_path):
+    cli("run", "-d", "--name", "files", "busybox", "sh", "-c", LOOP)
+    import io
+    import tarfile
+
+    got = tarfile.open(fileobj=io.BytesIO(rcli("cp", "files:/etc/passwd", "-").out.encode()))
+    assert got.getnames() == ["passwd"]
+    member = got.extractfile("passwd")
+    assert member is not None and member.read() == cli("exec", "files", "cat", "/etc/passwd").out.encode()
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as t:
+        data = b"sent over\n"
+        info = tarfile.TarInfo("note.txt")
+        info.size, info.uid = len(data), 1234
+        t.addfile(info, io.BytesIO(data))
+    assert rcli("cp", "-", "files:/tmp", input=buf.getvalue()).code == 0
+    assert cli("exec", "files", "stat", "-c", "%u %s", "/tmp/note.txt").out == "0 10\n"  # owned by root
+    assert cli("exec", "files", "cat", "/tmp/note.txt").out == "sent over\n"
+    _same(cli, rcli, "cp", "files:/nosuch", "-")
+    # a path on this machine: refused with the way that works
+    r = rcli("cp", "files:/etc/passwd", str(tmp_path / "p"), check=False)
+    assert r.code == 125 and "cp CONTAINER:SRC - | tar x" in r.err and not (tmp_path / "p").exists()
