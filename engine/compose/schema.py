@@ -186,9 +186,45 @@ def _describe(error: Any) -> tuple[tuple[Any, ...], str]:
 
 
 def problems(data: Any) -> list[tuple[tuple[Any, ...], str]]:
-    """Each (key path, message) the schema finds in one decoded file, the first in the file first."""
+    """Each (key path, message) the schema finds in one decoded file, the first in the file first. A
+    document found valid is remembered (``_seen_valid``): the next command that reads it skips jsonschema,
+    whose import alone takes about 100 ms."""
+    path = schema_path()
+    if path is None:
+        return []
+    key = _document_key(path, data)
+    if key and os.path.exists(key):
+        return []
     v = validator()
     if v is None:
         return []
     found = [_describe(e) for e in v.iter_errors(data)]
+    if not found and key:
+        _seen_valid(key)
     return found
+
+
+def _document_key(schema_file: str, data: Any) -> str:
+    """Where the mark that ``data`` is valid is kept: a file named by the hash of the document, the schema
+    file and this module (its extensions to the schema), under ``$XDG_CACHE_HOME/dockyard/compose-valid``."""
+    import hashlib
+
+    try:
+        text = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
+        stamps = [os.stat(f) for f in (schema_file, __file__)]
+    except (OSError, TypeError, ValueError):
+        return ""
+    h = hashlib.sha256(text.encode())
+    for f, st in zip((schema_file, __file__), stamps, strict=True):
+        h.update(f"\0{f}:{st.st_size}:{st.st_mtime_ns}".encode())
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "dockyard", "compose-valid", h.hexdigest())
+
+
+def _seen_valid(key: str) -> None:
+    try:
+        os.makedirs(os.path.dirname(key), exist_ok=True)
+        with open(key, "a"):
+            pass
+    except OSError:
+        pass  # no cache: the next command validates again

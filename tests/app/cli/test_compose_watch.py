@@ -241,3 +241,51 @@ def test_refusals(cli, busybox, tmp_path):
     assert cli("ps", "-aq").out == ""  # nothing was made
     r = cli("compose", "-f", path, "up", "--watch", check=False)
     assert r.code == 125 and "dockyard compose watch" in r.err
+
+
+def test_initial_sync_include_and_restart(cli, busybox, tmp_path, root, engine_):
+    d = str(tmp_path / "more")
+    _write(
+        os.path.join(d, "compose.yaml"),
+        """\
+services:
+  svc:
+    image: busybox:latest
+    network_mode: none
+    command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.1; done"]
+    develop:
+      watch:
+        - action: sync
+          path: ./site
+          target: /srv
+          initial_sync: true
+          include: ["*.html"]
+        - action: restart
+          path: ./trigger
+""",
+    )
+    _write(os.path.join(d, "site", "index.html"), "<p>first</p>\n")
+    _write(os.path.join(d, "site", "notes.txt"), "not included\n")
+    _write(os.path.join(d, "trigger"), "0\n")
+    path = os.path.join(d, "compose.yaml")
+    w = Watching(root, path)
+    try:
+        w.wait_for("Watch enabled")
+        # initial_sync: what the rule sees was copied before any change
+        assert cli("exec", "w-svc-1", "cat", "/srv/index.html").out == "<p>first</p>\n"
+        assert cli("exec", "w-svc-1", "ls", "/srv").out.split() == ["index.html"]  # include: *.html only
+        _write(os.path.join(d, "site", "notes.txt"), "still not included\n")
+        _write(os.path.join(d, "site", "about.html"), "<p>about</p>\n")
+        assert (
+            _until(lambda: cli("exec", "w-svc-1", "cat", "/srv/about.html", check=False).out)
+            == "<p>about</p>\n"
+        )
+        assert "notes.txt" not in cli("exec", "w-svc-1", "ls", "/srv").out
+        started = engine_.containers.get("w-svc-1").started_at
+        _write(os.path.join(d, "trigger"), "1\n")
+        w.wait_for("w-svc-1  Started", after=w.wait_for('Restarting service "svc"'))
+        assert engine_.containers.get("w-svc-1").started_at != started
+        assert cli("exec", "w-svc-1", "cat", "/srv/about.html").out == "<p>about</p>\n"  # a restart keeps it
+    finally:
+        w.stop()
+        cli("compose", "-f", path, "-p", "w", "down", "-t", "1", check=False)
