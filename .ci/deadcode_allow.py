@@ -37,3 +37,6 @@ data_received, eof_received, pause_writing, resume_writing  # noqa: B018
 # Inline styles of the details pane's border while the focus is inside it (app/tui/focus_frame.py; Textual
 # reads them when it draws the pane).
 border, border_title_color, border_title_style  # noqa: B018
+# The main screen's compositor, replaced by one that draws a change through the widgets it touches only
+# (app/tui/compositor.py; Textual's Screen uses it).
+_compositor  # noqa: B018

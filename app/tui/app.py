@@ -37,12 +37,13 @@ from .messages import DataLoaded, EngineChanged, HostSampled, Snapshot, StatsSam
 from .resources import read_volumes_networks
 from .screens.help import HelpScreen
 from .screens.main import LIST_STATS_EVERY, MainScreen
-from .stats_history import StatsHistory
+from .stats_history import StatsHistory, small_move
 from .terminal_session import AttachBackend, PtyBackend, TerminalSession
 from .widgets.terminal import TerminalView
 from .widgets.terminal_pane import TerminalPane
 
 HOST_EVERY = 2.0  # seconds between readings of the host figures in the top bar
+IDLE_STATS_EVERY = 4.0  # seconds between stats passes while no figure on screen moves
 
 THEME_DEFAULTS = {
     "layer-added": "green",
@@ -78,6 +79,8 @@ class DockyardApp(App[int]):
         self.root_label = engine.root  # shown in the top bar
         self.context_name = ""  # the context the engine is (contexts.py; "" or default: the local root)
         self.history = StatsHistory()
+        self._stats_moving = True  # the selected container's figures moved at the last pass (Stats tab pace)
+        self._list_moving = True  # a figure of a row on screen moved at the last pass
         self.commands = CommandLog(lambda: self.snapshot)  # each action as a dockyard command line
         self.event_history = EventHistory()  # the Events tab's events
         self._reload_lock = threading.Lock()
@@ -148,9 +151,15 @@ class DockyardApp(App[int]):
         return shown
 
     def _stats_pace(self) -> float:
-        """A pass a second while the Stats tab shows its graphs, else as often as the list shows figures."""
+        """A pass a second while the Stats tab shows the graphs of a container whose figures move, else as
+        often as the list shows figures; while no figure on screen moves (idle containers), every four
+        seconds: the graphs of an idle container gain a point every four seconds."""
         main = self._ready_main()
-        return 1.0 if main is None or main.tabs.active == "tab-stats" else LIST_STATS_EVERY
+        if main is None or (main.tabs.active == "tab-stats" and self._stats_moving):
+            return 1.0
+        if self._list_moving:
+            return LIST_STATS_EVERY
+        return IDLE_STATS_EVERY  # no figure on screen moved at the last pass: read them less often
 
     def on_unmount(self) -> None:
         for feed in (self.event_feed, self.stats_feed, self.host_feed):
@@ -306,8 +315,16 @@ class DockyardApp(App[int]):
             main.update_hostbar()
 
     def on_stats_sampled(self, message: StatsSampled) -> None:
-        self.history.add(message.records, message.at)
         main = self._ready_main()
+        before = self.history.latest
+        self.history.add(message.records, message.at)
+        moved = set()
+        for r in message.records:
+            was = before.get(r.id)
+            if not small_move((was.cpu_percent, was.memory_usage) if was is not None else None, r):
+                moved.add(r.id)
+        self._list_moving = bool(moved)
+        self._stats_moving = main is not None and main.container is not None and main.container.id in moved
         if main is not None:
             with contextlib.suppress(NoMatches):  # its panes are gone: the app is closing
                 main.on_stats_sampled(message)

@@ -8,6 +8,17 @@ from dataclasses import dataclass, field
 from engine import StatsRecord
 
 HISTORY = 300  # samples: five minutes at one a second
+SMALL_CPU = 1.0  # percentage points: a smaller move of a container's CPU % may wait to be drawn
+SMALL_MEMORY = 1 << 20  # bytes: a smaller move of a container's memory may wait to be drawn
+
+
+def small_move(drawn: tuple[float, int] | None, r: StatsRecord) -> bool:
+    """Whether ``r``'s CPU % and memory moved too little since the figures ``drawn`` (CPU %, bytes) to be
+    worth a redraw on their own (an idle container's 0.00% / 0.07%, a few KiB of memory)."""
+    if drawn is None:
+        return False
+    cpu, memory = drawn
+    return abs(r.cpu_percent - cpu) < SMALL_CPU and abs(r.memory_usage - memory) < SMALL_MEMORY
 
 
 @dataclass

@@ -19,6 +19,7 @@ from textual.widgets import Input, Static, TabbedContent, TabPane
 from engine import Container, Image
 
 from .. import keymap
+from ..compositor import ChangeCompositor
 from ..dialogs.build import BuildDialog
 from ..dialogs.command_log import CommandLogScreen
 from ..dialogs.commit import CommitDialog, CommitRequest
@@ -75,6 +76,7 @@ class MainScreen(ResourcePanes, Screen[None]):
 
     def __init__(self) -> None:
         super().__init__()
+        self._compositor = ChangeCompositor()  # a change draws only the widgets it touches
         self.container: Container | None = None
         self.image: Image | None = None
         self.subject = "container"  # what the detail tabs show: the selected container or image
@@ -153,14 +155,16 @@ class MainScreen(ResourcePanes, Screen[None]):
         self.update_hostbar()
 
     def update_hostbar(self) -> None:
-        """The host figures (every 2 s): redrawn only when their text changed, laid out again only when its
-        width did (the bar is as wide as its text), so an idle app does little for them."""
+        """The host figures (every 2 s): redrawn only when their text changed, laid out again only when it
+        grew (the bar is as wide as its text; a shorter text is padded), so an idle app does little for them."""
         host = self.dapp.host
         if self._hostbar is None:
             self._hostbar = self.query_one("#hostbar", Static)
         bar = self._hostbar
         bar.display = host is not None and self.size.width >= HOSTBAR_MIN_WIDTH  # the counts come first
         text = host.text() if host is not None else ""
+        if text and len(text) < len(self._hostbar_text):
+            text = text.rjust(len(self._hostbar_text))  # the bar keeps its width: no layout for that
         if text != self._hostbar_text:
             bar.update(text, layout=len(text) != len(self._hostbar_text))
             self._hostbar_text = text
@@ -808,9 +812,8 @@ class MainScreen(ResourcePanes, Screen[None]):
 
         def go() -> None:
             for im in targets:
-                ref = im.tags[0] if len(im.tags) == 1 else im.id
-                # an image with several names goes as a whole (Docker asks for force for that)
-                self.dapp.call(f"Remove {ref}", self.dapp.engine.images.remove, ref, len(im.tags) > 1)
+                ref = im.tags[0] if im.tags else im.id  # a row's tag: untagged, the image goes with its last
+                self.dapp.call(f"Remove {ref}", self.dapp.engine.images.remove, ref)
             self.images.clear_marks()
 
         self.dapp.confirm(f"Remove {len(targets)} image{'s' if len(targets) > 1 else ''}?", names, go)

@@ -3,7 +3,8 @@
 DataTable's own ``update_cell`` makes every row's cached drawing stale (its cache keys hold an update
 counter), so a clock or a figure changing in one row redrew the whole table: every second, for the lists
 and the Stats tab. Here the changed cells are noted, and only their cache entries (and their rows') go
-before the next drawing (``render_lines``); the other rows are drawn from the cache.
+before the next drawing (``render_lines``); only the changed row's lines are marked for drawing (the
+screen composes that region alone), the other rows are not drawn at all.
 """
 
 from __future__ import annotations
@@ -33,7 +34,9 @@ class InPlaceTable(DataTable[Any]):
             raise CellDoesNotExist(f"No cell exists for row_key={row_key!r}, column_key={column_key!r}.")
         self._data[row][column] = value
         self._stale_cells.add((row, column))
-        self.refresh()
+        index = self._row_locations.get(row)
+        if index is not None:
+            self.refresh_row(index)  # only the row's lines are drawn again
 
     def render_lines(self, crop: Region) -> list[Strip]:
         if self._stale_cells:

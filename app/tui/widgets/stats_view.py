@@ -14,10 +14,11 @@ from textual.widgets import DataTable, Label, Sparkline, Static
 from engine import STATS_COLUMNS
 from engine.humanize import format_bytes_binary, format_bytes_decimal, format_percent
 
-from ..stats_history import StatsHistory
+from ..stats_history import StatsHistory, small_move
 from .in_place import InPlaceTable
 from .time_chart import TimeChart
 
+SETTLE = 5.0  # seconds a small move in another container's row of the table may wait before it is drawn
 _CHARTS = (("cpu", "CPU %", "percent"), ("mem", "Memory", "bytes"))
 _METRICS = (
     ("net_rx", "Net in/s"),
@@ -48,6 +49,8 @@ class StatsView(VerticalScroll):
         self.container_name = ""
         self._said: dict[str, str] = {}  # what each label shows
         self._all_rows: dict[str, tuple[str, ...]] = {}  # the table of every container: id -> cells shown
+        self._figures: dict[str, tuple[float, int]] = {}  # the CPU % and memory each of its rows shows
+        self._settled_at = 0.0  # when its rows' small moves were last drawn (time.monotonic)
 
     def compose(self) -> ComposeResult:
         yield Static("No running container selected.", id="stats-title")
@@ -117,17 +120,29 @@ class StatsView(VerticalScroll):
 
     def _show_all(self, records: list[Any]) -> None:
         """The table of every running container: the cells that changed are updated in place; the rows are
-        made anew only when the containers listed changed."""
+        made anew only when the containers listed changed. The selected container's row follows each
+        reading; another row whose CPU % and memory moved only a little waits up to ``SETTLE`` seconds."""
         table = self.query_one("#stats-all", DataTable)
-        rows = [(r.id, r.display()[1:]) for r in records]
-        if [rid for rid, _cells in rows] != list(self._all_rows):
+        settle = time.monotonic()
+        flush = settle - self._settled_at >= SETTLE
+        if flush:
+            self._settled_at = settle
+        if [r.id for r in records] != list(self._all_rows):
             table.clear()
-            for rid, cells in rows:
-                table.add_row(*cells, key=rid)
-        else:
-            columns = STATS_COLUMNS[1:]
-            for rid, cells in rows:
-                for column, old, new in zip(columns, self._all_rows[rid], cells, strict=False):
-                    if old != new:
-                        table.update_cell(rid, column, new)
-        self._all_rows = dict(rows)
+            self._all_rows, self._figures = {}, {}
+            for r in records:
+                cells = r.display()[1:]
+                table.add_row(*cells, key=r.id)
+                self._all_rows[r.id] = cells
+                self._figures[r.id] = (r.cpu_percent, r.memory_usage)
+            return
+        columns = STATS_COLUMNS[1:]
+        for r in records:
+            if not flush and r.id != self.container_id and small_move(self._figures.get(r.id), r):
+                continue
+            cells = r.display()[1:]
+            for column, old, new in zip(columns, self._all_rows[r.id], cells, strict=False):
+                if old != new:
+                    table.update_cell(r.id, column, new)
+            self._all_rows[r.id] = cells
+            self._figures[r.id] = (r.cpu_percent, r.memory_usage)

@@ -19,7 +19,7 @@ SPANS = (60, 120, 300, 600, 1800, 3600)  # seconds the x axis can cover
 TICKS = {60: 15, 120: 30, 300: 60, 600: 120, 1800: 300, 3600: 600}  # seconds between x axis ticks
 BLOCKS = " ▁▂▃▄▅▆▇█"
 ROWS = 4  # rows of bars: the y axis has a value at the top of each row and 0 on the axis line
-GAP = 1.25  # seconds after a sample when the next one is late: the sampler's 1 s, and some slack
+GAP = 1.25  # seconds after a sample when the next one is late: the sampler's 1 s, and some slack (at least)
 
 Format = Callable[[float], str]
 
@@ -81,13 +81,17 @@ class TimeChart(Widget):
         self.times: list[float] = []
         self.values: list[float] = []
         self.now = 0.0
+        self._drawn: str | None = None  # the chart's text when last refreshed
 
     def set_data(self, times: Sequence[float], values: Sequence[float], now: float | None = None) -> None:
         n = min(len(times), len(values))
         self.times = list(times)[-n:] if n else []
         self.values = list(values)[-n:] if n else []
         self.now = now if now is not None else (self.times[-1] if self.times else 0.0)
-        self.refresh()
+        drawing = self.render().plain if self.content_size.width else None
+        if drawing is None or drawing != self._drawn:  # a chart that would look the same is not redrawn
+            self._drawn = drawing
+            self.refresh()
 
     # -- the scales ----------------------------------------------------------------------------------------------
     def scale(self) -> tuple[float, Format]:
@@ -114,7 +118,10 @@ class TimeChart(Widget):
             i = min(width - 1, max(0, int((t - start) / per)))
             prev = cols[i]
             cols[i] = v if prev is None else max(prev, v)
-        # slices narrower than the sampling interval hold the last value (a gap shows only a real pause)
+        # slices narrower than the sampling interval hold the last value (a gap shows only a real pause);
+        # the interval is the samples' usual spacing (the app samples less often while nothing moves)
+        steps = sorted(b - a for a, b in zip(self.times[-6:], self.times[-5:], strict=False))
+        gap = max(GAP, 1.25 * steps[len(steps) // 2]) if steps else GAP
         last_t: float | None = None
         last_v = 0.0
         times = iter(zip(self.times, self.values, strict=False))
@@ -124,7 +131,7 @@ class TimeChart(Widget):
             while pending is not None and pending[0] < begin + per:
                 last_t, last_v = pending
                 pending = next(times, None)
-            if cols[i] is None and last_t is not None and begin - last_t < GAP and begin <= self.now:
+            if cols[i] is None and last_t is not None and begin - last_t < gap and begin <= self.now:
                 cols[i] = last_v
         return cols
 

@@ -12,6 +12,8 @@ from textual.containers import Vertical
 from textual.timer import Timer
 from textual.widgets import DataTable, Static
 
+from .in_place import InPlaceTable
+
 if TYPE_CHECKING:
     from engine import Container, TopResult
 
@@ -37,10 +39,12 @@ class TopView(Vertical):
         self._timer: Timer | None = None
         self._shown = False
         self._reading = False
+        self._said: tuple[str, Any] = ("", "")  # the title line shown (text, style)
+        self._rows: list[tuple[str, ...]] = []  # the processes the table shows
 
     def compose(self) -> ComposeResult:
         yield Static("No container selected.", id="top-title")
-        yield DataTable(id="top-table", cursor_type="row", zebra_stripes=True)
+        yield InPlaceTable(id="top-table", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
         self._timer = self.set_interval(EVERY, self.read, pause=True)
@@ -73,6 +77,7 @@ class TopView(Vertical):
             self.result = None
             self.error = ""
             self.table.clear(columns=True)
+            self._rows = []
             self._title()
             self.read()
 
@@ -113,37 +118,54 @@ class TopView(Vertical):
 
     # -- what is shown ---------------------------------------------------------------------------------------
     def _title(self) -> None:
-        title = self.query_one("#top-title", Static)
+        """The title line, redrawn only when it changed and never laid out again (it is one line high)."""
         name = self.container_name
+        text: str | Text
         if self.container_id is None:
-            title.update("No container selected.")
+            text = "No container selected."
         elif self.status not in LIVE:
-            title.update(Text(f"{name} is not running."))
+            text = Text(f"{name} is not running.")
         elif self.error:
-            title.update(Text(f"{name}: {self.error}", style="red"))
+            text = Text(f"{name}: {self.error}", style="red")
         elif self.result is None:
-            title.update(Text(f"{name}: reading its processes…"))
+            text = Text(f"{name}: reading its processes…")
         else:
             n = len(self.result.processes)
-            title.update(
-                Text.assemble(
-                    (name, "bold"),
-                    f" · {n} process{'es' if n != 1 else ''}",
-                    (f" · every {EVERY:g} s while shown", "dim"),
-                )
+            text = Text.assemble(
+                (name, "bold"),
+                f" · {n} process{'es' if n != 1 else ''}",
+                (f" · every {EVERY:g} s while shown", "dim"),
             )
+        said = (str(text), text.style if isinstance(text, Text) else "")
+        if said != self._said:
+            self._said = said
+            self.query_one("#top-title", Static).update(text, layout=False)
 
     def _fill(self, result: TopResult) -> None:
+        """The processes into the table: nothing is redrawn when they are the same as at the last reading;
+        with as many processes as before only the cells that changed are; else the rows are made anew."""
         table = self.table
         titles = list(result.titles)
+        rows = [tuple(p) for p in result.processes]
         if [str(c.label) for c in table.columns.values()] != titles:
             table.clear(columns=True)
             for t in titles:
                 table.add_column(t, key=t)
+            self._rows = []
+        if rows == self._rows:
+            return
+        if len(rows) == len(self._rows) and table.row_count == len(rows):
+            for i, (old, new) in enumerate(zip(self._rows, rows, strict=True)):
+                for column, (was, now) in enumerate(zip(old, new, strict=False)):
+                    if was != now:
+                        table.update_cell(str(i), titles[column], now)
+            self._rows = rows
+            return
         row = table.cursor_row
         table.clear()
-        for proc in result.processes:
-            table.add_row(*proc)
+        for i, proc in enumerate(rows):
+            table.add_row(*proc, key=str(i))
+        self._rows = rows
         if table.row_count:
             table.move_cursor(row=min(row, table.row_count - 1), animate=False)
 

@@ -157,6 +157,20 @@ async def settle(pilot: Any) -> None:
     await pilot.pause(0.2)
 
 
+async def select_container(pilot: Any, cid: str) -> Any:
+    """Once the lists are on screen, put the containers list's cursor on container ``cid`` and the focus in
+    the list (what the detail tabs then show is that container's); returns the list."""
+    from app.tui.widgets.containers_table import ContainersTable
+
+    app = pilot.app
+    await settle(pilot)
+    table = app.main.query_one(ContainersTable)
+    await wait_for(pilot, lambda: cid in table.records, what="the container's row")
+    table.move_cursor(row=table.get_row_index(cid))
+    table.focus()
+    return table
+
+
 def status_of(eng: Engine, ref: str) -> str:
     return eng.containers.get(ref).status
 
@@ -171,6 +185,7 @@ __all__ = [
     "fixed_clock",
     "make_app",
     "make_fixed_image",
+    "select_container",
     "settle",
     "status_of",
     "wait_for",

@@ -49,11 +49,56 @@ async def test_tag_and_remove_image(tui_engine, config):
         await pilot.press(*"fixture/app:2.0", "enter")
         await wait_for(pilot, lambda: tui_engine.images.exists("fixture/app:2.0"), what="the new tag")
         app.reload()
-        await wait_for(pilot, lambda: "fixture/app:2.0" in app.main.images.current.tags, what="the list")
-        await pilot.press("d")
+        images = app.main.images
+        await wait_for(pilot, lambda: images.row_count == 2, what="a row for the new tag")
+        await pilot.press("d")  # the row's tag goes, the image stays with the other
+        await pilot.pause(0.2)
+        await pilot.press("y")
+        await wait_for(pilot, lambda: len(tui_engine.images.list()[0].tags) == 1, what="an untag")
+        app.reload()
+        await wait_for(pilot, lambda: images.row_count == 1, what="the row to go")
+        await pilot.press("d")  # the last tag: the image goes
         await pilot.pause(0.2)
         await pilot.press("y")
         await wait_for(pilot, lambda: not tui_engine.images.list(), what="the image to go")
+
+
+async def test_an_image_with_two_tags_shows_a_row_per_tag_and_d_untags_the_row_s_tag(tui_engine, config):
+    from .screen_text import widget_lines
+
+    image_id = make_fixed_image(tui_engine)  # fixture/app:1.0
+    tui_engine.images.tag(image_id, "fixture/app:2.0")
+    tui_engine.images.tag(image_id, "mirror/app:latest")
+    short = image_id.partition(":")[2][:12]
+    app = make_app(tui_engine, config, feeds=False)
+    async with app.run_test(size=(180, 30)) as pilot:  # wide enough for the IMAGE ID column
+        await settle(pilot)
+        images = app.main.images
+        # as docker images: a row per tag, each with the same IMAGE ID; the other version of a repository
+        # is named under it
+        assert images.row_count == 3
+        shown = widget_lines(app, images, short)
+        assert len(shown) == 3, shown
+        assert any("fixture/app:2.0" in line or "fixture/app:1.0" in line for line in shown)
+        assert any("└ :1.0" in line or "└ :2.0" in line for line in shown)
+        assert any("mirror/app:latest" in line for line in shown)
+        assert not widget_lines(app, images, "+1") and not widget_lines(app, images, "+2")
+        # the row of mirror/app:latest: its d untags that tag alone (the image and its other tags stay)
+        await pilot.press("2")
+        mirror = next(key for key, im in images.records.items() if im.tags == ["mirror/app:latest"])
+        assert mirror != image_id  # the image's first tag's row keeps the image ID as its key
+        images.move_cursor(row=images.get_row_index(mirror))
+        await pilot.pause(0.1)
+        assert images.current.tags == ["mirror/app:latest"] and images.current.id == image_id
+        await pilot.press("d")
+        await pilot.pause(0.2)
+        await pilot.press("y")
+        await wait_for(pilot, lambda: not tui_engine.images.exists("mirror/app:latest"), what="the tag to go")
+        assert sorted(tui_engine.images.get(image_id).tags) == ["fixture/app:1.0", "fixture/app:2.0"]
+        app.reload()
+        await wait_for(pilot, lambda: images.row_count == 2, what="the row to go")
+        assert len(widget_lines(app, images, short)) == 2
+        assert not widget_lines(app, images, "mirror/app")
 
 
 async def test_filter_and_help(tui_engine, config):
@@ -66,7 +111,7 @@ async def test_filter_and_help(tui_engine, config):
         await pilot.pause(0.1)
         assert app.main.images.row_count == 0
         await pilot.press("escape")
-        assert app.main.images.row_count == 1
+        assert app.main.images.row_count == 2  # a row per tag
         await pilot.press("question_mark")
         await pilot.pause(0.3)
         assert type(app.screen).__name__ == "HelpScreen"

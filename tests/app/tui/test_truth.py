@@ -13,7 +13,7 @@ from app.tui.widgets.containers_table import ContainersTable
 from app.tui.widgets.images_table import ImagesTable
 from engine.humanize import parse_time
 
-from .conftest import make_app, settle, wait_for
+from .conftest import make_app, select_container, settle, wait_for
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.slow]
 
@@ -97,10 +97,7 @@ async def test_next_tab_keeps_the_keys_working(tui_engine, config, busybox, cont
     c = containers(command=["sh", "-c", "trap 'exit 0' TERM; echo one; echo two; sleep 1000"], name="tabs")
     app = make_app(tui_engine, config)
     async with app.run_test(size=(120, 36)) as pilot:
-        await settle(pilot)
-        table = app.main.query_one(ContainersTable)
-        table.move_cursor(row=table.get_row_index(c.id))
-        table.focus()
+        table = await select_container(pilot, c.id)
         await pilot.press("l")
         view = app.main.query_one(LogView)
         await wait_for(pilot, lambda: app.focused is view and view.line_count >= 2, what="the logs")
@@ -130,10 +127,7 @@ async def test_up_always_pauses_a_fast_log(tui_engine, config, busybox, containe
     )
     app = make_app(tui_engine, config)
     async with app.run_test(size=(120, 36)) as pilot:
-        await settle(pilot)
-        table = app.main.query_one(ContainersTable)
-        table.move_cursor(row=table.get_row_index(c.id))
-        table.focus()
+        await select_container(pilot, c.id)
         await pilot.press("l")
         view = app.main.query_one(LogView)
         await wait_for(pilot, lambda: view.line_count > 1000, what="a fast log")
@@ -156,10 +150,7 @@ async def test_the_current_search_match_stands_out(tui_engine, config, busybox, 
     c = containers(command=["sh", "-c", "trap 'exit 0' TERM; echo alpha; echo needle here; sleep 1000"])
     app = make_app(tui_engine, config)
     async with app.run_test(size=(120, 36)) as pilot:
-        await settle(pilot)
-        table = app.main.query_one(ContainersTable)
-        table.move_cursor(row=table.get_row_index(c.id))
-        table.focus()
+        await select_container(pilot, c.id)
         await pilot.press("l")
         view = app.main.query_one(LogView)
         await wait_for(pilot, lambda: view.line_count >= 2, what="the logs")
@@ -188,10 +179,7 @@ async def test_quit_asks_while_shells_are_open_and_the_shell_footer_offers_only_
     c = containers(name="shellbox")
     app = make_app(tui_engine, config)
     async with app.run_test(size=(120, 36)) as pilot:
-        await settle(pilot)
-        table = app.main.query_one(ContainersTable)
-        table.move_cursor(row=table.get_row_index(c.id))
-        table.focus()
+        await select_container(pilot, c.id)
         await pilot.press("e")
         await wait_for(pilot, lambda: isinstance(app.focused, TerminalView), what="the shell")
         keys = {b.binding.key for b in app.screen.active_bindings.values()}
@@ -263,10 +251,7 @@ async def test_errors_name_the_container_not_its_full_id(tui_engine, config, bus
     c = containers(start=False, name="sleepy")
     app = make_app(tui_engine, config)
     async with app.run_test(size=(120, 36)) as pilot:
-        await settle(pilot)
-        table = app.main.query_one(ContainersTable)
-        table.move_cursor(row=table.get_row_index(c.id))
-        table.focus()
+        await select_container(pilot, c.id)
         await pilot.press("p")  # pause a container that is not running
         await wait_for(pilot, lambda: notifications(app), what="the error")
         text = " ".join(notifications(app)) + " ".join(str(n.title) for n in app._notifications)
@@ -281,10 +266,7 @@ async def test_a_slow_stop_says_stopping_at_once(tui_engine, config, busybox, co
     config.stop_timeout = 3
     app = make_app(tui_engine, config)
     async with app.run_test(size=(120, 36)) as pilot:
-        await settle(pilot)
-        table = app.main.query_one(ContainersTable)
-        table.move_cursor(row=table.get_row_index(c.id))
-        table.focus()
+        table = await select_container(pilot, c.id)
         await pilot.press("x")
         await pilot.pause(0.3)
         assert "Stopping…" in _cell(table, c.id, "status")
@@ -406,10 +388,7 @@ async def test_layer_toggles_show_their_state_and_ctrl_a_on_the_writable_layer_s
     c = containers(start=False, name="layered")
     app = make_app(tui_engine, config)
     async with app.run_test(size=(140, 40)) as pilot:
-        await settle(pilot)
-        table = app.main.query_one(ContainersTable)
-        table.move_cursor(row=table.get_row_index(c.id))
-        table.focus()
+        await select_container(pilot, c.id)
         await settle(pilot)
         pane = app.main.query_one(LayersPane)
         title = pane.query_one("#layers-files-title", Static)
