@@ -238,6 +238,8 @@ class Watcher:
                         self.progress("Container", c.name, "Started")
             except DockyardError as e:
                 self.say(f"Error: service {svc}: {e}")
+            except OSError as e:  # a file that went away while it was read, say
+                self.say(f"Error: service {svc}: {e.strerror}: {e.filename}")
 
     def running(self, service: str) -> list[Container]:
         return [c for c in self.cp.containers([service]) if c.running]
