@@ -293,19 +293,9 @@ class RemoteContainers:
         """``cp CONTAINER:SRC -``: ``GET /containers/{id}/archive``'s tar written to ``out``; its bytes."""
         if follow_link:
             raise NotAvailable("cp -L", "the service does not follow a link for the archive API")
-        s = self.client.open("GET", f"/containers/{_q(ref)}/archive", {"path": src}, timeout=None)
-        total = 0
-        try:
-            while True:
-                chunk = s.read(65536)
-                if not chunk:
-                    break
-                out.write(chunk)
-                total += len(chunk)
-        finally:
-            s.close()
-        out.flush()
-        return total
+        return _copy_stream(
+            self.client.open("GET", f"/containers/{_q(ref)}/archive", {"path": src}, timeout=None), out
+        )
 
     def put_archive(self, ref: str, dest: str, stream: Any, *, archive: bool = False) -> int:
         """``cp - CONTAINER:DEST``: the tar read from ``stream`` sent with ``PUT /containers/{id}/archive``
@@ -314,6 +304,10 @@ class RemoteContainers:
         query = {"path": dest, "copyUIDGID": archive or None}
         self.client.call("PUT", f"/containers/{_q(ref)}/archive", query, bytes(data))
         return len(data)
+
+    def export(self, ref: str, out: Any) -> None:
+        """``GET /containers/{id}/export``: the container's file system as a tar, written to ``out``."""
+        _copy_stream(self.client.open("GET", f"/containers/{_q(ref)}/export", timeout=None), out)
 
     def copy_from(self, *args: Any, **kw: Any) -> tuple[int, int]:
         raise NotAvailable(
@@ -851,6 +845,35 @@ class RemoteAttach:
         self.sock.close()
 
 
+def _copy_stream(s: Any, out: Any) -> int:
+    """A streamed answer's bytes written to ``out``; how many."""
+    total = 0
+    try:
+        while True:
+            chunk = s.read(65536)
+            if not chunk:
+                break
+            out.write(chunk)
+            total += len(chunk)
+    finally:
+        s.close()
+    out.flush()
+    return total
+
+
+def _progress_lines(s: Any) -> builtins.list[dict[str, Any]]:
+    """The JSON lines of a progress answer (load, import); an error line raises it."""
+    docs = []
+    try:
+        for doc in json_lines(s.readline):
+            if doc.get("error") or doc.get("errorDetail"):
+                raise DockyardError(str(doc.get("error") or doc["errorDetail"].get("message")))
+            docs.append(doc)
+    finally:
+        s.close()
+    return docs
+
+
 def read_wait(stream: Any) -> int:
     """The exit code in a wait's answer (``RemoteContainers.wait_stream``)."""
     import json
@@ -1008,6 +1031,44 @@ class RemoteImages:
         )
         im = self.get(name)
         return PullResult(im.id, name, digest, name, up_to_date)
+
+    def save(self, names: builtins.list[str], out: Any) -> None:
+        """``GET /images/get?names=``: the images as ``docker save``'s tar, written to ``out``."""
+        _copy_stream(self.client.open("GET", "/images/get", {"names": ",".join(names)}, timeout=None), out)
+
+    def load(self, stream: Any, progress: Any = None) -> builtins.list[str]:
+        """``POST /images/load`` with the tar read from ``stream``: the names (or IDs) loaded."""
+        s = self.client.open("POST", "/images/load", {"quiet": True}, bytes(stream.read()), timeout=None)
+        loaded = []
+        for doc in _progress_lines(s):
+            for line in str(doc.get("stream") or "").splitlines():
+                for head in ("Loaded image ID: ", "Loaded image: "):
+                    if line.startswith(head):
+                        loaded.append(line[len(head) :].strip())
+                        break
+        return loaded
+
+    def import_(
+        self,
+        stream: Any,
+        reference: str | None = None,
+        message: str = "",
+        changes: dict[str, Any] | None = None,
+    ) -> str:
+        """``POST /images/create?fromSrc=-`` with the tar read from ``stream``: the new image's ID."""
+        if changes:
+            raise NotAvailable("import with --change", "the changes are not sent over the API yet")
+        repo, tag = reference or "", ""
+        if reference and ":" in reference.rsplit("/", 1)[-1]:
+            repo, _, tag = reference.rpartition(":")
+        query = {"fromSrc": "-", "repo": repo or None, "tag": tag or None, "message": message or None}
+        s = self.client.open("POST", "/images/create", query, bytes(stream.read()), timeout=None)
+        found = [
+            str(d["status"]) for d in _progress_lines(s) if str(d.get("status", "")).startswith("sha256:")
+        ]
+        if not found:
+            raise DockyardError("the service did not say which image it made")
+        return found[-1]
 
     def analyze(self, name: str) -> Any:
         raise NotAvailable("browsing an image's files")

@@ -484,3 +484,51 @@ def test_cp_through_a_pipe_over_the_service(cli, rcli, busybox, tmp_path):
     # a path on this machine: refused with the way that works
     r = rcli("cp", "files:/etc/passwd", str(tmp_path / "p"), check=False)
     assert r.code == 125 and "cp CONTAINER:SRC - | tar x" in r.err and not (tmp_path / "p").exists()
+
+
+def test_export_save_load_import_commit_events_and_system_prune_over_the_service(
+    cli, rcli, busybox, tmp_path
+):
+    import io
+    import tarfile
+
+    since = str(int(time.time()) - 1)
+    cli("run", "--name", "made", "busybox", "sh", "-c", "echo kept > /kept")
+
+    def names(data: bytes) -> list[str]:
+        return sorted(tarfile.open(fileobj=io.BytesIO(data)).getnames())
+
+    remote_tar = subprocess.run(
+        [DOCKYARD, "-H", rcli.url, "export", "made"], capture_output=True, timeout=60, env={**os.environ}
+    ).stdout
+    local_tar = subprocess.run(
+        [DOCKYARD, "export", "made"],
+        capture_output=True,
+        timeout=60,
+        env={**os.environ, "DOCKYARD_ROOT": cli.root},
+    ).stdout
+    assert "kept" in names(remote_tar) and names(remote_tar) == names(local_tar)
+    # save: the same archive; load: the same report
+    rcli("save", "-o", str(tmp_path / "remote.tar"), busybox)
+    cli("save", "-o", str(tmp_path / "local.tar"), busybox)
+    assert (tmp_path / "remote.tar").read_bytes() == (tmp_path / "local.tar").read_bytes()
+    assert rcli("load", "-q", "-i", str(tmp_path / "remote.tar")).out == "Loaded image: busybox:latest\n"
+    # import: a new image on the service's root, from the exported tar
+    image_id = rcli("import", "-", "flat:1", input=remote_tar).out.strip()
+    assert (
+        image_id.startswith("sha256:") and cli("inspect", "-f", "{{.Id}}", "flat:1").out.strip() == image_id
+    )
+    assert cli("run", "--rm", "flat:1", "/bin/cat", "/kept").out == "kept\n"
+    # commit: the container's change in a new image; --change is refused (not sent yet)
+    committed = rcli("commit", "made", "snap:1").out.strip()
+    assert cli("inspect", "-f", "{{.Id}}", "snap:1").out.strip() == committed
+    assert cli("run", "--rm", "snap:1", "cat", "/kept").out == "kept\n"
+    r = rcli("commit", "-c", 'CMD ["true"]', "made", "snap:2", check=False)
+    assert r.code == 125 and "not available with --host" in r.err
+    # events: the same lines for the same span
+    until = str(int(time.time()) + 1)
+    time.sleep(1.2)
+    _same(cli, rcli, "events", "--since", since, "--until", until, "--filter", "type=container")
+    # system prune: the stopped container goes
+    r = rcli("system", "prune", "-f")
+    assert "Deleted Containers:" in r.out and cli("ps", "-a", "-q").out == ""
