@@ -311,8 +311,11 @@ async def test_a_project_without_its_file_and_rebuild_and_pull(tui_engine, confi
     d.mkdir()
     (d / "Dockerfile").write_text('FROM busybox\nCOPY stamp /stamp\nCMD ["sleep", "3600"]\n')
     (d / "stamp").write_text("one\n")
-    (d / "compose.yaml").write_text("services:\n  app:\n    build: .\n    network_mode: none\n")
-    cli("compose", "-f", str(d / "compose.yaml"), "up", "-d", timeout=90)
+    (d / "compose.yaml").write_text(
+        "services:\n  app:\n    build: .\n    network_mode: none\n"
+        "  remote:\n    image: 127.0.0.1:9/absent/remote:1\n    network_mode: none\n"
+    )
+    cli("compose", "-f", str(d / "compose.yaml"), "up", "-d", "app", timeout=90)
     first = tui_engine.containers.get("built-app-1").image_id
     (d / "stamp").write_text("two\n")
     app = make_app(tui_engine, config)
@@ -341,5 +344,16 @@ async def test_a_project_without_its_file_and_rebuild_and_pull(tui_engine, confi
             await _wait(pilot, lambda: progress.state == "done", timeout=30, what="the pull")
             assert progress.steps["app"] == "Skipped (built here)"
             assert f"dockyard compose -f {d / 'compose.yaml'} -p built pull app" in _lines(app)
+            # the project's pull: remote's registry cannot be reached (127.0.0.1:9: nothing leaves the
+            # machine): the error is shown, the progress and the command log say it failed
+            await _select(pilot, screen, "p:built")
+            await pilot.press("p")
+            await _wait(pilot, lambda: progress.state == "failed", timeout=60, what="the failed pull")
+            assert progress.steps["remote"] == "Pulling"
+            entry = app.commands.entries[-1]
+            assert entry.line == f"dockyard compose -f {d / 'compose.yaml'} -p built pull"
+            assert entry.state == "failed"
+            assert any("127.0.0.1:9" in n for n in notifications(app)), notifications(app)
+            assert "+ create" in _rows(screen)["s:built:remote"]
     finally:
         cli("compose", "-f", str(d / "compose.yaml"), "down", "-t", "1", check=False)
