@@ -361,7 +361,11 @@ def test_host_refusals(tmp_path):
     with pytest.raises(InvalidArgument, match="choose one"):
         open_remote("/var/lib/dockyard", "unix:///run/x.sock")
     with pytest.raises(InvalidArgument, match="unsupported scheme"):
-        open_remote(None, "ssh://me@there")
+        open_remote(None, "ftp://me@there")
+    from engine import DockyardError as Unreachable
+
+    with pytest.raises(Unreachable, match="over ssh: .*Connection refused"):  # the system ssh client's words
+        open_remote(None, "ssh://me@127.0.0.1:1")
     dead = tmp_path / "nobody.sock"
     s = socket.socket(socket.AF_UNIX)
     s.bind(str(dead))
