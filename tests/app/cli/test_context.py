@@ -225,3 +225,27 @@ def _service_of(root: str) -> list[int]:
         if b"service" in cmd and b"--socket" in cmd and f"DOCKYARD_ROOT={root}".encode() in env:
             out.append(int(pid))
     return out
+
+
+def test_ssh_hosts_become_the_system_ssh_command_and_a_missing_context_stops_the_app(
+    home, monkeypatch, capsys
+):
+    from app.tui.run import run_app
+    from engine.remote.client import ssh_command
+
+    tail = ["dockyard", "system", "dial-stdio"]
+    base = ["ssh", "-o", "BatchMode=yes", "-o", "ConnectTimeout=30", "-T"]
+    assert ssh_command("ssh://build-box") == [*base, "--", "build-box", *tail]
+    assert ssh_command("ssh://me@10.0.0.9:2222") == [*base, "-l", "me", "-p", "2222", "--", "10.0.0.9", *tail]
+    assert ssh_command("ssh://me@[fd00::9]:2222") == [*base, "-l", "me", "-p", "2222", "--", "fd00::9", *tail]
+    monkeypatch.setenv("DOCKYARD_SSH_CONFIG", "/etc/dockyard-ssh.conf")
+    assert ssh_command("ssh://h")[len(base) : len(base) + 2] == ["-F", "/etc/dockyard-ssh.conf"]
+    # the app on a context that does not exist: a clear line, status 125, before anything opens
+    monkeypatch.setenv("DOCKYARD_CONTEXT", "gone")
+    assert run_app() == 125
+    assert (
+        capsys.readouterr().err
+        == 'dockyard: context "gone" does not exist (dockyard context ls lists them)\n'
+    )
+    assert run_app(root="/tmp/somewhere", context="gone") == 125
+    assert "--root and --context name two engines" in capsys.readouterr().err
