@@ -26,7 +26,7 @@ WORKS = {
     "cmd_inspect.cmd_logs", "cmd_inspect.cmd_exec", "cmd_inspect.cmd_inspect", "cmd_inspect.cmd_top",
     "cmd_inspect.cmd_stats", "cmd_inspect.cmd_attach", "cmd_inspect.cmd_diff", "cmd_inspect.cmd_port",
     "cmd_inspect.cmd_cp", "cmd_inspect.cmd_export", "cmd_inspect.cmd_commit", "cmd_images.cmd_save",
-    "cmd_images.cmd_load", "cmd_images.cmd_import", "cmd_system.cmd_prune",
+    "cmd_images.cmd_load", "cmd_images.cmd_import", "cmd_system.cmd_prune", "cmd_build.cmd_build",
     "cmd_images.cmd_images", "cmd_images.cmd_tag", "cmd_images.cmd_rmi", "cmd_images.cmd_history",
     "cmd_images.cmd_image_inspect", "cmd_images.cmd_image_prune",
     "cmd_registry.cmd_pull",
@@ -43,7 +43,6 @@ _LATER = "it is not sent over the Engine API yet; run it where the engine's root
 
 #: Why the other commands do not work with ``-H``.
 REASONS = {
-    "cmd_build.cmd_build": "a build sends no context over the API yet; run it where the engine's root is",
     "cmd_build.cmd_builder_prune": _FILES,
     "cmd_system.cmd_check": "it checks the engine's files on this machine; run it on the service's machine",
     "cmd_images.cmd_bootstrap": "it makes an image from this machine's own files",
@@ -64,7 +63,10 @@ def handler_key(args: flags.Namespace) -> str | None:
     handler = getattr(args, "handler", None)
     if handler is None:
         return None
-    return f"{handler.__module__.rpartition('.')[2]}.{handler.__name__}"
+    module = handler.__module__
+    if module.startswith("app.cli.compose"):
+        return f"compose.{handler.__name__}"  # the compose commands: none over -H yet
+    return f"{module.rpartition('.')[2]}.{handler.__name__}"
 
 
 def _words(argv: list[str]) -> str:
@@ -95,7 +97,7 @@ def use_service(args: flags.Namespace, argv: list[str]) -> int:
         if context == "default":
             return 0  # the local engine
     if key not in WORKS:
-        why = _LATER if key.startswith("compose") else REASONS.get(key, _LATER)
+        why = REASONS.get(key, _LATER)
         where = "--host" if host else f"the context {context!r}"
         sys.stderr.write(f"Error: dockyard {_words(argv)} does not work with {where}: {why}\n")
         return 125

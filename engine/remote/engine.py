@@ -9,7 +9,7 @@ import os
 import threading
 import time
 
-from ..errors import DockyardError, InvalidArgument
+from ..errors import BuildError, DockyardError, InvalidArgument
 from ..runtime.logindex import LogIndex
 from . import mapping
 from .client import Client, NotAvailable, TLSOptions
@@ -874,6 +874,54 @@ def _progress_lines(s: Any) -> builtins.list[dict[str, Any]]:
     return docs
 
 
+def _build_events(s: Any, progress: Any, event: Any, tags: builtins.list[str]) -> str:
+    """The classic builder's JSON lines (``Step N/M : ...``, `` ---> Using cache``, a step's output, its
+    stderr in red, `` ---> Done in Ns``, ``[WARNING]: ...``, the ``aux`` ID) as the engine's build events."""
+    import re
+
+    image_id, vertex, pending, running = "", 0, "", False  # running: a step's output may come
+    emit = progress or (lambda _e: None)
+    step_re = re.compile(r"Step (\d+)/(\d+)(?: \(([^)]*)\))? : (.*)")
+    try:
+        for doc in json_lines(s.readline):
+            if doc.get("error") or doc.get("errorDetail"):
+                text = str(doc.get("error") or doc["errorDetail"].get("message"))
+                raise BuildError(text)
+            if (doc.get("aux") or {}).get("ID"):
+                image_id = str(doc["aux"]["ID"])
+                continue
+            pending += str(doc.get("stream") or "")
+            *lines, pending = pending.split("\n")
+            for line in lines:
+                red = line.startswith("\x1b[91m")
+                line = line.removeprefix("\x1b[91m").removeprefix("\x1b[0m")
+                m = step_re.fullmatch(line)
+                if m:
+                    vertex += 1
+                    running = True
+                    emit(event("step", vertex, m[3] or "", int(m[1]), int(m[2]), m[4]))
+                elif line == " ---> Using cache":
+                    running = False
+                    emit(event("cached", vertex))
+                elif line.startswith(" ---> Done in ") and line.endswith("s"):
+                    running = False
+                    emit(event("done", vertex, elapsed=float(line[14:-1] or 0)))
+                elif line.startswith("[WARNING]: "):
+                    emit(event("warning", vertex, text=line[11:]))
+                elif line.startswith(("Successfully built ", "Successfully tagged ")):
+                    continue
+                elif running and (line or red):
+                    emit(event("output", vertex, text=line, stream="stderr" if red else "stdout"))
+                elif line:
+                    emit(event("info", text=line))  # the build's own messages, between the steps
+    finally:
+        s.close()
+    if not image_id:
+        raise DockyardError("the service's build ended without an image")
+    emit(event("result", image_id=image_id, tags=tuple(tags)))
+    return image_id
+
+
 def read_wait(stream: Any) -> int:
     """The exit code in a wait's answer (``RemoteContainers.wait_stream``)."""
     import json
@@ -1074,7 +1122,64 @@ class RemoteImages:
         raise NotAvailable("browsing an image's files")
 
     def build(self, options: Any, progress: Any = None) -> str:
-        raise NotAvailable("building an image", "the app's build sends no context over the API yet")
+        """``POST /build`` (the classic builder's API) with the context directory as a tar; the service's
+        progress lines come back as the engine's build events for ``progress``. Returns the image's ID."""
+        import io
+        import json
+        import tarfile
+
+        from ..build.events import BuildEvent
+
+        unsent = [
+            flag
+            for flag, value in (
+                ("--secret", options.secrets),
+                ("--build-context", options.build_contexts),
+                ("--output", options.output or options.output_stream),
+                ("--cache-from", options.cache_from),
+                ("a build's limits (--memory, --ulimit...)", options.run_options),
+                ("a context from standard input", options.context_stream),
+            )
+            if value
+        ]
+        if unsent:
+            raise NotAvailable(f"build with {', '.join(unsent)}", "it is not sent over the API yet")
+        context = options.context_dir
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode="w") as tar:
+            tar.add(context, arcname=".")
+            dockerfile = options.dockerfile
+            text = options.dockerfile_text
+            if dockerfile and text is None:
+                inside = os.path.relpath(os.path.abspath(dockerfile), os.path.abspath(context))
+                if inside.startswith(".."):
+                    with open(dockerfile, "rb") as f:
+                        text = f.read().decode()
+                else:
+                    dockerfile = inside
+            if text is not None:
+                data = text.encode() if isinstance(text, str) else bytes(text)
+                info = tarfile.TarInfo(".dockyard-remote-Dockerfile")
+                info.size = len(data)
+                tar.addfile(info, io.BytesIO(data))
+                dockerfile = ".dockyard-remote-Dockerfile"
+        query: dict[str, Any] = {
+            "dockerfile": dockerfile or None,
+            "buildargs": json.dumps(dict(options.build_args)) if options.build_args else None,
+            "labels": json.dumps(dict(options.labels)) if options.labels else None,
+            "target": options.target or None,
+            "nocache": options.no_cache or None,
+            "pull": options.pull or None,
+            "networkmode": options.network if options.network not in ("", "none", "default") else None,
+            "platform": options.platform or None,
+        }
+        from urllib.parse import urlencode
+
+        pairs = [("t", t) for t in options.tags]
+        pairs += [(k, "1" if v is True else str(v)) for k, v in query.items() if v is not None and k != "t"]
+        path = f"/build?{urlencode(pairs)}"  # ``t`` once per tag
+        s = self.client.open("POST", path, None, buf.getvalue(), timeout=None)
+        return _build_events(s, progress, BuildEvent, list(options.tags))
 
 
 class RemoteNetworks:

@@ -359,10 +359,12 @@ def test_what_cannot_work_over_the_service_is_refused_with_its_reason(cli, rcli,
     cli("run", "-d", "--name", "cc", "busybox", "sh", "-c", LOOP)
     before = cli("ps", "-a", "-q").out
     for argv, words in (
-        (["build", str(tmp_path)], "build"),
         (["system", "check"], "system check"),
         (["image", "bootstrap", "busybox"], "image bootstrap"),
-        (["export", "cc"], "export"),
+        (["update", "--memory", "64m", "cc"], "update"),
+        (["push", "busybox"], "push"),
+        (["login", "-u", "me", "--password-stdin", "localhost:1"], "login"),
+        (["compose", "ps"], "compose ps"),
     ):
         r = rcli(*argv, check=False)
         assert r.code == 125 and r.err.startswith(f"Error: dockyard {words} does not work with --host: "), (
@@ -382,7 +384,7 @@ def test_dockyard_host_in_the_environment_is_the_same_as_host(cli, rcli, busybox
     env = {**os.environ, "DOCKYARD_ROOT": cli.root, "DOCKYARD_HOST": rcli.url}
     p = subprocess.run([DOCKYARD, "ps", "--format", "{{.Names}}"], capture_output=True, env=env, timeout=30)
     assert (p.returncode, p.stdout) == (0, b"envd\n")
-    p = subprocess.run([DOCKYARD, "build", "."], capture_output=True, env=env, timeout=30)
+    p = subprocess.run([DOCKYARD, "system", "check"], capture_output=True, env=env, timeout=30)
     assert p.returncode == 125 and b"does not work with --host" in p.stderr
 
 
@@ -450,7 +452,7 @@ def test_a_context_names_the_service_for_every_command(cli, busybox, service, tm
     assert run("-c", "svc", "exec", "far", "echo", "there").stdout == "there\n"
     assert run("ps", "--format", "{{.Names}}", DOCKYARD_CONTEXT="svc").stdout == "far\n"
     assert run("--context", "default", "ps", "-q").stdout == ""  # the local engine
-    r = run("--context", "svc", "build", str(tmp_path))
+    r = run("--context", "svc", "system", "check")
     assert r.returncode == 125 and "does not work with the context 'svc'" in r.stderr
     # a stored current context: every command's, unless a root is named
     store.use("svc")
@@ -532,3 +534,30 @@ def test_export_save_load_import_commit_events_and_system_prune_over_the_service
     # system prune: the stopped container goes
     r = rcli("system", "prune", "-f")
     assert "Deleted Containers:" in r.out and cli("ps", "-a", "-q").out == ""
+
+
+def test_build_over_the_service(cli, rcli, busybox, tmp_path):
+    ctx = tmp_path / "ctx"
+    ctx.mkdir()
+    (ctx / "f.txt").write_text("from the context\n")
+    (ctx / "Dockerfile").write_text("FROM busybox\nARG X=1\nRUN echo built-$X > /b\nCOPY f.txt /f.txt\n")
+    r = rcli("build", "--progress", "plain", "--build-arg", "X=2", "-t", "rb:1", "-t", "rb:2", str(ctx))
+    assert "#3 [3/4] RUN echo built-$X > /b" in r.err and "naming to rb:2 done" in r.err
+    assert cli("run", "--rm", "rb:2", "cat", "/b", "/f.txt").out == "built-2\nfrom the context\n"
+    # -q: the image's ID alone, the same as the local build's (all of it from the cache)
+    remote_id = rcli("build", "-q", "--build-arg", "X=2", str(ctx)).out
+    assert remote_id == cli("build", "-q", "--build-arg", "X=2", str(ctx)).out
+    assert remote_id.strip() == cli("inspect", "-f", "{{.Id}}", "rb:1").out.strip()
+    # a Dockerfile outside the context is sent with it
+    (tmp_path / "Other").write_text("FROM busybox\nRUN echo other > /o\n")
+    rcli("build", "-f", str(tmp_path / "Other"), "-t", "other:1", str(ctx))
+    assert cli("run", "--rm", "other:1", "cat", "/o").out == "other\n"
+    # a failed step: the service's message and a failure
+    (ctx / "Bad").write_text("FROM busybox\nRUN exit 3\n")
+    r = rcli("build", "-f", str(ctx / "Bad"), str(ctx), check=False)
+    assert r.code != 0 and "returned a non-zero code: 3" in r.err
+    # what is not sent is refused, status 125
+    r = rcli("build", "--watch", str(ctx), check=False)
+    assert r.code == 125 and "not available with --host" in r.err
+    r = rcli("build", "--secret", "id=s,src=" + str(ctx / "f.txt"), str(ctx), check=False)
+    assert r.code == 125 and "--secret" in r.err
