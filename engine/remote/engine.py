@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from ..model.volume import Volume
     from ..registry.events import TransferEvent
     from ..registry.pull import PullResult
+    from ..registry.push import PushResult
     from ..registry.search import SearchResult
     from ..runtime.logfile import LogEntry
     from ..stats import StatsRecord
@@ -304,6 +305,50 @@ class RemoteContainers:
         query = {"path": dest, "copyUIDGID": archive or None}
         self.client.call("PUT", f"/containers/{_q(ref)}/archive", query, bytes(data))
         return len(data)
+
+    def update(
+        self,
+        ref: str,
+        *,
+        memory: int | None = None,
+        memory_swap: int | None = None,
+        memory_reservation: int | None = None,
+        cpus: float | None = None,
+        cpu_shares: int | None = None,
+        cpu_period: int | None = None,
+        cpu_quota: int | None = None,
+        cpuset_cpus: str = "",
+        cpuset_mems: str = "",
+        pids_limit: int | None = None,
+        blkio_weight: int | None = None,
+        restart: str = "",
+        cpu_rt_period: int | None = None,
+        cpu_rt_runtime: int | None = None,
+    ) -> builtins.list[str]:
+        """``POST /containers/{id}/update``: the limits and restart policy given; the service's warnings."""
+        body: dict[str, Any] = {
+            "Memory": memory,
+            "MemorySwap": memory_swap,
+            "MemoryReservation": memory_reservation,
+            "NanoCpus": int(cpus * 1e9) if cpus else None,
+            "CpuShares": cpu_shares,
+            "CpuPeriod": cpu_period,
+            "CpuQuota": cpu_quota,
+            "CpusetCpus": cpuset_cpus or None,
+            "CpusetMems": cpuset_mems or None,
+            "PidsLimit": pids_limit,
+            "BlkioWeight": blkio_weight,
+            "CpuRealtimePeriod": cpu_rt_period,
+            "CpuRealtimeRuntime": cpu_rt_runtime,
+        }
+        if restart:
+            policy, _, retries = restart.partition(":")
+            body["RestartPolicy"] = {"Name": policy, "MaximumRetryCount": int(retries or 0)}
+        doc = self.client.post(
+            f"/containers/{_q(ref)}/update", {k: v for k, v in body.items() if v is not None}
+        )
+        self.forget(ref)
+        return list((doc or {}).get("Warnings") or [])
 
     def export(self, ref: str, out: Any) -> None:
         """``GET /containers/{id}/export``: the container's file system as a tar, written to ``out``."""
@@ -1079,6 +1124,36 @@ class RemoteImages:
         )
         im = self.get(name)
         return PullResult(im.id, name, digest, name, up_to_date)
+
+    def push(
+        self,
+        repository: str,
+        tag: str | None = None,
+        progress: Callable[[TransferEvent], None] | None = None,
+        auth_config: dict[str, str] | None = None,
+    ) -> PushResult:
+        """``POST /images/{name}/push``: the service pushes (with its own credentials); its progress lines
+        come back as events, its last line as the result."""
+        from ..registry.events import TransferEvent
+        from ..registry.push import PushResult
+
+        if auth_config:
+            raise NotAvailable("push with credentials", "the service pushes with its own")
+        s = self.client.open("POST", f"/images/{repository}/push", {"tag": tag}, {}, timeout=None)
+        result = None
+        for doc in _progress_lines(s):
+            status = str(doc.get("status") or "")
+            head, sep, rest = status.partition(": digest: ")
+            if sep:
+                digest, _, size = rest.partition(" size: ")
+                result = PushResult(repository, head, digest, int(size or 0))
+            elif progress is not None:
+                detail = doc.get("progressDetail") or {}
+                current, total = int(detail.get("current") or 0), int(detail.get("total") or 0)
+                progress(TransferEvent(doc.get("id") or "", status, current, total))
+        if result is None:
+            raise DockyardError(f"the service's push of {repository} ended without a digest")
+        return result
 
     def save(self, names: builtins.list[str], out: Any) -> None:
         """``GET /images/get?names=``: the images as ``docker save``'s tar, written to ``out``."""
