@@ -196,12 +196,22 @@ class RemoteContainers:
         return str(self.inspect(ref)["Id"])
 
     def config(self, ref: str) -> Any:
-        """What a command attaching to the container needs of its configuration: ``tty`` and
-        ``open_stdin`` (the rest of the stored options are the service's)."""
+        """What the app and the CLI read of the container's stored configuration: ``tty``, ``open_stdin``
+        and ``mounts`` (``type``, ``source``: a volume's name or a bind's path, ``destination``), from its
+        inspect (the rest of the stored options are the service's)."""
         from types import SimpleNamespace
 
-        cfg = self.inspect(ref).get("Config") or {}
-        return SimpleNamespace(tty=bool(cfg.get("Tty")), open_stdin=bool(cfg.get("OpenStdin")))
+        doc = self.inspect(ref)
+        cfg = doc.get("Config") or {}
+        mounts = [
+            SimpleNamespace(
+                type=str(m.get("Type") or ""),
+                source=str(m.get("Name") or m.get("Source") or ""),
+                destination=str(m.get("Destination") or ""),
+            )
+            for m in doc.get("Mounts") or []
+        ]
+        return SimpleNamespace(tty=bool(cfg.get("Tty")), open_stdin=bool(cfg.get("OpenStdin")), mounts=mounts)
 
     def logs(
         self,

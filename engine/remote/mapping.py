@@ -240,10 +240,24 @@ def disk_usage(doc: dict[str, Any]) -> DiskUsage:
 
 
 #: The create options sent over the API (those of the app's Run dialog, and the common ones around them).
+#: CreateOptions' fields sent as HostConfig's keys of the same value (None or "" for unset).
+_HOST_FIELDS = {"cpu_shares": "CpuShares", "cpu_period": "CpuPeriod", "cpu_quota": "CpuQuota",
+                "cpuset_cpus": "CpusetCpus", "cpuset_mems": "CpusetMems", "memory_reservation": "MemoryReservation",
+                "oom_kill_disable": "OomKillDisable", "oom_score_adj": "OomScoreAdj", "blkio_weight": "BlkioWeight",
+                "shm_size": "ShmSize", "pid": "PidMode", "ipc": "IpcMode", "uts": "UTSMode",
+                "cgroupns": "CgroupnsMode", "cgroup_parent": "CgroupParent", "userns": "UsernsMode",
+                "runtime": "Runtime", "isolation": "Isolation", "cpu_rt_period": "CpuRealtimePeriod",
+                "cpu_rt_runtime": "CpuRealtimeRuntime"}  # fmt: skip
+#: The list fields sent as HostConfig's lists.
+_HOST_LISTS = {"security_opt": "SecurityOpt", "group_add": "GroupAdd", "links": "Links",
+               "volumes_from": "VolumesFrom"}  # fmt: skip
+
 SENT = {"command", "entrypoint", "name", "env", "working_dir", "user", "hostname", "tty", "stdin_open", "labels",
         "restart", "network", "volumes", "memory", "cpus", "ports", "auto_remove", "console_size", "attach",
         "stop_signal", "stop_timeout", "read_only", "privileged", "init", "cap_add", "cap_drop", "tmpfs",
-        "pids_limit", "healthcheck", "extra_hosts"}  # fmt: skip
+        "pids_limit", "healthcheck", "extra_hosts"} | set(_HOST_FIELDS) | set(_HOST_LISTS) | {
+        "domainname", "memory_swap", "memory_swappiness", "dns", "dns_search", "dns_options", "publish_all", "ip",
+        "aliases", "expose", "log_driver", "log_opts", "sysctls", "annotations", "mac_address", "ulimits"}  # fmt: skip
 
 
 def create_body(image: str, opts: Any) -> dict[str, Any]:
@@ -291,6 +305,46 @@ def create_body(image: str, opts: Any) -> dict[str, Any]:
     }
     if any(opts.console_size):
         host_config["ConsoleSize"] = list(opts.console_size)
+    for name, key in _HOST_FIELDS.items():
+        value = getattr(opts, name)
+        if value not in (None, "", False, 0):
+            host_config[key] = value
+    for name, key in _HOST_LISTS.items():
+        if getattr(opts, name):
+            host_config[key] = list(getattr(opts, name))
+    if opts.memory_swap:
+        host_config["MemorySwap"] = opts.memory_swap
+    if opts.memory_swappiness is not None:
+        host_config["MemorySwappiness"] = opts.memory_swappiness
+    for name, key in (("dns", "Dns"), ("dns_search", "DnsSearch"), ("dns_options", "DnsOptions")):
+        if getattr(opts, name):
+            host_config[key] = list(getattr(opts, name))
+    if opts.publish_all:
+        host_config["PublishAllPorts"] = True
+    if opts.log_driver or opts.log_opts:
+        host_config["LogConfig"] = {"Type": opts.log_driver, "Config": dict(opts.log_opts)}
+    if opts.sysctls:
+        host_config["Sysctls"] = dict(s.partition("=")[::2] for s in opts.sysctls)
+    if opts.annotations:
+        host_config["Annotations"] = dict(opts.annotations)
+    if opts.ulimits:  # NAME=SOFT[:HARD]
+        limits = []
+        for u in opts.ulimits:
+            name, _, values = u.partition("=")
+            soft, _, hard = values.partition(":")
+            limits.append({"Name": name, "Soft": int(soft), "Hard": int(hard or soft)})
+        host_config["Ulimits"] = limits
+    for spec in opts.expose:
+        port, _, proto = spec.partition("/")
+        first, _, last = port.partition("-")
+        for n in range(int(first), int(last or first) + 1):
+            exposed.setdefault(f"{n}/{proto or 'tcp'}", {})
+    networking = None
+    if opts.ip or opts.aliases:
+        endpoint: dict[str, Any] = {"Aliases": list(opts.aliases) or None}
+        if opts.ip:
+            endpoint["IPAMConfig"] = {"IPv4Address": opts.ip}
+        networking = {"EndpointsConfig": {opts.network: endpoint}}
     attach = None if opts.attach is None else {s.lower() for s in opts.attach}
     return {
         "Image": image,
@@ -300,6 +354,8 @@ def create_body(image: str, opts: Any) -> dict[str, Any]:
         "WorkingDir": opts.working_dir,
         "User": opts.user,
         "Hostname": opts.hostname,
+        "Domainname": opts.domainname,
+        "MacAddress": opts.mac_address or None,
         "Tty": opts.tty,
         "OpenStdin": opts.stdin_open,
         "AttachStdin": opts.stdin_open if attach is None else "stdin" in attach,
@@ -311,4 +367,5 @@ def create_body(image: str, opts: Any) -> dict[str, Any]:
         "StopTimeout": opts.stop_timeout,
         "Healthcheck": opts.healthcheck,
         "HostConfig": host_config,
+        "NetworkingConfig": networking,
     }

@@ -589,3 +589,27 @@ def test_build_over_the_service(cli, rcli, busybox, tmp_path):
     assert r.code == 125 and "not available with --host" in r.err
     r = rcli("build", "--secret", "id=s,src=" + str(ctx / "f.txt"), str(ctx), check=False)
     assert r.code == 125 and "--secret" in r.err
+
+
+def test_create_over_the_service_makes_the_container_the_local_create_makes(cli, rcli, busybox):
+    flags = [
+        "--cpu-shares", "512", "--dns", "192.0.2.1", "--dns-search", "ex.test", "--hostname", "h1",
+        "--domainname", "d.test", "--security-opt", "no-new-privileges", "--group-add", "10", "--shm-size", "32m",
+        "--log-opt", "max-size=1m", "--expose", "80", "--expose", "90-91/udp", "--oom-score-adj", "100",
+        "--memory", "64m", "--memory-reservation", "32m", "--memory-swap", "128m", "--cpuset-cpus", "0",
+        "--pids-limit", "40", "--init", "--read-only", "--tmpfs", "/run", "--stop-signal", "USR1",
+        "--stop-timeout", "3", "--health-cmd", "true", "--ulimit", "nofile=100:200", "--cap-add", "NET_ADMIN",
+        "--cap-drop", "CHOWN", "-e", "A=1", "-l", "k=v", "-w", "/tmp", "-u", "1:1", "--restart", "on-failure:3",
+    ]  # fmt: skip
+    cli("create", "--name", "here", *flags, "busybox", "sleep", "1")
+    rcli("create", "--name", "there", *flags, "busybox", "sleep", "1")
+    for part in ("HostConfig", "Config"):
+        here = json.loads(cli("inspect", "-f", f"{{{{json .{part}}}}}", "here").out)
+        there = json.loads(cli("inspect", "-f", f"{{{{json .{part}}}}}", "there").out)
+        assert there == here, part
+    # an option the API does not carry yet is refused with its name, before anything is made
+    r = rcli(
+        "create", "--name", "never", "--device-read-bps", "/dev/null:1mb", "busybox", "true", check=False
+    )
+    assert r.code == 125 and "device_read_bps: not sent with --host yet" in r.err
+    assert "never" not in cli("ps", "-a", "--format", "{{.Names}}").out.split()

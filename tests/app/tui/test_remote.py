@@ -155,16 +155,17 @@ async def test_what_needs_the_engines_files_says_so(remote, config, cli, busybox
         summary = pane.query_one("#layers-summary", Static)
         await wait_for(pilot, lambda: "not available with --host" in str(summary.render()), what="the note")
         assert "busybox:latest" in str(summary.render()) and "1.98MB" in screen_text(app)  # its layer
-        # build (and build --watch): the dialog says why, never a trace
+        # build --watch (a build sends its context over the API; watching does not): the dialog says why
         app.main.containers.focus()
         await pilot.press("b")
         await wait_for(pilot, lambda: type(app.screen).__name__ == "BuildDialog", what="the build dialog")
+        await pilot.click("#watch")
         await pilot.click("#ok")
         error = app.screen.query_one("#dialog-error", Static)
         await wait_for(pilot, lambda: "not available with --host" in str(error.render()), what="the refusal")
         await pilot.press("escape")
-        # a container's stored configuration (the engine's own record): a notification says so
-        app.call("Config", app.engine.containers.config, "files")
+        # a container's writable layer (the engine's own files): a notification says so
+        app.call("Files", app.engine.containers.layer_tree, "files")
         await wait_for(pilot, lambda: any("not available with --host" in n for n in notifications(app)))
         assert app.is_running
 
@@ -199,8 +200,8 @@ async def test_the_run_dialog_over_host(remote, config, cli, busybox):
         assert [c.name for c in made] == ["rep-1", "rep-2"] and all(c.status == "running" for c in made)
         await wait_for(pilot, lambda: {"rep-1", "rep-2"} <= {c.name for c in app.snapshot.containers})
         # an option the API does not carry yet is refused with its name, before anything is made
-        with pytest.raises(InvalidArgument, match="cpu_shares: not sent with --host"):
-            remote.containers.run("busybox", CreateOptions(cpu_shares=512))
+        with pytest.raises(InvalidArgument, match="device_read_bps: not sent with --host"):
+            remote.containers.run("busybox", CreateOptions(device_read_bps=["/dev/null:1mb"]))
 
 
 # -- the client library, one stream kind each --------------------------------------------------------------
