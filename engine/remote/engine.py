@@ -1231,8 +1231,17 @@ class RemoteImages:
             raise NotAvailable(f"build with {', '.join(unsent)}", "it is not sent over the API yet")
         context = options.context_dir
         buf = io.BytesIO()
+        from ..build import dockerignore
+
+        matcher = dockerignore.load(context, options.dockerfile)
         with tarfile.open(fileobj=buf, mode="w") as tar:
-            tar.add(context, arcname=".")
+            # what .dockerignore leaves out is not sent (the ignore file and the Dockerfile always are)
+            for rel in dockerignore.walk(context, matcher):
+                tar.add(os.path.join(context, rel), arcname=rel, recursive=False)
+            for always in (".dockerignore", os.path.basename(options.dockerfile or "Dockerfile")):
+                path = os.path.join(context, always)
+                if matcher.ignored(always) and os.path.isfile(path):
+                    tar.add(path, arcname=always, recursive=False)
             dockerfile = options.dockerfile
             text = options.dockerfile_text
             if dockerfile and text is None:

@@ -568,10 +568,14 @@ def test_build_over_the_service(cli, rcli, busybox, tmp_path):
     ctx = tmp_path / "ctx"
     ctx.mkdir()
     (ctx / "f.txt").write_text("from the context\n")
-    (ctx / "Dockerfile").write_text("FROM busybox\nARG X=1\nRUN echo built-$X > /b\nCOPY f.txt /f.txt\n")
+    (ctx / "Dockerfile").write_text("FROM busybox\nARG X=1\nRUN echo built-$X > /b\nCOPY . /ctx/\n")
+    (ctx / "big").mkdir()
+    (ctx / "big" / "blob").write_bytes(b"x" * 1000)
+    (ctx / ".dockerignore").write_text("big\nDockerfile\n")  # not sent: big/; sent all the same: Dockerfile
     r = rcli("build", "--progress", "plain", "--build-arg", "X=2", "-t", "rb:1", "-t", "rb:2", str(ctx))
     assert "#3 [3/4] RUN echo built-$X > /b" in r.err and "naming to rb:2 done" in r.err
-    assert cli("run", "--rm", "rb:2", "cat", "/b", "/f.txt").out == "built-2\nfrom the context\n"
+    assert cli("run", "--rm", "rb:2", "cat", "/b", "/ctx/f.txt").out == "built-2\nfrom the context\n"
+    assert cli("run", "--rm", "rb:2", "ls", "-A", "/ctx").out == ".dockerignore\nf.txt\n"
     # -q: the image's ID alone, the same as the local build's (all of it from the cache)
     remote_id = rcli("build", "-q", "--build-arg", "X=2", str(ctx)).out
     assert remote_id == cli("build", "-q", "--build-arg", "X=2", str(ctx)).out
