@@ -137,6 +137,8 @@ ALIASES: dict[str, str] = {
     "save": "image save",
     "tag": "image tag",
     "network list": "network ls",
+    "context list": "context ls",
+    "context remove": "context rm",
     "network remove": "network rm",
     "events": "system events",
     "info": "system info",
