@@ -32,9 +32,15 @@ def _command_index(argv: list[str]) -> int | None:
         if a in ("--root", "--config", "-l", "--log-level"):
             i += 2
             continue
-        if a in ("-H", "--host", "--tlscacert", "--tlscert", "--tlskey", "-c", "--context") and not _is_command(
-            argv[i + 1 : i + 2]
-        ):
+        if a in (
+            "-H",
+            "--host",
+            "--tlscacert",
+            "--tlscert",
+            "--tlskey",
+            "-c",
+            "--context",
+        ) and not _is_command(argv[i + 1 : i + 2]):
             i += 2  # the service's flags (--host): their value (a command word there is no value)
             continue
         if a.startswith("-"):
@@ -55,7 +61,10 @@ def _host_flags(p: flags.Parser) -> None:
         "-H", "--host", help="Daemon socket to connect to (unix:///PATH, or tcp://HOST:PORT with TLS)"
     )
     p.add_argument(
-        "-c", "--context", dest="use_context", help="Name of the context to use (overrides DOCKYARD_CONTEXT and 'context use')"
+        "-c",
+        "--context",
+        dest="use_context",
+        help="Name of the context to use (overrides DOCKYARD_CONTEXT and 'context use')",
     )
     p.add_argument("--tls", action="store_true", help="Use TLS; implied by --tlsverify")
     p.add_argument("--tlsverify", action="store_true", help="Use TLS and verify the service")
