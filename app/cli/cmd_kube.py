@@ -12,7 +12,7 @@ from .commands import engine
 def register(sub: flags.Commands) -> None:
     g = sub.add_parser("kube", help="Play containers, pods or volumes from Kubernetes YAML, or generate it")
     ks = g.add_subparsers(dest="kube_command", metavar="COMMAND")
-    p = ks.add_parser("generate", help="Generate Kubernetes YAML based on containers")
+    p = ks.add_parser("generate", help="Generate Kubernetes YAML based on containers or a compose project")
     p.add_argument("-f", "--filename", default="", help="Write output to the specified path")
     p.add_argument(
         "-s", "--service", action="store_true", help="Generate YAML for a Kubernetes service object"
@@ -20,14 +20,14 @@ def register(sub: flags.Commands) -> None:
     p.add_argument(
         "-t",
         "--type",
-        default="pod",
+        default="",
         choices=("pod", "deployment"),
-        help="Generate YAML for the given Kubernetes kind",
+        help="Generate YAML for the given Kubernetes kind (pod; for a compose project, deployment)",
     )
     p.add_argument(
-        "-r", "--replicas", type=int, default=1, help="Set the replicas number for Deployment kind"
+        "-r", "--replicas", type=int, default=None, help="Set the replicas number for Deployment kind"
     )
-    p.add_argument("containers", nargs="+", metavar="CONTAINER")
+    p.add_argument("containers", nargs="+", metavar="CONTAINER|PROJECT")
     p.set_defaults(handler=cmd_generate)
     p = ks.add_parser("play", help="Play a pod or volume based on Kubernetes YAML")
     p.add_argument("--down", action="store_true", help="Stop and remove the pods the YAML describes")

@@ -15,11 +15,26 @@ class Kube:
         self.engine = engine
 
     def generate(
-        self, refs: list[str], *, kind: str = "pod", replicas: int = 1, service: bool = False
+        self, refs: list[str], *, kind: str = "", replicas: int | None = None, service: bool = False
     ) -> tuple[str, list[str]]:
+        """``refs``' containers as a Pod (or a Deployment), or, when ``refs`` is one name that is no
+        container's but a compose project's, the project as a Deployment (or Pod) per service."""
         from .generate import dump, generate
+        from .project import find_project, generate_project
 
-        docs, warnings = generate(self.engine, refs, kind=kind, replicas=replicas, service=service)
+        project = find_project(self.engine, refs)
+        if project is not None:
+            docs, warnings = generate_project(
+                self.engine, refs[0], project, kind=kind or "deployment", replicas=replicas
+            )
+        else:
+            docs, warnings = generate(
+                self.engine,
+                refs,
+                kind=kind or "pod",
+                replicas=1 if replicas is None else replicas,
+                service=service,
+            )
         return dump(docs, warnings), warnings
 
     def play(self, path: str, *, network: str = "", replace: bool = False) -> dict[str, list[str]]:

@@ -36,7 +36,8 @@ def _volume_name(name: str) -> str:
 
 
 def _seconds(ns: Any) -> int | None:
-    return int(ns) // 1_000_000_000 if ns else None
+    """Nanoseconds as whole seconds, rounded up: a probe's timings are seconds, 1 at least."""
+    return -(-int(ns) // 1_000_000_000) if ns else None
 
 
 def _probe(health: dict[str, Any] | None) -> dict[str, Any] | None:
