@@ -22,6 +22,10 @@ from ..store.imagestore import ImageStore
 from ..store.layers import LayerRecord, chain_id
 from ..store.quarantine import keep
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import BinaryIO
+
 _MANIFEST_MAX = 4 << 20  # a manifest blob is small: larger blobs are not read when looking for one
 
 
@@ -37,25 +41,49 @@ def check(layout: Layout, repair: bool) -> list[Finding]:
     return out
 
 
-def _hash(path: str) -> str:
+def _hash(f: BinaryIO) -> str:
     h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            h.update(chunk)
+    while chunk := f.read(1 << 20):
+        h.update(chunk)
     return "sha256:" + h.hexdigest()
 
 
 def _blobs(store: ImageStore, repair: bool) -> list[Finding]:
     out = []
     for digest in list(store.blobs.all()):
+        if not store.blobs.kept(digest):
+            out += _rebuilt(store, digest)
+            continue
         path = store.blobs.path(digest)
-        actual = _hash(path)
+        with open(path, "rb") as blob:
+            actual = _hash(blob)
         if actual != digest:
             f = Finding("blob", path, f"its content hashes to {actual[:19]}, not to its name")
             if repair:
                 f.repair = "quarantined as " + keep(store.layout, path)
             out.append(f)
     return out
+
+
+def _rebuilt(store: ImageStore, digest: str) -> list[Finding]:
+    """A blob kept as its layer's recipe: the tar regenerated from the unpacked layer must hash to it. When
+    it does not, the layer was changed on disk; nothing can mend that here (the image must be pulled or
+    loaded again), so it is reported and left as found."""
+    recipe = store.blobs.recipe(digest)
+    if recipe is None:
+        return [Finding("blob", store.blobs.recipe_path(digest), "its recipe is unreadable or misshapen")]
+    layer = str(recipe["layer"])
+    if not store.layers.exists(layer):
+        return []  # the missing layer is what is reported (``_images_complete``), or collected
+    try:
+        with store.blobs.open(digest) as f:
+            _hash(f)  # the reader checks the digest at the end
+    except StoreError as e:
+        where = (
+            store.layers.diff_path(layer) if store.layers.exists(layer) else store.blobs.recipe_path(digest)
+        )
+        return [Finding("layer", where, f"{e}; pull or load the image again")]
+    return []
 
 
 def _records(store: ImageStore, repair: bool) -> list[Finding]:

@@ -231,7 +231,7 @@ def _upload(
             raise _Cancelled()
         report.bytes(short, "Pushing", done, size)
 
-    with store.blobs.open(digest) as f:
+    with store.blobs.as_file(digest) as f:
         if chunk_size and size > chunk_size:
             offset = 0
             while offset < size:

@@ -58,6 +58,39 @@ def _add_bytes(tf: tarfile.TarFile, name: str, data: bytes, mtime: float) -> Non
     tf.addfile(ti, io.BytesIO(data))
 
 
+def _add_chunks(
+    tf: tarfile.TarFile, ti: tarfile.TarInfo, chunks: Iterator[bytes | bytearray | memoryview]
+) -> None:
+    """``tf.addfile`` of a member whose content comes as chunks (exactly ``ti.size`` bytes)."""
+    header = ti.tobuf(tf.format, tf.encoding, tf.errors)
+    stream: Any = tf.fileobj
+    stream.write(header)
+    # A plain "w|" stream buffers by joining bytes, quadratic in a large write: its buffer is handed on
+    # first, then the chunks go straight to the file it writes to.
+    direct = getattr(stream, "comptype", None) == "tar" and isinstance(getattr(stream, "buf", None), bytes)
+    if direct:
+        stream.fileobj.write(stream.buf)
+        stream.buf = b""
+    n = 0
+    for chunk in chunks:
+        n += len(chunk)
+        if n > ti.size:
+            raise StoreError(f"{ti.name} is longer than its size")
+        if direct:
+            stream.fileobj.write(chunk)
+            stream.pos += len(chunk)
+        else:
+            for i in range(0, len(chunk), tarfile.RECORDSIZE):
+                stream.write(chunk[i : i + tarfile.RECORDSIZE])
+    if n != ti.size:
+        raise StoreError(f"{ti.name} is shorter than its size")
+    pad = -n % tarfile.BLOCKSIZE
+    if pad:
+        stream.write(tarfile.NUL * pad)
+    tf.offset += len(header) + n + pad
+    tf.members.append(ti)  # type: ignore[attr-defined]
+
+
 def _add_dir(tf: tarfile.TarFile, name: str, mtime: float) -> None:
     ti = tarfile.TarInfo(name)
     ti.type = tarfile.DIRTYPE
@@ -95,17 +128,21 @@ def save(store: ImageStore, names: list[str], out: IO[bytes]) -> None:
         def put_blob(digest: str) -> str:
             name = "blobs/sha256/" + digest.partition(":")[2]
             if digest not in written:
-                path = store.blobs.path(digest)
                 try:
-                    st = os.stat(path)
+                    size = store.blobs.size(digest)
+                    f = store.blobs.open(digest)
                 except FileNotFoundError:
                     raise StoreError(f"blob {digest} is missing from the store") from None
                 ti = tarfile.TarInfo(name)
-                ti.size = st.st_size
+                ti.size = size
                 ti.mtime = int(now)
                 ti.mode = 0o644
-                with open(path, "rb") as f:
-                    tf.addfile(ti, f)
+                with f:
+                    chunks = getattr(f, "chunks", None)
+                    if chunks is None:
+                        tf.addfile(ti, f)
+                    else:  # rebuilt from its layer: written as it comes
+                        _add_chunks(tf, ti, chunks())
                 written.add(digest)
             return name
 
@@ -579,11 +616,12 @@ def _stage_layer(arc: Archive, stage: Staging, layer: _Layer, parent: str | None
     from .imagestore import NewLayer
 
     if not layer.digest:
-        with stage.blobs.receive(decompressed(arc.open(layer.member)), layer.diff_id, 0, "layer") as raw:
-            rec = _unpack(stage, raw, raw, parent, layer.member)
-        return NewLayer(rec.chain_id, layer.diff_id, oci.MT_OCI_LAYER, raw.count)
+        rec, size = _stage_once(arc, stage, layer, parent, layer.diff_id, 0, True)
+        return NewLayer(rec.chain_id, layer.diff_id, oci.MT_OCI_LAYER, size)
     chain = chain_id(parent, layer.diff_id)
-    if not (stage.has_layer(chain) and stage.has_blob(layer.digest)):
+    if layer.digest == layer.diff_id and not stage.has_blob(layer.digest):  # an uncompressed blob
+        _stage_once(arc, stage, layer, parent, layer.digest, layer.size, False)
+    elif not (stage.has_layer(chain) and stage.has_blob(layer.digest)):
         with stage.blobs.receive(arc.open(layer.member), layer.digest, layer.size, "layer") as raw:
             rec = _unpack(stage, raw, decompressed(raw), parent, layer.member)
             if rec.diff_id != layer.diff_id:
@@ -591,6 +629,23 @@ def _stage_layer(arc: Archive, stage: Staging, layer: _Layer, parent: str | None
                     f"digest mismatch: layer content (DiffID) {layer.diff_id} arrived as {rec.diff_id}"
                 )
     return NewLayer(chain, layer.digest, layer.media_type, layer.size)
+
+
+def _stage_once(
+    arc: Archive, stage: Staging, layer: _Layer, parent: str | None, digest: str, size: int, unzip: bool
+) -> tuple[LayerRecord, int]:
+    """Unpack a layer whose blob is its uncompressed tar without writing the blob: when the layer's tar-split
+    record was made, a recipe stands for it; else (a name twice in the tar...) the blob is read again from
+    the archive and kept. Returns the layer and the blob's size."""
+    source: Any = arc.open(layer.member)
+    raw = Verified(decompressed(source) if unzip else source, digest, size, "layer")
+    rec = _unpack(stage, raw, raw, parent, layer.member)
+    if stage.recipe(digest, rec.chain_id, raw.count):
+        return rec, raw.count
+    source = arc.open(layer.member)
+    with stage.blobs.receive(decompressed(source) if unzip else source, digest, size, "layer") as again:
+        again.drain()
+    return rec, again.count
 
 
 def _stage_image(arc: Archive, stage: Staging, image: _Image, progress: ProgressFn | None) -> list[NewLayer]:

@@ -44,7 +44,7 @@ class NewLayer:
 class ImageStore:
     def __init__(self, layout: Layout, pins: PinsFn | None = None) -> None:
         self.layout = layout
-        self.blobs = BlobStore(layout.blobs, layout.tmp)
+        self.blobs = BlobStore(layout.blobs, layout.tmp, layout.layers)
         self.catalog = Catalog(layout.images, layout.lock("images"), self._event)
         self._pins = pins or set
 
@@ -114,6 +114,8 @@ class ImageStore:
             )
             manifest_bytes = oci.canonical(manifest)
         manifest_digest = self.blobs.put_bytes(manifest_bytes)
+        for x in layers:
+            self.keep_once(x.chain_id, x.blob)
         entry = ImageEntry(
             id=config_id,
             manifest=manifest_digest,
@@ -135,15 +137,51 @@ class ImageStore:
                 self.catalog.set_tag(ref.tagged, config_id)
         return config_id
 
+    def keep_once(self, chain: str, blob: str) -> None:
+        """Drop a layer's blob for a recipe when the unpacked layer can give its bytes back: the uncompressed
+        tar always (the layer's tar-split record), a gzip blob when zlib's parameters that made it are found.
+        Otherwise (zstd, another compressor's gzip, a layer unpacked before tar-split records) it stays."""
+        if not self.blobs.kept(blob) or not os.path.exists(self.layers.split_path(chain)):
+            return
+        try:
+            rec = self.layers.get(chain)
+        except StoreError:
+            return
+        recipe: dict[str, Any] | None
+        if blob == rec.diff_id:
+            recipe = {"compression": "none"}
+        else:
+            from .rebuild import gzip_recipe
+
+            with self.blobs.open(blob) as f:
+                recipe = gzip_recipe(f, os.path.dirname(self.layers.split_path(chain)))
+            if recipe is None:
+                return
+            recipe["compression"] = "gzip"
+        recipe.update(layer=chain, size=self.blobs.size(blob))
+        self.blobs.put_recipe(blob, recipe)
+
     def add_layer_from_tar(self, stream: BinaryIO, parent_chain: str | None) -> NewLayer:
-        """Store a layer tar (plain or compressed): keep the uncompressed blob, unpack it once."""
+        """Store a layer tar (plain or compressed): unpack it once, with the record that regenerates its
+        uncompressed tar (the blob's bytes are kept only when that cannot be done)."""
         from . import oci
+        from .blobs import BlobWriter
         from .streams import HashingReader, decompressed
 
-        with self.blobs.writer() as w:
+        w = BlobWriter(self.blobs, None)
+        try:
             source = decompressed(stream)
             tee = HashingReader(source, w)
             rec = self.layers.unpack(tee, parent_chain)  # type: ignore[arg-type]
+            w.digest = "sha256:" + w.hash.hexdigest()
+            if os.path.exists(self.layers.split_path(rec.chain_id)):
+                self.blobs.put_recipe(
+                    w.digest, {"compression": "none", "layer": rec.chain_id, "size": w.size}
+                )
+            else:
+                w.commit()
+        finally:
+            w.discard()
         return NewLayer(rec.chain_id, w.digest, oci.MT_OCI_LAYER, w.size)
 
     def import_tar(
@@ -231,7 +269,7 @@ class ImageStore:
         total = self.layer_bytes()
         for b in self.blobs.all():
             with suppress(OSError):
-                total += self.blobs.size(b)
+                total += self.blobs.disk_size(b)
         return total
 
     def recover(self) -> list[str]:

@@ -48,6 +48,12 @@ class LayerStore:
     def diff_path(self, chain: str) -> str:
         return os.path.join(self._dir(chain), "diff")
 
+    def split_path(self, chain: str) -> str:
+        """The record of the layer's tar (``tar/split.py``), there when the tar can be regenerated."""
+        from .tar.split import TAR_SPLIT
+
+        return os.path.join(self._dir(chain), TAR_SPLIT)
+
     def exists(self, chain: str) -> bool:
         return os.path.exists(os.path.join(self._dir(chain), "layer.json"))
 
@@ -69,19 +75,24 @@ class LayerStore:
         """Unpack an uncompressed layer tar stream on top of ``parent``; returns the (maybe existing) layer."""
         from .streams import HashingReader
         from .tar.extract import extract_layer
+        from .tar.split import TAR_SPLIT, Recorder, complete
 
         work = tmpfiles.make_dir(self.tmpdir, "layer")
         try:
             diff = os.path.join(work, "diff")
             os.mkdir(diff, 0o755)
             reader = HashingReader(tar_stream)
-            result = extract_layer(reader, diff)
+            split = Recorder()
+            result = extract_layer(reader, diff, split=split)
             reader.drain()
             diff_id = reader.digest
             chain = chain_id(parent, diff_id)
             if self.exists(chain):
                 return self.get(chain)
             rec = LayerRecord(chain, diff_id, parent, int(getattr(result, "bytes", 0)))
+            if split.total == reader.count and complete(split, diff):
+                with open(os.path.join(work, TAR_SPLIT), "wb") as f:
+                    f.write(split.finish(diff_id))
             atomic_write_json(os.path.join(work, "layer.json"), asdict(rec))
             faults.point("layer")
             try:

@@ -27,10 +27,21 @@ class Staging:
         self.layers = LayerStore(os.path.join(self.dir, "layers"), tmpdir)
         os.mkdir(self.blobs.dir)
         os.mkdir(self.layers.dir)
+        self.recipes: dict[str, tuple[str, int]] = {}  # blob -> (layer, size): blobs not kept
+
+    def recipe(self, digest: str, chain: str, size: int) -> bool:
+        """Let a recipe stand for the uncompressed blob ``digest`` of layer ``chain`` when the layer that will
+        be in the store (the store's, else the staged one) has its tar-split record; False otherwise."""
+        store = self.store.layers
+        layers = store if store.exists(chain) else self.layers
+        if not os.path.exists(layers.split_path(chain)):
+            return False
+        self.recipes[digest] = (chain, size)
+        return True
 
     def has_blob(self, digest: str) -> bool:
-        """In the store, or staged."""
-        return self.store.blobs.exists(digest) or self.blobs.exists(digest)
+        """In the store, or staged (its bytes or its recipe)."""
+        return self.store.blobs.exists(digest) or self.blobs.exists(digest) or digest in self.recipes
 
     def has_layer(self, chain: str) -> bool:
         return self.store.layers.exists(chain) or self.layers.exists(chain)
@@ -43,6 +54,9 @@ class Staging:
             _move(os.path.join(self.layers.dir, hexpart), os.path.join(self.store.layers.dir, hexpart))
         for digest in self.blobs.all():
             _move(self.blobs.path(digest), self.store.blobs.path(digest))
+        for digest, (chain, size) in self.recipes.items():
+            if not self.store.blobs.exists(digest):
+                self.store.blobs.put_recipe(digest, {"compression": "none", "layer": chain, "size": size})
 
     def discard(self) -> None:
         """Drop what is still staged (everything, unless committed)."""

@@ -17,6 +17,20 @@ def _image(root: str, ref: str, cli) -> dict:  # type: ignore[no-untyped-def]
         return json.load(f)
 
 
+def _blob_kept(root: str, digest: str) -> str:
+    """Give a layer its blob's bytes back, as a root of the older layout (or a blob no recipe rebuilds)
+    has them; returns the blob's path."""
+    from engine.paths import Layout
+    from engine.store.imagestore import ImageStore
+
+    data = ImageStore(Layout(root)).blobs.read(digest)
+    path = os.path.join(root, "blobs", "sha256", digest[7:])
+    with open(path, "wb") as f:
+        f.write(data)
+    os.unlink(os.path.join(root, "blobs", "recipes", digest[7:]))
+    return path
+
+
 def _check_finds(cli, *words: str) -> str:  # type: ignore[no-untyped-def]
     found = cli.fails("system", "check", code=1).out
     for w in words:
@@ -63,7 +77,7 @@ def test_a_damaged_tag_index_is_rebuilt_from_the_image_records(cli, busybox, roo
 
 def test_a_blob_whose_content_changed_is_quarantined(cli, busybox, root) -> None:
     rec = _image(root, busybox, cli)
-    blob = os.path.join(root, "blobs", "sha256", rec["layer_blobs"][0][7:])
+    blob = _blob_kept(root, rec["layer_blobs"][0])
     with open(blob, "r+b") as f:
         f.seek(1000)
         f.write(b"\xff\xfe")
@@ -76,6 +90,7 @@ def test_a_blob_whose_content_changed_is_quarantined(cli, busybox, root) -> None
 
 def test_a_missing_unpacked_layer_is_unpacked_again_from_its_blob(cli, busybox, root) -> None:
     rec = _image(root, busybox, cli)
+    _blob_kept(root, rec["layer_blobs"][0])
     subprocess.run(["rm", "-rf", os.path.join(root, "layers", rec["layers"][0][7:])], check=True)
     _check_finds(cli, "layer 1 of image")
     assert "unpacked again" in _repaired(cli)

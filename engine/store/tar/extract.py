@@ -21,6 +21,7 @@ from . import limits
 from .compression import Prefetcher, Readable, open_decompressed
 from .names import O_DIR, Escape, clean_name, join_name, list_dir, proc_path
 from .reader import REGULAR, Entry, TarStream, next_entry, padding
+from .split import Recorder
 
 _DIR_CACHE_SIZE = 64
 _O_PATHDIR = os.O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
@@ -67,6 +68,7 @@ class _Extractor:
         # directory (only needed when whiteouts are applied by deleting).
         self.written: set[str] | None = None if overlay_whiteouts else set()
         self.result = ExtractResult()
+        self.split: Recorder | None = None
 
     def close(self) -> None:
         for fd in self.dirs.values():
@@ -150,6 +152,8 @@ class _Extractor:
             st = os.stat(name, dir_fd=pfd, follow_symlinks=False)
         except FileNotFoundError:
             return False
+        if self.split is not None:
+            self.split.removed(rel)
         if stat.S_ISDIR(st.st_mode):
             self.forget(rel)
             shutil.rmtree(name, dir_fd=pfd)
@@ -283,6 +287,8 @@ class _Extractor:
         except FileExistsError:
             self.remove(pfd, name, rel)
             fd = os.open(name, _O_NEWFILE, 0o600, dir_fd=pfd)
+        if self.split is not None:
+            self.split.file(rel, e.size)
         try:
             stream.copy_to(fd, e.size)
             if self.is_root:
@@ -494,6 +500,7 @@ def extract_layer(
     overlay_whiteouts: bool = True,
     interpret_whiteouts: bool = True,
     compute_diff_id: bool = False,
+    split: Recorder | None = None,
 ) -> ExtractResult:
     """Extract the tar stream ``fileobj`` (plain or compressed) below the existing directory ``dest``.
 
@@ -506,7 +513,8 @@ def extract_layer(
     marker, which is read to the end). Raises UnsafeArchive on an entry that would leave ``dest`` or is
     malformed, or when the archive goes beyond a bound of ``limits`` (its entries and unpacked bytes, counted
     against ``limits.current()``, the lengths and depth of its names); what was extracted before stays in
-    place.
+    place. ``split`` records the uncompressed stream (``split.Recorder``) so that it can be regenerated
+    from ``dest``.
     """
     x = _Extractor(dest, overlay_whiteouts, interpret_whiteouts)
     prefetch: Prefetcher | None = None
@@ -517,6 +525,10 @@ def extract_layer(
         prefetch = Prefetcher(read) if compression != "none" else None
         hasher = hashlib.sha256() if compute_diff_id else None
         stream = TarStream(prefetch.read if prefetch else read, hasher, budget)
+        if split is not None and compression == "none":
+            stream.split = x.split = split
+        elif split is not None:
+            split.broken = True
         while (entry := next_entry(stream)) is not None:
             budget.entry(entry.name)
             x.apply(entry, stream)

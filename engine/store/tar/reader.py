@@ -54,6 +54,7 @@ class TarStream:
         self._seek = seek
         self.total = 0
         self.eof = False
+        self.split: Any = None  # a split.Recorder: every byte but files' content recorded
 
     @property
     def position(self) -> int:
@@ -82,6 +83,12 @@ class TarStream:
             self._budget.check(n - len(self._buf), what)
 
     def read_exact(self, n: int) -> bytes:
+        data = self._read_exact(n)
+        if self.split is not None:
+            self.split.raw(data)
+        return data
+
+    def _read_exact(self, n: int) -> bytes:
         buf = self._buf
         if len(buf) >= n:
             self._buf = buf[n:]
@@ -103,6 +110,8 @@ class TarStream:
         if len(self._buf) >= BLOCK:
             block = bytes(self._buf[:BLOCK])
             self._buf = self._buf[BLOCK:]
+            if self.split is not None:
+                self.split.raw(block)
             return block
         if not self._buf and not self._fill():
             return b""
@@ -131,14 +140,20 @@ class TarStream:
             if not self._buf and not self._fill():
                 raise UnsafeArchive("unexpected end of archive (the tar stream is truncated)")
             take = min(n, len(self._buf))
+            if self.split is not None:
+                self.split.raw(self._buf[:take])
             self._buf = self._buf[take:]
             n -= take
 
     def drain(self) -> None:
         """Read (and hash) whatever follows the end-of-archive marker."""
+        if self.split is not None:
+            self.split.raw(self._buf)
         self._buf = memoryview(b"")
         while self._fill():
-            pass
+            if self.split is not None:
+                self.split.raw(self._buf)
+        self._buf = memoryview(b"")
 
 
 def padding(size: int) -> int:

@@ -101,10 +101,7 @@ def test_interrupted_pull_resumes_next_time(engine_, busybox, registry, front, o
     assert later == ["bytes=1000000-"]
     assert any(e.status == "Resuming" and e.current == 1_000_000 for e in events)
     assert not os.path.exists(partial)
-    assert (
-        open(other.images.store.blobs.path(layer), "rb").read()
-        == open(engine_.images.store.blobs.path(layer), "rb").read()
-    )
+    assert other.images.store.blobs.read(layer) == engine_.images.store.blobs.read(layer)
 
 
 def test_resume_when_the_server_ignores_range(engine_, busybox, registry, front, other):
@@ -118,10 +115,7 @@ def test_resume_when_the_server_ignores_range(engine_, busybox, registry, front,
     )  # the retry gets the whole blob again: the first 900000 bytes are skipped
     assert result.image_id == engine_.images.resolve(busybox)
     assert cutter.ranges() == ["bytes=900000-"]
-    assert (
-        open(other.images.store.blobs.path(layer), "rb").read()
-        == open(engine_.images.store.blobs.path(layer), "rb").read()
-    )
+    assert other.images.store.blobs.read(layer) == engine_.images.store.blobs.read(layer)
 
 
 def test_killed_pull_leaves_partial_that_resumes(engine_, busybox, registry, front, tmp_path):
