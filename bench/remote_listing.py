@@ -6,11 +6,12 @@ One engine root with that many containers (busybox, made and not started, networ
 ``dockyard system service`` on a unix socket. Measured, turn about, run by run:
 
 - ``RemoteEngine(host).containers.list(all=True)``: what the app's Containers pane asks for over ``--host``
-  (the list, then each container's inspect, as the engine's records);
+  (``GET /containers/json``, each container's record made from its summary), the first time (nothing known
+  yet) and again (the records of the summaries that did not change kept);
 - ``Engine(root).containers.list(all=True)`` plus one round trip to the service (``GET /_ping``): the least
   a remote list can cost, the local list and the network between.
 
-Goal: the remote list within 2x of the local one plus the round trip. Each figure is a median; the table goes
+Goal: the first remote list within 2x of the local one plus the round trip. Each figure is a median; the table goes
 to bench/results/remote_listing.txt.
 """
 
@@ -86,19 +87,21 @@ def main() -> None:
             base += timed(lambda: (local.containers.list(all=True), _ping(remote)), 1, warmup=0)
         o, b = median_ms(ours), median_ms(base)
         rows = [
-            (f"RemoteEngine list, {a.containers} containers", o),
+            (f"RemoteEngine first list, {a.containers} containers", median_ms(cold)),
+            ("RemoteEngine list again (records kept)", o),
             ("  local Engine list", median_ms(local_only)),
             ("  GET /_ping round trip", median_ms(ping)),
             ("local Engine list + one round trip", b),
-            ("RemoteEngine first list (each one inspected)", median_ms(cold)),
         ]
         print(f"{'operation':<44} {'median':>10}")
         for name, ms in rows:
             print(f"{name:<44} {ms:>8.1f}ms")
-        ratio = o / b if b else float("nan")
-        print(
-            f"ratio remote / (local + round trip): {ratio:.2f} (goal <= {GOAL:.0f}x: {'met' if ratio <= GOAL else 'missed'})"
-        )
+        for what, ms in (("first", median_ms(cold)), ("again", o)):
+            ratio = ms / b if b else float("nan")
+            print(
+                f"ratio remote {what} / (local + round trip): {ratio:.2f}"
+                f" (goal <= {GOAL:.0f}x: {'met' if ratio <= GOAL else 'missed'})"
+            )
     finally:
         if proc is not None and proc.poll() is None:
             proc.send_signal(signal.SIGTERM)

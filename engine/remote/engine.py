@@ -151,10 +151,12 @@ class RemoteContainers:
     def list(
         self, all: bool = False, filters: dict[str, builtins.list[str]] | None = None
     ) -> builtins.list[Container]:
-        """``GET /containers/json``, then the inspect of each container whose summary changed since it was
-        last listed (the list lacks start and end times, the exit code and the restart count)."""
+        """``GET /containers/json``, each container's record made from its summary (the same record as at the
+        last list while the summary is the same); what the summary lacks (the command, start and end times,
+        PID, restart count...) is read from the container's inspect when first asked for."""
         out = []
         docs = self.client.get("/containers/json", all=all, filters=_filters(filters)) or []
+        at = time.time()
         for doc in docs:
             cid = doc["Id"]
             with self.lock:
@@ -162,10 +164,7 @@ class RemoteContainers:
             if seen is not None and seen[0] == doc:
                 out.append(seen[1])
                 continue
-            try:
-                c = self.get(cid)
-            except DockyardError:
-                continue  # removed meanwhile
+            c = mapping.container_summary(doc, self.get, at)
             with self.lock:
                 self.known[cid] = (doc, c)
             out.append(c)
@@ -181,6 +180,14 @@ class RemoteContainers:
         with self.lock:
             for cid in [k for k, (_, c) in self.known.items() if k.startswith(ref) or c.name == ref]:
                 del self.known[cid]
+
+    def keep(self, ref: str) -> None:
+        """Before a change made here: the records listed for ``ref`` read now what their summary lacked, so
+        they go on saying what the container was before the change (its PID, start time...)."""
+        with self.lock:
+            listed = [c for k, (_, c) in self.known.items() if k.startswith(ref) or c.name == ref]
+        for c in listed:
+            mapping.complete(c)
 
     def get(self, ref: str) -> Container:
         return mapping.container(self.inspect(ref))
@@ -380,28 +387,34 @@ class RemoteContainers:
         return self.client.open("POST", f"/containers/{_q(ref)}/wait", {"condition": condition}, timeout=None)
 
     def start(self, ref: str) -> bool:
+        self.keep(ref)
         self.client.post(f"/containers/{_q(ref)}/start")
         self.forget(ref)
         return True
 
     def stop(self, ref: str, timeout: int | None = None, signal: str | None = None) -> bool:
+        self.keep(ref)
         self.client.post(f"/containers/{_q(ref)}/stop", t=timeout, signal=signal)
         self.forget(ref)
         return True
 
     def restart(self, ref: str, timeout: int | None = None, signal: str | None = None) -> None:
+        self.keep(ref)
         self.client.post(f"/containers/{_q(ref)}/restart", t=timeout, signal=signal)
         self.forget(ref)
 
     def kill(self, ref: str, signal: str | None = None) -> None:
+        self.keep(ref)
         self.client.post(f"/containers/{_q(ref)}/kill", signal=signal)
         self.forget(ref)
 
     def pause(self, ref: str) -> None:
+        self.keep(ref)
         self.client.post(f"/containers/{_q(ref)}/pause")
         self.forget(ref)
 
     def unpause(self, ref: str) -> None:
+        self.keep(ref)
         self.client.post(f"/containers/{_q(ref)}/unpause")
         self.forget(ref)
 

@@ -68,6 +68,163 @@ def container(doc: dict[str, Any]) -> Container:
     )
 
 
+#: The record's fields ``GET /containers/json`` does not carry (its exit code and health only inside Status).
+_LACKING = ("command", "created", "started_at", "finished_at", "exit_code", "pid", "oom_killed", "error", "restart_count",
+            "health", "tty")  # fmt: skip
+
+
+class _Lazy:
+    """One of the fields the list lacks: read from the container's inspect the first time it is asked for."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __get__(self, obj: Any, owner: Any = None) -> Any:
+        if obj is None:
+            return self
+        values = obj.__dict__
+        if self.name in values["_lacking"]:
+            obj._load()
+        return values[self.name]
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        obj.__dict__[self.name] = value
+        obj.__dict__["_lacking"] = obj.__dict__["_lacking"] - {self.name}
+
+
+class ListedContainer(Container):
+    """A container as ``GET /containers/json`` lists it: what the list carries (the ID, names, image, state,
+    ports, labels, networks; the exit code and health as the Status says them), the rest (the command, the
+    creation time to the nanosecond, start and end times, PID...) read from its inspect when first asked for. ``status_text`` is the
+    service's Status until the times are read."""
+
+    def _load(self) -> None:
+        from ..errors import DockyardError
+
+        values = self.__dict__
+        try:
+            full = values["_inspect"](self.id)
+        except DockyardError:  # removed since it was listed: the list's word, and the record's defaults
+            full = Container(id=self.id, name="", image="", image_id="", created=values["_created"], status="",
+                             command=str(values["_command"]).split())  # fmt: skip
+        for name in values["_lacking"]:
+            values[name] = getattr(full, name)
+        values["_lacking"] = frozenset()
+
+    def status_text(self, now: float | None = None) -> str:
+        """Docker's STATUS column; until the times are read, the service's Status with its span of time
+        (``Up 3 minutes``, ``Exited (0) 2 seconds ago``) moved on by the time since the list."""
+        values = self.__dict__
+        if "started_at" not in values["_lacking"]:
+            return super().status_text(now)
+        text = str(values["_status"])
+        head, span, tail = _span_of(text)
+        seconds = _seconds(span)
+        if seconds is None:
+            return text
+        import time as _time
+
+        from ..humanize import human_duration
+
+        return head + human_duration(max(0.0, (now or _time.time()) - values["_listed"] + seconds)) + tail
+
+
+for _name in _LACKING:
+    setattr(ListedContainer, _name, _Lazy(_name))
+
+
+def complete(c: Container) -> None:
+    """A listed container's record with every field read (one inspect, if any was still lacking)."""
+    if isinstance(c, ListedContainer) and c.__dict__["_lacking"]:
+        c._load()
+
+
+def _span_of(status: str) -> tuple[str, str, str]:
+    """Docker's Status around its span of time: ``("Up ", "3 minutes", " (healthy)")``,
+    ``("Exited (0) ", "2 seconds", " ago")``; ``(status, "", "")`` when it has none."""
+    if status.startswith("Up "):
+        span, paren, rest = status[3:].partition(" (")
+        return "Up ", span, paren + rest
+    if status.endswith(" ago") and ") " in status:
+        head, _, span = status[:-4].partition(") ")
+        return head + ") ", span, " ago"
+    return status, "", ""
+
+
+def _seconds(span: str) -> float | None:
+    """The least number of seconds ``humanize.human_duration`` says as ``span``; None if it is not one."""
+    if span == "Less than a second":
+        return 0.0
+    if span == "About a minute":
+        return 60.0
+    if span == "About an hour":
+        return 1800.0
+    count, _, unit = span.partition(" ")
+    units = {"second": 1, "minute": 60, "hour": 3600, "day": 86400, "week": 604800, "month": 2592000,
+             "year": 31536000}  # fmt: skip
+    if not count.isdigit() or unit.rstrip("s") not in units:
+        return None
+    n = int(count) - 0.5 if unit.startswith("hour") else int(count)
+    return n * units[unit.rstrip("s")]
+
+
+def _from_status(state: str, status: str) -> dict[str, Any]:
+    """What Docker's Status text says exactly: the exit code of an exited or restarting container
+    (``Exited (137) 2 seconds ago``), the health of a running one (``Up 3 minutes (healthy)``)."""
+    out: dict[str, Any] = {}
+    if state in ("exited", "restarting") and "(" in status:
+        code = status.partition("(")[2].partition(")")[0]
+        if code.lstrip("-").isdigit():
+            out["exit_code"] = int(code)
+    elif state == "running" and status.startswith("Up "):
+        out["health"] = ""
+        if status.endswith(")"):
+            said = status.rpartition("(")[2][:-1]
+            if said.startswith("health: "):
+                out["health"] = said[len("health: ") :]
+            elif said in ("healthy", "unhealthy", "starting"):
+                out["health"] = said
+    return out
+
+
+def container_summary(doc: dict[str, Any], inspect: Any, listed: float) -> Container:
+    """A container from ``GET /containers/json`` (read at ``listed``, seconds since the epoch); ``inspect(id)``
+    gives the full record (``container``) for the fields the list lacks, called the first time one of them is
+    read."""
+    state = doc.get("State") or "created"
+    ports: list[dict[str, Any]] = []
+    for p in doc.get("Ports") or []:
+        entry: dict[str, Any] = {
+            "container_port": int(p.get("PrivatePort") or 0),
+            "protocol": p.get("Type") or "tcp",
+        }
+        if p.get("PublicPort"):
+            entry["host_ip"] = p.get("IP") or ""
+            entry["host_port"] = int(p["PublicPort"])
+        ports.append(entry)
+    names = doc.get("Names") or [""]
+    known = _from_status(state, str(doc.get("Status") or ""))
+    c = ListedContainer(
+        id=doc["Id"],
+        name=str(names[0]).lstrip("/"),
+        image=doc.get("Image") or "",
+        image_id=doc.get("ImageID") or "",
+        command=[],
+        created="",
+        status=state,
+        labels=dict(doc.get("Labels") or {}),
+        ports=ports,
+        networks={
+            n: dict(v or {}) for n, v in ((doc.get("NetworkSettings") or {}).get("Networks") or {}).items()
+        },
+        **known,
+    )
+    c.__dict__.update(_lacking=frozenset(_LACKING) - known.keys(), _inspect=inspect, _status=doc.get("Status") or "",
+                     _command=doc.get("Command") or "", _created=_time(doc.get("Created")),
+                     _listed=listed)  # fmt: skip
+    return c
+
+
 def image(doc: dict[str, Any]) -> Image:
     """An image from ``GET /images/{name}/json`` (its layers are known by DiffID only: no size, no path)."""
     layers = [
