@@ -203,8 +203,9 @@ async def test_the_app_lists_podmans_containers_and_images_and_stops_and_starts_
         assert app.snapshot.images[0].id.removeprefix("sha256:") == image_id.removeprefix("sha256:")
         assert app.snapshot.images[0].layers[0].size > 1_000_000  # the rootfs, sized from the history
         # what the table shows: each container's name, state and image
-        assert shown_lines(app, "pod-loop", "Up ", "localhost/busybox")
-        assert shown_lines(app, "pod-made", "Created", "localhost/busybox")
+        # (the IMAGE column may be cut short while STATUS reads "Up Less than a second")
+        assert shown_lines(app, "pod-loop", "Up ", "localhost/")
+        assert shown_lines(app, "pod-made", "Created", "localhost/")
         assert shown_lines(app, "localhost/busybox", image_id.removeprefix("sha256:")[:12], "2.14MB")
         # stop and start from the keyboard: Podman sees it, and the list follows (Podman's events)
         _select(app, looping)
