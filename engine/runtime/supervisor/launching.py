@@ -36,11 +36,15 @@ def launch_container(
         from ..prepare import prepare_spec
 
         networked = uses_network(cfg.network_mode)
+        resolver = None
         if networked:
             preload()  # now, while the cgroup is being made
-            from ...net import dns
+            from ...net.netstore import DEFAULT_NETWORK
 
-            start_resolver, dns_wanted = dns.Resolver.start, dns.wanted
+            if servers is not None and any(name != DEFAULT_NETWORK for name in cfg.networks):
+                from ...net import dns  # a user network: its embedded DNS server
+
+                resolver = dns.Resolver.start if dns.wanted(cfg) else None
 
         trace("imports done")
         spec = prepare_spec(layout, cfg)
@@ -51,8 +55,8 @@ def launch_container(
             cgroup.wait()  # then PID 1 joins it itself (spec.cgroup_join)
             trace("cgroup created")
             if networked:
-                if servers is not None and dns_wanted(cfg):
-                    servers.append(start_resolver(layout, cfg, pid))
+                if resolver is not None and servers is not None:
+                    servers.append(resolver(layout, cfg, pid))
                 setup(layout, cfg, pid)
 
         stdio = relay.pipes()
