@@ -66,6 +66,10 @@ def sweep(layout: Layout, store: NetStore) -> None:
 
 
 def _janitor_lock(layout: Layout) -> int | None:
+    """The janitor's lock, or None when another janitor holds it or the root is gone (discarded meanwhile:
+    nothing is left to clean, and nothing of the root is made again)."""
+    if not os.path.isdir(layout.containers):
+        return None
     os.makedirs(layout.locks, exist_ok=True)
     fd = os.open(layout.lock("net-janitor"), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
     try:
@@ -85,6 +89,8 @@ def serve(root: str) -> None:
     store = NetStore(layout)
     try:
         while True:
+            if not os.path.isdir(layout.containers):
+                return  # the root was discarded meanwhile (with its bridges): nothing to clean or make
             with store.lock():
                 due = store.host_state().get("cleanup_after")
                 wait = 0.0 if due is None else float(due) - time.time()

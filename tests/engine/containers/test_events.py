@@ -40,3 +40,21 @@ def test_discard_removes_the_root_its_containers_and_its_cgroups(tmp_path, busyb
     eng.discard()
     assert not os.path.exists(root)
     assert not glob.glob(f"/sys/fs/cgroup/*/{parent}") and not glob.glob(f"/sys/fs/cgroup/{parent}")
+
+
+def test_a_discarded_root_is_not_made_again_by_its_network_cleanup(tmp_path, busybox_tar):
+    import os
+    import time
+
+    from engine.net import janitor
+
+    root = str(tmp_path / "gone")
+    eng = Engine(root)
+    with open(busybox_tar, "rb") as f:
+        eng.images.import_(f, "busybox:latest")
+    eng.networks.create("inner", internal=True)
+    eng.containers.run("busybox", name="on-net", network="inner", command=["sleep", "60"])
+    eng.containers.stop("on-net", timeout=0)  # asks for the delayed cleanup of the network's bridge
+    eng.discard()
+    time.sleep(janitor.LINGER + 1.0)  # the cleanup's time has come: it finds the root gone
+    assert not os.path.exists(root)
