@@ -73,6 +73,15 @@ def _ticks(seconds: float) -> int:
     return round(seconds * _CLK_TCK)
 
 
+def _start_ticks(pid: int, fallback: float) -> float:
+    """When ``pid`` started, in clock ticks since boot (/proc/PID/stat's 22nd field, as ps reads it)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return float(f.read().rpartition(b")")[2].split()[19])
+    except (OSError, IndexError, ValueError):
+        return _ticks(fallback)
+
+
 def _ps_ef_row(p: psutil.Process, boot: float, uptime: float, now: float) -> tuple[str, ...]:
     with p.oneshot():
         uid = p.uids().effective
@@ -84,8 +93,9 @@ def _ps_ef_row(p: psutil.Process, boot: float, uptime: float, now: float) -> tup
         zombie = p.status() == psutil.STATUS_ZOMBIE
         args = [] if zombie else p.cmdline()  # a zombie has none (psutil raises)
     cpu_ticks = _ticks(cpu.user) + _ticks(cpu.system)
-    # C as ps computes it: CPU time over the time since the process started (from the boot clock), in percent
-    lived = uptime * _CLK_TCK - _ticks(started - boot)
+    # C as ps computes it: CPU time over the time since the process started (from the boot clock), in percent;
+    # the start in clock ticks as the kernel gives it (psutil's start time goes through a boot time of its own)
+    lived = uptime * _CLK_TCK - _start_ticks(p.pid, started - boot)
     c = min(99, int(cpu_ticks * 100 / lived)) if lived > 0 else 0
     cmd = " ".join(args) if args else f"[{name}]"
     if zombie:

@@ -66,7 +66,9 @@ def test_past_events_with_filters_and_formats(cli, busybox):
         "name": "foo",
     }
     assert docs[0]["timeNano"] // 10**9 == docs[0]["time"] and docs[0]["status"] == "die"
-    # the same through ``system events``, and with a duration: Docker's relative times
+    # the same through ``system events``, and with a duration: Docker's relative times, whole seconds (so
+    # ``--until 0s`` ends at the start of this second: the destroy must be in an earlier one)
+    time.sleep(1.0)
     assert (
         cli("system", "events", "--since", "1m", "--until", "0s", "-f", "event=destroy").out.count("destroy")
         == 1
