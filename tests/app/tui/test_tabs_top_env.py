@@ -43,7 +43,9 @@ async def test_top_lists_the_processes_and_reads_them_only_while_shown(
         _select(app, c.id)
         await pilot.press("T")  # the Top tab
         top = app.main.query_one(TopView)
-        await wait_for(pilot, lambda: shown_lines(app, "sleep 4242"), what="a process line in Top")
+        await wait_for(
+            pilot, lambda: shown_lines(app, "sleep 4242"), timeout=20, what="a process line in Top"
+        )
         line = shown_lines(app, "sleep 4242")[0]
         assert "PID" in screen_text(app) and "CMD" in screen_text(app)
         pid = next(p[1] for p in top.result.processes if p[-1] == "sleep 4242")
