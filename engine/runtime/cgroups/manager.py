@@ -138,7 +138,11 @@ class Manager(ABC):
         limits = limits or Limits()
         _check_id(container_id)
         limits.validate()
-        where = CgroupParent.of(parent).for_container(container_id)
+        asked = CgroupParent.of(parent)
+        if asked.root and not os.path.isdir(asked.root):
+            # the root was discarded meanwhile (a start racing ``discard``): its parent is not made again
+            raise RuntimeFailure(f"the engine root {asked.root} is gone: no cgroup is made for it")
+        where = asked.for_container(container_id)
         system = system or detect()
         cg = _locate(container_id, where, system)
         created: list[str] = []

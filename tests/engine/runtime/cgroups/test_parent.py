@@ -286,3 +286,16 @@ def _busybox_bytes() -> bytes:
     from engine.store.bootstrap import busybox_tar, find_static_busybox
 
     return busybox_tar(find_static_busybox())
+
+
+def test_no_cgroup_is_made_for_a_discarded_root(tmp_path) -> None:
+    """A start racing ``discard`` (a restart policy, a service's request) makes no cgroup parent again."""
+    import glob
+
+    root = str(tmp_path / "gone")
+    Engine(root)
+    parent = parent_for_root(root)
+    Engine(root).discard()
+    with pytest.raises(RuntimeFailure, match="is gone"):
+        ContainerCgroup.create(uuid.uuid4().hex * 2, parent=parent)
+    assert not glob.glob(f"/sys/fs/cgroup/*/{parent.name}") and not glob.glob(f"/sys/fs/cgroup/{parent.name}")
