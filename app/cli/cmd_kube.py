@@ -28,7 +28,7 @@ def register(sub: flags.Commands) -> None:
         "-r", "--replicas", type=int, default=None, help="Set the replicas number for Deployment kind"
     )
     p.add_argument("containers", nargs="+", metavar="CONTAINER|PROJECT")
-    p.set_defaults(handler=cmd_generate)
+    p.set_defaults(handler=cmd_generate, docker_exit_codes=True)  # Podman's: 125 for an engine error
     p = ks.add_parser("play", help="Play a pod or volume based on Kubernetes YAML")
     p.add_argument("--down", action="store_true", help="Stop and remove the pods the YAML describes")
     p.add_argument("--force", action="store_true", help="With --down, also remove the volumes of its claims")
@@ -37,11 +37,11 @@ def register(sub: flags.Commands) -> None:
     )
     p.add_argument("--network", default="", help="Connect the pods' containers to this network")
     p.add_argument("file", metavar="FILE")
-    p.set_defaults(handler=cmd_play)
+    p.set_defaults(handler=cmd_play, docker_exit_codes=True)  # Podman's: 125 for an engine error
     p = ks.add_parser("down", help="Remove pods based on Kubernetes YAML")
     p.add_argument("--force", action="store_true", help="Also remove the volumes of its claims")
     p.add_argument("file", metavar="FILE")
-    p.set_defaults(handler=cmd_down)
+    p.set_defaults(handler=cmd_down, docker_exit_codes=True)  # Podman's: 125 for an engine error
 
 
 def cmd_generate(a: flags.Namespace) -> int:

@@ -92,6 +92,10 @@ def _container(
         ctr["workingDir"] = config["WorkingDir"]
     ports = []
     bindings = host.get("PortBindings") or {}
+    if labels.get(L.PORTS):  # kube play's: the pod's infra container publishes them
+        import json
+
+        ports = list(json.loads(labels[L.PORTS]))
     for spec in sorted(set(config.get("ExposedPorts") or {}) | set(bindings)):
         number, _, proto = spec.partition("/")
         port: dict[str, Any] = {"containerPort": int(number)}
@@ -194,6 +198,23 @@ def _is_dir(m: dict[str, Any]) -> bool:
     return os.path.isdir(m.get("Source", ""))
 
 
+def _pod_containers(eng: Engine, refs: list[str]) -> list[str]:
+    """``refs``, or when that is one name that is no container's but a pod's that kube play made, the
+    pod's containers (not its infra container) in the order play made them."""
+    from ..errors import NotFound
+
+    if len(refs) != 1:
+        return refs
+    try:
+        eng.containers.get(refs[0])
+        return refs
+    except NotFound:
+        pass
+    found = eng.containers.list(all=True, filters={"label": [f"{L.POD}={refs[0]}"]})
+    members = sorted((c for c in found if L.INFRA not in c.labels), key=lambda c: c.created)
+    return [c.id for c in members] or refs
+
+
 def generate(
     eng: Engine,
     refs: list[str],
@@ -212,7 +233,12 @@ def generate(
         raise InvalidArgument("--replicas is only used with --type deployment")
     if not refs:
         raise InvalidArgument("kube generate requires at least one container")
-    infos = [eng.containers.inspect(ref) for ref in refs]
+    infos = [eng.containers.inspect(ref) for ref in _pod_containers(eng, refs)]
+    infos = [i for i in infos if L.INFRA not in ((i.get("Config") or {}).get("Labels") or {})]
+    if not infos:
+        raise InvalidArgument(
+            "only pod infra containers given: they hold a pod's namespaces, no manifest container"
+        )
     warnings: list[str] = []
     first = infos[0]
     first_labels = (first.get("Config") or {}).get("Labels") or {}

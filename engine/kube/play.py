@@ -99,7 +99,6 @@ class _Plan:
             if d["kind"] == "PersistentVolumeClaim"
         ]
         self.volumes: dict[str, tuple[str, str, dict[str, str]]] = {}  # name -> (source, object, files)
-        self.networks: list[str] = []
         self.containers: list[tuple[str, str, CreateOptions]] = []  # pod, image, options
         self.eng_warnings: list[str] = []
         for pod, deployment, spec, labels in self.pods:
@@ -170,13 +169,7 @@ class _Plan:
         restart = _RESTART[str(spec.get("restartPolicy") or "Always")]
         volumes = {v["name"]: v for v in spec.get("volumes") or []}
         containers = spec["containers"]
-        network = self.network
-        if not network:
-            if len(containers) > 1:
-                network = pod
-                self.networks.append(pod)
-            else:
-                network = "none"
+        infra = self._infra(pod, deployment, spec, restart)
         for ctr in containers:
             where = f"pod {pod}, container {ctr['name']}"
             image = ctr.get("image")
@@ -194,7 +187,9 @@ class _Plan:
                 tty=bool(ctr.get("tty")),
                 stdin_open=bool(ctr.get("stdin")),
                 restart=restart,
-                network=network,
+                network=f"container:{infra.name}",
+                ipc=f"container:{infra.name}",
+                pid=f"container:{infra.name}" if spec.get("shareProcessNamespace") else "",
                 labels={
                     **{str(k): str(v) for k, v in labels.items()},
                     L.POD: pod,
@@ -203,17 +198,28 @@ class _Plan:
                     **({L.DEPLOYMENT: deployment} if deployment else {}),
                 },
             )
-            if network not in ("none", "host", "default", "bridge"):
-                opts.aliases = [str(ctr["name"])]
-            if not opts.hostname and network != "host":
-                opts.hostname = str(spec.get("hostname") or pod)
-            for p in ctr.get("ports") or []:
-                proto = str(p.get("protocol") or "TCP").lower()
+            ports = []
+            for p in ctr.get("ports") or []:  # published once, by the pod's infra container
+                proto = str(p.get("protocol") or "TCP")
+                port: dict[str, Any] = {"containerPort": int(p["containerPort"])}
                 if p.get("hostPort"):
                     ip = f"{p['hostIP']}:" if p.get("hostIP") else ""
-                    opts.ports.append(f"{ip}{p['hostPort']}:{p['containerPort']}/{proto}")
+                    infra.ports.append(f"{ip}{p['hostPort']}:{p['containerPort']}/{proto.lower()}")
+                    port["hostPort"] = int(p["hostPort"])
+                    if p.get("hostIP"):
+                        port["hostIP"] = str(p["hostIP"])
                 else:
-                    opts.expose.append(f"{p['containerPort']}/{proto}")
+                    infra.expose.append(f"{p['containerPort']}/{proto.lower()}")
+                if proto != "TCP":
+                    port["protocol"] = proto
+                ports.append(port)
+            if ports:
+                import json
+
+                opts.labels[L.PORTS] = json.dumps(ports)
+            infra.extra_hosts.append(f"{ctr['name']}:127.0.0.1")  # the pod's containers by name too
+            if infra.aliases:
+                infra.aliases.append(str(ctr["name"]))
             limits = (ctr.get("resources") or {}).get("limits") or {}
             if limits.get("memory") is not None:
                 opts.memory = memory_bytes(limits["memory"])
@@ -249,6 +255,39 @@ class _Plan:
             for m in ctr.get("volumeMounts") or []:
                 self._mount(pod, opts, volumes, m, where)
             self.containers.append((pod, str(image), opts))
+
+    def _infra(self, pod: str, deployment: str, spec: dict[str, Any], restart: str) -> CreateOptions:
+        """The pod's infra container: a process that sleeps, from the image of the pod's first container,
+        holding the network and IPC namespaces that the pod's containers join (with its hostname), and
+        publishing the pod's ports.
+        Its network is --network, else the default network for a pod that publishes a port, else none."""
+        from ..runtime.create import CreateOptions
+
+        network = self.network
+        if not network:
+            publishes = any(p.get("hostPort") for c in spec["containers"] for p in c.get("ports") or [])
+            network = self.eng.default_network() if publishes else "none"
+        opts = CreateOptions(
+            name=f"{pod}-infra",
+            entrypoint=["sleep"],
+            command=["2147483647"],
+            restart=restart,
+            network=network,
+            ipc="shareable",
+            stop_signal="SIGKILL",  # PID 1 of its namespace, sleep would ignore SIGTERM
+            labels={
+                L.POD: pod,
+                L.INFRA: "true",
+                L.FILE: self.path,
+                **({L.DEPLOYMENT: deployment} if deployment else {}),
+            },
+        )
+        if network != "host" and not network.startswith("container:"):
+            opts.hostname = str(spec.get("hostname") or pod)
+        if network not in ("none", "host", "default", "bridge") and not network.startswith("container:"):
+            opts.aliases = [pod]  # and its containers' names: on a user network the pod answers to them
+        self.containers.append((pod, str(spec["containers"][0].get("image") or ""), opts))
+        return opts
 
     def _mount(
         self, pod: str, opts: CreateOptions, volumes: dict[str, Any], m: dict[str, Any], where: str
@@ -310,11 +349,15 @@ def play(eng: Engine, path: str, *, network: str = "", replace: bool = False) ->
             ) from None
     if replace:
         down(eng, path, pods=[p[0] for p in plan.pods])
-    for _, _, opts in plan.containers:
+    for pod, _, opts in plan.containers:
         try:
             eng.containers.get(opts.name or "")
         except NotFound:
             continue
+        if L.INFRA in opts.labels:
+            raise Conflict(
+                f'the pod name "{pod}" is already in use (by container {opts.name}): use --replace to replace it'
+            )
         raise Conflict(f'the container name "{opts.name}" is already in use: use --replace to replace it')
     made: dict[str, list[str]] = {
         "Pod": [],
@@ -344,15 +387,11 @@ def play(eng: Engine, path: str, *, network: str = "", replace: bool = False) ->
                     f.write(content)
         if created:
             made["Volume"].append(name)
-    for net in plan.networks:
-        try:
-            eng.networks.get(net)
-        except NotFound:
-            eng.networks.create(net, internal=True, labels={**base, L.POD: net})
     for pod, _, opts in plan.containers:
         c = eng.containers.create(_image(plan, opts), opts)
         eng.containers.start(c.id)
-        made["Container"].append(c.id)
+        if L.INFRA not in opts.labels:
+            made["Container"].append(c.id)
         if pod not in made["Pod"]:
             made["Pod"].append(pod)
     return made
@@ -368,8 +407,9 @@ def _image(plan: _Plan, opts: CreateOptions) -> str:
 def down(
     eng: Engine, path: str, *, force: bool = False, pods: list[str] | None = None
 ) -> dict[str, list[str]]:
-    """Remove the pods of the manifest at ``path`` that play made (their containers and pod networks), the
-    ConfigMap and Secret volumes, and with ``force`` the claims' volumes too."""
+    """Remove the pods of the manifest at ``path`` that play made (their containers, infra containers and
+    any pod network of an earlier version), the ConfigMap and Secret volumes, and with ``force`` the claims'
+    volumes too."""
     if pods is None:
         docs = load(path)
         pods = [p[0] for p in _pods(docs)]

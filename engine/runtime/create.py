@@ -314,7 +314,14 @@ def create(
         raise InvalidArgument("invalid network mode")
     ports: list[dict[str, Any]] = []
     networks: dict[str, dict[str, Any]] = {}
-    if opts.network not in ("none", "host"):
+    network_mode, hostname = opts.network, opts.hostname
+    if opts.network.startswith("container:"):  # another container's network namespace, and its names
+        from . import netshare
+
+        network_mode, hostname, domainname = netshare.check(store, opts)
+        if domainname and not opts.domainname:
+            more["domainname"] = domainname
+    elif opts.network not in ("none", "host"):
         from .nethooks import plan
 
         exposed = more.get("expose")  # --expose: published by -P as the image's EXPOSE are
@@ -363,7 +370,7 @@ def create(
         env=list(opts.env),
         working_dir=opts.working_dir,
         user=opts.user,
-        hostname=opts.hostname,
+        hostname=hostname,
         tty=opts.tty,
         console_size=[max(0, int(n)) for n in opts.console_size] if opts.tty else [0, 0],
         open_stdin=opts.stdin_open,
@@ -373,7 +380,7 @@ def create(
         stop_signal=stop_signal,
         stop_timeout=stop_timeout,
         restart_policy=policy,
-        network_mode=opts.network,
+        network_mode=network_mode,
         mounts=mounts,
         read_only=opts.read_only,
         memory=opts.memory,
@@ -396,13 +403,12 @@ def create(
         **more,
     )
     with store.names_lock():
-        taken = store.names()
         if name is not None:
-            owner = taken.get(name)
-            if owner and os.path.exists(store.path(owner, "config.json")):
+            owner = store.owner(name)
+            if owner:
                 raise name_conflict(name, owner)
         else:
-            name = generate_name(set(taken))
+            name = generate_name(store.taken)
         cfg.name = name
         # The directory appears whole, by one rename, after the name is reserved: a process killed in
         # between leaves a name whose container does not exist (free to take; the sweep drops it), never a
@@ -424,6 +430,7 @@ def create(
             store.install_dir(made, cid)
         except BaseException:
             store.release_name(name, cid)
+            store.drop_id(cid)
             remove_tree(made)
             if wrote_cidfile:
                 with suppress(OSError):

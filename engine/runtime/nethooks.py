@@ -19,7 +19,8 @@ if TYPE_CHECKING:
 
 
 def uses_network(mode: str) -> bool:
-    return mode not in ("none", "host", "")
+    """Does the container have a network of its own (not none, the host's or another container's)?"""
+    return mode not in ("none", "host", "") and not mode.startswith("container:")
 
 
 def plan(

@@ -95,6 +95,10 @@ def prepare_spec(layout: Layout, cfg: ContainerConfig) -> ContainerSpec:
     )
     if cfg.pid_mode.startswith("container:") or cfg.ipc_mode.startswith("container:"):
         join_namespaces(layout, cfg, spec)
+    if cfg.network_mode.startswith("container:"):
+        from .netshare import join
+
+        join(layout, cfg, spec)
     if cfg.links:  # legacy --link: the linked containers' variables, read as this one starts
         from .links import link_env, with_links
 

@@ -56,7 +56,7 @@ def options_from(cfg: ContainerConfig, old_image_cfg: dict[str, Any]) -> CreateO
         env=list(cfg.env),
         working_dir=cfg.working_dir,
         user=cfg.user,
-        hostname=cfg.hostname,
+        hostname="" if cfg.network_mode.startswith("container:") else cfg.hostname,  # the other's
         tty=cfg.tty,
         stdin_open=cfg.open_stdin,
         labels={k: v for k, v in cfg.labels.items() if old_labels.get(k) != v},

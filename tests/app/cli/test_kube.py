@@ -1,6 +1,7 @@
 """``dockyard kube generate`` and ``kube play``: manifests from real containers, manifests run as real
-containers (env, mounted ConfigMaps and Secrets, claims as named volumes, a pod's containers reaching each
-other), ``--down`` removing what play made and nothing else, the schema check, and a stable round trip."""
+containers (env, mounted ConfigMaps and Secrets, claims as named volumes, a pod's containers sharing its infra
+container's network and IPC namespaces and hostname), ``--down`` removing what play made and nothing else, the
+schema check, Podman's exit status, and a stable round trip."""
 
 from __future__ import annotations
 
@@ -174,7 +175,7 @@ def test_generate_a_deployment_and_a_service(cli, busybox):
     assert svc["spec"]["ports"] == [{"name": "8080-udp", "port": 8080, "protocol": "UDP", "targetPort": 8080}]
     r = cli.fails("kube", "generate", "--replicas", "2", "api")
     assert "--replicas is only used with --type deployment" in r.err
-    cli.fails("kube", "generate", "nothere", code=1)
+    cli.fails("kube", "generate", "nothere", code=125)
 
 
 def test_play_runs_a_pod_with_configmaps_secrets_and_a_claim_and_down_removes_it(
@@ -185,7 +186,8 @@ def test_play_runs_a_pod_with_configmaps_secrets_and_a_claim_and_down_removes_it
     f.write_text(APP)
     r = cli("kube", "play", str(f))
     assert r.out.startswith("Pod:\nduo\nVolumes:\n")
-    assert names(cli) == {"bystander", "duo-server", "duo-client"}
+    assert names(cli) == {"bystander", "duo-infra", "duo-server", "duo-client"}
+    assert len(r.out.split("Containers:\n")[1].split()) == 2  # the infra container is not listed
     env = cli("exec", "duo-server", "sh", "-c", "echo $GREETING $PASSWORD $S_user $S_password").out
     assert env == "hello secret admin secret\n"
     assert (
@@ -195,18 +197,19 @@ def test_play_runs_a_pod_with_configmaps_secrets_and_a_claim_and_down_removes_it
     # ConfigMaps and Secrets are mounted read-only
     assert cli("exec", "duo-server", "sh", "-c", "echo x > /etc/app/greeting", check=False).code != 0
     assert cli("exec", "duo-server", "hostname").out == "duo\n"
-    # the pod's containers reach each other (by their names, on the pod's internal network)
+    # the pod's containers reach each other on 127.0.0.1, and by their names
     wait_for(
         lambda: (
-            cli("exec", "duo-client", "wget", "-qO-", "http://server:8080/", check=False).out == "served\n"
+            cli("exec", "duo-client", "wget", "-qO-", "http://127.0.0.1:8080/", check=False).out == "served\n"
         )
     )
+    assert cli("exec", "duo-client", "wget", "-qO-", "http://server:8080/").out == "served\n"
     cid = json.loads(cli("inspect", "duo-server").out)[0]["Id"]
     assert memory_limit(root, cid) == 48 * MiB
     assert {"settings", "creds-secret", "store"} <= volumes(cli)
 
     r = cli("kube", "play", str(f), check=False)
-    assert r.code != 0 and 'the container name "duo-server" is already in use' in r.err
+    assert r.code == 125 and 'the pod name "duo" is already in use (by container duo-infra)' in r.err
 
     r = cli("kube", "play", "--down", str(f))
     assert r.out.startswith("Pods stopped:\nduo\nPods removed:\nduo\nVolumes removed:\n")
@@ -219,7 +222,7 @@ def test_play_runs_a_pod_with_configmaps_secrets_and_a_claim_and_down_removes_it
     cli("kube", "play", str(f))
     wait_for(lambda: cli("exec", "duo-client", "true", check=False).code == 0)
     cli("kube", "play", "--replace", str(f))
-    assert names(cli) == {"bystander", "duo-server", "duo-client"}
+    assert names(cli) == {"bystander", "duo-infra", "duo-server", "duo-client"}
     cli("kube", "play", "--down", "--force", str(f))
     assert "store" not in volumes(cli)
     assert names(cli) == {"bystander"}
@@ -233,7 +236,7 @@ def test_play_a_deployment_makes_its_replicas(cli, busybox, tmp_path):
         "    spec:\n      containers:\n      - {name: w, image: busybox, args: [sleep, '1000']}\n"
     )
     cli("kube", "play", str(f))
-    assert names(cli) == {"worker-pod-0-w", "worker-pod-1-w", "worker-pod-2-w"}
+    assert names(cli) == {f"worker-pod-{n}-{c}" for n in range(3) for c in ("w", "infra")}
     labels = json.loads(cli("inspect", "worker-pod-1-w").out)[0]["Config"]["Labels"]
     assert labels["app"] == "worker"
     # generate of a replica gives the Deployment back
@@ -249,7 +252,7 @@ def test_play_refuses_a_field_not_in_the_schema_before_making_anything(cli, busy
     f.write_text(
         APP.replace('    args: [sleep, "1000"]\n', '    args: [sleep, "1000"]\n    restartPolicyy: Always\n')
     )
-    r = cli.fails("kube", "play", str(f))
+    r = cli.fails("kube", "play", str(f), code=125)  # Podman's status for an error
     assert f"{f}: document 4 (Pod duo): Pod.spec.containers[1].restartPolicyy: unknown field" in r.err
     f.write_text(
         APP.replace("limits: {memory: 48Mi}", "limits: {memory: 48Mi}\n    ports: [{containerPort: '80'}]")
@@ -291,3 +294,97 @@ def test_generate_play_generate_is_stable(cli, busybox, tmp_path):
     assert cli("exec", "web-pod-web", "sh", "-c", "id -u; echo $FOO; pwd").out == "1000\nbar\n/tmp\n"
     cli("kube", "play", "--down", str(f))
     assert names(cli) == set() and "data" in volumes(cli)
+
+
+SHARED = """\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: shared
+spec:
+  hostname: box
+  containers:
+  - name: server
+    image: busybox
+    command: [sh, -c, "echo local > /tmp/index.html; exec httpd -f -p 127.0.0.1:8080 -h /tmp"]
+    ports: [{containerPort: 8080}]
+  - name: client
+    image: busybox
+    args: [sleep, "1000"]
+"""
+
+
+def ns(cli, name: str, kind: str) -> str:
+    return cli("exec", name, "readlink", f"/proc/self/ns/{kind}").out
+
+
+def test_a_pods_containers_share_its_infra_containers_network_ipc_and_hostname(cli, busybox, tmp_path):
+    f = tmp_path / "pod.yaml"
+    f.write_text(SHARED)
+    cli("kube", "play", str(f))
+    assert names(cli) == {"shared-infra", "shared-server", "shared-client"}
+    infra = json.loads(cli("inspect", "shared-infra").out)[0]
+    assert infra["Config"]["Labels"]["io.dockyard.kube.infra"] == "true"
+    assert infra["Config"]["Image"] == "busybox" and infra["State"]["Running"]
+    for name in ("shared-server", "shared-client"):
+        host = json.loads(cli("inspect", name).out)[0]["HostConfig"]
+        assert (
+            host["NetworkMode"] == f"container:{infra['Id']}" and host["IpcMode"] == "container:shared-infra"
+        )
+    # the server listens on 127.0.0.1 only: the pod's other container reaches it there
+    wait_for(
+        lambda: (
+            cli("exec", "shared-client", "wget", "-qO-", "http://127.0.0.1:8080/", check=False).out
+            == "local\n"
+        )
+    )
+    # one network namespace (with only the pod's loopback in it), one IPC namespace and /dev/shm, one hostname
+    for kind in ("net", "ipc"):
+        assert (
+            ns(cli, "shared-client", kind) == ns(cli, "shared-server", kind) == ns(cli, "shared-infra", kind)
+        )
+    assert ns(cli, "shared-client", "pid") != ns(cli, "shared-server", "pid")  # no shareProcessNamespace
+    assert cli("exec", "shared-client", "ls", "/sys/class/net").out.split() == ["lo"]
+    cli("exec", "shared-server", "sh", "-c", "echo segment > /dev/shm/x")
+    assert cli("exec", "shared-client", "cat", "/dev/shm/x").out == "segment\n"
+    assert {cli("exec", n, "hostname").out for n in ("shared-server", "shared-client")} == {"box\n"}
+    # a container outside the pod has a namespace of its own: nothing listens on its 127.0.0.1:8080
+    r = cli("run", "--rm", busybox, "wget", "-T", "2", "-qO-", "http://127.0.0.1:8080/", check=False)
+    assert r.code != 0 and "local" not in r.out
+    # generate of the pod by its name: its two containers, not the infra one, with their ports
+    (pod,) = docs_of(cli("kube", "generate", "shared").out)
+    assert pod["metadata"]["name"] == "shared" and pod["spec"]["hostname"] == "box"
+    assert [c["name"] for c in pod["spec"]["containers"]] == ["server", "client"]
+    assert pod["spec"]["containers"][0]["ports"] == [{"containerPort": 8080}]
+    r = cli.fails("kube", "generate", "shared-infra", code=125)
+    assert "infra containers" in r.err
+    cli("kube", "play", "--down", str(f))
+    assert names(cli) == set()
+
+
+def test_a_pod_on_a_network_answers_to_its_name_and_its_containers_names(cli, busybox, tmp_path):
+    cli("network", "create", "--internal", "podnet")
+    f = tmp_path / "pod.yaml"
+    f.write_text(
+        SHARED.replace("127.0.0.1:8080", "8080").replace(
+            "  hostname: box\n", "  hostname: box\n  shareProcessNamespace: true\n"
+        )
+    )
+    cli("kube", "play", "--network", "podnet", str(f))
+    assert cli("inspect", "-f", "{{json .NetworkSettings.Networks}}", "shared-server").out.strip() in (
+        "{}",
+        "null",
+    )
+    cli("run", "-d", "--name", "outside", "--network", "podnet", busybox, "sleep", "1000")
+    for host in ("shared", "server", "client"):
+        wait_for(
+            lambda host=host: (
+                cli("exec", "outside", "wget", "-qO-", f"http://{host}:8080/", check=False).out == "local\n"
+            )
+        )
+    # shareProcessNamespace: the pod's processes see each other, the infra's sleep as PID 1
+    ps = cli("exec", "shared-client", "ps", "-o", "pid,args").out
+    assert "httpd" in ps and "1 sleep 2147483647" in " ".join(ps.split())
+    cli("kube", "play", "--down", str(f))
+    assert names(cli) == {"outside"}
+    assert "podnet" in cli("network", "ls", "--format", "{{.Name}}").out.split()

@@ -127,13 +127,20 @@ def test_generate_a_compose_project_and_play_it(compose, cli, engine_, tmp_path)
     assert "--replicas cannot be used with compose project demo" in r.err
     # a container's name wins over a project's; a name that is neither is not found
     assert [d["kind"] for d in docs_of(cli("kube", "generate", "demo-db-1").out)] == ["Pod"]
-    cli.fails("kube", "generate", "nothere", code=1)
+    cli.fails("kube", "generate", "nothere", code=125)
 
     compose("down", "-v", "-t", "1")
     assert names(cli) == set() and "demo_data" not in cli("volume", "ls", "-q").out.split()
 
     r = cli("kube", "play", str(out))
-    assert names(cli) == {"web-pod-0-web", "web-pod-1-web", "db-pod-db"}
+    assert names(cli) == {
+        "web-pod-0-web",
+        "web-pod-0-infra",
+        "web-pod-1-web",
+        "web-pod-1-infra",
+        "db-pod-db",
+        "db-pod-infra",
+    }
     for name in ("web-pod-0-web", "web-pod-1-web"):
         info = running(cli, name)
         assert info["Config"]["Image"] == "demo/box:1" and info["Config"]["Cmd"] == WEB_CMD
