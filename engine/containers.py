@@ -52,6 +52,7 @@ class Containers:
         self.layout = layout
         self.images = images
         self.store = ContainerStore(self.layout)
+        self._standby: PendingSupervisor | None = None
 
     # -- lookup ------------------------------------------------------------------------
     def resolve(self, ref: str) -> str:
@@ -94,6 +95,38 @@ class Containers:
         )
         return c, cfg
 
+    def _listed(self, cid: str) -> Container:
+        """The container's record from the config's listed fields (``ContainerStore.listed``) and its
+        state: each file read once, nothing made of what a listing does not show."""
+        from .model.container import Container
+
+        store = self.store
+        d = store.listed(cid)
+        st = store.state(cid)
+        if needs_reconcile(st) and reconcile(self.layout, cid):
+            st = store.state(cid)
+        return Container(
+            id=cid,
+            name=d["name"],
+            image=d["image"],
+            image_id=d["image_id"],
+            command=[*(d.get("entrypoint") or ()), *(d.get("cmd") or ())],
+            created=d["created"],
+            status=st.status,
+            exit_code=st.exit_code,
+            started_at=st.started_at,
+            finished_at=st.finished_at,
+            pid=st.pid,
+            oom_killed=st.oom_killed,
+            error=st.error,
+            restart_count=st.restart_count,
+            health=st.health,
+            labels=dict(d.get("labels") or {}),
+            ports=list(d.get("ports") or ()),
+            tty=d.get("tty", False),
+            networks=dict(d.get("networks") or {}),
+        )
+
     def _damaged(self, cid: str, damage: CorruptRecord) -> Container:
         """A container whose config cannot be read, as ``ps -a`` shows it: Dead, with the reason; its name
         from the name index when the index still has it."""
@@ -119,19 +152,25 @@ class Containers:
         """Containers, newest first; running ones only unless ``all`` (or a ``status`` filter). ``filters``
         as ``docker ps --filter`` (engine/filters.py: status, exited, name, id, label, ancestor, health,
         volume, network, before, since, publish, expose); an unknown key is InvalidArgument."""
-        return [c for c, _ in self._rows(all, filters)]
+        return [c for c, _ in self._rows(all, filters, listed=True)]
 
     def _rows(
-        self, all: bool, filters: dict[str, builtins.list[str]] | None, shared: bool = False
+        self,
+        all: bool,
+        filters: dict[str, builtins.list[str]] | None,
+        shared: bool = False,
+        listed: bool = False,
     ) -> builtins.list[tuple[Container, ContainerConfig | None]]:
         """``list``'s choice and order, each container with its config (None for a damaged one); ``shared``
-        as ``_row``'s."""
+        as ``_row``'s. ``listed``: the records only, from the fields a listing shows (no config: None)."""
         if filters:
             all = all or bool(filters.get("status"))
         out: builtins.list[tuple[Container, ContainerConfig | None]] = []
-        for cid in self.store.ids():
+        for cid in self.store.entries():
             try:
-                row: tuple[Container, ContainerConfig | None] = self._row(cid, shared)
+                row: tuple[Container, ContainerConfig | None] = (
+                    (self._listed(cid), None) if listed else self._row(cid, shared)
+                )
             except ContainerNotFound:
                 continue
             except CorruptRecord as e:
@@ -210,6 +249,14 @@ class Containers:
 
         return PendingSupervisor(self.layout.root, attach_fd)
 
+    def standby(self) -> None:
+        """Keep the root's supervisor process running while this process lives (a long-lived caller such as
+        the app): each start is then one connection to it, never a new process (for a caller with threads,
+        a new interpreter: a few hundred milliseconds). Call it once, in the background; ``Engine.discard``
+        ends the process all the same."""
+        if self._standby is None:
+            self._standby = self.supervisor()
+
     def run(
         self,
         image: str,
@@ -241,7 +288,8 @@ class Containers:
                     self.remove(c.id, force=True)
             raise
         if not detach:
-            self.wait(c.id)
+            with suppress(ContainerNotFound):  # removed as it ended (``auto_remove``)
+                self.wait(c.id)
         with suppress(ContainerNotFound):
             return self.get(c.id)
         return c
@@ -261,14 +309,14 @@ class Containers:
         if replicas < 1:
             raise InvalidArgument(f"invalid replicas value {replicas}: it must be at least 1")
         opts = opts or CreateOptions()
-        base = validate_name(opts.name) if opts.name else generate_name(set(self.store.names()))
+        base = validate_name(opts.name) if opts.name else generate_name(self.store.taken)
         names = [f"{base}-{i}" for i in range(1, replicas + 1)]
-        taken = self.store.names()
         for n in names:
-            if n in taken:
+            owner = self.store.owner(n)
+            if owner:
                 from .store.containers import name_conflict
 
-                raise name_conflict(n, taken[n])
+                raise name_conflict(n, owner)
         made: builtins.list[Container] = []
         try:
             for n in names:
@@ -306,7 +354,7 @@ class Containers:
                 self.start(new.id)
         except BaseException:
             with suppress(Exception):
-                made = self.store.names().get(cfg.name)
+                made = self.store.owner(cfg.name)
                 if made and made != cid:
                     self.remove(made, force=True)
             self.rename(cid, cfg.name)
@@ -584,7 +632,11 @@ class Containers:
             return not (until and t >= until)
 
         if not follow_:
-            yield from (e for e in entries(path, tail) if keep(e))
+            for e in entries(path, tail, since=since):
+                if until and e.timestamp >= until:
+                    return  # the lines are in the order of their times: none after it is older
+                if keep(e):
+                    yield e
             return
 
         def running() -> bool:
@@ -595,7 +647,7 @@ class Containers:
                 return self.store.state(cid).status in ("running", "paused", "restarting")
             return False
 
-        for e in entries(path, tail, running):
+        for e in entries(path, tail, running, since=since):
             if until and e.timestamp >= until:
                 return
             if keep(e):

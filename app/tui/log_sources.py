@@ -43,6 +43,16 @@ class SingleLog:
     def pending(self) -> bool:
         return self.index.pending
 
+    @property
+    def counting(self) -> int:
+        return self.index.counting
+
+    def anchor(self, row: int) -> object:
+        return self.index.anchor(row)
+
+    def row_of(self, anchor: object) -> int | None:
+        return self.index.row_of(anchor)  # type: ignore[arg-type]
+
     def line(self, row: int) -> LogLine:
         return self.index.line(row)
 
@@ -92,6 +102,16 @@ class MergedLog:
     @property
     def pending(self) -> bool:
         return any(index.pending for index in self.indexes)
+
+    @property
+    def counting(self) -> int:
+        return sum(index.counting for index in self.indexes)
+
+    def anchor(self, row: int) -> object:
+        return None  # merged again from each log's last lines when lines come in above
+
+    def row_of(self, anchor: object) -> int | None:
+        return None
 
     def line(self, row: int) -> LogLine:
         with self._lock:

@@ -6,6 +6,15 @@ A line's offsets are found by a binary search over the blocks plus a scan of one
 positions are cached. Only the lines on screen are read and parsed; a line longer than ``CUT`` bytes is cut
 before parsing (its ``stream`` and ``time`` fields are read from its tail). ``update()`` scans bytes
 appended since the last call, so following a growing log costs only the new bytes.
+
+A big log is shown before it is counted: the first ``update()`` of a file with more than ``WINDOW_MIN``
+bytes to count indexes only its last ``WINDOW`` bytes (line 0 is then the first line of that window); the
+bytes before are counted by later calls (a few tens of MiB each), and once they are, their lines come in
+above the window (``generation`` bumps; ``anchor`` and ``row_of`` keep a reader on the line it showed).
+What is counted is kept beside the log (``<log>.idx``: per file, its device and inode, the bytes counted,
+the blocks, and a CRC of the last bytes counted; the whole under a CRC, replaced by a rename), so that the
+next reader counts only what was written since. An index file that is missing, damaged or stale (the
+file it describes was truncated or rewritten) is ignored: the log is counted again, never misread.
 """
 
 from __future__ import annotations
@@ -20,9 +29,17 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from ..lean.tools import suppress
 from .logread import WATCH_MASK, Segment, ident_of, newer, open_set
 
 BLOCK = 1 << 16
+READ = 1 << 20  # bytes read at a time while counting
+WINDOW = 8 << 20  # a big file's tail, indexed first
+WINDOW_MIN = 32 << 20  # bytes left to count from which a file's tail is shown before the rest is counted
+SAVE_EVERY = 64 << 20  # counted bytes after which the index file is written again
+INDEX_SUFFIX = ".idx"
+_MAGIC = b"DYLOGIDX1\n"
+_CHECK = 4096  # the last bytes counted, whose CRC tells a stale index
 CUT = 8192  # longest raw line parsed in full; longer lines are cut (and shown cut)
 _TAIL = 200
 GREP_WINDOW = 1 << 20  # bytes a filter reads at a time
@@ -72,41 +89,142 @@ def _decode_partial(body: bytes) -> str:
     return s
 
 
-class _FileIndex:
-    """Line offsets of one file of the log."""
+def _count(
+    fd: int, pos: int, stop: int, starts: array[int], lines: array[int], count: int
+) -> tuple[int, int]:
+    """Count the newlines of bytes [``pos``, ``stop``) block by block, appending each block's offset and the
+    newlines before it: (where counting stopped, newlines counted in all)."""
+    while pos < stop:
+        data = os.pread(fd, min(READ, stop - pos), pos)
+        if not data:
+            break
+        for i in range(0, len(data), BLOCK):
+            starts.append(pos + i)
+            lines.append(count)
+            count += data.count(b"\n", i, i + BLOCK)
+        pos += len(data)
+    return pos, count
 
-    def __init__(self, seg: Segment) -> None:
+
+def _crc_before(fd: int, pos: int) -> int:
+    import zlib
+
+    n = min(_CHECK, pos)
+    return zlib.crc32(os.pread(fd, n, pos - n)) if n else 0
+
+
+@dataclass
+class _Saved:
+    """What the index file keeps of one file: its blocks counted from its start."""
+
+    scanned: int
+    lines: int
+    starts: array[int]
+    counts: array[int]
+    check: int  # CRC of the last ``_CHECK`` bytes before ``scanned``
+
+
+class _FileIndex:
+    """Line offsets of one file of the log: blocks of [``base``, ``scanned``), line 0 beginning at ``base``
+    (0, or the start of a big file's tail window while the bytes before it are counted into ``head``)."""
+
+    def __init__(self, seg: Segment, saved: _Saved | None = None) -> None:
         self.seg = seg
         self.done = False  # a rotated file read to its end (it grows no more)
+        self.shown = False  # its lines were counted once (a window is begun only before that)
         self._reset()
+        if saved is not None:
+            self._restore(saved)
 
     def _reset(self) -> None:
         self.block_starts = array("Q")
-        self.block_lines = array("Q")  # newlines before each block
+        self.block_lines = array("Q")  # newlines before each block (counted from ``base``)
+        self.base = 0
         self.scanned = 0  # bytes scanned
         self.lines = 0  # complete lines
+        self.head: tuple[array[int], array[int]] | None = None  # blocks of [0, head_scanned) while base > 0
+        self.head_scanned = 0
+        self.head_lines = 0
         self._cache: OrderedDict[int, list[int]] = OrderedDict()
+
+    def _restore(self, saved: _Saved) -> None:
+        """Take the blocks the index file kept, if they still describe this file."""
+        try:
+            fd = self.seg.fd
+            if os.fstat(fd).st_size < saved.scanned or _crc_before(fd, saved.scanned) != saved.check:
+                return  # truncated or rewritten since: counted anew
+        except OSError:
+            return
+        self.block_starts, self.block_lines = saved.starts, saved.counts
+        self.scanned, self.lines = saved.scanned, saved.lines
+
+    def saved(self) -> _Saved | None:
+        """The blocks counted from the file's start, to keep in the index file."""
+        if self.base:
+            assert self.head is not None
+            starts, counts, scanned, lines = *self.head, self.head_scanned, self.head_lines
+        else:
+            starts, counts, scanned, lines = self.block_starts, self.block_lines, self.scanned, self.lines
+        if not scanned:
+            return None
+        return _Saved(
+            scanned, lines, array("Q", starts), array("Q", counts), _crc_before(self.seg.fd, scanned)
+        )
+
+    @property
+    def counted(self) -> int:
+        """Bytes counted from the file's start."""
+        return self.head_scanned if self.base else self.scanned
 
     def update(self, budget: int | None) -> tuple[int, bool]:
         """Scan what was appended (at most ``budget`` bytes): the bytes scanned, and whether the file was
-        truncated (it is then scanned from its start)."""
+        truncated (it is then scanned from its start). A big file's first update with a budget scans only
+        its tail."""
         fd = self.seg.fd
         size = os.fstat(fd).st_size
         truncated = size < self.scanned
         if truncated:
             self._reset()
+        if budget is not None and not self.shown and size - self.scanned > WINDOW_MIN:
+            self._begin_window(fd, size)
+        self.shown = True
         pos = start = self.scanned
         stop = size if budget is None else min(size, pos + budget)
-        while pos < stop:
-            data = os.pread(fd, min(BLOCK, stop - pos), pos)
-            if not data:
-                break
-            self.block_starts.append(pos)
-            self.block_lines.append(self.lines)
-            self.lines += data.count(b"\n")
-            pos += len(data)
-        self.scanned = pos
-        return pos - start, truncated
+        self.scanned, self.lines = _count(fd, pos, stop, self.block_starts, self.block_lines, self.lines)
+        return self.scanned - start, truncated
+
+    def _begin_window(self, fd: int, size: int) -> None:
+        at = size - WINDOW
+        data = os.pread(fd, WINDOW, at)
+        nl = data.find(b"\n")
+        if nl < 0 or at + nl + 1 <= self.scanned:
+            return  # no line begins in the window: counted from where it is
+        self.head = (self.block_starts, self.block_lines)
+        self.head_scanned, self.head_lines = self.scanned, self.lines
+        self.block_starts, self.block_lines = array("Q"), array("Q")
+        self.base = self.scanned = at + nl + 1
+        self.lines = 0
+
+    def fill(self, budget: int | None) -> tuple[int, int]:
+        """Count the bytes before the tail window (at most ``budget`` of them): (the bytes counted, the lines
+        that came in above the window once all were; 0 until then)."""
+        if not self.base:
+            return 0, 0
+        assert self.head is not None
+        starts, counts = self.head
+        stop = self.base if budget is None else min(self.base, self.head_scanned + budget)
+        pos, count = _count(self.seg.fd, self.head_scanned, stop, starts, counts, self.head_lines)
+        used = pos - self.head_scanned
+        self.head_scanned, self.head_lines = pos, count
+        if pos < self.base:
+            return used, 0
+        starts.extend(self.block_starts)
+        counts.extend(n + count for n in self.block_lines)
+        self.block_starts, self.block_lines, self.head = starts, counts, None
+        self.lines += count
+        self.base = 0
+        self._cache.clear()
+        return used, count
 
     def behind(self) -> bool:
         return self.seg.gz or os.fstat(self.seg.fd).st_size != self.scanned
@@ -135,7 +253,7 @@ class _FileIndex:
         return self._block_newlines(k)[m - 1 - self.block_lines[k]]
 
     def _start(self, n: int) -> int:
-        return 0 if n <= 0 else self._newline(n) + 1
+        return self.base if n <= 0 else self._newline(n) + 1
 
     def span(self, n: int) -> tuple[int, int]:
         return self._start(n), self._newline(n + 1)
@@ -144,7 +262,7 @@ class _FileIndex:
         """The line that holds byte ``offset``."""
         if not self.block_starts:
             return 0
-        k = bisect.bisect_right(self.block_starts, offset) - 1
+        k = max(0, bisect.bisect_right(self.block_starts, offset) - 1)
         nls = self._block_newlines(k)
         return int(self.block_lines[k]) + bisect.bisect_left(nls, offset)
 
@@ -236,8 +354,8 @@ class _FileIndex:
     def _rfind(self, fd: int, pattern: re.Pattern[bytes], end: int) -> int | None:
         window = 1 << 20
         hi = end
-        while hi > 0:
-            lo = max(0, hi - window)
+        while hi > self.base:
+            lo = max(self.base, hi - window)
             chunk = os.pread(fd, min(hi - lo + CUT, self.scanned - lo), lo)
             last = None
             for m in pattern.finditer(chunk):
@@ -261,7 +379,9 @@ class LogIndex:
         self._lock = threading.RLock()
         self._files: list[_FileIndex] = []
         self.lines = 0  # complete lines scanned, in all files
-        self.generation = 1  # bumps when lines went away (truncated, or deleted by a rotation)
+        self.generation = 1  # bumps when lines went away (truncated, deleted by a rotation) or came in above
+        self._saved: dict[tuple[int, int], _Saved] | None = None  # the index file's, read at the first update
+        self._unsaved = 0  # bytes counted since the index file was written
 
     def follow(self, callback: Callable[[], None], rate: float = 10.0) -> LogFollower:
         """Call ``callback`` (in a thread of its own) whenever the log changes (written to, or rotated), at
@@ -271,15 +391,33 @@ class LogIndex:
 
     def close(self) -> None:
         with self._lock:
+            if self._unsaved:
+                self.save()
             for f in self._files:
                 f.seg.close()
             self._files = []
             self.lines = 0
 
+    def save(self) -> None:
+        """Write what is counted to the index file beside the log (best effort: a log in a directory this
+        process cannot write to is counted again next time)."""
+        with self._lock:
+            kept: dict[tuple[int, int], _Saved] = {}
+            try:
+                for f in self._files:
+                    saved = f.saved()
+                    if saved is not None:
+                        kept[f.seg.ident] = saved
+            except OSError:
+                return
+            self._unsaved = 0
+            if kept:
+                _write_index(self.path + INDEX_SUFFIX, kept)
+
     def _take_rotation(self) -> bool:
         """Add the files a rotation made since the last look, and drop those it deleted; True if it did."""
         if not self._files:
-            self._files = [_FileIndex(s) for s in open_set(self.path)]
+            self._files = [self._new_file(s) for s in open_set(self.path)]
             return False
         current = self._files[-1].seg
         ident = ident_of(self.path)
@@ -290,7 +428,7 @@ class LogIndex:
         kept = {s.ident for s in segments[:start]}
         for s in segments[:start]:
             s.close()
-        self._files.extend(_FileIndex(s) for s in segments[start:])
+        self._files.extend(self._new_file(s) for s in segments[start:])
         gone = 0
         while gone < len(self._files) and self._files[gone].seg.ident not in kept and start > 0:
             gone += 1
@@ -301,29 +439,75 @@ class LogIndex:
         del self._files[:gone]
         return gone > 0
 
+    def _new_file(self, seg: Segment) -> _FileIndex:
+        if self._saved is None:
+            self._saved = _read_index(self.path + INDEX_SUFFIX)
+        return _FileIndex(seg, self._saved.pop(seg.ident, None))
+
     def update(self, budget: int | None = None) -> int:
-        """Scan what was appended since the last call (at most ``budget`` bytes), following rotations; return
-        the number of new lines (all of them when ``generation`` changed)."""
+        """Scan what was appended since the last call (at most ``budget`` bytes; the newest file first, a big
+        one's tail window only), following rotations, then count what is left before the windows with what
+        remains of the budget; return the number of new lines (all of them when ``generation`` changed)."""
         with self._lock:
             before = self.lines
             changed = self._take_rotation()
+            had = [f.lines for f in self._files]
+            windows = sum(1 for f in self._files if f.base)
             left = budget
-            for f in self._files:
-                if f.done:
+            for f in reversed(self._files):
+                if f.done or (left is not None and left <= 0):
                     continue
                 used, truncated = f.update(left)
                 changed = changed or truncated
-                if f is not self._files[-1] and not f.behind():
-                    f.done = True  # a rotated file: complete
+                self._unsaved += used
                 if left is not None:
                     left -= used
-                    if left <= 0:
-                        break
+            if sum(1 for f in self._files if f.base) > windows:
+                left = 0  # a window was begun: its lines are shown at once, what is before it counted next
+            for f in self._files:
+                if left is not None and left <= 0:
+                    break
+                used, came = f.fill(left)
+                self._unsaved += used
+                changed = changed or came > 0
+                if left is not None:
+                    left -= used
+            for k, f in enumerate(self._files):
+                if f is not self._files[-1] and not f.base and not f.behind():
+                    f.done = True  # a rotated file: complete
+                # lines that came before lines already shown (an older file counted late) move those down
+                if f.lines > had[k] and any(had[k + 1 :]):
+                    changed = True
             self.lines = sum(f.lines for f in self._files)
+            if self._unsaved >= SAVE_EVERY:
+                self.save()
             if changed:
                 self.generation += 1
                 return self.lines
             return self.lines - before
+
+    @property
+    def counting(self) -> int:
+        """Bytes of the log not counted yet before the lines shown (a big log's tail is shown first)."""
+        return sum(f.base - f.head_scanned for f in list(self._files) if f.base)  # (no lock: a UI asks)
+
+    def anchor(self, n: int) -> tuple[tuple[int, int], int]:
+        """Where line ``n`` is (its file and offset), to find it again by ``row_of`` after lines came in
+        above it."""
+        with self._lock:
+            f, k = self._locate(n)
+            return f.seg.ident, f._start(k)
+
+    def row_of(self, anchor: tuple[tuple[int, int], int]) -> int | None:
+        """The line ``anchor`` names now (None when its file is gone)."""
+        ident, offset = anchor
+        with self._lock:
+            base = 0
+            for f in self._files:
+                if f.seg.ident == ident:
+                    return base + (f.line_at(offset) if offset >= f.base and f.lines else 0)
+                base += f.lines
+            return None
 
     @property
     def pending(self) -> bool:
@@ -418,6 +602,62 @@ class LogIndex:
                     out += f.times(lo - base, hi - base)
                 base += f.lines
         return out
+
+
+def _read_index(path: str) -> dict[tuple[int, int], _Saved]:
+    """The index file's entries by (device, inode); {} when it is missing or damaged."""
+    import struct
+    import zlib
+
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError:
+        return {}
+    if len(data) < len(_MAGIC) + 8 or not data.startswith(_MAGIC):
+        return {}
+    body, crc = data[:-4], int.from_bytes(data[-4:], "little")
+    if zlib.crc32(body) != crc:
+        return {}
+    out: dict[tuple[int, int], _Saved] = {}
+    try:
+        (count,) = struct.unpack_from("<I", body, len(_MAGIC))
+        at = len(_MAGIC) + 4
+        for _ in range(count):
+            dev, ino, scanned, lines, blocks, check = struct.unpack_from("<QQQQQI", body, at)
+            at += 44
+            starts, counts = array("Q"), array("Q")
+            starts.frombytes(body[at : at + 8 * blocks])
+            counts.frombytes(body[at + 8 * blocks : at + 16 * blocks])
+            at += 16 * blocks
+            if len(starts) != blocks or len(counts) != blocks or (blocks and starts[-1] >= scanned):
+                return {}
+            out[(dev, ino)] = _Saved(scanned, lines, starts, counts, check)
+        if at != len(body):
+            return {}
+    except struct.error:
+        return {}
+    return out
+
+
+def _write_index(path: str, kept: dict[tuple[int, int], _Saved]) -> None:
+    """Replace the index file in one rename (a reader finds the old one or the new one, whole)."""
+    import struct
+    import zlib
+
+    parts = [_MAGIC, struct.pack("<I", len(kept))]
+    for (dev, ino), s in kept.items():
+        parts.append(struct.pack("<QQQQQI", dev, ino, s.scanned, s.lines, len(s.starts), s.check))
+        parts += [s.starts.tobytes(), s.counts.tobytes()]
+    body = b"".join(parts)
+    tmp = f"{path}.{os.getpid()}.{threading.get_ident()}.tmp"
+    try:
+        with open(tmp, "wb") as f:
+            f.write(body + zlib.crc32(body).to_bytes(4, "little"))
+        os.rename(tmp, path)
+    except OSError:
+        with suppress(OSError):
+            os.unlink(tmp)
 
 
 class LogFollower:

@@ -177,11 +177,77 @@ def _tail_start(segments: list[Segment], n: int) -> tuple[int, int]:
     return 0, 0
 
 
-def _read(seg: Segment, offset: int) -> tuple[list[LogEntry], int]:
-    """The complete entries of ``seg`` from ``offset``, and the offset after the last one."""
+def _line_from(fd: int, pos: int, size: int) -> tuple[int, bytes] | None:
+    """The first complete line that begins at or after byte ``pos``: its offset and its ``time`` field (None
+    when no complete line begins there)."""
+    start = 0
+    if pos > 0:
+        at = pos - 1
+        while True:  # the newline that ends the line ``pos - 1`` is in
+            block = os.pread(fd, 65536, at)
+            if not block:
+                return None
+            i = block.find(b"\n")
+            if i >= 0:
+                start = at + i + 1
+                break
+            at += len(block)
+    want = 4096
+    while True:
+        line = os.pread(fd, want, start)
+        end = line.find(b"\n")
+        if end >= 0:
+            line = line[:end]
+            at = line.rfind(b'"time":"')
+            return start, line[at + 8 : line.find(b'"', at + 8)] if at >= 0 else b""
+        if start + len(line) >= size:
+            return None
+        want *= 4  # a longer line: its time is at its end
+
+
+def _since_start(segments: list[Segment], since: float) -> tuple[int, int]:
+    """(file, offset) of the first line written at ``since`` or later, found by bisection (the supervisor
+    writes the lines in the order of their times): a few reads, however big the log. The end of the last
+    file when there is none."""
+    from ..humanize import parse_time
+
+    def before(fd: int, pos: int, size: int) -> int | None:
+        """Where the first line from ``pos`` on begins if it is older than ``since``, else None."""
+        got = _line_from(fd, pos, size)
+        if got is None:
+            return None
+        try:
+            return got[0] if parse_time(got[1].decode()) < since else None
+        except ValueError:
+            return got[0]  # no time to go by: read on from it
+
+    for k in range(len(segments) - 1, -1, -1):
+        fd = segments[k].fd
+        size = os.fstat(fd).st_size
+        if k > 0 and before(fd, 0, size) is None:
+            continue  # this file begins at or after ``since``: so might the one before it
+        lo, hi = 0, size  # the answer is the first line from some pos in [lo, hi]
+        while lo < hi:
+            mid = (lo + hi) // 2
+            older = before(fd, mid, size)
+            if older is None:
+                hi = mid
+            else:
+                lo = max(mid + 1, older + 1)
+        got = _line_from(fd, lo, size)
+        if got is not None:
+            return k, got[0]
+        if k + 1 < len(segments):
+            return k + 1, 0
+        return k, size
+    return 0, 0
+
+
+def _read(seg: Segment, offset: int, want: int = _READ) -> tuple[list[LogEntry], int]:
+    """The complete entries of ``seg`` from ``offset`` (reading ``want`` bytes, more for a longer line), and
+    the offset after the last one."""
     out: list[LogEntry] = []
     fd = seg.fd
-    want = _READ
     while True:
         data = os.pread(fd, want, offset)
         end = data.rfind(b"\n")
@@ -199,19 +265,25 @@ def _read(seg: Segment, offset: int) -> tuple[list[LogEntry], int]:
 
 
 def _drain(seg: Segment, offset: int) -> Iterator[LogEntry]:
+    want = 1 << 16  # a small first read: the first lines are out at once (and --until may end it there)
     while True:
-        got, offset = _read(seg, offset)
+        got, offset = _read(seg, offset, want)
         if not got:
             return
         yield from got
+        want = _READ
 
 
 def entries(
-    path: str, tail: int | None = None, alive: Callable[[], bool] | None = None
+    path: str,
+    tail: int | None = None,
+    alive: Callable[[], bool] | None = None,
+    since: float | None = None,
 ) -> Iterator[LogEntry]:
     """The entries of the log ``path`` across its rotated files, oldest first: the last ``tail`` ones (all
     when None or negative, none when 0). With ``alive``, then those written after, as they come, until
-    ``alive()`` is false (and what was written until then is read)."""
+    ``alive()`` is false (and what was written until then is read). With ``since``, reading begins at the
+    first entry written at that time or later (those before are skipped, not read)."""
     segments = open_set(path)
     try:
         if tail == 0:
@@ -220,6 +292,8 @@ def entries(
             k, offset = _tail_start(segments, tail)
         else:
             k, offset = 0, 0
+        if since and segments:
+            k, offset = max((k, offset), _since_start(segments, since))
         for seg in segments[k:-1]:
             yield from _drain(seg, offset)
             offset = 0

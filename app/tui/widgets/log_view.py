@@ -19,6 +19,7 @@ import re
 import threading
 from array import array
 from collections import OrderedDict
+from contextlib import suppress
 from typing import ClassVar
 
 from rich.segment import Segment
@@ -51,6 +52,8 @@ PREFIX_COLOURS = (
     "bright_green",
 )
 KEEP = 4  # logs kept open (indexed) after another is shown, so that going back scans only what is new
+FIRST_READ = 48 << 20  # bytes counted before a log is first drawn (a big log: its tail; the rest follows)
+COUNT_STEP = 8 << 20  # bytes of a big log's rest counted at a time (the view reads lines between steps)
 
 
 class LogView(ScrollView, can_focus=True):
@@ -167,7 +170,7 @@ class LogView(ScrollView, can_focus=True):
 
     @work(thread=True, exclusive=True, group="log-scan")
     def _scan(self, source: LogSource, follow_file: bool) -> None:
-        source.update()
+        source.update(budget=FIRST_READ)  # a big log's tail (counted first), and up to FIRST_READ bytes
         self.post_message(LogGrew(source))
         if follow_file and source is self.source:
             self.followers = source.follow(lambda: self._grow(source))
@@ -176,15 +179,30 @@ class LogView(ScrollView, can_focus=True):
                     follower.stop()
             elif source.pending:
                 self._grow(source)
+        try:
+            while source is self.source and source.counting:
+                self._grow(source, COUNT_STEP)  # the rest of a big log, counted while its tail is on screen
+            if source is self.source and source.pending:
+                self._grow(source)
+        except (OSError, ValueError):  # closed meanwhile
+            return
 
-    def _grow(self, source: LogSource) -> None:
-        """Called from a follower's thread: count the appended lines, then let the UI thread redraw."""
+    def _grow(self, source: LogSource, budget: int = 64 << 20) -> None:
+        """Called from a follower's thread: count the appended lines, then let the UI thread redraw. When
+        lines come in above those shown (a big log counted after its tail was shown), the view keeps the
+        line it showed at its top."""
         if source is not self.source:
             return
-        generation = source.generation
-        source.update(budget=64 << 20)
+        generation, rows = source.generation, source.rows
+        top = None
+        if not self.follow and rows:
+            with suppress(IndexError, OSError):
+                top = source.anchor(min(rows - 1, max(0, round(self.scroll_y))))
+        source.update(budget=budget)
         self._filter_wake.set()
-        self.post_message(LogGrew(source, reset=source.generation != generation))
+        reset = source.generation != generation
+        if reset or source.rows != rows:
+            self.post_message(LogGrew(source, reset=reset, top=top))
 
     def on_log_grew(self, message: LogGrew) -> None:
         if message.source is not self.source:
@@ -192,6 +210,11 @@ class LogView(ScrollView, can_focus=True):
         if message.reset:
             self._forget()
         self._sync_size()
+        if message.reset and message.top is not None and not self.follow:
+            row = self.source.row_of(message.top)
+            if row is not None:
+                self.match_line = None
+                self.scroll_to(y=row, animate=False, immediate=True, force=True)
         self.post_message(self.StatusChanged())
 
     @property
@@ -694,6 +717,8 @@ class LogView(ScrollView, can_focus=True):
             parts.append(f"{self.line_count:,} lines (the last of each)")
         else:
             parts.append(f"{self.line_count:,} lines")
+        if source is not None and source.counting:
+            parts.append("counting the earlier lines")
         if self.selecting:
             n = len(self.selected_rows())
             parts.append(f"{n} selected (y: copy, esc: cancel)")
@@ -714,10 +739,11 @@ class LogView(ScrollView, can_focus=True):
 
 
 class LogGrew(Message, bubble=False):
-    def __init__(self, source: LogSource, reset: bool = False) -> None:
+    def __init__(self, source: LogSource, reset: bool = False, top: object = None) -> None:
         super().__init__()
         self.source = source
         self.reset = reset
+        self.top = top  # where the line at the view's top was before the update (``LogIndex.anchor``)
 
 
 class FilterFound(Message, bubble=False):
