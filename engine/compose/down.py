@@ -13,6 +13,7 @@ from .up import remove_container
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from typing import Any
 
     from ..model.container import Container
     from .project import ComposeProject, Progress
@@ -78,35 +79,31 @@ def down(
 
 def project_networks(cp: ComposeProject) -> list[str]:
     """The networks the project made: declared (not external) or labelled with its name."""
-    names = [cp.network_name(k) for k, n in cp.networks.items() if not (n or {}).get("external")]
-    with suppress(Exception):
-        for net in cp.engine.networks.list(filters=L.project_filter(cp.name)):
-            if net.name not in names:
-                names.append(net.name)
-    out = []
-    for name in names:
-        try:
-            net = cp.engine.networks.get(name)
-        except NotFound:
-            continue
-        if net.labels.get(L.PROJECT, cp.name) == cp.name:
-            out.append(name)
-    return out
+    declared = [cp.network_name(k) for k, n in cp.networks.items() if not (n or {}).get("external")]
+    return _made_by(cp, declared, cp.engine.networks)
 
 
 def project_volumes(cp: ComposeProject) -> list[str]:
-    names = [cp.volume_name(k) for k, v in cp.volumes.items() if not (v or {}).get("external")]
+    """The volumes the project made: declared (not external) or labelled with its name."""
+    declared = [cp.volume_name(k) for k, v in cp.volumes.items() if not (v or {}).get("external")]
+    return _made_by(cp, declared, cp.engine.volumes)
+
+
+def _made_by(cp: ComposeProject, declared: list[str], objects: Any) -> list[str]:
+    """Of ``declared`` and the networks or volumes (``objects``: the engine's) labelled with the project's
+    name, those that exist and carry no other project's label."""
+    names = list(declared)
     with suppress(Exception):
-        for vol in cp.engine.volumes.list(filters=L.project_filter(cp.name)):
-            if vol.name not in names:
-                names.append(vol.name)
+        for obj in objects.list(filters=L.project_filter(cp.name)):
+            if obj.name not in names:
+                names.append(obj.name)
     out = []
     for name in names:
         try:
-            vol = cp.engine.volumes.get(name)
+            obj = objects.get(name)
         except NotFound:
             continue
-        if vol.labels.get(L.PROJECT, cp.name) == cp.name:
+        if obj.labels.get(L.PROJECT, cp.name) == cp.name:
             out.append(name)
     return out
 

@@ -14,6 +14,14 @@ from collections.abc import Iterable
 
 from ..errors import Conflict, InvalidArgument
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing stays off the path that plans a container's network
+    from collections.abc import Callable
+    from typing import Any, TypeVar
+
+    _Net = TypeVar("_Net", ipaddress.IPv4Network, ipaddress.IPv6Network)
+    _Addr = TypeVar("_Addr", ipaddress.IPv4Address, ipaddress.IPv6Address)
+
 IPv4Net = ipaddress.IPv4Network
 
 # The default bridge prefers 10.88.0.0/16 (what users of Podman expect); user networks get /24s.
@@ -21,28 +29,52 @@ DEFAULT_BRIDGE_POOL = ["10.88.0.0/16", "10.87.0.0/16", "10.86.0.0/16", "10.85.0.
 USER_POOL_BASE = "10.89.0.0/16"
 
 
-def parse_subnet(cidr: str) -> IPv4Net:
+def _cidr(cidr: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    """``cidr`` as a network (host bits allowed), or Docker's words for what is none."""
     try:
-        net = ipaddress.ip_network(cidr, strict=False)
+        return ipaddress.ip_network(cidr, strict=False)
     except ValueError:
         raise InvalidArgument(f"invalid CIDR address: {cidr}") from None
-    if not isinstance(net, ipaddress.IPv4Network) or "/" not in cidr:
+
+
+def _subnet(cidr: str, kind: type[_Net], longest: int) -> _Net:
+    """A network's subnet: a CIDR of the family ``kind`` with a prefix length of ``longest`` at the most."""
+    net = _cidr(cidr)
+    if not isinstance(net, kind) or "/" not in cidr:
         raise InvalidArgument(f"invalid CIDR address: {cidr}")
-    if net.prefixlen > 30:
+    if net.prefixlen > longest:
         raise InvalidArgument(
             f"invalid subnet {cidr}: it must hold at least two addresses besides the gateway"
         )
     return net
 
 
-def parse_ip(value: str, what: str = "IP address") -> ipaddress.IPv4Address:
+def _address(value: str, what: str, kind: type[_Addr], other_family: str) -> _Addr:
     try:
         addr = ipaddress.ip_address(value)
     except ValueError:
         raise InvalidArgument(f"invalid {what}: {value}") from None
-    if not isinstance(addr, ipaddress.IPv4Address):
-        raise InvalidArgument(f"invalid {what}: {value} (only IPv4 is supported)")
+    if not isinstance(addr, kind):
+        raise InvalidArgument(f"invalid {what}: {value}{other_family}")
     return addr
+
+
+def _requested(net: Any, requested: str, parse: Callable[[str], Any], unavailable: set[str]) -> str:
+    """The address an endpoint asks for (--ip, --ip6): in the subnet ``net``, not one of ``unavailable``."""
+    addr = parse(requested)
+    if addr not in net:
+        raise InvalidArgument(f"no configured subnet contains the IP address {requested}")
+    if str(addr) in unavailable:
+        raise Conflict(f"Address already in use: {requested}")
+    return str(addr)
+
+
+def parse_subnet(cidr: str) -> IPv4Net:
+    return _subnet(cidr, ipaddress.IPv4Network, 30)
+
+
+def parse_ip(value: str, what: str = "IP address") -> ipaddress.IPv4Address:
+    return _address(value, what, ipaddress.IPv4Address, " (only IPv4 is supported)")
 
 
 def default_gateway(net: IPv4Net) -> str:
@@ -103,10 +135,7 @@ def user_pool() -> list[str]:
 
 def check_ip_range(net: IPv4Net, ip_range: str) -> str:
     """``--ip-range``: a CIDR inside the subnet (Docker's words when it is not), as its network's CIDR."""
-    try:
-        rng = ipaddress.ip_network(ip_range, strict=False)
-    except ValueError:
-        raise InvalidArgument(f"invalid CIDR address: {ip_range}") from None
+    rng = _cidr(ip_range)
     if not isinstance(rng, ipaddress.IPv4Network) or "/" not in ip_range:
         raise InvalidArgument(f"invalid CIDR address: {ip_range}")
     if not rng.subnet_of(net):
@@ -126,12 +155,7 @@ def allocate(
     network's --ip-range, when it has one); ``aux`` (its --aux-address) are never given out."""
     reserved = {str(net.network_address), str(net.broadcast_address), gateway, *(aux or ())}
     if requested:
-        addr = parse_ip(requested)
-        if addr not in net:
-            raise InvalidArgument(f"no configured subnet contains the IP address {requested}")
-        if str(addr) in reserved or str(addr) in used:
-            raise Conflict(f"Address already in use: {requested}")
-        return str(addr)
+        return _requested(net, requested, parse_ip, reserved | used)
     for addr in ipaddress.IPv4Network(ip_range, strict=False) if ip_range else net.hosts():
         s = str(addr)
         if s not in reserved and s not in used:
@@ -162,27 +186,11 @@ USER_POOL6_BASE = "fd6b:7964:6f63::/48"
 
 
 def parse_subnet6(cidr: str) -> IPv6Net:
-    try:
-        net = ipaddress.ip_network(cidr, strict=False)
-    except ValueError:
-        raise InvalidArgument(f"invalid CIDR address: {cidr}") from None
-    if not isinstance(net, ipaddress.IPv6Network) or "/" not in cidr:
-        raise InvalidArgument(f"invalid CIDR address: {cidr}")
-    if net.prefixlen > 126:
-        raise InvalidArgument(
-            f"invalid subnet {cidr}: it must hold at least two addresses besides the gateway"
-        )
-    return net
+    return _subnet(cidr, ipaddress.IPv6Network, 126)
 
 
 def parse_ip6(value: str, what: str = "IPv6 address") -> ipaddress.IPv6Address:
-    try:
-        addr = ipaddress.ip_address(value)
-    except ValueError:
-        raise InvalidArgument(f"invalid {what}: {value}") from None
-    if not isinstance(addr, ipaddress.IPv6Address):
-        raise InvalidArgument(f"invalid {what}: {value}")
-    return addr
+    return _address(value, what, ipaddress.IPv6Address, "")
 
 
 def check_gateway6(net: IPv6Net, gateway: str) -> str:
@@ -193,10 +201,7 @@ def check_gateway6(net: IPv6Net, gateway: str) -> str:
 
 
 def check_ip_range6(net: IPv6Net, ip_range: str) -> str:
-    try:
-        rng = ipaddress.ip_network(ip_range, strict=False)
-    except ValueError:
-        raise InvalidArgument(f"invalid CIDR address: {ip_range}") from None
+    rng = _cidr(ip_range)
     if not isinstance(rng, ipaddress.IPv6Network) or not rng.subnet_of(net):
         raise InvalidArgument(f"no matching subnet for range {ip_range}")
     return str(rng)
@@ -214,12 +219,7 @@ def allocate6(net: IPv6Net, gateway: str, used: set[str], requested: str = "", i
     """An IPv6 address for a new endpoint: ``requested`` if free, else the lowest free one (of ``ip_range``)."""
     reserved = {str(net.network_address), gateway}
     if requested:
-        addr = parse_ip6(requested)
-        if addr not in net:
-            raise InvalidArgument(f"no configured subnet contains the IP address {requested}")
-        if str(addr) in reserved or str(addr) in used:
-            raise Conflict(f"Address already in use: {requested}")
-        return str(addr)
+        return _requested(net, requested, parse_ip6, reserved | used)
     pool = ipaddress.IPv6Network(ip_range) if ip_range else net
     first = int(pool.network_address)
     for offset in range(min(pool.num_addresses, 1 << 16)):

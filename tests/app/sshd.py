@@ -1,6 +1,10 @@
 """An SSH server of the test's own on 127.0.0.1 (a free port, a throwaway host key and client key in the
 test's directory, its own config: no PAM, keys only), whose sessions run this checkout's ``dockyard`` on a
-second engine root: the far side of an ``ssh://`` context, on this machine. Killed by its PID at the end."""
+second engine root: the far side of an ``ssh://`` context, on this machine. Killed by its PID at the end.
+
+The fixtures (tests/app/conftest.py makes them the app tests'): ``far_root``, that second root; ``sshd``,
+the server, with the client's environment pointed at it; ``far``, the far root's own CLI, with busybox,
+and the context ``far`` naming the server (described by the test module's ``FAR_DESCRIPTION``, if any)."""
 
 from __future__ import annotations
 
@@ -11,11 +15,13 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
 
-from tests.conftest import DOCKYARD
+from engine import Engine
+from tests.conftest import CLI, DOCKYARD, _cleanup_root
 
 
 @dataclass
@@ -88,3 +94,68 @@ def stop_sshd(server: SSHServer) -> None:
         server.proc.wait()
     if server.proc.stderr is not None:
         server.proc.stderr.close()
+
+
+def far_processes(root: str) -> list[int]:
+    """The ``dockyard system dial-stdio`` processes working on ``root`` (the far side of each ssh connection)
+    and the service they share (which ends 10 s after its last request)."""
+    out = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                cmd = f.read()
+            with open(f"/proc/{pid}/environ", "rb") as f:
+                env = f.read().split(b"\0")
+        except OSError:
+            continue
+        if (b"dial-stdio" in cmd or b"service" in cmd) and f"DOCKYARD_ROOT={root}".encode() in env:
+            out.append(int(pid))
+    return out
+
+
+@pytest.fixture
+def far_root(tmp_path) -> Iterator[str]:
+    r = str(tmp_path / "far-root")
+    os.makedirs(r)
+    yield r
+    _cleanup_root(r)
+
+
+@pytest.fixture
+def sshd(tmp_path, far_root, monkeypatch) -> Iterator[SSHServer]:
+    server = start_sshd(str(tmp_path), far_root)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("DOCKYARD_SSH_CONFIG", server.config)
+    monkeypatch.delenv("DOCKYARD_CONFIG", raising=False)
+    monkeypatch.delenv("DOCKYARD_CONTEXT", raising=False)
+    monkeypatch.delenv("DOCKYARD_HOST", raising=False)
+    yield server
+    stop_sshd(server)
+    # the dial-stdio processes end with their connections, the shared service 10 s after its last request:
+    # what is still there after a while is ended by its PID
+    deadline = time.monotonic() + 15
+    while far_processes(far_root) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    for pid in far_processes(far_root):
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+    deadline = time.monotonic() + 15
+    while far_processes(far_root) and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+
+@pytest.fixture
+def far(request, sshd, far_root, busybox_tar, cli) -> CLI:
+    """The far engine's own CLI (on its root, directly), with busybox, and the context ``far`` naming it."""
+    with open(busybox_tar, "rb") as f:
+        Engine(far_root).images.import_(
+            f, "busybox:latest", changes={"Cmd": ["sh"], "Env": ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"]}
+        )
+    description = getattr(request.module, "FAR_DESCRIPTION", "")
+    extra = ["--description", description] if description else []
+    assert cli("context", "create", "far", "--docker", f"host={sshd.host}", *extra).out == "far\n"
+    return CLI(far_root)

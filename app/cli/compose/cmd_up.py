@@ -25,26 +25,57 @@ def _timeout(p: flags.Parser) -> None:
     p.add_argument("-t", "--timeout", type=int, help="Specify a shutdown timeout in seconds")
 
 
-def register(cs: flags.Commands) -> None:
-    p = cs.add_parser("up", help="Create and start containers")
-    a = p.add_argument
-    a("-d", "--detach", action="store_true", help="Detached mode: Run containers in the background")
-    a("--build", action="store_true", help="Build images before starting containers")
-    a("--no-build", action="store_true", help="Don't build an image, even if it's policy")
-    a(
+def _build_and_recreate(p: flags.Parser) -> None:
+    """up's and create's --build, --no-build, --force-recreate, --no-recreate."""
+    p.add_argument("--build", action="store_true", help="Build images before starting containers")
+    p.add_argument("--no-build", action="store_true", help="Don't build an image, even if it's policy")
+    p.add_argument(
         "--force-recreate",
         action="store_true",
         help="Recreate containers even if their configuration and image haven't changed",
     )
-    a("--no-recreate", action="store_true", help="If containers already exist, don't recreate them")
-    a("--no-deps", action="store_true", help="Don't start linked services")
-    a("--no-start", action="store_true", help="Don't start the services after creating them")
-    a(
+    p.add_argument(
+        "--no-recreate", action="store_true", help="If containers already exist, don't recreate them"
+    )
+
+
+def _remove_orphans(p: flags.Parser) -> None:
+    p.add_argument(
         "--remove-orphans",
         action="store_true",
         help="Remove containers for services not defined in the Compose file",
     )
-    a("--scale", action="append", default=[], help="Scale SERVICE to NUM instances (SERVICE=NUM)")
+
+
+def _orphans_and_scale(p: flags.Parser) -> None:
+    _remove_orphans(p)
+    p.add_argument(
+        "--scale", action="append", default=[], help="Scale SERVICE to NUM instances (SERVICE=NUM)"
+    )
+
+
+def _pull(p: flags.Parser) -> None:
+    p.add_argument("--pull", default="policy", help='Pull image before running ("always"|"missing"|"never")')
+    p.add_argument("--quiet-pull", action="store_true", help="Pull without printing progress information")
+
+
+def _yes(p: flags.Parser) -> None:
+    p.add_argument(
+        "-y",
+        "--yes",
+        action="store_true",
+        help='Assume "yes" as answer to all prompts and run non-interactively',
+    )
+
+
+def register(cs: flags.Commands) -> None:
+    p = cs.add_parser("up", help="Create and start containers")
+    a = p.add_argument
+    a("-d", "--detach", action="store_true", help="Detached mode: Run containers in the background")
+    _build_and_recreate(p)
+    a("--no-deps", action="store_true", help="Don't start linked services")
+    a("--no-start", action="store_true", help="Don't start the services after creating them")
+    _orphans_and_scale(p)
     _timeout(p)
     a("--wait", action="store_true", help="Wait for services to be running|healthy. Implies detached mode.")
     a(
@@ -52,8 +83,7 @@ def register(cs: flags.Commands) -> None:
         type=int,
         help="Maximum duration in seconds to wait for the project to be running|healthy",
     )
-    a("--pull", default="policy", help='Pull image before running ("always"|"missing"|"never")')
-    a("--quiet-pull", action="store_true", help="Pull without printing progress information")
+    _pull(p)
     a(
         "--abort-on-container-exit",
         action="store_true",
@@ -87,12 +117,7 @@ def register(cs: flags.Commands) -> None:
         help="Recreate anonymous volumes instead of retrieving data from the previous containers",
     )
     a("--always-recreate-deps", action="store_true", help="Recreate dependent containers")
-    a(
-        "-y",
-        "--yes",
-        action="store_true",
-        help='Assume "yes" as answer to all prompts and run non-interactively',
-    )
+    _yes(p)
     a(
         "-w",
         "--watch",
@@ -104,41 +129,15 @@ def register(cs: flags.Commands) -> None:
     p.set_defaults(handler=cmd_up)
 
     p = cs.add_parser("create", help="Creates containers for a service")
-    p.add_argument("--build", action="store_true", help="Build images before starting containers")
-    p.add_argument("--no-build", action="store_true", help="Don't build an image, even if it's policy")
-    p.add_argument(
-        "--force-recreate",
-        action="store_true",
-        help="Recreate containers even if their configuration and image haven't changed",
-    )
-    p.add_argument(
-        "--no-recreate", action="store_true", help="If containers already exist, don't recreate them"
-    )
-    p.add_argument(
-        "--remove-orphans",
-        action="store_true",
-        help="Remove containers for services not defined in the Compose file",
-    )
-    p.add_argument(
-        "--scale", action="append", default=[], help="Scale SERVICE to NUM instances (SERVICE=NUM)"
-    )
-    p.add_argument("--pull", default="policy", help='Pull image before running ("always"|"missing"|"never")')
-    p.add_argument("--quiet-pull", action="store_true", help="Pull without printing progress information")
-    p.add_argument(
-        "-y",
-        "--yes",
-        action="store_true",
-        help='Assume "yes" as answer to all prompts and run non-interactively',
-    )
+    _build_and_recreate(p)
+    _orphans_and_scale(p)
+    _pull(p)
+    _yes(p)
     _services(p)
     p.set_defaults(handler=cmd_create)
 
     p = cs.add_parser("down", help="Stop and remove containers, networks")
-    p.add_argument(
-        "--remove-orphans",
-        action="store_true",
-        help="Remove containers for services not defined in the Compose file",
-    )
+    _remove_orphans(p)
     p.add_argument(
         "--rmi",
         default="",
@@ -168,11 +167,7 @@ def register(cs: flags.Commands) -> None:
     p.set_defaults(handler=cmd_restart)
     p = cs.add_parser("kill", help="Force stop service containers")
     p.add_argument("-s", "--signal", default="SIGKILL", help="SIGNAL to send to the container")
-    p.add_argument(
-        "--remove-orphans",
-        action="store_true",
-        help="Remove containers for services not defined in the Compose file",
-    )
+    _remove_orphans(p)
     _services(p)
     p.set_defaults(handler=cmd_kill)
     p = cs.add_parser("rm", help="Removes stopped service containers")

@@ -7,84 +7,17 @@ far side afterwards."""
 from __future__ import annotations
 
 import os
-import signal
 import time
-from collections.abc import Iterator
 
 import pytest
 
-from engine import Engine
-from tests.app.sshd import SSHServer, start_sshd, stop_sshd
-from tests.conftest import CLI, _cleanup_root
+from tests.app.sshd import far_processes
 
 from .test_remote_cli import _read_until, _session
 
 pytestmark = [pytest.mark.slow]
 
 LOOP = "trap 'exit 0' TERM; while true; do sleep 0.1; done"
-
-
-@pytest.fixture
-def far_root(tmp_path) -> Iterator[str]:
-    r = str(tmp_path / "far-root")
-    os.makedirs(r)
-    yield r
-    _cleanup_root(r)
-
-
-def _far_processes(root: str) -> list[int]:
-    """The ``dockyard system dial-stdio`` processes working on ``root`` (the far side of each ssh connection)
-    and the service they share."""
-    out = []
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            with open(f"/proc/{pid}/cmdline", "rb") as f:
-                cmd = f.read()
-            with open(f"/proc/{pid}/environ", "rb") as f:
-                env = f.read().split(b"\0")
-        except OSError:
-            continue
-        if (b"dial-stdio" in cmd or b"service" in cmd) and f"DOCKYARD_ROOT={root}".encode() in env:
-            out.append(int(pid))
-    return out
-
-
-@pytest.fixture
-def sshd(tmp_path, far_root, monkeypatch) -> Iterator[SSHServer]:
-    server = start_sshd(str(tmp_path), far_root)
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    monkeypatch.setenv("DOCKYARD_SSH_CONFIG", server.config)
-    monkeypatch.delenv("DOCKYARD_CONFIG", raising=False)
-    monkeypatch.delenv("DOCKYARD_CONTEXT", raising=False)
-    monkeypatch.delenv("DOCKYARD_HOST", raising=False)
-    yield server
-    stop_sshd(server)
-    # the dial-stdio processes end with their connections, the shared service 10 s after its last request:
-    # what is still there after a while is ended by its PID
-    deadline = time.monotonic() + 15
-    while _far_processes(far_root) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    for pid in _far_processes(far_root):
-        try:
-            os.kill(pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
-    deadline = time.monotonic() + 15
-    while _far_processes(far_root) and time.monotonic() < deadline:
-        time.sleep(0.1)
-
-
-@pytest.fixture
-def far(sshd, far_root, busybox_tar, cli) -> CLI:
-    """The far engine's own CLI (on its root, directly), with busybox, and the context ``far`` naming it."""
-    with open(busybox_tar, "rb") as f:
-        Engine(far_root).images.import_(
-            f, "busybox:latest", changes={"Cmd": ["sh"], "Env": ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"]}
-        )
-    assert cli("context", "create", "far", "--docker", f"host={sshd.host}").out == "far\n"
-    return CLI(far_root)
 
 
 def test_ps_run_logs_exec_stop_and_rm_on_an_ssh_context(far, far_root, cli, busybox, tmp_path):
@@ -139,6 +72,6 @@ def test_ps_run_logs_exec_stop_and_rm_on_an_ssh_context(far, far_root, cli, busy
 def test_no_far_process_stays_once_the_commands_end(far, far_root, cli, busybox):
     assert cli("--context", "far", "ps", "-a", "-q").out == ""
     deadline = time.monotonic() + 30  # the service ends 10 s after its last request
-    while _far_processes(far_root) and time.monotonic() < deadline:
+    while far_processes(far_root) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert _far_processes(far_root) == []
+    assert far_processes(far_root) == []

@@ -6,9 +6,7 @@ place. No process is left on the far side once the app closes."""
 
 from __future__ import annotations
 
-import os
 import time
-from collections.abc import Iterator
 
 import pytest
 
@@ -17,8 +15,8 @@ from app.tui.widgets.containers_table import ContainersTable
 from app.tui.widgets.log_view import LogView
 from app.tui.widgets.terminal import TerminalView
 from engine import Engine
-from tests.app.sshd import SSHServer, start_sshd, stop_sshd
-from tests.conftest import CLI, _cleanup_root
+from tests.app.sshd import far_processes
+from tests.conftest import CLI
 
 from .conftest import make_app, notifications, settle, status_of, wait_for
 
@@ -26,37 +24,7 @@ pytestmark = [pytest.mark.slow]
 
 TALKER = "trap 'exit 0' TERM; i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.1; done"
 LOOP = "trap 'exit 0' TERM; while true; do sleep 0.1; done"
-
-
-@pytest.fixture
-def far_root(tmp_path) -> Iterator[str]:
-    r = str(tmp_path / "far-root")
-    os.makedirs(r)
-    yield r
-    _cleanup_root(r)
-
-
-@pytest.fixture
-def sshd(tmp_path, far_root, monkeypatch) -> Iterator[SSHServer]:
-    server = start_sshd(str(tmp_path), far_root)
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    monkeypatch.setenv("DOCKYARD_SSH_CONFIG", server.config)
-    monkeypatch.delenv("DOCKYARD_CONFIG", raising=False)
-    monkeypatch.delenv("DOCKYARD_CONTEXT", raising=False)
-    yield server
-    stop_sshd(server)
-
-
-@pytest.fixture
-def far(sshd, far_root, busybox_tar, cli) -> CLI:
-    """The far engine's CLI (on its root, directly), with busybox, and the context ``far`` naming it."""
-    with open(busybox_tar, "rb") as f:
-        Engine(far_root).images.import_(
-            f, "busybox:latest", changes={"Cmd": ["sh"], "Env": ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"]}
-        )
-    r = cli("context", "create", "far", "--docker", f"host={sshd.host}", "--description", "over ssh")
-    assert r.out == "far\n"
-    return CLI(far_root)
+FAR_DESCRIPTION = "over ssh"  # the context far's (tests/app/sshd.py)
 
 
 def _run(cli: CLI, name: str, script: str) -> str:
@@ -67,25 +35,6 @@ def _select(app, cid: str) -> None:
     table = app.main.query_one(ContainersTable)
     table.move_cursor(row=table.get_row_index(cid))
     table.focus()
-
-
-def _dial_stdio_of(root: str) -> list[int]:
-    """The ``dockyard system dial-stdio`` processes for ``root`` (the far side of ssh connections) and the
-    service they share (which ends ``IDLE`` seconds after its last request)."""
-    out = []
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            with open(f"/proc/{pid}/cmdline", "rb") as f:
-                cmd = f.read()
-            with open(f"/proc/{pid}/environ", "rb") as f:
-                env = f.read().split(b"\0")
-        except OSError:
-            continue
-        if (b"dial-stdio" in cmd or b"service" in cmd) and f"DOCKYARD_ROOT={root}".encode() in env:
-            out.append(int(pid))
-    return out
 
 
 def _topbar(app) -> str:
@@ -147,10 +96,10 @@ async def test_the_app_on_an_ssh_context_lists_starts_stops_follows_logs_and_ope
         assert term.session.code == 3
     engine.client.close()  # type: ignore[attr-defined]
     deadline = time.monotonic() + 30
-    while _dial_stdio_of(far_root) and time.monotonic() < deadline:
+    while far_processes(far_root) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert (
-        _describe(_dial_stdio_of(far_root)) == []
+        _describe(far_processes(far_root)) == []
     )  # every connection's far process ended, the service after them
 
 
@@ -202,9 +151,9 @@ async def test_ctrl_e_switches_between_the_local_root_and_an_ssh_context_in_plac
         assert app.engine is not far_engine
     far_engine.client.close()  # type: ignore[attr-defined]
     deadline = time.monotonic() + 30
-    while _dial_stdio_of(far_root) and time.monotonic() < deadline:
+    while far_processes(far_root) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert _dial_stdio_of(far_root) == []
+    assert far_processes(far_root) == []
 
 
 def _describe(pids: list[int]) -> list[str]:
