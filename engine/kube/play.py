@@ -267,6 +267,12 @@ class _Plan:
         if not network:
             publishes = any(p.get("hostPort") for c in spec["containers"] for p in c.get("ports") or [])
             network = self.eng.default_network() if publishes else "none"
+        if network == "none" and any(
+            p.get("hostPort") for c in spec["containers"] for p in c.get("ports") or []
+        ):
+            raise InvalidArgument(
+                f"pod {pod} publishes a hostPort, which needs a network: the pod's is none (choose one with --network)"
+            )
         opts = CreateOptions(
             name=f"{pod}-infra",
             entrypoint=["sleep"],

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import time
+import urllib.request
 
 import yaml
 
@@ -362,15 +363,44 @@ def test_a_pods_containers_share_its_infra_containers_network_ipc_and_hostname(c
     assert names(cli) == set()
 
 
-def test_a_pod_on_a_network_answers_to_its_name_and_its_containers_names(cli, busybox, tmp_path):
-    cli("network", "create", "--internal", "podnet")
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_a_pod_on_a_network_answers_to_its_name_and_publishes_its_ports_once(cli, busybox, tmp_path):
+    port = free_port()
     f = tmp_path / "pod.yaml"
     f.write_text(
-        SHARED.replace("127.0.0.1:8080", "8080").replace(
-            "  hostname: box\n", "  hostname: box\n  shareProcessNamespace: true\n"
-        )
+        SHARED.replace("127.0.0.1:8080", "8080")
+        .replace("  hostname: box\n", "  hostname: box\n  shareProcessNamespace: true\n")
+        .replace("{containerPort: 8080}", f"{{containerPort: 8080, hostPort: {port}, hostIP: 127.0.0.1}}")
     )
+    # a hostPort needs a network: the tests' default one is none
+    r = cli.fails("kube", "play", str(f), code=125)
+    assert "pod shared publishes a hostPort, which needs a network" in r.err
+    assert names(cli) == set()
+    cli("network", "create", "--internal", "podnet")
     cli("kube", "play", "--network", "podnet", str(f))
+    ports = {n: cli("port", n).out for n in ("shared-infra", "shared-server", "shared-client")}
+    assert ports == {
+        "shared-infra": f"8080/tcp -> 127.0.0.1:{port}\n",
+        "shared-server": "",
+        "shared-client": "",
+    }
+    wait_for(
+        lambda: cli("exec", "shared-client", "wget", "-qO-", "http://127.0.0.1:8080/", check=False).code == 0
+    )
+    direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # no proxy: this machine only
+    with direct.open(f"http://127.0.0.1:{port}/", timeout=10) as resp:
+        assert resp.read() == b"local\n"
+    (pod,) = docs_of(cli("kube", "generate", "shared").out)
+    assert pod["spec"]["containers"][0]["ports"] == [
+        {"containerPort": 8080, "hostPort": port, "hostIP": "127.0.0.1"}
+    ]
     assert cli("inspect", "-f", "{{json .NetworkSettings.Networks}}", "shared-server").out.strip() in (
         "{}",
         "null",
