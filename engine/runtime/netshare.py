@@ -26,31 +26,30 @@ def check(store: ContainerStore, opts: Any) -> tuple[str, str, str]:
     ref = opts.network[len(PREFIX) :]
     if not ref:
         raise InvalidArgument("Invalid network mode: invalid container format container:<name|id>")
-    if opts.hostname:
-        raise InvalidArgument("conflicting options: hostname and the network mode")
-    if opts.links:
-        raise InvalidArgument(
+    for given, words in (  # Docker's checks, in its order
+        (opts.hostname, "conflicting options: hostname and the network mode"),
+        (
+            opts.links,
             "conflicting options: container type network can't be used with links. "
-            "This would result in undefined behavior"
-        )
-    if opts.dns or opts.dns_search or opts.dns_options:
-        raise InvalidArgument("conflicting options: dns and the network mode")
-    if opts.extra_hosts:
-        raise InvalidArgument("conflicting options: custom host-to-IP mapping and the network mode")
-    if opts.mac_address:
-        raise InvalidArgument("conflicting options: mac-address and the network mode")
-    if opts.ports or opts.publish_all:
-        raise InvalidArgument("conflicting options: port publishing and the container type network mode")
-    if opts.expose:
-        raise InvalidArgument("conflicting options: port exposing and the container type network mode")
-    if opts.aliases:
-        raise InvalidArgument(
-            "network-scoped alias is supported only for containers in user defined networks"
-        )
-    if opts.ip or opts.ip6:
-        raise InvalidArgument(
-            "user specified IP address is supported only when connecting to networks with user configured subnets"
-        )
+            "This would result in undefined behavior",
+        ),
+        (opts.dns or opts.dns_search or opts.dns_options, "conflicting options: dns and the network mode"),
+        (opts.extra_hosts, "conflicting options: custom host-to-IP mapping and the network mode"),
+        (opts.mac_address, "conflicting options: mac-address and the network mode"),
+        (
+            opts.ports or opts.publish_all,
+            "conflicting options: port publishing and the container type network mode",
+        ),
+        (opts.expose, "conflicting options: port exposing and the container type network mode"),
+        (opts.aliases, "network-scoped alias is supported only for containers in user defined networks"),
+        (
+            opts.ip or opts.ip6,
+            "user specified IP address is supported only when connecting to networks with user configured "
+            "subnets",
+        ),
+    ):
+        if given:
+            raise InvalidArgument(words)
     target = store.resolve(ref)  # No such container: X
     donor = store.config(target)
     return PREFIX + target, donor.hostname or target[:12], donor.domainname
