@@ -40,3 +40,5 @@ border, border_title_color, border_title_style  # noqa: B018
 # The main screen's compositor, replaced by one that draws a change through the widgets it touches only
 # (app/tui/compositor.py; Textual's Screen uses it).
 _compositor  # noqa: B018
+# Whether a caller made the supervisor process by forking (tests check a caller without threads does).
+forked  # noqa: B018

@@ -86,9 +86,11 @@ class Engine:
 
         from .net import sweep_root
         from .runtime.cgroups import parent_for_root, remove_parent
+        from .runtime.supervisor.spawning import quit_supervisor
 
         for c in self.containers.list(all=True):
             self.containers.remove(c.id, force=True)
+        quit_supervisor(self.root)
         self.recover()
         sweep_root(self.layout)
         remove_parent(parent_for_root(self.root))

@@ -8,7 +8,8 @@ environment) fail the first time it reaches ``name``:
 
 - ``kill``: SIGKILL to itself, as a power cut or the OOM killer would;
 - ``enospc`` / ``eio``: the step's write fails with ENOSPC ("no space left on device") or EIO;
-- ``crash``: an unexpected exception (RuntimeError), as a bug would raise.
+- ``crash``: an unexpected exception (RuntimeError), as a bug would raise;
+- ``crash1``: the same, the first time only (in a process that serves several containers, one of them).
 
 ``DOCKYARD_FAULT_TRACE=FILE`` appends the name of every point reached to FILE, one per line (the tests find
 the points of each command with it, then fail each one in turn).
@@ -51,5 +52,9 @@ def _reached(name: str) -> None:
         import errno
 
         raise OSError(errno.EIO, os.strerror(errno.EIO))
-    if mode == "crash":
+    if mode == "crash" or (mode == "crash1" and not _fired):
+        _fired.append(name)
         raise RuntimeError(f"injected failure at {name}")
+
+
+_fired: list[str] = []  # the points that failed (``crash1`` fails once)

@@ -135,9 +135,23 @@ class DockyardApp(App[int]):
             self.stats_feed.start()
             self.host_feed = HostFeed(self.read_host, self.post_message, HOST_EVERY)
             self.host_feed.start()
+            self._stand_by()
         else:
             self._sample_host()  # once: without feeds nothing follows the machine
         self.set_interval(1, self._tick)
+
+    def _stand_by(self) -> None:
+        """A local engine keeps its supervisor process running while the app is open: a start from the app
+        is then one connection to it, not a new interpreter (made here, in the background)."""
+        standby = getattr(self.engine.containers, "standby", None)
+        if standby is None:
+            return
+
+        def work() -> None:
+            with contextlib.suppress(Exception):  # a start makes one as usual
+                standby()
+
+        threading.Thread(target=work, name="supervisor standby", daemon=True).start()
 
     def _stats_wanted(self) -> set[str] | None:
         """The containers whose figures are shown (called in the stats feed's thread, which only reads the

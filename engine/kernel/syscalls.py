@@ -434,13 +434,8 @@ def send_fds(sock_fd: int, data: bytes, fds: list[int]) -> None:
         sock.detach()
 
 
-def receive_fds(sock_fd: int, max_fds: int) -> tuple[bytes, list[int]]:
-    """One message and the descriptors sent with it (close-on-exec); (b"", []) at end of stream."""
-    sock = socket.socket(fileno=sock_fd)
-    try:
-        data, ancillary, _flags, _addr = sock.recvmsg(1, socket.CMSG_LEN(max_fds * _FD_SIZE))
-    finally:
-        sock.detach()
+def fds_of(ancillary: list[tuple[int, int, bytes]]) -> list[int]:
+    """The descriptors of a ``recvmsg`` answer's ancillary data (SCM_RIGHTS)."""
     fds: list[int] = []
     for level, kind, payload in ancillary:
         if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
@@ -449,6 +444,17 @@ def receive_fds(sock_fd: int, max_fds: int) -> tuple[bytes, list[int]]:
                 int.from_bytes(payload[i : i + _FD_SIZE], sys.byteorder, signed=True)
                 for i in range(0, usable, _FD_SIZE)
             )
+    return fds
+
+
+def receive_fds(sock_fd: int, max_fds: int) -> tuple[bytes, list[int]]:
+    """One message and the descriptors sent with it (close-on-exec); (b"", []) at end of stream."""
+    sock = socket.socket(fileno=sock_fd)
+    try:
+        data, ancillary, _flags, _addr = sock.recvmsg(1, socket.CMSG_LEN(max_fds * _FD_SIZE))
+    finally:
+        sock.detach()
+    fds = fds_of(ancillary)
     for fd in fds:
         os.set_inheritable(fd, False)
     return data, fds

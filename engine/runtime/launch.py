@@ -11,8 +11,8 @@ Contract with the caller (the per-container supervisor)::
   switches back at once (see ``namespaces.children_in_pid_namespace``), so PID 1 needs no intermediate
   process and no reparenting. The caller must reap it with ``waitpid`` and must not set SIGCHLD to SIG_IGN.
 * Orphans inside the container are reaped by the container's PID 1. Without a PID namespace (``--pid
-  host``) they would go to the nearest child subreaper: a supervisor should call ``set_child_subreaper()``
-  once at start so that they come to it rather than to the host's init.
+  host``) they go to the nearest child subreaper or the host's init (the supervisor process is not one: it
+  reaps its children by PID only, one thread per container, and an orphan's exit is none of its business).
 * ``before_exec(pid)`` runs in the caller while the new process sets up its root filesystem (both proceed
   in parallel); this is where the caller makes the cgroups and wires the network namespace
   (/proc/PID/ns/net). If it raises, the process is killed and reaped and the exception propagates. Then
@@ -74,11 +74,6 @@ _ERRORS: dict[str, type[DockyardError]] = {
     "CommandNotInvokable": CommandNotInvokable,
     "InvalidArgument": InvalidArgument,
 }
-
-
-def set_child_subreaper() -> None:
-    """Make the calling process the reaper of its orphaned descendants (PR_SET_CHILD_SUBREAPER)."""
-    syscalls.prctl(syscalls.PR_SET_CHILD_SUBREAPER, 1)
 
 
 # ---------------------------------------------------------------------------------- process plan

@@ -81,11 +81,29 @@ def _thaw(layout: Layout, cid: str) -> None:
 
 
 def wait_supervisor(layout: Layout, cid: str, timeout: float = 30.0) -> None:
-    """Wait until the supervisor has recorded the exit (or is gone)."""
+    """Wait until the supervisor has recorded the end of the PID 1 it had (or is gone): the container has
+    exited (its supervisor released it), is restarting, runs another PID 1, or was removed (``--rm``)."""
+    import time
+
+    from ..errors import ContainerNotFound
+    from ..kernel.procinfo import alive
+
     store = ContainerStore(layout)
-    st = store.state(cid)
-    if st.shim_pid:
-        wait_exit(st.shim_pid, st.shim_start, timeout)
+    deadline = time.monotonic() + timeout
+    delay = 0.001
+    try:
+        st = store.state(cid)
+        pid = st.pid
+        while st.shim_pid and alive(st.shim_pid, st.shim_start) and time.monotonic() < deadline:
+            if (st.status == "restarting" and not st.stop_requested) or (
+                st.status in ("running", "paused") and st.pid != pid
+            ):
+                break
+            time.sleep(delay)
+            delay = min(delay * 1.5, 0.02)
+            st = store.state(cid)
+    except ContainerNotFound:
+        return
     reconcile(layout, cid)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from ..kernel.procinfo import wait_exit
+from ..kernel.procinfo import alive, wait_exit
 from ..paths import Layout
 from ..store.containers import ContainerStore
 from .reconcile import reconcile
@@ -30,8 +30,9 @@ def wait(layout: Layout, cid: str, timeout: float | None = None) -> int:
             st2 = store.state(cid)
             if st2.status != "running" or st2.pid != st.pid:
                 break
-            if wait_exit(st.shim_pid, st.shim_start, 0.01):
+            if not alive(st.shim_pid, st.shim_start):
                 break
+            time.sleep(0.002)
         st2 = store.state(cid)
         if st2.status in ("exited", "dead", "created"):
             return st2.exit_code

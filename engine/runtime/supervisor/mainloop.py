@@ -23,14 +23,11 @@ from .relay import Relay
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    import signal
     from threading import Thread
     from typing import Any
 
     from ...model.config import ContainerConfig, ContainerState
     from .health import HealthMonitor
-else:
-    import _signal as signal  # the C module: signal.py loads enum
 
 
 def _report(fd: int, msg: dict[str, Any]) -> None:
@@ -88,6 +85,21 @@ class Supervisor:
             finish(self.layout, self.cid, self.cfg, self.relay, code)
         return msg
 
+    def _back_off(self, seconds: float) -> None:
+        """Wait before a restart, cut short by a ``stop`` (it waits for this container's end)."""
+        end = time.monotonic() + seconds
+        while (left := end - time.monotonic()) > 0:
+            time.sleep(min(left, 0.05))
+            with suppress(DockyardError):
+                if self.store.state(self.cid).stop_requested:
+                    return
+
+    def _report(self, msg: dict[str, Any]) -> None:
+        """Tell the caller how the start went, once."""
+        if self.status_fd >= 0:
+            _report(self.status_fd, msg)
+            self.status_fd = -1
+
     def update_state(self, **changes: Any) -> ContainerState:
         with self.store.lock(self.cid):
             st = self.store.state(self.cid)
@@ -112,30 +124,30 @@ class Supervisor:
         self.cgroup.begin(after)
 
     def _reap(self) -> int | None:
-        """Reap children; the container's exit status once PID 1 is gone."""
+        """Reap this container's children (by PID: other threads of the process reap theirs); the
+        container's exit status once PID 1 is gone."""
         from .exiting import exit_status
 
         result = None
-        while True:
-            try:
-                pid, status = os.waitpid(-1, os.WNOHANG)
-            except ChildProcessError:
-                break
-            if pid == 0:
-                break
-            if pid == self.pid:
-                result = exit_status(status)
-            elif self.health is not None and self.health.probe_pid == pid:
-                self.health.done(exit_status(status))
+        health = self.health
+        if health is not None and health.probe_pid:
+            with suppress(ChildProcessError):
+                pid, status = os.waitpid(health.probe_pid, os.WNOHANG)
+                if pid:
+                    health.done(exit_status(status))
+        try:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+        except ChildProcessError:  # reaped already: its status is lost
+            return 255
+        if pid == self.pid:
+            result = exit_status(status)
         return result
 
     def serve_until_exit(self) -> int:
         """The loop: until PID 1 exits, relay its output and its clients' input, accept clients, run
         health probes; then drain its output. Its exit status."""
-        wake_r, wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
-        signal.set_wakeup_fd(wake_w)
-        signal.signal(signal.SIGCHLD, lambda *_: None)
-        self.sel.register(wake_r, "wake")
+        wake = os.pidfd_open(self.pid)  # readable once PID 1 has exited
+        self.sel.register(wake, "wake")
         code = self._reap()
         self.health = None
         if self.cfg.healthcheck:
@@ -143,15 +155,14 @@ class Supervisor:
 
             self.health = HealthMonitor.start(self.layout, self.store, self.cid, self.cfg, self.sel)
         while code is None:
-            timeout = 1.0 if self.health is None else min(1.0, self.health.due_in())
+            timeout = 5.0 if self.health is None else min(1.0, self.health.due_in())
             for fd, what in self.sel.select(timeout):
                 if what == "health":
                     if self.health is not None:
                         self.health.read_output()
                     continue
                 if what == "wake":
-                    with suppress(BlockingIOError):
-                        os.read(wake_r, 512)
+                    pass
                 elif what == "out":
                     self.relay.on_output(fd)
                 elif what == "listen":
@@ -164,10 +175,8 @@ class Supervisor:
         if self.health is not None:
             self.health.stop()
         self.relay.drain()
-        self.sel.unregister(wake_r)
-        signal.set_wakeup_fd(-1)
-        os.close(wake_r)
-        os.close(wake_w)
+        self.sel.unregister(wake)
+        os.close(wake)
         return code
 
     def run(self) -> None:
@@ -191,7 +200,7 @@ class Supervisor:
                     )
                 else:  # the first start failed: it stays created (as in Docker), the caller gets the error
                     self.update_state(status="created", error=msg, exit_code=0, pid=0, finished_at="")
-                    _report(self.status_fd, {"ok": False, "kind": kind, "error": msg})
+                    self._report({"ok": False, "kind": kind, "error": msg})
                 finish(self.layout, self.cid, self.cfg, self.relay, code)
                 return
             self.update_state(
@@ -209,15 +218,8 @@ class Supervisor:
                 **self._health_at_start(),
             )
             if not reported:
-                _report(self.status_fd, {"ok": True, "pid": self.pid})
+                self._report({"ok": True, "pid": self.pid})
                 self.reported = reported = True
-                import gc
-
-                # Off in a CLI caller it was forked from (app/cli/main.py), on again for this long life;
-                # what the start made is frozen first: turned on as is, the collector would at once go
-                # over all of it (2-3 ms on the way to the exit).
-                gc.freeze()
-                gc.enable()
                 trace("reported")
             from .exiting import finish, record_exit, teardown  # here: what the start waits for is done
 
@@ -233,7 +235,7 @@ class Supervisor:
             self.relay.flush_log()
             if time.monotonic() - t0 > 10:
                 backoff = 0.1
-            time.sleep(backoff)
+            self._back_off(backoff)
             backoff = min(backoff * 2, 60.0)
             with suppress(DockyardError):  # the next start takes what ``update`` changed meanwhile
                 self.cfg = self.cgroup.cfg = self.store.config(self.cid)

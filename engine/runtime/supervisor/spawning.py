@@ -1,19 +1,19 @@
-"""Starting a container's supervisor: detached, and if possible before the container exists.
+"""Starting a container under its root's supervisor process (host.py), made first if none runs.
 
-    pending = PendingSupervisor(root, client_fd)   # forks it: it loads the launcher and warms the kernel
+    pending = PendingSupervisor(root, client_fd)   # connects (or makes the process: it loads the launcher)
     ... write the container ...                      # meanwhile
     pid = pending.go(cid)                            # it starts the container; its PID 1 once exec'd
     # or pending.cancel() if the container could not be made
 
-The supervisor is forked twice from the caller (no new interpreter: milliseconds; its own session; not the
-caller's child, so nothing is left for the caller to reap). A caller with several threads must not fork:
-there ``go`` starts ``python -m engine.runtime.supervisor.process ROOT ID STATUS_FD [CLIENT_FD]`` instead
-(slower).
+When no supervisor process listens for the root, the caller binds its name and hands the socket to a new
+one: forked twice from the caller (no new interpreter: milliseconds; its own session; not the caller's
+child, so nothing is left for the caller to reap), or, from a caller with threads (which must not fork),
+``python -m engine.runtime.supervisor.host ROOT FD`` (slower, once: later starts find it running).
 """
 
 from __future__ import annotations
 
-import gc
+import _socket
 import os
 import select
 import sys
@@ -24,10 +24,11 @@ from ...lean import jsonio
 from ...lean.tools import suppress
 
 _ERROR_KINDS = {"CommandNotFound": CommandNotFound, "CommandNotInvokable": CommandNotInvokable}
+_ATTEMPTS = 3  # a process that was ending as the caller connected is replaced this many times
 
 
 class PendingSupervisor:
-    """A supervisor waiting for its container: forked at once unless the caller has threads."""
+    """A connection to the root's supervisor process, waiting for the container to start."""
 
     def __init__(self, root: str, client_fd: int | None = None) -> None:
         from ..trace import trace
@@ -35,80 +36,78 @@ class PendingSupervisor:
         trace("spawn")
         self.root = root
         self.client_fd = client_fd
-        self.status_r = self.go_w = -1
-        threading = sys.modules.get("threading")  # not imported: no thread was started with it
-        self.forked = threading is None or threading.active_count() == 1
-        if self.forked:
-            self._fork()
+        self.forked = False  # whether this caller made the supervisor process by forking
+        self.sock: _socket.socket | None = None
+        self._connect()
 
-    def _fork(self) -> None:
-        self.status_r, status_w = os.pipe2(os.O_CLOEXEC)
-        go_r, self.go_w = os.pipe2(os.O_CLOEXEC)
+    def _connect(self) -> None:
+        from .host import address
+
+        name = address(self.root)
+        for _ in range(_ATTEMPTS):
+            sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM | _socket.SOCK_CLOEXEC)
+            try:
+                sock.connect(name)
+                self.sock = sock
+                return
+            except OSError:
+                sock.close()
+            listener = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM | _socket.SOCK_CLOEXEC)
+            try:
+                listener.bind(name)
+            except OSError:  # another caller made one meanwhile: connect to it
+                listener.close()
+                continue
+            try:
+                listener.listen(256)
+                self._start_host(listener.fileno())
+            finally:
+                listener.close()
+        sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM | _socket.SOCK_CLOEXEC)
+        try:
+            sock.connect(name)
+        except OSError as e:
+            sock.close()
+            raise RuntimeFailure(f"cannot reach the containers' supervisor: {e.strerror}") from None
+        self.sock = sock
+
+    def _start_host(self, listen_fd: int) -> None:
+        threading = sys.modules.get("threading")  # not imported: no thread was started with it
+        if threading is None or threading.active_count() == 1:
+            self._fork_host(listen_fd)
+        else:
+            self._start_interpreter(listen_fd)
+
+    def _fork_host(self, listen_fd: int) -> None:
         try:
             child = os.fork()
         except OSError as e:
-            for fd in (self.status_r, status_w, go_r, self.go_w):
-                os.close(fd)
-            self.status_r = self.go_w = -1
-            raise RuntimeFailure(f"cannot start the container's supervisor: {e.strerror}") from None
+            raise RuntimeFailure(f"cannot start the containers' supervisor: {e.strerror}") from None
         if child == 0:
             try:
-                # What the caller made is never freed here: out of the collector's sight, its pages are not
-                # written to (and copied) by collections during the supervisor's imports.
+                import gc
+
+                # What the caller made is never freed there: out of the collector's sight, its pages are
+                # not written to (and copied) by collections during the supervisor's imports.
                 gc.freeze()
-                os.close(self.status_r)
-                os.close(self.go_w)
                 os.setsid()
                 if os.fork() != 0:
                     os._exit(0)
-                os.chdir("/")
-                from .process import become_supervisor
+                from .host import become_host
 
-                become_supervisor(self.root, status_w, self.client_fd, go_fd=go_r)
+                become_host(self.root, listen_fd)
             finally:
                 os._exit(1)
-        os.close(status_w)
-        os.close(go_r)
+        self.forked = True
         with suppress(ChildProcessError):
             os.waitpid(child, 0)  # the intermediate process, gone at once
 
-    def go(self, cid: str, timeout: float = 60.0) -> int:
-        """Start container ``cid``; return its PID once its command runs, or raise what the launch hit
-        (CommandNotFound, CommandNotInvokable, RuntimeFailure, ...)."""
-        if self.forked:
-            try:
-                os.write(self.go_w, cid.encode() + b"\n")
-            except OSError:
-                pass  # it is gone: the report below says so
-            finally:
-                os.close(self.go_w)
-                self.go_w = -1
-        else:
-            self._start_interpreter(cid)
-        try:
-            return _read_report(self.status_r, timeout)
-        finally:
-            os.close(self.status_r)
-            self.status_r = -1
-
-    def cancel(self) -> None:
-        """The container was not made: the supervisor ends without doing anything."""
-        for fd in (self.go_w, self.status_r):
-            if fd >= 0:
-                os.close(fd)
-        self.go_w = self.status_r = -1
-
-    def _start_interpreter(self, cid: str) -> None:
+    def _start_interpreter(self, listen_fd: int) -> None:
         import subprocess
 
-        self.status_r, status_w = os.pipe2(os.O_CLOEXEC)
-        fds = [status_w] + ([self.client_fd] if self.client_fd is not None else [])
-        args = [sys.executable, "-m", "engine.runtime.supervisor.process", self.root, cid, str(status_w)]
-        if self.client_fd is not None:
-            args.append(str(self.client_fd))
         subprocess.Popen(
-            args,
-            pass_fds=fds,
+            [sys.executable, "-m", "engine.runtime.supervisor.host", self.root, str(listen_fd)],
+            pass_fds=[listen_fd],
             start_new_session=True,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
@@ -116,12 +115,53 @@ class PendingSupervisor:
             cwd="/",
             env={**os.environ, "PYTHONPATH": _project_path()},
         )
-        os.close(status_w)
+
+    def go(self, cid: str, timeout: float = 60.0) -> int:
+        """Start container ``cid``; return its PID once its command runs, or raise what the launch hit
+        (CommandNotFound, CommandNotInvokable, RuntimeFailure, ...)."""
+        try:
+            for attempt in range(_ATTEMPTS):
+                if self.sock is None:
+                    self._connect()
+                sock = self.sock
+                assert sock is not None
+                try:
+                    _send(sock, cid, self.client_fd)
+                    reply = _read_line(sock, timeout)
+                except OSError:
+                    reply = b""
+                if reply == b"ack":
+                    return _read_report(sock, timeout)
+                # the process was ending as this caller connected: nothing was started, a new one will
+                sock.close()
+                self.sock = None
+                if attempt == _ATTEMPTS - 1:
+                    raise RuntimeFailure("the containers' supervisor did not answer")
+            raise AssertionError("unreachable")
+        finally:
+            self.cancel()
+
+    def cancel(self) -> None:
+        """Nothing to start (the container could not be made), or done: the connection is closed."""
+        if self.sock is not None:
+            self.sock.close()
+            self.sock = None
 
 
-def _read_report(fd: int, timeout: float) -> int:
+def _send(sock: _socket.socket, cid: str, client_fd: int | None) -> None:
+    data = jsonio.dumps({"cid": cid}).encode() + b"\n"
+    if client_fd is None:
+        sock.sendall(data)
+        return
+    packed = client_fd.to_bytes(4, sys.byteorder, signed=True)
+    sock.sendmsg([data], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, packed)])
+
+
+def _read_line(sock: _socket.socket, timeout: float) -> bytes:
+    """One line from the supervisor process (without its newline); b"" if the connection ended first."""
     data = b""
     deadline = time.monotonic() + timeout
+    fd = sock.fileno()
     while not data.endswith(b"\n"):
         left = deadline - time.monotonic()
         if left <= 0:
@@ -129,17 +169,41 @@ def _read_report(fd: int, timeout: float) -> int:
         ready, _, _ = select.select([fd], [], [], left)
         if not ready:
             break
-        chunk = os.read(fd, 65536)
+        chunk = os.read(fd, 1)  # a byte at a time: what follows the line is the next read's
         if not chunk:
             break
         data += chunk
-    if not data:
+    return data[:-1] if data.endswith(b"\n") else b""
+
+
+def _read_report(sock: _socket.socket, timeout: float) -> int:
+    line = _read_line(sock, timeout)
+    if not line:
         raise RuntimeFailure("the container's supervisor exited before the container started")
-    msg = jsonio.loads(data.splitlines()[0])
+    msg = jsonio.loads(line)
     if msg.get("ok"):
         return int(msg["pid"])
     cls = _ERROR_KINDS.get(msg.get("kind", ""), RuntimeFailure)
     raise cls(msg.get("error", "failed to start the container"))
+
+
+def quit_supervisor(root: str, timeout: float = 10.0) -> None:
+    """Tell the root's supervisor process, if one runs, to stop listening and end once no container is
+    left; wait up to ``timeout`` seconds for it to end (``Engine.discard``)."""
+    from ...kernel.procinfo import wait_exit
+    from .host import address
+
+    sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM | _socket.SOCK_CLOEXEC)
+    try:
+        sock.connect(address(root))
+        sock.sendall(b'{"quit": true}\n')
+        reply = _read_line(sock, timeout).split()
+    except OSError:
+        return
+    finally:
+        sock.close()
+    if len(reply) == 2 and reply[1].isdigit():
+        wait_exit(int(reply[1]), 0, timeout)
 
 
 def _project_path() -> str:

@@ -21,6 +21,8 @@ from app.tui.hostinfo import example_host
 from engine import CreateOptions, Engine
 from engine.humanize import parse_time
 
+from .screen_text import screen_text
+
 FIXED_NOW = parse_time("2024-03-01T12:00:00Z")
 BUSY_LOOP = ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.1; done"]
 
@@ -143,7 +145,8 @@ async def wait_for(pilot: Any, condition: Callable[[], bool], timeout: float = 1
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what or condition}")
+            shown = screen_text(pilot.app)
+            raise AssertionError(f"timed out waiting for {what or condition}; the screen shows:\n{shown}")
         await pilot.pause(0.05)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ctypes
 import os
 import resource
 import signal
@@ -16,7 +15,7 @@ import pytest
 
 from engine.errors import CommandNotFound, CommandNotInvokable, DockyardError, InvalidArgument, RuntimeFailure
 from engine.runtime import console
-from engine.runtime.launch import launch, set_child_subreaper
+from engine.runtime.launch import launch
 from engine.runtime.spec import Mount
 from tests.engine.runtime.conftest import Runner, children, read_all
 
@@ -349,22 +348,6 @@ def test_launch_from_a_thread_with_blocked_signals(runner: Runner) -> None:
     thread.join()
     # Python ignores SIGPIPE and SIGXFSZ and this thread blocks two signals: none of it reaches the container
     assert result["out"] == (0, "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n")
-
-
-def test_set_child_subreaper() -> None:
-    r, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - child
-        try:
-            set_child_subreaper()
-            value = ctypes.c_int(0)
-            ctypes.CDLL("libc.so.6").prctl(37, ctypes.byref(value), 0, 0, 0)  # PR_GET_CHILD_SUBREAPER
-            os.write(w, str(value.value).encode())
-        finally:
-            os._exit(0)
-    os.close(w)
-    assert read_all(r) == "1"
-    os.waitpid(pid, 0)
 
 
 def test_concurrent_launches_from_threads(tmp_path, busybox_lower: str) -> None:

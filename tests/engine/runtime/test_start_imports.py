@@ -1,7 +1,7 @@
 """What a container's supervisor imports to start one: none of the standard library's heavier modules.
 
 The supervisor is forked from the CLI and loads the launcher before it can start anything
-(supervisor/process.py: ``_preload``), so every module loaded there is on the path of ``start`` and ``run``,
+(supervisor/process.py: ``preload``), so every module loaded there is on the path of ``start`` and ``run``,
 and slower after a fork, where each page the import touches is copied.
 """
 
@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from tests.modules import loaded_after
 
-# What supervisor.process._preload imports, and the runtime modules a launch goes through.
+# What supervisor.process.preload imports, and the runtime modules a launch goes through.
 _START_PATH = (
     "from engine.runtime import cgroups, launch, nethooks, prepare\n"
     "from engine.runtime import namespaces, rootfs, seccomp, capabilities, console, logfile\n"
     "from engine.kernel import syscalls\n"
     "from engine.runtime import attachproto\n"
-    "from engine.runtime.supervisor import spawning, process, mainloop, cgroup, launching, relay, exiting, poller\n"
+    "from engine.runtime.supervisor import spawning, host, process, mainloop, cgroup, launching, relay, exiting, poller\n"
     "from engine.runtime.cgroups import v1, v2, common\n"
 )
 
@@ -51,6 +51,7 @@ def test_the_start_path_loads_none_of_the_heavier_standard_modules() -> None:
 _START_MODULES = (
     "engine/runtime/launch.py",
     "engine/runtime/supervisor/spawning.py",
+    "engine/runtime/supervisor/host.py",
     "engine/runtime/supervisor/process.py",
     "engine/runtime/supervisor/mainloop.py",
     "engine/runtime/supervisor/cgroup.py",
