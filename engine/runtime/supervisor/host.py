@@ -261,6 +261,8 @@ def become_host(root: str, listen_fd: int) -> None:
     try:
         _detach()
         _close_all_but(listen_fd)
+        with suppress(OSError), open("/proc/self/comm", "w") as f:
+            f.write("dockyard-shim")  # what ps and top show (forked, it would show its caller's name)
         trace("forked")
         from .process import preload
 
