@@ -40,5 +40,8 @@ border, border_title_color, border_title_style  # noqa: B018
 # The main screen's compositor, replaced by one that draws a change through the widgets it touches only
 # (app/tui/compositor.py; Textual's Screen uses it).
 _compositor  # noqa: B018
+# Functions only the type checker reads: they hold Engine, RemoteEngine and the app's EngineSet to the
+# EngineAPI protocol (engine/interface.py, app/tui/engines.py).
+_local_is_an_engine, _remote_is_an_engine, _a_set_is_an_engine  # noqa: B018
 # Whether a caller made the supervisor process by forking (tests check a caller without threads does).
 forked  # noqa: B018

@@ -22,6 +22,7 @@ from .errors import (
     ImageNotFound,
     InvalidArgument,
     NotFound,
+    NotSupported,
     RuntimeFailure,
     StoreError,
     UnsafeArchive,
@@ -44,6 +45,17 @@ if TYPE_CHECKING:
     from .engine import Engine
     from .filters import parse_filters, parse_timestamp
     from .images import parse_changes
+    from .interface import (
+        FEATURES,
+        AttachAPI,
+        ContainersAPI,
+        EngineAPI,
+        ExecPtyAPI,
+        ImagesAPI,
+        NetworksAPI,
+        StatsReaderAPI,
+        VolumesAPI,
+    )
     from .kube.api import Kube
     from .model.config import ContainerConfig
     from .model.container import Container
@@ -69,6 +81,15 @@ if TYPE_CHECKING:
 # touches.
 _LAZY = {
     "Engine": "engine.engine",
+    "EngineAPI": "engine.interface",
+    "ContainersAPI": "engine.interface",
+    "ImagesAPI": "engine.interface",
+    "NetworksAPI": "engine.interface",
+    "VolumesAPI": "engine.interface",
+    "ExecPtyAPI": "engine.interface",
+    "AttachAPI": "engine.interface",
+    "StatsReaderAPI": "engine.interface",
+    "FEATURES": "engine.interface",
     "ComposeModel": "engine.compose.model",
     "load_compose": "engine.compose.load",
     "Compose": "engine.compose.api",
@@ -171,6 +192,16 @@ __all__ = [
     "DiskUsage",
     "DockyardError",
     "Engine",
+    "EngineAPI",
+    "ContainersAPI",
+    "ImagesAPI",
+    "NetworksAPI",
+    "VolumesAPI",
+    "ExecPtyAPI",
+    "AttachAPI",
+    "StatsReaderAPI",
+    "FEATURES",
+    "NotSupported",
     "Event",
     "ExecProcess",
     "ExecPty",

@@ -150,6 +150,10 @@ class Engine:
                     return
                 w.wait(wait)
 
+    def supports(self, feature: str) -> str | None:
+        """None: the engine on this machine offers every feature of engine/interface.py's FEATURES."""
+        return None
+
     def event_offset(self) -> int:
         """Where the event log ends now: pass it to :meth:`events` to see only what happens next."""
         from .store.eventlog import end_offset

@@ -70,6 +70,18 @@ class DigestMismatch(StoreError):
     names it: refused, nothing kept."""
 
 
+class NotSupported(DockyardError):
+    """What this engine does not offer (``EngineAPI.supports`` says so before it is asked): ``feature`` is its
+    name (engine/interface.py's FEATURES), ``reason`` the sentence why."""
+
+    status_always = True  # the CLI's status for it is 125 whatever the command (a refusal, not a failure)
+
+    def __init__(self, feature: str, reason: str, message: str | None = None) -> None:
+        super().__init__(message or f"{feature}: {reason}")
+        self.feature = feature
+        self.reason = reason
+
+
 class RuntimeFailure(DockyardError):
     """The kernel refused something the runtime needed (a mount, a namespace, a cgroup)."""
 

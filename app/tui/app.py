@@ -20,7 +20,7 @@ from textual.binding import Binding, BindingType
 from textual.css.query import NoMatches
 from textual.screen import Screen
 
-from engine import AttachSession, Container, DockyardError, Engine, ExecPty, Image, PruneReport
+from engine import AttachAPI, Container, DockyardError, EngineAPI, ExecPtyAPI, Image, PruneReport
 from themes import DEFAULT_THEME, THEMES
 
 from . import keymap
@@ -28,6 +28,7 @@ from .command_log import CommandLog
 from .config import Config
 from .dialogs.confirm import ConfirmDialog
 from .dialogs.run import RunRequest, RunResult
+from .engines import event_feed
 from .event_history import EventHistory, read_backlog
 from .feeds import EventFeed, HostFeed, StatsFeed
 from .hostinfo import HostSummary, read_host
@@ -61,7 +62,7 @@ class DockyardApp(App[int]):
 
     def __init__(
         self,
-        engine: Engine,
+        engine: EngineAPI,
         config: Config | None = None,
         clock: Callable[[], float] = time.time,
         feeds: bool = True,
@@ -127,7 +128,7 @@ class DockyardApp(App[int]):
         self.reload()
         self.call("Events", read_backlog, self.engine, done=self.event_history.add)
         if self.use_feeds:
-            self.event_feed = EventFeed(self.engine, self.post_message)
+            self.event_feed = event_feed(self.engine, self.post_message)  # one per engine side by side
             self.event_feed.start()
             self.stats_feed = StatsFeed(
                 self.engine, self.post_message, wanted=self._stats_wanted, pace=self._stats_pace
@@ -422,7 +423,7 @@ class DockyardApp(App[int]):
         pane = self.main.query_one(TerminalPane)
         rows, cols = self._terminal_size()
 
-        def started(pty: ExecPty) -> None:
+        def started(pty: ExecPtyAPI) -> None:
             session = TerminalSession(title, PtyBackend(pty), cols, rows)
             self.run_worker(pane.add_session(session), exit_on_error=False)
 
@@ -441,7 +442,7 @@ class DockyardApp(App[int]):
         pane = self.main.query_one(TerminalPane)
         rows, cols = self._terminal_size()
 
-        def started(att: AttachSession) -> None:
+        def started(att: AttachAPI) -> None:
             session = TerminalSession(title, AttachBackend(att), cols, rows, line_mode=not c.tty)
             session.resize(rows, cols)
             self.run_worker(pane.add_session(session), exit_on_error=False)
@@ -468,7 +469,9 @@ class DockyardApp(App[int]):
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen(self.config.keys))
+            main = self._ready_main()
+            greyed = main.greyed_actions() if main is not None else {}  # the selected row's engine's gaps
+            self.push_screen(HelpScreen(self.config.keys, greyed))
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)

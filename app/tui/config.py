@@ -6,6 +6,8 @@ Location: ``$DOCKYARD_CONFIG`` or ``~/.config/dockyard/config.toml``. Example::
     confirm = true          # ask before removing or pruning
     stop_timeout = 10       # seconds before stop kills
 
+    engines = ["default", "podman"]  # contexts shown side by side in the Containers list
+
     [keys]
     "container.stop" = "z"  # ids from docs/KEYS.md, values are Textual key names (comma separated)
 """
@@ -31,6 +33,7 @@ class Config:
     confirm: bool = True
     stop_timeout: int = 10
     keys: dict[str, str] = field(default_factory=dict)
+    engines: list[str] = field(default_factory=list)  # contexts shown side by side (two or more)
     path: str = ""
     problem: str = ""  # why the file could not be read, shown once as a notification
 
@@ -52,6 +55,9 @@ class Config:
             cfg.confirm = data["confirm"]
         if isinstance(data.get("stop_timeout"), int):
             cfg.stop_timeout = data["stop_timeout"]
+        engines = data.get("engines")
+        if isinstance(engines, list) and all(isinstance(e, str) for e in engines):
+            cfg.engines = list(dict.fromkeys(engines))
         keys = data.get("keys")
         if isinstance(keys, dict):
             cfg.keys = {str(k): str(v) for k, v in keys.items() if isinstance(v, str)}
@@ -64,6 +70,8 @@ class Config:
             f"confirm = {'true' if self.confirm else 'false'}",
             f"stop_timeout = {int(self.stop_timeout)}",
         ]
+        if self.engines:
+            out.append("engines = [" + ", ".join(_quote(e) for e in self.engines) + "]")
         if self.keys:
             out += ["", "[keys]"]
             out += [f"{_quote(k)} = {_quote(v)}" for k, v in sorted(self.keys.items())]

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from engine import Engine, Event
+    from engine import EngineAPI, Event
 
 MAX_EVENTS = 2000
 BACKLOG_BYTES = 256 * 1024  # how much of the end of the event log is read at start
@@ -78,7 +78,7 @@ class EventHistory:
         return self.events[::-1]
 
 
-def read_backlog(engine: Engine) -> list[Event]:
+def read_backlog(engine: EngineAPI) -> list[Event]:
     """The events at the end of the root's log (run in a worker: it reads the file)."""
     end = engine.event_offset()
     # from the middle of a line the first, partial line is skipped by the reader

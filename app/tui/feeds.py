@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from engine import Engine
+from engine import EngineAPI
 
 from .hostinfo import HostSummary
 from .messages import EngineChanged, HostSampled, StatsSampled
@@ -32,7 +32,7 @@ def _safe(post: Post, message: Any) -> bool:
 
 
 class EventFeed(threading.Thread):
-    def __init__(self, engine: Engine, post: Post) -> None:
+    def __init__(self, engine: EngineAPI, post: Post) -> None:
         super().__init__(name="dockyard-events", daemon=True)
         self.engine = engine
         self.post = post
@@ -59,7 +59,7 @@ class StatsFeed(threading.Thread):
 
     def __init__(
         self,
-        engine: Engine,
+        engine: EngineAPI,
         post: Post,
         interval: float = 1.0,
         wanted: Callable[[], set[str] | None] | None = None,

@@ -4,7 +4,7 @@ chosen), and the selected container's writable layer (its ``diff``) on top."""
 
 from __future__ import annotations
 
-from engine import Container, Engine, Image, ImageAnalysis
+from engine import Container, EngineAPI, Image, ImageAnalysis
 
 from .formatting import repo_tag
 from .layer_model import FileNode, LayerReport, LayerRow, from_diff, from_file_tree
@@ -14,7 +14,7 @@ def _short(digest: str) -> str:
     return digest.partition(":")[2][:12] or digest[:12] or "<missing>"
 
 
-def build_report(engine: Engine, image: Image | None, container: Container | None) -> LayerReport:
+def build_report(engine: EngineAPI, image: Image | None, container: Container | None) -> LayerReport:
     title = repo_tag(image.tags) if image and image.tags else (image.short_id if image else "")
     report = LayerReport(title)
     if image is not None:

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine import DockyardError, Engine
+from engine import DockyardError, EngineAPI
 
 from .messages import Snapshot
 
 
-def read_volumes_networks(engine: Engine, snap: Snapshot) -> None:
+def read_volumes_networks(engine: EngineAPI, snap: Snapshot) -> None:
     """Fill ``snap``'s volumes and networks (its containers are read already)."""
     snap.volumes = engine.volumes.list()
     snap.network_records = engine.networks.list()

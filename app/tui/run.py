@@ -18,13 +18,16 @@ def run_app(
     tlskey: str | None = None,
     context: str | None = None,
 ) -> int:
-    from engine import DockyardError, Engine
+    from engine import DockyardError, Engine, EngineAPI
 
     from .app import DockyardApp
     from .config import Config
 
     host = host or os.environ.get("DOCKYARD_HOST") or None
     name = ""
+    config = Config.load()
+    if not host and not context and not root and len(config.engines) > 1:
+        return _run_set(config)  # the settings' engines, side by side
     if not host:
         try:
             name = _context_name(context, root)
@@ -33,6 +36,7 @@ def run_app(
             return 125
     if name:
         return _run_context(name)
+    engine: EngineAPI
     try:
         if host:
             engine = open_remote(root, host, tls, tlsverify, tlscacert, tlscert, tlskey)
@@ -43,9 +47,9 @@ def run_app(
         sys.stderr.write(f"dockyard: cannot open {where}: {e}\n")
         return 125 if host else 1
     if host and host.startswith(("tcp://", "ssh://")):
-        app = DockyardApp(engine, Config.load(), host=_far_host)
+        app = DockyardApp(engine, config, host=_far_host)
     else:
-        app = DockyardApp(engine, Config.load())
+        app = DockyardApp(engine, config)
     app.run()
     return app.return_code or 0
 
@@ -91,6 +95,31 @@ def _run_context(name: str) -> int:
     return app.return_code or 0
 
 
+def _run_set(config: Config) -> int:
+    """The app on the engines the settings name (``engines = ["default", "podman"]``), side by side; a
+    context that cannot be opened is said, the others are shown."""
+    from .app import DockyardApp
+    from .contexts import close_engine, far_host, is_far, open_contexts, set_name
+    from .engines import members_of
+
+    try:
+        engine, problems = open_contexts(list(config.engines))
+    except Exception as e:  # noqa: BLE001 - none of them could be opened
+        sys.stderr.write(f"dockyard: cannot open the engines {', '.join(config.engines)}: {e}\n")
+        return 1
+    far = any(is_far(e) for e in members_of(engine).values())
+    app = DockyardApp(engine, config, host=far_host) if far else DockyardApp(engine, config)
+    app.context_name = set_name(engine, config.engines[0])
+    app.root_label = app.context_name
+    for problem in problems:
+        config.problem = (config.problem + "; " if config.problem else "") + problem
+    try:
+        app.run()
+    finally:
+        close_engine(app.engine)
+    return app.return_code or 0
+
+
 def _far_host() -> HostSummary:
     """The top bar's figures are this machine's: none for a service on another host."""
     raise LookupError("the service runs on another machine")
@@ -104,9 +133,8 @@ def open_remote(
     tlscacert: str | None = None,
     tlscert: str | None = None,
     tlskey: str | None = None,
-) -> Engine:
-    """The engine of the service at ``host``, as the app sees an engine (``RemoteEngine`` offers the
-    methods of ``Engine`` the app calls; tests/app/tui/test_remote.py compares the two). TLS as Docker's
+) -> RemoteEngine:
+    """The engine of the service at ``host`` (``RemoteEngine``: an ``EngineAPI``, as ``Engine`` is). TLS as Docker's
     client: the flags, else ``$DOCKYARD_TLS_VERIFY`` and ``$DOCKYARD_CERT_PATH`` (ca.pem, cert.pem, key.pem)."""
     from engine import InvalidArgument, RemoteEngine, TLSOptions
 
@@ -126,16 +154,12 @@ def open_remote(
         options = TLSOptions(
             verify, default(tlscacert, "ca.pem"), default(tlscert, "cert.pem"), default(tlskey, "key.pem")
         )
-    return cast_engine(RemoteEngine(host, options))
+    return RemoteEngine(host, options)
 
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from engine import Engine
+    from engine import RemoteEngine
 
+    from .config import Config
     from .hostinfo import HostSummary
-
-
-def cast_engine(remote: object) -> Engine:
-    """The remote engine typed as the engine the app is written against: both offer the same methods."""
-    return remote  # type: ignore[return-value]

@@ -11,7 +11,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     import threading
 
-    from engine import Container, Engine, Image, PruneReport
+    from engine import Container, EngineAPI, Image, PruneReport
 
     from .command_log import CommandLog
     from .config import Config
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 
 class AppServices(Protocol):
-    engine: Engine
+    engine: EngineAPI
     config: Config
     clock: Callable[[], float]
     history: StatsHistory

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Protocol
 import pyte
 
 if TYPE_CHECKING:
-    from engine import AttachSession, ExecPty
+    from engine import AttachAPI, ExecPtyAPI
 
 APP_CURSOR = 1 << 5  # DECCKM (private mode 1) as pyte stores it
 
@@ -32,7 +32,7 @@ class Backend(Protocol):
 class PtyBackend:
     """A process on a pseudo-terminal (the engine's ``ExecPty``: ``master`` fd, ``resize``, ``wait``, ``close``)."""
 
-    def __init__(self, pty: ExecPty) -> None:
+    def __init__(self, pty: ExecPtyAPI) -> None:
         self.pty = pty
         self.fd: int = pty.master
 
@@ -64,7 +64,7 @@ class PtyBackend:
 class AttachBackend:
     """The container's own stdio through the engine's ``AttachSession``."""
 
-    def __init__(self, session: AttachSession) -> None:
+    def __init__(self, session: AttachAPI) -> None:
         self.session = session
         self._chunks = session.output()
 

@@ -12,7 +12,15 @@ import http.client
 import json
 import socket
 
-from ..errors import Conflict, ContainerNotFound, DockyardError, ImageNotFound, InvalidArgument, NotFound
+from ..errors import (
+    Conflict,
+    ContainerNotFound,
+    DockyardError,
+    ImageNotFound,
+    InvalidArgument,
+    NotFound,
+    NotSupported,
+)
 from ..lean.record import record
 
 TYPE_CHECKING = False
@@ -21,14 +29,12 @@ if TYPE_CHECKING:
     from typing import Any
 
 
-class NotAvailable(DockyardError):
+class NotAvailable(NotSupported):
     """What needs the engine's files on this machine (a layer's file tree, a build that watches a directory)
     and so cannot be done through the Engine API."""
 
-    status_always = True  # the CLI's status for it is 125 whatever the command (a refusal, not a failure)
-
-    def __init__(self, what: str, why: str = "it reads the engine's files") -> None:
-        super().__init__(f"{what} is not available with --host: {why}")
+    def __init__(self, what: str, why: str = "it reads the engine's files", feature: str = "") -> None:
+        super().__init__(feature or what, why, f"{what} is not available with --host: {why}")
 
 
 @record

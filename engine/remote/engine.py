@@ -35,6 +35,16 @@ if TYPE_CHECKING:
     from ..store.eventlog import Event
 
 
+#: What the Engine API does not carry, by feature (engine/interface.py's FEATURES).
+_NOT_OFFERED = {
+    "layers": "the files of each layer stay on the engine's machine",
+    "recreate": "the engine's stored options of a container are needed",
+    "watch-build": "it watches a directory on this machine",
+    "commit-changes": "configuration changes are not sent over the API yet",
+    "compose": "compose projects work on the engine's own records, on its machine",
+}
+
+
 def _q(ref: str) -> str:
     from urllib.parse import quote
 
@@ -54,6 +64,26 @@ class RemoteEngine:
         self.images = RemoteImages(self.client)
         self.networks = RemoteNetworks(self.client)
         self.volumes = RemoteVolumes(self.client)
+
+    @property
+    def product(self) -> str:
+        """The service's engine, by the name its version document gives (``Podman Engine``: podman)."""
+        names = [
+            str(c.get("Name") or "") for c in self.version.get("Components") or [] if isinstance(c, dict)
+        ]
+        for name in names:
+            if "podman" in name.lower():
+                return "podman"
+        platform = str((self.version.get("Platform") or {}).get("Name") or "")
+        if platform.lower() == "dockyard":
+            return "dockyard system service"
+        return platform or (names[0] if names else "the service")
+
+    def supports(self, feature: str) -> str | None:
+        """None when the service offers ``feature`` (engine/interface.py's FEATURES), else why not: what needs
+        the engine's files on the service's machine is not in the Engine API."""
+        why = _NOT_OFFERED.get(feature)
+        return f"not offered by the Docker Engine API of {self.product} ({why})" if why else None
 
     def event_offset(self) -> int:
         """Now, in milliseconds since the epoch (the service's event log is not ours to count bytes of):
@@ -136,7 +166,9 @@ class RemoteEngine:
         ]
 
     def watch_build(self, *args: Any, **kw: Any) -> None:
-        raise NotAvailable("building with --watch", "it watches a directory on this machine")
+        raise NotAvailable(
+            "building with --watch", "it watches a directory on this machine", feature="watch-build"
+        )
 
 
 class RemoteContainers:
@@ -457,7 +489,11 @@ class RemoteContainers:
         pause: bool = True,
     ) -> str:
         if changes:
-            raise NotAvailable("commit with configuration changes", "they are not sent over the API yet")
+            raise NotAvailable(
+                "commit with configuration changes",
+                "they are not sent over the API yet",
+                feature="commit-changes",
+            )
         repo, tag = (repo_tag or ""), ""
         if repo_tag and ":" in repo_tag.rsplit("/", 1)[-1]:
             repo, _, tag = repo_tag.rpartition(":")
@@ -512,10 +548,14 @@ class RemoteContainers:
         return made
 
     def recreate(self, ref: str, image: str) -> Container:
-        raise NotAvailable("recreating a container on a new image", "the engine's stored options are needed")
+        raise NotAvailable(
+            "recreating a container on a new image",
+            "the engine's stored options are needed",
+            feature="recreate",
+        )
 
     def layer_tree(self, ref: str, only_changes: bool = False) -> Any:
-        raise NotAvailable("browsing a container's writable layer")
+        raise NotAvailable("browsing a container's writable layer", feature="layers")
 
     # -- streams --------------------------------------------------------------------------------------------
     def log_index(self, ref: str) -> LogIndex:
@@ -1217,7 +1257,7 @@ class RemoteImages:
         return found[-1]
 
     def analyze(self, name: str) -> Any:
-        raise NotAvailable("browsing an image's files")
+        raise NotAvailable("browsing an image's files", feature="layers")
 
     def build(self, options: Any, progress: Any = None) -> str:
         """``POST /build`` (the classic builder's API) with the context directory as a tar; the service's

@@ -24,8 +24,10 @@ KEYS_WIDTH = 14  # the column of keys (wider key lists are cut with an ellipsis)
 ID_WIDTH = 24
 
 
-def key_lines(overrides: dict[str, str]) -> Text:
-    """The key table as text: each scope's title, then one line per binding."""
+def key_lines(overrides: dict[str, str], greyed: dict[str, str] | None = None) -> Text:
+    """The key table as text: each scope's title, then one line per binding; the actions in ``greyed``
+    (action -> why) dimmed, with why (what the selected row's engine does not offer)."""
+    greyed = greyed or {}
     out = Text(no_wrap=True, overflow="ellipsis")
     first = True
     for scope, title in keymap.SCOPES.items():
@@ -46,7 +48,10 @@ def key_lines(overrides: dict[str, str]) -> Text:
             out.append(" ")
             out.append(k.id.ljust(ID_WIDTH), style="dim")
             out.append(" ")
-            out.append(k.description)
+            why = greyed.get(k.action)
+            out.append(k.description, style="dim strike" if why else "")
+            if why:
+                out.append(f"  ({why})", style="dim")
             out.append("\n")
     out.rstrip()
     return out
@@ -74,15 +79,16 @@ class HelpScreen(ModalScreen[None]):
     HelpScreen #help-hint { height: 1; color: $text-muted; padding: 0 1; }
     """
 
-    def __init__(self, overrides: dict[str, str]) -> None:
+    def __init__(self, overrides: dict[str, str], greyed: dict[str, str] | None = None) -> None:
         super().__init__()
         self.overrides = overrides
+        self.greyed = greyed or {}  # action -> why the selected row's engine does not offer it
 
     def compose(self) -> ComposeResult:
         with Vertical():
             with VerticalScroll():
                 yield Static(INTRO, id="help-intro")
-                yield KeyLines(key_lines(self.overrides), id="help-text")
+                yield KeyLines(key_lines(self.overrides, self.greyed), id="help-text")
             yield Static("escape / q / ?: close", id="help-hint")
 
     def on_mount(self) -> None:

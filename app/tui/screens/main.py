@@ -28,6 +28,7 @@ from ..dialogs.run import RunDialog, RunResult
 from ..dialogs.scale import ScaleDialog
 from ..dialogs.tag import TagDialog
 from ..dialogs.version import VersionDialog
+from ..engines import ACTION_FEATURES, supports_for, view_of
 from ..focus_frame import frame
 from ..formatting import repo_tag
 from ..log_groups import copy_container, default_group, merged_source
@@ -177,6 +178,7 @@ class MainScreen(ResourcePanes, Screen[None]):
     def on_data_loaded(self, message: DataLoaded) -> None:
         snap = message.snapshot
         self.images.users = snap.image_users
+        self.containers.set_view(view_of(self.dapp.engine))  # several engines: each row's mark
         self.containers.show(snap.containers)
         self.images.show(snap.images)
         self.show_resources(snap)
@@ -196,6 +198,7 @@ class MainScreen(ResourcePanes, Screen[None]):
 
     def on_container_selected(self, message: ContainerSelected) -> None:
         self.container = message.container
+        self.engine_changed_with_row()
         if message.focused:
             self.subject = "container"
         if message.focused or self.subject == "container":
@@ -353,6 +356,34 @@ class MainScreen(ResourcePanes, Screen[None]):
 
     def action_copy_name(self) -> None:
         copy_container(self, "name")
+
+    # -- what the row's engine offers -----------------------------------------------------------------------
+    def greyed_actions(self) -> dict[str, str]:
+        """The actions the selected row's engine does not offer, with why (the key bar and the help show
+        them dimmed; pressing one says why)."""
+        cid = self.container.id if self.container is not None else None
+        out = {}
+        for action, feature in ACTION_FEATURES.items():
+            why = supports_for(self.dapp.engine, cid, feature)
+            if why:
+                out[action] = f"{feature}: {why}"
+        return out
+
+    def refuse(self, action: str) -> bool:
+        """Say why the row's engine cannot do ``action`` (True), or False when it can."""
+        why = self.greyed_actions().get(action)
+        if why is None:
+            return False
+        where = self.containers.engine_name(self.container.id) if self.container is not None else ""
+        self.notify(why, title=f"Not on {where}" if where else "Not offered", severity="warning", timeout=8)
+        return True
+
+    def engine_changed_with_row(self) -> None:
+        """The key bar follows what the selected row's engine offers."""
+        greyed = self.greyed_actions()
+        if greyed != getattr(self, "_greyed", {}):
+            self._greyed = greyed
+            self.refresh_bindings()
 
     # -- focus and panes ------------------------------------------------------------------------------------
     def on_descendant_focus(self, _event: events.DescendantFocus) -> None:
@@ -675,7 +706,7 @@ class MainScreen(ResourcePanes, Screen[None]):
     def action_version(self) -> None:
         """Recreate the selected container from another version (tag) of its image's repository."""
         c = self._need_container()
-        if c is None:
+        if c is None or self.refuse("version"):
             return
         current = c.image if ":" in c.image.rpartition("/")[2] else c.image + ":latest"
         repo = current.rpartition(":")[0]

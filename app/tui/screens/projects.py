@@ -165,7 +165,13 @@ class ProjectsScreen(Screen[None]):
             self.drifting.discard(name)
             self.broken.add(name)
 
-        self.dapp.call(f"Read {name}", refresh, self.dapp.engine, info, done=done, failed=failed)
+        from ..engines import local_engine
+
+        engine = local_engine(self.dapp.engine)
+        if engine is None:
+            failed(f"compose: {self.dapp.engine.supports('compose')}")
+            return
+        self.dapp.call(f"Read {name}", refresh, engine, info, done=done, failed=failed)
 
     def _open_model(self, model: ComposeModel, text: str) -> None:
         info = ProjectInfo(model.name, list(model.config_files), model.working_dir, {}, model)
@@ -272,8 +278,14 @@ class ProjectsScreen(Screen[None]):
         if p.name in self.busy:
             self.notify(f"{p.name}: {self.busy[p.name].label} is still running.", severity="warning")
             return
+        from ..engines import local_engine
+
+        engine = local_engine(self.dapp.engine)
+        if engine is None:
+            self.notify(f"compose: {self.dapp.engine.supports('compose')}", severity="warning")
+            return
         action = ComposeAction(
-            self.dapp.engine, verb, p.name, p.model, list(p.config_files), picked if services is None else services,
+            engine, verb, p.name, p.model, list(p.config_files), picked if services is None else services,
             dict(scale or {}), timeout=self.dapp.config.stop_timeout, progress=self._progress,
         )  # fmt: skip
         if action.needs_file() and p.model is None:

@@ -22,12 +22,17 @@ from ..messages import ContainerSelected
 from ..stats_history import small_move
 from .resource_table import ResourceTable
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from ..engines import SetView
+
 SETTLE = 10.0  # seconds a small move of a row's CPU % or memory may wait before it is drawn
 
 
 class ContainersTable(ResourceTable):
     BINDINGS: ClassVar[list[BindingType]] = keymap.bindings("containers")
     COLUMNS: ClassVar = (
+        ("engine", "ENGINE", None),  # the row's engine when several are shown side by side, else hidden
         ("name", "NAME", None),
         ("status", "STATUS", None),
         ("cpu", "CPU %", 7),
@@ -48,6 +53,9 @@ class ContainersTable(ResourceTable):
         self._figures: dict[str, tuple[float, int]] = {}  # the CPU % and memory each row shows
         self._settled_at = 0.0  # when small moves of the figures were last drawn (time.monotonic)
         self.border_title = "[1] Containers"
+        self.view: SetView | None = None  # the engines side by side (app/tui/engines.py), None: one engine
+        self._view_changed = False
+        self.hidden = {"engine"}
 
     def row_cells(self, c: Container) -> list[Any]:
         s = self.stats.get(c.id) if c.status in ("running", "paused") else None
@@ -58,8 +66,10 @@ class ContainersTable(ResourceTable):
         self._shown[(c.id, "cpu")], self._shown[(c.id, "mem")] = cpu, mem
         status = self._status(c, self.clock())
         self._shown[(c.id, "status")] = self._aged[(c.id, "status")] = status.plain
+        down = self._down(c.id)
         return [
-            Text(c.name, style="bold" if c.running else ""),
+            self._badge(c.id),
+            Text(c.name, style="dim" if down else "bold" if c.running else ""),
             status,
             Text(cpu, justify="right"),
             Text(mem, justify="right"),
@@ -68,7 +78,40 @@ class ContainersTable(ResourceTable):
             ports_text(c.ports),
         ]
 
+    def set_view(self, view: SetView | None) -> None:
+        """The engines shown side by side (None: one): the ENGINE column shows with two or more, and the
+        rows of an engine that does not answer say so."""
+        was, self.view = self.view, view
+        hidden = set() if view is not None else {"engine"}
+        if hidden != self.hidden or (was.down if was else {}) != (view.down if view else {}):
+            self.hidden = hidden
+            self._view_changed = True
+
+    def show(self, records: Any) -> None:
+        super().show(records)
+        if self._view_changed:
+            self._view_changed = False
+            self._rebuild(self.current_id)
+
+    def engine_name(self, cid: str) -> str:
+        """The context name of the row's engine ("" with one engine)."""
+        return self.view.owner.get(cid, "") if self.view is not None else ""
+
+    def _down(self, cid: str) -> str | None:
+        view = self.view
+        return view.down.get(view.owner.get(cid, "")) if view is not None else None
+
+    def _badge(self, cid: str) -> Text:
+        name = self.engine_name(cid)
+        if not name or self.view is None:
+            return Text("")
+        colours = ("cyan", "magenta", "green", "yellow", "blue", "red")
+        index = self.view.names.index(name) if name in self.view.names else 0
+        return Text(name, style="dim" if self._down(cid) else f"bold {colours[index % len(colours)]}")
+
     def _status(self, c: Container, now: float) -> Text:
+        if self._down(c.id) is not None:
+            return Text("unreachable", style="dim italic")
         doing = self.pending.get(c.id)
         if doing:
             return Text(f"◌ {doing}", style=f"italic {self.app.theme_variables.get('warning', '')}".strip())
@@ -96,7 +139,7 @@ class ContainersTable(ResourceTable):
         return redrawn
 
     def row_text(self, c: Container) -> str:
-        return f"{c.name} {c.id} {c.image} {c.status_text(self.clock())} {ports_text(c.ports)}"
+        return f"{self.engine_name(c.id)} {c.name} {c.id} {c.image} {c.status_text(self.clock())} {ports_text(c.ports)}"
 
     def update_stats(self, records: list[StatsRecord]) -> None:
         """New figures from the sampler: only cells whose text changed are redrawn (idle stays idle). A

@@ -44,14 +44,17 @@ class KeyBar(Widget):
         seen: set[str] = set()
         palette = None
         app = self.app
+        greyed_of = getattr(screen, "greyed_actions", None)  # what the selected row's engine does not offer
+        greyed: dict[str, str] = greyed_of() if callable(greyed_of) else {}
         for key, (_node, binding, enabled, _tooltip) in screen.active_bindings.items():
             if key == app.COMMAND_PALETTE_BINDING:
                 palette = (binding.key, app.get_key_display(binding), binding.description)
                 continue
-            if not binding.show or binding.action in seen:
+            if (not binding.show and binding.action not in greyed) or binding.action in seen:
                 continue
             seen.add(binding.action)
-            items.append((binding.key, app.get_key_display(binding), binding.description, enabled))
+            shown = enabled and binding.action not in greyed  # dimmed: pressing it says why
+            items.append((binding.key, app.get_key_display(binding), binding.description, shown))
         new = tuple(items)
         palette = palette if app.ENABLE_COMMAND_PALETTE else None
         if new != self._items or palette != self._palette:

@@ -46,9 +46,10 @@ class ResourceTable(InPlaceTable):
         self._widths: dict[str, int] = {}
         self.dropped_empty: set[str] = set()  # columns left out because no row had anything in them
         self._aged_at: float | None = None  # the clock's time at the last aging
+        self.hidden: set[str] = set()  # COLUMNS keys left out whatever the room (a subclass's choice)
 
     def on_mount(self) -> None:
-        self._set_columns([key for key, _label, _width in self.COLUMNS], {})
+        self._set_columns([key for key, _label, _width in self.COLUMNS if key not in self.hidden], {})
 
     def on_resize(self) -> None:
         if self._fit():
@@ -84,7 +85,7 @@ class ResourceTable(InPlaceTable):
                 empty.append(key)
             wanted[key] = widest
         room = self.scrollable_content_region.width
-        keys = [key for key, _label, _width in self.COLUMNS]
+        keys = [key for key, _label, _width in self.COLUMNS if key not in self.hidden]
         if room > 0:
             pad = 2 * self.cell_padding
 
