@@ -187,6 +187,8 @@ def _verify(root: str, sc: Scenario, what: str) -> None:
     images = _ok(root, "images", "-aq", "--no-trunc").stdout.decode().split()
     if images or sc.keep:
         _ok(root, "image", "inspect", *images, *sc.keep)
+    if images:  # each layer's tar comes back byte for byte from its one copy (save checks every digest)
+        _ok(root, "save", "-o", os.path.join(os.path.dirname(root), "saved.tar"), *images)
     # No damage: system check cleans what the killed process left and finds nothing else.
     check = _dy(root, "system", "check")
     assert check.returncode == 0 and check.stdout.decode().strip().endswith("ok"), (
