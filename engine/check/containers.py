@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import os
-
 from ..errors import ContainerNotFound, CorruptRecord
-from ..fsutil import atomic_write_json
 from ..lean.tools import suppress
 from ..model.reports import Finding
 from ..paths import Layout
@@ -44,12 +41,10 @@ def check(layout: Layout, repair: bool) -> list[Finding]:
 def _check_names(store: ContainerStore, repair: bool) -> list[Finding]:
     if not store.names_damaged():
         return []
-    f = Finding("name index", store.names_path, "unreadable or misshapen")
+    f = Finding("name index", store.names_dir, "unreadable or misshapen")
     if repair:
         with store.names_lock():
-            if os.path.exists(store.names_path):
-                keep(store.layout, store.names_path)
-            atomic_write_json(store.names_path, store.names_from_records())
+            store.rebuild_names()
         f.repair = "rebuilt from the containers' records"
     return [f]
 

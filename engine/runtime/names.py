@@ -6,6 +6,10 @@ import os
 
 from ..errors import InvalidArgument
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
 _FIRST = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
 _NEXT = _FIRST | {"_", ".", "-"}
 
@@ -62,12 +66,13 @@ def new_id() -> str:
     return os.urandom(32).hex()
 
 
-def generate_name(taken: set[str]) -> str:
+def generate_name(taken: Callable[[str], bool]) -> str:
+    """A free ``adjective_surname`` name; ``taken`` says whether a name is held."""
     for attempt in range(200):
         name = f"{_LEFT[_pick(len(_LEFT))]}_{_RIGHT[_pick(len(_RIGHT))]}"
         if attempt > 20:
             name += str(_pick(10))
-        if name not in taken:
+        if not taken(name):
             return name
     raise InvalidArgument("could not generate a unique container name")
 

@@ -11,7 +11,6 @@ import os
 import time
 
 from ..errors import ContainerNotFound
-from ..fsutil import atomic_write_json
 from ..humanize import rfc3339
 from ..kernel.procinfo import alive
 from ..lean.tools import suppress
@@ -133,9 +132,8 @@ def sweep(layout: Layout) -> list[str]:
                 name = store.config(cid).name
                 if name not in held or names.get(name) == cid:
                     held[name] = cid
-        if held != names:
-            atomic_write_json(store.names_path, held)
-            removed += [f"name {n}" for n, cid in names.items() if held.get(n) != cid]
+        removed += [f"name {n}" for n in store.set_names(held) if n in names and held.get(n) != names[n]]
+        store.set_ids()
     return removed
 
 

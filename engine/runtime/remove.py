@@ -33,13 +33,17 @@ def retire(layout: Layout, cid: str) -> str | None:
 
         with suppress(Exception):
             teardown(layout, cfg)
-        with store.names_lock():
+    # The container goes before its name: a process killed in between leaves a name entry whose container
+    # is gone (free to take; the sweep drops it), never a container whose name another can take.
+    with store.names_lock():
+        if cfg is not None:
+            dead = store.retire_dir(cid)
             store.release_name(cfg.name, cid)
-    else:  # a damaged config: every name the index gives this container goes
-        with store.names_lock():
-            for name in [n for n, owner in store.names().items() if owner == cid]:
+        else:  # a damaged config: every name the index gives this container goes
+            names = [n for n, owner in store.names().items() if owner == cid]
+            dead = store.retire_dir(cid)
+            for name in names:
                 store.release_name(name, cid)
-    dead = store.retire_dir(cid)
     from ..store.eventlog import emit
 
     emit(layout, "container", "destroy", cid, config=cfg)

@@ -4,7 +4,6 @@ signal is checked before anything is written."""
 from __future__ import annotations
 
 import ctypes
-import json
 import os
 import select
 import signal
@@ -12,7 +11,6 @@ import struct
 import subprocess
 import time
 
-from engine.fsutil import read_json
 from engine.runtime.signals import parse_signal
 from tests.conftest import DOCKYARD
 
@@ -83,9 +81,12 @@ def _create_killed_after(root: str, events: int) -> bool:
 
 def _on_disk(root: str) -> dict[str, object]:
     containers = os.path.join(root, "containers")
+    index = os.path.join(containers, "names")
     return {
-        "containers": sorted(n for n in os.listdir(containers) if n != "names.json"),
-        "names": read_json(os.path.join(containers, "names.json"), {}),
+        "containers": sorted(n for n in os.listdir(containers) if n not in ("names", "ids")),
+        "names": {n: os.readlink(os.path.join(index, n))[3:] for n in os.listdir(index)}
+        if os.path.isdir(index)
+        else {},
         "tmp": os.listdir(os.path.join(root, "tmp")),
     }
 
@@ -136,12 +137,11 @@ def test_the_sweep_removes_what_a_killed_create_left(root, cli, busybox):
     with open(os.path.join(half, f".tmp-{pid}-0123456789ab~"), "w") as f:
         f.write('{"id": "' + "ab" * 32 + '", "name": "ha')  # config.json, cut short
     with open(os.path.join(containers, f".tmp-{pid}-0123456789ab~"), "w") as f:
-        f.write("{")  # names.json, cut short
+        f.write("{")  # a write in containers/, cut short
     with open(os.path.join(containers, cid, f".tmp-{pid}-ba9876543210~"), "w") as f:
         f.write("{")  # the whole container's state.json, cut short
-    assert read_json(os.path.join(containers, "names.json")) == {"whole": cid}
-    with open(os.path.join(containers, "names.json"), "w") as f:
-        json.dump({"whole": cid, "gone": "cd" * 32}, f)
+    assert os.readlink(os.path.join(containers, "names", "whole")) == "../" + cid
+    os.symlink("../" + "cd" * 32, os.path.join(containers, "names", "gone"))  # a create killed after it
 
     assert cli("ps", "-a", "-q", "--no-trunc").out.split() == [cid]
     cli("create", "--name", "gone", busybox, "true")  # a name without its container is free

@@ -43,26 +43,31 @@ def test_a_garbled_config_is_one_dead_container_and_the_rest_keep_working(cli, b
     cli("create", "--name", "bad", "--network", "none", busybox, "true")  # the name is free again
 
 
+def _replace_entry(path: str, how: str) -> None:
+    os.unlink(path)
+    if how == "file":
+        with open(path, "w") as f:
+            f.write('{"good": "')
+    elif how == "dir":
+        os.mkdir(path)
+    else:
+        os.symlink(how, path)
+
+
 @pytest.mark.parametrize(
-    "damage",
-    [
-        lambda p: _garble(p, at=0),
-        lambda p: open(p, "w").write('{"good": "'),
-        lambda p: open(p, "w").write("[1, 2]"),
-        lambda p: open(p, "w").write('{"good": 5}'),
-        lambda p: open(p, "w").write(""),
-    ],
-    ids=["garbled", "truncated", "a-list", "wrong-types", "empty"],
+    "how",
+    ["file", "dir", "../../etc", "../" + "zz" * 32, "/proc/self"],
+    ids=["file", "dir", "up", "not-an-id", "abs"],
 )
-def test_a_damaged_name_index_is_rebuilt_from_the_records(cli, busybox, root, damage) -> None:
+def test_a_damaged_name_index_is_rebuilt_from_the_records(cli, busybox, root, how) -> None:
     cid = cli("create", "--name", "good", "--network", "none", busybox, "true").out.strip()
-    damage(os.path.join(root, "containers", "names.json"))
+    _replace_entry(os.path.join(root, "containers", "names", "good"), how)
     assert cli("inspect", "-f", "{{.Id}}", "good").out.strip() == cid
     assert cli("ps", "-a", "--format", "{{.Names}}").out.split() == ["good"]
     r = cli.fails("create", "--name", "good", "--network", "none", busybox, "true", code=125)
     assert "already in use" in r.err
     found = cli.fails("system", "check", code=1)
-    assert "name index" in found.out and "names.json" in found.out
+    assert "name index" in found.out and "containers/names" in found.out
     assert "rebuilt" in cli("system", "check", "--repair").out
     assert cli("system", "check").out.strip().endswith("\nok")  # after a line on what the quarantine holds
     cli("run", "--rm", "--name", "other", "--network", "none", busybox, "true")
@@ -98,3 +103,29 @@ def test_a_stopped_container_whose_state_was_lost_shows_exited(cli, busybox, roo
     assert ps.startswith("done Exited (255)")
     cli("start", "-a", "done")
     assert cli("logs", "done").out.split() == ["hi", "hi"]
+
+
+@pytest.mark.parametrize("how", ["missing", "a-file", "older-root"])
+def test_a_missing_name_index_is_made_again_from_the_records(cli, busybox, root, how) -> None:
+    """The index gone, a file in its place, or a root from before it (its names in names.json): the first
+    look-up makes it again from the containers' configs, whatever names.json held."""
+    import json
+    import shutil
+
+    cid = cli("create", "--name", "good", "--network", "none", busybox, "true").out.strip()
+    index = os.path.join(root, "containers", "names")
+    shutil.rmtree(index)
+    if how == "a-file":
+        with open(index, "w") as f:
+            f.write("garbage")
+    if how == "older-root":
+        with open(os.path.join(root, "containers", "names.json"), "w") as f:
+            json.dump({"good": cid, "stale": "cd" * 32}, f)
+    assert cli("inspect", "-f", "{{.Id}}", "good").out.strip() == cid
+    assert os.readlink(os.path.join(index, "good")) == "../" + cid
+    assert os.listdir(index) == ["good"]
+    assert not os.path.exists(os.path.join(root, "containers", "names.json"))
+    r = cli.fails("create", "--name", "good", "--network", "none", busybox, "true", code=125)
+    assert "already in use" in r.err
+    cli("create", "--name", "stale", "--network", "none", busybox, "true")
+    assert cli("system", "check").out.strip().endswith("ok")
