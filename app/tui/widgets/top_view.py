@@ -47,7 +47,7 @@ class TopView(Vertical):
         yield InPlaceTable(id="top-table", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
-        self._timer = self.set_interval(EVERY, self.read, pause=True)
+        self._timer = self.set_interval(EVERY, self.read, pause=not self._shown)
 
     @property
     def table(self) -> DataTable[Any]:
@@ -56,7 +56,7 @@ class TopView(Vertical):
     # -- when to read ----------------------------------------------------------------------------------------
     def on_show(self) -> None:
         self._shown = True
-        if self._timer is not None:
+        if self._timer is not None:  # else on_mount, still to come, starts it running
             self._timer.resume()
         self.read()
 
