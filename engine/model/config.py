@@ -175,5 +175,10 @@ class ContainerState:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ContainerState:
-        known = {f.name for f in fields(cls)}
+        known = _STATE_FIELDS
+        if not known:
+            known.update(f.name for f in fields(cls))
         return cls(**{k: v for k, v in (d or {}).items() if k in known})
+
+
+_STATE_FIELDS: set[str] = set()  # ContainerState's field names, once (ps -a reads a state per container)

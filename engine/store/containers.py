@@ -118,6 +118,10 @@ class ContainerStore:
     def path(self, cid: str, *parts: str) -> str:
         return os.path.join(self.dir, cid, *parts)
 
+    def _file(self, cid: str, name: str) -> str:
+        """``path(cid, name)`` for an ID and a file name, as a listing asks it for every container."""
+        return f"{self.dir}/{cid}/{name}"
+
     def log_path(self, cid: str) -> str:
         return self.path(cid, f"{cid}-json.log")
 
@@ -182,7 +186,7 @@ class ContainerStore:
         ``created``, ``entrypoint``, ``cmd``, ``labels``, ``ports``, ``networks``, ``tty``, each checked (a
         damaged one is CorruptRecord, as ``config`` says); the rest of the config is neither checked nor
         made into records (``config`` does that, for whoever uses it)."""
-        path = self.path(cid, "config.json")
+        path = self._file(cid, "config.json")
         d, _key = read_json_keyed(path)
         if d is None:
             raise ContainerNotFound(f"No such container: {cid}")
@@ -220,7 +224,7 @@ class ContainerStore:
 
     def read_state(self, cid: str) -> ContainerState:
         """The state as stored: CorruptRecord when it is missing, unreadable or misshapen (no rebuild)."""
-        path = self.path(cid, "state.json")
+        path = self._file(cid, "state.json")
         d, key = read_json_keyed(path)
         if d is None:
             if not os.path.isdir(self.path(cid)):
