@@ -81,30 +81,48 @@ def _thaw(layout: Layout, cid: str) -> None:
 
 
 def wait_supervisor(layout: Layout, cid: str, timeout: float = 30.0) -> None:
-    """Wait until the supervisor has recorded the end of the PID 1 it had (or is gone): the container has
-    exited (its supervisor released it), is restarting, runs another PID 1, or was removed (``--rm``)."""
+    """Wait until the supervisor is done with the PID 1 it had (or is gone): the container is restarting or
+    runs another PID 1, or it has exited and its attach socket is gone (the supervisor's last step for it),
+    or with ``--rm`` it was removed. Woken by each change in the container's directory (inotify), and at
+    least every 50 ms to notice a dead supervisor."""
     import time
 
     from ..errors import ContainerNotFound
+    from ..kernel.inotify import IN_DELETE, IN_DELETE_SELF, IN_MOVE_SELF, IN_MOVED_TO, Watcher
     from ..kernel.procinfo import alive
 
     store = ContainerStore(layout)
     deadline = time.monotonic() + timeout
-    delay = 0.001
+    cdir = store.path(cid)
     try:
+        watch = Watcher(cdir, IN_MOVED_TO | IN_DELETE | IN_DELETE_SELF | IN_MOVE_SELF)  # before the first read
+    except OSError:
+        return
+    try:
+        removed = store.config(cid).auto_remove
         st = store.state(cid)
         pid = st.pid
-        while st.shim_pid and alive(st.shim_pid, st.shim_start) and time.monotonic() < deadline:
-            if (st.status == "restarting" and not st.stop_requested) or (
-                st.status in ("running", "paused") and st.pid != pid
-            ):
+        socket = os.path.join(cdir, "attach.sock")
+        while alive(st.shim_pid, st.shim_start):
+            if st.status == "restarting" and not st.stop_requested:
                 break
-            time.sleep(delay)
-            delay = min(delay * 1.5, 0.02)
+            if st.status in ("running", "paused") and st.pid != pid:
+                break
+            if st.status not in _LIVE and not removed and not os.path.lexists(socket):
+                break
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            watch.wait(min(left, 0.05))
             st = store.state(cid)
     except ContainerNotFound:
         return
+    finally:
+        watch.close()
     reconcile(layout, cid)
+
+
+_LIVE = ("running", "paused", "restarting")
 
 
 def kill(layout: Layout, cid: str, sig: str | None = None) -> None:

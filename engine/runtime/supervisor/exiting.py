@@ -64,28 +64,18 @@ def record_exit(store: ContainerStore, cid: str, cfg: ContainerConfig, code: int
     return restart
 
 
-def _released(layout: Layout, cid: str) -> None:
-    """No supervisor any more: the state says so (``stop`` and ``kill`` wait for it: the supervisor process
-    lives on for its other containers)."""
-    from ...store.containers import ContainerStore
-
-    store = ContainerStore(layout)
-    with suppress(Exception), store.lock(cid):
-        st = store.state(cid)
-        if st.status not in ("running", "paused", "restarting"):
-            st.shim_pid = st.shim_start = 0
-            store.save_state(cid, st)
-
-
 def finish(layout: Layout, cid: str, cfg: ContainerConfig, relay: Relay, code: int) -> None:
-    """The container has ended for good: close the log, tell the event log, remove it with ``--rm``, then
-    tell the attached clients the exit code (and with ``--rm`` delete its files after that)."""
+    """The container has ended for good: tell the event log, close the log (the attach socket's name goes
+    with it: ``stop`` and ``kill`` wait for that, the supervisor process lives on for its other containers),
+    remove it with ``--rm``, then tell the attached clients the exit code (and with ``--rm`` delete its
+    files after that)."""
     trace("finishing")
-    relay.close_log()
+    relay.flush_log()
     from ...store.eventlog import emit
 
     with suppress(Exception):
         emit(layout, "container", "die", cid, {"exitCode": code})
+    relay.close_log()
     dead = None
     if cfg.auto_remove:
         from ..remove import retire
@@ -93,8 +83,6 @@ def finish(layout: Layout, cid: str, cfg: ContainerConfig, relay: Relay, code: i
         with suppress(Exception):
             dead = retire(layout, cid)
     trace("removed" if cfg.auto_remove else "final state")
-    if dead is None:
-        _released(layout, cid)
     relay.tell_exit(code)
     if dead is not None:  # out of every listing already: its files go after the caller has the exit code
         from ...store.tmp import remove_tree

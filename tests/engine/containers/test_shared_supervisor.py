@@ -46,7 +46,6 @@ def test_one_process_supervises_every_container_of_a_root_and_ends_after_the_las
     start = states[0]["shim_start"]
 
     cli("stop", "-t", "1", ids[0])
-    assert _state(root, ids[0])["shim_pid"] == 0  # released once its exit is recorded
     assert alive(host, start)  # the others are still supervised
     assert cli("exec", ids[1], "echo", "still here").out == "still here\n"
     cli("rm", "-f", ids[1], ids[2])
