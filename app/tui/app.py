@@ -142,17 +142,16 @@ class DockyardApp(App[int]):
         self.set_interval(1, self._tick)
 
     def _stand_by(self) -> None:
-        """A local engine keeps its supervisor process running while the app is open: a start from the app
-        is then one connection to it, not a new interpreter (made here, in the background)."""
-        standby = getattr(self.engine.containers, "standby", None)
-        if standby is None:
-            return
+        """Each local engine shown keeps its supervisor process running while the app is open: a start from
+        the app is then one connection to it, not a new interpreter (made here, in the background)."""
+        from .engines import members_of
 
-        def work() -> None:
-            with contextlib.suppress(Exception):  # a start makes one as usual
-                standby()
-
-        threading.Thread(target=work, name="supervisor standby", daemon=True).start()
+        for eng in members_of(self.engine).values():
+            standby = getattr(eng.containers, "standby", None)
+            if standby is not None:
+                threading.Thread(
+                    target=_quietly, args=(standby,), name="supervisor standby", daemon=True
+                ).start()
 
     def _stats_wanted(self) -> set[str] | None:
         """The containers whose figures are shown (called in the stats feed's thread, which only reads the
@@ -550,3 +549,9 @@ if TYPE_CHECKING:
 
     def _gives_the_screen_its_services(app: DockyardApp) -> AppServices:
         return app  # the type checker holds DockyardApp to app/tui/services.py's protocol
+
+
+def _quietly(fn: Callable[[], object]) -> None:
+    """``fn()``, whatever it raises ignored (work done ahead of need: what needs it does it again)."""
+    with contextlib.suppress(Exception):
+        fn()

@@ -147,6 +147,8 @@ def switch(dapp: DockyardApp, engine: EngineAPI, name: str) -> None:
         if feed is not None:
             feed.stop()
     dapp.engine = engine
+    if dapp.use_feeds:
+        dapp._stand_by()
     dapp.context_name = name
     dapp.root_label = label(name, engine)
     far = any(is_far(e) for e in members_of(engine).values())
