@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from .build.options import BuildOptions
     from .model.config import ContainerConfig
     from .model.container import Container
-    from .model.image import Image, RemovedImage
+    from .model.image import HistoryEntry, Image, RemovedImage
     from .model.network import Network
     from .model.reports import DiskUsage, PruneReport, TopResult
     from .model.volume import Volume
@@ -51,7 +51,14 @@ class ExecPtyAPI(Protocol):
 
     def resize(self, rows: int, cols: int) -> None: ...
     def wait(self) -> int: ...
+    def release(self) -> None: ...  # leave the process running (exec -it's detach keys)
     def close(self) -> None: ...
+
+
+class ExecProcessAPI(Protocol):
+    """A process started in a container without a terminal: ``wait`` gives its exit status."""
+
+    def wait(self) -> int: ...
 
 
 class AttachAPI(Protocol):
@@ -64,6 +71,10 @@ class AttachAPI(Protocol):
     def close_stdin(self) -> None: ...
     def resize(self, rows: int, cols: int) -> None: ...
     def close(self) -> None: ...
+    def fileno(self) -> int: ...
+    def read(self) -> builtins.list[tuple[int, bytes]]: ...
+    def __enter__(self) -> AttachAPI: ...
+    def __exit__(self, *exc: object) -> None: ...
 
 
 class StatsReaderAPI(Protocol):
@@ -138,6 +149,48 @@ class ContainersAPI(Protocol):
     ) -> ExecPtyAPI: ...
     def attach(self, ref: str) -> AttachAPI: ...
     def stats_reader(self, refs: builtins.list[str] | None = None) -> StatsReaderAPI: ...
+    def stats(
+        self, refs: builtins.list[str] | None = None, interval: float = 1.0, first: float | None = None
+    ) -> Iterator[builtins.list[StatsRecord]]: ...
+    def exec_run(
+        self,
+        ref: str,
+        cmd: builtins.list[str],
+        *,
+        env: builtins.list[str] | None = None,
+        workdir: str = "",
+        user: str = "",
+        privileged: bool = False,
+        stdin: int | None = None,
+        stdout: int | None = None,
+        stderr: int | None = None,
+        detach: bool = False,
+    ) -> ExecProcessAPI: ...
+    def update(
+        self,
+        ref: str,
+        *,
+        memory: int | None = None,
+        memory_swap: int | None = None,
+        memory_reservation: int | None = None,
+        cpus: float | None = None,
+        cpu_shares: int | None = None,
+        cpu_period: int | None = None,
+        cpu_quota: int | None = None,
+        cpuset_cpus: str = "",
+        cpuset_mems: str = "",
+        pids_limit: int | None = None,
+        blkio_weight: int | None = None,
+        restart: str = "",
+        cpu_rt_period: int | None = None,
+        cpu_rt_runtime: int | None = None,
+    ) -> builtins.list[str]: ...
+    def get_archive(self, ref: str, src: str, out: Any, *, follow_link: bool = False) -> int: ...
+    def put_archive(self, ref: str, dest: str, stream: Any, *, archive: bool = False) -> int: ...
+    def copy_from(self, ref: str, src: str, dest: str, *, follow_link: bool = False) -> tuple[int, int]: ...
+    def copy_to(
+        self, ref: str, src: str, dest: str, *, archive: bool = False, follow_link: bool = False
+    ) -> int: ...
 
 
 class ImagesAPI(Protocol):
@@ -169,6 +222,15 @@ class ImagesAPI(Protocol):
     ) -> PushResult: ...
     def build(self, options: BuildOptions, progress: Callable[[BuildEvent], None] | None = None) -> str: ...
     def analyze(self, name: str) -> Any: ...  # an ImageAnalysis; NotSupported where "layers" is not offered
+    def history(self, name: str) -> builtins.list[HistoryEntry]: ...
+    def tagged_name(self, name: str) -> str: ...
+    def check_platform(self, platform: str, name: str | None = None) -> None: ...
+    def damaged(self, since_list: bool = False) -> builtins.list[str]: ...
+    def import_(
+        self, source: Any, ref: str | None = None, /, message: str = "", changes: dict[str, Any] | None = None
+    ) -> str: ...
+    def save(self, names: builtins.list[str], out: Any) -> None: ...
+    def load(self, source: Any, progress: Any = None, /) -> builtins.list[str]: ...
 
 
 class NetworksAPI(Protocol):
@@ -185,10 +247,28 @@ class NetworksAPI(Protocol):
         internal: bool = False,
         labels: dict[str, str] | None = None,
         options: dict[str, str] | None = None,
+        ip_range: str = "",
+        aux_addresses: dict[str, str] | None = None,
+        ipv6: bool = False,
+        subnet6: str = "",
+        gateway6: str = "",
+        ip_range6: str = "",
     ) -> Network: ...
     def remove(self, ref: str) -> None: ...
     def prune(self, *, filters: dict[str, builtins.list[str]] | None = None) -> builtins.list[str]: ...
-    def connect(self, network: str, container: str) -> None: ...
+    def connect(
+        self,
+        network: str,
+        container: str,
+        *,
+        ip: str = "",
+        aliases: builtins.list[str] | None = None,
+        driver_opts: dict[str, str] | None = None,
+        gw_priority: int = 0,
+        link_local_ips: builtins.list[str] | None = None,
+        links: builtins.list[str] | None = None,
+        ip6: str = "",
+    ) -> None: ...
     def disconnect(self, network: str, container: str, *, force: bool = False) -> None: ...
 
 

@@ -13,14 +13,14 @@ import sys
 import time
 
 from . import flags, output
-from .commands import engine
+from .commands import engine, local_engine
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any
 
-    from engine import BuildOptions, Engine
+    from engine import BuildOptions, EngineAPI
 
 
 def register(sub: flags.Commands) -> None:
@@ -460,7 +460,7 @@ def _quiet(event: Any) -> None:
         return
 
 
-def _watch(eng: Engine, a: flags.Namespace, options: BuildOptions, render: Callable[[Any], None]) -> int:
+def _watch(eng: EngineAPI, a: flags.Namespace, options: BuildOptions, render: Callable[[Any], None]) -> int:
     import threading
 
     def show(event: Any) -> None:
@@ -513,7 +513,7 @@ def cmd_builder_prune(a: flags.Namespace) -> int:
     what = "all build cache" if a.all else "all dangling build cache"
     if not output.confirmed(a.force, f"This will remove {what}."):
         return 0
-    eng = engine()
+    eng = local_engine()
     report = eng.images.prune_builds(all=a.all, older_than=older, kinds=kinds, keep_storage=keep)
     if report.deleted:
         print(f"Deleted build cache objects: {report.deleted}")

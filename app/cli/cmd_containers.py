@@ -7,13 +7,13 @@ import os
 import sys
 
 from . import flags, output
-from .commands import engine, service
+from .commands import engine, local_engine, service
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from engine import CreateOptions, Engine
+    from engine import AttachAPI, CreateOptions, EngineAPI, RemoteEngine
 
 
 _TIME = "Seconds to wait before killing the container"
@@ -217,7 +217,7 @@ def register(sub: flags.Commands) -> None:
         cmd_update.register(Null(), cs)  # type: ignore[arg-type]
 
 
-def build_options(a: flags.Namespace, eng: Engine) -> CreateOptions:
+def build_options(a: flags.Namespace, eng: EngineAPI) -> CreateOptions:
     from engine import CreateOptions
     from engine.units import parse_bytes, parse_duration
 
@@ -455,7 +455,7 @@ def _pull_mode(a: flags.Namespace) -> str:
     return a.pull
 
 
-def _ensure_image(eng: Engine, a: flags.Namespace) -> None:
+def _ensure_image(eng: EngineAPI, a: flags.Namespace) -> None:
     """The image is there, or pulled as --pull says: ``always`` pulls, ``missing`` pulls when it is not
     there, ``never`` refuses (Docker's "No such image"); without --pull it must be there already."""
     from engine import ImageNotFound
@@ -481,7 +481,7 @@ def _ensure_image(eng: Engine, a: flags.Namespace) -> None:
     _image_or_error(eng, a.image)
 
 
-def _pull(eng: Engine, ref: str, platform: str, quiet: bool = False) -> None:
+def _pull(eng: EngineAPI, ref: str, platform: str, quiet: bool = False) -> None:
     """Pull ``ref`` as ``pull`` does, its report on stderr (stdout is the container's); none with -q."""
     result = eng.images.pull(ref, platform=platform or None)
     if quiet:
@@ -526,7 +526,7 @@ def _console_size() -> tuple[int, int]:
     return 0, 0
 
 
-def _image_or_error(eng: Engine, image: str) -> None:
+def _image_or_error(eng: EngineAPI, image: str) -> None:
     from engine import ImageNotFound
 
     try:
@@ -559,15 +559,17 @@ def cmd_run(a: flags.Namespace) -> int:
 
             raise InvalidArgument(f"invalid replicas value {a.replicas}: it must be at least 1")
         return _run_replicas(eng, a, opts)
-    if service() is not None:  # -H: over the Engine API (app/cli/remote.py)
-        return _run_remote(a, eng, build_options(a, eng))
-    session, fd = (None, None) if a.detach else eng.containers.attach_socket()
-    supervisor = eng.containers.supervisor(fd)  # gets ready while the options are read and checked
+    remote = service()
+    if remote is not None:  # -H: over the Engine API (app/cli/remote.py)
+        return _run_remote(a, remote, build_options(a, eng))
+    local = local_engine(eng)  # the root's own engine: its supervisor and the container's terminal or pipes
+    session, fd = (None, None) if a.detach else local.containers.attach_socket()
+    supervisor = local.containers.supervisor(fd)  # gets ready while the options are read and checked
     try:
         try:
             opts = build_options(a, eng)
             _ensure_image(eng, a)
-            c = eng.containers.run(a.image, opts, attach_fd=fd, supervisor=supervisor)
+            c = local.containers.run(a.image, opts, attach_fd=fd, supervisor=supervisor)
             _warn(opts)
         except BaseException:
             supervisor.cancel()
@@ -591,7 +593,7 @@ def cmd_run(a: flags.Namespace) -> int:
                 named = {x.lower() for x in a.attach}
                 kinds = {k for k, n in ((1, "stdout"), (2, "stderr")) if n in named}
                 stdin = a.interactive and "stdin" in named
-                code = relay_session(_Streams(session, kinds), stdin, a.tty, keys)  # type: ignore[arg-type]
+                code = relay_session(_Streams(session, kinds), stdin, a.tty, keys)
             else:
                 code = relay_session(session, a.interactive, a.tty, keys)
         finally:
@@ -613,7 +615,7 @@ def cmd_run(a: flags.Namespace) -> int:
     return code
 
 
-def _tell_supervisor_failure(eng: Engine, cid: str) -> None:
+def _tell_supervisor_failure(eng: EngineAPI, cid: str) -> None:
     """A non-zero exit caused by the supervisor failing, not by the container: say so (one line)."""
     from engine import NotFound
 
@@ -625,7 +627,7 @@ def _tell_supervisor_failure(eng: Engine, cid: str) -> None:
         sys.stderr.write(f"Error: {error}\n")
 
 
-def _run_replicas(eng: Engine, a: flags.Namespace, opts: CreateOptions) -> int:
+def _run_replicas(eng: EngineAPI, a: flags.Namespace, opts: CreateOptions) -> int:
     """``run --replicas N``: N detached containers from one image, sharing its layers."""
     _image_or_error(eng, a.image)
     for c in eng.containers.run_replicas(a.image, a.replicas, opts):
@@ -643,8 +645,9 @@ def _each(a: flags.Namespace, fn: Any) -> int:
 
 def cmd_start(a: flags.Namespace) -> int:
     eng = engine()
-    if (a.attach or a.interactive) and service() is not None:
-        return _start_attached_remote(a, eng)
+    remote = service()
+    if (a.attach or a.interactive) and remote is not None:
+        return _start_attached_remote(a, remote)
     if a.attach or a.interactive:
         from .cmd_inspect import _detach_keys
         from .terminal import DETACH_KEYS, relay_session
@@ -654,11 +657,13 @@ def cmd_start(a: flags.Namespace) -> int:
 
             raise InvalidArgument("you cannot start and attach multiple containers at once")
         ref = a.containers[0]
-        cfg = eng.containers.config(ref)
-        session, fd = eng.containers.attach_socket()
+        local = local_engine(eng)  # the root's own engine: the container's terminal or pipes
+        cfg = local.containers.config(ref)
+        attached, fd = local.containers.attach_socket()
+        session: AttachAPI = attached
         try:
             try:
-                started = eng.containers.start(ref, attach_fd=fd)
+                started = local.containers.start(ref, attach_fd=fd)
             finally:
                 os.close(fd)
             if not started:
@@ -724,7 +729,7 @@ def cmd_rm(a: flags.Namespace) -> int:
     if a.link:  # PARENT/ALIAS: the legacy link goes, both containers stay
 
         def unlink(ref: str) -> None:
-            eng.containers.remove_link(ref)
+            local_engine(eng).containers.remove_link(ref)  # links are the root's own records
             print(ref)
 
         return output.for_each(a.containers, unlink)
@@ -747,7 +752,7 @@ def cmd_wait(a: flags.Namespace) -> int:
     return output.for_each(a.containers, lambda ref: print(eng.containers.wait(ref), flush=True))
 
 
-def _run_remote(a: flags.Namespace, eng: Any, opts: CreateOptions) -> int:
+def _run_remote(a: flags.Namespace, eng: RemoteEngine, opts: CreateOptions) -> int:
     """``run`` on the service: create; without -d, attach (and open the wait for its exit) before the
     start, as Docker's client does, so nothing the container writes is missed; then relay the terminal."""
     from engine import DockyardError
@@ -781,7 +786,7 @@ def _run_remote(a: flags.Namespace, eng: Any, opts: CreateOptions) -> int:
         try:
             if named is not None:
                 kinds = {k for k, n in ((1, "stdout"), (2, "stderr")) if n in named}
-                code = relay_session(_Streams(session, kinds), stdin, a.tty, keys)  # type: ignore[arg-type]
+                code = relay_session(_Streams(session, kinds), stdin, a.tty, keys)
             else:
                 code = relay_session(session, a.interactive, a.tty, keys)
         finally:
@@ -809,7 +814,7 @@ def _start(ctrs: Any, cid: str) -> None:
         raise
 
 
-def _start_attached_remote(a: flags.Namespace, eng: Any) -> int:
+def _start_attached_remote(a: flags.Namespace, eng: RemoteEngine) -> int:
     """``start -a [-i]`` on the service: attach, open the wait, start, relay."""
     from engine import InvalidArgument
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 from . import flags, output
-from .commands import engine
+from .commands import engine, local_engine
 from .progress import progress
 
 TYPE_CHECKING = False
@@ -327,7 +327,7 @@ def cmd_image_prune(a: flags.Namespace) -> int:
 
 
 def cmd_bootstrap(a: flags.Namespace) -> int:
-    eng = engine()
+    eng = local_engine()
     with progress(f"bootstrap {a.what}", quiet=a.quiet) as pr:
         image_id = eng.images.bootstrap(a.what, pr)
     print(image_id)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 
 from . import flags
-from .commands import engine
+from .commands import local_engine
 
 
 def register(sub: flags.Commands) -> None:
@@ -52,7 +52,7 @@ def cmd_generate(a: flags.Namespace) -> int:
 
         if os.path.exists(a.filename):
             raise InvalidArgument(f"cannot write to {a.filename!r}: file exists")
-    text, warnings = Kube(engine()).generate(
+    text, warnings = Kube(local_engine()).generate(
         a.containers, kind=a.type, replicas=a.replicas, service=a.service
     )
     for w in warnings:
@@ -87,7 +87,7 @@ def _report_down(removed: dict[str, list[str]]) -> None:
 def cmd_play(a: flags.Namespace) -> int:
     from engine import InvalidArgument, Kube
 
-    kube = Kube(engine())
+    kube = Kube(local_engine())
     if a.down:
         if a.replace:
             raise InvalidArgument("--down and --replace cannot be used together")
@@ -102,5 +102,5 @@ def cmd_play(a: flags.Namespace) -> int:
 def cmd_down(a: flags.Namespace) -> int:
     from engine import Kube
 
-    _report_down(Kube(engine()).down(a.file, force=a.force))
+    _report_down(Kube(local_engine()).down(a.file, force=a.force))
     return 0

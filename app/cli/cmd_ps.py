@@ -9,7 +9,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from engine import Container, Engine
+    from engine import Container, EngineAPI
 
 _FILTER_HELP = "Filter output based on conditions provided"
 
@@ -107,7 +107,7 @@ def container_rows(containers: list[Container], no_trunc: bool = False) -> list[
     return rows
 
 
-def _size(eng: Engine, c: Container, image_sizes: dict[str, int]) -> str:
+def _size(eng: EngineAPI, c: Container, image_sizes: dict[str, int]) -> str:
     """Docker's SIZE: the writable layer's size, and with the image's layers ``(virtual N)``."""
     from engine import DockyardError
     from engine.humanize import human_size

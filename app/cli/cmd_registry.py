@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 
 from . import flags
-from .commands import engine
+from .commands import engine, local_engine
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -237,13 +237,13 @@ def cmd_login(a: flags.Namespace) -> int:
         password = getpass.getpass("Password: ")
     if not password:
         raise InvalidArgument("Error: Password Required")
-    engine().login(username, password, registry=a.server)
+    local_engine().login(username, password, registry=a.server)
     print("Login Succeeded")
     return 0
 
 
 def cmd_logout(a: flags.Namespace) -> int:
-    name, had = engine().logout(a.server)
+    name, had = local_engine().logout(a.server)
     if had:
         print(f"Removing login credentials for {name}")
     else:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from . import flags
-from .commands import engine
+from .commands import local_engine
 
 
 def register(ss: flags.Commands) -> None:
@@ -46,7 +46,7 @@ def cmd_service(a: flags.Namespace) -> int:
     from app.service.server import serve
 
     serve(
-        engine(),
+        local_engine(),
         a.socket,
         idle=a.time,
         tcp=a.tcp,

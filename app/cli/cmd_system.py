@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from . import flags, output
-from .commands import engine, service
+from .commands import engine, local_engine, service
 
 
 def register(sub: flags.Commands) -> None:
@@ -187,7 +187,7 @@ def cmd_prune(a: flags.Namespace) -> int:
 
 
 def cmd_check(a: flags.Namespace) -> int:
-    report = engine().check(repair=a.repair)
+    report = local_engine().check(repair=a.repair)
     for r in report.cleaned:
         print(f"cleaned: {r}")
     for f in report.findings:

@@ -10,7 +10,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from engine import Engine
+    from engine import Engine, EngineAPI, RemoteEngine
 
     from .flags import Commands
 
@@ -70,23 +70,36 @@ def register_all(sub: Commands, only: str | None = None) -> None:
 
 
 #: The engine of the service a command works on (``-H``/``--host``, $DOCKYARD_HOST: app/cli/remote.py), else None.
-_service: Any = None
+_service: RemoteEngine | None = None
 
 
-def use_service(remote: Any) -> None:
+def use_service(remote: RemoteEngine) -> None:
     global _service
     _service = remote
 
 
-def service() -> Any:
+def service() -> RemoteEngine | None:
     """The remote engine when the command works on a service (``-H``), else None."""
     return _service
 
 
-def engine() -> Engine:
-    """The engine every command works on: the root's (in this process), or the service's with ``-H``."""
+def engine() -> EngineAPI:
+    """The engine every command works on: the root's (in this process), or the service's with ``-H``
+    (both ``EngineAPI``: engine/interface.py)."""
     if _service is not None:
         return _service
     from engine import Engine
 
     return Engine()
+
+
+def local_engine(eng: EngineAPI | None = None) -> Engine:
+    """The engine root's own engine (``eng`` when it is, else the command's), for what only it does (its
+    files, its processes, its credentials): app/cli/remote.py refuses those commands with ``-H`` before they
+    run; NotSupported if one gets here."""
+    from engine import Engine, NotSupported
+
+    eng = eng or engine()
+    if isinstance(eng, Engine):
+        return eng
+    raise NotSupported("local", "it works on the engine's files on this machine; run it where the root is")

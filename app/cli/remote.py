@@ -13,8 +13,6 @@ import sys
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any
-
     from . import flags
 
 #: The handlers (module.function) that work over the API.
@@ -100,7 +98,6 @@ def use_service(args: flags.Namespace, argv: list[str]) -> int:
         where = "--host" if host else f"the context {context!r}"
         sys.stderr.write(f"Error: dockyard {_words(argv)} does not work with {where}: {why}\n")
         return 125
-    remote: Any
     try:
         if host:
             from app.tui.run import open_remote
@@ -109,11 +106,13 @@ def use_service(args: flags.Namespace, argv: list[str]) -> int:
                 args.root, host, args.tls, args.tlsverify, args.tlscacert, args.tlscert, args.tlskey
             )
         else:
-            from engine import open_engine
+            from engine import RemoteEngine, open_engine
 
-            remote = open_engine(context, store=store)
+            opened = open_engine(context, store=store)
+            assert isinstance(opened, RemoteEngine)  # the context is not default: a service
+            remote = opened
     except DockyardError as e:
         sys.stderr.write(f"Error: {e}\n")
         return 125 if type(e).__name__ in ("InvalidArgument", "NotFound") else 1
-    commands.use_service(remote)
+    commands.use_service(remote)  # an EngineAPI, as the root's Engine is: each handler is the local one
     return 0

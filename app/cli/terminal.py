@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any
 
-    from engine import AttachSession
+    from engine import AttachAPI
 else:
     import _signal as signal  # the C module: signal.py loads enum (``run`` pays for it)
 
@@ -52,7 +52,7 @@ class raw_mode:  # noqa: N801 - used as a function: ``with raw_mode(fd):``
 
 
 def relay_session(
-    session: AttachSession, interactive: bool, tty_mode: bool, detach_keys: bytes = DETACH_KEYS
+    session: AttachAPI, interactive: bool, tty_mode: bool, detach_keys: bytes = DETACH_KEYS
 ) -> int | None:
     """Pump stdin to the session and its output to stdout/stderr. Returns the exit code, None on detach."""
     import gc

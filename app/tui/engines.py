@@ -34,6 +34,7 @@ if TYPE_CHECKING:
         DiskUsage,
         Engine,
         Event,
+        ExecProcessAPI,
         ExecPtyAPI,
         ImagesAPI,
         LogIndex,
@@ -412,6 +413,34 @@ class SetContainers:
 
     def stats_reader(self, refs: builtins.list[str] | None = None) -> SetStatsReader:
         return SetStatsReader(self.engines, refs)
+
+    def stats(
+        self, refs: builtins.list[str] | None = None, interval: float = 1.0, first: float | None = None
+    ) -> Iterator[builtins.list[StatsRecord]]:
+        """The first engine's figures (the app samples each engine through ``stats_reader``)."""
+        return self.engines.first.containers.stats(refs, interval, first)
+
+    def exec_run(self, ref: str, cmd: builtins.list[str], **kw: Any) -> ExecProcessAPI:
+        return self.engines.engine_of(ref).containers.exec_run(ref, cmd, **kw)
+
+    def update(self, ref: str, **kw: Any) -> builtins.list[str]:
+        return self.engines.engine_of(ref).containers.update(ref, **kw)
+
+    def get_archive(self, ref: str, src: str, out: Any, *, follow_link: bool = False) -> int:
+        return self.engines.engine_of(ref).containers.get_archive(ref, src, out, follow_link=follow_link)
+
+    def put_archive(self, ref: str, dest: str, stream: Any, *, archive: bool = False) -> int:
+        return self.engines.engine_of(ref).containers.put_archive(ref, dest, stream, archive=archive)
+
+    def copy_from(self, ref: str, src: str, dest: str, *, follow_link: bool = False) -> tuple[int, int]:
+        return self.engines.engine_of(ref).containers.copy_from(ref, src, dest, follow_link=follow_link)
+
+    def copy_to(
+        self, ref: str, src: str, dest: str, *, archive: bool = False, follow_link: bool = False
+    ) -> int:
+        return self.engines.engine_of(ref).containers.copy_to(
+            ref, src, dest, archive=archive, follow_link=follow_link
+        )
 
 
 class SetStatsReader:

@@ -123,7 +123,7 @@ def cmd_config(a: flags.Namespace) -> int:
     elif a.hash is not None:
         from engine import Compose
 
-        from ..commands import engine
+        from ..commands import local_engine
 
         wanted = list(project.services) if a.hash == "*" else [s for s in a.hash.split(",") if s]
         for name in wanted:
@@ -131,7 +131,7 @@ def cmd_config(a: flags.Namespace) -> int:
                 from engine import ComposeError
 
                 raise ComposeError(f"no such service: {name}")
-        compose = Compose(engine(), project)
+        compose = Compose(local_engine(), project)
         lines = [f"{s} {compose.project.config_hash(s)}" for s in wanted]
     if a.quiet:
         return 0

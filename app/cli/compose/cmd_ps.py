@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 from .. import output
-from ..commands import engine
+from ..commands import local_engine
 from .common import load
 
 TYPE_CHECKING = False
@@ -157,7 +157,7 @@ def cmd_ls(a: flags.Namespace) -> int:
 
     from engine import InvalidArgument, compose_projects
 
-    found = compose_projects(engine(), a.all)
+    found = compose_projects(local_engine(), a.all)
     for f in a.filter:
         key, eq, value = f.partition("=")
         if key != "name" or not eq:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 
-from ..commands import engine
+from ..commands import local_engine
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -60,7 +60,7 @@ def load(a: flags.Namespace, *, need_file: bool = True) -> Compose:
     from engine import Compose, ComposeError, load_compose
 
     _checks(a)
-    eng = engine()
+    eng = local_engine()  # compose works on the root's own records
     report = (lambda *_: None) if a.progress == "quiet" else progress
     try:
         project = load_compose(

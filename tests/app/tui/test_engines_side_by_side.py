@@ -150,10 +150,10 @@ async def test_two_roots_side_by_side_from_the_picker_each_action_on_its_rows_en
                 timeout=10,
             )
             t0 = time.monotonic()
-            await pilot.press("down", "up")  # the app answers keys at once
-            assert time.monotonic() - t0 < 1.0
+            await pilot.press("down", "up")  # the app answers keys without waiting for the engine
+            assert time.monotonic() - t0 < 5.0  # (a wait for it would last the client's 60 s timeout)
             fresh = _run(cli, "fresh")
-            await wait_for(pilot, lambda: fresh in table.records, what="a local row meanwhile", timeout=5)
+            await wait_for(pilot, lambda: fresh in table.records, what="a local row meanwhile", timeout=10)
             _select(app, there)
             await pilot.press("x")
             await wait_for(pilot, lambda: any("does not answer" in n for n in notifications(app)))
