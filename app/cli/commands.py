@@ -102,4 +102,7 @@ def local_engine(eng: EngineAPI | None = None) -> Engine:
     eng = eng or engine()
     if isinstance(eng, Engine):
         return eng
-    raise NotSupported("local", "it works on the engine's files on this machine; run it where the root is")
+    why = (
+        "it works on the engine root's own records on its machine: run it there, without --host or a context"
+    )
+    raise NotSupported("local", why, f"this is not sent over the Engine API: {why}")
