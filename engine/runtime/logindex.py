@@ -171,11 +171,6 @@ class _FileIndex:
             scanned, lines, array("Q", starts), array("Q", counts), _crc_before(self.seg.fd, scanned)
         )
 
-    @property
-    def counted(self) -> int:
-        """Bytes counted from the file's start."""
-        return self.head_scanned if self.base else self.scanned
-
     def update(self, budget: int | None) -> tuple[int, bool]:
         """Scan what was appended (at most ``budget`` bytes): the bytes scanned, and whether the file was
         truncated (it is then scanned from its start). A big file's first update with a budget scans only

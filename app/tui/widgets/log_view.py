@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from array import array
 from collections import OrderedDict
 from contextlib import suppress
@@ -181,7 +182,10 @@ class LogView(ScrollView, can_focus=True):
                 self._grow(source)
         try:
             while source is self.source and source.counting:
-                self._grow(source, COUNT_STEP)  # the rest of a big log, counted while its tail is on screen
+                # the rest of a big log, counted while its tail is on screen; between the steps the index's
+                # lock is free for a moment, for the view to read its lines
+                self._grow(source, COUNT_STEP)
+                time.sleep(0.002)
             if source is self.source and source.pending:
                 self._grow(source)
         except (OSError, ValueError):  # closed meanwhile
