@@ -189,6 +189,7 @@ class _Plan:
                 restart=restart,
                 network=f"container:{infra.name}",
                 ipc=f"container:{infra.name}",
+                uts=f"container:{infra.name}",
                 pid=f"container:{infra.name}" if spec.get("shareProcessNamespace") else "",
                 labels={
                     **{str(k): str(v) for k, v in labels.items()},
@@ -258,7 +259,7 @@ class _Plan:
 
     def _infra(self, pod: str, deployment: str, spec: dict[str, Any], restart: str) -> CreateOptions:
         """The pod's infra container: a process that sleeps, from the image of the pod's first container,
-        holding the network and IPC namespaces that the pod's containers join (with its hostname), and
+        holding the network, IPC and UTS namespaces that the pod's containers join (its hostname theirs), and
         publishing the pod's ports.
         Its network is --network, else the default network for a pod that publishes a port, else none."""
         from ..runtime.create import CreateOptions

@@ -491,6 +491,8 @@ def _plan_launch(spec: ContainerSpec) -> _LaunchPlan:
         flags &= ~syscalls.CLONE_NEWNET
     if spec.ipc_ns_path:
         flags &= ~syscalls.CLONE_NEWIPC
+    if spec.uts_ns_path:
+        flags &= ~syscalls.CLONE_NEWUTS
     devices = rootfs.host_devices() if spec.privileged else rootfs.default_devices()
     if spec.devices and not spec.privileged:
         extra = rootfs.extra_devices(spec.devices)
@@ -522,6 +524,7 @@ def _container_main(
     err_w: int,
     go_r: int,
     ipc_fd: int = -1,
+    uts_fd: int = -1,
 ) -> NoReturn:
     step = "prepare the container process"
     try:
@@ -531,7 +534,7 @@ def _container_main(
         # Drop every inherited descriptor now (the parent's pipe ends included: an EOF on go_r must mean the
         # parent is gone; and those of other containers being started by other threads).
         console_fd, rows, cols = terminal
-        close_other_fds(err_w, go_r, net_fd, console_fd, ipc_fd)
+        close_other_fds(err_w, go_r, net_fd, console_fd, ipc_fd, uts_fd)
         os.setsid()
         if net_fd >= 0:
             step = f"join network namespace {spec.net_ns_path}"
@@ -540,6 +543,10 @@ def _container_main(
             step = f"join IPC namespace {spec.ipc_ns_path}"
             syscalls.setns(ipc_fd, syscalls.CLONE_NEWIPC)
             os.close(ipc_fd)
+        if uts_fd >= 0:
+            step = f"join UTS namespace {spec.uts_ns_path}"
+            syscalls.setns(uts_fd, syscalls.CLONE_NEWUTS)
+            os.close(uts_fd)
         step = "create namespaces"
         syscalls.unshare(plan.unshare_flags)
         if plan.unshare_flags & syscalls.CLONE_NEWNET:
@@ -639,7 +646,7 @@ def launch(
     if console_socket >= 0:  # its stdio until the terminal exists
         devnull = os.open("/dev/null", os.O_RDWR | os.O_CLOEXEC)
         stdin = stdout = stderr = devnull
-    net_fd = ipc_fd = pid_fd = -1
+    net_fd = ipc_fd = pid_fd = uts_fd = -1
     err_r = err_w = go_r = go_w = -1
     pid = 0
     started = False
@@ -651,14 +658,16 @@ def launch(
                 raise RuntimeFailure(
                     f"cannot open network namespace {spec.net_ns_path}: {e.strerror}"
                 ) from None
-        for path, kind in ((spec.ipc_ns_path, "IPC"), (spec.pid_ns_path, "PID")):
-            if path:  # --ipc / --pid container:X
+        for path, kind in ((spec.ipc_ns_path, "IPC"), (spec.pid_ns_path, "PID"), (spec.uts_ns_path, "UTS")):
+            if path:  # --ipc / --pid / --uts container:X
                 try:
                     fd = high_fd(os.open(path, os.O_RDONLY | os.O_CLOEXEC))
                 except OSError as e:
                     raise RuntimeFailure(f"cannot open {kind} namespace {path}: {e.strerror}") from None
                 if kind == "IPC":
                     ipc_fd = fd
+                elif kind == "UTS":
+                    uts_fd = fd
                 else:
                     pid_fd = fd
         err_r, err_w = pipe()
@@ -680,6 +689,7 @@ def launch(
                         err_w,
                         go_r,
                         ipc_fd,
+                        uts_fd,
                     )
                 finally:
                     os._exit(1)
@@ -693,8 +703,8 @@ def launch(
                 pid = fork_container()
         else:
             pid = fork_container()
-        close_all((err_w, go_r, net_fd, ipc_fd, pid_fd))
-        err_w = go_r = net_fd = ipc_fd = pid_fd = -1
+        close_all((err_w, go_r, net_fd, ipc_fd, pid_fd, uts_fd))
+        err_w = go_r = net_fd = ipc_fd = pid_fd = uts_fd = -1
         cgroup_fds: list[int] = []
         try:
             if before_exec is not None:
@@ -721,4 +731,4 @@ def launch(
     finally:
         if pid > 0 and not started:
             kill_and_reap(pid)
-        close_all((err_r, err_w, go_r, go_w, net_fd, ipc_fd, pid_fd, devnull))
+        close_all((err_r, err_w, go_r, go_w, net_fd, ipc_fd, pid_fd, uts_fd, devnull))

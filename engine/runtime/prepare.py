@@ -93,7 +93,7 @@ def prepare_spec(layout: Layout, cfg: ContainerConfig) -> ContainerSpec:
         lambda n, ro: _volume_source(layout, n, ro),
         resolve_user_in_layers,
     )
-    if cfg.pid_mode.startswith("container:") or cfg.ipc_mode.startswith("container:"):
+    if any(m.startswith("container:") for m in (cfg.pid_mode, cfg.ipc_mode, cfg.uts_mode)):
         join_namespaces(layout, cfg, spec)
     if cfg.network_mode.startswith("container:"):
         from .netshare import join
@@ -107,13 +107,14 @@ def prepare_spec(layout: Layout, cfg: ContainerConfig) -> ContainerSpec:
 
 
 def join_namespaces(layout: Layout, cfg: ContainerConfig, spec: ContainerSpec) -> None:
-    """--pid container:X and --ipc container:X: X's namespaces (and, for IPC, its /dev/shm), as Docker
-    joins them at start; X must be running (and, for IPC, made with --ipc shareable)."""
+    """--pid container:X, --ipc container:X and --uts container:X (Podman's): X's namespaces (for IPC its
+    /dev/shm too, for UTS its hostname), joined at start as Docker joins them; X must be running (and, for
+    IPC, made with --ipc shareable)."""
     from ..errors import Conflict
     from ..store.containers import ContainerStore
 
     store = ContainerStore(layout)
-    for kind, mode in (("PID", cfg.pid_mode), ("IPC", cfg.ipc_mode)):
+    for kind, mode in (("PID", cfg.pid_mode), ("IPC", cfg.ipc_mode), ("UTS", cfg.uts_mode)):
         if not mode.startswith("container:"):
             continue
         target = store.resolve(mode[len("container:") :])
@@ -123,6 +124,11 @@ def join_namespaces(layout: Layout, cfg: ContainerConfig, spec: ContainerSpec) -
             raise Conflict(f"cannot join {kind} of a non running container: {target}")
         if kind == "PID":
             spec.pid_ns_path = f"/proc/{pid}/ns/pid"
+            continue
+        if kind == "UTS":
+            spec.uts_ns_path = f"/proc/{pid}/ns/uts"
+            spec.namespaces = [n for n in spec.namespaces if n != "uts"]
+            spec.hostname = spec.domainname = ""  # X's, live
             continue
         if store.config(target).ipc_mode != "shareable":
             raise Conflict("non-shareable IPC (hint: use IpcMode:shareable for the donor container)")

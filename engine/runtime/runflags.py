@@ -490,8 +490,8 @@ def check_run_flags(store: ContainerStore, opts: Any, mounts: list[MountConfig])
     ipc_mode = _namespace_mode(
         "ipc", opts.ipc, ("", "private", "shareable", "host", "none", "container:"), store
     )
-    uts_mode = _namespace_mode("uts", opts.uts, ("", "host"), store)
-    if uts_mode == "host" and opts.hostname:
+    uts_mode = _namespace_mode("uts", opts.uts, ("", "host", "container:"), store)
+    if uts_mode and opts.hostname:
         raise InvalidArgument("Conflicting options: hostname and the UTS mode")
     if opts.shm_size < 0:
         raise InvalidArgument("SHM size can not be less than 0")

@@ -98,6 +98,7 @@ class ContainerSpec:
     # --pid container:X, --ipc container:X: join these namespaces (/proc/PID/ns/...) instead of new ones
     pid_ns_path: str | None = None
     ipc_ns_path: str | None = None
+    uts_ns_path: str | None = None  # --uts container:X (Podman's): X's hostname and domain name, live
     shm_from: str | None = None  # --ipc container:X: X's mount namespace, whose /dev/shm is bound here
     shm_size: int = 0  # bytes of /dev/shm; 0: 64 MiB; -1: none of its own (--ipc none, host, container:X)
     sysctls: dict[str, str] = field(default_factory=dict)  # written through /proc/sys before it is read-only

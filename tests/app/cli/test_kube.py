@@ -319,7 +319,7 @@ def ns(cli, name: str, kind: str) -> str:
     return cli("exec", name, "readlink", f"/proc/self/ns/{kind}").out
 
 
-def test_a_pods_containers_share_its_infra_containers_network_ipc_and_hostname(cli, busybox, tmp_path):
+def test_a_pods_containers_share_its_infra_containers_network_ipc_and_uts(cli, busybox, tmp_path):
     f = tmp_path / "pod.yaml"
     f.write_text(SHARED)
     cli("kube", "play", str(f))
@@ -339,8 +339,9 @@ def test_a_pods_containers_share_its_infra_containers_network_ipc_and_hostname(c
             == "local\n"
         )
     )
-    # one network namespace (with only the pod's loopback in it), one IPC namespace and /dev/shm, one hostname
-    for kind in ("net", "ipc"):
+    # one network namespace (with only the pod's loopback in it), one IPC namespace and /dev/shm, one UTS
+    # namespace (one hostname)
+    for kind in ("net", "ipc", "uts"):
         assert (
             ns(cli, "shared-client", kind) == ns(cli, "shared-server", kind) == ns(cli, "shared-infra", kind)
         )

@@ -183,3 +183,20 @@ def test_uts_host(cli, busybox):
     assert cli("run", "--rm", "--uts", "host", busybox, "hostname").out.strip() == os.uname().nodename
     r = cli.fails("create", "--uts", "host", "-h", "x", busybox, code=125)
     assert "Conflicting options: hostname and the UTS mode" in r.err
+
+
+def test_uts_container_joins_its_uts_namespace(cli, busybox):
+    cli("run", "-d", "--name", "named", "-h", "alpha", busybox, "sleep", "100")
+    ns = cli("exec", "named", "readlink", "/proc/self/ns/uts").out
+    out = cli(
+        "run", "--rm", "--uts", "container:named", busybox, "sh", "-c", "hostname; readlink /proc/self/ns/uts"
+    )
+    assert out.out == "alpha\n" + ns
+    assert _inspect(cli, "named")["HostConfig"]["UTSMode"] == ""
+    r = cli.fails("create", "--uts", "container:named", "-h", "x", busybox, code=125)
+    assert "Conflicting options: hostname and the UTS mode" in r.err
+    cli.fails("create", "--uts", "container:nothing-of-that-name", busybox, code=125)
+    cli("stop", "-t", "0", "named")
+    r = cli.fails("run", "--rm", "--uts", "container:named", busybox, "true", code=125)
+    assert "cannot join UTS of a non running container" in r.err
+    cli("rm", "-f", "named")
