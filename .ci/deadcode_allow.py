@@ -25,8 +25,9 @@ from_state, v2_at  # noqa: B018
 # A function only the type checker reads: it holds DockyardApp to the AppServices protocol.
 _gives_the_screen_its_services  # noqa: B018
 # The app: how many times the lists were asked for (tests check the clock asks none); a DataTable column's
-# sizing attributes, set to fit the columns to the pane (Textual reads them when it lays the table out).
-reloads, auto_width, _require_update_dimensions  # noqa: B018
+# sizing attributes, set to fit the columns to the pane (Textual reads them when it lays the table out);
+# DataTable's update counter, moved on when widgets/in_place.py puts all its rows in (its caches key on it).
+reloads, auto_width, _require_update_dimensions, _update_count  # noqa: B018
 # The app's disk usage and pull dialogs: what their tables show, read by their tests; a search result's
 # field (Docker Hub's ``is_automated``).
 table_text, layer_rows, automated  # noqa: B018

@@ -33,9 +33,9 @@ from .event_history import EventHistory, read_backlog
 from .feeds import EventFeed, HostFeed, StatsFeed
 from .hostinfo import HostSummary, read_host
 from .layer_loader import build_report
+from .listing import ListReader
 from .log_groups import merged_commands
 from .messages import DataLoaded, EngineChanged, HostSampled, Snapshot, StatsSampled
-from .resources import read_volumes_networks
 from .screens.help import HelpScreen
 from .screens.main import LIST_STATS_EVERY, MainScreen
 from .stats_history import StatsHistory, small_move
@@ -88,6 +88,8 @@ class DockyardApp(App[int]):
         self._reload_running = False
         self._reload_again = False
         self._reload_timer: Any = None
+        self.lists = ListReader()  # reads only the containers events named, after the first time
+        self._first_done = False  # _first_shown ran
         self.event_feed: EventFeed | None = None
         self.stats_feed: StatsFeed | None = None
         self.host_feed: HostFeed | None = None
@@ -132,14 +134,28 @@ class DockyardApp(App[int]):
             self.event_feed.start()
             self.stats_feed = StatsFeed(
                 self.engine, self.post_message, wanted=self._stats_wanted, pace=self._stats_pace
-            )
-            self.stats_feed.start()
+            )  # started once the first lists are on screen (_first_shown): it reads the rows shown
+            self.set_timer(3.0, self._first_shown)  # (or in a moment, whatever happens)
             self.host_feed = HostFeed(self.read_host, self.post_message, HOST_EVERY)
             self.host_feed.start()
             self._stand_by()
         else:
             self._sample_host()  # once: without feeds nothing follows the machine
         self.set_interval(1, self._tick)
+
+    def _first_shown(self) -> None:
+        """Once the first lists are drawn: the stats feed starts (before, it read every running container's
+        figures while the first screen was being made, for rows not yet there), and what that screen made,
+        which lives as long as the app, is left out of the garbage collector's full passes (a fifth of a
+        second and more with a thousand containers' rows, keys waiting)."""
+        if self._first_done:
+            return
+        self._first_done = True
+        if self.stats_feed is not None and self.stats_feed.ident is None:  # not started yet
+            self.stats_feed.start()
+        import gc
+
+        gc.freeze()
 
     def _stand_by(self) -> None:
         """Each local engine shown keeps its supervisor process running while the app is open: a start from
@@ -179,6 +195,9 @@ class DockyardApp(App[int]):
         for feed in (self.event_feed, self.stats_feed, self.host_feed):
             if feed is not None:
                 feed.stop()
+        import gc
+
+        gc.unfreeze()  # what on_data_loaded froze can go (another app may follow in this process: tests)
 
     def _tick(self) -> None:
         """Durations in the lists ("Exited (0) 3 seconds ago", an image's CREATED) age: every second, the
@@ -256,9 +275,12 @@ class DockyardApp(App[int]):
         except RuntimeError:
             pass
 
-    def reload(self) -> None:
-        """Re-read the lists in a worker (one at a time; a request during a reload runs once more after it)."""
+    def reload(self, everything: bool = True) -> None:
+        """Re-read the lists in a worker (one at a time; a request during a reload runs once more after it);
+        unless ``everything``, only the containers events named since the last reload (app/tui/listing.py)."""
         self.reloads += 1
+        if everything:
+            self.lists.everything()
         with self._reload_lock:
             if self._reload_running:
                 self._reload_again = True
@@ -270,13 +292,7 @@ class DockyardApp(App[int]):
         while True:
             snap = Snapshot()
             try:
-                snap.containers = self.engine.containers.list(all=True)
-                snap.images = self.engine.images.list()
-                snap.networks = [n.name for n in self.engine.networks.list()]
-                snap.default_network = self.engine.default_network()
-                read_volumes_networks(self.engine, snap)
-                for c in snap.containers:
-                    snap.image_users[c.image_id] = snap.image_users.get(c.image_id, 0) + 1
+                snap = self.lists.read(self.engine)
             except Exception as e:
                 self._report("Reload", str(e), None)
             try:
@@ -296,6 +312,8 @@ class DockyardApp(App[int]):
         if main is not None:
             with contextlib.suppress(NoMatches):  # its panes are gone: the app is closing
                 main.on_data_loaded(message)
+            if not self.loaded.is_set():
+                self.call_after_refresh(self._first_shown)
             self.loaded.set()
         stack = self.screen_stack
         follower = getattr(stack[-1], "snapshot_changed", None) if stack else None  # another view (Projects)
@@ -307,12 +325,13 @@ class DockyardApp(App[int]):
             self.event_history.add([message.event])
         if "container" in message.kinds and self.stats_feed is not None:
             self.stats_feed.changed()
+        self.lists.note(message.event)
         if self._reload_timer is None:
             self._reload_timer = self.set_timer(0.05, self._reload_soon)
 
     def _reload_soon(self) -> None:
         self._reload_timer = None
-        self.reload()
+        self.reload(everything=False)
 
     @work(thread=True, exclusive=True, group="host")
     def _sample_host(self) -> None:

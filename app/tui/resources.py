@@ -3,6 +3,7 @@ and network, and the containers using each (by name, as the lists name them)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from engine import DockyardError, EngineAPI
@@ -10,8 +11,11 @@ from engine import DockyardError, EngineAPI
 from .messages import Snapshot
 
 
-def read_volumes_networks(engine: EngineAPI, snap: Snapshot) -> None:
-    """Fill ``snap``'s volumes and networks (its containers are read already)."""
+def read_volumes_networks(
+    engine: EngineAPI, snap: Snapshot, volumes_of: Callable[[str], list[str]] | None = None
+) -> None:
+    """Fill ``snap``'s volumes and networks (its containers are read already). ``volumes_of``: the volumes a
+    container mounts, by its ID (app/tui/listing.py keeps them; else each container's config is read)."""
     snap.volumes = engine.volumes.list()
     snap.network_records = engine.networks.list()
     names = {c.id: c.name for c in snap.containers}
@@ -22,6 +26,11 @@ def read_volumes_networks(engine: EngineAPI, snap: Snapshot) -> None:
     if not in_use:
         return
     for cid, name in names.items():
+        if volumes_of is not None:
+            for volume in volumes_of(cid):
+                if volume in in_use and name not in snap.volume_users.get(volume, []):
+                    snap.volume_users.setdefault(volume, []).append(name)
+            continue
         try:
             mounts = engine.containers.config(cid).mounts
         except DockyardError:

@@ -43,6 +43,7 @@ class ContainersTable(ResourceTable):
     )
     SHRINK: ClassVar = {"image": 10, "ports": 9, "name": 12}
     DROP: ClassVar = ("id", "image", "ports", "mem", "cpu")
+    CELLS_OF_RECORD: ClassVar = True  # the figures, the clock and "Stopping…" are redrawn where they change
 
     def __init__(self, clock: Callable[[], float] = time.time, **kw: Any) -> None:
         super().__init__(**kw)
@@ -51,6 +52,7 @@ class ContainersTable(ResourceTable):
         self.pending: dict[str, str] = {}  # container id -> what the app is doing to it ("Stopping…")
         self._shown: dict[tuple[str, str], str] = {}  # what each live cell shows now
         self._figures: dict[str, tuple[float, int]] = {}  # the CPU % and memory each row shows
+        self._highlighted: str | None = None  # the container the cursor was last on
         self._settled_at = 0.0  # when small moves of the figures were last drawn (time.monotonic)
         self.border_title = "[1] Containers"
         self.view: SetView | None = None  # the engines side by side (app/tui/engines.py), None: one engine
@@ -92,6 +94,9 @@ class ContainersTable(ResourceTable):
         if self._view_changed:
             self._view_changed = False
             self._rebuild(self.current_id)
+
+    def cells_depend_on(self) -> Any:
+        return (super().cells_depend_on(), self.view)  # the rows' engine marks and unreachable ones
 
     def engine_name(self, cid: str) -> str:
         """The context name of the row's engine ("" with one engine)."""
@@ -149,6 +154,7 @@ class ContainersTable(ResourceTable):
         kept = {cid: r for cid, r in self.stats.items() if cid in self.records and self.records[cid].running}
         self.stats = kept | {r.id: r for r in records}
         if records and self.dropped_empty & {"cpu", "mem"}:
+            self._row_cache.clear()  # the rows' cells were made without figures
             self._rebuild(self.current_id)  # the figures have something to show now: make room for them
             return
         now = self.clock()
@@ -183,7 +189,12 @@ class ContainersTable(ResourceTable):
 
     def on_data_table_row_highlighted(self, event: ResourceTable.RowHighlighted) -> None:
         event.stop()
-        self.post_message(ContainerSelected(self.current, self.has_focus))
+        current = self.current
+        cid = current.id if current is not None else None
+        if cid is not None and cid == self._highlighted:
+            return  # the cursor followed its container to another row (a container came or went above)
+        self._highlighted = cid
+        self.post_message(ContainerSelected(current, self.has_focus))
 
     def on_focus(self) -> None:
         self.post_message(ContainerSelected(self.current))

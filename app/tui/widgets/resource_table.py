@@ -16,6 +16,7 @@ from textual.widgets.data_table import RowDoesNotExist
 from .in_place import InPlaceTable
 
 MARK = "●"
+_MARKED, _UNMARKED = Text(MARK, style="bold"), Text(" ", style="bold")  # shared by every row (never changed)
 
 
 class ResourceTable(InPlaceTable):
@@ -33,6 +34,9 @@ class ResourceTable(InPlaceTable):
     #: When that is not enough, these columns are left out, in this order (a narrow terminal keeps NAME and
     #: STATUS whole rather than showing every column cut, or hiding some behind a scrollbar).
     DROP: ClassVar[tuple[str, ...]] = ()
+    #: A row's cells change only with its record (what else they show is redrawn where it changes): a
+    #: reload compares the records, not their cells.
+    CELLS_OF_RECORD: ClassVar[bool] = False
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes, cursor_type="row", zebra_stripes=False)
@@ -42,6 +46,12 @@ class ResourceTable(InPlaceTable):
         self.filter_text = ""
         self._aged: dict[tuple[str, str], str] = {}  # what each aging cell shows now
         self._cells: dict[str, list[Any]] = {}  # each shown row's cells, in COLUMNS order
+        #: With CELLS_OF_RECORD, each record's cells by its ID, with the record they were made from: rows
+        #: made again for a record that is the same object take these (the reload keeps unchanged records).
+        self._row_cache: dict[str, tuple[Any, list[Any]]] = {}
+        self._cache_token: Any = None  # what the cached cells were made with besides their records
+        self._cells_changes = 0  # cells put in place in _cells (note_cell, a reload)
+        self._longest_cache: tuple[dict[str, list[Any]], int, list[int]] | None = None
         self.shown_columns: list[str] = []  # the COLUMNS keys on screen, in order
         self._widths: dict[str, int] = {}
         self.dropped_empty: set[str] = set()  # columns left out because no row had anything in them
@@ -73,12 +83,10 @@ class ResourceTable(InPlaceTable):
 
         wanted: dict[str, int] = {}
         empty: list[str] = []  # columns with nothing to show in any row: the first to go when room is short
+        longest_of = self._longest()
         for i, (key, label, width) in enumerate(self.COLUMNS):
             widest = width if width is not None else cell_len(label)
-            longest = 0
-            for cells in self._cells.values():
-                cell = cells[i]
-                longest = max(longest, cell_len(cell.plain if isinstance(cell, Text) else str(cell).strip()))
+            longest = longest_of[i]
             if width is None:
                 widest = max(widest, longest)
             if not longest and key in self.DROP:
@@ -133,6 +141,22 @@ class ResourceTable(InPlaceTable):
             self.refresh()
         return False
 
+    def _longest(self) -> list[int]:
+        """Each column's widest cell among the rows shown, kept until a row's cells change (a resize, the
+        filter bar opening, lays a thousand rows out again without measuring every cell)."""
+        hit = self._longest_cache
+        if hit is not None and hit[0] is self._cells and hit[1] == self._cells_changes:
+            return hit[2]
+        from rich.cells import cell_len
+
+        def width(cell: Any) -> int:
+            return cell_len(cell.plain if isinstance(cell, Text) else str(cell).strip())
+
+        columns = list(zip(*self._cells.values(), strict=False)) or [()] * len(self.COLUMNS)
+        out = [max(map(width, column), default=0) for column in columns]
+        self._longest_cache = (self._cells, self._cells_changes, out)
+        return out
+
     # -- subclass hooks ------------------------------------------------------------------------------
     def record_id(self, record: Any) -> str:
         return str(record.id)
@@ -143,6 +167,11 @@ class ResourceTable(InPlaceTable):
     def row_text(self, record: Any) -> str:
         """What the filter searches."""
         return " ".join(str(c) for c in self.row_cells(record))
+
+    def cells_depend_on(self) -> Any:
+        """What the rows' cells show besides their records and what is redrawn where it changes (with
+        CELLS_OF_RECORD, the cells kept are made anew when this changes): the theme's colours."""
+        return str(self.app.theme)
 
     def aged_cells(self, record: Any, now: float) -> dict[str, Any]:
         """The cells whose text depends on the clock ("Exited (0) 3 seconds ago"), by column key."""
@@ -179,9 +208,12 @@ class ResourceTable(InPlaceTable):
 
         cells = self._cells.get(rid)
         index = next((i for i, (key, _l, _w) in enumerate(self.COLUMNS) if key == column), None)
+        if cells is None and index is not None and rid in self._row_cache:
+            self._row_cache[rid][1][index] = cell  # a row the filter hides: it shows this when it comes back
         if cells is None or index is None:
             return False
         cells[index] = cell
+        self._cells_changes += 1
         width = cell_len(cell.plain if isinstance(cell, Text) else str(cell))
         if column in self.shown_columns and width <= self._widths.get(column, 0):
             return False
@@ -214,12 +246,47 @@ class ResourceTable(InPlaceTable):
         return [self.current] if self.current is not None else []
 
     def show(self, records: Sequence[Any]) -> None:
-        """Replace the rows, keeping the cursor on the same record when it is still there."""
+        """Replace the rows, keeping the cursor on the same record when it is still there. When the rows
+        shown are the same ones in the same order (a reload after a container changed), only the cells
+        of the records that changed are drawn again."""
         keep = self.current_id
+        before, shown = self.records, self._visible()
         self.records = {self.record_id(r): r for r in records}
         self.order = [self.record_id(r) for r in records]
         self.marked &= set(self.records)
+        if self.row_count and self._visible() == shown and self._update_in_place(before):
+            return
         self._rebuild(keep)
+
+    def _update_in_place(self, before: dict[str, Any]) -> bool:
+        """Redraw the cells that changed in the rows of records that are not what they were (the same rows
+        are shown); False when the rows must be made anew."""
+        index = {key: i for i, (key, _label, _width) in enumerate(self.COLUMNS)}
+        for rid, record in self.records.items():
+            was = before.get(rid)
+            if rid not in self._cells:
+                continue
+            if self.CELLS_OF_RECORD and (was is record or was == record):
+                hit = self._row_cache.get(rid)
+                if hit is not None and hit[0] is not record:
+                    self._row_cache[rid] = (record, hit[1])  # the same record read again: its cells stay
+                continue
+            old, new = self._cells[rid], self.row_cells(record)
+            for key in self.shown_columns:
+                i = index[key]
+                if _same_cell(old[i], new[i]):
+                    continue
+                if self.note_cell(rid, key, new[i]):
+                    return True  # laid out again: every row is drawn from the records now
+                try:
+                    self.update_cell(rid, key, new[i])
+                except Exception:  # noqa: BLE001 - the row is not in the table: make the rows anew
+                    return False
+            self._cells[rid] = new
+            self._cells_changes += 1
+            if self.CELLS_OF_RECORD:
+                self._row_cache[rid] = (record, new)
+        return True
 
     def visible_ids(self) -> set[str]:
         """The records whose rows are on screen (and one more above and below)."""
@@ -250,23 +317,49 @@ class ResourceTable(InPlaceTable):
     def _rebuild(self, keep: str | None) -> None:
         scroll = self.scroll_y
         visible = self._visible()
-        self._cells = {rid: self.row_cells(self.records[rid]) for rid in visible}
+        self._cells = self._cells_of(visible)
         self._fit()
-        self.clear()
         at = [i for i, (key, _label, _width) in enumerate(self.COLUMNS) if key in self.shown_columns]
-        for rid in visible:
-            cells = self._cells[rid]
-            self.add_row(self._mark_cell(rid), *[cells[i] for i in at], key=rid)
+        cells = self._cells
+        self.replace_rows([(rid, [self._mark_cell(rid), *[cells[rid][i] for i in at]]) for rid in visible])
+        row = 0
         if keep is not None:
             try:
-                self.move_cursor(row=self.get_row_index(keep), animate=False, scroll=False)
+                row = self.get_row_index(keep)
             except RowDoesNotExist:
-                pass
+                row = 0
+        self.move_cursor(row=row, animate=False, scroll=False)
         self.scroll_y = min(scroll, self.max_scroll_y)
+        if self._aged_at is not None and self.CELLS_OF_RECORD:
+            self.call_later(self.refresh_ages, self._aged_at)  # rows kept from before: their times now
         self.refresh_bindings()
 
+    def _cells_of(self, rids: list[str]) -> dict[str, list[Any]]:
+        """The cells of these rows: made from their records, or with CELLS_OF_RECORD taken from the last
+        time when the record is the same object (a thousand rows made anew for each container that came or
+        went cost more than the rest of the list's work)."""
+        records = self.records
+        if not self.CELLS_OF_RECORD:
+            return {rid: self.row_cells(records[rid]) for rid in rids}
+        token = self.cells_depend_on()
+        if token != self._cache_token:  # made with other colours, another engine set...: made anew
+            self._row_cache, self._cache_token = {}, token
+        cache = self._row_cache
+        out = {}
+        for rid in rids:
+            record = records[rid]
+            hit = cache.get(rid)
+            if hit is not None and hit[0] is record:
+                out[rid] = hit[1]
+            else:
+                out[rid] = cells = self.row_cells(record)
+                cache[rid] = (record, cells)
+        if len(cache) > len(records):
+            self._row_cache = {rid: hit for rid, hit in cache.items() if rid in records}
+        return out
+
     def _mark_cell(self, rid: str) -> Text:
-        return Text(MARK if rid in self.marked else " ", style="bold")
+        return _MARKED if rid in self.marked else _UNMARKED
 
     def action_first_row(self) -> None:
         if self.row_count:
@@ -300,3 +393,10 @@ class ResourceTable(InPlaceTable):
         self.marked = set() if self.marked >= set(visible) else set(visible)
         for rid in visible:
             self.update_cell(rid, "mark", self._mark_cell(rid))
+
+
+def _same_cell(a: Any, b: Any) -> bool:
+    """Do two cells draw the same (rich's Text compares its text and spans, not its style)?"""
+    if isinstance(a, Text) and isinstance(b, Text):
+        return a.plain == b.plain and a.style == b.style and a.spans == b.spans and a.justify == b.justify
+    return type(a) is type(b) and a == b
