@@ -28,6 +28,7 @@ from array import array
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from ..lean.tools import suppress
 from .logread import WATCH_MASK, Segment, ident_of, newer, open_set
@@ -160,9 +161,12 @@ class _FileIndex:
 
     def saved(self) -> _Saved | None:
         """The blocks counted from the file's start, to keep in the index file."""
-        if self.base:
-            assert self.head is not None
+        if self.base and self.head is not None:
             starts, counts, scanned, lines = *self.head, self.head_scanned, self.head_lines
+            keep = bisect.bisect_left(starts, scanned)  # (blocks a count going on added: not recorded yet)
+            starts, counts = starts[:keep], counts[:keep]
+        elif self.base:
+            return None
         else:
             starts, counts, scanned, lines = self.block_starts, self.block_lines, self.scanned, self.lines
         if not scanned:
@@ -200,26 +204,38 @@ class _FileIndex:
         self.base = self.scanned = at + nl + 1
         self.lines = 0
 
-    def fill(self, budget: int | None) -> tuple[int, int]:
-        """Count the bytes before the tail window (at most ``budget`` of them): (the bytes counted, the lines
-        that came in above the window once all were; 0 until then)."""
-        if not self.base:
-            return 0, 0
+    def fill(self, budget: int | None, lock: Any) -> tuple[int, int]:
+        """Count the bytes before the tail window (at most ``budget`` of them), without holding ``lock`` (the
+        readers'), which is taken to record the count: (the bytes counted, the lines that came in above the
+        window once all were; 0 until then)."""
+        with lock:
+            head, base, start, lines = self.head, self.base, self.head_scanned, self.head_lines
+            if not base or head is None:
+                return 0, 0
+            fd = self.seg.fd
+        starts, counts = head
+        stop = base if budget is None else min(base, start + budget)
+        pos, count = _count(fd, start, stop, starts, counts, lines)  # appends to ``head``: not read meanwhile
+        used = pos - start
+        with lock:
+            if self.head is not head:
+                return used, 0  # truncated or closed meanwhile: the count is dropped
+            self.head_scanned, self.head_lines = pos, count
+            if pos < self.base:
+                return used, 0
+            return used, self._join(count)
+
+    def _join(self, count: int) -> int:
+        """The bytes before the window are counted (``count`` lines): one index from the file's start."""
         assert self.head is not None
         starts, counts = self.head
-        stop = self.base if budget is None else min(self.base, self.head_scanned + budget)
-        pos, count = _count(self.seg.fd, self.head_scanned, stop, starts, counts, self.head_lines)
-        used = pos - self.head_scanned
-        self.head_scanned, self.head_lines = pos, count
-        if pos < self.base:
-            return used, 0
         starts.extend(self.block_starts)
         counts.extend(n + count for n in self.block_lines)
         self.block_starts, self.block_lines, self.head = starts, counts, None
         self.lines += count
         self.base = 0
         self._cache.clear()
-        return used, count
+        return count
 
     def behind(self) -> bool:
         return self.seg.gz or os.fstat(self.seg.fd).st_size != self.scanned
@@ -377,6 +393,7 @@ class LogIndex:
         self.generation = 1  # bumps when lines went away (truncated, deleted by a rotation) or came in above
         self._saved: dict[tuple[int, int], _Saved] | None = None  # the index file's, read at the first update
         self._unsaved = 0  # bytes counted since the index file was written
+        self._fill_lock = threading.Lock()  # one counter of what is before the windows at a time
 
     def follow(self, callback: Callable[[], None], rate: float = 10.0) -> LogFollower:
         """Call ``callback`` (in a thread of its own) whenever the log changes (written to, or rotated), at
@@ -390,6 +407,7 @@ class LogIndex:
                 self.save()
             for f in self._files:
                 f.seg.close()
+                f.head = None  # a count going on without the lock is dropped
             self._files = []
             self.lines = 0
 
@@ -459,19 +477,27 @@ class LogIndex:
                     left -= used
             if sum(1 for f in self._files if f.base) > windows:
                 left = 0  # a window was begun: its lines are shown at once, what is before it counted next
-            for f in self._files:
-                if left is not None and left <= 0:
-                    break
-                used, came = f.fill(left)
-                self._unsaved += used
-                changed = changed or came > 0
-                if left is not None:
-                    left -= used
+            files = list(self._files)
+        # What is before the windows is counted without the readers' lock (their lines are not shown yet):
+        # a view reads its lines meanwhile; the count joins the window under the lock.
+        if left is None or left > 0:
+            with self._fill_lock:
+                for f in files:
+                    if left is not None and left <= 0:
+                        break
+                    used, came = f.fill(left, self._lock)
+                    self._unsaved += used
+                    changed = changed or came > 0
+                    if left is not None:
+                        left -= used
+        with self._lock:
+            if self._files != files:
+                changed = True  # rotated meanwhile (another update): lines may have moved
             for k, f in enumerate(self._files):
                 if f is not self._files[-1] and not f.base and not f.behind():
                     f.done = True  # a rotated file: complete
                 # lines that came before lines already shown (an older file counted late) move those down
-                if f.lines > had[k] and any(had[k + 1 :]):
+                if k < len(had) and f.lines > had[k] and any(had[k + 1 :]):
                     changed = True
             self.lines = sum(f.lines for f in self._files)
             if self._unsaved >= SAVE_EVERY:

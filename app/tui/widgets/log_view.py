@@ -417,6 +417,11 @@ class LogView(ScrollView, can_focus=True):
         if self.virtual_size.width < self._max_width:
             self.virtual_size = Size(self._max_width, self.virtual_size.height)
 
+    def watch_show_horizontal_scrollbar(self, show: bool) -> None:
+        """A horizontal scrollbar takes a row: while following, the last line moves up above it."""
+        if show and self.follow:
+            self.call_after_refresh(self._stick)
+
     # -- drawing -------------------------------------------------------------------------------------------
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width

@@ -82,3 +82,22 @@ async def test_a_pty_containers_log(tui_engine, config, busybox, containers):
         await wait_for(pilot, lambda: view.line_count == 500, what="the log")
         await wait_for(pilot, lambda: widget_lines(app, view, "row 499"), what="the last line drawn")
         assert view.plain(499) == "row 499" and view.get_line(499).text == "row 499\r"
+
+
+async def test_following_a_log_of_wide_lines_keeps_its_last_line_above_the_scrollbar(
+    tui_engine, config, busybox, containers
+):
+    script = 'i=0; while [ $i -lt 300 ]; do echo "wide $i $(printf %0300d 0)"; i=$((i+1)); done; echo the end'
+    c = containers(command=["sh", "-c", script])
+    tui_engine.containers.wait(c.id)
+    app = make_app(tui_engine, config)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        _select(app, c.id)
+        await pilot.press("l")
+        view = app.main.query_one(LogView)
+        await wait_for(pilot, lambda: view.line_count == 301, what="the log")
+        await pilot.pause(0.5)
+        assert view.virtual_size.width > view.size.width  # a horizontal scrollbar
+        await wait_for(pilot, lambda: widget_lines(app, view, "the end"), what="the last line on screen")
+        assert view.follow
