@@ -52,6 +52,7 @@ class ResourceTable(InPlaceTable):
         self._cache_token: Any = None  # what the cached cells were made with besides their records
         self._cells_changes = 0  # cells put in place in _cells (note_cell, a reload)
         self._longest_cache: tuple[dict[str, list[Any]], int, list[int]] | None = None
+        self._row_widths: dict[str, list[int]] = {}  # each row's cells' widths (kept with _cells)
         self.shown_columns: list[str] = []  # the COLUMNS keys on screen, in order
         self._widths: dict[str, int] = {}
         self.dropped_empty: set[str] = set()  # columns left out because no row had anything in them
@@ -147,13 +148,15 @@ class ResourceTable(InPlaceTable):
         hit = self._longest_cache
         if hit is not None and hit[0] is self._cells and hit[1] == self._cells_changes:
             return hit[2]
-        from rich.cells import cell_len
-
-        def width(cell: Any) -> int:
-            return cell_len(cell.plain if isinstance(cell, Text) else str(cell).strip())
-
-        columns = list(zip(*self._cells.values(), strict=False)) or [()] * len(self.COLUMNS)
-        out = [max(map(width, column), default=0) for column in columns]
+        known = self._row_widths
+        rows = []
+        for rid, cells in self._cells.items():
+            widths = known.get(rid)
+            if widths is None:
+                widths = known[rid] = [_cell_width(cell) for cell in cells]
+            rows.append(widths)
+        columns = list(zip(*rows, strict=False)) or [()] * len(self.COLUMNS)
+        out = [max(column, default=0) for column in columns]
         self._longest_cache = (self._cells, self._cells_changes, out)
         return out
 
@@ -210,10 +213,14 @@ class ResourceTable(InPlaceTable):
         index = next((i for i, (key, _l, _w) in enumerate(self.COLUMNS) if key == column), None)
         if cells is None and index is not None and rid in self._row_cache:
             self._row_cache[rid][1][index] = cell  # a row the filter hides: it shows this when it comes back
+            self._row_widths.pop(rid, None)
         if cells is None or index is None:
             return False
         cells[index] = cell
         self._cells_changes += 1
+        widths = self._row_widths.get(rid)
+        if widths is not None:
+            widths[index] = _cell_width(cell)
         width = cell_len(cell.plain if isinstance(cell, Text) else str(cell))
         if column in self.shown_columns and width <= self._widths.get(column, 0):
             return False
@@ -283,6 +290,7 @@ class ResourceTable(InPlaceTable):
                 except Exception:  # noqa: BLE001 - the row is not in the table: make the rows anew
                     return False
             self._cells[rid] = new
+            self._row_widths.pop(rid, None)
             self._cells_changes += 1
             if self.CELLS_OF_RECORD:
                 self._row_cache[rid] = (record, new)
@@ -340,10 +348,11 @@ class ResourceTable(InPlaceTable):
         went cost more than the rest of the list's work)."""
         records = self.records
         if not self.CELLS_OF_RECORD:
+            self._row_widths = {}
             return {rid: self.row_cells(records[rid]) for rid in rids}
         token = self.cells_depend_on()
         if token != self._cache_token:  # made with other colours, another engine set...: made anew
-            self._row_cache, self._cache_token = {}, token
+            self._row_cache, self._row_widths, self._cache_token = {}, {}, token
         cache = self._row_cache
         out = {}
         for rid in rids:
@@ -354,8 +363,10 @@ class ResourceTable(InPlaceTable):
             else:
                 out[rid] = cells = self.row_cells(record)
                 cache[rid] = (record, cells)
+                self._row_widths.pop(rid, None)
         if len(cache) > len(records):
             self._row_cache = {rid: hit for rid, hit in cache.items() if rid in records}
+            self._row_widths = {rid: w for rid, w in self._row_widths.items() if rid in records}
         return out
 
     def _mark_cell(self, rid: str) -> Text:
@@ -393,6 +404,12 @@ class ResourceTable(InPlaceTable):
         self.marked = set() if self.marked >= set(visible) else set(visible)
         for rid in visible:
             self.update_cell(rid, "mark", self._mark_cell(rid))
+
+
+def _cell_width(cell: Any) -> int:
+    from rich.cells import cell_len
+
+    return cell_len(cell.plain if isinstance(cell, Text) else str(cell).strip())
 
 
 def _same_cell(a: Any, b: Any) -> bool:
