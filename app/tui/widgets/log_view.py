@@ -637,7 +637,8 @@ class LogView(ScrollView, can_focus=True):
             self._move_cursor(0)
             return
         self.follow = False
-        self.scroll_to(y=0, animate=False)
+        # at once: a scroll left for the next refresh lost to a following scroll queued before it
+        self.scroll_to(y=0, animate=False, immediate=True, force=True)
 
     def action_bottom(self) -> None:
         if self.selecting:
