@@ -95,7 +95,9 @@ def wait_supervisor(layout: Layout, cid: str, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     cdir = store.path(cid)
     try:
-        watch = Watcher(cdir, IN_MOVED_TO | IN_DELETE | IN_DELETE_SELF | IN_MOVE_SELF)  # before the first read
+        watch = Watcher(
+            cdir, IN_MOVED_TO | IN_DELETE | IN_DELETE_SELF | IN_MOVE_SELF
+        )  # before the first read
     except OSError:
         return
     try:
