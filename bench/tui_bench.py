@@ -2,7 +2,7 @@
 and the screen is read with capture-pane (so the figures include start-up, drawing and the terminal).
 
     .venv/bin/python bench/tui_bench.py [--seconds S] [first-paint] [key-latency] [log-open] [idle-cpu]
-        [pane-switch] [back-to-flood] [idle-20] [idle-200]
+        [pane-switch] [back-to-flood] [idle-20] [idle-200] [first-paint-1000] [keys-1000]
 
 With no scenario named, all run. --seconds sets how long each idle figure of idle-20 and idle-200 is
 measured (60 by default).
@@ -24,6 +24,15 @@ measured (60 by default).
   detail tab (the focus in the containers list), then with the focus in the Images, Volumes and Networks
   lists, once the containers are a minute old (their STATUS then changes once a minute, not every
   second). Goal < 1 % on every tab and pane.
+- first paint at 1000 containers (first-paint-1000): 900 created, 50 exited and 50 running containers (names,
+  labels, five images, three networks); time from launch until the top bar counts them and the list's first
+  rows are drawn. Goal < 1.5 s. Beside it, the listing's floor: ``podman ps -a`` over the same number of
+  Podman containers (its own storage under /tmp, no network) and ``dockyard ps -a``, interleaved.
+- keys at 1000 containers (keys-1000): on that root, while another process creates, starts and removes
+  containers (the app's event feed reloading the list), the time from a key to the screen showing its
+  effect: cursor down/up and page down in the list, ``/`` and typing a filter, the Logs/Stats/Inspect tabs
+  in turn (``]`` and ``[``), the Images pane and back (``2``, ``1``). p50 and p90; goal p90 < 100 ms. (No
+  TUI peer: lazydocker is not installed here.)
 
 Each scenario builds its own engine root under /tmp and removes it (and its containers) at the end.
 """
@@ -378,6 +387,211 @@ def idle_cpu_many(count: int, seconds: float) -> dict[str, float]:
     return out
 
 
+# -- 1000 containers ---------------------------------------------------------------------------------------
+SCALE_RUNNING = "trap 'exit 0' TERM; while true; do sleep 5; done"
+
+
+def _populate_1000(eng: Engine) -> None:
+    """900 created, 50 exited and 50 running containers with names and labels, over five images and three
+    networks (the running ones last: the newest, at the top of the list)."""
+    for i in range(4):
+        eng.images.import_(io.BytesIO(_tiny_layer(i)), f"bench/img{i}:latest")
+    for net in ("front", "back", "data"):
+        eng.networks.create(net, internal=True)
+    images = ["busybox", "bench/img0", "bench/img1", "bench/img2", "bench/img3"]
+    for i in range(900):
+        labels = {"tier": ("web", "db", "cache")[i % 3], "team": f"t{i % 7}"}
+        opts = CreateOptions(name=f"app-{i:04d}", command=["true"], network="none", labels=labels)
+        eng.containers.create(images[i % 5], opts)
+    for i in range(50):
+        c = eng.containers.run(
+            "busybox", CreateOptions(name=f"done-{i:03d}", command=["true"], network="none")
+        )
+        eng.containers.wait(c.id)
+    for i in range(50):
+        _run(eng, f"run-{i:03d}", SCALE_RUNNING)
+
+
+def _podman_listing(count: int, rounds: int) -> tuple[list[float], list[float]]:
+    """``podman ps -a`` over ``count`` Podman containers (its own storage, no network) and ``dockyard ps -a``
+    over a dockyard root with as many, interleaved: seconds each."""
+    from bench.common import busybox_rootfs_tar, ensure_peers, sh
+
+    ensure_peers()
+    work = tempfile.mkdtemp(prefix="c18-podman-", dir="/tmp")
+    pod = ["podman", "--root", os.path.join(work, "root"), "--runroot", os.path.join(work, "run")]
+    try:
+        tar = busybox_rootfs_tar(os.path.join(work, "busybox.tar"))
+        sh(*pod, "import", "-q", tar, "localhost/benchbox:latest")
+        with engine_root() as eng:
+            for i in range(count):
+                sh(*pod, "create", "-q", "--network", "none", "--name", f"app-{i:04d}", "--label", "tier=web",
+                   "localhost/benchbox", "true")  # fmt: skip
+                eng.containers.create(
+                    "busybox", CreateOptions(name=f"app-{i:04d}", command=["true"], network="none")
+                )
+            theirs, ours = [], []
+            for _ in range(rounds):
+                for cmd, out in ((pod, theirs), ([DOCKYARD, "--root", eng.root], ours)):
+                    t0 = time.perf_counter()
+                    listed = sh(*cmd, "ps", "-a")
+                    out.append(time.perf_counter() - t0)
+                    assert listed.count("\n") > count, listed[-200:]
+        return ours, theirs
+    finally:
+        subprocess.run([*pod, "system", "reset", "-f"], capture_output=True)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def first_paint_1000(rounds: int = 5) -> dict[str, float]:
+    out: dict[str, float] = {}
+    with engine_root() as eng:
+        _populate_1000(eng)
+        samples = []
+        for _ in range(rounds):
+            with app(eng) as t:
+                t.wait(lambda s: "50 running / 1000 containers" in s and "run-049" in s, timeout=60)
+                samples.append(time.perf_counter() - t.started)
+            time.sleep(0.5)
+    p50, p90 = _percentiles(samples)
+    out["first paint, 1000 containers (p50)"] = p50
+    out["first paint, 1000 containers (max)"] = max(samples)
+    ours, theirs = _podman_listing(1000, rounds)
+    out["floor: dockyard ps -a, 1000 (p50)"] = statistics.median(ours)
+    out["floor: podman ps -a, 1000 (p50)"] = statistics.median(theirs)
+    return out
+
+
+CHURN = """
+import sys, time
+from engine import CreateOptions, Engine
+eng = Engine(sys.argv[1])
+made = []
+i = 0
+while True:
+    c = eng.containers.run("busybox", CreateOptions(name=f"churn-{i:04d}", network="none",
+                           command=["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 5; done"]))
+    made.append(c.id)
+    if len(made) > 3:
+        eng.containers.remove(made.pop(0), force=True)
+    i += 1
+    print(i, flush=True)
+    time.sleep(0.3)
+"""
+
+
+def _cursor_prefix(t: Tmux) -> str:
+    """The escape codes the focused list's cursor row begins with (read on the first row)."""
+    import re
+
+    for line in _screen_e(t).splitlines()[2:6]:
+        m = re.match(r"^(?:\x1b\[[0-9;]*m)*│((?:\x1b\[[0-9;]*m)+) {4}[a-z]", line)
+        if m and "48;" in m.group(1):
+            return m.group(1)
+    raise SystemExit("cannot find the cursor row")
+
+
+def _screen_e(t: Tmux) -> str:
+    return subprocess.run(
+        ["tmux", "capture-pane", "-e", "-p", "-t", t.name], capture_output=True, text=True
+    ).stdout
+
+
+def _cursor_at(t: Tmux, prefix: str) -> tuple[int, str]:
+    """The screen line of the list's cursor and the name on it."""
+    import re
+
+    for i, line in enumerate(_screen_e(t).splitlines()):
+        at = line.find("│" + prefix)
+        if 0 <= at < 40:
+            plain = re.sub(r"\x1b\[[0-9;]*m", "", line[at:])
+            return i, plain[1:30].split()[0] if plain[1:30].split() else ""
+    return -1, ""
+
+
+def keys_1000(rounds: int = 3) -> dict[str, float]:
+    import re
+
+    samples: dict[str, list[float]] = {}
+
+    def timed_key(label: str, key: str, effect: Callable[[], bool], timeout: float = 15.0) -> None:
+        t0 = time.perf_counter()
+        t.keys(key)
+        while not effect():
+            if time.perf_counter() - t0 > timeout:
+                raise SystemExit(f"{label}: timed out; screen:\n{t.screen()}")
+            time.sleep(0.005)
+        samples.setdefault(label, []).append(time.perf_counter() - t0)
+        time.sleep(0.15)
+
+    with engine_root() as eng:
+        _populate_1000(eng)
+        churn = subprocess.Popen(
+            [sys.executable, "-c", CHURN, eng.root],
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+        )
+        try:
+            with app(eng) as t:
+                t.wait(lambda s: re.search(r"/ 10[0-9][0-9] containers", s) is not None, timeout=60)
+                t.wait(lambda s: "churn-" in s, timeout=30)
+                time.sleep(1.0)
+                prefix = _cursor_prefix(t)
+                for _ in range(rounds):
+                    for label, key, n in (("cursor down", "Down", 12), ("cursor up", "Up", 6),
+                                          ("page down", "PageDown", 4)):  # fmt: skip
+                        for _ in range(n):
+                            was = _cursor_at(t, prefix)
+                            timed_key(label, key, lambda w=was: _cursor_at(t, prefix) not in (w, (-1, "")))
+                    t.keys("Home")
+                    time.sleep(0.3)
+                    timed_key("/ (filter opens)", "/", lambda: "filter (enter: keep" in t.screen())
+                    typed = ""
+                    for ch in "app-01":
+                        typed += ch
+                        timed_key("filter typing", ch, lambda w=typed: f"[filter: {w}]" in t.screen())
+                    timed_key("escape (filter off)", "Escape", lambda: "[filter:" not in t.screen())
+                    t.keys("Home")
+                    time.sleep(0.3)
+                    for _ in range(12):  # to a container the other process leaves alone (its own go soon)
+                        if _cursor_at(t, prefix)[1].startswith("run-"):
+                            break
+                        t.keys("Down")
+                        time.sleep(0.3)
+                    t.keys("l")
+                    t.wait(lambda s: re.search(r" · [0-9,]+ lines", s) is not None, timeout=15)
+                    time.sleep(0.5)
+                    tabs = (("]", "Stats", lambda s: "Net in/s" in s), ("]", "Inspect", lambda s: "├ Id: " in s),
+                            ("[", "Stats", lambda s: "Net in/s" in s),
+                            ("[", "Logs", lambda s: re.search(r" · [0-9,]+ lines", s) is not None))  # fmt: skip
+                    for key, _name, shown in tabs:
+                        timed_key("tab switch", key, lambda f=shown: f(t.screen()))
+                    t.keys("1")
+                    time.sleep(0.3)
+                    for _ in range(4):
+                        timed_key(
+                            "Images pane (2)", "2", lambda: _footer(t.screen()).startswith(PANE_FOOTER["2"])
+                        )
+                        timed_key("Containers pane (1)", "1",
+                                  lambda: _footer(t.screen()).startswith(PANE_FOOTER["1"]))  # fmt: skip
+        finally:
+            churn.terminate()
+            made = churn.communicate(timeout=30)[0].split()
+            print(
+                f"  (another process made and removed containers meanwhile: {made[-1] if made else 0} made)"
+            )
+    out: dict[str, float] = {}
+    everything: list[float] = []
+    for label, values in samples.items():
+        p50, p90 = _percentiles(values)
+        out[f"{label} (p50)"], out[f"{label} (p90)"] = p50, p90
+        everything += values
+    p50, p90 = _percentiles(everything)
+    out["all keys, 1000 containers (p50)"], out["all keys, 1000 containers (p90)"] = p50, p90
+    return out
+
+
 def _show_tab(t: Tmux, tab: str) -> bool:
     """Press ] until ``tab`` is the detail tab shown (read once the tab bar's underline has stopped moving:
     while it slides, the screen shows no tab or the one it passes). False when the build has no such tab."""
@@ -428,6 +642,8 @@ SCENARIOS: dict[str, Callable[[], dict[str, float]]] = {
     "back-to-flood": back_to_flood,
     "idle-20": lambda: idle_cpu_many(20, IDLE_SECONDS),
     "idle-200": lambda: idle_cpu_many(200, IDLE_SECONDS),
+    "first-paint-1000": first_paint_1000,
+    "keys-1000": keys_1000,
 }
 
 
@@ -469,6 +685,12 @@ def _goal(key: str) -> tuple[float, str]:
         return 0.05, "s"
     if key.startswith("back to"):
         return 0.5, "s"
+    if key.startswith("first paint"):
+        return 1.5, "s"
+    if key.startswith("floor"):
+        return 1.5, "s"
+    if "(p" in key or "(max)" in key:
+        return 0.1, "s"
     return 1.0, "%"  # idle CPU
 
 
