@@ -55,8 +55,9 @@ class PendingSupervisor:
             listener = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM | _socket.SOCK_CLOEXEC)
             try:
                 listener.bind(name)
-            except OSError:  # another caller made one meanwhile: connect to it
+            except OSError:  # another caller made one meanwhile: connect to it once it listens
                 listener.close()
+                time.sleep(0.001)
                 continue
             try:
                 listener.listen(256)
