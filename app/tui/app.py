@@ -44,6 +44,7 @@ from .widgets.terminal import TerminalView
 from .widgets.terminal_pane import TerminalPane
 
 HOST_EVERY = 2.0  # seconds between readings of the host figures in the top bar
+RELOAD_EVERY = 0.05  # seconds: events make the lists be read at most this often
 IDLE_STATS_EVERY = 4.0  # seconds between stats passes while no figure on screen moves
 
 THEME_DEFAULTS = {
@@ -88,6 +89,7 @@ class DockyardApp(App[int]):
         self._reload_running = False
         self._reload_again = False
         self._reload_timer: Any = None
+        self._reloaded_at = 0.0  # when an event last made the lists be read (monotonic)
         self.lists = ListReader()  # reads only the containers events named, after the first time
         self._first_done = False  # _first_shown ran
         self.event_feed: EventFeed | None = None
@@ -327,10 +329,17 @@ class DockyardApp(App[int]):
             self.stats_feed.changed()
         self.lists.note(message.event)
         if self._reload_timer is None:
-            self._reload_timer = self.set_timer(0.05, self._reload_soon)
+            # at most one reload per 50 ms: an event after a quiet spell is read at once (a start shows at
+            # once), those that follow within the 50 ms wait for its end, together
+            wait = RELOAD_EVERY - (time.monotonic() - self._reloaded_at)
+            if wait <= 0:
+                self._reload_soon()
+            else:
+                self._reload_timer = self.set_timer(wait, self._reload_soon)
 
     def _reload_soon(self) -> None:
         self._reload_timer = None
+        self._reloaded_at = time.monotonic()
         self.reload(everything=False)
 
     @work(thread=True, exclusive=True, group="host")
