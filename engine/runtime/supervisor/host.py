@@ -47,6 +47,7 @@ else:
     import _signal as signal  # the C module: ``signal`` would load ``enum``
 
 IDLE = 5.0  # seconds without a container before the process ends
+ROOT_CHECK = 10.0  # seconds between looks at whether the root still exists (discarded: the process ends)
 _MAX_MESSAGE = 4096
 
 
@@ -111,7 +112,9 @@ class Host:
                     continue
                 timeout = max(0.0, IDLE - (time.monotonic() - self.idle_since))
             else:
-                timeout = 60.0
+                timeout = ROOT_CHECK
+            if not os.path.isdir(self.root):  # discarded under it: nothing is left to supervise or record
+                return
             for _fd, what in self.sel.select(timeout):
                 if what is None:
                     self._accept()

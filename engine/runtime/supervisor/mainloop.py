@@ -240,9 +240,11 @@ class Supervisor:
             with suppress(DockyardError):  # the next start takes what ``update`` changed meanwhile
                 self.cfg = self.cgroup.cfg = self.store.config(self.cid)
             with self.store.lock(self.cid):
-                if self.store.state(self.cid).stop_requested:
+                stopped = self.store.state(self.cid).stop_requested
+                if stopped:
                     st = self.store.state(self.cid)
                     st.status = "exited"
                     self.store.save_state(self.cid, st)
-                    finish(self.layout, self.cid, self.cfg, self.relay, code)
-                    return
+            if stopped:  # finished outside the lock: nothing it calls may wait for it
+                finish(self.layout, self.cid, self.cfg, self.relay, code)
+                return

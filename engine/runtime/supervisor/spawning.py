@@ -190,7 +190,8 @@ def _read_report(sock: _socket.socket, timeout: float) -> int:
 
 def quit_supervisor(root: str, timeout: float = 10.0) -> None:
     """Tell the root's supervisor process, if one runs, to stop listening and end once no container is
-    left; wait up to ``timeout`` seconds for it to end (``Engine.discard``)."""
+    left; wait up to ``timeout`` seconds for it to end, then kill it (``Engine.discard``, which has removed
+    every container first)."""
     from ...kernel.procinfo import wait_exit
     from .host import address
 
@@ -203,8 +204,11 @@ def quit_supervisor(root: str, timeout: float = 10.0) -> None:
         return
     finally:
         sock.close()
-    if len(reply) == 2 and reply[1].isdigit():
-        wait_exit(int(reply[1]), 0, timeout)
+    if len(reply) == 2 and reply[1].isdigit() and not wait_exit(int(reply[1]), 0, timeout):
+        # its containers are gone (discard removes them first), yet a thread of it did not end: stuck, it
+        # would outlive the root
+        with suppress(ProcessLookupError):
+            os.kill(int(reply[1]), 9)
 
 
 def _project_path() -> str:

@@ -62,3 +62,29 @@ def test_start_of_a_running_container_starts_nothing_more(root, busybox, cli, en
         assert cli("ps", "-q").out.split() == [cid[:12]]
     finally:
         cli("rm", "-f", cid)
+
+
+def test_a_supervisor_whose_root_is_gone_ends(root) -> None:
+    # a caller keeps the supervisor process ready (as the app does) while the root is taken away under it
+    script = (
+        "import sys, time\n"
+        "from engine.runtime.supervisor.spawning import PendingSupervisor\n"
+        f"pending = PendingSupervisor({root!r})\n"
+        "print('ready', flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    holder = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    away = root + ".away"
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "ready\n"
+        assert _processes_with(script), "no supervisor process was made"
+        os.rename(root, away)
+        deadline = time.monotonic() + 20
+        while [p for p in _processes_with(script) if p != holder.pid]:
+            assert time.monotonic() < deadline, "the supervisor process outlived its root"
+            time.sleep(0.1)
+    finally:
+        holder.kill()
+        holder.wait()
+        if os.path.isdir(away):
+            os.rename(away, root)
