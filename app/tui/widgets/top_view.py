@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.timer import Timer
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from .in_place import InPlaceTable
 
@@ -50,8 +51,8 @@ class TopView(Vertical):
         self._timer = self.set_interval(EVERY, self.read, pause=not self._shown)
 
     @property
-    def table(self) -> DataTable[Any]:
-        return self.query_one("#top-table", DataTable)
+    def table(self) -> InPlaceTable:
+        return self.query_one("#top-table", InPlaceTable)
 
     # -- when to read ----------------------------------------------------------------------------------------
     def on_show(self) -> None:
@@ -143,7 +144,9 @@ class TopView(Vertical):
 
     def _fill(self, result: TopResult) -> None:
         """The processes into the table: nothing is redrawn when they are the same as at the last reading;
-        with as many processes as before only the cells that changed are; else the rows are made anew."""
+        with as many processes as before and no column to widen only the cells that changed are; else the
+        rows are put in anew. Each column is given its width here, from its title and cells (never left to
+        the table's measuring when idle, which a busy app may not reach before the next reading)."""
         table = self.table
         titles = list(result.titles)
         rows = [tuple(p) for p in result.processes]
@@ -154,7 +157,14 @@ class TopView(Vertical):
             self._rows = []
         if rows == self._rows:
             return
-        if len(rows) == len(self._rows) and table.row_count == len(rows):
+        columns = list(table.columns.values())
+        wider = False
+        for i, col in enumerate(columns):
+            need = max([cell_len(titles[i])] + [cell_len(r[i]) for r in rows if i < len(r)])
+            if need > col.content_width:
+                col.content_width = need
+                wider = True
+        if not wider and len(rows) == len(self._rows) and table.row_count == len(rows):
             for i, (old, new) in enumerate(zip(self._rows, rows, strict=True)):
                 for column, (was, now) in enumerate(zip(old, new, strict=False)):
                     if was != now:
@@ -162,9 +172,7 @@ class TopView(Vertical):
             self._rows = rows
             return
         row = table.cursor_row
-        table.clear()
-        for i, proc in enumerate(rows):
-            table.add_row(*proc, key=str(i))
+        table.replace_rows([(str(i), list(proc)) for i, proc in enumerate(rows)])
         self._rows = rows
         if table.row_count:
             table.move_cursor(row=min(row, table.row_count - 1), animate=False)
