@@ -213,6 +213,6 @@ async def test_connect_and_disconnect_a_container(tui_engine, config, busybox):
             await wait_for(pilot, lambda: c.id not in tui_engine.networks.containers("front"), what="gone")
             assert set(tui_engine.containers.get(c.id).networks) == {"back"}
             await wait_for(pilot, lambda: _row(networks, "back")["users"] == "svc", what="the list")
-            assert _row(networks, "front")["users"] == "-"
+            await wait_for(pilot, lambda: _row(networks, "front")["users"] == "-", what="front left")
     finally:
         tui_engine.containers.remove(c.id, force=True)
