@@ -218,6 +218,7 @@ def views(debian: bool) -> list[tuple[str, tuple[int, int], Step]]:
         ("env", (130, 36), env),
         ("top", (130, 36), press_on(("T",), "worker")),
         ("events", (130, 36), press_on(("E",))),
+        ("filter", (130, 36), press_on(("slash", *"w"), wait=0.3)),
         ("disk-usage", (130, 36), press_on(("D",), wait=1.5)),
         ("command-log", (130, 36), command_log),
         ("projects", (150, 40), projects),
