@@ -117,18 +117,26 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--size-mb", type=int, default=40)
     a = ap.parse_args()
+    text, _unpacked, _now, _peer = measure(a.size_mb)
+    print(text)
+    with open(RESULTS, "w") as f:
+        f.write(text + "\n")
+
+
+def measure(size_mb: int) -> tuple[str, int, int, int]:
+    """The report, and the bytes of disk of the unpacked layer, of dockyard's root and of Podman's."""
     ensure_peers()
     work = tempfile.mkdtemp(prefix="bench-layer-disk-")
     try:
         archive = os.path.join(work, "layer.tar")
-        tar_size, diff_id = make_archive(archive, a.size_mb)
+        tar_size, diff_id = make_archive(archive, size_mb)
         unpacked, now, before = dockyard(archive, diff_id)
         peer = podman(archive)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     mb = 1 << 20
     lines = [
-        f"one layer of {a.size_mb} MB (tar {tar_size / mb:.1f} MiB), loaded from a docker save archive; du of the root",
+        f"one layer of {size_mb} MB (tar {tar_size / mb:.1f} MiB), loaded from a docker save archive; du of the root",
         f"{'':<44} {'MiB':>8} {'x unpacked':>11}",
         f"{'unpacked layer (layers/<id>/diff)':<44} {unpacked / mb:>8.1f} {1:>11.3f}",
         f"{'dockyard before (blob + unpacked layer)':<44} {before / mb:>8.1f} {before / unpacked:>11.3f}",
@@ -136,10 +144,7 @@ def main() -> None:
         f"{'podman --root TMP load':<44} {peer / mb:>8.1f} {peer / unpacked:>11.3f}",
         f"goal: <= 1.05x of the unpacked size; now {now / unpacked:.3f}x, {now / peer:.2f}x Podman's",
     ]
-    text = "\n".join(lines)
-    print(text)
-    with open(RESULTS, "w") as f:
-        f.write(text + "\n")
+    return "\n".join(lines), unpacked, now, peer
 
 
 if __name__ == "__main__":

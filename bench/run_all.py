@@ -25,9 +25,16 @@ BENCHMARKS = [
     "tui_bench",
     "supervisor_vs_conmon",
     "logs_scale",
+    "layer_disk",
+    "scale_table",  # the scale issue's table, dockyard and Podman side by side in one run
     "scale_vs_podman",  # the longest: Podman takes about half an hour to fill a root of 5000 containers
 ]
-WRITE_THEIR_OWN = {"logs_scale", "scale_vs_podman"}  # these keep their tables in bench/results themselves
+WRITE_THEIR_OWN = {
+    "logs_scale",
+    "layer_disk",
+    "scale_table",
+    "scale_vs_podman",
+}  # these keep their tables in bench/results themselves
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 
 

@@ -176,10 +176,22 @@ def main() -> None:
     ap.add_argument("--tree", default=REPO, help="the dockyard checkout to run (default: this one)")
     a = ap.parse_args()
     sizes = [10, 100, 1000] if a.quick else [10, 100, 1000, 5000]
+    tree = os.path.abspath(a.tree)
+    text, _results, _podman_sizes = run(sizes, a.runs, a.podman_minutes, tree, with_podman=not a.no_podman)
+    print(text)
+    if not a.quick and not a.no_podman and tree == REPO:
+        with open(os.path.join(REPO, "bench", "results", "scale_vs_podman.txt"), "w") as f:
+            f.write(text + "\n")
+
+
+def run(
+    sizes: list[int], runs: int, podman_minutes: float, tree: str, with_podman: bool
+) -> tuple[str, dict[int, dict[str, list[list[float]]]], list[int]]:
+    """Every call at each size in ``sizes`` (the first is the base of the last table): the report, the times
+    (call -> [dockyard's, Podman's] seconds) by size, and the sizes Podman reached."""
     work = tempfile.mkdtemp(prefix="a18-scale-", dir="/tmp")
     root = os.path.join(work, "root")
     proot, prun = os.path.join(work, "podman-root"), os.path.join(work, "podman-run")
-    tree = os.path.abspath(a.tree)
     exe = DOCKYARD if tree == REPO else launcher(tree, work)
     ours = Side("dockyard", [exe], "benchbox", dockyard_env(root))
     ptmp = os.path.join(work, "podman-tmp")
@@ -189,16 +201,16 @@ def main() -> None:
         "localhost/benchbox",
         {**os.environ, "CONTAINERS_CONF": podman_conf(work)},
     )
-    sides = [ours] if a.no_podman else [ours, theirs]
+    sides = [ours, theirs] if with_podman else [ours]
     results: dict[int, dict[str, list[list[float]]]] = {}
     podman_sizes: list[int] = []
     notes: list[str] = []
     try:
-        if not a.no_podman:
+        if with_podman:
             ensure_peers()
         tar = busybox_rootfs_tar(os.path.join(work, "busybox.tar"))
         ours.run("import", "-c", 'CMD ["sh"]', tar, "benchbox")
-        if not a.no_podman:
+        if with_podman:
             theirs.run("import", "-q", tar, "localhost/benchbox:latest")
         for n in sizes:
             fill_dockyard(ours, tree, root, n)
@@ -208,7 +220,7 @@ def main() -> None:
                 rate = (theirs.count / theirs.fill_seconds) if theirs.fill_seconds else 0.0
                 expected = theirs.fill_seconds + ((n - theirs.count) / rate if rate else 0.0)
                 failed = ""
-                if expected <= a.podman_minutes * 60:
+                if expected <= podman_minutes * 60:
                     try:
                         fill_podman(theirs, n)
                     except SystemExit as e:
@@ -216,7 +228,7 @@ def main() -> None:
                 if failed:
                     notes.append(f"Podman stops at N={podman_sizes[-1]}: filling it to {n} failed: {failed}")
                     sides.remove(theirs)
-                elif expected <= a.podman_minutes * 60:
+                elif expected <= podman_minutes * 60:
                     rate = theirs.count / theirs.fill_seconds
                     print(f"N={n}: podman filled in {theirs.fill_seconds:.1f} s ({rate:.1f}/s)", flush=True)
                     podman_sizes.append(n)
@@ -226,20 +238,16 @@ def main() -> None:
                         f"Podman stops at N={theirs.count}: filling it to {n} would take about "
                         f"{expected / 60:.0f} minutes in all at its {rate:.1f} creates/s"
                     )
-            got = measure(active, n, a.runs)
+            got = measure(active, n, runs)
             results[n] = {c: v + [[]] * (2 - len(v)) for c, v in got.items()}
             print(report(results, sizes, podman_sizes, ours, theirs, notes, final=False), flush=True)
-        text = report(results, sizes, podman_sizes, ours, theirs, notes, final=True)
-        print(text)
-        if not a.quick and not a.no_podman and tree == REPO:
-            with open(os.path.join(REPO, "bench", "results", "scale_vs_podman.txt"), "w") as f:
-                f.write(text + "\n")
+        return report(results, sizes, podman_sizes, ours, theirs, notes, final=True), results, podman_sizes
     finally:
         if os.path.exists(root):
             sh(sys.executable, "-S", "-c",
                f"import sys; sys.path[0:0] = [{tree!r}]\nfrom engine import Engine\nEngine({root!r}).discard()",
                check=False)  # fmt: skip
-        if not a.no_podman:
+        if with_podman:
             theirs.run("system", "reset", "-f", check=False)
         shutil.rmtree(work, ignore_errors=True)
 
@@ -269,16 +277,17 @@ def report(
             lines.append(f"{call:<22} {n:>5} {o:>8.1f}ms {t:>8.1f}ms {o / t:>7.2f}")
     done = list(results)
     if final and len(done) > 1:
+        base = done[0]
         top, ptop = done[-1], (podman_sizes[-1] if podman_sizes else 0)
         lines += [
             "",
-            f"{'call':<22} {'dockyard N=' + str(top) + '/N=10':>20} {'podman N=' + str(ptop) + '/N=10':>20}",
+            f"{'call':<22} {f'dockyard N={top}/N={base}':>20} {f'podman N={ptop}/N={base}':>20}",
         ]
         for call in CALLS:
-            o = median_ms(results[top][call][0]) / median_ms(results[10][call][0])
+            o = median_ms(results[top][call][0]) / median_ms(results[base][call][0])
             p = (
-                median_ms(results[ptop][call][1]) / median_ms(results[10][call][1])
-                if ptop > 10
+                median_ms(results[ptop][call][1]) / median_ms(results[base][call][1])
+                if ptop > base
                 else float("nan")
             )
             lines.append(f"{call:<22} {o:>20.2f} {p:>20.2f}")

@@ -154,6 +154,22 @@ def main() -> None:
     ap.add_argument("--running", type=int, default=200)
     ap.add_argument("--runs", type=int, default=20)
     a = ap.parse_args()
+    print(f"load average before: {open('/proc/loadavg').read().split()[0]}")
+    (ours_mb, theirs_mb, shims, conmons), rows = measure_all(a.running, a.runs)
+    print(
+        f"supervisor memory (PSS) per running container, {a.running} running: dockyard {ours_mb:.3f} MB "
+        f"({shims} supervisor process{'es' if shims != 1 else ''}), Podman {theirs_mb:.3f} MB "
+        f"({conmons} conmons), ratio {ours_mb / theirs_mb:.2f}"
+    )
+    print(table(rows, "podman"))
+    print(f"load average after: {open('/proc/loadavg').read().split()[0]}")
+
+
+def measure_all(
+    running: int, runs: int
+) -> tuple[tuple[float, float, int, int], list[tuple[str, float, float]]]:
+    """The memory figures (MB per running container, dockyard's and Podman's, and how many processes each)
+    and the rows (what, dockyard's ms, Podman's ms) of the run and start timings."""
     ensure_peers()
     work = tempfile.mkdtemp(prefix="bench-sup-")
     tar = busybox_rootfs_tar(os.path.join(work, "busybox.tar"))
@@ -162,27 +178,20 @@ def main() -> None:
     sh(DOCKYARD, "import", "-c", 'CMD ["sh"]', tar, "benchbox", env=env)
     sh("podman", "import", "-q", tar, PODMAN_IMAGE)
     try:
-        print(f"load average before: {open('/proc/loadavg').read().split()[0]}")
-        ours_mb, theirs_mb, shims, conmons = memory(root, env, a.running)
-        print(
-            f"supervisor memory (PSS) per running container, {a.running} running: dockyard {ours_mb:.3f} MB "
-            f"({shims} supervisor process{'es' if shims != 1 else ''}), Podman {theirs_mb:.3f} MB "
-            f"({conmons} conmons), ratio {ours_mb / theirs_mb:.2f}"
-        )
+        mem = memory(root, env, running)
         plain, threaded, podman = [], [], []
         for _ in range(3):  # the three alternate, so a slow moment of the machine falls on all
-            plain.append(run_from_holder(root, env, a.runs, threads=False))
-            threaded.append(run_from_holder(root, env, a.runs, threads=True))
-            podman.append(podman_run_rm(a.runs))
+            plain.append(run_from_holder(root, env, runs, threads=False))
+            threaded.append(run_from_holder(root, env, runs, threads=True))
+            podman.append(podman_run_rm(runs))
         rows = [
             ("run true to exit, holder without threads", median_ms(plain), median_ms(podman)),
             ("run true to exit, holder with threads", median_ms(threaded), median_ms(podman)),
         ]
-        ours_s = app_start(root, env, max(5, a.runs // 2))
-        theirs_s = podman_start(max(5, a.runs // 2))
+        ours_s = app_start(root, env, max(5, runs // 2))
+        theirs_s = podman_start(max(5, runs // 2))
         rows.append(("app: `s` until the row shows Up / podman start", ours_s * 1000, theirs_s * 1000))
-        print(table(rows, "podman"))
-        print(f"load average after: {open('/proc/loadavg').read().split()[0]}")
+        return mem, rows
     finally:
         sh("podman", "rmi", "-f", PODMAN_IMAGE, check=False)
         subprocess.run(["rm", "-rf", work], check=False)
