@@ -173,6 +173,8 @@ def other_cgroup() -> Iterator[str]:
             try:
                 os.rmdir(path)
                 break
+            except FileNotFoundError:
+                break
             except OSError:
                 if time.monotonic() > deadline:
                     raise
