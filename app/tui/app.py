@@ -18,6 +18,7 @@ from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.css.query import NoMatches
+from textual.driver import Driver
 from textual.screen import Screen
 
 from engine import AttachAPI, Container, DockyardError, EngineAPI, ExecPtyAPI, Image, PruneReport
@@ -60,6 +61,15 @@ class DockyardApp(App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "dockyard"
     BINDINGS: ClassVar[list[BindingType]] = [Binding("ctrl+q", "quit", "Quit", show=False, priority=True)]
+
+    def get_driver_class(self) -> type[Driver]:
+        """Textual's driver for this terminal; on Linux one that hands a lone Escape on after ``ESCDELAY``."""
+        from textual.drivers.linux_driver import LinuxDriver
+
+        from .driver import PromptEscapeDriver
+
+        chosen = super().get_driver_class()
+        return PromptEscapeDriver if chosen is LinuxDriver else chosen
 
     def __init__(
         self,

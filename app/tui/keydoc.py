@@ -26,7 +26,9 @@ stop_timeout = 10            # seconds stop waits before it kills
 Keys of the focused pane win over the keys that work everywhere: in the Images pane `d` removes the image,
 in the Logs view `t` and `w` toggle timestamps and wrap, and `n` / `N` go to the next / previous match.
 Inside a Terminal session every key goes to the container except the ones listed under Terminal pane.
-`ctrl+p` opens the command palette, which offers every action below.
+`ctrl+p` opens the command palette, which offers every action below. A lone `escape` reaches the app 25 ms
+after it is pressed (the time the app waits for the rest of an escape sequence; `ESCDELAY=MS` in the
+environment sets another, as for curses programs).
 
 """
 

@@ -7,6 +7,11 @@ from __future__ import annotations
 import os
 import sys
 
+#: How long a lone Escape byte waits for the rest of a key's escape sequence, in ms (Textual's ``ESCDELAY``,
+#: 100 by default there: every Escape, the filter's "clear" too, took that long). A terminal writes each key's
+#: sequence at once, so 25 ms holds over SSH as well; ``ESCDELAY`` in the environment still decides.
+ESCAPE_DELAY_MS = 25
+
 
 def run_app(
     root: str | None = None,
@@ -20,6 +25,7 @@ def run_app(
 ) -> int:
     from engine import DockyardError, Engine, EngineAPI
 
+    os.environ.setdefault("ESCDELAY", str(ESCAPE_DELAY_MS))  # before Textual reads it (on its import)
     from .app import DockyardApp
     from .config import Config
 
