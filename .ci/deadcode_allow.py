@@ -46,3 +46,6 @@ _compositor  # noqa: B018
 _local_is_an_engine, _remote_is_an_engine, _a_set_is_an_engine  # noqa: B018
 # Whether a caller made the supervisor process by forking (tests check a caller without threads does).
 forked  # noqa: B018
+# Textual reads these: the app's animation level (none), and the input thread of the app's terminal driver
+# (app/tui/driver.py).
+animation_level, run_input_thread  # noqa: B018
