@@ -629,11 +629,11 @@ class Containers:
             t = e.timestamp if (since or until) else 0
             if since and t < since:
                 return False
-            return not (until and t >= until)
+            return not (until and t > until)  # as Docker: a line at the very time is shown
 
         if not follow_:
             for e in entries(path, tail, since=since):
-                if until and e.timestamp >= until:
+                if until and e.timestamp > until:
                     return  # the lines are in the order of their times: none after it is older
                 if keep(e):
                     yield e
@@ -648,7 +648,7 @@ class Containers:
             return False
 
         for e in entries(path, tail, running, since=since):
-            if until and e.timestamp >= until:
+            if until and e.timestamp > until:
                 return
             if keep(e):
                 yield e

@@ -73,9 +73,9 @@ def test_since_and_until_near_the_end_read_only_the_lines_asked_for(cli, busybox
         assert sorted(_entries(r.out) + _entries(r.err)) == [e for e in every if e[0] >= since], k
         until = times[min(k + 5, len(times) - 1)]
         r = cli("logs", "-t", "--since", since, "--until", until, "timed")
-        assert sorted(_entries(r.out) + _entries(r.err)) == [e for e in every if since <= e[0] < until], k
+        assert sorted(_entries(r.out) + _entries(r.err)) == [e for e in every if since <= e[0] <= until], k
     r = cli("logs", "--since", "2000-01-01T00:00:00Z", "--until", times[3], "timed")
-    assert (r.out + r.err).count("\n") == sum(1 for t, d in every if t < times[3] and d.endswith("\n"))
+    assert (r.out + r.err).count("\n") == sum(1 for t, d in every if t <= times[3] and d.endswith("\n"))
     assert cli("logs", "--since", "2999-01-01T00:00:00Z", "timed").out == ""
 
 
