@@ -1,7 +1,9 @@
 """The app's long-running background threads: engine events, resource sampling and the host's figures.
 
 ``EventFeed`` follows the engine's event log (inotify-driven inside the engine) and tells the app what kind
-of thing changed, so lists refresh within a fraction of a second of a change made by any process.
+of thing changed, so lists refresh within a fraction of a second of a change made by any process; when the
+stream breaks (a remote engine that went away), the lists are read whole once it is back, so what changed
+meanwhile is not left stale.
 ``StatsFeed`` samples every running container once a second (one pass over all of them) and sleeps while
 nothing runs. ``HostFeed`` reads the host's figures for the top bar every two seconds and tells the app
 only when what the bar shows changed. All are daemon threads that stop with the app; none touches a widget:
@@ -31,6 +33,9 @@ def _safe(post: Post, message: Any) -> bool:
         return False
 
 
+ALL_KINDS = ("container", "image", "volume", "network")
+
+
 class EventFeed(threading.Thread):
     def __init__(self, engine: EngineAPI, post: Post) -> None:
         super().__init__(name="dockyard-events", daemon=True)
@@ -39,13 +44,19 @@ class EventFeed(threading.Thread):
         self.stopped = threading.Event()
 
     def run(self) -> None:
+        broke = False
         while not self.stopped.is_set():
             try:
                 offset = self.engine.event_offset()
-                for event in self.engine.events(since_offset=offset):
+                if broke:  # what happened while the stream was broken: the lists are read whole once
+                    broke = False
+                    if not _safe(self.post, EngineChanged(set(ALL_KINDS))):
+                        return
+                for event in self.engine.events(since_offset=offset, stop=self.stopped.is_set):
                     if self.stopped.is_set() or not _safe(self.post, EngineChanged({event.type}, event)):
                         return
             except Exception:
+                broke = True
                 if self.stopped.wait(2.0):
                     return
 
