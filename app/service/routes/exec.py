@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from engine import CommandNotFound, CommandNotInvokable, Conflict, DockyardError, InvalidArgument, NotFound
+from engine.humanize import parse_time
 
 from ..api import Api, ApiError, bool_param, int_param, json_body
 from ..hijack import Chunks, Pump, Source, Stream, open_stream, parse_detach_keys
@@ -93,6 +94,7 @@ class _Pending:
 
     session: AttachSession
     fd: int
+    before: str = ""  # the container's StartedAt when the client came: a later one is the start it waited for
     started: asyncio.Event = field(default_factory=asyncio.Event)
     taken: bool = False
 
@@ -539,7 +541,7 @@ def routes(api: Api) -> list[web.RouteDef]:
             else:  # it is waited for: its start (start_attached) hands it the socket
                 pair = await api.call(engine.containers.attach_socket)
                 session = pair[0]
-                pending = _Pending(*pair)
+                pending = _Pending(*pair, before=container.started_at)
                 state.pending.setdefault(container.id, []).append(pending)
         try:
             stream = await open_stream(request, cfg.tty)
@@ -552,7 +554,18 @@ def routes(api: Api) -> list[web.RouteDef]:
             if session is None:
                 return stream.response
             if pending is not None:
-                session = await _wait_start(container.id, pending, stream)
+                session, missed = await _wait_start(container.id, pending, stream)
+                if (
+                    missed is not None
+                ):  # another client's start: what the container wrote before this one came
+                    since, until = missed
+                    entries = api.iterate(
+                        lambda stopped: engine.containers.logs(
+                            container.id, since=since, until=until, stdout=want_out, stderr=want_err
+                        )
+                    )
+                    async for e in entries:
+                        await stream.write(1 if e.stream == "stdout" else 2, e.data)
                 if session is None:
                     return stream.response
             source = AttachSource(session, want_out, want_err, cfg.stdin_once)
@@ -581,26 +594,35 @@ def routes(api: Api) -> list[web.RouteDef]:
                 os.close(p.fd)
             p.fd = -1
 
-    async def _wait_start(cid: str, p: _Pending, stream: Stream) -> AttachSession | None:
+    async def _wait_start(
+        cid: str, p: _Pending, stream: Stream
+    ) -> tuple[AttachSession | None, tuple[float, float | None] | None]:
         """Until the container starts: by ``start_attached`` (the session sees its first byte), or some other
-        way (then a new session connects). None if the client went away first."""
+        way, another client's ``start_attached`` among them: then a new session connects if it still runs,
+        and the second item is the span of its log (since its start; until now, or its end when it has
+        ended) to send first, written before this client was served. (None, None) if the client went away
+        first or the container was removed."""
         while True:
             if stream.gone:
-                return None
+                return None, None
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(p.started.wait(), timeout=0.5)
+                await asyncio.wait_for(p.started.wait(), timeout=0.2)
             if p.started.is_set():
-                return p.session
+                return p.session, None
             if p.taken:
                 continue
             with contextlib.suppress(NotFound):
                 c = await api.call(engine.containers.get, cid)
-                if c.status == "running" and not p.taken:
-                    _drop_pending(cid, p)
-                    p.session.close()
-                    return await api.call(engine.containers.attach, cid)
-                continue
-            return None  # removed meanwhile
+                if p.taken or not c.started_at or c.started_at == p.before:
+                    continue  # not started yet
+                _drop_pending(cid, p)
+                p.session.close()
+                since = parse_time(c.started_at)
+                if c.status != "running":
+                    return None, (since, None)  # it ran and ended meanwhile: its whole output
+                now = time.time()
+                return await api.call(engine.containers.attach, cid), (since, now)
+            return None, None  # removed meanwhile
 
     async def attach_ws(request: web.Request) -> web.StreamResponse:
         """The attach over a WebSocket: binary messages both ways, the output raw (as Docker's)."""

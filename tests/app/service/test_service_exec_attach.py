@@ -303,3 +303,41 @@ def test_docker_py_exec_framing_follows_the_start(docker_py, sleeper) -> None:
     e = api.exec_create(sleeper, "whoami", user="nosuchuser")
     assert b"nosuchuser" in api.exec_start(e)
     assert api.exec_inspect(e)["ExitCode"] == 126
+
+
+def _frames(sock: socket.socket) -> dict[int, bytes]:
+    raw = b""
+    while chunk := sock.recv(4096):
+        raw += chunk
+    sock.close()
+    out: dict[int, bytes] = {1: b"", 2: b""}
+    while raw:
+        kind, size = raw[0], int.from_bytes(raw[4:8], "big")
+        out[kind] = out.get(kind, b"") + raw[8 : 8 + size]
+        raw = raw[8 + size :]
+    return out
+
+
+def test_every_client_attached_before_the_start_gets_the_whole_output(docker_py, busybox) -> None:
+    api = docker_py.api
+    c = api.create_container(busybox, ["sh", "-c", "echo one; echo two >&2; echo three; exit 3"])
+    socks = [
+        api.attach_socket(c, params={"stdout": 1, "stderr": 1, "stream": 1})._sock for _ in range(3)
+    ]  # three clients wait for the start, as `docker start -a` in three terminals would
+    api.start(c)
+    for sock in socks:
+        got = _frames(sock)
+        assert (got[1], got[2]) == (b"one\nthree\n", b"two\n")
+    assert api.wait(c)["StatusCode"] == 3
+    api.remove_container(c)
+
+
+def test_a_second_client_of_a_long_start_gets_what_came_before_it_then_the_rest(docker_py, busybox) -> None:
+    api = docker_py.api
+    c = api.create_container(busybox, ["sh", "-c", "echo early; sleep 1.5; echo late"])
+    socks = [api.attach_socket(c, params={"stdout": 1, "stream": 1})._sock for _ in range(2)]
+    api.start(c)
+    for sock in socks:
+        assert _frames(sock)[1] == b"early\nlate\n"
+    assert api.wait(c)["StatusCode"] == 0
+    api.remove_container(c)
