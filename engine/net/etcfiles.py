@@ -109,8 +109,13 @@ def render_hosts(cfg: ContainerConfig, own: list[Endpoint], peers: list[tuple[En
         if ep.network != DEFAULT_NETWORK:
             names += ep.aliases
         lines.append(f"{ep.ip}\t{' '.join(_unique(names))}")
+        if ep.ipv6:  # on a network made with --ipv6: its IPv6 address too, as Docker writes it
+            lines.append(f"{ep.ipv6}\t{' '.join(_unique(names))}")
     for ep, name in peers:
-        lines.append(f"{ep.ip}\t{' '.join(_unique([name, *ep.aliases, ep.container_id[:12]]))}")
+        names = _unique([name, *ep.aliases, ep.container_id[:12]])
+        lines.append(f"{ep.ip}\t{' '.join(names)}")
+        if ep.ipv6:
+            lines.append(f"{ep.ipv6}\t{' '.join(names)}")
     return "\n".join(lines) + "\n"
 
 

@@ -249,6 +249,11 @@ def test_hosts_file_lists_peers_and_is_rewritten_in_place(tmp_path) -> None:
     assert "10.1.1.1\tdb" in lines
     assert f"10.89.3.2\t{'a' * 12} api svc" in lines
     assert f"10.89.3.3\tredis cache {'b' * 12}" in lines
+    assert not [line for line in lines[6:] if ":" in line.split("\t")[0]]  # no IPv6 on an IPv4 network
+    own[0].ipv6, peer.ipv6 = "fd00:3::2", "fd00:3::3"  # a network made with --ipv6
+    lines6 = etcfiles.render_hosts(cfg, own, [(peer, "redis")]).splitlines()
+    assert f"fd00:3::2\t{'a' * 12} api svc" in lines6
+    assert f"fd00:3::3\tredis cache {'b' * 12}" in lines6
     path = tmp_path / "hosts"
     path.write_text("old\n")
     inode = os.stat(path).st_ino
