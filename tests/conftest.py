@@ -173,7 +173,11 @@ _LEFT: list[str] = []
 def pytest_sessionfinish(session, exitstatus):  # type: ignore[no-untyped-def]
     """Every test root is gone: remove the (empty) cgroup parents the session's engines made. One that cannot
     be removed (something is still inside) fails the session: the tests must leave no cgroup behind."""
+    import re
+
     for path in sorted(_cgroup_parents() - _PARENTS_BEFORE, key=len, reverse=True):
+        if not re.fullmatch(r"dockyard-[0-9a-f]{8}", os.path.basename(path)):
+            continue  # an engine root's parent only: a test's own cgroup (or another session's) is its to remove
         try:
             os.rmdir(path)  # fails, and so keeps it, if anything is still inside
         except OSError:
