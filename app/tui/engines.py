@@ -7,7 +7,7 @@ are routed by its ID to the engine that listed it; the other lists (images, volu
 builds are the first engine's. Each engine is listed in its own thread with a deadline, so an engine that
 stops answering costs the app nothing: its rows stay, marked unreachable, until it answers again (the feed
 asks every two seconds). Each engine's events mark only that engine to be listed again, so an event of one
-engine reloads only its own rows."""
+engine reloads only its own rows; the Events tab holds every engine's events (event_history.read_backlog)."""
 
 from __future__ import annotations
 

@@ -79,10 +79,21 @@ class EventHistory:
 
 
 def read_backlog(engine: EngineAPI) -> list[Event]:
-    """The events at the end of the root's log (run in a worker: it reads the file)."""
-    end = engine.event_offset()
-    # from the middle of a line the first, partial line is skipped by the reader
-    return list(engine.events(since_offset=max(0, end - BACKLOG_BYTES), timeout=0))
+    """The events at the end of the engine's log (run in a worker: it reads the file); of each engine of a
+    side-by-side set (one that does not answer is left out)."""
+    from .engines import members_of
+
+    members = members_of(engine)
+    out: list[Event] = []
+    for member in members.values():
+        try:
+            end = member.event_offset()
+            # from the middle of a line the first, partial line is skipped by the reader
+            out += member.events(since_offset=max(0, end - BACKLOG_BYTES), timeout=0)
+        except Exception:
+            if len(members) == 1:
+                raise
+    return out
 
 
 def matches(e: Event, kind: str, words: list[str]) -> bool:

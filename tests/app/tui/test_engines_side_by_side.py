@@ -261,3 +261,16 @@ def test_side_by_side_view(tui_engine, second_root, fixed_ids, config, snap_comp
         await pilot.pause(0.1)
 
     assert snap_compare(app, terminal_size=(120, 30), run_before=run)
+
+
+def test_the_events_backlog_holds_every_engines_events(tui_engine, second_root, busybox) -> None:
+    """The Events tab's history, as the app reads it when it opens: the events of each engine of the set."""
+    from app.tui.event_history import read_backlog
+
+    other = Engine(second_root)
+    tui_engine.images.tag(busybox, "here:1")
+    other.images.bootstrap("busybox")
+    other.images.tag("busybox", "there:1")
+    events = read_backlog(EngineSet({"default": tui_engine, "build-box": other}))
+    tagged = {e.attributes.get("name") for e in events if e.type == "image" and e.action == "tag"}
+    assert {"here:1", "there:1"} <= tagged
