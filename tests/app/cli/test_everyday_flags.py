@@ -102,7 +102,8 @@ def test_logs_flags(cli, busybox):
     assert cli("logs", "--details", "-t", "lg").out.splitlines()[0] == f"{ts[0]}  one"
     # --since and --until by the entries' own times
     assert cli("logs", "--since", ts[1], "lg").out == "three\nfour\n"
-    assert cli("logs", "--until", ts[1], "lg").out == "one\nthree\n"  # as Docker: the line at that very time too
+    # as Docker: a line at that very time is shown too
+    assert cli("logs", "--until", ts[1], "lg").out == "one\nthree\n"
     assert cli("logs", "--since", "1h", "lg").out == "one\nthree\nfour\n"
     assert cli("logs", "--until", "2000-01-01T00:00:00Z", "lg").out == ""
     # -f of a stopped container prints its log and ends
