@@ -555,10 +555,8 @@ def routes(api: Api) -> list[web.RouteDef]:
                 return stream.response
             if pending is not None:
                 session, missed = await _wait_start(container.id, pending, stream)
-                if (
-                    missed is not None
-                ):  # another client's start: what the container wrote before this one came
-                    since, until = missed
+                if missed is not None:
+                    since, until = missed  # another client's start: what was written before this one came
                     entries = api.iterate(
                         lambda stopped: engine.containers.logs(
                             container.id, since=since, until=until, stdout=want_out, stderr=want_err
