@@ -174,6 +174,15 @@ async def select_container(pilot: Any, cid: str) -> Any:
     return table
 
 
+async def open_logs(pilot: Any, cid: str) -> Any:
+    """Container ``cid`` selected (see ``select_container``) and its Logs tab opened: the tab's log view."""
+    from app.tui.widgets.log_view import LogView
+
+    await select_container(pilot, cid)
+    await pilot.press("l")
+    return pilot.app.main.query_one(LogView)
+
+
 def status_of(eng: Engine, ref: str) -> str:
     return eng.containers.get(ref).status
 

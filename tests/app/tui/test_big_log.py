@@ -7,20 +7,12 @@ from __future__ import annotations
 
 import pytest
 
-from app.tui.widgets.containers_table import ContainersTable
-from app.tui.widgets.log_view import LogView
 from engine.runtime import logindex
 
-from .conftest import make_app, settle, wait_for
+from .conftest import make_app, open_logs, wait_for
 from .screen_text import widget_lines
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.slow]
-
-
-def _select(app, cid: str) -> None:
-    table = app.main.query_one(ContainersTable)
-    table.move_cursor(row=table.get_row_index(cid))
-    table.focus()
 
 
 @pytest.fixture
@@ -36,10 +28,7 @@ async def test_a_big_logs_last_lines_first_then_all_of_it(tui_engine, config, bu
     tui_engine.containers.wait(c.id)
     app = make_app(tui_engine, config)
     async with app.run_test(size=(120, 36)) as pilot:
-        await settle(pilot)
-        _select(app, c.id)
-        await pilot.press("l")
-        view = app.main.query_one(LogView)
+        view = await open_logs(pilot, c.id)
         await wait_for(pilot, lambda: view.rows > 0, what="the log's tail")
         await wait_for(pilot, lambda: widget_lines(app, view, f"line {n - 1}"), what="the last line drawn")
         await wait_for(pilot, lambda: view.line_count == n, timeout=30, what="the whole log counted")
@@ -57,10 +46,7 @@ async def test_a_second_app_finds_the_log_counted(tui_engine, config, busybox, c
     for first in (True, False):
         app = make_app(tui_engine, config)
         async with app.run_test(size=(120, 36)) as pilot:
-            await settle(pilot)
-            _select(app, c.id)
-            await pilot.press("l")
-            view = app.main.query_one(LogView)
+            view = await open_logs(pilot, c.id)
             await wait_for(pilot, lambda v=view: v.rows > 0, what="the log")
             if not first:  # what the first app counted was kept beside the log: nothing is left to count
                 assert view.line_count == n and "counting" not in view.status()
@@ -75,10 +61,7 @@ async def test_a_pty_containers_log(tui_engine, config, busybox, containers):
     tui_engine.containers.wait(c.id)
     app = make_app(tui_engine, config)
     async with app.run_test(size=(120, 36)) as pilot:
-        await settle(pilot)
-        _select(app, c.id)
-        await pilot.press("l")
-        view = app.main.query_one(LogView)
+        view = await open_logs(pilot, c.id)
         await wait_for(pilot, lambda: view.line_count == 500, what="the log")
         await wait_for(pilot, lambda: widget_lines(app, view, "row 499"), what="the last line drawn")
         assert view.plain(499) == "row 499" and view.get_line(499).text == "row 499\r"
@@ -92,10 +75,7 @@ async def test_following_a_log_of_wide_lines_keeps_its_last_line_above_the_scrol
     tui_engine.containers.wait(c.id)
     app = make_app(tui_engine, config)
     async with app.run_test(size=(120, 36)) as pilot:
-        await settle(pilot)
-        _select(app, c.id)
-        await pilot.press("l")
-        view = app.main.query_one(LogView)
+        view = await open_logs(pilot, c.id)
         await wait_for(pilot, lambda: view.line_count == 301, what="the log")
         await pilot.pause(0.5)
         assert view.virtual_size.width > view.size.width  # a horizontal scrollbar

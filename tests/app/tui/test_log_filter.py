@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from app.tui.widgets.containers_table import ContainersTable
 from app.tui.widgets.log_view import LogView
 
-from .conftest import make_app, settle, wait_for
+from .conftest import make_app, open_logs, wait_for
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.slow]
 
@@ -17,12 +16,6 @@ TALKER = (
     'if [ $((i % 5)) = 0 ]; then echo "ERROR number $i" >&2; else echo "fine $i"; fi; '
     "i=$((i+1)); sleep 0.02; done"
 )
-
-
-def _select(app, cid: str) -> None:
-    table = app.main.query_one(ContainersTable)
-    table.move_cursor(row=table.get_row_index(cid))
-    table.focus()
 
 
 def _screen_lines(view: LogView) -> list[str]:
@@ -38,10 +31,7 @@ async def test_filter_keeps_matching_lines_and_follows_new_ones(tui_engine, conf
     c = containers(command=["sh", "-c", TALKER], name="chatty")
     app = make_app(tui_engine, config)
     async with app.run_test(size=(120, 36)) as pilot:
-        await settle(pilot)
-        _select(app, c.id)
-        await pilot.press("l")
-        view = app.main.query_one(LogView)
+        view = await open_logs(pilot, c.id)
         await wait_for(pilot, lambda: view.line_count >= 30, what="some lines")
         await pilot.press("ampersand", *"error", "enter")
         await wait_for(pilot, lambda: view.rows >= 6, what="the filtered lines")
@@ -75,10 +65,7 @@ async def test_filter_over_a_long_log_and_search_inside_it(tui_engine, config, b
     expected = [n for n in range(1, 300001) if "4242" in str(n)]
     app = make_app(tui_engine, config)
     async with app.run_test(size=(120, 36)) as pilot:
-        await settle(pilot)
-        _select(app, c.id)
-        await pilot.press("l")
-        view = app.main.query_one(LogView)
+        view = await open_logs(pilot, c.id)
         await wait_for(pilot, lambda: view.line_count == 300000, what="the whole log counted")
         await pilot.press("ampersand", *"4242", "enter")
         await wait_for(
