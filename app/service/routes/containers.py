@@ -32,8 +32,6 @@ _REFUSED_HOST = {
     "StorageOpt": "storage options are not supported by the overlay driver here",
 }
 
-_ATTACH = (("stdin", "AttachStdin"), ("stdout", "AttachStdout"), ("stderr", "AttachStderr"))
-
 
 def _strings(value: Any, what: str) -> list[str]:
     if value is None:
@@ -176,7 +174,6 @@ def create_options(
         tty=bool(body.get("Tty")),
         console_size=(int(console[0] or 0), int(console[1] or 0)) if len(console) == 2 else (0, 0),
         stdin_open=bool(body.get("OpenStdin")),
-        attach=[name for name, key in _ATTACH if body.get(key)],  # kept for inspect, as Docker keeps them
         auto_remove=bool(host.get("AutoRemove")),
         labels={str(k): str(v) for k, v in _map(body.get("Labels"), "Labels").items()},
         stop_signal=body.get("StopSignal") or "",

@@ -341,15 +341,3 @@ def test_a_second_client_of_a_long_start_gets_what_came_before_it_then_the_rest(
         assert _frames(sock)[1] == b"early\nlate\n"
     assert api.wait(c)["StatusCode"] == 0
     api.remove_container(c)
-
-
-def test_the_streams_a_create_attaches_are_kept(docker_py, busybox) -> None:
-    api = docker_py.api
-    attached = api.create_container(busybox, ["true"], stdin_open=True, detach=False)  # as `docker run -i`
-    detached = api.create_container(busybox, ["true"], detach=True)  # as `docker run -d`
-    config = api.inspect_container(attached)["Config"]
-    assert (config["AttachStdin"], config["AttachStdout"], config["AttachStderr"]) == (True, True, True)
-    config = api.inspect_container(detached)["Config"]
-    assert (config["AttachStdin"], config["AttachStdout"], config["AttachStderr"]) == (False, False, False)
-    api.remove_container(attached)
-    api.remove_container(detached)
