@@ -27,11 +27,6 @@ ROW_CALLS = (("inspect NAME", "inspect ONE"), ("create", "create"), ("run --rm I
              ("ps -a", "ps -a"))  # fmt: skip
 
 
-def _loadavg() -> str:
-    with open("/proc/loadavg") as f:
-        return " ".join(f.read().split()[:3])
-
-
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument(
@@ -42,7 +37,7 @@ def main() -> None:
     ap.add_argument("--podman-minutes", type=float, default=20.0)
     a = ap.parse_args()
     sizes = [int(n) for n in a.sizes.split(",")]
-    before = _loadavg()
+    before = scale_vs_podman.loadavg()
     calls_text, results, podman_sizes = scale_vs_podman.run(sizes, a.runs, a.podman_minutes, REPO, True)
     print(calls_text, flush=True)
     (ours_mb, theirs_mb, shims, conmons), timings = supervisor_vs_conmon.measure_all(a.running, 20)
@@ -81,7 +76,7 @@ def main() -> None:
         rows.append((what, f"{ours:.1f} ms", f"{theirs:.1f} ms", f"{ours / theirs:.2f}"))
     width = max(len(r[0]) for r in rows)
     lines = [
-        f"dockyard vs Podman {podman_version()}, one run (load average {before} before, {_loadavg()} after)",
+        f"dockyard vs Podman {podman_version()}, one run (load average {before} before, {scale_vs_podman.loadavg()} after)",
         f"{'':<{width}}  {'dockyard':>22}  {'Podman':>22}  {'ratio':>6}",
         *(f"{w:<{width}}  {o:>22}  {t:>22}  {r:>6}" for w, o, t, r in rows),
         "(run from a holder is against `podman run --rm true`, the app's `s` against `podman start`:",

@@ -47,10 +47,8 @@ class PromptEscapeDriver(LinuxDriver):
                     for event in parser.tick():  # an ESC that waited ESCDELAY becomes the Escape key
                         self.process_message(event)
             finally:
-                try:
-                    for _event in parser.feed(
-                        ""
-                    ):  # the parser's end (what is left is dropped: the app closes)
+                try:  # the parser's end (what is left is dropped: the app closes)
+                    for _event in parser.feed(""):
                         pass
                 except Exception:  # noqa: BLE001 - the input ended mid-sequence
                     pass

@@ -108,15 +108,17 @@ def render_hosts(cfg: ContainerConfig, own: list[Endpoint], peers: list[tuple[En
         names = [hostname, cfg.name]
         if ep.network != DEFAULT_NETWORK:
             names += ep.aliases
-        lines.append(f"{ep.ip}\t{' '.join(_unique(names))}")
-        if ep.ipv6:  # on a network made with --ipv6: its IPv6 address too, as Docker writes it
-            lines.append(f"{ep.ipv6}\t{' '.join(_unique(names))}")
+        lines += _address_lines(ep, _unique(names))
     for ep, name in peers:
-        names = _unique([name, *ep.aliases, ep.container_id[:12]])
-        lines.append(f"{ep.ip}\t{' '.join(names)}")
-        if ep.ipv6:
-            lines.append(f"{ep.ipv6}\t{' '.join(names)}")
+        lines += _address_lines(ep, _unique([name, *ep.aliases, ep.container_id[:12]]))
     return "\n".join(lines) + "\n"
+
+
+def _address_lines(ep: Endpoint, names: list[str]) -> list[str]:
+    """An endpoint's hosts lines: its IPv4 address, and on a network made with --ipv6 its IPv6 address too
+    (as Docker writes them)."""
+    joined = " ".join(names)
+    return [f"{ep.ip}\t{joined}", *([f"{ep.ipv6}\t{joined}"] if ep.ipv6 else [])]
 
 
 def host_nameservers_file() -> str:
